@@ -1,0 +1,1098 @@
+/*
+ * User-agent parsing: uap-core regexes.yaml matched with PCRE2, then
+ * normalised to what statsig-node (ua-parser-js 1.0.41) reports.
+ *
+ * uap-core semantics: within a section the first matching regex wins; a
+ * field is its *_replacement (with $1..$9 substituted) if given, else the
+ * regex group of the same rank; empty fields do not exist.  Device rules
+ * are not compiled: nothing statsig-node reports depends on them.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "ua_parser.h"
+
+#define UA_NFIELDS          5      /* family, v1 .. v4 */
+#define UA_CACHE_SLOTS      256    /* power of two */
+#define UA_CACHE_KEY_MAX    512    /* longer UAs are parsed every time */
+#define UA_MAX_UTF16_UNITS  1000   /* getFromUserAgent's ua.length cap */
+#define UA_PARSED_UNITS     500    /* ua-parser-js reads no further */
+
+/* Our own rule lists (see the normalisation section). */
+enum {
+    UA_OWN_OS_FIRST = 0,           /* tried before uap-core's OS rules */
+    UA_OWN_BROWSER_FIRST,          /* tried before uap-core's UA rules */
+    UA_OWN_BROWSER_FALLBACK,       /* when uap-core's browser is dropped */
+    UA_OWN_HANDHELD,               /* phone or tablet, for " Mobile" */
+    UA_OWN_LISTS
+};
+#define UA_OWN_MAX          32
+
+enum {
+    UA_SECTION_BROWSER = 0,
+    UA_SECTION_OS,
+    UA_SECTION_SKIPPED,            /* device_parsers, unknown sections */
+    UA_SECTION_NONE
+};
+
+typedef struct {
+    pcre2_code  *re;
+    char        *repl[UA_NFIELDS];     /* NULL: take the regex group */
+} ua_rule_t;
+
+typedef struct {
+    ua_rule_t   *rules;
+    size_t       n;
+    size_t       cap;
+} ua_rule_list_t;
+
+/* One matched section: family and up to four version parts. */
+typedef struct {
+    char         field[UA_NFIELDS][STATSIG_UA_FIELD_SIZE];
+    int          found;
+    long         name_at;       /* offset of the family group, or -1 */
+    long         version_at;    /* offset of the v1 group, or -1 */
+    int          own;           /* from our rules: fields are final */
+} ua_match_t;
+
+typedef struct {
+    uint64_t           hash;
+    size_t             len;
+    int                used;
+    int                result;
+    statsig_ua_info_t  info;
+    char               key[UA_CACHE_KEY_MAX];
+} ua_cache_entry_t;
+
+/* A rule being read: its source strings until the entry is complete. */
+typedef struct {
+    int          section;
+    int          caseless;
+    char        *regex;
+    size_t       regex_len;
+    char        *repl[UA_NFIELDS];
+    size_t       line;
+} ua_pending_t;
+
+struct statsig_ua_parser_s {
+    ua_rule_list_t      lists[UA_SECTION_SKIPPED];
+    pcre2_code         *own[UA_OWN_LISTS][UA_OWN_MAX];
+    pcre2_match_data   *md;
+    uint32_t            max_captures;
+    ua_cache_entry_t    cache[UA_CACHE_SLOTS];
+};
+
+static int ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen);
+static void ua_free_own(statsig_ua_parser_t *p);
+
+/* Keys of an entry, by section; index = field rank. */
+static const char *const ua_repl_keys[UA_SECTION_SKIPPED][UA_NFIELDS] = {
+    { "family_replacement", "v1_replacement", "v2_replacement",
+      "v3_replacement", "v4_replacement" },
+    { "os_replacement", "os_v1_replacement", "os_v2_replacement",
+      "os_v3_replacement", "os_v4_replacement" }
+};
+
+
+/* ------------------------------------------------------------------ */
+/* Loading                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+ua_pending_clear(ua_pending_t *e)
+{
+    int  i;
+
+    free(e->regex);
+    for (i = 0; i < UA_NFIELDS; i++) {
+        free(e->repl[i]);
+    }
+    memset(e, 0, sizeof(*e));
+    e->section = UA_SECTION_NONE;
+}
+
+
+static int
+ua_set_error(char *err, size_t errlen, size_t line, const char *msg,
+    const char *detail)
+{
+    if (err != NULL && errlen > 0) {
+        snprintf(err, errlen, "ua regexes line %lu: %s%s%s",
+                 (unsigned long) line, msg, detail[0] ? ": " : "", detail);
+    }
+    return -1;
+}
+
+
+static int
+ua_list_push(ua_rule_list_t *l, const ua_rule_t *r)
+{
+    ua_rule_t  *grown;
+    size_t      cap;
+
+    if (l->n == l->cap) {
+        cap = l->cap ? l->cap * 2 : 64;
+        grown = realloc(l->rules, cap * sizeof(l->rules[0]));
+        if (grown == NULL) {
+            return -1;
+        }
+        l->rules = grown;
+        l->cap = cap;
+    }
+    l->rules[l->n++] = *r;
+    return 0;
+}
+
+
+/* Compiles the pending entry into its section's list. */
+static int
+ua_pending_commit(statsig_ua_parser_t *p, ua_pending_t *e, char *err,
+    size_t errlen)
+{
+    ua_rule_t    rule;
+    PCRE2_UCHAR  msg[128];
+    PCRE2_SIZE   off;
+    uint32_t     captures;
+    int          rc, i;
+
+    if (e->section >= UA_SECTION_SKIPPED) {
+        ua_pending_clear(e);
+        return 0;
+    }
+    if (e->regex == NULL) {
+        return ua_set_error(err, errlen, e->line, "entry without regex", "");
+    }
+
+    rule.re = pcre2_compile((PCRE2_SPTR) e->regex, e->regex_len,
+                            e->caseless ? PCRE2_CASELESS : 0, &rc, &off,
+                            NULL);
+    if (rule.re == NULL) {
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        return ua_set_error(err, errlen, e->line, "bad regex",
+                            (const char *) msg);
+    }
+    /* JIT is an optimisation only: without it pcre2_match interprets */
+    (void) pcre2_jit_compile(rule.re, PCRE2_JIT_COMPLETE);
+    if (pcre2_pattern_info(rule.re, PCRE2_INFO_CAPTURECOUNT, &captures) == 0
+        && captures > p->max_captures)
+    {
+        p->max_captures = captures;
+    }
+
+    for (i = 0; i < UA_NFIELDS; i++) {
+        rule.repl[i] = e->repl[i];
+        e->repl[i] = NULL;
+    }
+    if (ua_list_push(&p->lists[e->section], &rule) != 0) {
+        pcre2_code_free(rule.re);
+        for (i = 0; i < UA_NFIELDS; i++) {
+            free(rule.repl[i]);
+        }
+        return ua_set_error(err, errlen, e->line, "out of memory", "");
+    }
+    ua_pending_clear(e);
+    return 0;
+}
+
+
+/* Stores key = value (value owned by the caller) in the pending entry. */
+static int
+ua_pending_set(ua_pending_t *e, const char *key, size_t klen,
+    const char *val, size_t vlen, char *err, size_t errlen)
+{
+    char  *copy, **slot;
+    int    i;
+
+    if (e->section >= UA_SECTION_SKIPPED) {
+        return 0;
+    }
+    if (klen == 10 && memcmp(key, "regex_flag", 10) == 0) {
+        e->caseless = vlen == 1 && val[0] == 'i';
+        return 0;
+    }
+
+    slot = NULL;
+    if (klen == 5 && memcmp(key, "regex", 5) == 0) {
+        slot = &e->regex;
+        e->regex_len = vlen;
+    }
+    for (i = 0; slot == NULL && i < UA_NFIELDS; i++) {
+        if (strlen(ua_repl_keys[e->section][i]) == klen
+            && memcmp(ua_repl_keys[e->section][i], key, klen) == 0)
+        {
+            slot = &e->repl[i];
+        }
+    }
+    if (slot == NULL) {
+        return 0;                          /* unknown keys: ignored */
+    }
+
+    copy = malloc(vlen + 1);
+    if (copy == NULL) {
+        return ua_set_error(err, errlen, e->line, "out of memory", "");
+    }
+    memcpy(copy, val, vlen);
+    copy[vlen] = '\0';
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+
+static int
+ua_section_of(const char *name, size_t len)
+{
+    if (len == 18 && memcmp(name, "user_agent_parsers", 18) == 0) {
+        return UA_SECTION_BROWSER;
+    }
+    if (len == 10 && memcmp(name, "os_parsers", 10) == 0) {
+        return UA_SECTION_OS;
+    }
+    return UA_SECTION_SKIPPED;
+}
+
+
+/*
+ * Decodes a YAML scalar in place: 'single' ('' is a quote), "double"
+ * (backslash escapes of one character) or plain up to a " #" comment.
+ * Returns its length, or -1 when a quote is not closed on the line.
+ */
+static long
+ua_yaml_scalar(char *s, size_t len)
+{
+    size_t  i, o;
+    char    q;
+
+    if (len == 0 || (s[0] != '\'' && s[0] != '"')) {
+        for (i = 0; i < len; i++) {
+            if (s[i] == '#' && i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t')) {
+                len = i;
+                break;
+            }
+        }
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+            len--;
+        }
+        return (long) len;
+    }
+
+    q = s[0];
+    for (i = 1, o = 0; i < len; i++) {
+        if (s[i] == q) {
+            if (q == '\'' && i + 1 < len && s[i + 1] == '\'') {
+                s[o++] = s[++i];
+                continue;
+            }
+            return (long) o;
+        }
+        if (q == '"' && s[i] == '\\' && i + 1 < len) {
+            i++;
+            s[o++] = s[i] == 'n' ? '\n' : s[i] == 't' ? '\t' : s[i];
+            continue;
+        }
+        s[o++] = s[i];
+    }
+    return -1;
+}
+
+
+/* One YAML line (copied, modifiable): section header, "- k: v" or "k: v". */
+static int
+ua_yaml_line(statsig_ua_parser_t *p, ua_pending_t *e, int *section,
+    char *s, size_t len, size_t lineno, char *err, size_t errlen)
+{
+    size_t  indent, k, klen;
+    long    vlen;
+
+    for (indent = 0; indent < len && s[indent] == ' '; indent++) {
+        /* count */
+    }
+    if (indent == len || s[indent] == '#') {
+        return 0;
+    }
+
+    if (indent == 0) {                               /* "section:" */
+        if (ua_pending_commit(p, e, err, errlen) != 0) {
+            return -1;
+        }
+        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == ':')) {
+            len--;
+        }
+        *section = ua_section_of(s, len);
+        return 0;
+    }
+
+    k = indent;
+    if (s[k] == '-' && k + 1 < len && s[k + 1] == ' ') {
+        if (*section == UA_SECTION_NONE) {
+            return ua_set_error(err, errlen, lineno, "entry outside section",
+                                "");
+        }
+        if (ua_pending_commit(p, e, err, errlen) != 0) {
+            return -1;
+        }
+        e->section = *section;
+        e->line = lineno;
+        for (k += 2; k < len && s[k] == ' '; k++) {
+            /* skip */
+        }
+    } else if (e->section == UA_SECTION_NONE) {
+        return ua_set_error(err, errlen, lineno, "key outside entry", "");
+    }
+
+    for (klen = 0; k + klen < len && s[k + klen] != ':'; klen++) {
+        /* key */
+    }
+    if (k + klen == len) {
+        return ua_set_error(err, errlen, lineno, "expected key: value", "");
+    }
+    indent = k + klen + 1;
+    while (indent < len && s[indent] == ' ') {
+        indent++;
+    }
+    vlen = ua_yaml_scalar(s + indent, len - indent);
+    if (vlen < 0) {
+        return ua_set_error(err, errlen, lineno, "unterminated quote", "");
+    }
+    return ua_pending_set(e, s + k, klen, s + indent + (s[indent] == '\''
+                          || s[indent] == '"'), (size_t) vlen, err, errlen);
+}
+
+
+static int
+ua_load_yaml(statsig_ua_parser_t *p, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+    ua_pending_t  e;
+    const char   *s, *nl, *end;
+    char         *line;
+    size_t        n, lineno;
+    int           section, rc;
+
+    memset(&e, 0, sizeof(e));
+    e.section = UA_SECTION_NONE;
+    section = UA_SECTION_NONE;
+    rc = 0;
+    end = text + len;
+    for (s = text, lineno = 1; rc == 0 && s < end; s = nl + 1, lineno++) {
+        nl = memchr(s, '\n', (size_t) (end - s));
+        if (nl == NULL) {
+            nl = end;
+        }
+        n = (size_t) (nl - s);
+        if (n > 0 && s[n - 1] == '\r') {
+            n--;
+        }
+        line = malloc(n + 1);
+        if (line == NULL) {
+            return ua_set_error(err, errlen, lineno, "out of memory", "");
+        }
+        memcpy(line, s, n);
+        line[n] = '\0';
+        rc = ua_yaml_line(p, &e, &section, line, n, lineno, err, errlen);
+        free(line);
+    }
+    if (rc == 0) {
+        rc = ua_pending_commit(p, &e, err, errlen);
+    }
+    ua_pending_clear(&e);
+    return rc;
+}
+
+
+void
+statsig_ua_parser_free(statsig_ua_parser_t *p)
+{
+    size_t  s, r;
+    int     i;
+
+    if (p == NULL) {
+        return;
+    }
+    for (s = 0; s < UA_SECTION_SKIPPED; s++) {
+        for (r = 0; r < p->lists[s].n; r++) {
+            pcre2_code_free(p->lists[s].rules[r].re);
+            for (i = 0; i < UA_NFIELDS; i++) {
+                free(p->lists[s].rules[r].repl[i]);
+            }
+        }
+        free(p->lists[s].rules);
+    }
+    ua_free_own(p);
+    pcre2_match_data_free(p->md);
+    free(p);
+}
+
+
+statsig_ua_parser_t *
+statsig_ua_parser_load(const char *yaml_or_json, size_t len, char *err,
+    size_t errlen)
+{
+    statsig_ua_parser_t  *p;
+    int                   rc;
+
+    p = calloc(1, sizeof(*p));
+    if (p == NULL) {
+        ua_set_error(err, errlen, 0, "out of memory", "");
+        return NULL;
+    }
+    rc = ua_load_yaml(p, yaml_or_json, len, err, errlen);
+    if (rc == 0) {
+        rc = ua_compile_own(p, err, errlen);
+    }
+    if (rc == 0 && (p->lists[UA_SECTION_BROWSER].n == 0
+                    || p->lists[UA_SECTION_OS].n == 0))
+    {
+        rc = ua_set_error(err, errlen, 0, "no user_agent_parsers or "
+                          "os_parsers", "");
+    }
+    if (rc == 0) {
+        p->md = pcre2_match_data_create(p->max_captures + 1, NULL);
+        if (p->md == NULL) {
+            rc = ua_set_error(err, errlen, 0, "out of memory", "");
+        }
+    }
+    if (rc != 0) {
+        statsig_ua_parser_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Matching                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Copies at most size-1 bytes and terminates; returns bytes copied. */
+static size_t
+ua_copy(char *dst, size_t size, const char *src, size_t len)
+{
+    if (len >= size) {
+        len = size - 1;
+    }
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+    return len;
+}
+
+
+/* Regex group n of the last match, or an empty string. */
+static size_t
+ua_group(const statsig_ua_parser_t *p, const char *ua, int rc, uint32_t n,
+    const char **s)
+{
+    PCRE2_SIZE  *ov = pcre2_get_ovector_pointer(p->md);
+
+    if (n >= (uint32_t) rc || ov[2 * n] == PCRE2_UNSET) {
+        *s = "";
+        return 0;
+    }
+    *s = ua + ov[2 * n];
+    return ov[2 * n + 1] - ov[2 * n];
+}
+
+
+/* Expands $1..$9 of a replacement with the groups of the last match. */
+static void
+ua_substitute(const statsig_ua_parser_t *p, const char *ua, int rc,
+    const char *repl, char *out)
+{
+    const char  *g;
+    size_t       o, n;
+
+    for (o = 0; *repl && o < STATSIG_UA_FIELD_SIZE - 1; repl++) {
+        if (repl[0] == '$' && repl[1] >= '1' && repl[1] <= '9') {
+            n = ua_group(p, ua, rc, (uint32_t) (*++repl - '0'), &g);
+            o += ua_copy(out + o, STATSIG_UA_FIELD_SIZE - o, g, n);
+        } else {
+            out[o++] = *repl;
+        }
+    }
+    out[o] = '\0';
+}
+
+
+/* Trims surrounding white space in place, as uap-core ports do. */
+static void
+ua_trim(char *s)
+{
+    size_t  start, len;
+
+    len = strlen(s);
+    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t')) {
+        len--;
+    }
+    for (start = 0; start < len && (s[start] == ' ' || s[start] == '\t');
+         start++)
+    {
+        /* skip */
+    }
+    memmove(s, s + start, len - start);
+    s[len - start] = '\0';
+}
+
+
+static void
+ua_match_section(statsig_ua_parser_t *p, int section, const char *ua,
+    size_t len, ua_match_t *m)
+{
+    const ua_rule_list_t  *l = &p->lists[section];
+    const ua_rule_t       *r;
+    const char            *g;
+    size_t                 i, n;
+    int                    rc, f;
+
+    memset(m, 0, sizeof(*m));
+    for (i = 0; i < l->n; i++) {
+        r = &l->rules[i];
+        rc = pcre2_match(r->re, (PCRE2_SPTR) ua, len, 0, 0, p->md, NULL);
+        if (rc <= 0) {
+            continue;
+        }
+        m->name_at = -1;
+        m->version_at = -1;
+        for (f = 0; f < UA_NFIELDS; f++) {
+            if (r->repl[f] == NULL && f < 2
+                && ua_group(p, ua, rc, (uint32_t) f + 1, &g) > 0)
+            {
+                *(f == 0 ? &m->name_at : &m->version_at) = (long) (g - ua);
+            }
+            if (r->repl[f] != NULL) {
+                ua_substitute(p, ua, rc, r->repl[f], m->field[f]);
+            } else {
+                n = ua_group(p, ua, rc, (uint32_t) f + 1, &g);
+                ua_copy(m->field[f], STATSIG_UA_FIELD_SIZE, g, n);
+            }
+            ua_trim(m->field[f]);
+        }
+        m->found = 1;
+        return;
+    }
+}
+
+
+/* UTF-16 length of UTF-8 text: 4-byte sequences are surrogate pairs. */
+static size_t
+ua_utf16_length(const char *s, size_t len)
+{
+    size_t  i, units;
+
+    units = 0;
+    for (i = 0; i < len; i++) {
+        unsigned char  c = (unsigned char) s[i];
+
+        if ((c & 0xc0) != 0x80) {
+            units += c >= 0xf0 ? 2 : 1;
+        }
+    }
+    return units;
+}
+
+
+static void
+ua_set_field(char *dst, unsigned char *has, const char *src)
+{
+    ua_copy(dst, STATSIG_UA_FIELD_SIZE, src, strlen(src));
+    *has = 1;
+}
+
+
+/* Joins the present version parts with dots, stopping at the first gap. */
+static int
+ua_join_version(const ua_match_t *m, char *out)
+{
+    size_t  o;
+    int     f;
+
+    o = 0;
+    out[0] = '\0';
+    for (f = 1; f < UA_NFIELDS && m->field[f][0] != '\0'; f++) {
+        if (f > 1 && o < STATSIG_UA_FIELD_SIZE - 1) {
+            out[o++] = '.';
+        }
+        o += ua_copy(out + o, STATSIG_UA_FIELD_SIZE - o, m->field[f],
+                     strlen(m->field[f]));
+    }
+    return o > 0;
+}
+
+
+int
+statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
+    statsig_ua_info_t *out)
+{
+    ua_match_t  m;
+
+    memset(out, 0, sizeof(*out));
+    if (ua_utf16_length(ua, len) > UA_MAX_UTF16_UNITS) {
+        return 0;
+    }
+    ua_match_section(p, UA_SECTION_OS, ua, len, &m);
+    if (m.found && m.field[0][0] != '\0') {
+        ua_set_field(out->os_name, &out->has_os_name, m.field[0]);
+        out->has_os_version = (unsigned char)
+                              ua_join_version(&m, out->os_version);
+    }
+    ua_match_section(p, UA_SECTION_BROWSER, ua, len, &m);
+    if (m.found && m.field[0][0] != '\0') {
+        ua_set_field(out->browser_name, &out->has_browser_name, m.field[0]);
+        out->has_browser_version = (unsigned char)
+                                   ua_join_version(&m, out->browser_version);
+    }
+    return out->has_os_name || out->has_browser_name;
+}
+
+
+/* ------------------------------------------------------------------ */
+/* Normalisation towards statsig-node (ua-parser-js 1.0.41)           */
+/* ------------------------------------------------------------------ */
+
+/* Characters ua-parser-js takes into a version: \w and '.' (or '-'). */
+#define UA_VERSION_DASH     0x1
+/* iOS and macOS versions are written 10_15_7; statsig-node has dots. */
+#define UA_VERSION_DOTS     0x2
+
+#define UA_DROP             ""     /* a name statsig-node never reports */
+
+typedef struct {
+    const char  *family;           /* uap-core family */
+    const char  *name;             /* statsig-node's; UA_DROP: none */
+    unsigned     flags;
+} ua_name_map_t;
+
+typedef struct {
+    const char  *pattern;          /* PCRE2, caseless */
+    const char  *name;             /* NULL: group 1 as written */
+    int          version;          /* group with the version, 0: none */
+} ua_own_rule_t;
+
+/*
+ * Where uap-core names a browser differently from ua-parser-js, or finds
+ * one ua-parser-js does not know (UA_DROP: the fallback rules decide).
+ * Families not listed keep uap-core's name.  Sorted for bsearch.
+ */
+static const ua_name_map_t  ua_browser_names[] = {
+    { "AOL", UA_DROP, 0 },
+    { "Amazon Silk", "Silk", 0 },
+    { "Android", "Android Browser", 0 },
+    { "Apple Mail", UA_DROP, 0 },
+    { "Bon Echo", UA_DROP, 0 },
+    { "Chrome Frame", UA_DROP, 0 },
+    { "Chrome Mobile", "Chrome", 0 },
+    { "Chrome Mobile WebView", "Chrome WebView", 0 },
+    { "Chrome Mobile iOS", "Chrome", 0 },
+    { "Comodo Dragon", "Dragon", UA_VERSION_DASH },
+    { "Crazy Browser", UA_DROP, 0 },
+    { "Edge Mobile", "Edge", 0 },
+    { "Electron", UA_DROP, 0 },
+    { "Firefox (Minefield)", UA_DROP, 0 },
+    { "Firefox (Namoroka)", UA_DROP, 0 },
+    { "Firefox (Shiretoko)", UA_DROP, 0 },
+    { "Firefox Alpha", "Firefox", 0 },
+    { "Firefox Beta", "Firefox", 0 },
+    { "Firefox Mobile", "Firefox", 0 },
+    { "Firefox iOS", "Firefox", UA_VERSION_DASH },
+    { "GranParadiso", UA_DROP, 0 },
+    { "IE Mobile", "IEMobile", 0 },
+    { "Iceape", UA_DROP, 0 },
+    { "Lightning", UA_DROP, 0 },
+    { "Mobile Safari UI/WKWebView", UA_DROP, 0 },
+    { "MyIE2", "Maxthon", 0 },
+    { "NCSA Mosaic", "Mosaic", 0 },
+    { "NetNewsWire", UA_DROP, 0 },
+    { "Opera Mini", NULL, UA_VERSION_DASH },
+    { "Opera Mobile", "Opera Mobi", UA_VERSION_DASH },
+    { "Pale Moon", "PaleMoon", UA_VERSION_DASH },
+    { "QtWeb", UA_DROP, 0 },
+    { "Rekonq", "rekonq", 0 },
+    { "SeaMonkey", NULL, UA_VERSION_DASH },
+    { "ThunderBrowse", UA_DROP, 0 },
+    { "Thunderbird", UA_DROP, 0 },
+    { "Yandex Browser", "Yandex", 0 },
+    { "Zune", UA_DROP, 0 },
+};
+
+static const ua_name_map_t  ua_os_names[] = {
+    { "Arch Linux", "Arch", 0 },
+    { "BlackBerry OS", "BlackBerry", 0 },
+    { "Chrome OS", "Chromium OS", 0 },
+    { "Kindle", "Linux", 0 },
+    { "Linux Mint", "Mint", 0 },
+    { "Mac OS", "Mac OS X", UA_VERSION_DOTS },
+    { "Mac OS X", NULL, UA_VERSION_DOTS },
+    { "Symbian OS", "Symbian", 0 },
+    { "iOS", NULL, UA_VERSION_DOTS },
+};
+
+/* ua-parser-js answers uap-core gets differently, checked first. */
+static const ua_own_rule_t  ua_os_first[] = {
+    /* ua-parser-js reads "MIDP; Opera" and the like as iOS */
+    { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1 },
+    { NULL, NULL, 0 }
+};
+
+static const ua_own_rule_t  ua_browser_first[] = {
+    { NULL, NULL, 0 }
+};
+
+/* When uap-core finds nothing statsig-node would name. */
+static const ua_own_rule_t  ua_browser_fallback[] = {
+    { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 2 },
+    { "(chrome)/v?([\\w.]+)", "Chrome", 2 },
+    { "version/([\\w.,]+) .*mobile/\\w+ (safari)", "Mobile Safari", 1 },
+    { "version/([\\w(.|,)]+) .*(mobile ?safari|safari)", NULL, 0 },
+    { "(webkit|khtml)/([\\w.]+)", NULL, 2 },
+    { "(firefox)/([\\w.]+)", "Firefox", 2 },
+    { "(mozilla)/([\\w.]+) .+rv:.+gecko/\\d+", NULL, 2 },
+    { NULL, NULL, 0 }
+};
+
+/* Devices ua-parser-js types as mobile or tablet. */
+static const ua_own_rule_t  ua_handheld[] = {
+    { "[/(]ip(?:hone|od|ad)", NULL, 0 },
+    { "droid .+?; [^;]+?(?: bui|; wv\\)|\\) applew).+? safari", NULL, 0 },
+    { "\\b(?:(?:tablet|tab)[;/]|focus/\\d(?!.+mobile))", NULL, 0 },
+    { "(?:phone|mobile(?:[;/]| [ \\w/.]*safari)|pda(?=.+windows ce))",
+      NULL, 0 },
+    { "\\b(?:sm-[ptx]\\w{2,4}|gt-[pn]\\d{2,4}|(?:s[cgp]h|gt|sm)-(?![lr])\\w+)",
+      NULL, 0 },
+    { NULL, NULL, 0 }
+};
+
+static const ua_own_rule_t *const  ua_own_rules[UA_OWN_LISTS] = {
+    ua_os_first, ua_browser_first, ua_browser_fallback, ua_handheld
+};
+
+
+static int
+ua_name_cmp(const void *key, const void *entry)
+{
+    return strcmp(key, ((const ua_name_map_t *) entry)->family);
+}
+
+
+static const ua_name_map_t *
+ua_name_lookup(const ua_name_map_t *map, size_t n, const char *family)
+{
+    return bsearch(family, map, n, sizeof(map[0]), ua_name_cmp);
+}
+
+
+static int
+ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
+{
+    PCRE2_UCHAR  msg[128];
+    PCRE2_SIZE   off;
+    int          list, i, rc;
+
+    for (list = 0; list < UA_OWN_LISTS; list++) {
+        for (i = 0; ua_own_rules[list][i].pattern != NULL; i++) {
+            p->own[list][i] = pcre2_compile(
+                (PCRE2_SPTR) ua_own_rules[list][i].pattern,
+                PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &rc, &off, NULL);
+            if (p->own[list][i] == NULL) {
+                pcre2_get_error_message(rc, msg, sizeof(msg));
+                return ua_set_error(err, errlen, 0, "own rule",
+                                    (const char *) msg);
+            }
+            (void) pcre2_jit_compile(p->own[list][i], PCRE2_JIT_COMPLETE);
+        }
+    }
+    return 0;
+}
+
+
+static void
+ua_free_own(statsig_ua_parser_t *p)
+{
+    int  list, i;
+
+    for (list = 0; list < UA_OWN_LISTS; list++) {
+        for (i = 0; i < UA_OWN_MAX && p->own[list][i] != NULL; i++) {
+            pcre2_code_free(p->own[list][i]);
+        }
+    }
+}
+
+
+/*
+ * First own rule of a list that matches: its name in field 0 and its
+ * version in field 1, both exact (version_at stays -1).
+ */
+static int
+ua_match_own(statsig_ua_parser_t *p, int list, const char *ua, size_t len,
+    ua_match_t *m)
+{
+    const ua_own_rule_t  *r;
+    const char           *g;
+    size_t                n;
+    int                   i, rc;
+
+    for (i = 0; ua_own_rules[list][i].pattern != NULL; i++) {
+        rc = pcre2_match(p->own[list][i], (PCRE2_SPTR) ua, len, 0, 0, p->md,
+                         NULL);
+        if (rc <= 0) {
+            continue;
+        }
+        r = &ua_own_rules[list][i];
+        memset(m, 0, sizeof(*m));
+        m->found = 1;
+        m->own = 1;
+        m->name_at = -1;
+        m->version_at = -1;
+        if (r->name != NULL) {
+            ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, r->name,
+                    strlen(r->name));
+        } else {
+            n = ua_group(p, ua, rc, 1, &g);
+            ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, g, n);
+        }
+        n = ua_group(p, ua, rc, (uint32_t) (r->version ? r->version : 2),
+                     &g);
+        ua_copy(m->field[1], STATSIG_UA_FIELD_SIZE, g, n);
+        return 1;
+    }
+    return 0;
+}
+
+
+/*
+ * ua-parser-js versions are the UA's own token ("3.6.3plugin1"), where
+ * uap-core keeps numeric parts; so read the token where uap-core's major
+ * version starts.  Replacement versions are used as uap-core joins them.
+ */
+static int
+ua_version(const ua_match_t *m, const char *ua, size_t len, unsigned flags,
+    char *out)
+{
+    size_t  start, end;
+    int     ok;
+    char   *c;
+
+    if (m->own) {
+        ok = ua_copy(out, STATSIG_UA_FIELD_SIZE, m->field[1],
+                     strlen(m->field[1])) > 0;
+    } else if (m->version_at < 0) {
+        ok = ua_join_version(m, out);
+    } else {
+        start = (size_t) m->version_at;
+        for (end = start; end < len; end++) {
+            unsigned char  ch = (unsigned char) ua[end];
+
+            if (!(ch == '.' || ch == '_' || (ch >= '0' && ch <= '9')
+                  || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')
+                  || (ch == '-' && (flags & UA_VERSION_DASH))))
+            {
+                break;
+            }
+        }
+        ok = ua_copy(out, STATSIG_UA_FIELD_SIZE, ua + start, end - start)
+             > 0;
+    }
+    if (flags & UA_VERSION_DOTS) {
+        for (c = out; *c; c++) {
+            if (*c == '_') {
+                *c = '.';
+            }
+        }
+    }
+    return ok;
+}
+
+
+static void
+ua_normalise_os(statsig_ua_parser_t *p, const char *ua, size_t len,
+    statsig_ua_info_t *out)
+{
+    const ua_name_map_t  *map;
+    ua_match_t            m;
+    const char           *name;
+    unsigned              flags;
+
+    if (!ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
+        ua_match_section(p, UA_SECTION_OS, ua, len, &m);
+    }
+    if (!m.found || m.field[0][0] == '\0') {
+        return;
+    }
+
+    name = m.field[0];
+    flags = 0;
+    map = ua_name_lookup(ua_os_names, sizeof(ua_os_names)
+                         / sizeof(ua_os_names[0]), name);
+    if (map != NULL) {
+        name = map->name != NULL ? map->name : name;
+        flags = map->flags;
+    }
+    if (name[0] == '\0') {
+        return;
+    }
+    ua_set_field(out->os_name, &out->has_os_name, name);
+    out->has_os_version = (unsigned char)
+                          ua_version(&m, ua, len, flags, out->os_version);
+}
+
+
+/* Crawlers and tools: ua-parser-js names none of them. */
+static int
+ua_is_robot(const char *family)
+{
+    static const char *const  words[] = {
+        "bot", "Bot", "spider", "Spider", "crawler", "Crawler"
+    };
+    size_t                    i;
+
+    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strstr(family, words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+
+/* The uap-core browser, renamed; 0 if statsig-node would not name it. */
+static int
+ua_uap_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
+    ua_match_t *m, unsigned *flags)
+{
+    const ua_name_map_t  *map;
+
+    *flags = 0;
+    ua_match_section(p, UA_SECTION_BROWSER, ua, len, m);
+    if (!m->found || m->field[0][0] == '\0' || ua_is_robot(m->field[0])) {
+        return 0;
+    }
+    map = ua_name_lookup(ua_browser_names, sizeof(ua_browser_names)
+                         / sizeof(ua_browser_names[0]), m->field[0]);
+    if (map == NULL) {
+        return 1;
+    }
+    *flags = map->flags;
+    if (map->name != NULL) {
+        ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, map->name,
+                strlen(map->name));
+    }
+    return m->field[0][0] != '\0';
+}
+
+
+static void
+ua_normalise_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
+    statsig_ua_info_t *out)
+{
+    ua_match_t   m;
+    unsigned     flags;
+    size_t       n;
+
+    flags = 0;
+    if (!ua_match_own(p, UA_OWN_BROWSER_FIRST, ua, len, &m)
+        && !ua_uap_browser(p, ua, len, &m, &flags)
+        && !ua_match_own(p, UA_OWN_BROWSER_FALLBACK, ua, len, &m))
+    {
+        return;
+    }
+    if (m.field[0][0] == '\0') {
+        return;
+    }
+
+    ua_set_field(out->browser_name, &out->has_browser_name, m.field[0]);
+    out->has_browser_version = (unsigned char)
+        ua_version(&m, ua, len, flags, out->browser_version);
+
+    /* statsig-node's own rename: Chrome/Firefox on a phone or tablet */
+    if ((strcmp(m.field[0], "Chrome") == 0
+         || strcmp(m.field[0], "Firefox") == 0)
+        && ua_match_own(p, UA_OWN_HANDHELD, ua, len, &m))
+    {
+        n = strlen(out->browser_name);
+        ua_copy(out->browser_name + n, STATSIG_UA_FIELD_SIZE - n, " Mobile",
+                7);
+    }
+}
+
+
+/*
+ * ua-parser-js reads at most 500 UTF-16 units of a longer UA, after
+ * dropping its leading white space.
+ */
+static size_t
+ua_parsed_prefix(const char **ua, size_t len)
+{
+    size_t  i, units;
+
+    if (ua_utf16_length(*ua, len) <= UA_PARSED_UNITS) {
+        return len;
+    }
+    while (len > 0 && (**ua == ' ' || (**ua >= '\t' && **ua <= '\r'))) {
+        (*ua)++;
+        len--;
+    }
+    units = 0;
+    for (i = 0; i < len; i++) {
+        unsigned char  c = (unsigned char) (*ua)[i];
+
+        if ((c & 0xc0) != 0x80) {
+            units += c >= 0xf0 ? 2 : 1;
+            if (units > UA_PARSED_UNITS) {
+                break;
+            }
+        }
+    }
+    return i;
+}
+
+
+static uint64_t
+ua_hash(const char *s, size_t len)
+{
+    uint64_t  h = 14695981039346656037ULL;          /* FNV-1a */
+    size_t    i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
+    }
+    return h;
+}
+
+
+int
+statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
+    statsig_ua_info_t *out)
+{
+    ua_cache_entry_t  *slot;
+    uint64_t           h;
+
+    h = ua_hash(ua, len);
+    slot = &p->cache[h & (UA_CACHE_SLOTS - 1)];
+    if (slot->used && slot->hash == h && slot->len == len
+        && memcmp(slot->key, ua, len) == 0)
+    {
+        *out = slot->info;
+        return slot->result;
+    }
+
+    memset(out, 0, sizeof(*out));
+    if (ua_utf16_length(ua, len) <= UA_MAX_UTF16_UNITS) {
+        len = ua_parsed_prefix(&ua, len);
+        ua_normalise_os(p, ua, len, out);
+        ua_normalise_browser(p, ua, len, out);
+    }
+
+    if (len <= UA_CACHE_KEY_MAX) {
+        slot->used = 1;
+        slot->hash = h;
+        slot->len = len;
+        memcpy(slot->key, ua, len);
+        slot->info = *out;
+        slot->result = out->has_os_name || out->has_browser_name;
+    }
+    return out->has_os_name || out->has_browser_name;
+}
