@@ -33,6 +33,13 @@ enum {
     UA_OWN_LISTS
 };
 #define UA_OWN_MAX          32
+#define UA_MAP_MAX          128    /* entries of a name map */
+
+enum {
+    UA_MAP_BROWSER = 0,
+    UA_MAP_OS,
+    UA_MAPS
+};
 
 enum {
     UA_SECTION_BROWSER = 0,
@@ -83,6 +90,7 @@ typedef struct {
 struct statsig_ua_parser_s {
     ua_rule_list_t      lists[UA_SECTION_SKIPPED];
     pcre2_code         *own[UA_OWN_LISTS][UA_OWN_MAX];
+    pcre2_code         *map_version[UA_MAPS][UA_MAP_MAX];
     pcre2_match_data   *md;
     uint32_t            max_captures;
     ua_cache_entry_t    cache[UA_CACHE_SLOTS];
@@ -663,107 +671,181 @@ statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
 
 typedef struct {
     const char  *family;           /* uap-core family */
-    const char  *name;             /* statsig-node's; UA_DROP: none */
+    const char  *name;             /* statsig-node's; NULL: the family */
     unsigned     flags;
+    const char  *version;          /* where ua-parser-js finds the version:
+                                      its first non-empty group; NULL: the
+                                      token where uap-core's starts */
 } ua_name_map_t;
 
 typedef struct {
     const char  *pattern;          /* PCRE2, caseless */
-    const char  *name;             /* NULL: group 1 as written */
+    const char  *name;             /* NULL: the name group as written */
+    int          name_group;
     int          version;          /* group with the version, 0: none */
 } ua_own_rule_t;
 
 /*
  * Where uap-core names a browser differently from ua-parser-js, or finds
  * one ua-parser-js does not know (UA_DROP: the fallback rules decide).
- * Families not listed keep uap-core's name.  Sorted for bsearch.
+ * Families not listed keep uap-core's name.  Sorted (strcmp) for bsearch.
  */
 static const ua_name_map_t  ua_browser_names[] = {
-    { "AOL", UA_DROP, 0 },
-    { "Amazon Silk", "Silk", 0 },
-    { "Android", "Android Browser", 0 },
-    { "Apple Mail", UA_DROP, 0 },
-    { "Bon Echo", UA_DROP, 0 },
-    { "Chrome Frame", UA_DROP, 0 },
-    { "Chrome Mobile", "Chrome", 0 },
-    { "Chrome Mobile WebView", "Chrome WebView", 0 },
-    { "Chrome Mobile iOS", "Chrome", 0 },
-    { "Comodo Dragon", "Dragon", UA_VERSION_DASH },
-    { "Crazy Browser", UA_DROP, 0 },
-    { "Edge Mobile", "Edge", 0 },
-    { "Electron", UA_DROP, 0 },
-    { "Firefox (Minefield)", UA_DROP, 0 },
-    { "Firefox (Namoroka)", UA_DROP, 0 },
-    { "Firefox (Shiretoko)", UA_DROP, 0 },
-    { "Firefox Alpha", "Firefox", 0 },
-    { "Firefox Beta", "Firefox", 0 },
-    { "Firefox Mobile", "Firefox", 0 },
-    { "Firefox iOS", "Firefox", UA_VERSION_DASH },
-    { "GranParadiso", UA_DROP, 0 },
-    { "IE Mobile", "IEMobile", 0 },
-    { "Iceape", UA_DROP, 0 },
-    { "Lightning", UA_DROP, 0 },
-    { "Mobile Safari UI/WKWebView", UA_DROP, 0 },
-    { "MyIE2", "Maxthon", 0 },
-    { "NCSA Mosaic", "Mosaic", 0 },
-    { "NetNewsWire", UA_DROP, 0 },
-    { "Opera Mini", NULL, UA_VERSION_DASH },
-    { "Opera Mobile", "Opera Mobi", UA_VERSION_DASH },
-    { "Pale Moon", "PaleMoon", UA_VERSION_DASH },
-    { "QtWeb", UA_DROP, 0 },
-    { "Rekonq", "rekonq", 0 },
-    { "SeaMonkey", NULL, UA_VERSION_DASH },
-    { "ThunderBrowse", UA_DROP, 0 },
-    { "Thunderbird", UA_DROP, 0 },
-    { "Yandex Browser", "Yandex", 0 },
-    { "Zune", UA_DROP, 0 },
+    { "AOL", UA_DROP, 0, NULL },
+    { "Accoona-AI-Agent", UA_DROP, 0, NULL },
+    { "Amazon Silk", "Silk", 0, NULL },
+    { "Android", "Android Browser", 0, NULL },
+    { "AppEngine-Google", UA_DROP, 0, NULL },
+    { "Apple Mail", UA_DROP, 0, NULL },
+    { "Bon Echo", UA_DROP, 0, NULL },
+    { "Bunjalloo", UA_DROP, 0, NULL },
+    { "Charlotte", UA_DROP, 0, NULL },
+    { "ChatGPT", UA_DROP, 0, NULL },
+    { "Chrome Frame", UA_DROP, 0, NULL },
+    { "Chrome Mobile", "Chrome", 0, NULL },
+    { "Chrome Mobile WebView", "Chrome WebView", 0, NULL },
+    { "Chrome Mobile iOS", "Chrome", 0, NULL },
+    { "Comodo Dragon", "Dragon", UA_VERSION_DASH, NULL },
+    { "Crazy Browser", UA_DROP, 0, NULL },
+    { "DataparkSearch", UA_DROP, 0, NULL },
+    { "ELinks", UA_DROP, 0, NULL },
+    { "Edge Mobile", "Edge", 0, NULL },
+    { "Electron", UA_DROP, 0, NULL },
+    { "Firefox (Minefield)", UA_DROP, 0, NULL },
+    { "Firefox (Namoroka)", UA_DROP, 0, NULL },
+    { "Firefox (Shiretoko)", UA_DROP, 0, NULL },
+    { "Firefox Alpha", "Firefox", 0, NULL },
+    { "Firefox Beta", "Firefox", 0, NULL },
+    { "Firefox Mobile", "Firefox", 0, NULL },
+    { "Firefox iOS", "Firefox", UA_VERSION_DASH, NULL },
+    { "GranParadiso", UA_DROP, 0, NULL },
+    { "IBrowse", UA_DROP, 0, NULL },
+    { "IE", NULL, 0,
+      "(?:ms|\\()ie ([\\w.]+)|trident.+rv[: ]([\\w.]{1,9})\\b.+like gecko" },
+    { "IE Mobile", "IEMobile", 0, NULL },
+    { "Iceape", UA_DROP, 0, NULL },
+    { "Java", UA_DROP, 0, NULL },
+    { "Kazehakase", UA_DROP, 0, NULL },
+    { "Lightning", UA_DROP, 0, NULL },
+    { "Maxthon", NULL, 0, "maxthon[/ ]?([\\w.]*)" },
+    { "Mediapartners-Google", UA_DROP, 0, NULL },
+    { "Mobile Safari UI/WKWebView", UA_DROP, 0, NULL },
+    { "MyIE2", "Maxthon", 0, NULL },
+    { "NCSA Mosaic", "Mosaic", 0, NULL },
+    { "NetNewsWire", UA_DROP, 0, NULL },
+    { "NewsGator", UA_DROP, 0, NULL },
+    { "Nokia OSS Browser", UA_DROP, 0, NULL },
+    { "Nokia Services (WAP) Browser", UA_DROP, 0, NULL },
+    { "NutchCVS", UA_DROP, 0, NULL },
+    { "Opera Mini", NULL, UA_VERSION_DASH, NULL },
+    { "Opera Mobile", "Opera Mobi", UA_VERSION_DASH, NULL },
+    { "Pale Moon", "PaleMoon", UA_VERSION_DASH, NULL },
+    { "PycURL", UA_DROP, 0, NULL },
+    { "Python-urllib", UA_DROP, 0, NULL },
+    { "QtWeb", UA_DROP, 0, NULL },
+    { "Rekonq", "rekonq", 0, NULL },
+    { "SEMC-Browser", UA_DROP, 0, NULL },
+    { "Scrubby", UA_DROP, 0, NULL },
+    { "SeaMonkey", NULL, UA_VERSION_DASH, NULL },
+    { "Teleca Browser", UA_DROP, 0, NULL },
+    { "ThunderBrowse", UA_DROP, 0, NULL },
+    { "Thunderbird", UA_DROP, 0, NULL },
+    { "Uzbl", UA_DROP, 0, NULL },
+    { "Vagabondo", UA_DROP, 0, NULL },
+    { "WebKit Nightly", UA_DROP, 0, NULL },
+    { "WebZIP", UA_DROP, 0, NULL },
+    { "Wget", UA_DROP, 0, NULL },
+    { "Xenu Link Sleuth", UA_DROP, 0, NULL },
+    { "Yahoo! Slurp", UA_DROP, 0, NULL },
+    { "Yandex Browser", "Yandex", 0, NULL },
+    { "Zune", UA_DROP, 0, NULL },
+    { "boitho.com-dc", UA_DROP, 0, NULL },
+    { "curl", UA_DROP, 0, NULL },
+    { "findlinks", UA_DROP, 0, NULL },
+    { "holmes", UA_DROP, 0, NULL },
+    { "htdig", UA_DROP, 0, NULL },
+    { "iTunes", UA_DROP, 0, NULL },
+    { "ia_archiver", UA_DROP, 0, NULL },
+    { "ichiro", UA_DROP, 0, NULL },
+    { "larbin", UA_DROP, 0, NULL },
+    { "lftp", UA_DROP, 0, NULL },
+    { "libwww-perl", UA_DROP, 0, NULL },
+    { "masscan", UA_DROP, 0, NULL },
+    { "mogimogi", UA_DROP, 0, NULL },
+    { "semanticdiscovery", UA_DROP, 0, NULL },
+    { "voyager", UA_DROP, 0, NULL },
+    { "www.almaden.ibm.com", UA_DROP, 0, NULL },
 };
 
+/* What follows a distribution's name, up to its version. */
+#define UA_DISTRO_VERSION \
+    "(?: gnu/linux)?(?: enterprise)?(?:[- ]linux)?(?:-gnu)?[-/ ]?" \
+    "(?!chrom|package)([-\\w.]*)"
+
 static const ua_name_map_t  ua_os_names[] = {
-    { "Arch Linux", "Arch", 0 },
-    { "BlackBerry OS", "BlackBerry", 0 },
-    { "Chrome OS", "Chromium OS", 0 },
-    { "Kindle", "Linux", 0 },
-    { "Linux Mint", "Mint", 0 },
-    { "Mac OS", "Mac OS X", UA_VERSION_DOTS },
-    { "Mac OS X", NULL, UA_VERSION_DOTS },
-    { "Symbian OS", "Symbian", 0 },
-    { "iOS", NULL, UA_VERSION_DOTS },
+    { "Arch Linux", "Arch", 0, "arch(?= linux)" UA_DISTRO_VERSION },
+    { "BlackBerry OS", "BlackBerry", 0, NULL },
+    { "CentOS", NULL, 0, "centos" UA_DISTRO_VERSION },
+    { "Chrome OS", "Chromium OS", 0, NULL },
+    { "Debian", NULL, 0, "debian" UA_DISTRO_VERSION },
+    { "Fedora", NULL, 0, "fedora" UA_DISTRO_VERSION },
+    { "Gentoo", NULL, 0, "gentoo" UA_DISTRO_VERSION },
+    { "Kindle", "Linux", 0, "linux(?: arm\\w*| x86\\w*| ?)([\\w.]*)" },
+    { "Kubuntu", NULL, 0, "kubuntu" UA_DISTRO_VERSION },
+    { "Linux", NULL, 0, "linux(?: arm\\w*| x86\\w*| ?)([\\w.]*)" },
+    { "Linux Mint", "Mint", 0, "mint[/() ]?(\\w*)" },
+    { "Mac OS", "Mac OS X", UA_VERSION_DOTS, NULL },
+    { "Mac OS X", NULL, UA_VERSION_DOTS, "mac os x ?([\\w. ]*)" },
+    { "Mandriva", NULL, 0, "mandriva" UA_DISTRO_VERSION },
+    { "Red Hat", NULL, 0, "red ?hat" UA_DISTRO_VERSION },
+    { "SUSE", NULL, 0, "suse" UA_DISTRO_VERSION },
+    { "Slackware", NULL, 0, "slackware" UA_DISTRO_VERSION },
+    { "Solaris", NULL, 0, "sunos ?([\\w.]*)|(?:open)?solaris[-/ ]?([\\w.]*)" },
+    { "Symbian OS", "Symbian", 0, NULL },
+    { "Ubuntu", NULL, 0, "ubuntu" UA_DISTRO_VERSION },
+    { "iOS", NULL, UA_VERSION_DOTS, NULL },
 };
 
 /* ua-parser-js answers uap-core gets differently, checked first. */
 static const ua_own_rule_t  ua_os_first[] = {
     /* ua-parser-js reads "MIDP; Opera" and the like as iOS */
-    { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1 },
-    { NULL, NULL, 0 }
+    { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1, 1 },
+    /* "Windows_NT" is no Windows to ua-parser-js */
+    { "windows_nt(?!.*(?:windows[/ ]|win(?:3|9|n)))", UA_DROP, 1, 0 },
+    { NULL, NULL, 1, 0 }
 };
 
 static const ua_own_rule_t  ua_browser_first[] = {
-    { NULL, NULL, 0 }
+    { "\\b(fennec)[/ ]?([\\w.+]+)", NULL, 1, 2 },
+    { NULL, NULL, 1, 0 }
 };
 
 /* When uap-core finds nothing statsig-node would name. */
 static const ua_own_rule_t  ua_browser_fallback[] = {
-    { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 2 },
-    { "(chrome)/v?([\\w.]+)", "Chrome", 2 },
-    { "version/([\\w.,]+) .*mobile/\\w+ (safari)", "Mobile Safari", 1 },
-    { "version/([\\w(.|,)]+) .*(mobile ?safari|safari)", NULL, 0 },
-    { "(webkit|khtml)/([\\w.]+)", NULL, 2 },
-    { "(firefox)/([\\w.]+)", "Firefox", 2 },
-    { "(mozilla)/([\\w.]+) .+rv:.+gecko/\\d+", NULL, 2 },
-    { NULL, NULL, 0 }
+    { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 1, 2 },
+    { "(chrome)/v?([\\w.]+)", "Chrome", 1, 2 },
+    { "version/([\\w.,]+) .*mobile/\\w+ (safari)", "Mobile Safari", 1, 1 },
+    { "version/([\\w(.|,)]+) .*(mobile ?safari|safari)", NULL, 2, 1 },
+    { "(webkit|khtml)/([\\w.]+)", NULL, 1, 2 },
+    { "(seamonkey|k-meleon|icecat|iceape|firebird|phoenix|palemoon|basilisk"
+      "|waterfox)/([-\\w.]+)$", NULL, 1, 2 },
+    { "(firefox)/([\\w.]+)", "Firefox", 1, 2 },
+    { "(mozilla)/([\\w.]+) .+rv:.+gecko/\\d+", NULL, 1, 2 },
+    { "(amaya|dillo|doris|icab|ladybird|lynx|mosaic|netsurf|obigo|polaris"
+      "|w3m|(?:go|ice|up)[. ]?browser)[-/ ]?v?([\\w.]+)", NULL, 1, 2 },
+    { NULL, NULL, 1, 0 }
 };
 
 /* Devices ua-parser-js types as mobile or tablet. */
 static const ua_own_rule_t  ua_handheld[] = {
-    { "[/(]ip(?:hone|od|ad)", NULL, 0 },
-    { "droid .+?; [^;]+?(?: bui|; wv\\)|\\) applew).+? safari", NULL, 0 },
-    { "\\b(?:(?:tablet|tab)[;/]|focus/\\d(?!.+mobile))", NULL, 0 },
+    { "[/(]ip(?:hone|od|ad)", NULL, 1, 0 },
+    { "droid .+?; [^;]+?(?: bui|; wv\\)|\\) applew).+? safari", NULL, 1, 0 },
+    { "\\b(?:(?:tablet|tab)[;/]|focus/\\d(?!.+mobile))", NULL, 1, 0 },
     { "(?:phone|mobile(?:[;/]| [ \\w/.]*safari)|pda(?=.+windows ce))",
-      NULL, 0 },
+      NULL, 1, 0 },
     { "\\b(?:sm-[ptx]\\w{2,4}|gt-[pn]\\d{2,4}|(?:s[cgp]h|gt|sm)-(?![lr])\\w+)",
-      NULL, 0 },
-    { NULL, NULL, 0 }
+      NULL, 1, 0 },
+    { NULL, NULL, 1, 0 }
 };
 
 static const ua_own_rule_t *const  ua_own_rules[UA_OWN_LISTS] = {
@@ -778,31 +860,63 @@ ua_name_cmp(const void *key, const void *entry)
 }
 
 
-static const ua_name_map_t *
-ua_name_lookup(const ua_name_map_t *map, size_t n, const char *family)
+static const struct {
+    const ua_name_map_t  *entries;
+    size_t                n;
+} ua_maps[UA_MAPS] = {
+    { ua_browser_names, sizeof(ua_browser_names) / sizeof(ua_name_map_t) },
+    { ua_os_names, sizeof(ua_os_names) / sizeof(ua_name_map_t) }
+};
+
+
+static pcre2_code *
+ua_compile_pattern(const char *pattern, char *err, size_t errlen)
 {
-    return bsearch(family, map, n, sizeof(map[0]), ua_name_cmp);
+    pcre2_code   *re;
+    PCRE2_UCHAR   msg[128];
+    PCRE2_SIZE    off;
+    int           rc;
+
+    re = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
+                       PCRE2_CASELESS, &rc, &off, NULL);
+    if (re == NULL) {
+        pcre2_get_error_message(rc, msg, sizeof(msg));
+        ua_set_error(err, errlen, 0, pattern, (const char *) msg);
+        return NULL;
+    }
+    (void) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    return re;
 }
 
 
+/* Our rule lists and the version patterns of the name maps. */
 static int
 ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
 {
-    PCRE2_UCHAR  msg[128];
-    PCRE2_SIZE   off;
-    int          list, i, rc;
+    const char  *pattern;
+    size_t       i;
+    int          list;
 
     for (list = 0; list < UA_OWN_LISTS; list++) {
         for (i = 0; ua_own_rules[list][i].pattern != NULL; i++) {
-            p->own[list][i] = pcre2_compile(
-                (PCRE2_SPTR) ua_own_rules[list][i].pattern,
-                PCRE2_ZERO_TERMINATED, PCRE2_CASELESS, &rc, &off, NULL);
+            p->own[list][i] = ua_compile_pattern(
+                ua_own_rules[list][i].pattern, err, errlen);
             if (p->own[list][i] == NULL) {
-                pcre2_get_error_message(rc, msg, sizeof(msg));
-                return ua_set_error(err, errlen, 0, "own rule",
-                                    (const char *) msg);
+                return -1;
             }
-            (void) pcre2_jit_compile(p->own[list][i], PCRE2_JIT_COMPLETE);
+        }
+    }
+    for (list = 0; list < UA_MAPS; list++) {
+        for (i = 0; i < ua_maps[list].n; i++) {
+            pattern = ua_maps[list].entries[i].version;
+            if (pattern == NULL) {
+                continue;
+            }
+            p->map_version[list][i] = ua_compile_pattern(pattern, err,
+                                                         errlen);
+            if (p->map_version[list][i] == NULL) {
+                return -1;
+            }
         }
     }
     return 0;
@@ -812,13 +926,52 @@ ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
 static void
 ua_free_own(statsig_ua_parser_t *p)
 {
-    int  list, i;
+    size_t  i;
+    int     list;
 
     for (list = 0; list < UA_OWN_LISTS; list++) {
-        for (i = 0; i < UA_OWN_MAX && p->own[list][i] != NULL; i++) {
+        for (i = 0; i < UA_OWN_MAX; i++) {
             pcre2_code_free(p->own[list][i]);
         }
     }
+    for (list = 0; list < UA_MAPS; list++) {
+        for (i = 0; i < UA_MAP_MAX; i++) {
+            pcre2_code_free(p->map_version[list][i]);
+        }
+    }
+}
+
+
+/*
+ * The version ua-parser-js reads for a mapped name: the first non-empty
+ * group of the entry's pattern.  Returns -1 when the entry has no pattern
+ * or it does not match, else whether a version was found.
+ */
+static int
+ua_map_version(statsig_ua_parser_t *p, int kind, const ua_name_map_t *e,
+    const char *ua, size_t len, char *out)
+{
+    pcre2_code  *re;
+    const char  *g;
+    uint32_t     n;
+    size_t       glen;
+    int          rc;
+
+    re = p->map_version[kind][e - ua_maps[kind].entries];
+    if (re == NULL) {
+        return -1;
+    }
+    rc = pcre2_match(re, (PCRE2_SPTR) ua, len, 0, 0, p->md, NULL);
+    if (rc <= 0) {
+        return -1;
+    }
+    for (n = 1; n < (uint32_t) rc; n++) {
+        glen = ua_group(p, ua, rc, n, &g);
+        if (glen > 0) {
+            return ua_copy(out, STATSIG_UA_FIELD_SIZE, g, glen) > 0;
+        }
+    }
+    return 0;
 }
 
 
@@ -851,12 +1004,13 @@ ua_match_own(statsig_ua_parser_t *p, int list, const char *ua, size_t len,
             ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, r->name,
                     strlen(r->name));
         } else {
-            n = ua_group(p, ua, rc, 1, &g);
+            n = ua_group(p, ua, rc, (uint32_t) r->name_group, &g);
             ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, g, n);
         }
-        n = ua_group(p, ua, rc, (uint32_t) (r->version ? r->version : 2),
-                     &g);
-        ua_copy(m->field[1], STATSIG_UA_FIELD_SIZE, g, n);
+        if (r->version > 0) {
+            n = ua_group(p, ua, rc, (uint32_t) r->version, &g);
+            ua_copy(m->field[1], STATSIG_UA_FIELD_SIZE, g, n);
+        }
         return 1;
     }
     return 0;
@@ -874,7 +1028,6 @@ ua_version(const ua_match_t *m, const char *ua, size_t len, unsigned flags,
 {
     size_t  start, end;
     int     ok;
-    char   *c;
 
     if (m->own) {
         ok = ua_copy(out, STATSIG_UA_FIELD_SIZE, m->field[1],
@@ -896,14 +1049,50 @@ ua_version(const ua_match_t *m, const char *ua, size_t len, unsigned flags,
         ok = ua_copy(out, STATSIG_UA_FIELD_SIZE, ua + start, end - start)
              > 0;
     }
-    if (flags & UA_VERSION_DOTS) {
-        for (c = out; *c; c++) {
-            if (*c == '_') {
-                *c = '.';
-            }
-        }
-    }
     return ok;
+}
+
+
+static const ua_name_map_t *
+ua_map_find(int kind, const char *family)
+{
+    return bsearch(family, ua_maps[kind].entries, ua_maps[kind].n,
+                   sizeof(ua_name_map_t), ua_name_cmp);
+}
+
+
+/*
+ * Renames a match per its name map; 0 when statsig-node would not name
+ * it at all (UA_DROP).
+ */
+static int
+ua_rename(int kind, ua_match_t *m, const ua_name_map_t **entry)
+{
+    const ua_name_map_t  *e;
+
+    e = ua_map_find(kind, m->field[0]);
+    *entry = e;
+    if (e != NULL && e->name != NULL) {
+        ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, e->name, strlen(e->name));
+    }
+    return m->field[0][0] != '\0';
+}
+
+
+/* Name and version of a match into a pair of output fields. */
+static void
+ua_output(statsig_ua_parser_t *p, int kind, const ua_name_map_t *e,
+    const ua_match_t *m, const char *ua, size_t len, char *name,
+    unsigned char *has_name, char *version, unsigned char *has_version)
+{
+    int  rc;
+
+    ua_set_field(name, has_name, m->field[0]);
+    rc = e != NULL ? ua_map_version(p, kind, e, ua, len, version) : -1;
+    if (rc < 0) {
+        rc = ua_version(m, ua, len, e != NULL ? e->flags : 0, version);
+    }
+    *has_version = (unsigned char) rc;
 }
 
 
@@ -911,32 +1100,28 @@ static void
 ua_normalise_os(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out)
 {
-    const ua_name_map_t  *map;
+    const ua_name_map_t  *e;
     ua_match_t            m;
-    const char           *name;
-    unsigned              flags;
+    char                 *c;
 
-    if (!ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
+    e = NULL;
+    if (ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
+        if (m.field[0][0] == '\0') {
+            return;
+        }
+    } else {
         ua_match_section(p, UA_SECTION_OS, ua, len, &m);
+        if (!m.found || !ua_rename(UA_MAP_OS, &m, &e)) {
+            return;
+        }
     }
-    if (!m.found || m.field[0][0] == '\0') {
-        return;
+    ua_output(p, UA_MAP_OS, e, &m, ua, len, out->os_name, &out->has_os_name,
+              out->os_version, &out->has_os_version);
+    if (e != NULL && (e->flags & UA_VERSION_DOTS)) {
+        for (c = out->os_version; *c; c++) {
+            *c = *c == '_' ? '.' : *c;
+        }
     }
-
-    name = m.field[0];
-    flags = 0;
-    map = ua_name_lookup(ua_os_names, sizeof(ua_os_names)
-                         / sizeof(ua_os_names[0]), name);
-    if (map != NULL) {
-        name = map->name != NULL ? map->name : name;
-        flags = map->flags;
-    }
-    if (name[0] == '\0') {
-        return;
-    }
-    ua_set_field(out->os_name, &out->has_os_name, name);
-    out->has_os_version = (unsigned char)
-                          ua_version(&m, ua, len, flags, out->os_version);
 }
 
 
@@ -958,54 +1143,32 @@ ua_is_robot(const char *family)
 }
 
 
-/* The uap-core browser, renamed; 0 if statsig-node would not name it. */
-static int
-ua_uap_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
-    ua_match_t *m, unsigned *flags)
-{
-    const ua_name_map_t  *map;
-
-    *flags = 0;
-    ua_match_section(p, UA_SECTION_BROWSER, ua, len, m);
-    if (!m->found || m->field[0][0] == '\0' || ua_is_robot(m->field[0])) {
-        return 0;
-    }
-    map = ua_name_lookup(ua_browser_names, sizeof(ua_browser_names)
-                         / sizeof(ua_browser_names[0]), m->field[0]);
-    if (map == NULL) {
-        return 1;
-    }
-    *flags = map->flags;
-    if (map->name != NULL) {
-        ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, map->name,
-                strlen(map->name));
-    }
-    return m->field[0][0] != '\0';
-}
-
-
 static void
 ua_normalise_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out)
 {
-    ua_match_t   m;
-    unsigned     flags;
-    size_t       n;
+    const ua_name_map_t  *e;
+    ua_match_t            m;
+    size_t                n;
+    int                   named;
 
-    flags = 0;
-    if (!ua_match_own(p, UA_OWN_BROWSER_FIRST, ua, len, &m)
-        && !ua_uap_browser(p, ua, len, &m, &flags)
-        && !ua_match_own(p, UA_OWN_BROWSER_FALLBACK, ua, len, &m))
-    {
+    e = NULL;
+    named = ua_match_own(p, UA_OWN_BROWSER_FIRST, ua, len, &m);
+    if (!named) {
+        ua_match_section(p, UA_SECTION_BROWSER, ua, len, &m);
+        named = m.found && !ua_is_robot(m.field[0])
+                && ua_rename(UA_MAP_BROWSER, &m, &e);
+    }
+    if (!named) {
+        e = NULL;
+        named = ua_match_own(p, UA_OWN_BROWSER_FALLBACK, ua, len, &m);
+    }
+    if (!named || m.field[0][0] == '\0') {
         return;
     }
-    if (m.field[0][0] == '\0') {
-        return;
-    }
-
-    ua_set_field(out->browser_name, &out->has_browser_name, m.field[0]);
-    out->has_browser_version = (unsigned char)
-        ua_version(&m, ua, len, flags, out->browser_version);
+    ua_output(p, UA_MAP_BROWSER, e, &m, ua, len, out->browser_name,
+              &out->has_browser_name, out->browser_version,
+              &out->has_browser_version);
 
     /* statsig-node's own rename: Chrome/Firefox on a phone or tablet */
     if ((strcmp(m.field[0], "Chrome") == 0
