@@ -1,0 +1,166 @@
+
+/*
+ * ngx_http_statsig_module: shared declarations of the nginx glue.
+ */
+
+
+#ifndef _NGX_HTTP_STATSIG_MODULE_H_INCLUDED_
+#define _NGX_HTTP_STATSIG_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_HTTP_STATSIG_VERSION          "0.1.0"
+
+#define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
+#define NGX_HTTP_STATSIG_ZONE_LAYOUT      1
+#define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
+
+#define NGX_HTTP_STATSIG_KEY_NONE         0
+#define NGX_HTTP_STATSIG_KEY_ENV          1
+#define NGX_HTTP_STATSIG_KEY_FILE         2
+
+/* indexes of statsig_user_field FIELD */
+#define NGX_HTTP_STATSIG_FIELD_EMAIL      0
+#define NGX_HTTP_STATSIG_FIELD_IP         1
+#define NGX_HTTP_STATSIG_FIELD_USER_AGENT 2
+#define NGX_HTTP_STATSIG_FIELD_COUNTRY    3
+#define NGX_HTTP_STATSIG_FIELD_LOCALE     4
+#define NGX_HTTP_STATSIG_FIELD_APP_VER    5
+#define NGX_HTTP_STATSIG_NFIELDS          6
+
+/* what a variable asks the evaluator for */
+#define NGX_HTTP_STATSIG_EVAL_GATE        0
+#define NGX_HTTP_STATSIG_EVAL_CONFIG      1
+#define NGX_HTTP_STATSIG_EVAL_EXPERIMENT  2
+#define NGX_HTTP_STATSIG_EVAL_PARAM       3
+
+/* location content handlers */
+#define NGX_HTTP_STATSIG_HANDLER_NONE     0
+#define NGX_HTTP_STATSIG_HANDLER_STATUS   1
+#define NGX_HTTP_STATSIG_HANDLER_API      2
+
+
+/*
+ * The header at the start of the shared zone.  The layout version and the
+ * struct size are checked before an old zone is reused on reload.
+ */
+typedef struct {
+    ngx_uint_t                     magic;
+    ngx_uint_t                     layout;
+    size_t                         hdr_size;
+    time_t                         created;
+    ngx_atomic_t                   reloads;
+    ngx_atomic_t                   generation;
+    ngx_uint_t                     specs_loaded;
+} ngx_http_statsig_shctx_t;
+
+
+typedef struct {
+    ngx_http_statsig_shctx_t      *sh;
+    ngx_slab_pool_t               *shpool;
+} ngx_http_statsig_zone_t;
+
+
+/* NAME VALUE pairs: statsig_user_custom, _private, statsig_custom_id */
+typedef struct {
+    ngx_str_t                      name;
+    ngx_http_complex_value_t      *value;
+} ngx_http_statsig_kv_t;
+
+
+typedef struct {
+    ngx_str_t                      name;
+    ngx_http_complex_value_t      *value;
+    ngx_http_complex_value_t      *cond;
+    ngx_array_t                   *metadata;   /* ngx_http_statsig_kv_t */
+} ngx_http_statsig_event_t;
+
+
+/* statsig_gate $var NAME; statsig_param $var NAME PARAM [default=V]; */
+typedef struct {
+    ngx_uint_t                     kind;
+    ngx_str_t                      name;
+    ngx_str_t                      param;
+    ngx_http_complex_value_t      *deflt;
+} ngx_http_statsig_var_t;
+
+
+typedef struct {
+    ngx_shm_zone_t                *shm_zone;
+
+    ngx_uint_t                     key_source;
+    ngx_str_t                      key_ref;    /* env name or file path */
+
+    ngx_str_t                      specs_url;
+    ngx_str_t                      specs_file;
+    ngx_msec_t                     sync_interval;
+    ngx_str_t                      id_lists_url;
+    ngx_msec_t                     id_lists_sync_interval;
+    ngx_str_t                      events_url;
+    ngx_msec_t                     flush_interval;
+    ngx_uint_t                     flush_batch;
+    size_t                         event_queue;
+    ngx_msec_t                     exposure_dedupe;
+    ngx_str_t                      environment;
+    ngx_msec_t                     upstream_timeout;
+    ngx_str_t                      ca_file;
+    ngx_str_t                      proxy;
+
+    /* where a statsig directive was first used, for "no statsig_zone" */
+    ngx_str_t                      used_file;
+    ngx_uint_t                     used_line;
+    ngx_str_t                      used_name;
+
+    /* compiled once, shared by every location that keeps the default */
+    ngx_http_complex_value_t      *default_ip;
+    ngx_http_complex_value_t      *default_user_agent;
+} ngx_http_statsig_main_conf_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t      *user_id;
+    ngx_http_complex_value_t      *fields[NGX_HTTP_STATSIG_NFIELDS];
+    ngx_array_t                   *custom;     /* ngx_http_statsig_kv_t */
+    ngx_array_t                   *private_attrs;
+    ngx_array_t                   *custom_ids;
+
+    ngx_str_t                      stable_id_cookie;
+    time_t                         stable_id_max_age;
+
+    ngx_flag_t                     exposures;
+    ngx_array_t                   *events;     /* ngx_http_statsig_event_t */
+
+    ngx_uint_t                     handler;
+} ngx_http_statsig_loc_conf_t;
+
+
+/* ngx_http_statsig_zone.c */
+char *ngx_http_statsig_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_statsig_zone_usage(ngx_shm_zone_t *shm_zone,
+    size_t *used);
+
+/* ngx_http_statsig_variables.c */
+ngx_int_t ngx_http_statsig_add_variables(ngx_conf_t *cf);
+char *ngx_http_statsig_gate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_statsig_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *name, ngx_str_t *param, ngx_str_t *value);
+
+/* ngx_http_statsig_status.c */
+ngx_int_t ngx_http_statsig_status_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_statsig_api_handler(ngx_http_request_t *r);
+
+/* ngx_http_statsig_module.c */
+void ngx_http_statsig_conf_used(ngx_conf_t *cf);
+ngx_int_t ngx_http_statsig_check_url(ngx_conf_t *cf, ngx_str_t *url,
+    ngx_uint_t proxy);
+
+
+extern ngx_module_t  ngx_http_statsig_module;
+
+
+#endif /* _NGX_HTTP_STATSIG_MODULE_H_INCLUDED_ */
