@@ -30,6 +30,7 @@ enum {
     UA_OWN_BROWSER_FIRST,          /* tried before uap-core's UA rules */
     UA_OWN_BROWSER_FALLBACK,       /* when uap-core's browser is dropped */
     UA_OWN_HANDHELD,               /* phone or tablet, for " Mobile" */
+    UA_OWN_OLD_SAFARI,             /* the Safari build, for UA_OLD_SAFARI */
     UA_OWN_LISTS
 };
 #define UA_OWN_MAX          32
@@ -66,6 +67,7 @@ typedef struct {
     long         name_at;       /* offset of the family group, or -1 */
     long         version_at;    /* offset of the v1 group, or -1 */
     int          own;           /* from our rules: fields are final */
+    unsigned     flags;         /* UA_VERSION_DASH ... */
 } ua_match_t;
 
 typedef struct {
@@ -664,8 +666,10 @@ statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
 
 /* Characters ua-parser-js takes into a version: \w and '.' (or '-'). */
 #define UA_VERSION_DASH     0x1
-/* iOS and macOS versions are written 10_15_7; statsig-node has dots. */
-#define UA_VERSION_DOTS     0x2
+/* ua-parser-js names it only where the entry's version pattern matches */
+#define UA_CONFIRM          0x2
+/* Without a version, ua-parser-js maps the Safari build (Safari < 3) */
+#define UA_OLD_SAFARI       0x4
 
 #define UA_DROP             ""     /* a name statsig-node never reports */
 
@@ -683,6 +687,7 @@ typedef struct {
     const char  *name;             /* NULL: the name group as written */
     int          name_group;
     int          version;          /* group with the version, 0: none */
+    unsigned     flags;
 } ua_own_rule_t;
 
 /*
@@ -694,7 +699,8 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "AOL", UA_DROP, 0, NULL },
     { "Accoona-AI-Agent", UA_DROP, 0, NULL },
     { "Amazon Silk", "Silk", 0, NULL },
-    { "Android", "Android Browser", 0, NULL },
+    { "Android", "Android Browser", UA_CONFIRM,
+      "droid.+ version/([\\w.]+)\\b.+(?:mobile safari|safari)" },
     { "AppEngine-Google", UA_DROP, 0, NULL },
     { "Apple Mail", UA_DROP, 0, NULL },
     { "Bon Echo", UA_DROP, 0, NULL },
@@ -729,6 +735,7 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "Lightning", UA_DROP, 0, NULL },
     { "Maxthon", NULL, 0, "maxthon[/ ]?([\\w.]*)" },
     { "Mediapartners-Google", UA_DROP, 0, NULL },
+    { "Mobile Safari", NULL, UA_OLD_SAFARI, NULL },
     { "Mobile Safari UI/WKWebView", UA_DROP, 0, NULL },
     { "MyIE2", "Maxthon", 0, NULL },
     { "NCSA Mosaic", "Mosaic", 0, NULL },
@@ -746,6 +753,7 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "Rekonq", "rekonq", 0, NULL },
     { "SEMC-Browser", UA_DROP, 0, NULL },
     { "Scrubby", UA_DROP, 0, NULL },
+    { "Safari", NULL, UA_OLD_SAFARI, NULL },
     { "SeaMonkey", NULL, UA_VERSION_DASH, NULL },
     { "Teleca Browser", UA_DROP, 0, NULL },
     { "ThunderBrowse", UA_DROP, 0, NULL },
@@ -794,8 +802,8 @@ static const ua_name_map_t  ua_os_names[] = {
     { "Kubuntu", NULL, 0, "kubuntu" UA_DISTRO_VERSION },
     { "Linux", NULL, 0, "linux(?: arm\\w*| x86\\w*| ?)([\\w.]*)" },
     { "Linux Mint", "Mint", 0, "mint[/() ]?(\\w*)" },
-    { "Mac OS", "Mac OS X", UA_VERSION_DOTS, NULL },
-    { "Mac OS X", NULL, UA_VERSION_DOTS, "mac os x ?([\\w. ]*)" },
+    { "Mac OS", "Mac OS X", 0, NULL },
+    { "Mac OS X", NULL, 0, "mac os x ?([\\w. ]*)" },
     { "Mandriva", NULL, 0, "mandriva" UA_DISTRO_VERSION },
     { "Red Hat", NULL, 0, "red ?hat" UA_DISTRO_VERSION },
     { "SUSE", NULL, 0, "suse" UA_DISTRO_VERSION },
@@ -803,53 +811,61 @@ static const ua_name_map_t  ua_os_names[] = {
     { "Solaris", NULL, 0, "sunos ?([\\w.]*)|(?:open)?solaris[-/ ]?([\\w.]*)" },
     { "Symbian OS", "Symbian", 0, NULL },
     { "Ubuntu", NULL, 0, "ubuntu" UA_DISTRO_VERSION },
-    { "iOS", NULL, UA_VERSION_DOTS, NULL },
+    { "iOS", NULL, 0, NULL },
 };
 
 /* ua-parser-js answers uap-core gets differently, checked first. */
 static const ua_own_rule_t  ua_os_first[] = {
     /* ua-parser-js reads "MIDP; Opera" and the like as iOS */
-    { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1, 1 },
+    { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1, 1, 0 },
     /* "Windows_NT" is no Windows to ua-parser-js */
-    { "windows_nt(?!.*(?:windows[/ ]|win(?:3|9|n)))", UA_DROP, 1, 0 },
-    { NULL, NULL, 1, 0 }
+    { "windows_nt(?!.*(?:windows[/ ]|win(?:3|9|n)))", UA_DROP, 1, 0, 0 },
+    { NULL, NULL, 1, 0, 0 }
 };
 
 static const ua_own_rule_t  ua_browser_first[] = {
-    { "\\b(fennec)[/ ]?([\\w.+]+)", NULL, 1, 2 },
-    { NULL, NULL, 1, 0 }
+    { "\\b(fennec)[/ ]?([\\w.+]+)", NULL, 1, 2, 0 },
+    { NULL, NULL, 1, 0, 0 }
 };
 
 /* When uap-core finds nothing statsig-node would name. */
 static const ua_own_rule_t  ua_browser_fallback[] = {
-    { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 1, 2 },
-    { "(chrome)/v?([\\w.]+)", "Chrome", 1, 2 },
-    { "version/([\\w.,]+) .*mobile/\\w+ (safari)", "Mobile Safari", 1, 1 },
-    { "version/([\\w(.|,)]+) .*(mobile ?safari|safari)", NULL, 2, 1 },
-    { "(webkit|khtml)/([\\w.]+)", NULL, 1, 2 },
+    { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 1, 2, 0 },
+    { "(chrome)/v?([\\w.]+)", "Chrome", 1, 2, 0 },
+    { "version/([\\w.,]+) .*mobile/\\w+ (safari)", "Mobile Safari", 1, 1, 0 },
+    { "version/([\\w(.|,)]+) .*(mobile ?safari|safari)", NULL, 2, 1, 0 },
+    { "webkit.+?(mobile ?safari|safari)(/[\\w.]+)", NULL, 1, 2,
+      UA_OLD_SAFARI },
+    { "(webkit|khtml)/([\\w.]+)", NULL, 1, 2, 0 },
     { "(seamonkey|k-meleon|icecat|iceape|firebird|phoenix|palemoon|basilisk"
-      "|waterfox)/([-\\w.]+)$", NULL, 1, 2 },
-    { "(firefox)/([\\w.]+)", "Firefox", 1, 2 },
-    { "(mozilla)/([\\w.]+) .+rv:.+gecko/\\d+", NULL, 1, 2 },
+      "|waterfox)/([-\\w.]+)$", NULL, 1, 2, 0 },
+    { "(firefox)/([\\w.]+)", "Firefox", 1, 2, 0 },
+    { "(mozilla)/([\\w.]+) .+rv:.+gecko/\\d+", NULL, 1, 2, 0 },
     { "(amaya|dillo|doris|icab|ladybird|lynx|mosaic|netsurf|obigo|polaris"
-      "|w3m|(?:go|ice|up)[. ]?browser)[-/ ]?v?([\\w.]+)", NULL, 1, 2 },
-    { NULL, NULL, 1, 0 }
+      "|w3m|(?:go|ice|up)[. ]?browser)[-/ ]?v?([\\w.]+)", NULL, 1, 2, 0 },
+    { NULL, NULL, 1, 0, 0 }
 };
 
 /* Devices ua-parser-js types as mobile or tablet. */
 static const ua_own_rule_t  ua_handheld[] = {
-    { "[/(]ip(?:hone|od|ad)", NULL, 1, 0 },
-    { "droid .+?; [^;]+?(?: bui|; wv\\)|\\) applew).+? safari", NULL, 1, 0 },
-    { "\\b(?:(?:tablet|tab)[;/]|focus/\\d(?!.+mobile))", NULL, 1, 0 },
+    { "[/(]ip(?:hone|od|ad)", NULL, 1, 0, 0 },
+    { "droid .+?; [^;]+?(?: bui|; wv\\)|\\) applew).+? safari", NULL, 1, 0, 0 },
+    { "\\b(?:(?:tablet|tab)[;/]|focus/\\d(?!.+mobile))", NULL, 1, 0, 0 },
     { "(?:phone|mobile(?:[;/]| [ \\w/.]*safari)|pda(?=.+windows ce))",
-      NULL, 1, 0 },
+      NULL, 1, 0, 0 },
     { "\\b(?:sm-[ptx]\\w{2,4}|gt-[pn]\\d{2,4}|(?:s[cgp]h|gt|sm)-(?![lr])\\w+)",
-      NULL, 1, 0 },
-    { NULL, NULL, 1, 0 }
+      NULL, 1, 0, 0 },
+    { NULL, NULL, 1, 0, 0 }
+};
+
+static const ua_own_rule_t  ua_safari_build[] = {
+    { "webkit.+?(?:mobile ?safari|safari)(/[\\w.]+)", NULL, 0, 1, 0 },
+    { NULL, NULL, 1, 0, 0 }
 };
 
 static const ua_own_rule_t *const  ua_own_rules[UA_OWN_LISTS] = {
-    ua_os_first, ua_browser_first, ua_browser_fallback, ua_handheld
+    ua_os_first, ua_browser_first, ua_browser_fallback, ua_handheld,
+    ua_safari_build
 };
 
 
@@ -998,6 +1014,7 @@ ua_match_own(statsig_ua_parser_t *p, int list, const char *ua, size_t len,
         memset(m, 0, sizeof(*m));
         m->found = 1;
         m->own = 1;
+        m->flags = r->flags;
         m->name_at = -1;
         m->version_at = -1;
         if (r->name != NULL) {
@@ -1061,38 +1078,81 @@ ua_map_find(int kind, const char *family)
 }
 
 
-/*
- * Renames a match per its name map; 0 when statsig-node would not name
- * it at all (UA_DROP).
- */
+/* ua-parser-js's names for Safari builds before Safari 3 had versions. */
 static int
-ua_rename(int kind, ua_match_t *m, const ua_name_map_t **entry)
+ua_old_safari(const char *build, char *out)
 {
-    const ua_name_map_t  *e;
+    static const char *const  map[][2] = {
+        { "/8", "1.0" }, { "/1", "1.2" }, { "/3", "1.3" },
+        { "/412", "2.0" }, { "/416", "2.0.2" }, { "/417", "2.0.3" },
+        { "/419", "2.0.4" }
+    };
+    size_t                    i;
 
-    e = ua_map_find(kind, m->field[0]);
-    *entry = e;
-    if (e != NULL && e->name != NULL) {
-        ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, e->name, strlen(e->name));
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (strncmp(build, map[i][0], strlen(map[i][0])) == 0) {
+            ua_copy(out, STATSIG_UA_FIELD_SIZE, map[i][1], strlen(map[i][1]));
+            return 1;
+        }
     }
-    return m->field[0][0] != '\0';
+    return 0;
 }
 
 
-/* Name and version of a match into a pair of output fields. */
-static void
-ua_output(statsig_ua_parser_t *p, int kind, const ua_name_map_t *e,
-    const ua_match_t *m, const char *ua, size_t len, char *name,
-    unsigned char *has_name, char *version, unsigned char *has_version)
+/*
+ * Final name (in m) and version of a match, renamed per the name maps;
+ * 0 when statsig-node would name nothing.
+ */
+static int
+ua_resolve(statsig_ua_parser_t *p, int kind, ua_match_t *m, const char *ua,
+    size_t len, char *version, unsigned char *has_version)
 {
-    int  rc;
+    const ua_name_map_t  *e;
+    ua_match_t            old;
+    char                  build[STATSIG_UA_FIELD_SIZE];
+    int                   rc;
 
-    ua_set_field(name, has_name, m->field[0]);
-    rc = e != NULL ? ua_map_version(p, kind, e, ua, len, version) : -1;
+    rc = -1;
+    e = m->own ? NULL : ua_map_find(kind, m->field[0]);
+    if (e != NULL) {
+        if (e->name != NULL) {
+            ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, e->name,
+                    strlen(e->name));
+        }
+        m->flags = e->flags;
+        rc = ua_map_version(p, kind, e, ua, len, version);
+        if (rc < 0 && (e->flags & UA_CONFIRM)) {
+            return 0;
+        }
+    }
+    if (m->field[0][0] == '\0') {
+        return 0;
+    }
     if (rc < 0) {
-        rc = ua_version(m, ua, len, e != NULL ? e->flags : 0, version);
+        rc = ua_version(m, ua, len, m->flags, version);
+    }
+    if (m->flags & UA_OLD_SAFARI) {
+        if (m->own) {
+            ua_copy(build, sizeof(build), version, strlen(version));
+            rc = ua_old_safari(build, version);
+        } else if (rc == 0 && ua_match_own(p, UA_OWN_OLD_SAFARI, ua, len,
+                                           &old))
+        {
+            rc = ua_old_safari(old.field[1], version);
+        }
     }
     *has_version = (unsigned char) rc;
+    return 1;
+}
+
+
+/* iOS and macOS versions are written 10_15_7; statsig-node has dots. */
+static void
+ua_underscores_to_dots(char *s)
+{
+    for (; *s; s++) {
+        *s = *s == '_' ? '.' : *s;
+    }
 }
 
 
@@ -1100,27 +1160,20 @@ static void
 ua_normalise_os(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out)
 {
-    const ua_name_map_t  *e;
-    ua_match_t            m;
-    char                 *c;
+    ua_match_t  m;
 
-    e = NULL;
-    if (ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
-        if (m.field[0][0] == '\0') {
-            return;
-        }
-    } else {
+    if (!ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
         ua_match_section(p, UA_SECTION_OS, ua, len, &m);
-        if (!m.found || !ua_rename(UA_MAP_OS, &m, &e)) {
-            return;
-        }
     }
-    ua_output(p, UA_MAP_OS, e, &m, ua, len, out->os_name, &out->has_os_name,
-              out->os_version, &out->has_os_version);
-    if (e != NULL && (e->flags & UA_VERSION_DOTS)) {
-        for (c = out->os_version; *c; c++) {
-            *c = *c == '_' ? '.' : *c;
-        }
+    if (!m.found || !ua_resolve(p, UA_MAP_OS, &m, ua, len, out->os_version,
+                                &out->has_os_version))
+    {
+        return;
+    }
+    ua_set_field(out->os_name, &out->has_os_name, m.field[0]);
+    if (strcmp(m.field[0], "iOS") == 0 || strcmp(m.field[0], "Mac OS X") == 0)
+    {
+        ua_underscores_to_dots(out->os_version);
     }
 }
 
@@ -1147,28 +1200,29 @@ static void
 ua_normalise_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out)
 {
-    const ua_name_map_t  *e;
-    ua_match_t            m;
-    size_t                n;
-    int                   named;
+    ua_match_t  m;
+    size_t      n;
+    int         named;
 
-    e = NULL;
     named = ua_match_own(p, UA_OWN_BROWSER_FIRST, ua, len, &m);
     if (!named) {
         ua_match_section(p, UA_SECTION_BROWSER, ua, len, &m);
         named = m.found && !ua_is_robot(m.field[0])
-                && ua_rename(UA_MAP_BROWSER, &m, &e);
+                && ua_resolve(p, UA_MAP_BROWSER, &m, ua, len,
+                              out->browser_version,
+                              &out->has_browser_version);
     }
     if (!named) {
-        e = NULL;
         named = ua_match_own(p, UA_OWN_BROWSER_FALLBACK, ua, len, &m);
     }
-    if (!named || m.field[0][0] == '\0') {
+    if (!named || (m.own && !ua_resolve(p, UA_MAP_BROWSER, &m, ua, len,
+                                        out->browser_version,
+                                        &out->has_browser_version)))
+    {
+        out->has_browser_version = 0;
         return;
     }
-    ua_output(p, UA_MAP_BROWSER, e, &m, ua, len, out->browser_name,
-              &out->has_browser_name, out->browser_version,
-              &out->has_browser_version);
+    ua_set_field(out->browser_name, &out->has_browser_name, m.field[0]);
 
     /* statsig-node's own rename: Chrome/Firefox on a phone or tablet */
     if ((strcmp(m.field[0], "Chrome") == 0
