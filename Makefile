@@ -41,7 +41,7 @@ TEST_BUILDS ?= release asan
 MODULE := ngx_http_statsig_module
 MODULE_SO := $(B)/nginx/$(MODULE).so
 ASAN_SO := $(B)/nginx-asan/$(MODULE).so
-LIBASAN := $(shell $(CC) -print-file-name=libasan.so.8 2>/dev/null)
+LIBASAN := $(realpath $(shell $(CC) -print-file-name=libasan.so.8 2>/dev/null))
 
 APT_PACKAGES := nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
     libssl-dev libpcre2-dev zlib1g-dev perl wrk clang libclang-rt-14-dev \

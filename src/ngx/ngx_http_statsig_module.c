@@ -1200,8 +1200,17 @@ ngx_http_statsig_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ngx_http_core_loc_conf_t  *clcf;
 
-    if (slcf->handler != NGX_HTTP_STATSIG_HANDLER_NONE) {
+    if (slcf->handler == cmd->offset) {
         return "is duplicate";
+    }
+
+    if (slcf->handler != NGX_HTTP_STATSIG_HANDLER_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" cannot be combined with \"%s\" in one "
+                           "location", &cmd->name,
+                           slcf->handler == NGX_HTTP_STATSIG_HANDLER_STATUS
+                           ? "statsig_status" : "statsig_api");
+        return NGX_CONF_ERROR;
     }
 
     ngx_http_statsig_conf_used(cf);

@@ -228,9 +228,9 @@ sub run {
         @ENV{keys %env} = values %env;
         open STDOUT, '>>', "$d/error.log" or die;
         open STDERR, '>>', "$d/error.log" or die;
-        exec nginx_bin(), '-p', "$d/", '-c', "$d/nginx.conf",
-            '-e', "$d/error.log";
-        print STDERR "exec nginx: $!\n";
+        exec(nginx_bin(), '-p', "$d/", '-c', "$d/nginx.conf",
+             '-e', "$d/error.log")
+            or print STDERR "exec nginx: $!\n";
         POSIX::_exit(127);
     }
     $self->{pid} = $pid;
