@@ -3,7 +3,8 @@
 // per input line: [os_name, os_version, browser_name, browser_version],
 // null where statsig-node has no value.  Uses statsig-node's own
 // parseUserAgent when an installed oracle is found (STATSIG_ORACLE_DIR,
-// ../shared/oracle), else ua-parser-js 1.0.41 from build/npm plus the two
+// build/oracle from "make oracle", ../shared/oracle), else ua-parser-js
+// 1.0.41 from build/npm (make data-deps) plus the two
 // renames statsig-node applies (dist/utils/parseUserAgent.js).
 'use strict';
 const fs = require('fs');
@@ -13,6 +14,7 @@ const root = path.resolve(__dirname, '..');
 
 function loadParser() {
     const dirs = [process.env.STATSIG_ORACLE_DIR,
+                  path.join(root, 'build/oracle'),
                   path.join(root, '../shared/oracle')].filter(Boolean);
     for (const d of dirs) {
         const p = path.join(d, 'node_modules/statsig-node/dist/utils/' +
