@@ -10,7 +10,9 @@
 #   make clean
 #
 # NGINX_SRC=/path/to/nginx-x.y.z builds against another nginx source tree
-# (default: Debian's nginx-dev in /usr/share/nginx/src).
+# (default: Debian's nginx-dev in /usr/share/nginx/src); such a tree is
+# configured with --with-compat --with-threads (NGINX_CONF_EXTRA adds more).
+# SKIP_DEPS=1 skips the apt-get step (other distros, docker/Dockerfile).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -45,7 +47,7 @@ LIBASAN := $(realpath $(shell $(CC) -print-file-name=libasan.so.8 2>/dev/null))
 
 APT_PACKAGES := nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
     libssl-dev libpcre2-dev zlib1g-dev perl wrk clang libclang-rt-14-dev \
-    valgrind ca-certificates gcc make
+    valgrind ca-certificates gcc make curl
 ifeq ($(shell command -v node),)
 APT_PACKAGES += nodejs npm
 endif
@@ -80,8 +82,10 @@ deps: deps-system $(DEPS_EXTRA_TARGETS)
 
 $(DEPS_EXTRA_TARGETS): deps-system
 
+# SKIP_DEPS=1: another distro or a container that brings its own packages
 deps-system:
-	@missing=; \
+	@[ -z "$(SKIP_DEPS)" ] || exit 0; \
+	missing=; \
 	for p in $(APT_PACKAGES); do \
 	    s=$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null); \
 	    [ "$$s" = installed ] || missing="$$missing $$p"; \
@@ -119,7 +123,7 @@ define nginx_configure
 	@mkdir -p $(1)
 	@cd $(NGINX_SRC) && \
 	if [ -f conf_flags ]; then . ./conf_flags; \
-	else NGX_CONF_FLAGS=(--with-compat --with-threads --with-debug); fi; \
+	else NGX_CONF_FLAGS=(--with-compat --with-threads); fi; \
 	./configure "$${NGX_CONF_FLAGS[@]}" $(NGINX_CONF_EXTRA) \
 	    --with-cc-opt="$(2)" --with-ld-opt="$(3)" \
 	    --add-dynamic-module=$(CURDIR) --builddir=$(CURDIR)/$(1) \
