@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
+#endif
 #include <pcre2.h>
 
 #include "ua_parser.h"
@@ -416,6 +420,49 @@ ua_load_yaml(statsig_ua_parser_t *p, const char *text, size_t len,
 }
 
 
+/* The same data as JSON: {"user_agent_parsers": [{"regex": ...}], ...}. */
+static int
+ua_load_json(statsig_ua_parser_t *p, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+    json_t        *root, *list, *entry, *value;
+    json_error_t   jerr;
+    ua_pending_t   e;
+    const char    *section, *key;
+    size_t         i;
+    int            rc;
+
+    root = json_loadb(text, len, 0, &jerr);
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        return ua_set_error(err, errlen, (size_t) jerr.line, "bad JSON",
+                            root == NULL ? jerr.text : "not an object");
+    }
+    memset(&e, 0, sizeof(e));
+    rc = 0;
+    json_object_foreach(root, section, list) {
+        json_array_foreach(list, i, entry) {
+            e.section = ua_section_of(section, strlen(section));
+            e.line = i + 1;
+            json_object_foreach(entry, key, value) {
+                if (rc == 0 && json_is_string(value)) {
+                    rc = ua_pending_set(&e, key, strlen(key),
+                                        json_string_value(value),
+                                        json_string_length(value), err,
+                                        errlen);
+                }
+            }
+            if (rc == 0) {
+                rc = ua_pending_commit(p, &e, err, errlen);
+            }
+        }
+    }
+    ua_pending_clear(&e);
+    json_decref(root);
+    return rc;
+}
+
+
 void
 statsig_ua_parser_free(statsig_ua_parser_t *p)
 {
@@ -445,6 +492,7 @@ statsig_ua_parser_load(const char *yaml_or_json, size_t len, char *err,
     size_t errlen)
 {
     statsig_ua_parser_t  *p;
+    size_t                i;
     int                   rc;
 
     p = calloc(1, sizeof(*p));
@@ -452,7 +500,14 @@ statsig_ua_parser_load(const char *yaml_or_json, size_t len, char *err,
         ua_set_error(err, errlen, 0, "out of memory", "");
         return NULL;
     }
-    rc = ua_load_yaml(p, yaml_or_json, len, err, errlen);
+    for (i = 0; i < len && strchr(" \t\r\n", yaml_or_json[i]); i++) {
+        /* skip */
+    }
+    if (i < len && yaml_or_json[i] == '{') {
+        rc = ua_load_json(p, yaml_or_json, len, err, errlen);
+    } else {
+        rc = ua_load_yaml(p, yaml_or_json, len, err, errlen);
+    }
     if (rc == 0) {
         rc = ua_compile_own(p, err, errlen);
     }
