@@ -31,6 +31,7 @@
 /* Our own rule lists (see the normalisation section). */
 enum {
     UA_OWN_OS_FIRST = 0,           /* tried before uap-core's OS rules */
+    UA_OWN_OS_FALLBACK,            /* when uap-core's OS is dropped */
     UA_OWN_BROWSER_FIRST,          /* tried before uap-core's UA rules */
     UA_OWN_BROWSER_FALLBACK,       /* when uap-core's browser is dropped */
     UA_OWN_HANDHELD,               /* phone or tablet, for " Mobile" */
@@ -764,7 +765,8 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "ChatGPT", UA_DROP, 0, NULL },
     { "Chrome Frame", UA_DROP, 0, NULL },
     { "Chrome Mobile", "Chrome", 0, NULL },
-    { "Chrome Mobile WebView", "Chrome WebView", 0, NULL },
+    { "Chrome Mobile WebView", "Chrome WebView", UA_CONFIRM,
+      " wv\\).+chrome/([\\w.]+)" },
     { "Chrome Mobile iOS", "Chrome", 0, NULL },
     { "Comodo Dragon", "Dragon", UA_VERSION_DASH, NULL },
     { "Crazy Browser", UA_DROP, 0, NULL },
@@ -794,6 +796,7 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "Mobile Safari UI/WKWebView", UA_DROP, 0, NULL },
     { "MyIE2", "Maxthon", 0, NULL },
     { "NCSA Mosaic", "Mosaic", 0, NULL },
+    { "NetFront NX", UA_DROP, 0, NULL },
     { "NetNewsWire", UA_DROP, 0, NULL },
     { "NewsGator", UA_DROP, 0, NULL },
     { "Nokia OSS Browser", UA_DROP, 0, NULL },
@@ -846,10 +849,12 @@ static const ua_name_map_t  ua_browser_names[] = {
     "(?!chrom|package)([-\\w.]*)"
 
 static const ua_name_map_t  ua_os_names[] = {
+    { "ATV OS X", UA_DROP, 0, NULL },
     { "Arch Linux", "Arch", 0, "arch(?= linux)" UA_DISTRO_VERSION },
     { "BlackBerry OS", "BlackBerry", 0, NULL },
     { "CentOS", NULL, 0, "centos" UA_DISTRO_VERSION },
     { "Chrome OS", "Chromium OS", 0, NULL },
+    { "Chromecast", NULL, UA_CONFIRM, "crkey/([\\d.]+)" },
     { "Debian", NULL, 0, "debian" UA_DISTRO_VERSION },
     { "Fedora", NULL, 0, "fedora" UA_DISTRO_VERSION },
     { "Gentoo", NULL, 0, "gentoo" UA_DISTRO_VERSION },
@@ -866,26 +871,49 @@ static const ua_name_map_t  ua_os_names[] = {
     { "Solaris", NULL, 0, "sunos ?([\\w.]*)|(?:open)?solaris[-/ ]?([\\w.]*)" },
     { "Symbian OS", "Symbian", 0, NULL },
     { "Ubuntu", NULL, 0, "ubuntu" UA_DISTRO_VERSION },
-    { "iOS", NULL, 0, NULL },
+    /* ua-parser-js's iOS rules are in ua_os_first: others are not iOS */
+    { "iOS", UA_DROP, 0, NULL },
 };
 
 /* ua-parser-js answers uap-core gets differently, checked first. */
 static const ua_own_rule_t  ua_os_first[] = {
-    /* ua-parser-js reads "MIDP; Opera" and the like as iOS */
+    /* ua-parser-js's iOS: "MIDP; Opera" and the like are iOS too */
     { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1, 1, 0 },
-    /* "Windows_NT" is no Windows to ua-parser-js */
+    { "(?:ios;fbsv/|iphone.+ios[/ ])([\\d.]+)", "iOS", 1, 1, 0 },
+    { "cfnetwork/.+darwin", "iOS", 1, 0, 0 },
+    /* consoles: Windows on an Xbox is no Windows to ua-parser-js */
+    { "(xbox); +xbox ([^);]+)", NULL, 1, 2, 0 },
+    { "windows.+xbox", UA_DROP, 1, 0, 0 },
+    { "(nintendo|playstation) ([wids345portablevuch]+)", NULL, 1, 2, 0 },
+    /* "Windows_NT" is no Windows either */
     { "windows_nt(?!.*(?:windows[/ ]|win(?:3|9|n)))", UA_DROP, 1, 0, 0 },
     { NULL, NULL, 1, 0, 0 }
 };
 
+static const ua_own_rule_t  ua_os_fallback[] = {
+    { "(mac os x) ?([\\w. ]*)", "Mac OS X", 1, 2, 0 },
+    { "(macintosh|mac_powerpc\\b)(?!.+haiku)", "Mac OS X", 1, 0, 0 },
+    { NULL, NULL, 1, 0, 0 }
+};
+
+/* Browsers ua-parser-js finds before the engine uap-core reports. */
 static const ua_own_rule_t  ua_browser_first[] = {
     { "\\b(fennec)[/ ]?([\\w.+]+)", NULL, 1, 2, 0 },
+    { "quark(?:pc)?/([-\\w.]+)", "Quark", 1, 1, 0 },
+    { "huaweibrowser/([\\w.]+)", "Huawei Browser", 1, 1, 0 },
+    { "ya(?:search)?browser/([\\w.]+)", "Yandex", 1, 1, 0 },
+    { "\\bgsa/([\\w.]+) .*safari/", "GSA", 1, 1, 0 },
     { NULL, NULL, 1, 0, 0 }
 };
 
 /* When uap-core finds nothing statsig-node would name. */
 static const ua_own_rule_t  ua_browser_fallback[] = {
+    { "\\b(?:crmo|crios)/([\\w.]+)", "Chrome", 1, 1, 0 },
+    { "edg(?:e|ios|a)?/([\\w.]+)", "Edge", 1, 1, 0 },
     { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 1, 2, 0 },
+    { " wv\\).+(chrome)/([\\w.]+)", "Chrome WebView", 1, 2, 0 },
+    { "droid.+ version/([\\w.]+)\\b.+(?:mobile safari|safari)",
+      "Android Browser", 1, 1, 0 },
     { "(chrome)/v?([\\w.]+)", "Chrome", 1, 2, 0 },
     { "version/([\\w.,]+) .*mobile/\\w+ (safari)", "Mobile Safari", 1, 1, 0 },
     { "version/([\\w(.|,)]+) .*(mobile ?safari|safari)", NULL, 2, 1, 0 },
@@ -919,7 +947,7 @@ static const ua_own_rule_t  ua_safari_build[] = {
 };
 
 static const ua_own_rule_t *const  ua_own_rules[UA_OWN_LISTS] = {
-    ua_os_first, ua_browser_first, ua_browser_fallback, ua_handheld,
+    ua_os_first, ua_os_fallback, ua_browser_first, ua_browser_fallback, ua_handheld,
     ua_safari_build
 };
 
@@ -1219,10 +1247,17 @@ ua_normalise_os(statsig_ua_parser_t *p, const char *ua, size_t len,
 
     if (!ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
         ua_match_section(p, UA_SECTION_OS, ua, len, &m);
+        if (m.found && !ua_resolve(p, UA_MAP_OS, &m, ua, len,
+                                   out->os_version, &out->has_os_version))
+        {
+            m.found = ua_match_own(p, UA_OWN_OS_FALLBACK, ua, len, &m);
+        }
     }
-    if (!m.found || !ua_resolve(p, UA_MAP_OS, &m, ua, len, out->os_version,
-                                &out->has_os_version))
+    if (!m.found || (m.own && !ua_resolve(p, UA_MAP_OS, &m, ua, len,
+                                          out->os_version,
+                                          &out->has_os_version)))
     {
+        out->has_os_version = 0;
         return;
     }
     ua_set_field(out->os_name, &out->has_os_name, m.field[0]);
