@@ -1,0 +1,761 @@
+/*
+ * statsig-eval: evaluates a specs file for users without nginx.
+ *
+ *   statsig-eval --specs DCS.json --users USERS.jsonl [--id-lists FILE]
+ *       [--id-list NAME=PATH] [--environment TIER] > OUT.jsonl
+ *   statsig-eval --specs DCS.json --users USERS.jsonl --bench SECONDS
+ *   statsig-eval --specs DCS.json --users USERS.jsonl --initialize
+ *       [--hash djb2|sha256|none]
+ *
+ * Exit status: 0 on success, 2 for bad arguments or a bad specs file.
+ */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "idlist.h"
+#include "statsig.h"
+#include "user.h"
+
+
+typedef struct {
+    const char   *specs;
+    const char   *users;
+    const char   *id_lists;
+    const char   *id_list_args[64];
+    size_t        n_id_list_args;
+    const char   *environment;
+    double        bench;
+    int           initialize;
+    const char   *hash;
+} sg_args_t;
+
+
+static void
+sg_usage(void)
+{
+    fprintf(stderr,
+        "usage: statsig-eval --specs DCS.json --users USERS.jsonl"
+        " [--id-lists FILE]\n"
+        "                    [--id-list NAME=PATH] [--environment TIER]"
+        " > OUT.jsonl\n"
+        "       statsig-eval --specs DCS.json --users USERS.jsonl"
+        " --bench SECONDS\n"
+        "       statsig-eval --specs DCS.json --users USERS.jsonl"
+        " --initialize\n"
+        "                    [--hash djb2|sha256|none]\n");
+}
+
+
+static char *
+sg_read_file(const char *path, size_t *len)
+{
+    FILE    *f;
+    char    *data, *p;
+    size_t   cap, n;
+
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "statsig-eval: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+
+    cap = 65536;
+    n = 0;
+    data = malloc(cap);
+
+    while (data != NULL) {
+        if (n == cap) {
+            cap *= 2;
+            p = realloc(data, cap);
+            if (p == NULL) {
+                free(data);
+                data = NULL;
+                break;
+            }
+
+            data = p;
+        }
+
+        n += fread(data + n, 1, cap - n, f);
+        if (n < cap) {
+            if (ferror(f)) {
+                fprintf(stderr, "statsig-eval: %s: read error\n", path);
+                free(data);
+                data = NULL;
+            }
+
+            break;
+        }
+    }
+
+    fclose(f);
+
+    if (data == NULL) {
+        return NULL;
+    }
+
+    *len = n;
+
+    return data;
+}
+
+
+static int
+sg_parse_args(int argc, char **argv, sg_args_t *a)
+{
+    int    i;
+    char  *end;
+
+    memset(a, 0, sizeof(*a));
+    a->hash = "djb2";
+
+    for (i = 1; i < argc; i++) {
+        const char  *k = argv[i];
+        const char  *v = (i + 1 < argc) ? argv[i + 1] : NULL;
+
+        if (strcmp(k, "-h") == 0 || strcmp(k, "--help") == 0) {
+            sg_usage();
+            exit(0);
+        }
+
+        if (strcmp(k, "--initialize") == 0) {
+            a->initialize = 1;
+            continue;
+        }
+
+        if (v == NULL) {
+            fprintf(stderr, "statsig-eval: %s needs a value\n", k);
+            return -1;
+        }
+
+        i++;
+
+        if (strcmp(k, "--specs") == 0) {
+            a->specs = v;
+
+        } else if (strcmp(k, "--users") == 0) {
+            a->users = v;
+
+        } else if (strcmp(k, "--id-lists") == 0) {
+            a->id_lists = v;
+
+        } else if (strcmp(k, "--id-list") == 0) {
+            if (a->n_id_list_args == 64 || strchr(v, '=') == NULL) {
+                fprintf(stderr, "statsig-eval: --id-list takes NAME=PATH\n");
+                return -1;
+            }
+
+            a->id_list_args[a->n_id_list_args++] = v;
+
+        } else if (strcmp(k, "--environment") == 0) {
+            a->environment = v;
+
+        } else if (strcmp(k, "--bench") == 0) {
+            a->bench = strtod(v, &end);
+            if (*end != '\0' || !(a->bench > 0)) {
+                fprintf(stderr, "statsig-eval: --bench takes seconds > 0\n");
+                return -1;
+            }
+
+        } else if (strcmp(k, "--hash") == 0) {
+            if (strcmp(v, "djb2") != 0 && strcmp(v, "sha256") != 0
+                && strcmp(v, "none") != 0)
+            {
+                fprintf(stderr, "statsig-eval: --hash is djb2, sha256 or "
+                        "none\n");
+                return -1;
+            }
+
+            a->hash = v;
+
+        } else {
+            fprintf(stderr, "statsig-eval: unknown option %s\n", k);
+            return -1;
+        }
+    }
+
+    if (a->specs == NULL || a->users == NULL) {
+        sg_usage();
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static void *
+sg_load_id_lists(const sg_args_t *a, size_t *size)
+{
+    statsig_idlist_builder_t  *b;
+    char                      *text, err[512];
+    const char                *eq;
+    size_t                     len, i;
+    int                        list;
+    void                      *blob;
+
+    if (a->id_lists != NULL && a->n_id_list_args == 0) {
+        text = sg_read_file(a->id_lists, &len);
+        if (text == NULL) {
+            return NULL;
+        }
+
+        blob = statsig_idlists_from_json(text, len, size, err, sizeof(err));
+        free(text);
+        if (blob == NULL) {
+            fprintf(stderr, "statsig-eval: %s: %s\n", a->id_lists, err);
+        }
+
+        return blob;
+    }
+
+    b = statsig_idlist_builder_create();
+    if (b == NULL) {
+        return NULL;
+    }
+
+    if (a->id_lists != NULL) {
+        fprintf(stderr, "statsig-eval: use either --id-lists or --id-list\n");
+        statsig_idlist_builder_free(b);
+        return NULL;
+    }
+
+    for (i = 0; i < a->n_id_list_args; i++) {
+        eq = strchr(a->id_list_args[i], '=');
+        list = statsig_idlist_builder_list(b, a->id_list_args[i],
+                                           (size_t) (eq - a->id_list_args[i]));
+        text = sg_read_file(eq + 1, &len);
+        if (text == NULL || list < 0
+            || statsig_idlist_builder_apply(b, list, text, len) != 0)
+        {
+            if (text != NULL) {
+                fprintf(stderr, "statsig-eval: %s: not an ID list file "
+                        "(lines of +id / -id)\n", eq + 1);
+            }
+
+            free(text);
+            statsig_idlist_builder_free(b);
+            return NULL;
+        }
+
+        free(text);
+    }
+
+    blob = statsig_idlist_builder_finish(b, size);
+    statsig_idlist_builder_free(b);
+
+    return blob;
+}
+
+
+/* ---- output ---- */
+
+static const char *
+sg_entity_name(statsig_entity_e e)
+{
+    static const char  *names[] = {
+        "feature_gate", "holdout", "segment", "dynamic_config", "experiment",
+        "autotune", "layer", "other"
+    };
+
+    return names[e];
+}
+
+
+static const char *
+sg_reason_name(statsig_reason_e r)
+{
+    static const char  *names[] = {
+        "Network", "Unrecognized", "Unsupported", "Error"
+    };
+
+    return names[r];
+}
+
+
+static void
+sg_put_key(statsig_buf_t *b, const char *key)
+{
+    statsig_buf_addc(b, ',');
+    statsig_buf_json_str(b, key, strlen(key));
+    statsig_buf_addc(b, ':');
+}
+
+
+static void
+sg_put_str_or_null(statsig_buf_t *b, int has, statsig_str_t s)
+{
+    if (has) {
+        statsig_buf_json_str(b, s.data, s.len);
+
+    } else {
+        statsig_buf_adds(b, "null");
+    }
+}
+
+
+static void
+sg_put_exposures(statsig_buf_t *b, statsig_eval_ctx_t *ctx, uint32_t off,
+    uint32_t len)
+{
+    const statsig_exposure_t  *e;
+    uint32_t                   i;
+
+    e = statsig_result_exposures(ctx, off);
+
+    statsig_buf_addc(b, '[');
+    for (i = 0; i < len; i++) {
+        if (i) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_adds(b, "{\"gate\":");
+        statsig_buf_json_str(b, e[i].gate.data, e[i].gate.len);
+        statsig_buf_adds(b, e[i].value ? ",\"gateValue\":\"true\""
+                                       : ",\"gateValue\":\"false\"");
+        statsig_buf_adds(b, ",\"ruleID\":");
+        statsig_buf_json_str(b, e[i].rule_id.data, e[i].rule_id.len);
+        statsig_buf_addc(b, '}');
+    }
+
+    statsig_buf_addc(b, ']');
+}
+
+
+static void
+sg_put_result(statsig_buf_t *b, statsig_eval_ctx_t *ctx, size_t user_index,
+    const statsig_spec_t *spec, const statsig_result_t *r)
+{
+    const statsig_snapshot_t  *s;
+    statsig_kind_e             kind;
+    statsig_str_t              name;
+    const statsig_spec_t      *typed;
+    int                        supported;
+    uint32_t                   i, n;
+
+    s = ctx->snap;
+    kind = statsig_spec_kind(spec);
+    name = statsig_spec_name(s, spec);
+    supported = (r->reason == STATSIG_REASON_NETWORK);
+
+    statsig_buf_adds(b, "{\"user_index\":");
+    statsig_buf_json_int(b, (long long) user_index);
+    sg_put_key(b, "kind");
+    statsig_buf_adds(b, kind == STATSIG_KIND_GATE ? "\"gate\""
+                        : kind == STATSIG_KIND_CONFIG ? "\"config\""
+                        : "\"layer\"");
+    sg_put_key(b, "entity");
+    statsig_buf_json_str(b, sg_entity_name(statsig_spec_entity(spec)),
+                         strlen(sg_entity_name(statsig_spec_entity(spec))));
+    sg_put_key(b, "name");
+    statsig_buf_json_str(b, name.data, name.len);
+
+    sg_put_key(b, "value");
+    if (kind == STATSIG_KIND_GATE) {
+        statsig_buf_adds(b, r->value ? "true" : "false");
+
+    } else {
+        statsig_str_t  v = statsig_json_text(s, supported ? r->json_value
+                                                          : 0);
+        statsig_buf_add(b, v.data, v.len);
+    }
+
+    if (kind == STATSIG_KIND_CONFIG) {
+        sg_put_key(b, "passed");
+        statsig_buf_adds(b, r->value ? "true" : "false");
+    }
+
+    sg_put_key(b, "rule_id");
+    statsig_buf_json_str(b, r->rule_id.data, r->rule_id.len);
+    sg_put_key(b, "group_name");
+    sg_put_str_or_null(b, r->has_group_name, r->group_name);
+
+    /* id_type: the spec's (the delegate's for layers), null unsupported */
+    typed = r->delegate ? r->delegate : r->spec;
+    sg_put_key(b, "id_type");
+    sg_put_str_or_null(b, supported && typed && statsig_spec_has_id_type(typed),
+                       r->id_type);
+
+    if (kind != STATSIG_KIND_GATE) {
+        sg_put_key(b, "is_experiment_group");
+        statsig_buf_adds(b, r->is_experiment_group ? "true" : "false");
+    }
+
+    if (kind == STATSIG_KIND_LAYER) {
+        sg_put_key(b, "allocated_experiment");
+        if (r->delegate) {
+            name = statsig_spec_name(s, r->delegate);
+            statsig_buf_json_str(b, name.data, name.len);
+
+        } else {
+            statsig_buf_adds(b, "null");
+        }
+
+        sg_put_key(b, "explicit_parameters");
+        statsig_buf_addc(b, '[');
+        n = r->has_explicit_params
+            ? statsig_strlist_size(s, r->explicit_params) : 0;
+        for (i = 0; i < n; i++) {
+            statsig_str_t  p = statsig_strlist_at(s, r->explicit_params, i);
+
+            if (i) {
+                statsig_buf_addc(b, ',');
+            }
+
+            statsig_buf_json_str(b, p.data, p.len);
+        }
+
+        statsig_buf_addc(b, ']');
+    }
+
+    sg_put_key(b, "secondary_exposures");
+    sg_put_exposures(b, ctx, r->exposures_off, r->exposures_len);
+
+    if (kind == STATSIG_KIND_LAYER) {
+        sg_put_key(b, "undelegated_secondary_exposures");
+        sg_put_exposures(b, ctx, r->undelegated_off, r->undelegated_len);
+    }
+
+    sg_put_key(b, "reason");
+    statsig_buf_json_str(b, sg_reason_name(r->reason),
+                         strlen(sg_reason_name(r->reason)));
+    statsig_buf_adds(b, "}\n");
+}
+
+
+static void
+sg_put_user_error(statsig_buf_t *b, size_t user_index,
+    const statsig_snapshot_t *s, const statsig_spec_t *spec, const char *err)
+{
+    statsig_str_t   name;
+    statsig_kind_e  kind;
+
+    kind = statsig_spec_kind(spec);
+    name = statsig_spec_name(s, spec);
+
+    statsig_buf_adds(b, "{\"user_index\":");
+    statsig_buf_json_int(b, (long long) user_index);
+    sg_put_key(b, "kind");
+    statsig_buf_adds(b, kind == STATSIG_KIND_GATE ? "\"gate\""
+                        : kind == STATSIG_KIND_CONFIG ? "\"config\""
+                        : "\"layer\"");
+    sg_put_key(b, "name");
+    statsig_buf_json_str(b, name.data, name.len);
+    sg_put_key(b, "error");
+    statsig_buf_json_str(b, err, strlen(err));
+    statsig_buf_adds(b, "}\n");
+}
+
+
+static void
+sg_flush(statsig_buf_t *b)
+{
+    if (b->len) {
+        fwrite(b->data, 1, b->len, stdout);
+        b->len = 0;
+    }
+}
+
+
+/* ---- users ---- */
+
+typedef struct {
+    statsig_value_t   *users;
+    const char       **errors;
+    size_t             n;
+} sg_users_t;
+
+
+static int
+sg_load_users(const char *path, statsig_arena_t *arena, sg_users_t *u)
+{
+    char             *text, *line, *nl, err[256];
+    size_t            len, cap, lineno;
+    statsig_alloc_t   a;
+    void             *p;
+
+    text = sg_read_file(path, &len);
+    if (text == NULL) {
+        return -1;
+    }
+
+    statsig_arena_alloc_iface(arena, &a);
+
+    cap = 1024;
+    u->n = 0;
+    u->users = malloc(cap * sizeof(statsig_value_t));
+    u->errors = malloc(cap * sizeof(char *));
+    if (u->users == NULL || u->errors == NULL) {
+        free(text);
+        return -1;
+    }
+
+    lineno = 0;
+    for (line = text; line < text + len; line = nl + 1) {
+        nl = memchr(line, '\n', (size_t) (text + len - line));
+        if (nl == NULL) {
+            nl = text + len;
+        }
+
+        lineno++;
+
+        if (strspn(line, " \t\r") >= (size_t) (nl - line)) {
+            continue;
+        }
+
+        if (u->n == cap) {
+            cap *= 2;
+            p = realloc(u->users, cap * sizeof(statsig_value_t));
+            if (p == NULL) {
+                break;
+            }
+
+            u->users = p;
+            p = realloc(u->errors, cap * sizeof(char *));
+            if (p == NULL) {
+                break;
+            }
+
+            u->errors = p;
+        }
+
+        if (statsig_value_from_json(&a, line, (size_t) (nl - line),
+                                    &u->users[u->n], err, sizeof(err)) != 0)
+        {
+            fprintf(stderr, "statsig-eval: %s:%zu: %s\n", path, lineno, err);
+            free(text);
+            return -1;
+        }
+
+        u->errors[u->n] = statsig_user_validate(&u->users[u->n]);
+        u->n++;
+    }
+
+    free(text);
+
+    return 0;
+}
+
+
+/* ---- modes ---- */
+
+static void
+sg_eval_all(statsig_eval_ctx_t *ctx, const sg_users_t *u)
+{
+    statsig_buf_t          out;
+    statsig_result_t       r;
+    const statsig_spec_t  *spec;
+    statsig_str_t          nm;
+    size_t                 i;
+    uint32_t               k, j;
+
+    statsig_buf_init(&out);
+
+    for (i = 0; i < u->n; i++) {
+        ctx->user = &u->users[i];
+
+        for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+            for (j = 0; j < statsig_spec_count(ctx->snap, k); j++) {
+                spec = statsig_spec_at(ctx->snap, (statsig_kind_e) k, j);
+
+                if (u->errors[i]) {
+                    sg_put_user_error(&out, i, ctx->snap, spec, u->errors[i]);
+                    continue;
+                }
+
+                /* by name, as the SDK does: the last duplicate wins */
+                statsig_eval_begin(ctx);
+                nm = statsig_spec_name(ctx->snap, spec);
+                statsig_eval_spec(ctx, statsig_spec_find(ctx->snap,
+                                                         (statsig_kind_e) k,
+                                                         nm.data, nm.len),
+                                  &r);
+                sg_put_result(&out, ctx, i, spec, &r);
+            }
+        }
+
+        if (out.len > 1 << 20) {
+            sg_flush(&out);
+        }
+    }
+
+    sg_flush(&out);
+    statsig_buf_free(&out);
+}
+
+
+static double
+sg_now(void)
+{
+    struct timespec  ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+
+static double
+sg_bench_kind(statsig_eval_ctx_t *ctx, const sg_users_t *u, statsig_kind_e k,
+    double seconds)
+{
+    statsig_result_t   r;
+    const statsig_spec_t **specs;
+    uint32_t           n, j;
+    size_t             i, count;
+    double             start, elapsed;
+
+    n = statsig_spec_count(ctx->snap, k);
+    if (n == 0 || u->n == 0) {
+        return 0;
+    }
+
+    specs = malloc(n * sizeof(*specs));
+    if (specs == NULL) {
+        return 0;
+    }
+
+    for (j = 0; j < n; j++) {
+        specs[j] = statsig_spec_at(ctx->snap, k, j);
+    }
+
+    count = 0;
+    start = sg_now();
+
+    for ( ;; ) {
+        for (i = 0; i < u->n; i++) {
+            if (u->errors[i]) {
+                continue;
+            }
+
+            ctx->user = &u->users[i];
+            for (j = 0; j < n; j++) {
+                statsig_str_t  nm = statsig_spec_name(ctx->snap, specs[j]);
+
+                statsig_eval_begin(ctx);
+                statsig_eval_spec(ctx, statsig_spec_find(ctx->snap, k,
+                                                         nm.data, nm.len),
+                                  &r);
+                count++;
+            }
+        }
+
+        elapsed = sg_now() - start;
+        if (elapsed >= seconds) {
+            break;
+        }
+    }
+
+    free(specs);
+
+    return (double) count / elapsed;
+}
+
+
+int
+main(int argc, char **argv)
+{
+    sg_args_t            a;
+    char                *text, err[1024];
+    size_t               len, size, idsize;
+    void                *blob, *ids;
+    statsig_eval_ctx_t   ctx;
+    statsig_runtime_t   *rt;
+    statsig_arena_t     *arena;
+    sg_users_t           users;
+    double               t0, g, c, l;
+    int                  rc;
+
+    if (sg_parse_args(argc, argv, &a) != 0) {
+        return 2;
+    }
+
+    text = sg_read_file(a.specs, &len);
+    if (text == NULL) {
+        return 2;
+    }
+
+    t0 = sg_now();
+    blob = statsig_compile(text, len, &size, err, sizeof(err));
+    t0 = sg_now() - t0;
+    free(text);
+
+    if (blob == NULL) {
+        fprintf(stderr, "statsig-eval: %s: %s\n", a.specs, err);
+        return 2;
+    }
+
+    ids = NULL;
+    idsize = 0;
+    if (a.id_lists != NULL || a.n_id_list_args > 0) {
+        ids = sg_load_id_lists(&a, &idsize);
+        if (ids == NULL) {
+            free(blob);
+            return 2;
+        }
+    }
+
+    rt = statsig_runtime_create(err, sizeof(err));
+    if (rt == NULL) {
+        fprintf(stderr, "statsig-eval: %s\n", err);
+        free(blob);
+        free(ids);
+        return 2;
+    }
+
+    if (a.environment != NULL) {
+        statsig_runtime_set_environment(rt, a.environment,
+                                        strlen(a.environment));
+    }
+
+    arena = statsig_arena_create();
+    if (arena == NULL || sg_load_users(a.users, arena, &users) != 0) {
+        statsig_runtime_free(rt);
+        free(blob);
+        free(ids);
+        return 2;
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.snap = statsig_snapshot_open(blob, size);
+    ctx.idlists = ids ? statsig_idlists_open(ids, idsize) : NULL;
+    ctx.rt = rt;
+
+    rc = 0;
+
+    if (a.bench > 0) {
+        fprintf(stderr, "statsig-eval: compiled %zu bytes of specs into %zu "
+                "in %.1f ms\n", len, size, t0 * 1000);
+        g = sg_bench_kind(&ctx, &users, STATSIG_KIND_GATE, a.bench);
+        c = sg_bench_kind(&ctx, &users, STATSIG_KIND_CONFIG, a.bench);
+        l = sg_bench_kind(&ctx, &users, STATSIG_KIND_LAYER, a.bench);
+        printf("compile_ms=%.1f\n", t0 * 1000);
+        printf("config_evals_per_sec=%.0f\n", c);
+        printf("layer_evals_per_sec=%.0f\n", l);
+        printf("evals_per_sec=%.0f\n", g);
+
+    } else if (a.initialize) {
+        fprintf(stderr, "statsig-eval: --initialize is not built yet\n");
+        rc = 2;
+
+    } else {
+        sg_eval_all(&ctx, &users);
+    }
+
+    fflush(stdout);
+
+    free(users.users);
+    free(users.errors);
+    statsig_arena_free(arena);
+    statsig_runtime_free(rt);
+    free(blob);
+    free(ids);
+
+    return rc;
+}

@@ -1,0 +1,1696 @@
+/*
+ * DCS v1 JSON -> compiled snapshot.
+ *
+ * Parsing follows statsig-node's SpecStore._process and ConfigSpec: the
+ * three spec lists must be arrays, every spec and rule must be an object,
+ * names are looked up as JavaScript object keys (String(name), last one
+ * wins).  Everything an evaluation needs is precomputed here: JavaScript
+ * conversions of target values, lower-cased strings, resolved gate and
+ * delegate references, membership sets, JSON text of values.
+ */
+
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "jsdate.h"
+#include "jsnum.h"
+#include "jsstr.h"
+#include "snapshot.h"
+
+
+#define SG_MAX_JSON_DEPTH  512
+
+
+typedef struct {
+    statsig_buf_t   blob;
+    sg_sref_t       empty;
+    char           *err;
+    size_t          errlen;
+    const char     *where;          /* "feature_gates[3].rules[1]" context */
+    char            path[256];
+    json_t         *lists[STATSIG_KIND_COUNT];
+    uint32_t        name_index[STATSIG_KIND_COUNT];
+    statsig_buf_t   text;           /* scratch for JSON text */
+    struct sg_names_s  *names;      /* [STATSIG_KIND_COUNT] */
+} sg_compiler_t;
+
+
+static const char  *sg_kind_keys[STATSIG_KIND_COUNT] = {
+    "feature_gates", "dynamic_configs", "layer_configs"
+};
+
+
+static void
+sg_fail(sg_compiler_t *c, const char *fmt, ...)
+{
+    va_list  ap;
+    size_t   n;
+
+    if (c->err == NULL || c->errlen == 0) {
+        return;
+    }
+
+    n = 0;
+    if (c->path[0]) {
+        n = (size_t) snprintf(c->err, c->errlen, "%s: ", c->path);
+        if (n >= c->errlen) {
+            return;
+        }
+    }
+
+    va_start(ap, fmt);
+    vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+    va_end(ap);
+}
+
+
+static sg_sref_t
+sg_put_str(sg_compiler_t *c, const char *s, size_t len)
+{
+    sg_sref_t  r;
+    size_t     off;
+
+    if (len == 0 && c->empty.off) {
+        return c->empty;
+    }
+
+    off = statsig_buf_reserve(&c->blob, len + 1, 1);
+    if (off == (size_t) -1) {
+        r.off = c->empty.off;
+        r.len = 0;
+        return r;
+    }
+
+    memcpy(c->blob.data + off, s, len);
+    r.off = (uint32_t) off;
+    r.len = (uint32_t) len;
+
+    return r;
+}
+
+
+static sg_sref_t
+sg_put_lower(sg_compiler_t *c, sg_sref_t s)
+{
+    char       *tmp;
+    size_t      n;
+    sg_sref_t   r;
+
+    if (statsig_js_is_lower(c->blob.data + s.off, s.len)) {
+        return s;
+    }
+
+    tmp = malloc(statsig_js_lower_size(s.len));
+    if (tmp == NULL) {
+        c->blob.failed = 1;
+        return c->empty;
+    }
+
+    n = statsig_js_lower(c->blob.data + s.off, s.len, tmp);
+    r = sg_put_str(c, tmp, n);
+    free(tmp);
+
+    return r;
+}
+
+
+uint64_t
+sg_name_hash(const char *s, size_t len)
+{
+    uint64_t  h;
+    size_t    i;
+
+    h = 1469598103934665603ULL;
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) s[i];
+        h *= 1099511628211ULL;
+    }
+
+    return h;
+}
+
+
+/* ---- JavaScript String() of JSON values, into c->text ---- */
+
+static void
+sg_js_string(statsig_buf_t *b, json_t *v, int depth)
+{
+    char    tmp[STATSIG_NUMBER_STR_SIZE];
+    size_t  i, n;
+
+    if (v == NULL) {
+        statsig_buf_adds(b, "undefined");
+        return;
+    }
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        statsig_buf_add(b, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        n = statsig_js_number_to_string((double) json_integer_value(v), tmp);
+        statsig_buf_add(b, tmp, n);
+        break;
+    case JSON_REAL:
+        n = statsig_js_number_to_string(json_real_value(v), tmp);
+        statsig_buf_add(b, tmp, n);
+        break;
+    case JSON_TRUE:
+        statsig_buf_adds(b, "true");
+        break;
+    case JSON_FALSE:
+        statsig_buf_adds(b, "false");
+        break;
+    case JSON_NULL:
+        statsig_buf_adds(b, "null");
+        break;
+    case JSON_ARRAY:
+        if (depth > SG_MAX_JSON_DEPTH) {
+            b->failed = 1;
+            return;
+        }
+
+        for (i = 0; i < json_array_size(v); i++) {
+            if (i) {
+                statsig_buf_addc(b, ',');
+            }
+
+            if (!json_is_null(json_array_get(v, i))) {
+                sg_js_string(b, json_array_get(v, i), depth + 1);
+            }
+        }
+
+        break;
+    default:
+        statsig_buf_adds(b, "[object Object]");
+    }
+}
+
+
+static sg_sref_t
+sg_put_js_string(sg_compiler_t *c, json_t *v)
+{
+    c->text.len = 0;
+    sg_js_string(&c->text, v, 0);
+
+    if (c->text.failed) {
+        c->blob.failed = 1;
+        return c->empty;
+    }
+
+    return sg_put_str(c, c->text.data, c->text.len);
+}
+
+
+static double
+sg_js_number(json_t *v, const char *str, size_t len)
+{
+    if (v == NULL) {
+        return NAN;
+    }
+
+    switch (json_typeof(v)) {
+    case JSON_INTEGER:
+        return (double) json_integer_value(v);
+    case JSON_REAL:
+        return json_real_value(v);
+    case JSON_TRUE:
+        return 1;
+    case JSON_FALSE:
+    case JSON_NULL:
+        return 0;
+    case JSON_OBJECT:
+        return NAN;
+    default:
+        /* strings, and arrays through their joined string */
+        return statsig_js_to_number(str, len);
+    }
+}
+
+
+/* ---- JSON text as JSON.stringify writes it ---- */
+
+static int
+sg_is_array_index(const char *k, size_t len)
+{
+    size_t  i;
+    double  v;
+
+    if (len == 0 || len > 10 || (len > 1 && k[0] == '0')) {
+        return 0;
+    }
+
+    v = 0;
+    for (i = 0; i < len; i++) {
+        if (k[i] < '0' || k[i] > '9') {
+            return 0;
+        }
+
+        v = v * 10 + (k[i] - '0');
+    }
+
+    return v < 4294967295.0;
+}
+
+
+typedef struct {
+    const char  *key;
+    size_t       len;
+    json_t      *value;
+    double       index;
+} sg_okey_t;
+
+
+static int
+sg_okey_cmp(const void *a, const void *b)
+{
+    const sg_okey_t  *x = a, *y = b;
+
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+
+/*
+ * Object keys in JavaScript property order: array indices ascending, then
+ * the other keys in insertion order.  Returns a malloc'd array.
+ */
+static sg_okey_t *
+sg_object_keys(json_t *o, size_t *n)
+{
+    sg_okey_t   *keys;
+    const char  *k;
+    json_t      *v;
+    size_t       i, nidx;
+
+    *n = json_object_size(o);
+    keys = malloc((*n ? *n : 1) * sizeof(sg_okey_t));
+    if (keys == NULL) {
+        return NULL;
+    }
+
+    i = 0;
+    nidx = 0;
+    json_object_foreach(o, k, v) {
+        keys[i].key = k;
+        keys[i].len = strlen(k);
+        keys[i].value = v;
+        keys[i].index = sg_is_array_index(k, keys[i].len)
+                        ? strtod(k, NULL) : -1;
+        nidx += (keys[i].index >= 0);
+        i++;
+    }
+
+    if (nidx) {
+        /* stable: insertion order among the rest via a second key */
+        for (i = 0; i < *n; i++) {
+            if (keys[i].index < 0) {
+                keys[i].index = 4294967296.0 + (double) i;
+            }
+        }
+
+        qsort(keys, *n, sizeof(sg_okey_t), sg_okey_cmp);
+    }
+
+    return keys;
+}
+
+
+static void
+sg_json_text(statsig_buf_t *b, json_t *v, int depth)
+{
+    sg_okey_t  *keys;
+    size_t      i, n;
+
+    if (depth > SG_MAX_JSON_DEPTH) {
+        b->failed = 1;
+        return;
+    }
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        keys = sg_object_keys(v, &n);
+        if (keys == NULL) {
+            b->failed = 1;
+            return;
+        }
+
+        statsig_buf_addc(b, '{');
+        for (i = 0; i < n; i++) {
+            if (i) {
+                statsig_buf_addc(b, ',');
+            }
+
+            statsig_buf_json_str(b, keys[i].key, keys[i].len);
+            statsig_buf_addc(b, ':');
+            sg_json_text(b, keys[i].value, depth + 1);
+        }
+
+        statsig_buf_addc(b, '}');
+        free(keys);
+        break;
+
+    case JSON_ARRAY:
+        statsig_buf_addc(b, '[');
+        for (i = 0; i < json_array_size(v); i++) {
+            if (i) {
+                statsig_buf_addc(b, ',');
+            }
+
+            sg_json_text(b, json_array_get(v, i), depth + 1);
+        }
+
+        statsig_buf_addc(b, ']');
+        break;
+
+    case JSON_STRING:
+        statsig_buf_json_str(b, json_string_value(v), json_string_length(v));
+        break;
+
+    case JSON_INTEGER:
+        statsig_buf_json_num(b, (double) json_integer_value(v));
+        break;
+
+    case JSON_REAL:
+        statsig_buf_json_num(b, json_real_value(v));
+        break;
+
+    case JSON_TRUE:
+        statsig_buf_adds(b, "true");
+        break;
+
+    case JSON_FALSE:
+        statsig_buf_adds(b, "false");
+        break;
+
+    default:
+        statsig_buf_adds(b, "null");
+    }
+}
+
+
+/*
+ * A JSON node and, recursively, its children.  Each node carries its own
+ * JSON text; values are small in practice and the text makes parameter
+ * reads free at request time.
+ */
+static uint32_t
+sg_put_json(sg_compiler_t *c, json_t *v, int depth)
+{
+    sg_json_t    node;
+    sg_okey_t   *keys;
+    size_t       off, items, i, n;
+    sg_member_t  m;
+    uint32_t     child;
+
+    if (depth > SG_MAX_JSON_DEPTH) {
+        sg_fail(c, "value nested deeper than %d levels", SG_MAX_JSON_DEPTH);
+        c->blob.failed = 1;
+        return 0;
+    }
+
+    memset(&node, 0, sizeof(node));
+
+    c->text.len = 0;
+    sg_json_text(&c->text, v, depth);
+    if (c->text.failed) {
+        c->blob.failed = 1;
+        return 0;
+    }
+
+    node.text = sg_put_str(c, c->text.data, c->text.len);
+    node.str = c->empty;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        node.type = STATSIG_JSON_OBJECT;
+        keys = sg_object_keys(v, &n);
+        if (keys == NULL) {
+            c->blob.failed = 1;
+            return 0;
+        }
+
+        items = statsig_buf_reserve(&c->blob, (n ? n : 1)
+                                    * sizeof(sg_member_t), 8);
+        if (items == (size_t) -1) {
+            free(keys);
+            return 0;
+        }
+
+        for (i = 0; i < n; i++) {
+            m.key = sg_put_str(c, keys[i].key, keys[i].len);
+            m.node = sg_put_json(c, keys[i].value, depth + 1);
+            if (c->blob.failed) {
+                free(keys);
+                return 0;
+            }
+
+            memcpy(c->blob.data + items + i * sizeof(sg_member_t), &m,
+                   sizeof(m));
+        }
+
+        free(keys);
+        node.n = (uint32_t) n;
+        node.items = (uint32_t) items;
+        break;
+
+    case JSON_ARRAY:
+        node.type = STATSIG_JSON_ARRAY;
+        n = json_array_size(v);
+        items = statsig_buf_reserve(&c->blob, (n ? n : 1) * 4, 4);
+        if (items == (size_t) -1) {
+            return 0;
+        }
+
+        for (i = 0; i < n; i++) {
+            child = sg_put_json(c, json_array_get(v, i), depth + 1);
+            if (c->blob.failed) {
+                return 0;
+            }
+
+            memcpy(c->blob.data + items + i * 4, &child, 4);
+        }
+
+        node.n = (uint32_t) n;
+        node.items = (uint32_t) items;
+        break;
+
+    case JSON_STRING:
+        node.type = STATSIG_JSON_STRING;
+        node.str = sg_put_str(c, json_string_value(v), json_string_length(v));
+        break;
+
+    case JSON_INTEGER:
+        node.type = STATSIG_JSON_NUMBER;
+        node.num = (double) json_integer_value(v);
+        break;
+
+    case JSON_REAL:
+        node.type = STATSIG_JSON_NUMBER;
+        node.num = json_real_value(v);
+        break;
+
+    case JSON_TRUE:
+        node.type = STATSIG_JSON_TRUE;
+        break;
+
+    case JSON_FALSE:
+        node.type = STATSIG_JSON_FALSE;
+        break;
+
+    default:
+        node.type = STATSIG_JSON_NULL;
+    }
+
+    off = statsig_buf_reserve(&c->blob, sizeof(node), 8);
+    if (off == (size_t) -1) {
+        return 0;
+    }
+
+    memcpy(c->blob.data + off, &node, sizeof(node));
+
+    return (uint32_t) off;
+}
+
+
+/* A config value: booleans and undefined become {} (ConfigEvaluation). */
+static uint32_t
+sg_put_config_value(sg_compiler_t *c, json_t *v)
+{
+    if (v == NULL || json_is_boolean(v)) {
+        return 0;
+    }
+
+    return sg_put_json(c, v, 0);
+}
+
+
+static uint32_t
+sg_put_strlist(sg_compiler_t *c, json_t *arr)
+{
+    size_t     off, i, n;
+    uint32_t   n32;
+    sg_sref_t  s;
+
+    n = json_is_array(arr) ? json_array_size(arr) : 0;
+
+    off = statsig_buf_reserve(&c->blob, 4 + n * sizeof(sg_sref_t), 4);
+    if (off == (size_t) -1) {
+        return 0;
+    }
+
+    n32 = (uint32_t) n;
+    memcpy(c->blob.data + off, &n32, 4);
+
+    for (i = 0; i < n; i++) {
+        s = sg_put_js_string(c, json_array_get(arr, i));
+        memcpy(c->blob.data + off + 4 + i * sizeof(sg_sref_t), &s,
+               sizeof(s));
+    }
+
+    return (uint32_t) off;
+}
+
+
+/* ---- name indexes ---- */
+
+static const char *
+sg_blob_str(sg_compiler_t *c, sg_sref_t s)
+{
+    return c->blob.data + s.off;
+}
+
+
+static uint32_t
+sg_index_lookup(const char *base, uint32_t index, const sg_sref_t *names,
+    size_t name_stride, const char *name, size_t len)
+{
+    const uint32_t  *tab;
+    uint32_t         mask, slot, e;
+    const sg_sref_t *n;
+
+    tab = (const uint32_t *) (base + index);
+    mask = tab[0];
+    slot = (uint32_t) sg_name_hash(name, len) & mask;
+
+    for ( ;; ) {
+        e = tab[1 + slot];
+        if (e == 0) {
+            return 0;
+        }
+
+        n = (const sg_sref_t *) ((const char *) names
+                                 + (size_t) (e - 1) * name_stride);
+        if (n->len == len && memcmp(base + n->off, name, len) == 0) {
+            return e;
+        }
+
+        slot = (slot + 1) & mask;
+    }
+}
+
+
+/*
+ * Builds an index over n names (sg_sref_t at names + i * stride).  With
+ * last_wins, a later duplicate replaces the earlier entry (JS object keys);
+ * otherwise the first stays.
+ */
+static uint32_t
+sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
+    int last_wins)
+{
+    size_t      off, i;
+    uint32_t    mask, slot, e, *tab;
+    sg_sref_t   name, other;
+
+    mask = 1;
+    while (mask < n * 2 + 1) {
+        mask <<= 1;
+    }
+
+    mask -= 1;
+
+    off = statsig_buf_reserve(&c->blob, (mask + 2) * 4, 4);
+    if (off == (size_t) -1) {
+        return 0;
+    }
+
+    tab = (uint32_t *) (c->blob.data + off);
+    tab[0] = mask;
+
+    for (i = 0; i < n; i++) {
+        memcpy(&name, c->blob.data + names_off + i * stride, sizeof(name));
+        slot = (uint32_t) sg_name_hash(sg_blob_str(c, name), name.len) & mask;
+
+        for ( ;; ) {
+            e = tab[1 + slot];
+            if (e == 0) {
+                tab[1 + slot] = (uint32_t) i + 1;
+                break;
+            }
+
+            memcpy(&other, c->blob.data + names_off + (e - 1) * stride,
+                   sizeof(other));
+            if (other.len == name.len
+                && memcmp(sg_blob_str(c, other), sg_blob_str(c, name),
+                          name.len) == 0)
+            {
+                if (last_wins) {
+                    tab[1 + slot] = (uint32_t) i + 1;
+                }
+
+                break;
+            }
+
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    return (uint32_t) off;
+}
+
+
+/* ---- target values ---- */
+
+static int sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int depth);
+
+
+static int
+sg_setent_cmp(const void *a, const void *b)
+{
+    const sg_setent_t  *x = a, *y = b;
+
+    return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
+
+/* statsig-node's targetValueSet: String(v) (and its lower case). */
+static int
+sg_put_set(sg_compiler_t *c, const sg_tval_t *items, uint32_t n, int ci,
+    sg_tval_t *t)
+{
+    sg_setent_t  *ents;
+    size_t        off, k, i;
+
+    ents = malloc((n ? n : 1) * 2 * sizeof(sg_setent_t));
+    if (ents == NULL) {
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    k = 0;
+    for (i = 0; i < n; i++) {
+        ents[k].str = items[i].str;
+        ents[k].hash = sg_name_hash(sg_blob_str(c, items[i].str),
+                                    items[i].str.len);
+        k++;
+
+        if (ci) {
+            ents[k].str = items[i].lower;
+            ents[k].hash = sg_name_hash(sg_blob_str(c, items[i].lower),
+                                        items[i].lower.len);
+            k++;
+        }
+    }
+
+    qsort(ents, k, sizeof(sg_setent_t), sg_setent_cmp);
+
+    off = statsig_buf_reserve(&c->blob, (k ? k : 1) * sizeof(sg_setent_t),
+                              8);
+    if (off == (size_t) -1) {
+        free(ents);
+        return -1;
+    }
+
+    memcpy(c->blob.data + off, ents, k * sizeof(sg_setent_t));
+    free(ents);
+
+    t->set = (uint32_t) off;
+    t->set_n = (uint32_t) k;
+
+    return 0;
+}
+
+
+/* dateCompare's Date for a target: string -> Date.parse, else seconds/ms */
+static double
+sg_target_date(json_t *v, const char *str, size_t len, double num)
+{
+    double  d;
+
+    if (v != NULL && json_is_string(v)) {
+        d = statsig_js_date_parse(str, len);
+        if (!isnan(d)) {
+            return d;
+        }
+    }
+
+    if (isnan(num)) {
+        return NAN;
+    }
+
+    if (num < 10000000000.0) {
+        num *= 1000;
+    }
+
+    return statsig_js_time_clip(num);
+}
+
+
+static int
+sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int depth)
+{
+    sg_tval_t  *items;
+    size_t      off, i, n;
+
+    memset(t, 0, sizeof(*t));
+
+    if (depth > SG_MAX_JSON_DEPTH) {
+        sg_fail(c, "targetValue nested deeper than %d levels",
+                SG_MAX_JSON_DEPTH);
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    t->str = sg_put_js_string(c, v);
+    t->lower = sg_put_lower(c, t->str);
+    t->num = sg_js_number(v, sg_blob_str(c, t->str), t->str.len);
+    t->date = sg_target_date(v, sg_blob_str(c, t->str), t->str.len, t->num);
+    t->parse_int = statsig_js_parse_int(sg_blob_str(c, t->str), t->str.len);
+
+    if (v == NULL) {
+        t->type = STATSIG_V_UNDEFINED;
+        return c->blob.failed ? -1 : 0;
+    }
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        t->type = STATSIG_V_STRING;
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        t->type = STATSIG_V_NUMBER;
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        t->type = STATSIG_V_BOOL;
+        t->b = json_is_true(v);
+        break;
+    case JSON_NULL:
+        t->type = STATSIG_V_NULL;
+        break;
+    case JSON_OBJECT:
+        t->type = STATSIG_V_OBJECT;
+        break;
+    default:
+        t->type = STATSIG_V_ARRAY;
+        n = json_array_size(v);
+        items = calloc(n ? n : 1, sizeof(sg_tval_t));
+        if (items == NULL) {
+            c->blob.failed = 1;
+            return -1;
+        }
+
+        for (i = 0; i < n; i++) {
+            if (sg_put_tval(c, json_array_get(v, i), &items[i], depth + 1)
+                != 0)
+            {
+                free(items);
+                return -1;
+            }
+        }
+
+        off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_tval_t),
+                                  8);
+        if (off == (size_t) -1) {
+            free(items);
+            return -1;
+        }
+
+        memcpy(c->blob.data + off, items, n * sizeof(sg_tval_t));
+        t->items = (uint32_t) off;
+        t->n = (uint32_t) n;
+        free(items);
+    }
+
+    return c->blob.failed ? -1 : 0;
+}
+
+
+/* ---- conditions, rules, specs ---- */
+
+static const struct {
+    const char  *name;
+    uint8_t      code;
+} sg_cond_types[] = {
+    { "public", SG_COND_PUBLIC },
+    { "pass_gate", SG_COND_PASS_GATE },
+    { "fail_gate", SG_COND_FAIL_GATE },
+    { "multi_pass_gate", SG_COND_MULTI_PASS_GATE },
+    { "multi_fail_gate", SG_COND_MULTI_FAIL_GATE },
+    { "ip_based", SG_COND_IP_BASED },
+    { "ua_based", SG_COND_UA_BASED },
+    { "user_field", SG_COND_USER_FIELD },
+    { "environment_field", SG_COND_ENVIRONMENT_FIELD },
+    { "current_time", SG_COND_CURRENT_TIME },
+    { "user_bucket", SG_COND_USER_BUCKET },
+    { "unit_id", SG_COND_UNIT_ID },
+    { "target_app", SG_COND_TARGET_APP }
+};
+
+static const struct {
+    const char  *name;
+    uint8_t      code;
+} sg_ops[] = {
+    { "gt", SG_OP_GT }, { "gte", SG_OP_GTE }, { "lt", SG_OP_LT },
+    { "lte", SG_OP_LTE },
+    { "version_gt", SG_OP_VERSION_GT }, { "version_gte", SG_OP_VERSION_GTE },
+    { "version_lt", SG_OP_VERSION_LT }, { "version_lte", SG_OP_VERSION_LTE },
+    { "version_eq", SG_OP_VERSION_EQ }, { "version_neq", SG_OP_VERSION_NEQ },
+    { "any", SG_OP_ANY }, { "none", SG_OP_NONE },
+    { "any_case_sensitive", SG_OP_ANY_CS },
+    { "none_case_sensitive", SG_OP_NONE_CS },
+    { "str_starts_with_any", SG_OP_STR_STARTS_WITH_ANY },
+    { "str_ends_with_any", SG_OP_STR_ENDS_WITH_ANY },
+    { "str_contains_any", SG_OP_STR_CONTAINS_ANY },
+    { "str_contains_none", SG_OP_STR_CONTAINS_NONE },
+    { "str_matches", SG_OP_STR_MATCHES },
+    { "eq", SG_OP_EQ }, { "neq", SG_OP_NEQ },
+    { "before", SG_OP_BEFORE }, { "after", SG_OP_AFTER }, { "on", SG_OP_ON },
+    { "in_segment_list", SG_OP_IN_SEGMENT_LIST },
+    { "not_in_segment_list", SG_OP_NOT_IN_SEGMENT_LIST },
+    { "array_contains_any", SG_OP_ARRAY_CONTAINS_ANY },
+    { "array_contains_none", SG_OP_ARRAY_CONTAINS_NONE },
+    { "array_contains_all", SG_OP_ARRAY_CONTAINS_ALL },
+    { "not_array_contains_all", SG_OP_NOT_ARRAY_CONTAINS_ALL }
+};
+
+
+/* Lower-cases ASCII only: type and operator names are ASCII keywords. */
+static int
+sg_keyword_eq(const char *s, size_t len, const char *kw)
+{
+    size_t  i;
+    char    ch;
+
+    if (strlen(kw) != len) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        ch = s[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            ch += 32;
+        }
+
+        if (ch != kw[i]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+/* String(name) of every spec, hashed: names resolve before the index
+ * inside the blob exists; a later duplicate wins, as with JS object keys */
+typedef struct sg_names_s {
+    char      **names;
+    size_t     *lens;
+    uint32_t   *slots;
+    uint32_t    mask;
+} sg_names_t;
+
+
+static int
+sg_names_build(sg_compiler_t *c, json_t *list, sg_names_t *t)
+{
+    size_t    i, n;
+    uint32_t  slot, e;
+
+    n = json_array_size(list);
+    t->mask = 1;
+    while (t->mask < n * 2 + 1) {
+        t->mask <<= 1;
+    }
+
+    t->mask -= 1;
+    t->names = calloc(n ? n : 1, sizeof(char *));
+    t->lens = calloc(n ? n : 1, sizeof(size_t));
+    t->slots = calloc(t->mask + 1, sizeof(uint32_t));
+    if (t->names == NULL || t->lens == NULL || t->slots == NULL) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        c->text.len = 0;
+        sg_js_string(&c->text,
+                     json_object_get(json_array_get(list, i), "name"), 0);
+        if (c->text.failed) {
+            return -1;
+        }
+
+        t->lens[i] = c->text.len;
+        t->names[i] = malloc(c->text.len + 1);
+        if (t->names[i] == NULL) {
+            return -1;
+        }
+
+        memcpy(t->names[i], c->text.data ? c->text.data : "", c->text.len);
+        t->names[i][c->text.len] = '\0';
+
+        slot = (uint32_t) sg_name_hash(t->names[i], t->lens[i]) & t->mask;
+        for ( ;; ) {
+            e = t->slots[slot];
+            if (e == 0 || (t->lens[e - 1] == t->lens[i]
+                           && memcmp(t->names[e - 1], t->names[i],
+                                     t->lens[i]) == 0))
+            {
+                t->slots[slot] = (uint32_t) i + 1;
+                break;
+            }
+
+            slot = (slot + 1) & t->mask;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+sg_names_free(sg_names_t *t, size_t n)
+{
+    size_t  i;
+
+    if (t->names) {
+        for (i = 0; i < n; i++) {
+            free(t->names[i]);
+        }
+    }
+
+    free(t->names);
+    free(t->lens);
+    free(t->slots);
+}
+
+
+static int32_t
+sg_find_spec(sg_compiler_t *c, statsig_kind_e k, const char *name,
+    size_t len)
+{
+    sg_names_t  *t;
+    uint32_t     slot, e;
+
+    t = &c->names[k];
+    slot = (uint32_t) sg_name_hash(name, len) & t->mask;
+
+    for ( ;; ) {
+        e = t->slots[slot];
+        if (e == 0) {
+            return -1;
+        }
+
+        if (t->lens[e - 1] == len && memcmp(t->names[e - 1], name, len) == 0)
+        {
+            return (int32_t) e - 1;
+        }
+
+        slot = (slot + 1) & t->mask;
+    }
+}
+
+
+/* getUnitID's idType: a string other than userID names a custom ID. */
+static void
+sg_put_id_type(sg_compiler_t *c, json_t *v, sg_sref_t *id_type,
+    sg_sref_t *lower, uint8_t *custom)
+{
+    *custom = 0;
+    *id_type = c->empty;
+    *lower = c->empty;
+
+    if (!json_is_string(v)) {
+        return;
+    }
+
+    *id_type = sg_put_str(c, json_string_value(v), json_string_length(v));
+    *lower = sg_put_lower(c, *id_type);
+    *custom = !(lower->len == 6
+                && memcmp(sg_blob_str(c, *lower), "userid", 6) == 0);
+}
+
+
+static int
+sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
+{
+    json_t        *type, *op, *field, *target, *av, *salt;
+    const char    *ops;
+    size_t         i, n, off;
+    sg_gateref_t   g;
+
+    memset(cond, 0, sizeof(*cond));
+
+    if (!json_is_object(j)) {
+        sg_fail(c, "condition is not an object");
+        return -1;
+    }
+
+    type = json_object_get(j, "type");
+    op = json_object_get(j, "operator");
+    field = json_object_get(j, "field");
+    target = json_object_get(j, "targetValue");
+
+    cond->type = SG_COND_UNKNOWN;
+    if (json_is_string(type)) {
+        for (i = 0; i < sizeof(sg_cond_types) / sizeof(sg_cond_types[0]);
+             i++)
+        {
+            if (sg_keyword_eq(json_string_value(type),
+                              json_string_length(type), sg_cond_types[i].name))
+            {
+                cond->type = sg_cond_types[i].code;
+                break;
+            }
+        }
+    }
+
+    cond->op = SG_OP_UNKNOWN;
+    if (json_is_string(op)) {
+        ops = json_string_value(op);
+        for (i = 0; i < sizeof(sg_ops) / sizeof(sg_ops[0]); i++) {
+            if (sg_keyword_eq(ops, json_string_length(op), sg_ops[i].name)) {
+                cond->op = sg_ops[i].code;
+                break;
+            }
+        }
+
+        /* ConfigCondition builds its set only for these exact spellings */
+        cond->op_set = json_is_array(target)
+                       && (strcmp(ops, "any") == 0 || strcmp(ops, "none") == 0
+                           || strcmp(ops, "any_case_sensitive") == 0
+                           || strcmp(ops, "none_case_sensitive") == 0);
+    }
+
+    cond->has_field = (field != NULL && !json_is_null(field));
+    cond->field = cond->has_field ? sg_put_js_string(c, field) : c->empty;
+    cond->field_lower = sg_put_lower(c, cond->field);
+
+    sg_put_id_type(c, json_object_get(j, "idType"), &cond->id_type,
+                   &cond->id_type_lower, &cond->id_type_custom);
+
+    /* `salt + '.'`: undefined and null print as themselves */
+    av = json_object_get(j, "additionalValues");
+    salt = json_is_object(av) ? json_object_get(av, "salt") : NULL;
+    cond->salt = sg_put_js_string(c, salt);
+
+    if (sg_put_tval(c, target, &cond->target, 0) != 0) {
+        return -1;
+    }
+
+    if (cond->op_set) {
+        if (sg_put_set(c, SG_AT(c->blob.data, cond->target.items, sg_tval_t),
+                       cond->target.n,
+                       cond->op == SG_OP_ANY || cond->op == SG_OP_NONE,
+                       &cond->target) != 0)
+        {
+            return -1;
+        }
+    }
+
+    cond->gate = -1;
+
+    if (cond->type == SG_COND_PASS_GATE || cond->type == SG_COND_FAIL_GATE) {
+        cond->gate_name = cond->target.str;
+        cond->gate = sg_find_spec(c, STATSIG_KIND_GATE,
+                                  sg_blob_str(c, cond->gate_name),
+                                  cond->gate_name.len);
+    }
+
+    if ((cond->type == SG_COND_MULTI_PASS_GATE
+         || cond->type == SG_COND_MULTI_FAIL_GATE) && json_is_array(target))
+    {
+        n = json_array_size(target);
+        off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(g), 4);
+        if (off == (size_t) -1) {
+            return -1;
+        }
+
+        for (i = 0; i < n; i++) {
+            g.name = sg_put_js_string(c, json_array_get(target, i));
+            g.gate = sg_find_spec(c, STATSIG_KIND_GATE,
+                                  sg_blob_str(c, g.name), g.name.len);
+            g.pad = 0;
+            memcpy(c->blob.data + off + i * sizeof(g), &g, sizeof(g));
+        }
+
+        cond->multi = (uint32_t) off;
+        cond->multi_n = (uint32_t) n;
+    }
+
+    return c->blob.failed ? -1 : 0;
+}
+
+
+static int
+sg_truthy(json_t *v)
+{
+    if (v == NULL) {
+        return 0;
+    }
+
+    switch (json_typeof(v)) {
+    case JSON_TRUE:
+        return 1;
+    case JSON_STRING:
+        return json_string_length(v) > 0;
+    case JSON_INTEGER:
+        return json_integer_value(v) != 0;
+    case JSON_REAL:
+        return json_real_value(v) != 0 && !isnan(json_real_value(v));
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+
+static int
+sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
+    size_t index, size_t path_len)
+{
+    json_t     *id, *salt, *pp, *conds, *delegate, *group;
+    sg_cond_t  *cs;
+    size_t      off, i, n;
+
+    memset(r, 0, sizeof(*r));
+
+    snprintf(c->path + path_len, sizeof(c->path) - path_len, ".rules[%zu]",
+             index);
+
+    if (!json_is_object(j)) {
+        sg_fail(c, "rule is not an object");
+        return -1;
+    }
+
+    id = json_object_get(j, "id");
+    salt = json_object_get(j, "salt");
+
+    r->id = (id == NULL || json_is_null(id)) ? c->empty
+                                             : sg_put_js_string(c, id);
+    r->salt = (salt == NULL || json_is_null(salt)) ? sg_put_js_string(c, id)
+                                                   : sg_put_js_string(c, salt);
+
+    /* `hash < passPercentage * 100`, with JavaScript's coercion */
+    pp = json_object_get(j, "passPercentage");
+    c->text.len = 0;
+    sg_js_string(&c->text, pp, 0);
+    r->pass_percentage = sg_js_number(pp, c->text.data ? c->text.data : "",
+                                      c->text.len);
+
+    sg_put_id_type(c, json_object_get(j, "idType"), &r->id_type,
+                   &r->id_type_lower, &r->id_type_custom);
+
+    group = json_object_get(j, "groupName");
+    r->has_group_name = (group != NULL && !json_is_null(group));
+    r->group_name = r->has_group_name ? sg_put_js_string(c, group) : c->empty;
+
+    r->is_experiment_group = sg_truthy(json_object_get(j,
+                                                       "isExperimentGroup"));
+
+    delegate = json_object_get(j, "configDelegate");
+    r->delegate = -1;
+    r->config_delegate = c->empty;
+    if (delegate != NULL && !json_is_null(delegate)) {
+        r->has_delegate = 1;
+        r->config_delegate = sg_put_js_string(c, delegate);
+        r->delegate = sg_find_spec(c, STATSIG_KIND_CONFIG,
+                                   sg_blob_str(c, r->config_delegate),
+                                   r->config_delegate.len);
+    }
+
+    r->return_value = sg_put_config_value(c, json_object_get(j,
+                                                             "returnValue"));
+    if (c->blob.failed) {
+        return -1;
+    }
+
+    conds = json_object_get(j, "conditions");
+    n = json_is_array(conds) ? json_array_size(conds) : 0;
+
+    if (conds != NULL && !json_is_null(conds) && !json_is_array(conds)) {
+        sg_fail(c, "\"conditions\" is not an array");
+        return -1;
+    }
+
+    cs = calloc(n ? n : 1, sizeof(sg_cond_t));
+    if (cs == NULL) {
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        snprintf(c->path + path_len, sizeof(c->path) - path_len,
+                 ".rules[%zu].conditions[%zu]", index, i);
+
+        if (sg_put_cond(c, json_array_get(conds, i), &cs[i]) != 0) {
+            free(cs);
+            return -1;
+        }
+    }
+
+    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_cond_t), 8);
+    if (off == (size_t) -1) {
+        free(cs);
+        return -1;
+    }
+
+    memcpy(c->blob.data + off, cs, n * sizeof(sg_cond_t));
+    free(cs);
+
+    r->conds = (uint32_t) off;
+    r->n_conds = (uint32_t) n;
+
+    (void) kind;
+
+    return 0;
+}
+
+
+static const struct {
+    const char  *name;
+    uint8_t      code;
+} sg_entities[] = {
+    { "feature_gate", STATSIG_ENTITY_FEATURE_GATE },
+    { "holdout", STATSIG_ENTITY_HOLDOUT },
+    { "segment", STATSIG_ENTITY_SEGMENT },
+    { "dynamic_config", STATSIG_ENTITY_DYNAMIC_CONFIG },
+    { "experiment", STATSIG_ENTITY_EXPERIMENT },
+    { "autotune", STATSIG_ENTITY_AUTOTUNE },
+    { "layer", STATSIG_ENTITY_LAYER }
+};
+
+
+static sg_sref_t
+sg_put_var_name(sg_compiler_t *c, sg_sref_t name)
+{
+    const unsigned char  *p, *end;
+    char                 *tmp;
+    size_t                n;
+    sg_sref_t             r;
+
+    tmp = malloc(name.len + 1);
+    if (tmp == NULL) {
+        c->blob.failed = 1;
+        return c->empty;
+    }
+
+    p = (const unsigned char *) c->blob.data + name.off;
+    end = p + name.len;
+    n = 0;
+
+    while (p < end) {
+        if (*p >= 'A' && *p <= 'Z') {
+            tmp[n++] = (char) (*p + 32);
+
+        } else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')
+                   || *p == '_')
+        {
+            tmp[n++] = (char) *p;
+
+        } else if ((*p & 0xC0) != 0x80) {
+            /* one '_' per character, not per byte */
+            tmp[n++] = '_';
+        }
+
+        p++;
+    }
+
+    r = sg_put_str(c, tmp, n);
+    free(tmp);
+
+    return r;
+}
+
+
+static int
+sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
+    statsig_spec_t *s)
+{
+    json_t      *rules, *entity, *version, *ex, *apps;
+    sg_rule_t   *rs;
+    size_t       off, i, n, path_len;
+
+    memset(s, 0, sizeof(*s));
+
+    snprintf(c->path, sizeof(c->path), "%s[%zu]", sg_kind_keys[kind], index);
+
+    if (!json_is_object(j)) {
+        sg_fail(c, "spec is not an object");
+        return -1;
+    }
+
+    s->kind = (uint8_t) kind;
+    s->name = sg_put_js_string(c, json_object_get(j, "name"));
+    s->var_name = sg_put_var_name(c, s->name);
+    s->salt = sg_put_js_string(c, json_object_get(j, "salt"));
+    s->enabled = (uint8_t) sg_truthy(json_object_get(j, "enabled"));
+
+    if (json_is_string(json_object_get(j, "name"))) {
+        path_len = strlen(c->path);
+        snprintf(c->path + path_len, sizeof(c->path) - path_len, " \"%.80s\"",
+                 json_string_value(json_object_get(j, "name")));
+    }
+
+    path_len = strlen(c->path);
+
+    s->has_id_type = json_object_get(j, "idType") != NULL
+                     && !json_is_null(json_object_get(j, "idType"));
+    s->id_type = s->has_id_type
+                 ? sg_put_js_string(c, json_object_get(j, "idType"))
+                 : c->empty;
+
+    entity = json_object_get(j, "entity");
+    s->entity = (kind == STATSIG_KIND_GATE) ? STATSIG_ENTITY_FEATURE_GATE
+                : (kind == STATSIG_KIND_LAYER) ? STATSIG_ENTITY_LAYER
+                : STATSIG_ENTITY_DYNAMIC_CONFIG;
+    if (json_is_string(entity)) {
+        s->entity = STATSIG_ENTITY_OTHER;
+        for (i = 0; i < sizeof(sg_entities) / sizeof(sg_entities[0]); i++) {
+            if (strcmp(json_string_value(entity), sg_entities[i].name) == 0) {
+                s->entity = sg_entities[i].code;
+            }
+        }
+    }
+
+    s->is_active = json_is_true(json_object_get(j, "isActive"));
+    s->has_shared_params = json_is_true(json_object_get(j,
+                                                        "hasSharedParams"));
+
+    version = json_object_get(j, "version");
+    if (json_is_number(version)) {
+        s->has_version = 1;
+        s->version = json_number_value(version);
+    }
+
+    ex = json_object_get(j, "explicitParameters");
+    s->has_explicit_params = json_is_array(ex);
+    s->explicit_params = sg_put_strlist(c, ex);
+
+    apps = json_object_get(j, "targetAppIDs");
+    s->has_target_apps = json_is_array(apps);
+    s->target_apps = sg_put_strlist(c, apps);
+
+    s->default_value = sg_put_config_value(c, json_object_get(j,
+                                                              "defaultValue"));
+    s->layer = c->empty;
+
+    rules = json_object_get(j, "rules");
+    if (!json_is_array(rules)) {
+        sg_fail(c, "\"rules\" is missing or not an array");
+        return -1;
+    }
+
+    n = json_array_size(rules);
+    rs = calloc(n ? n : 1, sizeof(sg_rule_t));
+    if (rs == NULL) {
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (sg_put_rule(c, json_array_get(rules, i), kind, &rs[i], i,
+                        path_len) != 0)
+        {
+            free(rs);
+            return -1;
+        }
+    }
+
+    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_rule_t), 8);
+    if (off == (size_t) -1) {
+        free(rs);
+        return -1;
+    }
+
+    memcpy(c->blob.data + off, rs, n * sizeof(sg_rule_t));
+    free(rs);
+
+    s->rules = (uint32_t) off;
+    s->n_rules = (uint32_t) n;
+
+    return c->blob.failed ? -1 : 0;
+}
+
+
+static int
+sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
+{
+    statsig_spec_t  *specs;
+    size_t           off, i, n;
+
+    n = json_array_size(c->lists[kind]);
+    specs = calloc(n ? n : 1, sizeof(statsig_spec_t));
+    if (specs == NULL) {
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (sg_put_spec(c, json_array_get(c->lists[kind], i), kind, i,
+                        &specs[i]) != 0)
+        {
+            free(specs);
+            return -1;
+        }
+    }
+
+    c->path[0] = '\0';
+
+    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(statsig_spec_t),
+                              8);
+    if (off == (size_t) -1) {
+        free(specs);
+        return -1;
+    }
+
+    memcpy(c->blob.data + off, specs, n * sizeof(statsig_spec_t));
+    free(specs);
+
+    h->specs[kind] = (uint32_t) off;
+    h->n_specs[kind] = (uint32_t) n;
+
+    h->name_index[kind] = sg_put_index(c, off, sizeof(statsig_spec_t), n, 1);
+    h->var_index[kind] = sg_put_index(c, off
+                                      + offsetof(statsig_spec_t, var_name),
+                                      sizeof(statsig_spec_t), n, 0);
+
+    return c->blob.failed ? -1 : 0;
+}
+
+
+/* "layers": {layer: [experiment, ...]} -> each experiment's layer. */
+static void
+sg_put_layers(sg_compiler_t *c, json_t *layers, sg_header_t *h)
+{
+    const char      *lname;
+    json_t          *exps, *e;
+    size_t           i;
+    sg_sref_t        ln;
+    uint32_t         hit;
+    statsig_spec_t  *spec;
+
+    if (!json_is_object(layers)) {
+        return;
+    }
+
+    json_object_foreach(layers, lname, exps) {
+        if (!json_is_array(exps)) {
+            continue;
+        }
+
+        ln = sg_put_str(c, lname, strlen(lname));
+
+        json_array_foreach(exps, i, e) {
+            c->text.len = 0;
+            sg_js_string(&c->text, e, 0);
+
+            hit = sg_index_lookup(c->blob.data, h->name_index[1],
+                                  SG_AT(c->blob.data, h->specs[1], sg_sref_t),
+                                  sizeof(statsig_spec_t),
+                                  c->text.data ? c->text.data : "",
+                                  c->text.len);
+            if (hit) {
+                spec = (statsig_spec_t *) (c->blob.data + h->specs[1])
+                       + (hit - 1);
+                spec->layer = ln;
+                spec->has_layer = 1;
+            }
+        }
+    }
+}
+
+
+static uint32_t
+sg_put_optional_json(sg_compiler_t *c, json_t *root, const char *key)
+{
+    json_t  *v;
+
+    v = json_object_get(root, key);
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+
+    return sg_put_json(c, v, 0);
+}
+
+
+static void
+sg_put_optional_str(sg_compiler_t *c, json_t *root, const char *key,
+    sg_sref_t *out, uint8_t *has)
+{
+    json_t  *v;
+
+    v = json_object_get(root, key);
+    *out = c->empty;
+
+    if (v == NULL || json_is_null(v)) {
+        if (has) {
+            *has = 0;
+        }
+
+        return;
+    }
+
+    *out = sg_put_js_string(c, v);
+    if (has) {
+        *has = 1;
+    }
+}
+
+
+static void
+sg_compile_cleanup(sg_compiler_t *c, json_t *root, sg_names_t *names)
+{
+    size_t  k;
+
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        sg_names_free(&names[k], c->lists[k] ? json_array_size(c->lists[k])
+                                             : 0);
+    }
+
+    json_decref(root);
+    statsig_buf_free(&c->text);
+}
+
+
+void *
+statsig_compile(const char *json, size_t len, size_t *size, char *err,
+    size_t errlen)
+{
+    sg_compiler_t   c;
+    json_t         *root, *t;
+    json_error_t    e;
+    sg_header_t     h;
+    size_t          k;
+    void           *blob;
+    sg_names_t      names[STATSIG_KIND_COUNT];
+
+    memset(&c, 0, sizeof(c));
+    memset(names, 0, sizeof(names));
+    c.err = err;
+    c.errlen = errlen;
+    statsig_buf_init(&c.blob);
+    statsig_buf_init(&c.text);
+
+    if (err && errlen) {
+        err[0] = '\0';
+    }
+
+    root = json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
+                      &e);
+    if (root == NULL) {
+        sg_fail(&c, "invalid JSON at line %d, column %d: %s", e.line,
+                e.column, e.text);
+        return NULL;
+    }
+
+    if (!json_is_object(root)) {
+        sg_fail(&c, "the document is not a JSON object");
+        goto failed;
+    }
+
+    memset(&h, 0, sizeof(h));
+
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        c.lists[k] = json_object_get(root, sg_kind_keys[k]);
+        if (!json_is_array(c.lists[k])) {
+            sg_fail(&c, "\"%s\" is missing or not an array", sg_kind_keys[k]);
+            goto failed;
+        }
+    }
+
+    c.names = names;
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        if (sg_names_build(&c, c.lists[k], &names[k]) != 0) {
+            sg_fail(&c, "out of memory while compiling specs");
+            goto failed;
+        }
+    }
+
+    /* the header first, then one empty string at a fixed place */
+    statsig_buf_reserve(&c.blob, sizeof(sg_header_t), 8);
+    c.empty.off = (uint32_t) statsig_buf_reserve(&c.blob, 1, 1);
+    c.empty.len = 0;
+
+    h.has_updates = (uint8_t) sg_truthy(json_object_get(root, "has_updates"));
+
+    t = json_object_get(root, "time");
+    h.time = json_is_number(t) ? json_number_value(t) : 0;
+
+    sg_put_optional_str(&c, root, "app_id", &h.app_id, &h.has_app_id);
+    sg_put_optional_str(&c, root, "default_environment",
+                        &h.default_environment, &h.has_default_environment);
+    h.default_environment_lower = sg_put_lower(&c, h.default_environment);
+    h.default_environment_num =
+        statsig_js_to_number(c.blob.data + h.default_environment.off,
+                             h.default_environment.len);
+    sg_put_optional_str(&c, root, "hashed_sdk_key_used",
+                        &h.hashed_sdk_key_used, NULL);
+
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        if (sg_put_specs(&c, (statsig_kind_e) k, &h) != 0) {
+            goto failed;
+        }
+    }
+
+    sg_put_layers(&c, json_object_get(root, "layers"), &h);
+
+    h.sdk_keys_to_app_ids = sg_put_optional_json(&c, root,
+                                                 "sdk_keys_to_app_ids");
+    h.hashed_sdk_keys_to_app_ids =
+        sg_put_optional_json(&c, root, "hashed_sdk_keys_to_app_ids");
+    h.hashed_sdk_keys_to_entities =
+        sg_put_optional_json(&c, root, "hashed_sdk_keys_to_entities");
+    h.session_replay_info = sg_put_optional_json(&c, root,
+                                                 "session_replay_info");
+
+    if (c.blob.failed) {
+        goto failed;
+    }
+
+    if (c.blob.len > 0xFFFFFFF0u) {
+        sg_fail(&c, "compiled specs exceed 4 GB");
+        goto failed;
+    }
+
+    h.magic = STATSIG_SNAPSHOT_MAGIC;
+    h.version = STATSIG_SNAPSHOT_VERSION;
+    h.size = (uint32_t) c.blob.len;
+    memcpy(c.blob.data, &h, sizeof(h));
+
+    sg_compile_cleanup(&c, root, names);
+
+    *size = c.blob.len;
+    blob = c.blob.data;
+
+    return blob;
+
+failed:
+
+    if (err && errlen && err[0] == '\0') {
+        c.path[0] = '\0';
+        sg_fail(&c, "out of memory while compiling specs");
+    }
+
+    sg_compile_cleanup(&c, root, names);
+    statsig_buf_free(&c.blob);
+
+    return NULL;
+}

@@ -1,0 +1,372 @@
+/*
+ * JavaScript number conversions: Number(string), String(number), parseInt.
+ */
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsnum.h"
+#include "utf8.h"
+
+
+/* WhiteSpace and LineTerminator of ECMAScript, for trimming. */
+static int
+statsig_js_space(uint32_t cp)
+{
+    switch (cp) {
+    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
+    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
+    case 0x205F: case 0x3000: case 0xFEFF:
+        return 1;
+    default:
+        return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
+
+
+static void
+statsig_js_trim(const char **s, size_t *len)
+{
+    const unsigned char  *p, *end, *q, *last;
+    uint32_t              cp;
+
+    p = (const unsigned char *) *s;
+    end = p + *len;
+
+    while (p < end) {
+        q = p;
+        cp = statsig_utf8_next(&q, end);
+        if (!statsig_js_space(cp)) {
+            break;
+        }
+
+        p = q;
+    }
+
+    /* scan forward remembering the end of the last non-space */
+    last = p;
+    q = p;
+    while (q < end) {
+        cp = statsig_utf8_next(&q, end);
+        if (!statsig_js_space(cp)) {
+            last = q;
+        }
+    }
+
+    *s = (const char *) p;
+    *len = (size_t) (last - p);
+}
+
+
+static int
+statsig_digit_value(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 10;
+    }
+
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A' + 10;
+    }
+
+    return 99;
+}
+
+
+static double
+statsig_parse_radix(const char *s, size_t len, int radix)
+{
+    double  v;
+    size_t  i;
+    int     d;
+
+    if (len == 0) {
+        return NAN;
+    }
+
+    v = 0;
+    for (i = 0; i < len; i++) {
+        d = statsig_digit_value((unsigned char) s[i]);
+        if (d >= radix) {
+            return NAN;
+        }
+
+        v = v * radix + d;
+    }
+
+    return v;
+}
+
+
+double
+statsig_js_to_number(const char *s, size_t len)
+{
+    char    buf[512], *endp;
+    size_t  i, digits;
+    int     neg;
+    double  v;
+
+    statsig_js_trim(&s, &len);
+
+    if (len == 0) {
+        return 0;
+    }
+
+    if (len > 2 && s[0] == '0') {
+        switch (s[1]) {
+        case 'x': case 'X':
+            return statsig_parse_radix(s + 2, len - 2, 16);
+        case 'o': case 'O':
+            return statsig_parse_radix(s + 2, len - 2, 8);
+        case 'b': case 'B':
+            return statsig_parse_radix(s + 2, len - 2, 2);
+        }
+    }
+
+    i = 0;
+    neg = 0;
+    if (s[0] == '+' || s[0] == '-') {
+        neg = (s[0] == '-');
+        i = 1;
+    }
+
+    if (len - i == 8 && memcmp(s + i, "Infinity", 8) == 0) {
+        return neg ? -INFINITY : INFINITY;
+    }
+
+    /* StrDecimalLiteral: digits [. digits] [e [+-] digits] */
+    digits = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        i++;
+        digits++;
+    }
+
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            i++;
+            digits++;
+        }
+    }
+
+    if (digits == 0) {
+        return NAN;
+    }
+
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            i++;
+        }
+
+        if (i == len || s[i] < '0' || s[i] > '9') {
+            return NAN;
+        }
+
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+    }
+
+    if (i != len) {
+        return NAN;
+    }
+
+    if (len < sizeof(buf)) {
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        return strtod(buf, &endp);
+    }
+
+    /* a very long literal: strtod needs a terminated copy */
+    endp = malloc(len + 1);
+    if (endp == NULL) {
+        return NAN;
+    }
+
+    memcpy(endp, s, len);
+    endp[len] = '\0';
+    v = strtod(endp, NULL);
+    free(endp);
+
+    return v;
+}
+
+
+size_t
+statsig_js_number_to_string(double d, char *out)
+{
+    char    digits[40], *e, *p;
+    int     prec, k, n, exp10, i;
+    size_t  o;
+
+    if (isnan(d)) {
+        memcpy(out, "NaN", 4);
+        return 3;
+    }
+
+    if (d == 0) {
+        memcpy(out, "0", 2);
+        return 1;
+    }
+
+    if (isinf(d)) {
+        if (d < 0) {
+            memcpy(out, "-Infinity", 10);
+            return 9;
+        }
+
+        memcpy(out, "Infinity", 9);
+        return 8;
+    }
+
+    /* shortest precision that round-trips */
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(digits, sizeof(digits), "%.*e", prec - 1, d);
+        if (strtod(digits, NULL) == d) {
+            break;
+        }
+    }
+
+    /* digits is [-]D[.DDD]e[+-]XX: collect significant digits */
+    o = 0;
+    p = digits;
+    if (*p == '-') {
+        out[o++] = '-';
+        p++;
+    }
+
+    e = strchr(p, 'e');
+    exp10 = atoi(e + 1);
+
+    k = 0;
+    for (; p < e; p++) {
+        if (*p != '.') {
+            digits[k++] = *p;
+        }
+    }
+
+    while (k > 1 && digits[k - 1] == '0') {
+        k--;
+    }
+
+    /* ECMAScript Number::toString: n is the decimal point position */
+    n = exp10 + 1;
+
+    if (k <= n && n <= 21) {
+        for (i = 0; i < k; i++) {
+            out[o++] = digits[i];
+        }
+
+        for (i = k; i < n; i++) {
+            out[o++] = '0';
+        }
+
+    } else if (0 < n && n <= 21) {
+        for (i = 0; i < n; i++) {
+            out[o++] = digits[i];
+        }
+
+        out[o++] = '.';
+        for (i = n; i < k; i++) {
+            out[o++] = digits[i];
+        }
+
+    } else if (-6 < n && n <= 0) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (i = 0; i < -n; i++) {
+            out[o++] = '0';
+        }
+
+        for (i = 0; i < k; i++) {
+            out[o++] = digits[i];
+        }
+
+    } else {
+        out[o++] = digits[0];
+        if (k > 1) {
+            out[o++] = '.';
+            for (i = 1; i < k; i++) {
+                out[o++] = digits[i];
+            }
+        }
+
+        o += (size_t) sprintf(out + o, "e%c%d", n - 1 >= 0 ? '+' : '-',
+                              abs(n - 1));
+    }
+
+    out[o] = '\0';
+
+    return o;
+}
+
+
+double
+statsig_js_parse_int(const char *s, size_t len)
+{
+    size_t  i, start;
+    int     neg, radix, d;
+    double  v;
+
+    /* parseInt trims leading white space only */
+    {
+        const char  *t;
+        size_t       tl;
+
+        t = s;
+        tl = len;
+        statsig_js_trim(&t, &tl);
+        len = len - (size_t) (t - s);
+        s = t;
+    }
+
+    i = 0;
+    neg = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+        neg = (s[i] == '-');
+        i++;
+    }
+
+    radix = 10;
+    if (i + 1 < len && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+        radix = 16;
+        i += 2;
+    }
+
+    start = i;
+    v = 0;
+    while (i < len) {
+        d = statsig_digit_value((unsigned char) s[i]);
+        if (d >= radix) {
+            break;
+        }
+
+        v = v * radix + d;
+        i++;
+    }
+
+    if (i == start) {
+        return NAN;
+    }
+
+    if (radix == 10 && i - start > 15) {
+        /* long decimal runs: let strtod round like JavaScript does */
+        char  buf[400];
+
+        if (i - start < sizeof(buf)) {
+            memcpy(buf, s + start, i - start);
+            buf[i - start] = '\0';
+            v = strtod(buf, NULL);
+        }
+    }
+
+    return neg ? -v : v;
+}

@@ -1,0 +1,223 @@
+/*
+ * JavaScript string semantics over UTF-8 bytes.
+ */
+
+#include <stdint.h>
+#include <string.h>
+
+#include "jsstr.h"
+#include "utf8.h"
+
+
+typedef struct {
+    uint32_t  first;
+    uint32_t  last;
+    int32_t   delta;
+    uint32_t  stride;
+} statsig_lower_run_t;
+
+typedef struct {
+    uint32_t  cp;
+    uint32_t  lower[3];
+    uint32_t  n;
+} statsig_lower_special_t;
+
+#include "unicode_lower_table.h"
+
+
+#define STATSIG_CAPITAL_SIGMA  0x3A3
+#define STATSIG_FINAL_SIGMA    0x3C2
+
+
+static uint32_t
+statsig_lower_cp(uint32_t cp)
+{
+    size_t                      lo, hi, mid;
+    const statsig_lower_run_t  *r;
+
+    if (cp < 0x80) {
+        return (cp >= 'A' && cp <= 'Z') ? cp + 32 : cp;
+    }
+
+    lo = 0;
+    hi = sizeof(statsig_lower_runs) / sizeof(statsig_lower_runs[0]);
+
+    while (lo < hi) {
+        mid = (lo + hi) / 2;
+        r = &statsig_lower_runs[mid];
+
+        if (cp < r->first) {
+            hi = mid;
+
+        } else if (cp > r->last) {
+            lo = mid + 1;
+
+        } else {
+            if ((cp - r->first) % r->stride == 0) {
+                return (uint32_t) ((int32_t) cp + r->delta);
+            }
+
+            return cp;
+        }
+    }
+
+    return cp;
+}
+
+
+static int
+statsig_is_cased_letter(uint32_t cp)
+{
+    /* good enough for the final-sigma rule: letters that change case */
+    if (cp < 0x80) {
+        return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+    }
+
+    return cp >= 0xC0 && cp != 0xD7 && cp != 0xF7 && cp < 0x2000;
+}
+
+
+size_t
+statsig_js_lower(const char *s, size_t len, char *out)
+{
+    const unsigned char  *p, *end, *q;
+    size_t                o, i, k;
+    uint32_t              cp, prev, next, low;
+
+    p = (const unsigned char *) s;
+    end = p + len;
+    o = 0;
+    prev = 0;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            prev = *p;
+            out[o++] = (char) ((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
+            p++;
+            continue;
+        }
+
+        cp = statsig_utf8_next(&p, end);
+
+        if (cp == STATSIG_CAPITAL_SIGMA) {
+            next = 0;
+            if (p < end) {
+                q = p;
+                next = statsig_utf8_next(&q, end);
+            }
+
+            low = (statsig_is_cased_letter(prev)
+                   && !statsig_is_cased_letter(next))
+                  ? STATSIG_FINAL_SIGMA : 0x3C3;
+            o += statsig_utf8_put(low, out + o);
+            prev = cp;
+            continue;
+        }
+
+        for (i = 0; i < sizeof(statsig_lower_specials)
+                        / sizeof(statsig_lower_specials[0]); i++)
+        {
+            if (statsig_lower_specials[i].cp == cp) {
+                break;
+            }
+        }
+
+        if (i < sizeof(statsig_lower_specials)
+                / sizeof(statsig_lower_specials[0]))
+        {
+            for (k = 0; k < statsig_lower_specials[i].n; k++) {
+                o += statsig_utf8_put(statsig_lower_specials[i].lower[k],
+                                      out + o);
+            }
+
+        } else {
+            o += statsig_utf8_put(statsig_lower_cp(cp), out + o);
+        }
+
+        prev = cp;
+    }
+
+    out[o] = '\0';
+
+    return o;
+}
+
+
+int
+statsig_js_is_lower(const char *s, size_t len)
+{
+    const unsigned char  *p, *end;
+    uint32_t              cp;
+
+    p = (const unsigned char *) s;
+    end = p + len;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            if (*p >= 'A' && *p <= 'Z') {
+                return 0;
+            }
+
+            p++;
+            continue;
+        }
+
+        cp = statsig_utf8_next(&p, end);
+
+        if (cp == 0xFFFD || cp == STATSIG_CAPITAL_SIGMA
+            || statsig_lower_cp(cp) != cp || cp == 0x130)
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+size_t
+statsig_js_length(const char *s, size_t len)
+{
+    const unsigned char  *p, *end;
+    size_t                n;
+
+    p = (const unsigned char *) s;
+    end = p + len;
+    n = 0;
+
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            n++;
+            continue;
+        }
+
+        n += (statsig_utf8_next(&p, end) >= 0x10000) ? 2 : 1;
+    }
+
+    return n;
+}
+
+
+int
+statsig_str_contains(const char *hay, size_t hlen, const char *needle,
+    size_t nlen)
+{
+    size_t  i;
+
+    if (nlen == 0) {
+        return 1;
+    }
+
+    if (nlen > hlen) {
+        return 0;
+    }
+
+    for (i = 0; i + nlen <= hlen; i++) {
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, nlen) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}

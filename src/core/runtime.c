@@ -1,0 +1,361 @@
+/*
+ * Per-process evaluation state: hashing, regexes, lookups.
+ */
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+
+#include <openssl/evp.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "country.h"
+#include "hash.h"
+#include "jsstr.h"
+#include "runtime.h"
+#include "statsig_data.h"
+#include "ua_parser.h"
+
+
+#define STATSIG_REGEX_CACHE_SIZE  256
+
+
+typedef struct {
+    char         *pattern;
+    size_t        len;
+    pcre2_code   *code;         /* NULL: the pattern does not compile */
+} statsig_regex_entry_t;
+
+struct statsig_regex_cache_s {
+    statsig_regex_entry_t   entries[STATSIG_REGEX_CACHE_SIZE];
+    size_t                  n;
+    pcre2_match_data       *match;
+};
+
+
+statsig_runtime_t *
+statsig_runtime_create(char *err, size_t errlen)
+{
+    statsig_runtime_t  *rt;
+
+    rt = calloc(1, sizeof(statsig_runtime_t));
+    if (rt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    rt->md = EVP_MD_CTX_new();
+    rt->regex = calloc(1, sizeof(struct statsig_regex_cache_s));
+    if (rt->md == NULL || rt->regex == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto failed;
+    }
+
+    rt->regex->match = pcre2_match_data_create(1, NULL);
+    if (rt->regex->match == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto failed;
+    }
+
+    rt->ua = statsig_ua_parser_load(statsig_data_ua_regexes,
+                                    statsig_data_ua_regexes_len, err, errlen);
+    if (rt->ua == NULL) {
+        goto failed;
+    }
+
+    rt->country = statsig_country_table_load(statsig_data_ip_table,
+                                             statsig_data_ip_table_len,
+                                             err, errlen);
+    if (rt->country == NULL) {
+        goto failed;
+    }
+
+    return rt;
+
+failed:
+
+    statsig_runtime_free(rt);
+
+    return NULL;
+}
+
+
+void
+statsig_runtime_free(statsig_runtime_t *rt)
+{
+    size_t  i;
+
+    if (rt == NULL) {
+        return;
+    }
+
+    if (rt->regex) {
+        for (i = 0; i < rt->regex->n; i++) {
+            free(rt->regex->entries[i].pattern);
+            pcre2_code_free(rt->regex->entries[i].code);
+        }
+
+        pcre2_match_data_free(rt->regex->match);
+        free(rt->regex);
+    }
+
+    if (rt->has_env) {
+        free((void *) rt->env_tier.str);
+        if (rt->env_tier.lower != rt->env_tier.str) {
+            free((void *) rt->env_tier.lower);
+        }
+    }
+
+    EVP_MD_CTX_free(rt->md);
+    statsig_ua_parser_free(rt->ua);
+    statsig_country_table_free(rt->country);
+    free(rt);
+}
+
+
+static void *
+statsig_runtime_malloc(void *data, size_t size)
+{
+    (void) data;
+    return malloc(size);
+}
+
+
+int
+statsig_runtime_set_environment(statsig_runtime_t *rt, const char *tier,
+    size_t len)
+{
+    statsig_alloc_t  a;
+
+    if (rt->has_env) {
+        free((void *) rt->env_tier.str);
+        if (rt->env_tier.lower != rt->env_tier.str) {
+            free((void *) rt->env_tier.lower);
+        }
+
+        rt->has_env = 0;
+    }
+
+    if (tier == NULL) {
+        return 0;
+    }
+
+    a.alloc = statsig_runtime_malloc;
+    a.data = NULL;
+
+    if (statsig_value_string(&a, tier, len, &rt->env_tier) != 0) {
+        return -1;
+    }
+
+    rt->env_key = "tier";
+    rt->env_key_len = 4;
+    statsig_value_object(&a, &rt->env_key, &rt->env_key_len, &rt->env_tier,
+                         1, &rt->env);
+    rt->has_env = 1;
+
+    return 0;
+}
+
+
+void
+statsig_runtime_set_now(statsig_runtime_t *rt, double now_ms)
+{
+    rt->now_ms = now_ms;
+}
+
+
+double
+statsig_runtime_now(statsig_runtime_t *rt)
+{
+    struct timeval  tv;
+
+    if (rt->now_ms != 0) {
+        return rt->now_ms;
+    }
+
+    gettimeofday(&tv, NULL);
+
+    return (double) tv.tv_sec * 1000.0 + (double) (tv.tv_usec / 1000);
+}
+
+
+uint64_t
+statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
+{
+    unsigned char  d[EVP_MAX_MD_SIZE];
+    unsigned int   dl;
+    uint64_t       h;
+    size_t         i;
+
+    EVP_DigestInit_ex(rt->md, EVP_sha256(), NULL);
+
+    for (i = 0; i < n; i++) {
+        EVP_DigestUpdate(rt->md, p[i].data, p[i].len);
+    }
+
+    EVP_DigestFinal_ex(rt->md, d, &dl);
+
+    h = 0;
+    for (i = 0; i < 8; i++) {
+        h = (h << 8) | d[i];
+    }
+
+    return h;
+}
+
+
+static pcre2_code *
+statsig_regex_compile(const char *pattern, size_t len)
+{
+    pcre2_compile_context  *cc;
+    pcre2_code             *code;
+    int                     rc;
+    PCRE2_SIZE              off;
+
+    cc = pcre2_compile_context_create(NULL);
+    if (cc == NULL) {
+        return NULL;
+    }
+
+    /* JavaScript flavour: \u escapes, $ only at the very end */
+    pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
+    pcre2_set_newline(cc, PCRE2_NEWLINE_ANYCRLF);
+
+    code = pcre2_compile((PCRE2_SPTR) pattern, len,
+                         PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_ALT_BSUX
+                         | PCRE2_DOLLAR_ENDONLY, &rc, &off, cc);
+    pcre2_compile_context_free(cc);
+
+    if (code != NULL) {
+        (void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    }
+
+    return code;
+}
+
+
+int
+statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
+    const char *subject, size_t len)
+{
+    struct statsig_regex_cache_s  *c;
+    statsig_regex_entry_t         *e;
+    size_t                         i;
+    int                            rc;
+
+    c = rt->regex;
+    e = NULL;
+
+    for (i = 0; i < c->n; i++) {
+        if (c->entries[i].len == pattern.len
+            && memcmp(c->entries[i].pattern, pattern.data, pattern.len) == 0)
+        {
+            e = &c->entries[i];
+            break;
+        }
+    }
+
+    if (e == NULL) {
+        if (c->n == STATSIG_REGEX_CACHE_SIZE) {
+            /* bounded: start over rather than grow */
+            for (i = 0; i < c->n; i++) {
+                free(c->entries[i].pattern);
+                pcre2_code_free(c->entries[i].code);
+            }
+
+            c->n = 0;
+        }
+
+        e = &c->entries[c->n];
+        e->pattern = malloc(pattern.len + 1);
+        if (e->pattern == NULL) {
+            return 0;
+        }
+
+        memcpy(e->pattern, pattern.data, pattern.len);
+        e->pattern[pattern.len] = '\0';
+        e->len = pattern.len;
+        e->code = statsig_regex_compile(pattern.data, pattern.len);
+        c->n++;
+    }
+
+    if (e->code == NULL) {
+        return 0;
+    }
+
+    rc = pcre2_match(e->code, (PCRE2_SPTR) subject, len, 0, 0, c->match,
+                     NULL);
+
+    return rc >= 0;
+}
+
+
+int
+statsig_runtime_country(statsig_runtime_t *rt, const statsig_value_t *ip,
+    char out[3])
+{
+    if (ip->type == STATSIG_V_STRING) {
+        return statsig_country_lookup(rt->country, ip->str, ip->len, out);
+    }
+
+    if (ip->type == STATSIG_V_NUMBER) {
+        return statsig_country_lookup_number(rt->country, ip->num, out);
+    }
+
+    return 0;
+}
+
+
+int
+statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua, size_t len,
+    statsig_str_t f, statsig_str_t *out)
+{
+    statsig_ua_info_t        *info;
+    const char               *v;
+    int                       has;
+
+    info = &rt->ua_info;
+
+#define SG_FIELD_IS(name)                                                    \
+    (f.len == sizeof(name) - 1 && memcmp(f.data, name, f.len) == 0)
+
+    if (SG_FIELD_IS("os_name") || SG_FIELD_IS("osname")) {
+        statsig_ua_parse(rt->ua, ua, len, info);
+        v = info->os_name;
+        has = info->has_os_name;
+
+    } else if (SG_FIELD_IS("os_version") || SG_FIELD_IS("osversion")) {
+        statsig_ua_parse(rt->ua, ua, len, info);
+        v = info->os_version;
+        has = info->has_os_version;
+
+    } else if (SG_FIELD_IS("browser_name") || SG_FIELD_IS("browsername")) {
+        statsig_ua_parse(rt->ua, ua, len, info);
+        v = info->browser_name;
+        has = info->has_browser_name;
+
+    } else if (SG_FIELD_IS("browser_version")
+               || SG_FIELD_IS("browserversion"))
+    {
+        statsig_ua_parse(rt->ua, ua, len, info);
+        v = info->browser_version;
+        has = info->has_browser_version;
+
+    } else {
+        return 0;
+    }
+
+#undef SG_FIELD_IS
+
+
+    if (!has) {
+        return 0;
+    }
+
+    out->data = v;
+    out->len = strlen(v);
+
+    return 1;
+}

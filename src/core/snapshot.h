@@ -1,0 +1,227 @@
+/*
+ * The compiled snapshot's binary layout (internal to the core).
+ *
+ * One contiguous block; every reference is a 32-bit offset from its start,
+ * so the block can live in shared memory at any address.  Offset 0 is the
+ * header, so 0 doubles as "none" for every other reference.  Every string
+ * is followed by a NUL byte.
+ */
+
+#ifndef STATSIG_SNAPSHOT_H
+#define STATSIG_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include "statsig.h"
+
+
+#define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
+#define STATSIG_SNAPSHOT_VERSION  1u
+
+
+typedef struct {
+    uint32_t  off;
+    uint32_t  len;
+} sg_sref_t;
+
+
+/* condition types */
+enum {
+    SG_COND_UNKNOWN = 0,
+    SG_COND_PUBLIC,
+    SG_COND_PASS_GATE,
+    SG_COND_FAIL_GATE,
+    SG_COND_MULTI_PASS_GATE,
+    SG_COND_MULTI_FAIL_GATE,
+    SG_COND_IP_BASED,
+    SG_COND_UA_BASED,
+    SG_COND_USER_FIELD,
+    SG_COND_ENVIRONMENT_FIELD,
+    SG_COND_CURRENT_TIME,
+    SG_COND_USER_BUCKET,
+    SG_COND_UNIT_ID,
+    SG_COND_TARGET_APP
+};
+
+/* operators */
+enum {
+    SG_OP_UNKNOWN = 0,
+    SG_OP_GT, SG_OP_GTE, SG_OP_LT, SG_OP_LTE,
+    SG_OP_VERSION_GT, SG_OP_VERSION_GTE, SG_OP_VERSION_LT, SG_OP_VERSION_LTE,
+    SG_OP_VERSION_EQ, SG_OP_VERSION_NEQ,
+    SG_OP_ANY, SG_OP_NONE, SG_OP_ANY_CS, SG_OP_NONE_CS,
+    SG_OP_STR_STARTS_WITH_ANY, SG_OP_STR_ENDS_WITH_ANY,
+    SG_OP_STR_CONTAINS_ANY, SG_OP_STR_CONTAINS_NONE, SG_OP_STR_MATCHES,
+    SG_OP_EQ, SG_OP_NEQ,
+    SG_OP_BEFORE, SG_OP_AFTER, SG_OP_ON,
+    SG_OP_IN_SEGMENT_LIST, SG_OP_NOT_IN_SEGMENT_LIST,
+    SG_OP_ARRAY_CONTAINS_ANY, SG_OP_ARRAY_CONTAINS_NONE,
+    SG_OP_ARRAY_CONTAINS_ALL, SG_OP_NOT_ARRAY_CONTAINS_ALL
+};
+
+
+/*
+ * A JSON value inside the snapshot: compact text plus structure.
+ * Arrays list node offsets; objects list sg_member_t.
+ */
+typedef struct {
+    uint8_t    type;            /* statsig_json_type_e */
+    uint8_t    pad[3];
+    sg_sref_t  text;            /* JSON.stringify text */
+    sg_sref_t  str;             /* strings: the value */
+    double     num;
+    uint32_t   n;
+    uint32_t   items;
+} sg_json_t;
+
+typedef struct {
+    sg_sref_t  key;
+    uint32_t   node;
+} sg_member_t;
+
+
+/*
+ * A condition's targetValue with its JavaScript conversions precomputed.
+ * type is statsig_vtype_e (UNDEFINED when the key is absent).
+ */
+typedef struct {
+    uint8_t    type;
+    uint8_t    b;
+    uint8_t    pad[6];
+    double     num;             /* Number(target) */
+    double     date;            /* the Date dateCompare builds; NaN */
+    double     parse_int;       /* parseInt(String(target)) */
+    sg_sref_t  str;             /* String(target) */
+    sg_sref_t  lower;
+    uint32_t   n;               /* arrays: element count */
+    uint32_t   items;           /* arrays: sg_tval_t[n] */
+    uint32_t   set_n;           /* any/none: sorted sg_setent_t[set_n] */
+    uint32_t   set;
+} sg_tval_t;
+
+typedef struct {
+    uint64_t   hash;
+    sg_sref_t  str;
+} sg_setent_t;
+
+
+typedef struct {
+    uint8_t    type;            /* SG_COND_* */
+    uint8_t    op;              /* SG_OP_* */
+    uint8_t    op_set;          /* statsig-node's targetValueSet applies */
+    uint8_t    has_field;
+    uint8_t    id_type_custom;  /* idType is a string other than userID */
+    uint8_t    pad[3];
+    sg_sref_t  field;
+    sg_sref_t  field_lower;
+    sg_sref_t  id_type;
+    sg_sref_t  id_type_lower;
+    sg_sref_t  salt;            /* user_bucket: String(additionalValues.salt) */
+    sg_sref_t  gate_name;       /* pass/fail gate: String(targetValue) */
+    int32_t    gate;            /* index in gates, -1 when missing */
+    uint32_t   multi_n;         /* multi gates: sg_gateref_t[multi_n] */
+    uint32_t   multi;
+    sg_tval_t  target;
+} sg_cond_t;
+
+typedef struct {
+    sg_sref_t  name;
+    int32_t    gate;
+    uint32_t   pad;
+} sg_gateref_t;
+
+
+typedef struct {
+    sg_sref_t  id;
+    sg_sref_t  salt;            /* rule.salt ?? rule.id */
+    sg_sref_t  id_type;
+    sg_sref_t  id_type_lower;
+    sg_sref_t  group_name;
+    sg_sref_t  config_delegate;
+    double     pass_percentage; /* NaN when not a number */
+    uint8_t    id_type_custom;
+    uint8_t    has_group_name;
+    uint8_t    is_experiment_group;
+    uint8_t    has_delegate;
+    int32_t    delegate;        /* index in configs, -1 when missing */
+    uint32_t   return_value;    /* json node; 0 for booleans (gates) */
+    uint32_t   n_conds;
+    uint32_t   conds;           /* sg_cond_t[n_conds] */
+    uint32_t   pad;
+} sg_rule_t;
+
+
+struct statsig_spec_s {
+    sg_sref_t  name;
+    sg_sref_t  var_name;        /* normalised for nginx variable names */
+    sg_sref_t  salt;
+    sg_sref_t  id_type;
+    sg_sref_t  layer;           /* experiments: their layer (from "layers") */
+    uint8_t    kind;            /* statsig_kind_e */
+    uint8_t    entity;          /* statsig_entity_e */
+    uint8_t    enabled;
+    uint8_t    has_id_type;
+    uint8_t    is_active;
+    uint8_t    has_shared_params;
+    uint8_t    has_version;
+    uint8_t    has_explicit_params;
+    uint8_t    has_target_apps;
+    uint8_t    has_layer;
+    uint8_t    pad[6];
+    double     version;
+    uint32_t   default_value;   /* json node; 0 when defaultValue is bool */
+    uint32_t   n_rules;
+    uint32_t   rules;           /* sg_rule_t[n_rules] */
+    uint32_t   explicit_params; /* strlist */
+    uint32_t   target_apps;     /* strlist */
+    uint32_t   pad2;
+};
+
+
+/* A string list: uint32 count, then sg_sref_t[count]. */
+
+/* Open-addressing name index: uint32 mask, then uint32 slots[mask + 1],
+ * each spec index + 1 (0 = empty). */
+
+
+typedef struct {
+    uint32_t   magic;
+    uint32_t   version;
+    uint32_t   size;
+    uint8_t    has_updates;
+    uint8_t    has_app_id;
+    uint8_t    has_default_environment;
+    uint8_t    pad;
+    double     time;
+    sg_sref_t  app_id;
+    sg_sref_t  default_environment;
+    sg_sref_t  default_environment_lower;
+    double     default_environment_num;
+    sg_sref_t  hashed_sdk_key_used;
+    uint32_t   n_specs[STATSIG_KIND_COUNT];
+    uint32_t   specs[STATSIG_KIND_COUNT];
+    uint32_t   name_index[STATSIG_KIND_COUNT];
+    uint32_t   var_index[STATSIG_KIND_COUNT];
+    uint32_t   sdk_keys_to_app_ids;         /* json node */
+    uint32_t   hashed_sdk_keys_to_app_ids;  /* json node */
+    uint32_t   hashed_sdk_keys_to_entities; /* json node */
+    uint32_t   session_replay_info;         /* json node */
+} sg_header_t;
+
+
+#define SG_AT(s, off, type)  ((const type *) ((const char *) (s) + (off)))
+
+static inline statsig_str_t
+sg_str(const void *base, sg_sref_t r)
+{
+    statsig_str_t  s;
+
+    s.data = (const char *) base + r.off;
+    s.len = r.len;
+
+    return s;
+}
+
+uint64_t sg_name_hash(const char *s, size_t len);
+
+#endif /* STATSIG_SNAPSHOT_H */
