@@ -726,6 +726,10 @@ statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
 #define UA_CONFIRM          0x2
 /* Without a version, ua-parser-js maps the Safari build (Safari < 3) */
 #define UA_OLD_SAFARI       0x4
+/* The pattern has (name, version) group pairs: the name as the UA has it */
+#define UA_AS_WRITTEN       0x8
+/* Windows versions are renamed as ua-parser-js does ("NT 6.1" is "7") */
+#define UA_WINDOWS          0x10
 
 #define UA_DROP             ""     /* a name statsig-node never reports */
 
@@ -810,8 +814,8 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "QtWeb", UA_DROP, 0, NULL },
     { "Rekonq", "rekonq", 0, NULL },
     { "SEMC-Browser", UA_DROP, 0, NULL },
-    { "Scrubby", UA_DROP, 0, NULL },
     { "Safari", NULL, UA_OLD_SAFARI, NULL },
+    { "Scrubby", UA_DROP, 0, NULL },
     { "SeaMonkey", NULL, UA_VERSION_DASH, NULL },
     { "Teleca Browser", UA_DROP, 0, NULL },
     { "ThunderBrowse", UA_DROP, 0, NULL },
@@ -843,34 +847,48 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "www.almaden.ibm.com", UA_DROP, 0, NULL },
 };
 
-/* What follows a distribution's name, up to its version. */
-#define UA_DISTRO_VERSION \
-    "(?: gnu/linux)?(?: enterprise)?(?:[- ]linux)?(?:-gnu)?[-/ ]?" \
-    "(?!chrom|package)([-\\w.]*)"
+/*
+ * ua-parser-js's rules for Linux and its distributions, in its order: the
+ * first that matches anywhere names the OS as the UA writes it.
+ */
+#define UA_LINUX                                                            \
+    "^(?:.*?(mint)[/() ]?(\\w*)"                                            \
+    "|.*?(mageia|vectorlinux)[; ]()"                                        \
+    "|.*?([kxln]?ubuntu|debian|suse|opensuse|gentoo|arch(?= linux)"         \
+    "|slackware|fedora|mandriva|centos|pclinuxos|red ?hat|zenwalk|linpus"   \
+    "|raspbian|plan 9|minix|risc os|contiki|deepin|manjaro|elementary os"   \
+    "|sabayon|linspire)(?: gnu/linux)?(?: enterprise)?(?:[- ]linux)?"       \
+    "(?:-gnu)?[-/ ]?(?!chrom|package)([-\\w.]*)"                            \
+    "|.*?(hurd|linux)(?: arm\\w*| x86\\w*| ?)([\\w.]*))"
+
+#define UA_WINDOWS_RULES                                                    \
+    "windows nt 6\\.2; (arm)|windows[/ ]([ntce\\d. ]+\\w)(?!.+xbox)"          \
+    "|(?:win(?=3|9|n)|win 9x )([nt\\d.]+)"
 
 static const ua_name_map_t  ua_os_names[] = {
     { "ATV OS X", UA_DROP, 0, NULL },
-    { "Arch Linux", "Arch", 0, "arch(?= linux)" UA_DISTRO_VERSION },
+    { "Arch Linux", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "BlackBerry OS", "BlackBerry", 0, NULL },
-    { "CentOS", NULL, 0, "centos" UA_DISTRO_VERSION },
+    { "CentOS", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Chrome OS", "Chromium OS", 0, NULL },
     { "Chromecast", NULL, UA_CONFIRM, "crkey/([\\d.]+)" },
-    { "Debian", NULL, 0, "debian" UA_DISTRO_VERSION },
-    { "Fedora", NULL, 0, "fedora" UA_DISTRO_VERSION },
-    { "Gentoo", NULL, 0, "gentoo" UA_DISTRO_VERSION },
-    { "Kindle", "Linux", 0, "linux(?: arm\\w*| x86\\w*| ?)([\\w.]*)" },
-    { "Kubuntu", NULL, 0, "kubuntu" UA_DISTRO_VERSION },
-    { "Linux", NULL, 0, "linux(?: arm\\w*| x86\\w*| ?)([\\w.]*)" },
-    { "Linux Mint", "Mint", 0, "mint[/() ]?(\\w*)" },
+    { "Debian", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Fedora", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Gentoo", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Kindle", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Kubuntu", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Linux", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Linux Mint", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Mac OS", "Mac OS X", 0, NULL },
     { "Mac OS X", NULL, 0, "mac os x ?([\\w. ]*)" },
-    { "Mandriva", NULL, 0, "mandriva" UA_DISTRO_VERSION },
-    { "Red Hat", NULL, 0, "red ?hat" UA_DISTRO_VERSION },
-    { "SUSE", NULL, 0, "suse" UA_DISTRO_VERSION },
-    { "Slackware", NULL, 0, "slackware" UA_DISTRO_VERSION },
+    { "Mandriva", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Red Hat", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "SUSE", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Slackware", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Solaris", NULL, 0, "sunos ?([\\w.]*)|(?:open)?solaris[-/ ]?([\\w.]*)" },
     { "Symbian OS", "Symbian", 0, NULL },
-    { "Ubuntu", NULL, 0, "ubuntu" UA_DISTRO_VERSION },
+    { "Ubuntu", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "Windows", NULL, UA_CONFIRM | UA_WINDOWS, UA_WINDOWS_RULES },
     /* ua-parser-js's iOS rules are in ua_os_first: others are not iOS */
     { "iOS", UA_DROP, 0, NULL },
 };
@@ -893,6 +911,9 @@ static const ua_own_rule_t  ua_os_first[] = {
 static const ua_own_rule_t  ua_os_fallback[] = {
     { "(mac os x) ?([\\w. ]*)", "Mac OS X", 1, 2, 0 },
     { "(macintosh|mac_powerpc\\b)(?!.+haiku)", "Mac OS X", 1, 0, 0 },
+    { "\\b(beos|os/2|amigaos|morphos|openvms|fuchsia|hp-ux|serenityos)",
+      NULL, 1, 0, 0 },
+    { "(unix) ?([\\w.]*)", NULL, 1, 2, 0 },
     { NULL, NULL, 1, 0, 0 }
 };
 
@@ -969,11 +990,13 @@ static const struct {
 
 
 static pcre2_code *
-ua_compile_pattern(const char *pattern, char *err, size_t errlen)
+ua_compile_pattern(statsig_ua_parser_t *p, const char *pattern, char *err,
+    size_t errlen)
 {
     pcre2_code   *re;
     PCRE2_UCHAR   msg[128];
     PCRE2_SIZE    off;
+    uint32_t      captures;
     int           rc;
 
     re = pcre2_compile((PCRE2_SPTR) pattern, PCRE2_ZERO_TERMINATED,
@@ -984,6 +1007,11 @@ ua_compile_pattern(const char *pattern, char *err, size_t errlen)
         return NULL;
     }
     (void) pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    if (pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &captures) == 0
+        && captures > p->max_captures)
+    {
+        p->max_captures = captures;
+    }
     return re;
 }
 
@@ -998,8 +1026,12 @@ ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
 
     for (list = 0; list < UA_OWN_LISTS; list++) {
         for (i = 0; ua_own_rules[list][i].pattern != NULL; i++) {
+            if (i >= UA_OWN_MAX) {
+                return ua_set_error(err, errlen, 0, "too many own rules",
+                                    "");
+            }
             p->own[list][i] = ua_compile_pattern(
-                ua_own_rules[list][i].pattern, err, errlen);
+                p, ua_own_rules[list][i].pattern, err, errlen);
             if (p->own[list][i] == NULL) {
                 return -1;
             }
@@ -1007,11 +1039,20 @@ ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
     }
     for (list = 0; list < UA_MAPS; list++) {
         for (i = 0; i < ua_maps[list].n; i++) {
+            /* the maps are searched with bsearch: keep them sorted */
+            if (i >= UA_MAP_MAX || (i > 0
+                && strcmp(ua_maps[list].entries[i - 1].family,
+                          ua_maps[list].entries[i].family) >= 0))
+            {
+                return ua_set_error(err, errlen, 0, "name map unsorted or "
+                                    "too long at",
+                                    ua_maps[list].entries[i].family);
+            }
             pattern = ua_maps[list].entries[i].version;
             if (pattern == NULL) {
                 continue;
             }
-            p->map_version[list][i] = ua_compile_pattern(pattern, err,
+            p->map_version[list][i] = ua_compile_pattern(p, pattern, err,
                                                          errlen);
             if (p->map_version[list][i] == NULL) {
                 return -1;
@@ -1043,12 +1084,14 @@ ua_free_own(statsig_ua_parser_t *p)
 
 /*
  * The version ua-parser-js reads for a mapped name: the first non-empty
- * group of the entry's pattern.  Returns -1 when the entry has no pattern
- * or it does not match, else whether a version was found.
+ * group of the entry's pattern, or with UA_AS_WRITTEN, groups in (name,
+ * version) pairs, the first pair whose name matched.  Returns -1 when the
+ * entry has no pattern or it does not match, else whether a version was
+ * found.
  */
 static int
 ua_map_version(statsig_ua_parser_t *p, int kind, const ua_name_map_t *e,
-    const char *ua, size_t len, char *out)
+    const char *ua, size_t len, char *name, char *out)
 {
     pcre2_code  *re;
     const char  *g;
@@ -1066,11 +1109,57 @@ ua_map_version(statsig_ua_parser_t *p, int kind, const ua_name_map_t *e,
     }
     for (n = 1; n < (uint32_t) rc; n++) {
         glen = ua_group(p, ua, rc, n, &g);
+        if (e->flags & UA_AS_WRITTEN) {
+            if (glen == 0) {
+                n++;
+                continue;
+            }
+            ua_copy(name, STATSIG_UA_FIELD_SIZE, g, glen);
+            glen = ua_group(p, ua, rc, ++n, &g);
+            return ua_copy(out, STATSIG_UA_FIELD_SIZE, g, glen) > 0;
+        }
         if (glen > 0) {
             return ua_copy(out, STATSIG_UA_FIELD_SIZE, g, glen) > 0;
         }
     }
     return 0;
+}
+
+
+/*
+ * ua-parser-js's Windows versions: the UA's "NT 6.1" is "7"; a version
+ * containing one of these (case aside) is renamed, others stay as is.
+ */
+static void
+ua_windows_version(char *version)
+{
+    static const char *const  map[][2] = {
+        { "4.90", "ME" }, { "NT3.51", "NT 3.11" }, { "NT4.0", "NT 4.0" },
+        { "NT 5.0", "2000" }, { "NT 5.1", "XP" }, { "NT 5.2", "XP" },
+        { "NT 6.0", "Vista" }, { "NT 6.1", "7" }, { "NT 6.2", "8" },
+        { "NT 6.3", "8.1" }, { "NT 6.4", "10" }, { "NT 10.0", "10" },
+        { "ARM", "RT" }
+    };
+    char                      lower[STATSIG_UA_FIELD_SIZE], key[16];
+    size_t                    i, k;
+
+    for (i = 0; version[i]; i++) {
+        lower[i] = (char) ((version[i] >= 'A' && version[i] <= 'Z')
+                           ? version[i] | 0x20 : version[i]);
+    }
+    lower[i] = '\0';
+    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        for (k = 0; map[i][0][k]; k++) {
+            key[k] = (char) ((map[i][0][k] >= 'A' && map[i][0][k] <= 'Z')
+                             ? map[i][0][k] | 0x20 : map[i][0][k]);
+        }
+        key[k] = '\0';
+        if (strstr(lower, key) != NULL) {
+            ua_copy(version, STATSIG_UA_FIELD_SIZE, map[i][1],
+                    strlen(map[i][1]));
+            return;
+        }
+    }
 }
 
 
@@ -1203,7 +1292,7 @@ ua_resolve(statsig_ua_parser_t *p, int kind, ua_match_t *m, const char *ua,
                     strlen(e->name));
         }
         m->flags = e->flags;
-        rc = ua_map_version(p, kind, e, ua, len, version);
+        rc = ua_map_version(p, kind, e, ua, len, m->field[0], version);
         if (rc < 0 && (e->flags & UA_CONFIRM)) {
             return 0;
         }
@@ -1213,6 +1302,9 @@ ua_resolve(statsig_ua_parser_t *p, int kind, ua_match_t *m, const char *ua,
     }
     if (rc < 0) {
         rc = ua_version(m, ua, len, m->flags, version);
+    }
+    if (rc > 0 && (m->flags & UA_WINDOWS)) {
+        ua_windows_version(version);
     }
     if (m->flags & UA_OLD_SAFARI) {
         if (m->own) {
@@ -1247,8 +1339,8 @@ ua_normalise_os(statsig_ua_parser_t *p, const char *ua, size_t len,
 
     if (!ua_match_own(p, UA_OWN_OS_FIRST, ua, len, &m)) {
         ua_match_section(p, UA_SECTION_OS, ua, len, &m);
-        if (m.found && !ua_resolve(p, UA_MAP_OS, &m, ua, len,
-                                   out->os_version, &out->has_os_version))
+        if (!m.found || !ua_resolve(p, UA_MAP_OS, &m, ua, len,
+                                    out->os_version, &out->has_os_version))
         {
             m.found = ua_match_own(p, UA_OWN_OS_FALLBACK, ua, len, &m);
         }
