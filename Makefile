@@ -158,7 +158,7 @@ asan: deps $(B)/nginx-asan/Makefile
 core: deps $(CORE_LIB)
 
 define core_obj_rule
-$(call core_obj,$(1)): $(1) | $(B)/core deps
+$(call core_obj,$(1)): $(1) | $(B)/core deps $(DATA_GEN_SRCS)
 	$$(CC) $$(CORE_CFLAGS) -MMD -MP -c -o $$@ $$<
 endef
 $(foreach s,$(CORE_SRCS),$(eval $(call core_obj_rule,$(s))))

@@ -42,8 +42,9 @@ static char *ngx_http_statsig_event(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_statsig_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_http_complex_value_t *ngx_http_statsig_compile(ngx_conf_t *cf,
-    ngx_str_t *value);
+static char *ngx_http_statsig_default(ngx_conf_t *cf,
+    ngx_http_complex_value_t **field, ngx_http_complex_value_t **cache,
+    char *value);
 
 
 static ngx_str_t  ngx_http_statsig_field_names[] = {
@@ -439,8 +440,8 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_statsig_loc_conf_t *prev = parent;
     ngx_http_statsig_loc_conf_t *conf = child;
 
-    ngx_str_t                      value;
     ngx_uint_t                     i;
+    ngx_http_complex_value_t     **f;
     ngx_http_statsig_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
@@ -455,29 +456,20 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         }
     }
 
-    if (conf->fields[NGX_HTTP_STATSIG_FIELD_IP] == NULL) {
-        if (smcf->default_ip == NULL) {
-            ngx_str_set(&value, "$remote_addr");
-            smcf->default_ip = ngx_http_statsig_compile(cf, &value);
-            if (smcf->default_ip == NULL) {
-                return NGX_CONF_ERROR;
-            }
-        }
+    f = conf->fields;
 
-        conf->fields[NGX_HTTP_STATSIG_FIELD_IP] = smcf->default_ip;
+    if (ngx_http_statsig_default(cf, &f[NGX_HTTP_STATSIG_FIELD_IP],
+                                 &smcf->default_ip, "$remote_addr")
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
-    if (conf->fields[NGX_HTTP_STATSIG_FIELD_USER_AGENT] == NULL) {
-        if (smcf->default_user_agent == NULL) {
-            ngx_str_set(&value, "$http_user_agent");
-            smcf->default_user_agent = ngx_http_statsig_compile(cf, &value);
-            if (smcf->default_user_agent == NULL) {
-                return NGX_CONF_ERROR;
-            }
-        }
-
-        conf->fields[NGX_HTTP_STATSIG_FIELD_USER_AGENT] =
-                                                      smcf->default_user_agent;
+    if (ngx_http_statsig_default(cf, &f[NGX_HTTP_STATSIG_FIELD_USER_AGENT],
+                                 &smcf->default_user_agent, "$http_user_agent")
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (ngx_http_statsig_merge_kv(cf, &conf->custom, prev->custom)
@@ -510,6 +502,34 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     if (conf->events == NULL) {
         conf->events = prev->events;
     }
+
+    return NGX_CONF_OK;
+}
+
+
+/* a user field nobody set gets its default, compiled once per http{} */
+
+static char *
+ngx_http_statsig_default(ngx_conf_t *cf, ngx_http_complex_value_t **field,
+    ngx_http_complex_value_t **cache, char *value)
+{
+    ngx_str_t  v;
+
+    if (*field) {
+        return NGX_CONF_OK;
+    }
+
+    if (*cache == NULL) {
+        v.data = (u_char *) value;
+        v.len = ngx_strlen(value);
+
+        *cache = ngx_http_statsig_compile(cf, &v);
+        if (*cache == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    *field = *cache;
 
     return NGX_CONF_OK;
 }
@@ -673,6 +693,35 @@ ngx_http_statsig_server_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
                        "\"file:PATH\" (the value is not shown)");
 
     return NGX_CONF_ERROR;
+}
+
+
+/*
+ * "name=VALUE" as the optional last argument: *rest is VALUE.
+ * expect is "name=WHAT", for the message.
+ */
+
+ngx_int_t
+ngx_http_statsig_conf_option(ngx_conf_t *cf, ngx_str_t *arg, char *expect,
+    ngx_str_t *rest)
+{
+    u_char  *eq;
+    size_t   len;
+
+    eq = (u_char *) ngx_strchr(expect, '=');
+    len = eq - (u_char *) expect + 1;
+
+    if (arg->len < len || ngx_strncmp(arg->data, expect, len) != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\", expected \"%s\"",
+                           arg, expect);
+        return NGX_ERROR;
+    }
+
+    rest->data = arg->data + len;
+    rest->len = arg->len - len;
+
+    return NGX_OK;
 }
 
 
@@ -859,7 +908,7 @@ ngx_http_statsig_set_batch(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-static ngx_http_complex_value_t *
+ngx_http_complex_value_t *
 ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
 {
     ngx_http_complex_value_t          *cv;
@@ -1044,15 +1093,11 @@ ngx_http_statsig_stable_id_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
     slcf->stable_id_cookie = value[1];
 
     if (cf->args->nelts == 3) {
-        if (ngx_strncmp(value[2].data, "max_age=", 8) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\", expected "
-                               "\"max_age=TIME\"", &value[2]);
+        if (ngx_http_statsig_conf_option(cf, &value[2], "max_age=TIME", &s)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
-
-        s.data = value[2].data + 8;
-        s.len = value[2].len - 8;
 
         age = ngx_parse_time(&s, 1);
         if (age == (time_t) NGX_ERROR) {

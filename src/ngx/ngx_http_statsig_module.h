@@ -156,6 +156,10 @@ ngx_int_t ngx_http_statsig_api_handler(ngx_http_request_t *r);
 
 /* ngx_http_statsig_module.c */
 void ngx_http_statsig_conf_used(ngx_conf_t *cf);
+ngx_http_complex_value_t *ngx_http_statsig_compile(ngx_conf_t *cf,
+    ngx_str_t *value);
+ngx_int_t ngx_http_statsig_conf_option(ngx_conf_t *cf, ngx_str_t *arg,
+    char *expect, ngx_str_t *rest);
 ngx_int_t ngx_http_statsig_check_url(ngx_conf_t *cf, ngx_str_t *url,
     ngx_uint_t proxy);
 

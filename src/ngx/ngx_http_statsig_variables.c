@@ -32,8 +32,9 @@ static ngx_int_t ngx_http_statsig_stable_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_http_variable_t *ngx_http_statsig_define(ngx_conf_t *cf,
     ngx_str_t *name);
-static void ngx_http_statsig_set_value(ngx_http_variable_value_t *v,
-    ngx_str_t *value);
+static ngx_int_t ngx_http_statsig_set_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_int_t rc, ngx_str_t *value,
+    ngx_http_complex_value_t *deflt);
 
 
 static ngx_http_statsig_prefix_t  ngx_http_statsig_prefixes[] = {
@@ -102,14 +103,35 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
 }
 
 
-static void
-ngx_http_statsig_set_value(ngx_http_variable_value_t *v, ngx_str_t *value)
+/* turns an evaluation result into the variable's value */
+
+static ngx_int_t
+ngx_http_statsig_set_value(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_int_t rc, ngx_str_t *value,
+    ngx_http_complex_value_t *deflt)
 {
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        if (deflt == NULL) {
+            v->not_found = 1;
+            return NGX_OK;
+        }
+
+        if (ngx_http_complex_value(r, deflt, value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     v->len = value->len;
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
     v->data = value->data;
+
+    return NGX_OK;
 }
 
 
@@ -159,18 +181,7 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
 
     rc = ngx_http_statsig_evaluate(r, pf->kind, &name, NULL, &value);
 
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    ngx_http_statsig_set_value(v, &value);
-
-    return NGX_OK;
+    return ngx_http_statsig_set_value(r, v, rc, &value, NULL);
 }
 
 
@@ -187,24 +198,7 @@ ngx_http_statsig_named_variable(ngx_http_request_t *r,
                                    sv->param.len ? &sv->param : NULL,
                                    &value);
 
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    if (rc == NGX_DECLINED) {
-        if (sv->deflt == NULL) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
-
-        if (ngx_http_complex_value(r, sv->deflt, &value) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    ngx_http_statsig_set_value(v, &value);
-
-    return NGX_OK;
+    return ngx_http_statsig_set_value(r, v, rc, &value, sv->deflt);
 }
 
 
@@ -288,10 +282,9 @@ ngx_http_statsig_gate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 char *
 ngx_http_statsig_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_str_t                         *value, s;
-    ngx_http_variable_t               *v;
-    ngx_http_statsig_var_t            *sv;
-    ngx_http_compile_complex_value_t   ccv;
+    ngx_str_t               *value, s;
+    ngx_http_variable_t     *v;
+    ngx_http_statsig_var_t  *sv;
 
     ngx_http_statsig_conf_used(cf);
 
@@ -311,28 +304,14 @@ ngx_http_statsig_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     sv->param = value[3];
 
     if (cf->args->nelts == 5) {
-        if (ngx_strncmp(value[4].data, "default=", 8) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\", expected "
-                               "\"default=VALUE\"", &value[4]);
+        if (ngx_http_statsig_conf_option(cf, &value[4], "default=VALUE", &s)
+            != NGX_OK)
+        {
             return NGX_CONF_ERROR;
         }
 
-        s.data = value[4].data + 8;
-        s.len = value[4].len - 8;
-
-        sv->deflt = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+        sv->deflt = ngx_http_statsig_compile(cf, &s);
         if (sv->deflt == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        ngx_memzero(&ccv, sizeof(ngx_http_compile_complex_value_t));
-
-        ccv.cf = cf;
-        ccv.value = &s;
-        ccv.complex_value = sv->deflt;
-
-        if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
             return NGX_CONF_ERROR;
         }
     }
