@@ -24,6 +24,7 @@
 
 #define UA_NFIELDS          5      /* family, v1 .. v4 */
 #define UA_CACHE_SLOTS      256    /* power of two */
+#define UA_CACHE_WAYS       2      /* slots a UA may use: fewer collisions */
 #define UA_CACHE_KEY_MAX    512    /* longer UAs are parsed every time */
 #define UA_MAX_UTF16_UNITS  1000   /* getFromUserAgent's ua.length cap */
 #define UA_PARSED_UNITS     500    /* ua-parser-js reads no further */
@@ -77,8 +78,8 @@ typedef struct {
 
 typedef struct {
     uint64_t           hash;
+    uint64_t           last_use;      /* 0: free */
     size_t             len;
-    int                used;
     int                result;
     statsig_ua_info_t  info;
     char               key[UA_CACHE_KEY_MAX];
@@ -100,6 +101,7 @@ struct statsig_ua_parser_s {
     pcre2_code         *map_version[UA_MAPS][UA_MAP_MAX];
     pcre2_match_data   *md;
     uint32_t            max_captures;
+    uint64_t            uses;
     ua_cache_entry_t    cache[UA_CACHE_SLOTS];
 };
 
@@ -1477,36 +1479,68 @@ ua_hash(const char *s, size_t len)
 }
 
 
+/*
+ * The cache entry of a UA if there is one, else NULL with the least
+ * recently used entry of its set in *victim.
+ */
+static ua_cache_entry_t *
+ua_cache_find(statsig_ua_parser_t *p, uint64_t h, const char *ua,
+    size_t len, ua_cache_entry_t **victim)
+{
+    ua_cache_entry_t  *set;
+    int                w;
+
+    set = &p->cache[(h & (UA_CACHE_SLOTS / UA_CACHE_WAYS - 1))
+                    * UA_CACHE_WAYS];
+    *victim = &set[0];
+    for (w = 0; w < UA_CACHE_WAYS; w++) {
+        if (set[w].last_use != 0 && set[w].hash == h && set[w].len == len
+            && memcmp(set[w].key, ua, len) == 0)
+        {
+            set[w].last_use = ++p->uses;
+            return &set[w];
+        }
+        if (set[w].last_use < (*victim)->last_use) {
+            *victim = &set[w];
+        }
+    }
+    return NULL;
+}
+
+
 int
 statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out)
 {
-    ua_cache_entry_t  *slot;
+    ua_cache_entry_t  *hit, *slot;
+    const char        *parsed;
+    size_t             parsed_len;
     uint64_t           h;
+    int                found;
 
     h = ua_hash(ua, len);
-    slot = &p->cache[h & (UA_CACHE_SLOTS - 1)];
-    if (slot->used && slot->hash == h && slot->len == len
-        && memcmp(slot->key, ua, len) == 0)
-    {
-        *out = slot->info;
-        return slot->result;
+    hit = ua_cache_find(p, h, ua, len, &slot);
+    if (hit != NULL) {
+        *out = hit->info;
+        return hit->result;
     }
 
     memset(out, 0, sizeof(*out));
     if (ua_utf16_length(ua, len) <= UA_MAX_UTF16_UNITS) {
-        len = ua_parsed_prefix(&ua, len);
-        ua_normalise_os(p, ua, len, out);
-        ua_normalise_browser(p, ua, len, out);
+        parsed = ua;
+        parsed_len = ua_parsed_prefix(&parsed, len);
+        ua_normalise_os(p, parsed, parsed_len, out);
+        ua_normalise_browser(p, parsed, parsed_len, out);
     }
+    found = out->has_os_name || out->has_browser_name;
 
     if (len <= UA_CACHE_KEY_MAX) {
-        slot->used = 1;
+        slot->last_use = ++p->uses;
         slot->hash = h;
         slot->len = len;
         memcpy(slot->key, ua, len);
         slot->info = *out;
-        slot->result = out->has_os_name || out->has_browser_name;
+        slot->result = found;
     }
-    return out->has_os_name || out->has_browser_name;
+    return found;
 }
