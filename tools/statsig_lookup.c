@@ -62,18 +62,48 @@ print_ua_info(const statsig_ua_info_t *info)
 }
 
 
-static int
-run_country(char *line)
+/* The embedded data, loaded; NULL after printing why not. */
+static statsig_country_table_t *
+load_country(void)
 {
     statsig_country_table_t  *t;
-    char                      err[256], code[3];
-    size_t                    len;
+    char                      err[256];
 
     t = statsig_country_table_load(statsig_data_ip_table,
                                    statsig_data_ip_table_len, err,
                                    sizeof(err));
     if (t == NULL) {
         fprintf(stderr, "%s\n", err);
+    }
+    return t;
+}
+
+
+static statsig_ua_parser_t *
+load_ua(void)
+{
+    statsig_ua_parser_t  *p;
+    char                  err[256];
+
+    p = statsig_ua_parser_load(statsig_data_ua_regexes,
+                               statsig_data_ua_regexes_len, err,
+                               sizeof(err));
+    if (p == NULL) {
+        fprintf(stderr, "%s\n", err);
+    }
+    return p;
+}
+
+
+static int
+run_country(char *line)
+{
+    statsig_country_table_t  *t;
+    char                      code[3];
+    size_t                    len;
+
+    t = load_country();
+    if (t == NULL) {
         return 1;
     }
     while (fgets(line, LINE_MAX_BYTES, stdin) != NULL) {
@@ -94,13 +124,9 @@ run_ua(char *line, int raw)
 {
     statsig_ua_parser_t  *p;
     statsig_ua_info_t     info;
-    char                  err[256];
 
-    p = statsig_ua_parser_load(statsig_data_ua_regexes,
-                               statsig_data_ua_regexes_len, err,
-                               sizeof(err));
+    p = load_ua();
     if (p == NULL) {
-        fprintf(stderr, "%s\n", err);
         return 1;
     }
     while (fgets(line, LINE_MAX_BYTES, stdin) != NULL) {
@@ -177,7 +203,7 @@ run_bench(char *line)
 {
     statsig_ua_parser_t      *p;
     statsig_country_table_t  *t;
-    char                     *uas[BENCH_MAX_UAS], err[256];
+    char                     *uas[BENCH_MAX_UAS];
     size_t                    n, i;
     double                    t0;
 
@@ -193,17 +219,12 @@ run_bench(char *line)
     }
 
     t0 = now_us();
-    p = statsig_ua_parser_load(statsig_data_ua_regexes,
-                               statsig_data_ua_regexes_len, err,
-                               sizeof(err));
+    p = load_ua();
     printf("ua load:     %.1f ms\n", (now_us() - t0) / 1e3);
     t0 = now_us();
-    t = statsig_country_table_load(statsig_data_ip_table,
-                                   statsig_data_ip_table_len, err,
-                                   sizeof(err));
+    t = load_country();
     printf("ip load:     %.1f ms\n", (now_us() - t0) / 1e3);
     if (p == NULL || t == NULL) {
-        fprintf(stderr, "%s\n", err);
         return 1;
     }
 
