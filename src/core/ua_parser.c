@@ -877,14 +877,11 @@ static const ua_name_map_t  ua_browser_names[] = {
     "(?:-gnu)?[-/ ]?(?!chrom|package)([-\\w.]*)"                            \
     "|.*?(hurd|linux)(?: arm\\w*| x86\\w*| ?)([\\w.]*))"
 
-#define UA_WINDOWS_RULES                                                    \
-    "windows nt 6\\.2; (arm)|windows[/ ]([ntce\\d. ]+\\w)(?!.+xbox)"          \
-    "|(?:win(?=3|9|n)|win 9x )([nt\\d.]+)"
-
 static const ua_name_map_t  ua_os_names[] = {
     { "ATV OS X", UA_DROP, 0, NULL },
+    { "Android", NULL, 0, "android\\w*[-/; ]?([\\d.]*)" },
     { "Arch Linux", NULL, UA_AS_WRITTEN, UA_LINUX },
-    { "BlackBerry OS", "BlackBerry", 0, NULL },
+    { "BlackBerry OS", "BlackBerry", 0, "blackberry\\w*[-/; ]?([\\d.]*)" },
     { "CentOS", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Chrome OS", "Chromium OS", 0, NULL },
     { "Chromecast", NULL, UA_CONFIRM, "crkey/([\\d.]+)" },
@@ -904,23 +901,26 @@ static const ua_name_map_t  ua_os_names[] = {
     { "Solaris", NULL, 0, "sunos ?([\\w.]*)|(?:open)?solaris[-/ ]?([\\w.]*)" },
     { "Symbian OS", "Symbian", 0, NULL },
     { "Ubuntu", NULL, UA_AS_WRITTEN, UA_LINUX },
-    { "Windows", NULL, UA_CONFIRM | UA_WINDOWS, UA_WINDOWS_RULES },
+    /* ua-parser-js's Windows rules are in ua_os_first: others are not */
+    { "Windows", UA_DROP, 0, NULL },
     /* ua-parser-js's iOS rules are in ua_os_first: others are not iOS */
     { "iOS", UA_DROP, 0, NULL },
 };
 
 /* ua-parser-js answers uap-core gets differently, checked first. */
 static const ua_own_rule_t  ua_os_first[] = {
-    /* ua-parser-js's iOS: "MIDP; Opera" and the like are iOS too */
+    /* ua-parser-js's Windows, with its version names ("NT 6.1" is "7") */
+    { "(windows (?:phone(?: os)?|mobile|iot))[/ ]?([\\d.\\w ]*)", NULL, 1, 2,
+      UA_WINDOWS },
+    { "(?|windows nt 6\\.2; (arm)|windows[/ ]([ntce\\d. ]+\\w)(?!.+xbox)"
+      "|(?:win(?=3|9|n)|win 9x )([nt\\d.]+))", "Windows", 1, 1, UA_WINDOWS },
+    /* its iOS: "MIDP; Opera" and the like are iOS too */
     { "[adehimnop]{4,7}\\b(?:.*os (\\w+) like mac|; opera)", "iOS", 1, 1, 0 },
     { "(?:ios;fbsv/|iphone.+ios[/ ])([\\d.]+)", "iOS", 1, 1, 0 },
     { "cfnetwork/.+darwin", "iOS", 1, 0, 0 },
-    /* consoles: Windows on an Xbox is no Windows to ua-parser-js */
+    /* consoles */
     { "(xbox); +xbox ([^);]+)", NULL, 1, 2, 0 },
-    { "windows.+xbox", UA_DROP, 1, 0, 0 },
     { "(nintendo|playstation) ([wids345portablevuch]+)", NULL, 1, 2, 0 },
-    /* "Windows_NT" is no Windows either */
-    { "windows_nt(?!.*(?:windows[/ ]|win(?:3|9|n)))", UA_DROP, 1, 0, 0 },
     { NULL, NULL, 1, 0, 0 }
 };
 
