@@ -768,6 +768,7 @@ static const ua_name_map_t  ua_browser_names[] = {
       "droid.+ version/([\\w.]+)\\b.+(?:mobile safari|safari)" },
     { "AppEngine-Google", UA_DROP, 0, NULL },
     { "Apple Mail", UA_DROP, 0, NULL },
+    { "Avant", NULL, 0, "avant[/ ]?([\\d.]*)" },
     { "BlackBerry WebKit", UA_DROP, 0, NULL },
     { "Bon Echo", UA_DROP, 0, NULL },
     { "Bunjalloo", UA_DROP, 0, NULL },
@@ -804,7 +805,8 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "K-Meleon", NULL, UA_CONFIRM, "k-meleon/([-\\w.]+)$" },
     { "Kazehakase", UA_DROP, 0, NULL },
     { "Lightning", UA_DROP, 0, NULL },
-    { "Maxthon", NULL, 0, "maxthon[/ ]?([\\w.]*)" },
+    { "Maxthon", NULL, 0,
+      "\\b(?:mxbrowser|mxios|myie2)/?([-\\w.]*)\\b|maxthon[/ ]?([\\w.]*)" },
     { "Mediapartners-Google", UA_DROP, 0, NULL },
     { "Mobile Safari", NULL, UA_OLD_SAFARI, NULL },
     { "Mobile Safari UI/WKWebView", UA_DROP, 0, NULL },
@@ -816,6 +818,7 @@ static const ua_name_map_t  ua_browser_names[] = {
     { "Nokia OSS Browser", UA_DROP, 0, NULL },
     { "Nokia Services (WAP) Browser", UA_DROP, 0, NULL },
     { "NutchCVS", UA_DROP, 0, NULL },
+    { "Opera", NULL, 0, "opera(?:.+version/|[/ ]+)([\\w.]+)" },
     { "Opera Mini", NULL, UA_VERSION_DASH, NULL },
     { "Opera Mobile", NULL, UA_CONFIRM | UA_AS_WRITTEN,
       "(opera [mobiletab]{3,6})\\b.+version/([-\\w.]+)" },
@@ -864,8 +867,8 @@ static const ua_name_map_t  ua_browser_names[] = {
 };
 
 /*
- * ua-parser-js's rules for Linux and its distributions, in its order: the
- * first that matches anywhere names the OS as the UA writes it.
+ * ua-parser-js's rules for Linux, its distributions and the BSDs, in its
+ * order: the first that matches anywhere names the OS as the UA writes it.
  */
 #define UA_LINUX                                                            \
     "^(?:.*?(mint)[/() ]?(\\w*)"                                            \
@@ -875,7 +878,10 @@ static const ua_name_map_t  ua_browser_names[] = {
     "|raspbian|plan 9|minix|risc os|contiki|deepin|manjaro|elementary os"   \
     "|sabayon|linspire)(?: gnu/linux)?(?: enterprise)?(?:[- ]linux)?"       \
     "(?:-gnu)?[-/ ]?(?!chrom|package)([-\\w.]*)"                            \
-    "|.*?(hurd|linux)(?: arm\\w*| x86\\w*| ?)([\\w.]*))"
+    "|.*?(hurd|linux)(?: arm\\w*| x86\\w*| ?)([\\w.]*)"                 \
+    "|.*?(gnu) ?([\\w.]*)"                                                  \
+    "|.*?\\b([-frentopcghs]{0,5}bsd|dragonfly)[/ ]?(?!amd|[ix346]{1,2}86)"  \
+    "([\\w.]*))"
 
 static const ua_name_map_t  ua_os_names[] = {
     { "ATV OS X", UA_DROP, 0, NULL },
@@ -886,7 +892,9 @@ static const ua_name_map_t  ua_os_names[] = {
     { "Chrome OS", "Chromium OS", 0, NULL },
     { "Chromecast", NULL, UA_CONFIRM, "crkey/([\\d.]+)" },
     { "Debian", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "DragonFly", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Fedora", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "FreeBSD", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Gentoo", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Kindle", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Kubuntu", NULL, UA_AS_WRITTEN, UA_LINUX },
@@ -895,6 +903,8 @@ static const ua_name_map_t  ua_os_names[] = {
     { "Mac OS", "Mac OS X", 0, NULL },
     { "Mac OS X", NULL, 0, "mac os x ?([\\w. ]*)" },
     { "Mandriva", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "NetBSD", NULL, UA_AS_WRITTEN, UA_LINUX },
+    { "OpenBSD", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Red Hat", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "SUSE", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "Slackware", NULL, UA_AS_WRITTEN, UA_LINUX },
