@@ -1,0 +1,383 @@
+/*
+ * Every operator through small DCS documents: each case is one gate
+ * (c0, c1, ...) with one rule of one condition, evaluated for its own
+ * user.  Expectations follow the spec (section 3.9, pitfalls 10-13, 21,
+ * 22) as statsig-node 6.5.2 answers them; STATSIG_TEST_DUMP=DIR writes
+ * the document for t/unit/check-oracle.js to confirm.
+ *
+ * Result format: "<value>|<rule_id>|<secondary exposures>".
+ */
+
+#include "test_eval.h"
+
+
+#define T      "true|r|"
+#define F      "false|default|"
+#define UNSUP  "false||"
+
+/* a condition; OP, TARGET and FIELD are JSON text */
+#define COND(TYPE, OP, TARGET, FIELD)                                        \
+    "{\"type\":\"" TYPE "\",\"operator\":" OP ",\"targetValue\":" TARGET     \
+    ",\"field\":" FIELD ",\"additionalValues\":{},\"idType\":\"userID\","    \
+    "\"isDeviceBased\":false}"
+#define UF(OP, TARGET, FIELD)  COND("user_field", "\"" OP "\"", TARGET,      \
+                                    "\"" FIELD "\"")
+#define UNIT(OP, TARGET, IDTYPE)                                             \
+    "{\"type\":\"unit_id\",\"operator\":\"" OP "\",\"targetValue\":" TARGET  \
+    ",\"field\":null,\"additionalValues\":{},\"idType\":\"" IDTYPE "\"}"
+#define BUCKET(OP, TARGET, SALT)                                             \
+    "{\"type\":\"user_bucket\",\"operator\":\"" OP "\",\"targetValue\":"     \
+    TARGET ",\"field\":null,\"additionalValues\":{\"salt\":\"" SALT "\"},"   \
+    "\"idType\":\"userID\"}"
+
+#define U(CUSTOM)  "{\"userID\":\"u1\",\"custom\":{" CUSTOM "}}"
+
+#define LONG10   "aaaaaaaaaa"
+#define LONG100  LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10     \
+                 LONG10 LONG10
+#define LONG999  LONG100 LONG100 LONG100 LONG100 LONG100 LONG100 LONG100     \
+                 LONG100 LONG100 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10   \
+                 LONG10 LONG10 LONG10 "aaaaaaaaa"
+
+
+typedef struct {
+    const char  *what;
+    const char  *cond;
+    const char  *user;
+    const char  *want;
+} op_case_t;
+
+
+static const op_case_t  cases[] = {
+    /* gt / gte / lt / lte: Number() of both sides */
+    { "gt 30, age 31", UF("gt", "30", "age"), U("\"age\":31"), T },
+    { "gt 30, age 30", UF("gt", "30", "age"), U("\"age\":30"), F },
+    { "gte \"30\", age 30", UF("gte", "\"30\"", "age"), U("\"age\":30"), T },
+    { "lt 10, level \"5\"", UF("lt", "10", "level"), U("\"level\":\"5\""),
+      T },
+    { "lte 5, age \"abc\"", UF("lte", "5", "age"), U("\"age\":\"abc\""), F },
+    { "gt 0, beta true (Number(true) = 1)", UF("gt", "0", "beta"),
+      U("\"beta\":true"), T },
+    { "lt 1, x \"\" (Number(\"\") = 0)", UF("lt", "1", "x"), U("\"x\":\"\""),
+      T },
+    { "gt 1, missing", UF("gt", "1", "nope"), U(""), F },
+    { "lte 0, missing", UF("lte", "0", "nope"), U(""), F },
+    { "gte true, one", UF("gte", "true", "n"), U("\"n\":1"), T },
+    /* spec 3.9 special case (pinned by the e2e suite) */
+    { "gt 9223372036854775000, 9223372036854776000",
+      UF("gt", "9223372036854775000", "bigInt"),
+      U("\"bigInt\":9223372036854776000"), T },
+    { "gte 9223372036854775000, 9223372036854776000",
+      UF("gte", "9223372036854775000", "bigInt"),
+      U("\"bigInt\":9223372036854776000"), T },
+    { "gt \"0x10\", 17", UF("gt", "\"0x10\"", "n"), U("\"n\":17"), T },
+    { "lt \" 5 \", 4", UF("lt", "\" 5 \"", "n"), U("\"n\":4"), T },
+    { "gt null target: false", UF("gt", "null", "n"), U("\"n\":1"), F },
+
+    /* versions */
+    { "1.2.3-alpha version_lt 1.2.3.4",
+      UF("version_lt", "\"1.2.3.4\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.2.3-alpha\"}", T },
+    { "1.3 version_gte 1.3", UF("version_gte", "\"1.3\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.3\"}", T },
+    { "1.3 version_eq 1.3.0", UF("version_eq", "\"1.3.0\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.3\"}", T },
+    { "1.2.3 version_neq 1.2.4", UF("version_neq", "\"1.2.4\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.2.3\"}", T },
+    { "1.2.3 version_gt 1.2.3-rc1", UF("version_gt", "\"1.2.3-rc1\"",
+                                       "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.2.3\"}", F },
+    { "1.10 version_gt 1.9", UF("version_gt", "\"1.9\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.10\"}", T },
+    { "1.a version_neq 1.2 (non-numeric: false)",
+      UF("version_neq", "\"1.2\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.a\"}", F },
+    /* statsig-node stops at the first differing component: 1 < 2 is
+     * decided before "a" is seen */
+    { "1.a version_lt 2 (decided before 'a')",
+      UF("version_lt", "\"2\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.a\"}", T },
+    { "v2.0 version_lte 2.0.0", UF("version_lte", "\"2.0.0\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"v2.0\"}", F },
+    { "1.2 version_eq 1.x (non-numeric target)",
+      UF("version_eq", "\"1.x\"", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1.2\"}", F },
+    { "1 version_eq 1 (numeric target)", UF("version_eq", "1", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1\"}", F },
+    { "numeric target version_neq", UF("version_neq", "2", "appVersion"),
+      "{\"userID\":\"u1\",\"appVersion\":\"1\"}", F },
+    { "missing version_neq 1.0", UF("version_neq", "\"1.0\"", "appVersion"),
+      U(""), F },
+    { "number 2 version_gt 1.5 (left must be a string)",
+      UF("version_gt", "\"1.5\"", "v"), U("\"v\":2"), F },
+
+    /* any / none */
+    { "country us any [US, CA]", UF("any", "[\"US\",\"CA\"]", "country"),
+      "{\"userID\":\"u1\",\"country\":\"us\"}", T },
+    { "level 5 any [5, 6]", UF("any", "[5,6]", "level"), U("\"level\":5"),
+      T },
+    { "level \"5\" any [5]", UF("any", "[5]", "level"), U("\"level\":\"5\""),
+      T },
+    { "missing none [US]", UF("none", "[\"US\"]", "country"), U(""), T },
+    { "missing any [US]", UF("any", "[\"US\"]", "country"), U(""), F },
+    { "us any_case_sensitive [US]", UF("any_case_sensitive", "[\"US\"]",
+                                       "country"),
+      "{\"userID\":\"u1\",\"country\":\"us\"}", F },
+    { "us none_case_sensitive [US]", UF("none_case_sensitive", "[\"US\"]",
+                                        "country"),
+      "{\"userID\":\"u1\",\"country\":\"us\"}", T },
+    { "Pro any_case_sensitive [Pro, pro]",
+      UF("any_case_sensitive", "[\"Pro\",\"pro\"]", "plan"),
+      U("\"plan\":\"Pro\""), T },
+    { "missing none_case_sensitive [x]", UF("none_case_sensitive", "[\"x\"]",
+                                            "plan"), U(""), T },
+    { "any with a string target", UF("any", "\"US\"", "country"),
+      "{\"userID\":\"u1\",\"country\":\"US\"}", F },
+    { "true any [\"true\"]", UF("any", "[\"true\"]", "beta"),
+      U("\"beta\":true"), T },
+    { "\u0130 any [i\u0307] (toLowerCase)", UF("any", "[\"i\xcc\x87\"]", "s"),
+      U("\"s\":\"\xc4\xb0\""), T },
+    { "userID any (field as named)", UF("any", "[\"u1\"]", "userID"),
+      U(""), T },
+    { "userid: no alternate spelling in statsig-node",
+      UF("any", "[\"u1\"]", "userid"), U(""), F },
+    { "privateAttributes are used", UF("any", "[\"gold\"]", "secret_tier"),
+      "{\"userID\":\"u1\",\"privateAttributes\":{\"secret_tier\":\"gold\"}}",
+      T },
+    { "custom key lower-cased fallback", UF("any", "[\"x\"]", "Region"),
+      U("\"region\":\"x\""), T },
+
+    /* str_* */
+    { "starts_with ALI", UF("str_starts_with_any", "[\"ALI\"]", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", T },
+    { "ends_with .COM", UF("str_ends_with_any", "[\"zz\",\".COM\"]", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", T },
+    { "contains @X", UF("str_contains_any", "[\"@X\"]", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", T },
+    { "contains_none spam", UF("str_contains_none", "[\"spam\"]", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", T },
+    { "contains_none @x", UF("str_contains_none", "[\"@x\"]", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", F },
+    { "missing contains_none", UF("str_contains_none", "[\"spam\"]", "email"),
+      U(""), T },
+    { "missing contains_any", UF("str_contains_any", "[\"a\"]", "email"),
+      U(""), F },
+    { "missing starts_with", UF("str_starts_with_any", "[\"a\"]", "email"),
+      U(""), F },
+    { "number 12 starts_with [1]", UF("str_starts_with_any", "[1]", "n"),
+      U("\"n\":12"), T },
+
+    /* str_matches */
+    { "matches ^a.*\\.com$", UF("str_matches", "\"^a.*\\\\.com$\"", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", T },
+    { "matches unanchored", UF("str_matches", "\"ce@\"", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", T },
+    { "matches is case-sensitive", UF("str_matches", "\"ALICE\"", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", F },
+    { "invalid regex (", UF("str_matches", "\"(\"", "email"),
+      "{\"userID\":\"u1\",\"email\":\"alice@x.com\"}", F },
+    { "999 chars match", UF("str_matches", "\"a\"", "s"),
+      U("\"s\":\"" LONG999 "\""), T },
+    { "1000 chars: false", UF("str_matches", "\"a\"", "s"),
+      U("\"s\":\"" LONG999 "a\""), F },
+    { "missing matches \"\" (String(undefined))",
+      UF("str_matches", "\"\"", "nope"), U(""), T },
+    { "missing matches ^undefined$", UF("str_matches", "\"^undefined$\"",
+                                        "nope"), U(""), T },
+    { "missing matches x", UF("str_matches", "\"x\"", "nope"), U(""), F },
+    { "number target regex", UF("str_matches", "1", "n"), U("\"n\":21"), T },
+
+    /* eq / neq: JavaScript == */
+    { "missing eq null", UF("eq", "null", "nope"), U(""), T },
+    { "null eq null", UF("eq", "null", "x"), U("\"x\":null"), T },
+    { "\"a\" neq null", UF("neq", "null", "x"), U("\"x\":\"a\""), T },
+    { "\"\" eq null", UF("eq", "null", "x"), U("\"x\":\"\""), F },
+    { "\"5\" eq 5", UF("eq", "5", "level"), U("\"level\":\"5\""), T },
+    { "5 eq \"5\"", UF("eq", "\"5\"", "level"), U("\"level\":5"), T },
+    { "true eq true", UF("eq", "true", "beta"), U("\"beta\":true"), T },
+    { "\"true\" eq true", UF("eq", "true", "beta"), U("\"beta\":\"true\""),
+      F },
+    { "0 eq false", UF("eq", "false", "beta"), U("\"beta\":0"), T },
+    { "\"1\" eq true", UF("eq", "true", "beta"), U("\"beta\":\"1\""), T },
+    { "abc eq ABC", UF("eq", "\"ABC\"", "s"), U("\"s\":\"abc\""), F },
+    { "missing neq 5", UF("neq", "5", "nope"), U(""), T },
+    { "missing eq \"\"", UF("eq", "\"\"", "nope"), U(""), F },
+    { "[1] eq \"1\"", UF("eq", "\"1\"", "a"), U("\"a\":[1]"), T },
+
+    /* before / after / on (ms targets; user seconds below 1e10) */
+    { "seconds before ms", UF("before", "1800000000000", "d"),
+      U("\"d\":1700000000"), T },
+    { "ISO after ms", UF("after", "1600000000000", "d"),
+      U("\"d\":\"2024-01-02T03:04:05Z\""), T },
+    { "ISO before ms (false)", UF("before", "1600000000000", "d"),
+      U("\"d\":\"2024-01-02T03:04:05Z\""), F },
+    { "on: same UTC day", UF("on", "1704153600000", "d"),
+      U("\"d\":\"2024-01-02T23:00:00Z\""), T },
+    { "on: next day", UF("on", "1704153600000", "d"),
+      U("\"d\":\"2024-01-03T00:00:00Z\""), F },
+    { "on: user in seconds", UF("on", "1704153600000", "d"),
+      U("\"d\":1704164645"), T },
+    { "before: target in seconds", UF("before", "1800000000", "d"),
+      U("\"d\":1700000000000"), T },
+    { "date string target", UF("after", "\"2020-01-01\"", "d"),
+      U("\"d\":\"Jan 5 2024\""), T },
+    { "unix-seconds string", UF("after", "1600000000000", "d"),
+      U("\"d\":\"1700000000\""), T },
+    { "unparseable after", UF("after", "0", "d"), U("\"d\":\"abc\""), F },
+    { "missing before", UF("before", "1800000000000", "d"), U(""), F },
+    { "current_time after 0",
+      COND("current_time", "\"after\"", "0", "null"), U(""), T },
+    { "current_time before 1",
+      COND("current_time", "\"before\"", "1", "null"), U(""), F },
+
+    /* ID lists: "list" holds u1 and company_1 */
+    { "u1 in_segment_list list", UNIT("in_segment_list", "\"list\"",
+                                      "userID"), U(""), T },
+    { "u2 not_in_segment_list list", UNIT("not_in_segment_list", "\"list\"",
+                                          "userID"),
+      "{\"userID\":\"u2\"}", T },
+    { "u1 in missing list", UNIT("in_segment_list", "\"nolist\"", "userID"),
+      U(""), F },
+    { "u1 not_in missing list", UNIT("not_in_segment_list", "\"nolist\"",
+                                     "userID"), U(""), T },
+    { "companyID in list", UNIT("in_segment_list", "\"list\"", "companyID"),
+      "{\"userID\":\"u9\",\"customIDs\":{\"companyID\":\"company_1\"}}", T },
+    { "missing companyID in list",
+      UNIT("in_segment_list", "\"list\"", "companyID"), U(""), F },
+    { "email in_segment_list (user_field)",
+      UF("in_segment_list", "\"list\"", "email"),
+      "{\"userID\":\"u9\",\"email\":\"u1\"}", T },
+
+    /* array operators */
+    { "tags any [a]", UF("array_contains_any", "[\"a\"]", "tags"),
+      U("\"tags\":[\"a\",\"b\"]"), T },
+    { "tags any [z]", UF("array_contains_any", "[\"z\"]", "tags"),
+      U("\"tags\":[\"a\",\"b\"]"), F },
+    { "tags none [z]", UF("array_contains_none", "[\"z\"]", "tags"),
+      U("\"tags\":[\"a\",\"b\"]"), T },
+    { "tags all [a, b]", UF("array_contains_all", "[\"a\",\"b\"]", "tags"),
+      U("\"tags\":[\"a\",\"b\",\"c\"]"), T },
+    { "tags all [a, x]", UF("array_contains_all", "[\"a\",\"x\"]", "tags"),
+      U("\"tags\":[\"a\",\"b\"]"), F },
+    { "tags not_all [a, x]", UF("not_array_contains_all", "[\"a\",\"x\"]",
+                                "tags"), U("\"tags\":[\"a\",\"b\"]"), T },
+    { "numbers vs strings", UF("array_contains_any", "[\"1\"]", "tags"),
+      U("\"tags\":[1,2]"), T },
+    { "case-sensitive", UF("array_contains_any", "[\"A\"]", "tags"),
+      U("\"tags\":[\"a\"]"), F },
+    { "empty target any", UF("array_contains_any", "[]", "tags"),
+      U("\"tags\":[\"a\"]"), F },
+    { "empty target none", UF("array_contains_none", "[]", "tags"),
+      U("\"tags\":[\"a\"]"), T },
+    { "empty target all", UF("array_contains_all", "[]", "tags"),
+      U("\"tags\":[\"a\"]"), T },
+    { "empty target not_all", UF("not_array_contains_all", "[]", "tags"),
+      U("\"tags\":[\"a\"]"), F },
+    { "non-array any", UF("array_contains_any", "[\"a\"]", "tags"),
+      U("\"tags\":\"a\""), F },
+    { "non-array none", UF("array_contains_none", "[\"z\"]", "tags"),
+      U("\"tags\":\"a\""), F },
+    { "non-array all", UF("array_contains_all", "[\"a\"]", "tags"),
+      U("\"tags\":\"a\""), F },
+    { "non-array not_all", UF("not_array_contains_all", "[\"z\"]", "tags"),
+      U("\"tags\":\"a\""), F },
+    { "missing array none", UF("array_contains_none", "[\"z\"]", "tags"),
+      U(""), F },
+
+    /* other condition types */
+    { "public", COND("public", "null", "null", "null"), U(""), T },
+    { "environment tier DEVELOPMENT any [development]",
+      COND("environment_field", "\"any\"", "[\"development\"]", "\"tier\""),
+      "{\"userID\":\"u1\",\"statsigEnvironment\":{\"tier\":\"DEVELOPMENT\"}}",
+      T },
+    { "user_bucket NaCl/123 = 894: lt 895", BUCKET("lt", "895", "NaCl"),
+      "{\"userID\":\"123\"}", T },
+    { "user_bucket NaCl/123 = 894: lt 894", BUCKET("lt", "894", "NaCl"),
+      "{\"userID\":\"123\"}", F },
+    { "user_bucket any [894]", BUCKET("any", "[894]", "NaCl"),
+      "{\"userID\":\"123\"}", T },
+    { "user_bucket numeric userID", BUCKET("any", "[894]", "NaCl"),
+      "{\"userID\":123}", T },
+    { "unit_id any [u1]", UNIT("any", "[\"u1\"]", "userID"), U(""), T },
+    { "unit_id idType USERID", UNIT("any", "[\"u1\"]", "USERID"), U(""), T },
+    { "unit_id custom idType, ci key scan",
+      UNIT("any", "[\"c1\"]", "COMPANYID"),
+      "{\"userID\":\"u1\",\"customIDs\":{\"companyID\":\"c1\"}}", T },
+    { "unit_id missing none", UNIT("none", "[\"c1\"]", "companyID"), U(""),
+      T },
+    { "ip_based country from ip", COND("ip_based", "\"any\"", "[\"US\"]",
+                                       "\"country\""),
+      "{\"userID\":\"u1\",\"ip\":\"8.8.8.8\"}", T },
+    { "ip_based user country wins", COND("ip_based", "\"any\"", "[\"US\"]",
+                                         "\"country\""),
+      "{\"userID\":\"u1\",\"ip\":\"8.8.8.8\",\"country\":\"DE\"}", F },
+    { "ua_based os_name", COND("ua_based", "\"any\"", "[\"iOS\"]",
+                               "\"os_name\""),
+      "{\"userID\":\"u1\",\"userAgent\":\"Mozilla/5.0 (iPhone; CPU iPhone OS"
+      " 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+      "Version/17.1.2 Mobile/15E148 Safari/604.1\"}", T },
+
+    /* unsupported: value false, rule id "", no exposures */
+    { "unknown operator", UF("encoded_any_of", "[1]", "x"), U(""), UNSUP },
+    { "unknown type", COND("bogus_type", "\"any\"", "[1]", "\"x\""), U(""),
+      UNSUP },
+    { "null operator on user_field", COND("user_field", "null", "[1]",
+                                          "\"x\""), U(""), UNSUP },
+    { "operator case-insensitive", UF("ANY", "[\"x\"]", "s"),
+      U("\"s\":\"x\""), T },
+    { "type case-insensitive", COND("USER_FIELD", "\"any\"", "[\"x\"]",
+                                    "\"s\""), U("\"s\":\"x\""), T },
+};
+
+
+int
+main(void)
+{
+    te_doc_t   d;
+    char      *dcs, *p;
+    size_t     i, n, cap;
+
+    n = sizeof(cases) / sizeof(cases[0]);
+    cap = 4096;
+    for (i = 0; i < n; i++) {
+        cap += strlen(cases[i].cond) + 512;
+    }
+
+    dcs = malloc(cap);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s{\"name\":\"c%zu\",\"type\":\"feature_gate\","
+                     "\"entity\":\"feature_gate\",\"salt\":\"s%zu\","
+                     "\"enabled\":true,\"defaultValue\":false,"
+                     "\"idType\":\"userID\",\"rules\":[{\"id\":\"r\","
+                     "\"name\":\"r\",\"salt\":\"r\",\"passPercentage\":100,"
+                     "\"conditions\":[%s],\"returnValue\":true,"
+                     "\"idType\":\"userID\",\"isDeviceBased\":false}]}",
+                     i ? "," : "", i, i, cases[i].cond);
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{},\"id_lists\":{\"list\":true}}");
+
+    if (te_load(&d, "ops", dcs,
+                "{\"list\":[\"u1\",\"company_1\",\"not_a_user\"]}") != 0)
+    {
+        ok(0, "operators document compiles");
+        return done_testing();
+    }
+
+    for (i = 0; i < n; i++) {
+        char  name[32];
+
+        snprintf(name, sizeof(name), "c%zu", i);
+        te_is(&d, STATSIG_KIND_GATE, name, cases[i].user, cases[i].want,
+              "c%zu %s", i, cases[i].what);
+    }
+
+    te_free(&d);
+    free(dcs);
+
+    return done_testing();
+}
