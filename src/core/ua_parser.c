@@ -761,109 +761,39 @@ typedef struct {
  * Families not listed keep uap-core's name.  Sorted (strcmp) for bsearch.
  */
 static const ua_name_map_t  ua_browser_names[] = {
-    { "AOL", UA_DROP, 0, NULL },
-    { "Accoona-AI-Agent", UA_DROP, 0, NULL },
     { "Amazon Silk", "Silk", 0, NULL },
     { "Android", "Android Browser", UA_CONFIRM,
       "droid.+ version/([\\w.]+)\\b.+(?:mobile safari|safari)" },
-    { "AppEngine-Google", UA_DROP, 0, NULL },
-    { "Apple Mail", UA_DROP, 0, NULL },
     { "Avant", NULL, 0, "avant[/ ]?([\\d.]*)" },
-    { "BlackBerry WebKit", UA_DROP, 0, NULL },
-    { "Bon Echo", UA_DROP, 0, NULL },
-    { "Bunjalloo", UA_DROP, 0, NULL },
-    { "Charlotte", UA_DROP, 0, NULL },
-    { "ChatGPT", UA_DROP, 0, NULL },
-    { "Chrome Frame", UA_DROP, 0, NULL },
     { "Chrome Mobile", "Chrome", 0, NULL },
     { "Chrome Mobile WebView", "Chrome WebView", UA_CONFIRM,
       " wv\\).+chrome/([\\w.]+)" },
     { "Chrome Mobile iOS", "Chrome", 0, NULL },
     { "Comodo Dragon", "Dragon", UA_VERSION_DASH, NULL },
-    { "Crazy Browser", UA_DROP, 0, NULL },
-    { "DataparkSearch", UA_DROP, 0, NULL },
-    { "ELinks", UA_DROP, 0, NULL },
     { "Edge Mobile", "Edge", 0, NULL },
     { "Electron", UA_DROP, 0, NULL },
-    { "Firefox (Minefield)", UA_DROP, 0, NULL },
-    { "Firefox (Namoroka)", UA_DROP, 0, NULL },
-    { "Firefox (Shiretoko)", UA_DROP, 0, NULL },
     { "Firefox Alpha", "Firefox", 0, NULL },
     { "Firefox Beta", "Firefox", 0, NULL },
     { "Firefox Mobile", "Firefox", 0, NULL },
     { "Firefox iOS", "Firefox", UA_VERSION_DASH, NULL },
-    { "Fluid", UA_DROP, 0, NULL },
-    { "Galeon", UA_DROP, 0, NULL },
-    { "GranParadiso", UA_DROP, 0, NULL },
-    { "IBrowse", UA_DROP, 0, NULL },
     { "IE", NULL, 0,
       "(?:ms|\\()ie ([\\w.]+)|trident.+rv[: ]([\\w.]{1,9})\\b.+like gecko" },
     { "IE Mobile", "IEMobile", 0, NULL },
     { "IceCat", NULL, UA_CONFIRM, "icecat/([-\\w.]+)$" },
     { "Iceape", UA_DROP, 0, NULL },
-    { "Java", UA_DROP, 0, NULL },
     { "K-Meleon", NULL, UA_CONFIRM, "k-meleon/([-\\w.]+)$" },
-    { "Kazehakase", UA_DROP, 0, NULL },
-    { "Lightning", UA_DROP, 0, NULL },
     { "Maxthon", NULL, 0,
       "\\b(?:mxbrowser|mxios|myie2)/?([-\\w.]*)\\b|maxthon[/ ]?([\\w.]*)" },
-    { "Mediapartners-Google", UA_DROP, 0, NULL },
     { "Mobile Safari", NULL, UA_OLD_SAFARI, NULL },
-    { "Mobile Safari UI/WKWebView", UA_DROP, 0, NULL },
     { "MyIE2", "Maxthon", 0, NULL },
     { "NCSA Mosaic", "Mosaic", 0, NULL },
-    { "NetFront NX", UA_DROP, 0, NULL },
-    { "NetNewsWire", UA_DROP, 0, NULL },
-    { "NewsGator", UA_DROP, 0, NULL },
-    { "Nokia OSS Browser", UA_DROP, 0, NULL },
-    { "Nokia Services (WAP) Browser", UA_DROP, 0, NULL },
-    { "NutchCVS", UA_DROP, 0, NULL },
-    { "Opera", NULL, 0, "opera(?:.+version/|[/ ]+)([\\w.]+)" },
-    { "Opera Mini", NULL, UA_VERSION_DASH, NULL },
-    { "Opera Mobile", NULL, UA_CONFIRM | UA_AS_WRITTEN,
-      "(opera [mobiletab]{3,6})\\b.+version/([-\\w.]+)" },
     { "Pale Moon", NULL, UA_CONFIRM | UA_AS_WRITTEN,
       "(palemoon)/([-\\w.]+)$" },
-    { "PycURL", UA_DROP, 0, NULL },
-    { "Python-urllib", UA_DROP, 0, NULL },
-    { "QtWeb", UA_DROP, 0, NULL },
     { "Rekonq", "rekonq", 0, NULL },
-    { "SEMC-Browser", UA_DROP, 0, NULL },
     { "Safari", NULL, UA_OLD_SAFARI, NULL },
-    { "Scrubby", UA_DROP, 0, NULL },
     { "SeaMonkey", NULL, UA_CONFIRM, "seamonkey/([-\\w.]+)$" },
-    { "Shiira", UA_DROP, 0, NULL },
-    { "Stainless", UA_DROP, 0, NULL },
-    { "Sunrise", UA_DROP, 0, NULL },
-    { "Teleca Browser", UA_DROP, 0, NULL },
-    { "ThunderBrowse", UA_DROP, 0, NULL },
-    { "Thunderbird", UA_DROP, 0, NULL },
-    { "Uzbl", UA_DROP, 0, NULL },
-    { "Vagabondo", UA_DROP, 0, NULL },
-    { "WebKit Nightly", UA_DROP, 0, NULL },
-    { "WebZIP", UA_DROP, 0, NULL },
-    { "Wget", UA_DROP, 0, NULL },
-    { "Xenu Link Sleuth", UA_DROP, 0, NULL },
-    { "Yahoo! Slurp", UA_DROP, 0, NULL },
     { "Yandex Browser", "Yandex", 0, NULL },
-    { "Zune", UA_DROP, 0, NULL },
-    { "boitho.com-dc", UA_DROP, 0, NULL },
-    { "curl", UA_DROP, 0, NULL },
-    { "findlinks", UA_DROP, 0, NULL },
-    { "holmes", UA_DROP, 0, NULL },
-    { "htdig", UA_DROP, 0, NULL },
     { "iCab", UA_DROP, 0, NULL },
-    { "iTunes", UA_DROP, 0, NULL },
-    { "ia_archiver", UA_DROP, 0, NULL },
-    { "ichiro", UA_DROP, 0, NULL },
-    { "larbin", UA_DROP, 0, NULL },
-    { "lftp", UA_DROP, 0, NULL },
-    { "libwww-perl", UA_DROP, 0, NULL },
-    { "masscan", UA_DROP, 0, NULL },
-    { "mogimogi", UA_DROP, 0, NULL },
-    { "semanticdiscovery", UA_DROP, 0, NULL },
-    { "voyager", UA_DROP, 0, NULL },
-    { "www.almaden.ibm.com", UA_DROP, 0, NULL },
 };
 
 /*
@@ -884,7 +814,6 @@ static const ua_name_map_t  ua_browser_names[] = {
     "([\\w.]*))"
 
 static const ua_name_map_t  ua_os_names[] = {
-    { "ATV OS X", UA_DROP, 0, NULL },
     { "Android", NULL, 0, "android\\w*[-/; ]?([\\d.]*)" },
     { "Arch Linux", NULL, UA_AS_WRITTEN, UA_LINUX },
     { "BlackBerry OS", "BlackBerry", 0, "blackberry\\w*[-/; ]?([\\d.]*)" },
@@ -943,24 +872,90 @@ static const ua_own_rule_t  ua_os_fallback[] = {
     { NULL, NULL, 1, 0, 0 }
 };
 
-/* Browsers ua-parser-js finds before the engine uap-core reports. */
+/*
+ * ua-parser-js's first rules (Chrome on iOS, Edge, the Operas) and the
+ * browsers it finds before the engine uap-core reports.
+ */
 static const ua_own_rule_t  ua_browser_first[] = {
+    { "\\b(?:crmo|crios)/([\\w.]+)", "Chrome", 1, 1, 0 },
+    { "edg(?:e|ios|a)?/([\\w.]+)", "Edge", 1, 1, 0 },
+    { "(opera mini)/([-\\w.]+)", NULL, 1, 2, 0 },
+    { "(opera [mobiletab]{3,6})\\b.+version/([-\\w.]+)", NULL, 1, 2, 0 },
+    { "(opera)(?:.+version/|[/ ]+)([\\w.]+)", NULL, 1, 2, 0 },
+    { "opios[/ ]+([\\w.]+)", "Opera Mini", 1, 1, 0 },
+    { "\\bop(?:rg)?x/([\\w.]+)", "Opera GX", 1, 1, 0 },
+    { "\\bopr/([\\w.]+)", "Opera", 1, 1, 0 },
+    { "(flock|rockmelt|midori|epiphany|silk|skyfire|ovibrowser|bolt|iron"
+      "|vivaldi|iridium|phantomjs|bowser|qupzilla|falkon|rekonq|puffin"
+      "|brave|whale(?!.+naver)|qqbrowserlite|duckduckgo|klar|helio"
+      "|(?=comodo_)?dragon)/([-\\w.]+)", NULL, 1, 2, 0 },
+    { "quark(?:pc)?/([-\\w.]+)", "Quark", 1, 1, 0 },
+    { "huaweibrowser/([\\w.]+)", "Huawei Browser", 1, 1, 0 },
+    { "ya(?:search)?browser/([\\w.]+)", "Yandex", 1, 1, 0 },
+    { "miuibrowser/([\\w.]+)", "MIUI Browser", 1, 1, 0 },
+    { "\\bgsa/([\\w.]+) .*safari/", "GSA", 1, 1, 0 },
+    { "headlesschrome(?:/([\\w.]+)| )", "Chrome Headless", 1, 1, 0 },
     { "(navigator|netscape\\d?)/([-\\w.]+)", "Netscape", 1, 2, 0 },
     { "(swiftfox)", NULL, 1, 0, 0 },
     { "(icedragon|iceweasel|camino|chimera|fennec|maemo browser|minimo"
       "|conkeror)[/ ]?([\\w.+]+)", NULL, 1, 2, 0 },
-    { "quark(?:pc)?/([-\\w.]+)", "Quark", 1, 1, 0 },
-    { "huaweibrowser/([\\w.]+)", "Huawei Browser", 1, 1, 0 },
-    { "ya(?:search)?browser/([\\w.]+)", "Yandex", 1, 1, 0 },
-    { "\\bgsa/([\\w.]+) .*safari/", "GSA", 1, 1, 0 },
     { NULL, NULL, 1, 0, 0 }
+};
+
+/*
+ * Every browser name ua-parser-js 1.0.41 can report, lower case without
+ * spaces or dots (it often copies the name as the UA writes it).  uap-core
+ * names outside these lists (crawlers, HTTP libraries, apps, TV systems)
+ * are dropped.
+ */
+static const char *const  ua_known_browsers[] = {
+    "115browser", "2345", "360", "alipay", "amaya", "androidbrowser", "arora",
+    "avant", "avastsecurebrowser", "avgsecurebrowser", "baidu", "basilisk",
+    "blazer", "bolt", "bowser", "brave", "camino", "chimera", "chrome",
+    "chromeheadless", "chromewebview", "chromium", "cobalt", "coccoc",
+    "conkeror", "daum", "dillo", "dolphin", "doris", "dragon", "duckduckgo",
+    "edge", "electron", "epiphany", "facebook", "falkon", "fennec",
+    "firebird", "firefox", "firefoxfocus", "firefoxreality", "flock", "flow",
+    "gobrowser", "gsa", "helio", "heytapbrowser", "huaweibrowser", "icab",
+    "iceape", "icebrowser", "icecat", "icedragon", "iceweasel", "ie",
+    "iemobile", "instagram", "iridium", "iron", "jasmine", "k-meleon",
+    "kakaostory", "kakaotalk", "khtml", "kindle", "klar", "klarna",
+    "konqueror", "ladybird", "lbbrowser", "librewolf", "line", "linkedin",
+    "links", "lunascape", "lynx", "maemobrowser", "maxthon", "midori",
+    "minimo", "miuibrowser", "mobilesafari", "mosaic", "mozilla", "naver",
+    "netfront", "netscape", "netsurf", "nokiabrowser", "obigo",
+    "oculusbrowser", "omniweb", "opera", "operacoast", "operagx", "operamini",
+    "operamobi", "operamobile", "operatablet", "operatouch", "ovibrowser",
+    "palemoon", "phantomjs", "phoenix", "picobrowser", "polaris", "puffin",
+    "qqbrowser", "qqbrowserlite", "quark", "qupzilla", "rekonq", "rockmelt",
+    "safari", "sailfishbrowser", "samsunginternet", "seamonkey", "silk",
+    "skyfire", "sleipnir", "slimboat", "slimbrowser", "slimjet",
+    "smartlenovobrowser", "snapchat", "sogouexplorer", "sogoumobile",
+    "swiftfox", "tesla", "tiktok", "tizenbrowser", "twitter", "ucbrowser",
+    "upbrowser", "vivaldi", "vivobrowser", "w3m", "waterfox", "webkit",
+    "wechat", "weibo", "whale", "wolvic", "yandex"
+};
+
+/* The same for OS names (after statsig-node's "Mac OS X" rename). */
+static const char *const  ua_known_os[] = {
+    "aix", "amigaos", "android", "android-x86", "arch", "bada", "beos",
+    "blackberry", "centos", "chromecast", "chromiumos", "contiki", "debian",
+    "deepin", "dragonfly", "elementaryos", "fedora", "firefoxos", "freebsd",
+    "fuchsia", "gentoo", "ghostbsd", "gnu", "haiku", "harmonyos", "hp-ux",
+    "hurd", "ios", "joli", "kaios", "kubuntu", "linpus", "linspire", "linux",
+    "lubuntu", "macosx", "maemo", "mageia", "mandriva", "manjaro", "meego",
+    "minix", "mint", "morphos", "netbsd", "netrange", "nettv", "nintendo",
+    "nubuntu", "openbsd", "openharmony", "opensolaris", "opensuse", "openvms",
+    "os/2", "palm", "pc-bsd", "pclinuxos", "plan9", "playstation", "qnx",
+    "raspbian", "redhat", "rimtabletos", "riscos", "sabayon", "sailfish",
+    "serenityos", "series40", "slackware", "solaris", "suse", "symbian",
+    "tizen", "ubuntu", "ubuntutouch", "unix", "vectorlinux", "viera",
+    "watchos", "webos", "windows", "windowsiot", "windowsmobile",
+    "windowsphone", "windowsphoneos", "xbox", "xubuntu", "zenwalk"
 };
 
 /* When uap-core finds nothing statsig-node would name. */
 static const ua_own_rule_t  ua_browser_fallback[] = {
-    { "\\b(?:crmo|crios)/([\\w.]+)", "Chrome", 1, 1, 0 },
-    { "edg(?:e|ios|a)?/([\\w.]+)", "Edge", 1, 1, 0 },
-    { "(opera)(?:.+version/|[/ ]+)([\\w.]+)", NULL, 1, 2, 0 },
     { "(?:ms|\\()(ie) ([\\w.]+)", "IE", 1, 2, 0 },
     { " wv\\).+(chrome)/([\\w.]+)", "Chrome WebView", 1, 2, 0 },
     { "droid.+ version/([\\w.]+)\\b.+(?:mobile safari|safari)",
@@ -1046,6 +1041,22 @@ ua_compile_pattern(statsig_ua_parser_t *p, const char *pattern, char *err,
 }
 
 
+/* bsearch needs sorted lists: a wrong edit must not go unnoticed. */
+static int
+ua_sorted(const char *const *names, size_t n, char *err, size_t errlen)
+{
+    size_t  i;
+
+    for (i = 1; i < n; i++) {
+        if (strcmp(names[i - 1], names[i]) >= 0) {
+            return ua_set_error(err, errlen, 0, "name list unsorted at",
+                                names[i]);
+        }
+    }
+    return 0;
+}
+
+
 /* Our rule lists and the version patterns of the name maps. */
 static int
 ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
@@ -1054,6 +1065,13 @@ ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen)
     size_t       i;
     int          list;
 
+    if (ua_sorted(ua_known_browsers, sizeof(ua_known_browsers)
+                  / sizeof(ua_known_browsers[0]), err, errlen) != 0
+        || ua_sorted(ua_known_os, sizeof(ua_known_os)
+                     / sizeof(ua_known_os[0]), err, errlen) != 0)
+    {
+        return -1;
+    }
     for (list = 0; list < UA_OWN_LISTS; list++) {
         for (i = 0; ua_own_rules[list][i].pattern != NULL; i++) {
             if (i >= UA_OWN_MAX) {
@@ -1284,6 +1302,38 @@ ua_map_find(int kind, const char *family)
 }
 
 
+static int
+ua_known_cmp(const void *key, const void *entry)
+{
+    return strcmp(key, *(const char *const *) entry);
+}
+
+
+/* Whether ua-parser-js has this name at all (see ua_known_browsers). */
+static int
+ua_is_known(int kind, const char *name)
+{
+    char    key[STATSIG_UA_FIELD_SIZE];
+    size_t  k;
+
+    for (k = 0; *name && k < sizeof(key) - 1; name++) {
+        if (*name != ' ' && *name != '.') {
+            key[k++] = (char) ((*name >= 'A' && *name <= 'Z')
+                               ? *name | 0x20 : *name);
+        }
+    }
+    key[k] = '\0';
+    if (kind == UA_MAP_OS) {
+        return bsearch(key, ua_known_os, sizeof(ua_known_os)
+                       / sizeof(ua_known_os[0]), sizeof(char *),
+                       ua_known_cmp) != NULL;
+    }
+    return bsearch(key, ua_known_browsers, sizeof(ua_known_browsers)
+                   / sizeof(ua_known_browsers[0]), sizeof(char *),
+                   ua_known_cmp) != NULL;
+}
+
+
 /* ua-parser-js's names for Safari builds before Safari 3 had versions. */
 static int
 ua_old_safari(const char *build, char *out)
@@ -1331,7 +1381,9 @@ ua_resolve(statsig_ua_parser_t *p, int kind, ua_match_t *m, const char *ua,
             return 0;
         }
     }
-    if (m->field[0][0] == '\0') {
+    if (m->field[0][0] == '\0' || (!m->own && !(m->flags & UA_AS_WRITTEN)
+                                     && !ua_is_known(kind, m->field[0])))
+    {
         return 0;
     }
     if (rc < 0) {
@@ -1394,24 +1446,6 @@ ua_normalise_os(statsig_ua_parser_t *p, const char *ua, size_t len,
 }
 
 
-/* Crawlers and tools: ua-parser-js names none of them. */
-static int
-ua_is_robot(const char *family)
-{
-    static const char *const  words[] = {
-        "bot", "Bot", "spider", "Spider", "crawler", "Crawler"
-    };
-    size_t                    i;
-
-    for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strstr(family, words[i]) != NULL) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-
 static void
 ua_normalise_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out)
@@ -1423,7 +1457,7 @@ ua_normalise_browser(statsig_ua_parser_t *p, const char *ua, size_t len,
     named = ua_match_own(p, UA_OWN_BROWSER_FIRST, ua, len, &m);
     if (!named) {
         ua_match_section(p, UA_SECTION_BROWSER, ua, len, &m);
-        named = m.found && !ua_is_robot(m.field[0])
+        named = m.found
                 && ua_resolve(p, UA_MAP_BROWSER, &m, ua, len,
                               out->browser_version,
                               &out->has_browser_version);

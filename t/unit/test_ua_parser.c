@@ -113,6 +113,29 @@ test_known(statsig_ua_parser_t *p)
         { "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.7; rv:14.0) "
           "Gecko/20120713 Thunderbird/14.0",
           { "Mac OS X", "10.7", "Mozilla", "5.0" } },
+        /* HTTP libraries, crawlers and apps: no browser in ua-parser-js */
+        { "okhttp/4.9.0", { NULL, NULL, NULL, NULL } },
+        { "axios/1.6.7", { NULL, NULL, NULL, NULL } },
+        { "MyApp/1.0 CFNetwork/1410.0.3 Darwin/22.6.0",
+          { "iOS", NULL, NULL, NULL } },
+        { "Roku/DVP-12.5 (12.5.0.4174-56)", { NULL, NULL, NULL, NULL } },
+        /* its first rules win: CriOS anywhere is Chrome, OPR/ is Opera */
+        { "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) "
+          "AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/140 "
+          "Version/11.1.1 Safari/605.1.15",
+          { "Mac OS X", "10.15.7", "Chrome", "140" } },
+        { "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, "
+          "like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36 OPR/83.0.0.0",
+          { "Android", "10", "Opera", "83.0.0.0" } },
+        { "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like "
+          "Gecko) HeadlessChrome/109.0.5414.74 Safari/537.36",
+          { "Linux", NULL, "Chrome Headless", "109.0.5414.74" } },
+        /* Windows versions are named; an Android tablet gets " Mobile" */
+        { "Mozilla/5.0 (Windows NT 6.3; Trident/7.0; rv:11.0) like Gecko",
+          { "Windows", "8.1", "IE", "11.0" } },
+        { "Mozilla/5.0 (Linux; Android 13; SM-X700) AppleWebKit/537.36 "
+          "(KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36",
+          { "Android", "13", "Chrome Mobile", "119.0.0.0" } },
         /* and it reads "MIDP; Opera" as iOS */
         { "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (S60; SymbOS; "
           "Opera Mobi/23.348; U; en) Presto/2.5.25 Version/10.54",
