@@ -1,6 +1,7 @@
 /*
  * User-agent parsing: uap-core regexes.yaml matched with PCRE2, then
- * normalised to what statsig-node (ua-parser-js 1.0.41) reports.
+ * normalised to what statsig-node (ua-parser-js 1.0.41) reports.  Results
+ * are cached per parser (UA bytes -> fields, set-associative, no heap).
  *
  * uap-core semantics: within a section the first matching regex wins; a
  * field is its *_replacement (with $1..$9 substituted) if given, else the
@@ -724,6 +725,19 @@ statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
 /* ------------------------------------------------------------------ */
 /* Normalisation towards statsig-node (ua-parser-js 1.0.41)           */
 /* ------------------------------------------------------------------ */
+
+/*
+ * For the OS and then the browser:
+ *   1. our "first" rules: where ua-parser-js decides before anything
+ *      uap-core would find (its leading rules, its Windows and iOS rules);
+ *   2. else uap-core's first match, renamed by the name maps below, its
+ *      version read as ua-parser-js reads it (the UA's own token, or the
+ *      entry's pattern); names ua-parser-js cannot report are dropped;
+ *   3. if dropped or not found, our fallback rules (generic engines and
+ *      Gecko/WebKit/Safari as ua-parser-js names them);
+ *   4. statsig-node's renames: " Mobile" after Chrome/Firefox on phones
+ *      and tablets, "Mac OS" is "Mac OS X".
+ */
 
 /* Characters ua-parser-js takes into a version: \w and '.' (or '-'). */
 #define UA_VERSION_DASH     0x1
