@@ -1,0 +1,90 @@
+/*
+ * src/core/hash: SHA-256 bucketing (spec 2.8, 3.7), djb2 (5.2), the
+ * "sha256" name hash and ID-list ids (1.7).
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hash.h"
+#include "tap.h"
+
+
+static uint64_t
+hash_str(const char *s)
+{
+    return statsig_hash_u64(s, strlen(s));
+}
+
+
+static const char *
+djb2_str(const char *s)
+{
+    static char  out[16];
+
+    snprintf(out, sizeof(out), "%u", (unsigned) statsig_djb2(s, strlen(s)));
+    return out;
+}
+
+
+int
+main(void)
+{
+    char           b64[64], id[9];
+    unsigned char  d[32];
+    size_t         n;
+
+    /* SHA-256 prefix as an unsigned big-endian integer */
+    ok(hash_str("") == 16406829232824261652ULL, "sha256(\"\") prefix");
+    is_int(hash_str("") % 10000, 1652, "\"\" -> 1652 mod 10000");
+    ok(hash_str("blargh") == 775521915779293397ULL, "\"blargh\" prefix");
+    is_int(hash_str("blargh") % 10000, 3397, "\"blargh\" -> 3397");
+    ok(hash_str("a_salt.a_rule_salt.user_123") == 7683698096049864753ULL,
+       "a_salt.a_rule_salt.user_123 prefix");
+    is_int(hash_str("a_salt.a_rule_salt.user_123") % 10000, 4753,
+           "a_salt.a_rule_salt.user_123 -> 4753");
+    ok(hash_str("NaCl.123") == 9916515155047995894ULL, "NaCl.123 prefix");
+    is_int(hash_str("NaCl.123") % 1000, 894, "user_bucket NaCl/123 -> 894");
+
+    statsig_sha256("abc", 3, d);
+    ok(d[0] == 0xba && d[1] == 0x78 && d[31] == 0xad, "sha256(abc)");
+
+    /* djb2 over UTF-16 units, unsigned 32-bit decimal */
+    is_str(djb2_str("always_on_gate"), "2172880123", "djb2 always_on_gate");
+    is_str(djb2_str("test_public"), "3968762550", "djb2 test_public");
+    is_str(djb2_str(""), "0", "djb2 \"\"");
+    is_str(djb2_str("a"), "97", "djb2 a");
+    /* U+1F600 = D83D DE00: (0xD83D * 31 + 0xDE00) */
+    is_str(djb2_str("\xf0\x9f\x98\x80"), "1772899", "djb2 astral = two units");
+    /* U+00E9 is one unit */
+    is_str(djb2_str("\xc3\xa9"), "233", "djb2 U+00E9 one unit");
+    is_str(djb2_str("a\xf0\x9f\x98\x80" "b"), "57849694",
+           "djb2 astral in the middle");
+
+    /* names hashed with "sha256" */
+    n = statsig_sha256_name("always_on_gate", 14, b64);
+    is_str(b64, "rGc+6rvo48V4j1sXkvsGHeSfJfY7kMp1OHfQnw+3XbI=",
+           "sha256 name always_on_gate");
+    is_int(n, 44, "sha256 name length");
+
+    /* ID-list ids */
+    statsig_idlist_hash("statsig", 7, id);
+    id[8] = '\0';
+    is_str(id, "Krhxyf0V", "ID-list hash of statsig");
+
+    /* Base64 with padding */
+    n = statsig_base64((const unsigned char *) "", 0, b64);
+    b64[n] = '\0';
+    is_str(b64, "", "base64 empty");
+    n = statsig_base64((const unsigned char *) "f", 1, b64);
+    b64[n] = '\0';
+    is_str(b64, "Zg==", "base64 f");
+    n = statsig_base64((const unsigned char *) "fo", 2, b64);
+    b64[n] = '\0';
+    is_str(b64, "Zm8=", "base64 fo");
+    n = statsig_base64((const unsigned char *) "\xfb\xff", 2, b64);
+    b64[n] = '\0';
+    is_str(b64, "+/8=", "base64 standard alphabet");
+
+    return done_testing();
+}

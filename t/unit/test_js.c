@@ -1,0 +1,246 @@
+/*
+ * src/core/jsnum, jsstr, jsdate: JavaScript conversions as node 20 gives
+ * them (values below printed by node with TZ=UTC).  t/js-semantics.t
+ * compares the same functions with node on ~40k generated inputs.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsdate.h"
+#include "jsnum.h"
+#include "jsstr.h"
+#include "statsig_value.h"
+#include "tap.h"
+
+
+static const char *
+num_str(double d)
+{
+    static char  out[STATSIG_NUMBER_STR_SIZE + 1];
+    size_t       n;
+
+    n = statsig_js_number_to_string(d, out);
+    out[n] = '\0';
+    return out;
+}
+
+
+/* String(Number(s)), with -0 spelt out */
+static const char *
+to_number(const char *s)
+{
+    double  d = statsig_js_to_number(s, strlen(s));
+
+    if (d == 0 && signbit(d)) {
+        return "-0";
+    }
+
+    return num_str(d);
+}
+
+
+static const char *
+parse_int(const char *s)
+{
+    return num_str(statsig_js_parse_int(s, strlen(s)));
+}
+
+
+static const char *
+lower(const char *s)
+{
+    static char  out[256];
+
+    statsig_js_lower(s, strlen(s), out);
+    return out;
+}
+
+
+static const char *
+date(const char *s)
+{
+    static char  out[32];
+    double       d = statsig_js_date_parse(s, strlen(s));
+
+    if (isnan(d)) {
+        return "NaN";
+    }
+
+    snprintf(out, sizeof(out), "%.0f", d);
+    return out;
+}
+
+
+static void
+test_to_number(void)
+{
+    static const char  *cases[][2] = {
+        { "", "0" }, { "  ", "0" }, { "  12  ", "12" }, { "0x1F", "31" },
+        { "0X1f", "31" }, { "0b101", "5" }, { "0o17", "15" },
+        { "1e3", "1000" }, { "-0", "-0" }, { "+5", "5" }, { ".5", "0.5" },
+        { "5.", "5" }, { "1_000", "NaN" }, { "Infinity", "Infinity" },
+        { "-Infinity", "-Infinity" }, { "infinity", "NaN" },
+        { "1e400", "Infinity" }, { "12abc", "NaN" },
+        { "\xc2\xa0 7 \n", "7" }, { "0x", "NaN" }, { "- 1", "NaN" },
+        { "1e", "NaN" }, { "00012", "12" }, { "-0x10", "NaN" },
+        { "9223372036854775807", "9223372036854776000" }, { "4.35", "4.35" },
+        { "\xe2\x80\xa8" "3\xef\xbb\xbf", "3" },    /* U+2028, BOM */
+        { "1.7976931348623159e308", "Infinity" },
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_str(to_number(cases[i][0]), cases[i][1], "Number(\"%s\")",
+               cases[i][0]);
+    }
+}
+
+
+static void
+test_number_to_string(void)
+{
+    static const struct {
+        double       d;
+        const char  *s;
+    } cases[] = {
+        { 1e21, "1e+21" }, { 1e-7, "1e-7" }, { 0.1 + 0.2,
+          "0.30000000000000004" },
+        { 9223372036854775807.0, "9223372036854776000" },
+        { 123e-20, "1.23e-18" }, { 1e20, "100000000000000000000" },
+        { -0.0, "0" }, { 5e-324, "5e-324" },
+        { 1.7976931348623157e308, "1.7976931348623157e+308" },
+        { 0.000001, "0.000001" }, { 123456789012345680000.0,
+          "123456789012345680000" },
+        { 100, "100" }, { 1.5, "1.5" }, { -2.5e-10, "-2.5e-10" },
+        { 894, "894" }, { 0.5, "0.5" },
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_str(num_str(cases[i].d), cases[i].s, "String(%.17g)", cases[i].d);
+    }
+
+    is_str(num_str(NAN), "NaN", "String(NaN)");
+    is_str(num_str(INFINITY), "Infinity", "String(Infinity)");
+    is_str(num_str(-INFINITY), "-Infinity", "String(-Infinity)");
+}
+
+
+static void
+test_parse_int(void)
+{
+    static const char  *cases[][2] = {
+        { "  42abc", "42" }, { "0x1A", "26" }, { "-0x1A", "-26" },
+        { "abc", "NaN" }, { "", "NaN" }, { "3.9", "3" }, { "-7e2", "-7" },
+        { "+12", "12" }, { "0x", "NaN" }, { "  -  1", "NaN" },
+        { "\xef\xbc\x91\xef\xbc\x92", "NaN" },      /* fullwidth digits */
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_str(parse_int(cases[i][0]), cases[i][1], "parseInt(\"%s\")",
+               cases[i][0]);
+    }
+}
+
+
+static void
+test_lower(void)
+{
+    static const char  *cases[][2] = {
+        { "ABC", "abc" },
+        { "\xc4\xb0", "i\xcc\x87" },                      /* İ -> i̇ */
+        { "\xc4\xb0i", "i\xcc\x87i" },
+        { "\xce\x91\xce\xa3", "\xce\xb1\xcf\x82" },       /* ΑΣ -> ας */
+        { "\xce\x91\xce\xa3 ", "\xce\xb1\xcf\x82 " },
+        { "\xce\xa3", "\xcf\x83" },                       /* lone Σ -> σ */
+        { "\xce\x91\xce\xa3\xce\x91", "\xce\xb1\xcf\x83\xce\xb1" },
+        { "a\xce\xa3", "a\xcf\x82" },
+        { "\xce\x91\xce\xa3.", "\xce\xb1\xcf\x82." },
+        { "\xce\x91\xce\xa3" "1", "\xce\xb1\xcf\x82" "1" },
+        { "\xc7\x85", "\xc7\x86" },                       /* ǅ -> ǆ */
+        { "\xe1\xba\x9e", "\xc3\x9f" },                   /* ẞ -> ß */
+        { "\xe2\x84\xa6", "\xcf\x89" },                   /* Ω sign */
+        { "\xe2\x84\xaa", "k" },                          /* Kelvin */
+        { "\xe2\x84\xab", "\xc3\xa5" },                   /* Ångström */
+        { "\xf0\x90\x90\x80", "\xf0\x90\x90\xa8" },       /* Deseret */
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_str(lower(cases[i][0]), cases[i][1], "toLowerCase case %zu", i);
+    }
+
+    ok(statsig_js_is_lower("abc", 3), "is_lower abc");
+    ok(!statsig_js_is_lower("aBc", 3), "is_lower aBc");
+    is_int(statsig_js_length("\xf0\x9f\x98\x80" "a", 5), 3,
+           "length counts UTF-16 units");
+}
+
+
+static void
+test_date_parse(void)
+{
+    static const char  *cases[][2] = {
+        { "2024-01-02T03:04:05Z", "1704164645000" },
+        { "2024-01-02T03:04:05", "1704164645000" },          /* local=UTC */
+        { "2024-01-02T03:04:05.123+02:00", "1704157445123" },
+        { "2024-01-02", "1704153600000" },                   /* date: UTC */
+        { "2024-01", "1704067200000" }, { "2024", "1704067200000" },
+        { "2024-01-02T24:00:00Z", "1704240000000" },
+        { "2024-01-02T24:00:01Z", "NaN" },
+        { "Jan 1 2024", "1704067200000" }, { "1/2/2024", "1704153600000" },
+        { "12", "1007164800000" },                           /* 2001-12-01 */
+        { "99", "915148800000" }, { "13", "NaN" },
+        { "49", "2493072000000" }, { "50", "-631152000000" },
+        { "0", "946684800000" },
+        { "2024-02-30", "1709251200000" }, { "2024-13-01", "NaN" },
+        { "", "NaN" }, { "abc", "NaN" },
+        { "Tue, 02 Jan 2024 03:04:05 GMT", "1704164645000" },
+        { "Tue Jan 02 2024 03:04:05 GMT+0000 (Coordinated Universal Time)",
+          "1704164645000" },
+        { "2024-01-02 03:04:05", "1704164645000" },
+        { "+002024-01-02T00:00:00Z", "1704153600000" },
+        { "-000001-01-01T00:00:00Z", "-62198755200000" },
+        { "1700000000", "NaN" },
+        { "2024-01-02T03:04Z", "1704164640000" },
+        { "1 January 2024 10:00 PM", "1704146400000" },
+        { "2024/01/02", "1704153600000" }, { "Mon, 32 Jan 2024", "NaN" },
+        { "June 2024", "1717200000000" },
+        { "2024-01-02T03:04:05.1234567Z", "1704164645123" },
+        { "-271821-04-20T00:00:00Z", "-8640000000000000" },
+        { "-271821-04-19T23:59:59.999Z", "NaN" },
+        { "275760-09-13T00:00:00.000Z", "NaN" },
+        { "12/31/1969 23:59:59.999", "-1" },
+        { "2024-1-2", "1704153600000" },
+        { "2024-01-02T03:04:05z", "1704164645000" },
+        { "Jan 1, 2024 10:00 am EST", "1704121200000" },
+        { "2024-01-02T03:04:05+0530", "1704144845000" },
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        is_str(date(cases[i][0]), cases[i][1], "Date.parse(\"%s\")",
+               cases[i][0]);
+    }
+
+    is_str(num_str(statsig_js_time_clip(8.64e15)), "8640000000000000",
+           "TimeClip max");
+    ok(isnan(statsig_js_time_clip(8.64e15 + 1)), "TimeClip beyond max");
+    is_str(num_str(statsig_js_time_clip(-1.9)), "-1", "TimeClip truncates");
+}
+
+
+int
+main(void)
+{
+    test_to_number();
+    test_number_to_string();
+    test_parse_int();
+    test_lower();
+    test_date_parse();
+
+    return done_testing();
+}
