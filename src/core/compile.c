@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "jsdate.h"
 #include "jsnum.h"
 #include "jsstr.h"
@@ -116,22 +117,6 @@ sg_put_lower(sg_compiler_t *c, sg_sref_t s)
     free(tmp);
 
     return r;
-}
-
-
-uint64_t
-sg_name_hash(const char *s, size_t len)
-{
-    uint64_t  h;
-    size_t    i;
-
-    h = 1469598103934665603ULL;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char) s[i];
-        h *= 1099511628211ULL;
-    }
-
-    return h;
 }
 
 
@@ -575,7 +560,7 @@ sg_index_lookup(const char *base, uint32_t index, const sg_sref_t *names,
 
     tab = (const uint32_t *) (base + index);
     mask = tab[0];
-    slot = (uint32_t) sg_name_hash(name, len) & mask;
+    slot = (uint32_t) statsig_str_hash(name, len) & mask;
 
     for ( ;; ) {
         e = tab[1 + slot];
@@ -624,7 +609,7 @@ sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
 
     for (i = 0; i < n; i++) {
         memcpy(&name, c->blob.data + names_off + i * stride, sizeof(name));
-        slot = (uint32_t) sg_name_hash(sg_blob_str(c, name), name.len) & mask;
+        slot = (uint32_t) statsig_str_hash(sg_blob_str(c, name), name.len) & mask;
 
         for ( ;; ) {
             e = tab[1 + slot];
@@ -685,13 +670,13 @@ sg_put_set(sg_compiler_t *c, const sg_tval_t *items, uint32_t n, int ci,
     k = 0;
     for (i = 0; i < n; i++) {
         ents[k].str = items[i].str;
-        ents[k].hash = sg_name_hash(sg_blob_str(c, items[i].str),
+        ents[k].hash = statsig_str_hash(sg_blob_str(c, items[i].str),
                                     items[i].str.len);
         k++;
 
         if (ci) {
             ents[k].str = items[i].lower;
-            ents[k].hash = sg_name_hash(sg_blob_str(c, items[i].lower),
+            ents[k].hash = statsig_str_hash(sg_blob_str(c, items[i].lower),
                                         items[i].lower.len);
             k++;
         }
@@ -943,7 +928,7 @@ sg_names_build(sg_compiler_t *c, json_t *list, sg_names_t *t)
         memcpy(t->names[i], c->text.data ? c->text.data : "", c->text.len);
         t->names[i][c->text.len] = '\0';
 
-        slot = (uint32_t) sg_name_hash(t->names[i], t->lens[i]) & t->mask;
+        slot = (uint32_t) statsig_str_hash(t->names[i], t->lens[i]) & t->mask;
         for ( ;; ) {
             e = t->slots[slot];
             if (e == 0 || (t->lens[e - 1] == t->lens[i]
@@ -987,7 +972,7 @@ sg_find_spec(sg_compiler_t *c, statsig_kind_e k, const char *name,
     uint32_t     slot, e;
 
     t = &c->names[k];
-    slot = (uint32_t) sg_name_hash(name, len) & t->mask;
+    slot = (uint32_t) statsig_str_hash(name, len) & t->mask;
 
     for ( ;; ) {
         e = t->slots[slot];

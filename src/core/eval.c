@@ -34,7 +34,7 @@ static const statsig_str_t  sg_field_ua = { "userAgent", 9 };
 static const statsig_str_t  sg_field_ua_lower = { "useragent", 9 };
 
 static const statsig_value_t  sg_null_value = {
-    STATSIG_V_NULL, 0, 0, "null", 4, "null", 4, NULL, NULL, NULL, 0
+    STATSIG_V_NULL, 0, 0, "null", 4, "null", 4, NULL, NULL, NULL, 0, 0, 0
 };
 
 
@@ -88,67 +88,59 @@ sg_tmp_number(sg_tmp_t *t, double num)
  * is (null when it holds null, otherwise undefined).
  */
 static const statsig_value_t *
-sg_get_from_user(const statsig_value_t *user, statsig_str_t field,
-    statsig_str_t field_lower)
+sg_get_from_user(statsig_runtime_t *rt, const statsig_value_t *user,
+    statsig_str_t field, statsig_str_t field_lower)
 {
-    const statsig_value_t  *v, *custom, *priv;
+    const statsig_value_t  *v, *objs[3];
+    int                     both, i;
 
     if (user == NULL || user->type != STATSIG_V_OBJECT) {
         return &sg_null_value;
     }
 
-    v = statsig_value_get(user, field.data, field.len);
-    if (!statsig_value_nullish(v)) {
-        return v;
-    }
+    /* a field already in lower case needs one lookup per object */
+    both = (field.data != field_lower.data);
 
-    v = statsig_value_get(user, field_lower.data, field_lower.len);
-    if (!statsig_value_nullish(v)) {
-        return v;
-    }
+    v = NULL;
+    objs[0] = user;
+    objs[1] = rt->user_custom;
+    objs[2] = rt->user_private;
 
-    custom = statsig_value_get(user, "custom", 6);
-    v = statsig_value_get(custom, field.data, field.len);
-    if (!statsig_value_nullish(v)) {
-        return v;
-    }
+    for (i = 0; i < 3; i++) {
+        v = statsig_value_get(objs[i], field.data, field.len);
+        if (!statsig_value_nullish(v)) {
+            return v;
+        }
 
-    v = statsig_value_get(custom, field_lower.data, field_lower.len);
-    if (!statsig_value_nullish(v)) {
-        return v;
+        if (both) {
+            v = statsig_value_get(objs[i], field_lower.data, field_lower.len);
+            if (!statsig_value_nullish(v)) {
+                return v;
+            }
+        }
     }
-
-    priv = statsig_value_get(user, "privateAttributes", 17);
-    v = statsig_value_get(priv, field.data, field.len);
-    if (!statsig_value_nullish(v)) {
-        return v;
-    }
-
-    v = statsig_value_get(priv, field_lower.data, field_lower.len);
 
     return v ? v : &statsig_value_undefined;
 }
 
 
 static const statsig_value_t *
-sg_get_unit_id(const statsig_value_t *user, int custom, statsig_str_t id_type)
+sg_get_unit_id(statsig_runtime_t *rt, int custom, statsig_str_t id_type)
 {
-    const statsig_value_t  *ids, *v;
+    const statsig_value_t  *v;
 
     if (custom) {
-        ids = statsig_value_get(user, "customIDs", 9);
-        v = statsig_value_get(ids, id_type.data, id_type.len);
+        v = statsig_value_get(rt->user_custom_ids, id_type.data, id_type.len);
         if (v != NULL) {
             return v;
         }
 
-        v = statsig_value_get_ci(ids, id_type.data, id_type.len);
+        v = statsig_value_get_ci(rt->user_custom_ids, id_type.data,
+                                 id_type.len);
         return v ? v : &statsig_value_undefined;
     }
 
-    v = statsig_value_get(user, "userID", 6);
-
-    return v ? v : &statsig_value_undefined;
+    return rt->user_id ? rt->user_id : &statsig_value_undefined;
 }
 
 
@@ -393,14 +385,15 @@ sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
 
 static int
 sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
-    size_t len)
+    size_t len, uint64_t h)
 {
     const sg_setent_t  *e;
-    uint64_t            h;
     size_t              lo, hi, mid;
 
     e = SG_AT(s, t->set, sg_setent_t);
-    h = sg_name_hash(str, len);
+    if (h == 0) {
+        h = statsig_str_hash(str, len);
+    }
 
     lo = 0;
     hi = t->set_n;
@@ -496,11 +489,12 @@ sg_any(const statsig_snapshot_t *s, const sg_cond_t *c,
 {
     if (c->op_set) {
         /* targetValueSet.has(String(value)) [|| has(lower)] */
-        if (sg_set_has(s, &c->target, v->str, v->len)) {
+        if (sg_set_has(s, &c->target, v->str, v->len, v->hash)) {
             return 1;
         }
 
-        return ci && sg_set_has(s, &c->target, v->lower, v->lower_len);
+        return ci && sg_set_has(s, &c->target, v->lower, v->lower_len,
+                                v->lower_hash);
     }
 
     return sg_array_any_str(s, v, &c->target, ci, SG_STR_EQ);
@@ -948,7 +942,6 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
     statsig_str_t              field, field_lower, uaf;
     sg_tmp_t                   tmp;
     char                       country[3];
-    uint64_t                   h;
 
     s = ctx->snap;
     field = sg_str(s, c->field);
@@ -968,12 +961,12 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         return sg_eval_multi_gate_condition(ctx, c, depth, unsupported);
 
     case SG_COND_USER_FIELD:
-        v = c->has_field ? sg_get_from_user(ctx->user, field, field_lower)
+        v = c->has_field ? sg_get_from_user(ctx->rt, ctx->user, field, field_lower)
                          : &sg_null_value;
         break;
 
     case SG_COND_IP_BASED:
-        v = c->has_field ? sg_get_from_user(ctx->user, field, field_lower)
+        v = c->has_field ? sg_get_from_user(ctx->rt, ctx->user, field, field_lower)
                          : &sg_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -987,7 +980,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        ip = sg_get_from_user(ctx->user, sg_field_ip, sg_field_ip);
+        ip = sg_get_from_user(ctx->rt, ctx->user, sg_field_ip, sg_field_ip);
         if (statsig_runtime_country(ctx->rt, ip, country)) {
             v = sg_tmp_string(&tmp, country, 2);
         }
@@ -995,7 +988,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_UA_BASED:
-        v = c->has_field ? sg_get_from_user(ctx->user, field, field_lower)
+        v = c->has_field ? sg_get_from_user(ctx->rt, ctx->user, field, field_lower)
                          : &sg_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -1007,7 +1000,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        ua = sg_get_from_user(ctx->user, sg_field_ua, sg_field_ua_lower);
+        ua = sg_get_from_user(ctx->rt, ctx->user, sg_field_ua, sg_field_ua_lower);
         if (ua->type != STATSIG_V_STRING
             || statsig_js_length(ua->str, ua->len) > 1000)
         {
@@ -1041,14 +1034,16 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_USER_BUCKET:
-        h = sg_hash_key(ctx->rt, sg_str(s, c->salt), NULL,
-                        sg_get_unit_id(ctx->user, c->id_type_custom,
-                                       sg_str(s, c->id_type)));
-        v = sg_tmp_number(&tmp, (double) (h % 1000));
+        /* `salt + '.' + (getUnitID(...) ?? '')` */
+        v = sg_get_unit_id(ctx->rt, c->id_type_custom, sg_str(s, c->id_type));
+        uaf.data = statsig_value_nullish(v) ? "" : v->str;
+        uaf.len = statsig_value_nullish(v) ? 0 : v->len;
+        v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
+                                               sg_str(s, c->salt), uaf));
         break;
 
     case SG_COND_UNIT_ID:
-        v = sg_get_unit_id(ctx->user, c->id_type_custom,
+        v = sg_get_unit_id(ctx->rt, c->id_type_custom,
                            sg_str(s, c->id_type));
         break;
 
@@ -1192,7 +1187,7 @@ sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
     rule_salt = sg_str(ctx->snap, rule->salt);
     h = sg_hash_key(ctx->rt, sg_str(ctx->snap, spec->salt), &rule_salt,
-                    sg_get_unit_id(ctx->user, rule->id_type_custom,
+                    sg_get_unit_id(ctx->rt, rule->id_type_custom,
                                    sg_str(ctx->snap, rule->id_type)));
 
     return (double) (h % 10000) < rule->pass_percentage * 100;
@@ -1286,6 +1281,7 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *res)
 {
     ctx->rt->overflow = 0;
+    statsig_runtime_set_user(ctx->rt, ctx->user);
 
     if (spec == NULL) {
         sg_result_init(ctx, NULL, res);

@@ -2,6 +2,9 @@
  * Hashes Statsig uses: SHA-256 bucketing, djb2 names, ID-list ids.
  */
 
+/* low-level calls: no locked algorithm fetch per digest (OpenSSL 3) */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include <openssl/sha.h>
 
 #include "hash.h"
@@ -11,7 +14,11 @@
 void
 statsig_sha256(const void *data, size_t len, unsigned char out[32])
 {
-    SHA256(data, len, out);
+    SHA256_CTX  c;
+
+    SHA256_Init(&c);
+    SHA256_Update(&c, data, len);
+    SHA256_Final(out, &c);
 }
 
 
@@ -22,7 +29,7 @@ statsig_hash_u64(const void *data, size_t len)
     uint64_t       h;
     int            i;
 
-    SHA256(data, len, d);
+    statsig_sha256(data, len, d);
 
     h = 0;
     for (i = 0; i < 8; i++) {
@@ -103,7 +110,7 @@ statsig_idlist_hash(const char *id, size_t len, char out[8])
     unsigned char  d[32];
     char           b64[45];
 
-    SHA256((const unsigned char *) id, len, d);
+    statsig_sha256(id, len, d);
     statsig_base64(d, 6, b64);
 
     /* 6 bytes are exactly 8 Base64 characters */
@@ -117,7 +124,7 @@ statsig_sha256_name(const char *s, size_t len, char out[45])
 {
     unsigned char  d[32];
 
-    SHA256((const unsigned char *) s, len, d);
+    statsig_sha256(s, len, d);
 
     return statsig_base64(d, 32, out);
 }

@@ -23,6 +23,22 @@ size_t statsig_base64(const unsigned char *in, size_t len, char *out);
 /* First 8 characters of Base64(SHA-256(id)): how ID lists store ids. */
 void statsig_idlist_hash(const char *id, size_t len, char out[8]);
 
+/* FNV-1a 64: the core's hash for names and string sets. */
+static inline uint64_t
+statsig_str_hash(const char *s, size_t len)
+{
+    uint64_t  h;
+    size_t    i;
+
+    h = 1469598103934665603ULL;
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) s[i];
+        h *= 1099511628211ULL;
+    }
+
+    return h;
+}
+
 /* Base64(SHA-256(s)): the "sha256" name hash of client initialize. */
 size_t statsig_sha256_name(const char *s, size_t len, char out[45]);
 

@@ -227,6 +227,31 @@ statsig_js_number_to_string(double d, char *out)
         return 8;
     }
 
+    /* integers below 2^53 print as plain digits: the common case */
+    if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+        char      rev[24];
+        uint64_t  u;
+
+        o = 0;
+        u = (uint64_t) fabs(d);
+        n = 0;
+        while (u) {
+            rev[n++] = (char) ('0' + u % 10);
+            u /= 10;
+        }
+
+        if (d < 0) {
+            out[o++] = '-';
+        }
+
+        while (n) {
+            out[o++] = rev[--n];
+        }
+
+        out[o] = '\0';
+        return o;
+    }
+
     /* shortest precision that round-trips */
     for (prec = 1; prec <= 17; prec++) {
         snprintf(digits, sizeof(digits), "%.*e", prec - 1, d);

@@ -4,7 +4,12 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 
+/* the low-level digest API: OpenSSL 3 routes SHA256() through a locked
+ * fetch, the direct calls take no locks */
+#define OPENSSL_SUPPRESS_DEPRECATED 1
+
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +25,21 @@
 
 
 #define STATSIG_REGEX_CACHE_SIZE  256
+#define STATSIG_BUCKET_MEMO_SIZE  512
+#define STATSIG_BUCKET_KEY_MAX    120
+
+
+typedef struct {
+    uint64_t  hash;
+    uint16_t  salt_len;
+    uint16_t  unit_len;
+    uint32_t  bucket;
+    char      key[STATSIG_BUCKET_KEY_MAX];
+} statsig_bucket_entry_t;
+
+struct statsig_bucket_memo_s {
+    statsig_bucket_entry_t  entries[STATSIG_BUCKET_MEMO_SIZE];
+};
 
 
 typedef struct {
@@ -48,7 +68,8 @@ statsig_runtime_create(char *err, size_t errlen)
 
     rt->md = EVP_MD_CTX_new();
     rt->regex = calloc(1, sizeof(struct statsig_regex_cache_s));
-    if (rt->md == NULL || rt->regex == NULL) {
+    rt->bucket_memo = calloc(1, sizeof(struct statsig_bucket_memo_s));
+    if (rt->md == NULL || rt->regex == NULL || rt->bucket_memo == NULL) {
         snprintf(err, errlen, "out of memory");
         goto failed;
     }
@@ -109,6 +130,7 @@ statsig_runtime_free(statsig_runtime_t *rt)
     }
 
     EVP_MD_CTX_free(rt->md);
+    free(rt->bucket_memo);
     statsig_ua_parser_free(rt->ua);
     statsig_country_table_free(rt->country);
     free(rt);
@@ -184,18 +206,18 @@ statsig_runtime_now(statsig_runtime_t *rt)
 uint64_t
 statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
 {
-    unsigned char  d[EVP_MAX_MD_SIZE];
-    unsigned int   dl;
+    unsigned char  d[SHA256_DIGEST_LENGTH];
+    SHA256_CTX     c;
     uint64_t       h;
     size_t         i;
 
-    EVP_DigestInit_ex(rt->md, EVP_sha256(), NULL);
+    SHA256_Init(&c);
 
     for (i = 0; i < n; i++) {
-        EVP_DigestUpdate(rt->md, p[i].data, p[i].len);
+        SHA256_Update(&c, p[i].data, p[i].len);
     }
 
-    EVP_DigestFinal_ex(rt->md, d, &dl);
+    SHA256_Final(d, &c);
 
     h = 0;
     for (i = 0; i < 8; i++) {
@@ -358,4 +380,58 @@ statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua, size_t len,
     out->len = strlen(v);
 
     return 1;
+}
+
+
+void
+statsig_runtime_set_user(statsig_runtime_t *rt, const statsig_value_t *user)
+{
+    if (rt->user == user) {
+        return;
+    }
+
+    rt->user = user;
+    rt->user_custom = statsig_value_get(user, "custom", 6);
+    rt->user_private = statsig_value_get(user, "privateAttributes", 17);
+    rt->user_custom_ids = statsig_value_get(user, "customIDs", 9);
+    rt->user_id = statsig_value_get(user, "userID", 6);
+}
+
+
+uint32_t
+statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
+    statsig_str_t unit)
+{
+    statsig_bucket_entry_t  *e;
+    statsig_str_t            parts[3];
+    uint64_t                 h;
+
+    parts[0] = salt;
+    parts[1].data = ".";
+    parts[1].len = 1;
+    parts[2] = unit;
+
+    if (salt.len + unit.len > STATSIG_BUCKET_KEY_MAX) {
+        return (uint32_t) (statsig_runtime_hash(rt, parts, 3) % 1000);
+    }
+
+    h = statsig_str_hash(salt.data, salt.len)
+        ^ (statsig_str_hash(unit.data, unit.len) * 0x9E3779B97F4A7C15ULL);
+    e = &rt->bucket_memo->entries[h % STATSIG_BUCKET_MEMO_SIZE];
+
+    if (e->hash == h && e->salt_len == salt.len && e->unit_len == unit.len
+        && memcmp(e->key, salt.data, salt.len) == 0
+        && memcmp(e->key + salt.len, unit.data, unit.len) == 0)
+    {
+        return e->bucket;
+    }
+
+    e->hash = h;
+    e->salt_len = (uint16_t) salt.len;
+    e->unit_len = (uint16_t) unit.len;
+    memcpy(e->key, salt.data, salt.len);
+    memcpy(e->key + salt.len, unit.data, unit.len);
+    e->bucket = (uint32_t) (statsig_runtime_hash(rt, parts, 3) % 1000);
+
+    return e->bucket;
 }

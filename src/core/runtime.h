@@ -31,7 +31,26 @@ struct statsig_runtime_s {
     struct statsig_ua_parser_s    *ua;
     struct statsig_country_table_s *country;
     statsig_ua_info_t           ua_info;
+
+    /* the user's nested objects, looked up once per user */
+    const statsig_value_t      *user;
+    const statsig_value_t      *user_custom;
+    const statsig_value_t      *user_private;
+    const statsig_value_t      *user_custom_ids;
+    const statsig_value_t      *user_id;
+
+    /* user_bucket hashes by content: layers share salts across specs */
+    struct statsig_bucket_memo_s  *bucket_memo;
 };
+
+
+/* Points the user cache at this user (cheap when it is the same). */
+void statsig_runtime_set_user(statsig_runtime_t *rt,
+    const statsig_value_t *user);
+
+/* user_bucket: SHA-256("salt.unit") mod 1000, memoised by content. */
+uint32_t statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
+    statsig_str_t unit);
 
 
 /* SHA-256 of the concatenated parts, first 8 bytes big-endian. */

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "hash.h"
 #include "snapshot.h"
 
 
@@ -81,7 +82,7 @@ sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
     specs = SG_AT(s, SG_HDR(s)->specs[k], statsig_spec_t);
     tab = SG_AT(s, index, uint32_t);
     mask = tab[0];
-    slot = (uint32_t) sg_name_hash(name, len) & mask;
+    slot = (uint32_t) statsig_str_hash(name, len) & mask;
 
     for ( ;; ) {
         e = tab[1 + slot];

@@ -222,6 +222,5 @@ sg_str(const void *base, sg_sref_t r)
     return s;
 }
 
-uint64_t sg_name_hash(const char *s, size_t len);
 
 #endif /* STATSIG_SNAPSHOT_H */

@@ -38,6 +38,8 @@ struct statsig_value_s {
     const char *const      *keys;       /* object keys (NUL-terminated) */
     const size_t           *key_lens;
     size_t                  n;
+    uint64_t                hash;       /* statsig_str_hash(str), or 0 */
+    uint64_t                lower_hash; /* of lower, or 0: not computed */
 };
 
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "statsig_value.h"
+#include "hash.h"
 #include "jsnum.h"
 #include "jsstr.h"
 
@@ -18,7 +19,7 @@
 
 const statsig_value_t  statsig_value_undefined = {
     STATSIG_V_UNDEFINED, 0, NAN, "undefined", 9, "undefined", 9,
-    NULL, NULL, NULL, 0
+    NULL, NULL, NULL, 0, 0, 0
 };
 
 
@@ -45,9 +46,12 @@ statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
 {
     char  *p;
 
+    v->hash = statsig_str_hash(v->str, v->len);
+
     if (statsig_js_is_lower(v->str, v->len)) {
         v->lower = v->str;
         v->lower_len = v->len;
+        v->lower_hash = v->hash;
         return 0;
     }
 
@@ -58,6 +62,7 @@ statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
 
     v->lower_len = statsig_js_lower(v->str, v->len, p);
     v->lower = p;
+    v->lower_hash = statsig_str_hash(p, v->lower_len);
 
     return 0;
 }
@@ -326,7 +331,10 @@ statsig_value_get(const statsig_value_t *obj, const char *key, size_t len)
 
     /* JSON.parse keeps the last of duplicate keys */
     for (i = obj->n; i-- > 0; ) {
-        if (obj->key_lens[i] == len && memcmp(obj->keys[i], key, len) == 0) {
+        if (obj->key_lens[i] == len
+            && (len == 0 || obj->keys[i][0] == key[0])
+            && memcmp(obj->keys[i], key, len) == 0)
+        {
             return &obj->items[i];
         }
     }
