@@ -10,6 +10,8 @@
 
 static ngx_int_t ngx_http_statsig_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_statsig_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_statsig_init_process(ngx_cycle_t *cycle);
+static void ngx_http_statsig_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_statsig_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_statsig_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_statsig_create_loc_conf(ngx_conf_t *cf);
@@ -287,10 +289,10 @@ ngx_module_t  ngx_http_statsig_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_statsig_init_process,         /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_statsig_exit_process,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -335,7 +337,32 @@ ngx_http_statsig_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_statsig_specs_file_conf(cf, smcf);
+}
+
+
+static ngx_int_t
+ngx_http_statsig_init_process(ngx_cycle_t *cycle)
+{
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_snapshot_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_statsig_sync_init_worker(cycle);
+}
+
+
+static void
+ngx_http_statsig_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_statsig_sync_exit_worker(cycle);
+    ngx_http_statsig_snapshot_exit_worker(cycle);
 }
 
 

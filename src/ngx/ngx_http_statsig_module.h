@@ -16,7 +16,7 @@
 #define NGX_HTTP_STATSIG_VERSION          "0.1.0"
 
 #define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
-#define NGX_HTTP_STATSIG_ZONE_LAYOUT      1
+#define NGX_HTTP_STATSIG_ZONE_LAYOUT      2
 #define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
 
 #define NGX_HTTP_STATSIG_KEY_NONE         0
@@ -44,9 +44,68 @@
 #define NGX_HTTP_STATSIG_HANDLER_API      2
 
 
+#define NGX_HTTP_STATSIG_SLOTS           256
+#define NGX_HTTP_STATSIG_GEN_NONE        ((ngx_atomic_uint_t) -1)
+#define NGX_HTTP_STATSIG_ERRLEN          256
+
+#define NGX_HTTP_STATSIG_SOURCE_NONE     0
+#define NGX_HTTP_STATSIG_SOURCE_FILE     1
+#define NGX_HTTP_STATSIG_SOURCE_NETWORK  2
+
+#define NGX_HTTP_STATSIG_STATE_UNKNOWN   0
+#define NGX_HTTP_STATSIG_STATE_OK        1
+#define NGX_HTTP_STATSIG_STATE_FAILING   2
+
+
+/* a compiled blob in the zone: this header, then the blob */
+typedef struct {
+    ngx_uint_t                     refs;      /* records using it */
+    size_t                         size;
+} ngx_http_statsig_blob_t;
+
+
+/* one published generation: specs + ID lists, immutable once published */
+typedef struct {
+    ngx_queue_t                    queue;     /* sh->retired */
+    ngx_atomic_uint_t              generation;
+    ngx_http_statsig_blob_t       *specs;
+    ngx_http_statsig_blob_t       *idlists;
+} ngx_http_statsig_rec_t;
+
+
+/*
+ * A live process that may read snapshots: its pid and the oldest
+ * generation it still holds (NGX_HTTP_STATSIG_GEN_NONE: none).  Written by
+ * its owner only; read by whoever frees retired snapshots.
+ */
+typedef struct {
+    ngx_atomic_t                   pid;
+    ngx_atomic_t                   oldest;
+} ngx_http_statsig_slot_t;
+
+
+/* one sync loop's counters (specs, ID lists) */
+typedef struct {
+    ngx_uint_t                     requests;
+    ngx_uint_t                     failures;
+    ngx_uint_t                     updates;
+    ngx_uint_t                     no_updates;
+    ngx_uint_t                     ignored;
+    ngx_msec_t                     last_ms;
+    ngx_msec_t                     max_ms;
+    uint64_t                       total_ms;
+    time_t                         last_attempt;
+    time_t                         last_success;
+    time_t                         last_error;
+    ngx_uint_t                     state;
+    u_char                         error[NGX_HTTP_STATSIG_ERRLEN];
+} ngx_http_statsig_stats_t;
+
+
 /*
  * The header at the start of the shared zone.  The layout version and the
- * struct size are checked before an old zone is reused on reload.
+ * struct size are checked before an old zone is reused on reload.  Every
+ * field below "generation" is read and written under shpool->mutex.
  */
 typedef struct {
     ngx_uint_t                     magic;
@@ -56,12 +115,50 @@ typedef struct {
     ngx_atomic_t                   reloads;
     ngx_atomic_t                   generation;
     ngx_uint_t                     specs_loaded;
+
+    ngx_http_statsig_rec_t        *current;
+    ngx_queue_t                    retired;
+    ngx_uint_t                     retired_count;
+    ngx_uint_t                     freed;
+
+    /* what "current" holds */
+    int64_t                        specs_time;         /* lcut, ms */
+    ngx_uint_t                     specs_source;
+    time_t                         specs_updated;
+    ngx_uint_t                     idlists_count;
+
+    /* the specs file last loaded (local mode re-reads it on change) */
+    ino_t                          file_ino;
+    time_t                         file_mtime;
+    off_t                          file_size;
+
+    /* the fetch lease: one worker fetches at a time */
+    ngx_pid_t                      lease_pid;
+    uint64_t                       lease_deadline;     /* ms, wall clock */
+    ngx_uint_t                     lease_changes;
+    uint64_t                       specs_next;         /* ms, wall clock */
+    uint64_t                       idlists_next;
+
+    ngx_http_statsig_stats_t       specs_stats;
+    ngx_http_statsig_stats_t       idlists_stats;
+    ngx_uint_t                     file_writes;
+    ngx_uint_t                     file_write_errors;
+
+    ngx_http_statsig_slot_t        slots[NGX_HTTP_STATSIG_SLOTS];
 } ngx_http_statsig_shctx_t;
 
+
+typedef struct ngx_http_statsig_main_conf_s  ngx_http_statsig_main_conf_t;
 
 typedef struct {
     ngx_http_statsig_shctx_t      *sh;
     ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    /* statsig_specs_file compiled at configuration, until init_zone */
+    void                          *file_blob;
+    size_t                         file_blob_size;
+    ngx_file_info_t                file_info;
 } ngx_http_statsig_zone_t;
 
 
@@ -89,7 +186,7 @@ typedef struct {
 } ngx_http_statsig_var_t;
 
 
-typedef struct {
+struct ngx_http_statsig_main_conf_s {
     ngx_shm_zone_t                *shm_zone;
 
     ngx_uint_t                     key_source;
@@ -118,7 +215,7 @@ typedef struct {
     /* compiled once, shared by every location that keeps the default */
     ngx_http_complex_value_t      *default_ip;
     ngx_http_complex_value_t      *default_user_agent;
-} ngx_http_statsig_main_conf_t;
+};
 
 
 typedef struct {
@@ -142,6 +239,25 @@ typedef struct {
 char *ngx_http_statsig_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_statsig_zone_usage(ngx_shm_zone_t *shm_zone,
     size_t *used);
+ngx_int_t ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf);
+ngx_int_t ngx_http_statsig_specs_file_read(ngx_str_t *path, ngx_log_t *log,
+    void **blob, size_t *size, ngx_file_info_t *fi, u_char *err,
+    size_t errlen);
+
+/* ngx_http_statsig_snapshot.c */
+ngx_int_t ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx,
+    void *specs, size_t specs_size, void *idlists, size_t idlists_size,
+    ngx_uint_t source, ngx_log_t *log);
+void ngx_http_statsig_gc_locked(ngx_http_statsig_zone_t *ctx);
+ngx_int_t ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle);
+void ngx_http_statsig_snapshot_exit_worker(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_statsig_pid_alive(ngx_pid_t pid);
+uint64_t ngx_http_statsig_now_ms(void);
+
+/* ngx_http_statsig_sync.c */
+ngx_int_t ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle);
+void ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle);
 
 /* ngx_http_statsig_variables.c */
 ngx_int_t ngx_http_statsig_add_variables(ngx_conf_t *cf);

@@ -6,16 +6,24 @@
  * (magic, layout version, header size).  On reload nginx hands back the old
  * zone when its name and size are unchanged; the header is then checked
  * and reused, so what the zone holds survives "nginx -s reload".
+ *
+ * statsig_specs_file is read and compiled while the configuration is
+ * parsed (so "nginx -t" reports a file that does not compile) and
+ * published into the zone by init_zone, in the master, before any worker
+ * serves a request.
  */
 
 
 #include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_snapshot.h"
 
 
 static ngx_int_t ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_statsig_zone_compatible(
     ngx_http_statsig_shctx_t *sh);
+static void ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone);
+static void ngx_http_statsig_file_cleanup(void *data);
 
 
 char *
@@ -69,6 +77,8 @@ ngx_http_statsig_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ctx->smcf = smcf;
+
     smcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                            &ngx_http_statsig_module);
     if (smcf->shm_zone == NULL) {
@@ -104,6 +114,7 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     ngx_http_statsig_zone_t  *octx = data;
 
     size_t                     len;
+    ngx_uint_t                 i;
     ngx_slab_pool_t           *shpool;
     ngx_http_statsig_zone_t   *ctx;
     ngx_http_statsig_shctx_t  *sh;
@@ -117,6 +128,8 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
             ctx->shpool = octx->shpool;
 
             (void) ngx_atomic_fetch_add(&ctx->sh->reloads, 1);
+
+            ngx_http_statsig_load_file(shm_zone);
 
             return NGX_OK;
         }
@@ -150,6 +163,13 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     sh->layout = NGX_HTTP_STATSIG_ZONE_LAYOUT;
     sh->hdr_size = sizeof(ngx_http_statsig_shctx_t);
     sh->created = ngx_time();
+    sh->generation = 0;
+
+    ngx_queue_init(&sh->retired);
+
+    for (i = 0; i < NGX_HTTP_STATSIG_SLOTS; i++) {
+        sh->slots[i].oldest = NGX_HTTP_STATSIG_GEN_NONE;
+    }
 
     ctx->sh = sh;
     shpool->data = sh;
@@ -163,6 +183,11 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_sprintf(shpool->log_ctx, " in statsig zone \"%V\"%Z",
                 &shm_zone->shm.name);
+
+    /* a full zone is reported by us, with what did not fit */
+    shpool->log_nomem = 0;
+
+    ngx_http_statsig_load_file(shm_zone);
 
     return NGX_OK;
 }
@@ -187,4 +212,202 @@ ngx_http_statsig_zone_usage(ngx_shm_zone_t *shm_zone, size_t *used)
     *used += shm_zone->shm.size - total;
 
     return NGX_OK;
+}
+
+
+/*
+ * Reads and compiles a specs file.  NGX_DECLINED: it does not exist;
+ * NGX_ERROR: err says why (the caller names the file).
+ */
+
+ngx_int_t
+ngx_http_statsig_specs_file_read(ngx_str_t *path, ngx_log_t *log,
+    void **blob, size_t *size, ngx_file_info_t *fi, u_char *err,
+    size_t errlen)
+{
+    char      cerr[NGX_HTTP_STATSIG_ERRLEN];
+    u_char   *buf;
+    size_t    len;
+    ssize_t   n;
+    ngx_fd_t  fd;
+    ngx_err_t e;
+
+    *blob = NULL;
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        e = ngx_errno;
+
+        if (e == NGX_ENOENT) {
+            return NGX_DECLINED;
+        }
+
+        ngx_snprintf(err, errlen, "cannot open it: %s%Z", strerror(e));
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
+        ngx_snprintf(err, errlen, "cannot stat it: %s%Z",
+                     strerror(ngx_errno));
+        goto failed;
+    }
+
+    len = (size_t) ngx_file_size(fi);
+
+    buf = ngx_alloc(len + 1, log);
+    if (buf == NULL) {
+        ngx_snprintf(err, errlen, "out of memory%Z");
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, buf, len);
+
+    if (n == -1 || (size_t) n != len) {
+        ngx_snprintf(err, errlen, "cannot read it: %s%Z",
+                     n == -1 ? strerror(ngx_errno) : "short read");
+        ngx_free(buf);
+        goto failed;
+    }
+
+    (void) ngx_close_file(fd);
+
+    *blob = statsig_compile((char *) buf, len, size, cerr, sizeof(cerr));
+
+    ngx_free(buf);
+
+    if (*blob == NULL) {
+        ngx_snprintf(err, errlen, "%s%Z", cerr);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+
+failed:
+
+    (void) ngx_close_file(fd);
+
+    return NGX_ERROR;
+}
+
+
+/* postconfiguration: compile statsig_specs_file now, for nginx -t */
+
+ngx_int_t
+ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf)
+{
+    u_char                    err[NGX_HTTP_STATSIG_ERRLEN];
+    ngx_int_t                 rc;
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_statsig_zone_t  *ctx;
+
+    if (smcf->shm_zone == NULL || smcf->specs_file.len == 0) {
+        return NGX_OK;
+    }
+
+    ctx = smcf->shm_zone->data;
+
+    cln = ngx_pool_cleanup_add(cf->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_statsig_file_cleanup;
+    cln->data = ctx;
+
+    rc = ngx_http_statsig_specs_file_read(&smcf->specs_file, cf->log,
+                                          &ctx->file_blob,
+                                          &ctx->file_blob_size,
+                                          &ctx->file_info, err, sizeof(err));
+
+    if (rc == NGX_DECLINED) {
+        if (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE) {
+            ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                          "statsig_specs_file \"%V\" does not exist; "
+                          "in local mode it is the only source of specs, "
+                          "nothing is served until it appears",
+                          &smcf->specs_file);
+        }
+
+        return NGX_OK;
+    }
+
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "statsig_specs_file \"%V\": %s", &smcf->specs_file,
+                      err);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_statsig_file_cleanup(void *data)
+{
+    ngx_http_statsig_zone_t  *ctx = data;
+
+    if (ctx->file_blob) {
+        ngx_free(ctx->file_blob);
+        ctx->file_blob = NULL;
+    }
+}
+
+
+/*
+ * init_zone: a fresh zone gets the file.  A reused zone keeps what it has
+ * unless the file changed since it was loaded and either we are in local
+ * mode (the file is the source) or the file is newer than the snapshot.
+ */
+
+static void
+ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone)
+{
+    int64_t                    t;
+    ngx_uint_t                 use;
+    ngx_file_info_t           *fi;
+    ngx_http_statsig_zone_t   *ctx;
+    ngx_http_statsig_shctx_t  *sh;
+
+    ctx = shm_zone->data;
+    sh = ctx->sh;
+    fi = &ctx->file_info;
+
+    if (ctx->file_blob == NULL) {
+        return;
+    }
+
+    t = statsig_snapshot_time(statsig_snapshot_open(ctx->file_blob,
+                                                    ctx->file_blob_size));
+
+    use = (sh->current == NULL || sh->current->specs == NULL);
+
+    if (!use
+        && (sh->file_ino != ngx_file_uniq(fi)
+            || sh->file_mtime != ngx_file_mtime(fi)
+            || sh->file_size != ngx_file_size(fi)))
+    {
+        use = (ctx->smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE
+               || t > sh->specs_time);
+    }
+
+    if (use
+        && ngx_http_statsig_publish(ctx, ctx->file_blob, ctx->file_blob_size,
+                                    NULL, 0, NGX_HTTP_STATSIG_SOURCE_FILE,
+                                    shm_zone->shm.log)
+           == NGX_OK)
+    {
+        sh->file_ino = ngx_file_uniq(fi);
+        sh->file_mtime = ngx_file_mtime(fi);
+        sh->file_size = ngx_file_size(fi);
+
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "statsig: specs loaded from \"%V\" (time %L)",
+                      &ctx->smcf->specs_file, t);
+    }
+
+    ngx_free(ctx->file_blob);
+    ctx->file_blob = NULL;
 }
