@@ -641,26 +641,41 @@ sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
 
 /* ---- target values ---- */
 
-static int sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int depth);
-
-
 static int
 sg_setent_cmp(const void *a, const void *b)
 {
     const sg_setent_t  *x = a, *y = b;
 
-    return (x->hash > y->hash) - (x->hash < y->hash);
+    if (x->hash != y->hash) {
+        return (x->hash > y->hash) - (x->hash < y->hash);
+    }
+
+    return (x->str.off > y->str.off) - (x->str.off < y->str.off);
 }
 
 
-/* statsig-node's targetValueSet: String(v) (and its lower case). */
+/* String(v) and its lower case for one element, into the blob */
+static void
+sg_put_item_strings(sg_compiler_t *c, json_t *v, sg_sref_t *str,
+    sg_sref_t *lower)
+{
+    *str = sg_put_js_string(c, v);
+    *lower = sg_put_lower(c, *str);
+}
+
+
+/*
+ * statsig-node's targetValueSet: String(v) of every element, and its lower
+ * case for any/none; identical entries are kept once.
+ */
 static int
-sg_put_set(sg_compiler_t *c, const sg_tval_t *items, uint32_t n, int ci,
-    sg_tval_t *t)
+sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
 {
     sg_setent_t  *ents;
-    size_t        off, k, i;
+    sg_sref_t     str, lower;
+    size_t        off, k, w, i, n;
 
+    n = json_array_size(arr);
     ents = malloc((n ? n : 1) * 2 * sizeof(sg_setent_t));
     if (ents == NULL) {
         c->blob.failed = 1;
@@ -669,35 +684,119 @@ sg_put_set(sg_compiler_t *c, const sg_tval_t *items, uint32_t n, int ci,
 
     k = 0;
     for (i = 0; i < n; i++) {
-        ents[k].str = items[i].str;
-        ents[k].hash = statsig_str_hash(sg_blob_str(c, items[i].str),
-                                    items[i].str.len);
+        sg_put_item_strings(c, json_array_get(arr, i), &str, &lower);
+
+        ents[k].str = str;
+        ents[k].hash = (uint32_t) statsig_str_hash(sg_blob_str(c, str),
+                                                   str.len);
         k++;
 
-        if (ci) {
-            ents[k].str = items[i].lower;
-            ents[k].hash = statsig_str_hash(sg_blob_str(c, items[i].lower),
-                                        items[i].lower.len);
+        if (ci && lower.off != str.off) {
+            ents[k].str = lower;
+            ents[k].hash = (uint32_t) statsig_str_hash(sg_blob_str(c, lower),
+                                                       lower.len);
             k++;
         }
     }
 
     qsort(ents, k, sizeof(sg_setent_t), sg_setent_cmp);
 
-    off = statsig_buf_reserve(&c->blob, (k ? k : 1) * sizeof(sg_setent_t),
-                              8);
+    /* equal strings stored twice add nothing to a set */
+    w = 0;
+    for (i = 0; i < k; i++) {
+        if (w > 0 && ents[w - 1].hash == ents[i].hash
+            && ents[w - 1].str.len == ents[i].str.len
+            && memcmp(sg_blob_str(c, ents[w - 1].str),
+                      sg_blob_str(c, ents[i].str), ents[i].str.len) == 0)
+        {
+            continue;
+        }
+
+        ents[w++] = ents[i];
+    }
+
+    off = statsig_buf_reserve(&c->blob, (w ? w : 1) * sizeof(sg_setent_t),
+                              4);
     if (off == (size_t) -1) {
         free(ents);
         return -1;
     }
 
-    memcpy(c->blob.data + off, ents, k * sizeof(sg_setent_t));
+    memcpy(c->blob.data + off, ents, w * sizeof(sg_setent_t));
     free(ents);
 
     t->set = (uint32_t) off;
-    t->set_n = (uint32_t) k;
+    t->set_n = (uint32_t) w;
 
     return 0;
+}
+
+
+static void
+sg_item_type(json_t *v, uint8_t *type, uint8_t *b)
+{
+    *b = 0;
+
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        *type = STATSIG_V_STRING;
+        break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        *type = STATSIG_V_NUMBER;
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        *type = STATSIG_V_BOOL;
+        *b = json_is_true(v);
+        break;
+    case JSON_NULL:
+        *type = STATSIG_V_NULL;
+        break;
+    case JSON_OBJECT:
+        *type = STATSIG_V_OBJECT;
+        break;
+    default:
+        *type = STATSIG_V_ARRAY;
+    }
+}
+
+
+static int
+sg_put_items(sg_compiler_t *c, json_t *arr, sg_tval_t *t)
+{
+    sg_titem_t  *items;
+    size_t       off, i, n;
+    json_t      *v;
+
+    n = json_array_size(arr);
+    items = calloc(n ? n : 1, sizeof(sg_titem_t));
+    if (items == NULL) {
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        v = json_array_get(arr, i);
+        sg_item_type(v, &items[i].type, &items[i].b);
+        sg_put_item_strings(c, v, &items[i].str, &items[i].lower);
+        items[i].num = sg_js_number(v, sg_blob_str(c, items[i].str),
+                                    items[i].str.len);
+    }
+
+    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_titem_t), 8);
+    if (off == (size_t) -1) {
+        free(items);
+        return -1;
+    }
+
+    memcpy(c->blob.data + off, items, n * sizeof(sg_titem_t));
+    free(items);
+
+    t->items = (uint32_t) off;
+    t->n = (uint32_t) n;
+
+    return c->blob.failed ? -1 : 0;
 }
 
 
@@ -726,80 +825,36 @@ sg_target_date(json_t *v, const char *str, size_t len, double num)
 }
 
 
+/*
+ * A target value.  For arrays, `set` asks for statsig-node's membership
+ * set (0: none, 1: String(v), 2: with lower case) instead of the items.
+ */
 static int
-sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int depth)
+sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int set)
 {
-    sg_tval_t  *items;
-    size_t      off, i, n;
-
     memset(t, 0, sizeof(*t));
 
-    if (depth > SG_MAX_JSON_DEPTH) {
-        sg_fail(c, "targetValue nested deeper than %d levels",
-                SG_MAX_JSON_DEPTH);
-        c->blob.failed = 1;
-        return -1;
-    }
-
     t->str = sg_put_js_string(c, v);
-    t->lower = sg_put_lower(c, t->str);
+    t->lower = (v != NULL && json_is_array(v)) ? t->str
+                                               : sg_put_lower(c, t->str);
     t->num = sg_js_number(v, sg_blob_str(c, t->str), t->str.len);
     t->date = sg_target_date(v, sg_blob_str(c, t->str), t->str.len, t->num);
-    t->parse_int = statsig_js_parse_int(sg_blob_str(c, t->str), t->str.len);
 
     if (v == NULL) {
         t->type = STATSIG_V_UNDEFINED;
         return c->blob.failed ? -1 : 0;
     }
 
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        t->type = STATSIG_V_STRING;
-        break;
-    case JSON_INTEGER:
-    case JSON_REAL:
-        t->type = STATSIG_V_NUMBER;
-        break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-        t->type = STATSIG_V_BOOL;
-        t->b = json_is_true(v);
-        break;
-    case JSON_NULL:
-        t->type = STATSIG_V_NULL;
-        break;
-    case JSON_OBJECT:
-        t->type = STATSIG_V_OBJECT;
-        break;
-    default:
-        t->type = STATSIG_V_ARRAY;
-        n = json_array_size(v);
-        items = calloc(n ? n : 1, sizeof(sg_tval_t));
-        if (items == NULL) {
-            c->blob.failed = 1;
-            return -1;
+    sg_item_type(v, &t->type, &t->b);
+
+    if (t->type == STATSIG_V_ARRAY) {
+        t->n = (uint32_t) json_array_size(v);
+
+        if (set) {
+            return sg_put_set(c, v, set == 2, t);
         }
 
-        for (i = 0; i < n; i++) {
-            if (sg_put_tval(c, json_array_get(v, i), &items[i], depth + 1)
-                != 0)
-            {
-                free(items);
-                return -1;
-            }
-        }
-
-        off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_tval_t),
-                                  8);
-        if (off == (size_t) -1) {
-            free(items);
-            return -1;
-        }
-
-        memcpy(c->blob.data + off, items, n * sizeof(sg_tval_t));
-        t->items = (uint32_t) off;
-        t->n = (uint32_t) n;
-        free(items);
+        return sg_put_items(c, v, t);
     }
 
     return c->blob.failed ? -1 : 0;
@@ -878,6 +933,92 @@ sg_keyword_eq(const char *s, size_t len, const char *kw)
     }
 
     return 1;
+}
+
+
+/*
+ * jansson allocates every value and key separately; a DCS of megabytes
+ * means hundreds of thousands of mallocs.  While one document is parsed
+ * and compiled, its allocations come from large chunks released at once.
+ * The allocator hooks are process-wide, so pointers from outside the
+ * chunks are still freed normally.
+ */
+#define SG_PARSE_CHUNK  (4u << 20)
+
+typedef struct sg_chunk_s  sg_chunk_t;
+
+struct sg_chunk_s {
+    sg_chunk_t  *next;
+    size_t       used;
+    size_t       size;
+    double       data[];
+};
+
+static sg_chunk_t  *sg_parse_chunks;
+
+
+static void *
+sg_parse_alloc(size_t n)
+{
+    sg_chunk_t  *c;
+    void        *p;
+
+    n = (n + 15) & ~(size_t) 15;
+    c = sg_parse_chunks;
+
+    if (c == NULL || c->size - c->used < n) {
+        if (n > SG_PARSE_CHUNK / 4) {
+            return malloc(n);
+        }
+
+        c = malloc(sizeof(sg_chunk_t) + SG_PARSE_CHUNK);
+        if (c == NULL) {
+            return NULL;
+        }
+
+        c->used = 0;
+        c->size = SG_PARSE_CHUNK;
+        c->next = sg_parse_chunks;
+        sg_parse_chunks = c;
+    }
+
+    p = (char *) c->data + c->used;
+    c->used += n;
+
+    return p;
+}
+
+
+static void
+sg_parse_free(void *p)
+{
+    sg_chunk_t  *c;
+
+    for (c = sg_parse_chunks; c != NULL; c = c->next) {
+        if ((char *) p >= (char *) c->data
+            && (char *) p < (char *) c->data + c->size)
+        {
+            return;
+        }
+    }
+
+    free(p);
+}
+
+
+static void
+sg_parse_arena_release(void)
+{
+    sg_chunk_t  *c, *next;
+
+    json_set_alloc_funcs(malloc, free);
+
+    for (c = sg_parse_chunks; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
+
+    sg_parse_chunks = NULL;
 }
 
 
@@ -1073,18 +1214,12 @@ sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
     salt = json_is_object(av) ? json_object_get(av, "salt") : NULL;
     cond->salt = sg_put_js_string(c, salt);
 
-    if (sg_put_tval(c, target, &cond->target, 0) != 0) {
+    if (sg_put_tval(c, target, &cond->target,
+                    !cond->op_set ? 0
+                    : (cond->op == SG_OP_ANY || cond->op == SG_OP_NONE) ? 2
+                    : 1) != 0)
+    {
         return -1;
-    }
-
-    if (cond->op_set) {
-        if (sg_put_set(c, SG_AT(c->blob.data, cond->target.items, sg_tval_t),
-                       cond->target.n,
-                       cond->op == SG_OP_ANY || cond->op == SG_OP_NONE,
-                       &cond->target) != 0)
-        {
-            return -1;
-        }
     }
 
     cond->gate = -1;
@@ -1551,6 +1686,7 @@ sg_compile_cleanup(sg_compiler_t *c, json_t *root, sg_names_t *names)
     }
 
     json_decref(root);
+    sg_parse_arena_release();
     statsig_buf_free(&c->text);
 }
 
@@ -1578,9 +1714,12 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
         err[0] = '\0';
     }
 
+    json_set_alloc_funcs(sg_parse_alloc, sg_parse_free);
+
     root = json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
                       &e);
     if (root == NULL) {
+        sg_parse_arena_release();
         sg_fail(&c, "invalid JSON at line %d, column %d: %s", e.line,
                 e.column, e.text);
         return NULL;
@@ -1608,6 +1747,10 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
             goto failed;
         }
     }
+
+    /* the compiled size is close to the JSON's: one allocation, no copies */
+    c.blob.data = malloc(len + len / 2 + 4096);
+    c.blob.cap = c.blob.data ? len + len / 2 + 4096 : 0;
 
     /* the header first, then one empty string at a fixed place */
     statsig_buf_reserve(&c.blob, sizeof(sg_header_t), 8);

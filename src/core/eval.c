@@ -389,17 +389,20 @@ sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
 {
     const sg_setent_t  *e;
     size_t              lo, hi, mid;
+    uint32_t            h32;
 
     e = SG_AT(s, t->set, sg_setent_t);
     if (h == 0) {
         h = statsig_str_hash(str, len);
     }
 
+    h32 = (uint32_t) h;
+
     lo = 0;
     hi = t->set_n;
     while (lo < hi) {
         mid = (lo + hi) / 2;
-        if (e[mid].hash < h) {
+        if (e[mid].hash < h32) {
             lo = mid + 1;
 
         } else {
@@ -407,7 +410,7 @@ sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
         }
     }
 
-    for (; lo < t->set_n && e[lo].hash == h; lo++) {
+    for (; lo < t->set_n && e[lo].hash == h32; lo++) {
         if (e[lo].str.len == len
             && memcmp((const char *) s + e[lo].str.off, str, len) == 0)
         {
@@ -432,10 +435,10 @@ static int
 sg_array_any_str(const statsig_snapshot_t *s, const statsig_value_t *v,
     const sg_tval_t *t, int ci, int how)
 {
-    const sg_tval_t  *items;
-    const char       *a, *b;
-    size_t            alen, blen;
-    uint32_t          i;
+    const sg_titem_t  *items;
+    const char        *a, *b;
+    size_t             alen, blen;
+    uint32_t           i;
 
     if (t->type != STATSIG_V_ARRAY || statsig_value_nullish(v)) {
         return 0;
@@ -443,7 +446,7 @@ sg_array_any_str(const statsig_snapshot_t *s, const statsig_value_t *v,
 
     a = ci ? v->lower : v->str;
     alen = ci ? v->lower_len : v->len;
-    items = SG_AT(s, t->items, sg_tval_t);
+    items = SG_AT(s, t->items, sg_titem_t);
 
     for (i = 0; i < t->n; i++) {
         if (items[i].type <= STATSIG_V_NULL) {
@@ -506,23 +509,24 @@ static int
 sg_array_has_value(const statsig_snapshot_t *s, const statsig_value_t *v,
     const sg_tval_t *t, int all)
 {
-    const sg_tval_t  *items;
-    uint32_t          i;
-    size_t            j;
-    int               found;
+    const sg_titem_t       *items, *e;
+    const statsig_value_t  *x;
+    uint32_t                i;
+    size_t                  j;
+    double                  pi;
+    int                     found;
 
-    items = SG_AT(s, t->items, sg_tval_t);
+    items = SG_AT(s, t->items, sg_titem_t);
 
     for (i = 0; i < t->n; i++) {
+        e = &items[i];
+        pi = statsig_js_parse_int((const char *) s + e->str.off, e->str.len);
         found = 0;
 
         for (j = 0; j < v->n && !found; j++) {
-            const statsig_value_t  *x = &v->items[j];
-            const sg_tval_t        *e = &items[i];
+            x = &v->items[j];
 
-            if (x->type == STATSIG_V_NUMBER && !isnan(e->parse_int)
-                && x->num == e->parse_int)
-            {
+            if (x->type == STATSIG_V_NUMBER && !isnan(pi) && x->num == pi) {
                 found = 1;
                 break;
             }

@@ -82,7 +82,9 @@ typedef struct {
 
 /*
  * A condition's targetValue with its JavaScript conversions precomputed.
- * type is statsig_vtype_e (UNDEFINED when the key is absent).
+ * type is statsig_vtype_e (UNDEFINED when the key is absent).  An array
+ * target keeps either its elements (items) or, for the any/none family,
+ * only the membership set statsig-node builds from them.
  */
 typedef struct {
     uint8_t    type;
@@ -90,17 +92,26 @@ typedef struct {
     uint8_t    pad[6];
     double     num;             /* Number(target) */
     double     date;            /* the Date dateCompare builds; NaN */
-    double     parse_int;       /* parseInt(String(target)) */
     sg_sref_t  str;             /* String(target) */
     sg_sref_t  lower;
     uint32_t   n;               /* arrays: element count */
-    uint32_t   items;           /* arrays: sg_tval_t[n] */
+    uint32_t   items;           /* arrays: sg_titem_t[n], or 0 */
     uint32_t   set_n;           /* any/none: sorted sg_setent_t[set_n] */
     uint32_t   set;
 } sg_tval_t;
 
+/* one element of an array target */
 typedef struct {
-    uint64_t   hash;
+    uint8_t    type;
+    uint8_t    b;
+    uint8_t    pad[6];
+    double     num;
+    sg_sref_t  str;             /* String(element) */
+    sg_sref_t  lower;
+} sg_titem_t;
+
+typedef struct {
+    uint32_t   hash;            /* low bits of statsig_str_hash */
     sg_sref_t  str;
 } sg_setent_t;
 
