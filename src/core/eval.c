@@ -1212,7 +1212,7 @@ sg_eval(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     base = ctx->rt->exp_len;
     sg_result_init(ctx, spec, res);
 
-    if (depth > STATSIG_MAX_DEPTH) {
+    if (depth > STATSIG_MAX_DEPTH || ++ctx->rt->evals > STATSIG_MAX_EVALS) {
         ctx->rt->overflow = 1;
         sg_result_unsupported(ctx, res, base);
         return;
@@ -1285,6 +1285,7 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *res)
 {
     ctx->rt->overflow = 0;
+    ctx->rt->evals = 0;
     statsig_runtime_set_user(ctx->rt, ctx->user);
 
     if (spec == NULL) {

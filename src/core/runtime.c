@@ -52,7 +52,13 @@ struct statsig_regex_cache_s {
     statsig_regex_entry_t   entries[STATSIG_REGEX_CACHE_SIZE];
     size_t                  n;
     pcre2_match_data       *match;
+    pcre2_match_context    *limits;
 };
+
+
+/* a pattern that backtracks without end fails instead of stalling */
+#define STATSIG_REGEX_MATCH_LIMIT  100000
+#define STATSIG_REGEX_DEPTH_LIMIT  10000
 
 
 statsig_runtime_t *
@@ -75,10 +81,14 @@ statsig_runtime_create(char *err, size_t errlen)
     }
 
     rt->regex->match = pcre2_match_data_create(1, NULL);
-    if (rt->regex->match == NULL) {
+    rt->regex->limits = pcre2_match_context_create(NULL);
+    if (rt->regex->match == NULL || rt->regex->limits == NULL) {
         snprintf(err, errlen, "out of memory");
         goto failed;
     }
+
+    pcre2_set_match_limit(rt->regex->limits, STATSIG_REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(rt->regex->limits, STATSIG_REGEX_DEPTH_LIMIT);
 
     rt->ua = statsig_ua_parser_load(statsig_data_ua_regexes,
                                     statsig_data_ua_regexes_len, err, errlen);
@@ -119,6 +129,7 @@ statsig_runtime_free(statsig_runtime_t *rt)
         }
 
         pcre2_match_data_free(rt->regex->match);
+        pcre2_match_context_free(rt->regex->limits);
         free(rt->regex);
     }
 
@@ -308,7 +319,7 @@ statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
     }
 
     rc = pcre2_match(e->code, (PCRE2_SPTR) subject, len, 0, 0, c->match,
-                     NULL);
+                     c->limits);
 
     return rc >= 0;
 }

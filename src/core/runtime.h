@@ -17,6 +17,7 @@
 struct statsig_runtime_s {
     statsig_exposure_t          exp[STATSIG_MAX_EXPOSURES];
     uint32_t                    exp_len;
+    uint32_t                    evals;
     int                         overflow;
 
     double                      now_ms;

@@ -24,6 +24,9 @@
 #define STATSIG_MAX_DEPTH          64
 #define STATSIG_MAX_EXPOSURES      2048
 
+/* nested specs one check may evaluate: bounds DAGs with a large fan-out */
+#define STATSIG_MAX_EVALS          20000
+
 
 typedef struct statsig_snapshot_s   statsig_snapshot_t;
 typedef struct statsig_idlists_s    statsig_idlists_t;
