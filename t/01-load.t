@@ -53,10 +53,11 @@ ok($t->run, 'nginx starts with the module');
 my $r = $t->get('/', headers => { 'X-User-Id' => 'u1' });
 is($r->{status}, 200, 'request served');
 is($r->{content},
-   "gate=[] cfg=[] exp=[] sid=[] exact=[] price=[9.99] nodef=[]\n",
-   'no snapshot yet: variables are empty, statsig_param gives its default');
-is($r->{headers}{'x-gate'}, '[]', 'variable in add_header');
-is($t->get('/mixed')->{content}, "[]\n", 'mixed-case prefix variable');
+   "gate=[0] cfg=[] exp=[] sid=[] exact=[0] price=[9.99] nodef=[]\n",
+   'no snapshot yet: gates are off, other variables empty, statsig_param '
+   . 'gives its default');
+is($r->{headers}{'x-gate'}, '[0]', 'variable in add_header');
+is($t->get('/mixed')->{content}, "[0]\n", 'mixed-case prefix variable');
 
 my @w = $t->worker_pids;
 is(scalar @w, 2, 'two workers');

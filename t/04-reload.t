@@ -47,7 +47,7 @@ is($s1->{zone}{size}, 1048576, 'same size');
 ok($t->reload, 'second reload');
 is(status()->{zone}{reloads}, 2, 'zone reused twice');
 
-is($t->get('/')->{content}, '[]', 'still serving');
+is($t->get('/')->{content}, '[0]', 'still serving');
 
 # a different size: a new zone
 $t->write_conf(conf_with('2m'));

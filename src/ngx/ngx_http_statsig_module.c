@@ -6,6 +6,7 @@
 
 
 #include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_request.h"
 
 
 static ngx_int_t ngx_http_statsig_preconfiguration(ngx_conf_t *cf);
@@ -312,6 +313,10 @@ ngx_http_statsig_postconfiguration(ngx_conf_t *cf)
     ngx_http_statsig_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
+
+    if (ngx_http_statsig_cookie_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     if (smcf->shm_zone == NULL) {
         if (smcf->used_line) {

@@ -6,16 +6,19 @@
  *       prefix variables; <name> is the entity name lower-cased with every
  *       character outside [a-z0-9_] written as "_";
  *   $statsig_stable_id;
+ *   $statsig_exposure_count   exposure records this request produced so far;
  *   statsig_gate $var "Exact Name";
  *   statsig_param $var NAME PARAM [default=VALUE];
  *
  * Every handler goes through ngx_http_statsig_evaluate(), the one place
- * where the evaluation core is plugged in.  Until it is, evaluation
- * declines and the variables are "not found" (empty).
+ * where the evaluation core is plugged in.  Variables are lazy (nothing is
+ * evaluated until something reads them) and cacheable; besides, each
+ * entity is evaluated once per request whatever the variables that read
+ * it (ngx_http_statsig_entry()), on the snapshot the request pinned.
  */
 
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_request.h"
 
 
 typedef struct {
@@ -30,6 +33,15 @@ static ngx_int_t ngx_http_statsig_named_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_statsig_stable_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_statsig_exposure_count_variable(
+    ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_statsig_run(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
+    ngx_str_t *name, ngx_uint_t expose);
+static ngx_int_t ngx_http_statsig_param_value(const statsig_snapshot_t *snap,
+    statsig_result_t *res, ngx_str_t *param, ngx_str_t *value);
+static void ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *name);
 static ngx_http_variable_t *ngx_http_statsig_define(ngx_conf_t *cf,
     ngx_str_t *name);
 static ngx_int_t ngx_http_statsig_set_value(ngx_http_request_t *r,
@@ -47,6 +59,20 @@ static ngx_http_statsig_prefix_t  ngx_http_statsig_prefixes[] = {
 
 static ngx_str_t  ngx_http_statsig_stable_id_name =
     ngx_string("statsig_stable_id");
+static ngx_str_t  ngx_http_statsig_exposure_count_name =
+    ngx_string("statsig_exposure_count");
+
+static ngx_str_t  ngx_http_statsig_true = ngx_string("1");
+static ngx_str_t  ngx_http_statsig_false = ngx_string("0");
+
+static char  *ngx_http_statsig_kind_names[] = {
+    "gate", "config", "experiment", "config or layer"
+};
+
+/* names already warned about in this worker (hashes), bounded */
+#define NGX_HTTP_STATSIG_WARNED  64
+static uint32_t    ngx_http_statsig_warned[NGX_HTTP_STATSIG_WARNED];
+static ngx_uint_t  ngx_http_statsig_nwarned;
 
 
 ngx_int_t
@@ -72,6 +98,15 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
 
     v->get_handler = ngx_http_statsig_stable_id_variable;
 
+    /* changes while the request evaluates more */
+    v = ngx_http_add_variable(cf, &ngx_http_statsig_exposure_count_name,
+                              NGX_HTTP_VAR_NOCACHEABLE);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->get_handler = ngx_http_statsig_exposure_count_variable;
+
     return NGX_OK;
 }
 
@@ -79,27 +114,256 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
 /*
  * The single seam between the nginx glue and the evaluation core.
  *
- * kind:   NGX_HTTP_STATSIG_EVAL_GATE, _CONFIG, _EXPERIMENT or _PARAM;
+ * kind:   NGX_HTTP_STATSIG_EVAL_GATE, _CONFIG, _EXPERIMENT or _PARAM, or'ed
+ *         with NGX_HTTP_STATSIG_EVAL_BY_VAR when name is the normalised
+ *         name of a prefix variable (first match in DCS order);
  * name:   the entity name: exact (statsig_gate, statsig_param) or the
  *         normalised form of a prefix variable;
- * param:  the parameter name for _PARAM, NULL otherwise.
+ * param:  the parameter name for _PARAM (a dynamic config or experiment of
+ *         that name first, else a layer), NULL otherwise.
  *
- * Returns NGX_OK with *value set (allocated from r->pool or static),
- * NGX_DECLINED when there is no answer (no snapshot loaded, unknown entity,
- * missing parameter), NGX_ERROR on failure.
- *
- * No specs snapshot exists yet, so for now it always declines.
+ * Returns NGX_OK with *value set (static, or inside the pinned snapshot),
+ * NGX_DECLINED when there is no answer (unknown config, missing or null
+ * parameter, no snapshot loaded), NGX_ERROR on failure.  A gate always has
+ * an answer: "0" when no snapshot is loaded or the gate is unknown (with a
+ * warning, once per worker and name).
  */
 
 ngx_int_t
 ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
     ngx_str_t *name, ngx_str_t *param, ngx_str_t *value)
 {
+    ngx_uint_t                    by_var, expose;
+    statsig_kind_e                sk;
+    const statsig_spec_t         *spec;
+    const statsig_snapshot_t     *snap;
+    ngx_http_statsig_ctx_t       *ctx;
+    ngx_http_statsig_entry_t     *e, *pe;
+    ngx_http_statsig_loc_conf_t  *slcf;
+
+    by_var = kind & NGX_HTTP_STATSIG_EVAL_BY_VAR;
+    kind &= ~NGX_HTTP_STATSIG_EVAL_BY_VAR;
+
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "statsig evaluate kind:%ui name:\"%V\" param:\"%V\"",
                    kind, name, param ? param : name);
 
-    return NGX_DECLINED;
+    ctx = ngx_http_statsig_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_statsig_ctx_ready(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    snap = ctx->eval.snap;
+
+    if (snap == NULL || ctx->eval.rt == NULL) {
+        if (kind == NGX_HTTP_STATSIG_EVAL_GATE) {
+            *value = ngx_http_statsig_false;
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    sk = (kind == NGX_HTTP_STATSIG_EVAL_GATE) ? STATSIG_KIND_GATE
+                                              : STATSIG_KIND_CONFIG;
+
+    spec = by_var
+           ? statsig_spec_find_var(snap, sk, (char *) name->data, name->len)
+           : statsig_spec_find(snap, sk, (char *) name->data, name->len);
+
+    if (spec == NULL && kind == NGX_HTTP_STATSIG_EVAL_PARAM) {
+        sk = STATSIG_KIND_LAYER;
+        spec = statsig_spec_find(snap, sk, (char *) name->data, name->len);
+    }
+
+    if (spec == NULL) {
+        ngx_http_statsig_unknown(r, kind, name);
+
+        if (kind != NGX_HTTP_STATSIG_EVAL_GATE) {
+            return NGX_DECLINED;
+        }
+
+        /* statsig-node logs an exposure for an unrecognized gate too */
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+
+    e = ngx_http_statsig_entry(ctx, sk, spec, name, NULL);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* a layer logs nothing by itself, only its parameters do */
+    expose = slcf->exposures && sk != STATSIG_KIND_LAYER;
+
+    if (ngx_http_statsig_run(r, ctx, e, name, expose) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    switch (kind) {
+
+    case NGX_HTTP_STATSIG_EVAL_GATE:
+        *value = e->result.value ? ngx_http_statsig_true
+                                 : ngx_http_statsig_false;
+        return NGX_OK;
+
+    case NGX_HTTP_STATSIG_EVAL_CONFIG:
+        if (e->result.json_value == 0) {
+            return NGX_DECLINED;
+        }
+
+        value->data = (u_char *) statsig_json_text(snap,
+                                                   e->result.json_value).data;
+        value->len = statsig_json_text(snap, e->result.json_value).len;
+        return NGX_OK;
+
+    case NGX_HTTP_STATSIG_EVAL_EXPERIMENT:
+        if (e->result.has_group_name) {
+            value->data = (u_char *) e->result.group_name.data;
+            value->len = e->result.group_name.len;
+
+        } else {
+            ngx_str_null(value);
+        }
+
+        return NGX_OK;
+    }
+
+    /* NGX_HTTP_STATSIG_EVAL_PARAM */
+
+    if (sk == STATSIG_KIND_LAYER && slcf->exposures) {
+        pe = ngx_http_statsig_entry(ctx, sk, spec, name, param);
+        if (pe == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (!pe->exposed && ngx_http_statsig_run(r, ctx, pe, name, 1)
+                            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return ngx_http_statsig_param_value(snap, &e->result, param, value);
+}
+
+
+/*
+ * Evaluates an entry the first time, and again when it is to be exposed
+ * and was not yet (its secondary exposures are only valid right after an
+ * evaluation).
+ */
+
+static ngx_int_t
+ngx_http_statsig_run(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_entry_t *e, ngx_str_t *name, ngx_uint_t expose)
+{
+    ngx_str_t      ename;
+    statsig_str_t  s;
+
+    if (e->evaluated && (e->exposed || !expose)) {
+        return NGX_OK;
+    }
+
+    statsig_eval_begin(&ctx->eval);
+    statsig_eval_spec(&ctx->eval, e->spec, &e->result);
+    e->evaluated = 1;
+
+    if (!expose) {
+        return NGX_OK;
+    }
+
+    if (e->spec) {
+        s = statsig_spec_name(ctx->eval.snap, e->spec);
+        ename.data = (u_char *) s.data;
+        ename.len = s.len;
+
+    } else {
+        ename = *name;
+    }
+
+    return ngx_http_statsig_expose(r, ctx, e, &ename);
+}
+
+
+/*
+ * A parameter as text: strings as they are, numbers and booleans as JSON,
+ * objects and arrays as compact JSON; absent or null declines.
+ */
+
+static ngx_int_t
+ngx_http_statsig_param_value(const statsig_snapshot_t *snap,
+    statsig_result_t *res, ngx_str_t *param, ngx_str_t *value)
+{
+    uint32_t       node;
+    statsig_str_t  s;
+
+    if (res->json_value == 0 || param == NULL) {
+        return NGX_DECLINED;
+    }
+
+    node = statsig_json_object_get(snap, res->json_value,
+                                   (char *) param->data, param->len);
+    if (node == 0) {
+        return NGX_DECLINED;
+    }
+
+    switch (statsig_json_type(snap, node)) {
+
+    case STATSIG_JSON_NULL:
+        return NGX_DECLINED;
+
+    case STATSIG_JSON_STRING:
+        s = statsig_json_string(snap, node);
+        break;
+
+    default:
+        s = statsig_json_text(snap, node);
+        break;
+    }
+
+    value->data = (u_char *) s.data;
+    value->len = s.len;
+
+    return NGX_OK;
+}
+
+
+/* an entity in no snapshot: a warning once per worker and name */
+
+static void
+ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *name)
+{
+    uint32_t    h;
+    ngx_uint_t  i;
+
+    ngx_crc32_init(h);
+    ngx_crc32_update(&h, (u_char *) &kind, sizeof(ngx_uint_t));
+    ngx_crc32_update(&h, name->data, name->len);
+    ngx_crc32_final(h);
+
+    for (i = 0; i < ngx_http_statsig_nwarned; i++) {
+        if (ngx_http_statsig_warned[i] == h) {
+            return;
+        }
+    }
+
+    if (ngx_http_statsig_nwarned == NGX_HTTP_STATSIG_WARNED) {
+        return;
+    }
+
+    ngx_http_statsig_warned[ngx_http_statsig_nwarned++] = h;
+
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "statsig: no %s \"%V\" in the specs, %s",
+                  ngx_http_statsig_kind_names[kind], name,
+                  kind == NGX_HTTP_STATSIG_EVAL_GATE ? "it is off"
+                                                      : "the value is empty");
 }
 
 
@@ -179,7 +443,8 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
             : (*p >= 'A' && *p <= 'Z') ? (u_char) (*p | 0x20) : '_';
     }
 
-    rc = ngx_http_statsig_evaluate(r, pf->kind, &name, NULL, &value);
+    rc = ngx_http_statsig_evaluate(r, pf->kind | NGX_HTTP_STATSIG_EVAL_BY_VAR,
+                                   &name, NULL, &value);
 
     return ngx_http_statsig_set_value(r, v, rc, &value, NULL);
 }
@@ -206,9 +471,51 @@ static ngx_int_t
 ngx_http_statsig_stable_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    /* the stable ID cookie is read and set by a later part of the module */
+    ngx_http_statsig_ctx_t  *ctx;
 
-    v->not_found = 1;
+    ctx = ngx_http_statsig_ctx(r, 1);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_statsig_stable_id(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ctx->stable_id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = ctx->stable_id.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = ctx->stable_id.data;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_exposure_count_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                  *p;
+    ngx_http_statsig_ctx_t  *ctx;
+
+    ctx = ngx_http_statsig_ctx(r, 0);
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->len = ngx_sprintf(p, "%ui", ctx ? ctx->exposures : 0) - p;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = p;
 
     return NGX_OK;
 }

@@ -1,0 +1,148 @@
+
+/*
+ * ngx_http_statsig_module: exposure records.
+ *
+ * Every variable read goes through ngx_http_statsig_expose() the first
+ * time it reads an entity in a request (and only where statsig_exposures
+ * is on): it writes the record statsig-node would log for that check --
+ * statsig::gate_exposure, statsig::config_exposure, or one
+ * statsig::layer_exposure per layer parameter read -- and hands it to
+ * ngx_http_statsig_exposure_sink(), the one place the event queue plugs
+ * in.  The user in a record never carries privateAttributes.
+ *
+ * Records are written into one buffer per worker, reused by every
+ * request, so the request path does not allocate once it has grown.
+ */
+
+
+#include "ngx_http_statsig_request.h"
+
+#if defined(__has_include)
+#if __has_include("exposure.h")
+#include "exposure.h"
+#define NGX_HTTP_STATSIG_HAVE_EXPOSURE  1
+#endif
+#endif
+
+
+#if (NGX_HTTP_STATSIG_HAVE_EXPOSURE)
+static statsig_buf_t  ngx_http_statsig_record;
+#endif
+
+static ngx_atomic_uint_t  ngx_http_statsig_exposures_total;
+
+
+/*
+ * The entry's result must come from the evaluation just made: secondary
+ * exposures live in the runtime until the next statsig_eval_begin().
+ */
+
+ngx_int_t
+ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_entry_t *e, ngx_str_t *name)
+{
+    ngx_str_t  record;
+
+#if (NGX_HTTP_STATSIG_HAVE_EXPOSURE)
+
+    int                       rc;
+    ngx_time_t               *tp;
+    statsig_buf_t            *b;
+    statsig_exposure_opts_t   o;
+
+    e->exposed = 1;
+
+    tp = ngx_timeofday();
+
+    ngx_memzero(&o, sizeof(statsig_exposure_opts_t));
+
+    o.ctx = &ctx->eval;
+    o.time = (double) tp->sec * 1000 + tp->msec;
+    o.server_time = o.time;
+
+    if (ctx->eval.snap) {
+        o.config_sync_time = (double) statsig_snapshot_time(ctx->eval.snap);
+        o.init_time = o.config_sync_time;
+    }
+
+    b = &ngx_http_statsig_record;
+    b->len = 0;
+    b->failed = 0;
+
+    switch (e->kind) {
+
+    case STATSIG_KIND_GATE:
+        rc = statsig_exposure_gate(b, &o, (char *) name->data, name->len,
+                                   &e->result);
+        break;
+
+    case STATSIG_KIND_CONFIG:
+        rc = statsig_exposure_config(b, &o, (char *) name->data, name->len,
+                                     &e->result);
+        break;
+
+    default: /* STATSIG_KIND_LAYER */
+        rc = statsig_exposure_layer(b, &o, (char *) name->data, name->len,
+                                    &e->result, (char *) e->param.data,
+                                    e->param.len);
+        break;
+    }
+
+    if (rc == 0) {
+        /* statsig-node logs nothing: an absent layer parameter */
+        return NGX_OK;
+    }
+
+    if (rc < 0 || b->failed) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "statsig: no memory for an exposure record");
+        return NGX_OK;
+    }
+
+    record.data = (u_char *) b->data;
+    record.len = b->len;
+
+#else
+
+    u_char  *p;
+
+    static char  *events[] = { "gate", "config", "layer" };
+
+    /* the core's exposure encoder is not built: a summary */
+
+    e->exposed = 1;
+
+    p = ngx_pnalloc(r->pool, name->len + e->param.len + 32);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    record.data = p;
+    p = ngx_sprintf(p, "%s %V %V", events[e->kind], name, &e->param);
+    record.len = p - record.data;
+
+#endif
+
+    return ngx_http_statsig_exposure_sink(r, ctx, &record);
+}
+
+
+/*
+ * The event pipeline's entry point: today it counts the record (per
+ * request, for $statsig_exposure_count, and per worker) and logs it at
+ * the debug level.  The record is only valid during the call.
+ */
+
+ngx_int_t
+ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record)
+{
+    ctx->exposures++;
+    ngx_http_statsig_exposures_total++;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "statsig exposure #%uA: %V",
+                   ngx_http_statsig_exposures_total, record);
+
+    return NGX_OK;
+}

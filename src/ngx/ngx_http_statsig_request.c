@@ -1,0 +1,170 @@
+
+/*
+ * ngx_http_statsig_module: the request context.
+ *
+ * Created on first use, found again after an internal redirect through its
+ * pool cleanup (the realip module's trick: ngx_http_internal_redirect()
+ * zeroes r->ctx but keeps r->pool), and pinned to the snapshot view it
+ * first saw until the request's pool is destroyed.  Subrequests share the
+ * main request's pool, so they find the same context: one user, one
+ * snapshot, one set of evaluations per client request.
+ */
+
+
+#include "ngx_http_statsig_request.h"
+
+
+static void ngx_http_statsig_ctx_cleanup(void *data);
+
+
+ngx_http_statsig_ctx_t *
+ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_statsig_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    if (r->internal || r->filter_finalize) {
+        for (cln = r->pool->cleanup; cln; cln = cln->next) {
+            if (cln->handler == ngx_http_statsig_ctx_cleanup) {
+                ctx = cln->data;
+                ngx_http_set_ctx(r, ctx, ngx_http_statsig_module);
+                return ctx;
+            }
+        }
+    }
+
+    if (!create) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_statsig_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_http_statsig_ctx_t));
+
+    if (ngx_array_init(&ctx->entries, r->pool, 8,
+                       sizeof(ngx_http_statsig_entry_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_statsig_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_statsig_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_statsig_ctx_cleanup(void *data)
+{
+    ngx_http_statsig_ctx_t  *ctx = data;
+
+    if (ctx->pinned) {
+        ctx->pinned = 0;
+        ngx_http_statsig_view_release(&ctx->view);
+    }
+}
+
+
+/*
+ * Before the first evaluation: pin the current snapshot and build the
+ * user.  A request that started on snapshot N evaluates on N until it
+ * ends.  The worker's runtime carries statsig_environment.
+ */
+
+ngx_int_t
+ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
+{
+    if (ctx->ready) {
+        return NGX_OK;
+    }
+
+    if (!ctx->pinned) {
+        if (ngx_http_statsig_view_acquire(&ctx->view) != NGX_OK) {
+            ngx_memzero(&ctx->view, sizeof(ngx_http_statsig_view_t));
+
+        } else {
+            ctx->pinned = 1;
+        }
+    }
+
+    if (ngx_http_statsig_build_user(r, ctx) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ctx->eval.snap = ctx->view.snap;
+    ctx->eval.idlists = ctx->view.idlists;
+    ctx->eval.user = &ctx->user;
+    ctx->eval.rt = ngx_http_statsig_runtime();
+
+    ctx->ready = 1;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The request's entry for one entity (and layer parameter): found, or
+ * added with kind set and everything else zero.  Entries are few (the
+ * variables one request reads), so a linear search is the fast path.
+ */
+
+ngx_http_statsig_entry_t *
+ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
+{
+    size_t                     plen;
+    ngx_uint_t                 i;
+    ngx_http_statsig_entry_t  *e;
+
+    plen = param ? param->len : 0;
+    e = ctx->entries.elts;
+
+    for (i = 0; i < ctx->entries.nelts; i++) {
+        if (e[i].kind != kind || e[i].spec != spec || e[i].param.len != plen)
+        {
+            continue;
+        }
+
+        if (plen && ngx_strncmp(e[i].param.data, param->data, plen) != 0) {
+            continue;
+        }
+
+        if (spec == NULL
+            && (e[i].name.len != name->len
+                || ngx_strncmp(e[i].name.data, name->data, name->len) != 0))
+        {
+            continue;
+        }
+
+        return &e[i];
+    }
+
+    e = ngx_array_push(&ctx->entries);
+    if (e == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(e, sizeof(ngx_http_statsig_entry_t));
+
+    e->kind = kind;
+    e->spec = spec;
+    e->name = *name;
+
+    if (plen) {
+        e->param = *param;
+    }
+
+    return e;
+}

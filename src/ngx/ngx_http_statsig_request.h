@@ -1,0 +1,113 @@
+
+/*
+ * ngx_http_statsig_module: per-request state.
+ *
+ * A request's Statsig state lives in one context, created on first use
+ * (a variable read, the stable ID cookie filter).  It holds the user built
+ * from the statsig_user_* directives, the snapshot view pinned for the
+ * whole request, the stable ID, and every evaluation made so far, so that
+ * each gate, config, experiment and layer parameter is evaluated and
+ * exposed at most once per request.  It survives internal redirects
+ * (error_page, try_files, named locations): see ngx_http_statsig_ctx().
+ */
+
+
+#ifndef _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_
+#define _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_
+
+
+#include "ngx_http_statsig_module.h"
+
+#include "statsig.h"
+
+#if defined(__has_include)
+#if __has_include("ngx_http_statsig_snapshot.h")
+#include "ngx_http_statsig_snapshot.h"
+#define NGX_HTTP_STATSIG_HAVE_ZONE_VIEW  1
+#endif
+#endif
+
+#ifndef NGX_HTTP_STATSIG_HAVE_ZONE_VIEW
+
+/* the zone's snapshot interface (issue #4): see ngx_http_statsig_view_stub.c */
+
+typedef struct {
+    const statsig_snapshot_t  *snap;
+    const statsig_idlists_t   *idlists;
+    ngx_uint_t                 generation;
+    void                      *pin;
+} ngx_http_statsig_view_t;
+
+ngx_int_t ngx_http_statsig_view_acquire(ngx_http_statsig_view_t *view);
+void ngx_http_statsig_view_release(ngx_http_statsig_view_t *view);
+statsig_runtime_t *ngx_http_statsig_runtime(void);
+
+#endif
+
+
+/* or'ed into the kind: the name is a prefix variable's normalised name */
+#define NGX_HTTP_STATSIG_EVAL_BY_VAR      0x100
+
+/* user field values longer than this are treated as absent */
+#define NGX_HTTP_STATSIG_MAX_FIELD        4096
+
+
+/* one evaluation of the request */
+typedef struct {
+    statsig_kind_e                 kind;
+    const statsig_spec_t          *spec;     /* NULL: unrecognized */
+    ngx_str_t                      name;     /* as asked, when no spec */
+    ngx_str_t                      param;    /* layer parameter exposures */
+    statsig_result_t               result;
+    unsigned                       evaluated:1;
+    unsigned                       exposed:1;
+} ngx_http_statsig_entry_t;
+
+
+typedef struct {
+    ngx_http_statsig_view_t        view;
+    statsig_value_t                user;
+    statsig_eval_ctx_t             eval;
+    ngx_array_t                    entries;  /* ngx_http_statsig_entry_t */
+
+    ngx_str_t                      stable_id;
+    ngx_http_statsig_loc_conf_t   *cookie_conf;  /* set the cookie by it */
+
+    ngx_uint_t                     exposures;    /* records produced */
+
+    unsigned                       ready:1;      /* view + user */
+    unsigned                       pinned:1;
+    unsigned                       stable_id_done:1;
+    unsigned                       stable_id_new:1;
+    unsigned                       cookie_sent:1;
+} ngx_http_statsig_ctx_t;
+
+
+/* ngx_http_statsig_request.c */
+ngx_http_statsig_ctx_t *ngx_http_statsig_ctx(ngx_http_request_t *r,
+    ngx_uint_t create);
+ngx_int_t ngx_http_statsig_ctx_ready(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx);
+ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
+    statsig_kind_e kind, const statsig_spec_t *spec, ngx_str_t *name,
+    ngx_str_t *param);
+
+/* ngx_http_statsig_user.c */
+ngx_int_t ngx_http_statsig_build_user(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx);
+ngx_int_t ngx_http_statsig_valid_utf8(u_char *p, size_t len);
+
+/* ngx_http_statsig_cookie.c */
+ngx_int_t ngx_http_statsig_stable_id(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx);
+ngx_int_t ngx_http_statsig_cookie_init(ngx_conf_t *cf);
+
+/* ngx_http_statsig_exposure.c */
+ngx_int_t ngx_http_statsig_expose(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
+    ngx_str_t *name);
+ngx_int_t ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record);
+
+
+#endif /* _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_ */

@@ -1,0 +1,372 @@
+
+/*
+ * ngx_http_statsig_module: the Statsig user of a request.
+ *
+ * Built once per request, at the first evaluation, from the location's
+ * statsig_user_id, statsig_user_field, statsig_user_custom,
+ * statsig_user_private, statsig_custom_id and statsig_stable_id_cookie
+ * (inherited http -> server -> location), as the object statsig-node
+ * takes:
+ *
+ *   { userID, email, ip, userAgent, country, locale, appVersion,
+ *     custom {}, privateAttributes {}, customIDs {} }
+ *
+ * Every value is a string.  A value that is empty, longer than
+ * NGX_HTTP_STATSIG_MAX_FIELD bytes or not valid UTF-8 is absent, as if the
+ * key were not there: bad input never makes an error.
+ */
+
+
+#include "ngx_http_statsig_request.h"
+
+
+#define NGX_HTTP_STATSIG_USER_KEYS  (NGX_HTTP_STATSIG_NFIELDS + 4)
+
+
+typedef struct {
+    const char                   **keys;
+    size_t                        *lens;
+    statsig_value_t               *values;
+    size_t                         n;
+} ngx_http_statsig_obj_t;
+
+
+static void *ngx_http_statsig_palloc(void *data, size_t size);
+static ngx_int_t ngx_http_statsig_user_str(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value);
+static ngx_int_t ngx_http_statsig_obj_init(ngx_pool_t *pool,
+    ngx_http_statsig_obj_t *o, size_t n);
+static ngx_int_t ngx_http_statsig_obj_add(statsig_alloc_t *a,
+    ngx_http_statsig_obj_t *o, u_char *key, size_t key_len,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_statsig_user_kv(ngx_http_request_t *r,
+    statsig_alloc_t *a, ngx_http_statsig_obj_t *user, char *key,
+    ngx_array_t *kvs, ngx_str_t *stable_id);
+
+
+/* statsig-node's key for each NGX_HTTP_STATSIG_FIELD_* */
+static ngx_str_t  ngx_http_statsig_user_keys[] = {
+    ngx_string("email"),
+    ngx_string("ip"),
+    ngx_string("userAgent"),
+    ngx_string("country"),
+    ngx_string("locale"),
+    ngx_string("appVersion")
+};
+
+
+ngx_int_t
+ngx_http_statsig_build_user(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                     value, *stable_id;
+    ngx_uint_t                    i;
+    statsig_alloc_t               a;
+    ngx_http_statsig_obj_t        user;
+    ngx_http_statsig_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+
+    a.alloc = ngx_http_statsig_palloc;
+    a.data = r->pool;
+
+    if (ngx_http_statsig_obj_init(r->pool, &user, NGX_HTTP_STATSIG_USER_KEYS)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_statsig_user_str(r, slcf->user_id, &value);
+
+    if (rc == NGX_OK) {
+        if (ngx_http_statsig_obj_add(&a, &user, (u_char *) "userID", 6,
+                                     &value)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
+        rc = ngx_http_statsig_user_str(r, slcf->fields[i], &value);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK
+            && ngx_http_statsig_obj_add(&a, &user,
+                                        ngx_http_statsig_user_keys[i].data,
+                                        ngx_http_statsig_user_keys[i].len,
+                                        &value)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    stable_id = NULL;
+
+    if (slcf->stable_id_cookie.len) {
+        if (ngx_http_statsig_stable_id(r, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (ctx->stable_id.len) {
+            stable_id = &ctx->stable_id;
+        }
+    }
+
+    if (ngx_http_statsig_user_kv(r, &a, &user, "custom", slcf->custom, NULL)
+        != NGX_OK
+        || ngx_http_statsig_user_kv(r, &a, &user, "privateAttributes",
+                                    slcf->private_attrs, NULL)
+           != NGX_OK
+        || ngx_http_statsig_user_kv(r, &a, &user, "customIDs",
+                                    slcf->custom_ids, stable_id)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (statsig_value_object(&a, user.keys, user.lens, user.values, user.n,
+                             &ctx->user)
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_statsig_palloc(void *data, size_t size)
+{
+    return ngx_palloc((ngx_pool_t *) data, size);
+}
+
+
+/* NGX_OK: a value; NGX_DECLINED: absent */
+
+static ngx_int_t
+ngx_http_statsig_user_str(ngx_http_request_t *r,
+    ngx_http_complex_value_t *cv, ngx_str_t *value)
+{
+    if (cv == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_complex_value(r, cv, value) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (value->len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (value->len > NGX_HTTP_STATSIG_MAX_FIELD) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig user: a %uz-byte value is absent",
+                       value->len);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_statsig_valid_utf8(value->data, value->len) != NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig user: a value that is not UTF-8 is absent");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF */
+
+ngx_int_t
+ngx_http_statsig_valid_utf8(u_char *p, size_t len)
+{
+    u_char    c, *last;
+    uint32_t  cp, min;
+    size_t    n, i;
+
+    last = p + len;
+
+    while (p < last) {
+        c = *p++;
+
+        if (c < 0x80) {
+            continue;
+        }
+
+        if ((c & 0xe0) == 0xc0) {
+            n = 1;
+            cp = c & 0x1f;
+            min = 0x80;
+
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2;
+            cp = c & 0x0f;
+            min = 0x800;
+
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3;
+            cp = c & 0x07;
+            min = 0x10000;
+
+        } else {
+            return NGX_ERROR;
+        }
+
+        if ((size_t) (last - p) < n) {
+            return NGX_ERROR;
+        }
+
+        for (i = 0; i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80) {
+                return NGX_ERROR;
+            }
+
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return NGX_ERROR;
+        }
+
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_obj_init(ngx_pool_t *pool, ngx_http_statsig_obj_t *o,
+    size_t n)
+{
+    o->keys = ngx_palloc(pool, n * sizeof(char *));
+    o->lens = ngx_palloc(pool, n * sizeof(size_t));
+    o->values = ngx_palloc(pool, n * sizeof(statsig_value_t));
+
+    if (o->keys == NULL || o->lens == NULL || o->values == NULL) {
+        return NGX_ERROR;
+    }
+
+    o->n = 0;
+
+    return NGX_OK;
+}
+
+
+/* keys are NUL-terminated: static names or configuration arguments */
+
+static ngx_int_t
+ngx_http_statsig_obj_add(statsig_alloc_t *a, ngx_http_statsig_obj_t *o,
+    u_char *key, size_t key_len, ngx_str_t *value)
+{
+    o->keys[o->n] = (const char *) key;
+    o->lens[o->n] = key_len;
+
+    if (statsig_value_string(a, (char *) value->data, value->len,
+                             &o->values[o->n])
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    o->n++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * custom, privateAttributes, customIDs: an object of the NAME VALUE pairs
+ * that are not empty (and customIDs.stableID from the cookie); absent when
+ * there is none.
+ */
+
+static ngx_int_t
+ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
+    ngx_http_statsig_obj_t *user, char *key, ngx_array_t *kvs,
+    ngx_str_t *stable_id)
+{
+    size_t                   n;
+    ngx_int_t                rc;
+    ngx_str_t                value;
+    ngx_uint_t               i;
+    ngx_http_statsig_kv_t   *kv;
+    ngx_http_statsig_obj_t   o;
+
+    n = (kvs ? kvs->nelts : 0) + (stable_id ? 1 : 0);
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_obj_init(r->pool, &o, n) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    kv = kvs ? kvs->elts : NULL;
+
+    for (i = 0; kvs && i < kvs->nelts; i++) {
+        if (stable_id && kv[i].name.len == 8
+            && ngx_strncmp(kv[i].name.data, "stableID", 8) == 0)
+        {
+            /* the cookie's stable ID wins */
+            continue;
+        }
+
+        rc = ngx_http_statsig_user_str(r, kv[i].value, &value);
+
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            continue;
+        }
+
+        /* ngx_conf_read_token() NUL-terminates every argument */
+        if (ngx_http_statsig_obj_add(a, &o, kv[i].name.data, kv[i].name.len,
+                                     &value)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (stable_id) {
+        if (ngx_http_statsig_obj_add(a, &o, (u_char *) "stableID", 8,
+                                     stable_id)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (o.n == 0) {
+        return NGX_OK;
+    }
+
+    user->keys[user->n] = key;
+    user->lens[user->n] = ngx_strlen(key);
+
+    if (statsig_value_object(a, o.keys, o.lens, o.values, o.n,
+                             &user->values[user->n])
+        != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    user->n++;
+
+    return NGX_OK;
+}
