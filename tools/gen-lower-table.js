@@ -30,5 +30,22 @@ out += '/* code points whose lower case is more than one code point */\n';
 out += 'static const statsig_lower_special_t  statsig_lower_specials[] = {\n';
 for (const [cp, cps] of special) out += `    { 0x${cp.toString(16)}, { ${cps.map((c) => '0x' + c.toString(16)).join(', ')} }, ${cps.length} },\n`;
 out += '};\n';
+// Final_Sigma context needs Cased and Case_Ignorable (Unicode properties)
+function ranges(re) {
+  const r = [];
+  for (let cp = 0; cp <= 0x10ffff; cp++) {
+    if (cp >= 0xd800 && cp <= 0xdfff) continue;
+    if (!re.test(String.fromCodePoint(cp))) continue;
+    const last = r[r.length - 1];
+    if (last && last[1] === cp - 1) last[1] = cp; else r.push([cp, cp]);
+  }
+  return r;
+}
+for (const [name, re] of [['cased', /\p{Cased}/u], ['case_ignorable', /\p{Case_Ignorable}/u]]) {
+  const r = ranges(re);
+  out += `\nstatic const statsig_cp_range_t  statsig_${name}_ranges[] = {\n`;
+  for (const [a, b] of r) out += `    { 0x${a.toString(16)}, 0x${b.toString(16)} },\n`;
+  out += '};\n';
+}
 require('fs').writeFileSync(process.argv[2] || 'src/core/unicode_lower_table.h', out);
 console.error(`${runs.length} runs, ${special.length} specials`);

@@ -816,8 +816,16 @@ statsig_js_date_parse(const char *str, size_t len)
 
     /* TimeZoneComposer::Write; no zone means local time, which is UTC */
     if (tz.sign != SG_NONE) {
-        i = (tz.hour == SG_NONE ? 0 : tz.hour) * 3600
-            + (tz.minute == SG_NONE ? 0 : tz.minute) * 60;
+        /* V8 sums in unsigned 32 bits and rejects what is no Smi */
+        uint32_t  secs;
+
+        secs = (uint32_t) (tz.hour == SG_NONE ? 0 : tz.hour) * 3600u
+               + (uint32_t) (tz.minute == SG_NONE ? 0 : tz.minute) * 60u;
+        if (secs > 2147483647u) {
+            return NAN;
+        }
+
+        i = (int) secs;
         t -= (double) tz.sign * i * 1000.0;
     }
 

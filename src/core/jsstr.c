@@ -22,6 +22,11 @@ typedef struct {
     uint32_t  n;
 } statsig_lower_special_t;
 
+typedef struct {
+    uint32_t  first;
+    uint32_t  last;
+} statsig_cp_range_t;
+
 #include "unicode_lower_table.h"
 
 
@@ -66,51 +71,110 @@ statsig_lower_cp(uint32_t cp)
 
 
 static int
-statsig_is_cased_letter(uint32_t cp)
+statsig_in_ranges(uint32_t cp, const statsig_cp_range_t *r, size_t n)
 {
-    /* good enough for the final-sigma rule: letters that change case */
-    if (cp < 0x80) {
-        return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
+    size_t  lo, hi, mid;
+
+    lo = 0;
+    hi = n;
+    while (lo < hi) {
+        mid = (lo + hi) / 2;
+        if (cp < r[mid].first) {
+            hi = mid;
+
+        } else if (cp > r[mid].last) {
+            lo = mid + 1;
+
+        } else {
+            return 1;
+        }
     }
 
-    return cp >= 0xC0 && cp != 0xD7 && cp != 0xF7 && cp < 0x2000;
+    return 0;
+}
+
+
+#define statsig_is_cased(cp)                                                 \
+    statsig_in_ranges(cp, statsig_cased_ranges,                              \
+                      sizeof(statsig_cased_ranges)                           \
+                      / sizeof(statsig_cased_ranges[0]))
+
+#define statsig_is_case_ignorable(cp)                                        \
+    statsig_in_ranges(cp, statsig_case_ignorable_ranges,                     \
+                      sizeof(statsig_case_ignorable_ranges)                  \
+                      / sizeof(statsig_case_ignorable_ranges[0]))
+
+
+/*
+ * Unicode's Final_Sigma: a cased letter before (case-ignorables skipped)
+ * and none after.  sigma points at the sigma, next just past it.
+ */
+static int
+statsig_final_sigma(const unsigned char *start, const unsigned char *sigma,
+    const unsigned char *next, const unsigned char *end)
+{
+    const unsigned char  *p, *q;
+    uint32_t              cp;
+    int                   before;
+
+    before = 0;
+    p = sigma;
+    while (p > start) {
+        q = p - 1;
+        while (q > start && (*q & 0xC0) == 0x80) {
+            q--;
+        }
+
+        p = q;
+        cp = statsig_utf8_next(&q, end);
+        if (!statsig_is_case_ignorable(cp)) {
+            before = statsig_is_cased(cp);
+            break;
+        }
+    }
+
+    if (!before) {
+        return 0;
+    }
+
+    p = next;
+    while (p < end) {
+        cp = statsig_utf8_next(&p, end);
+        if (!statsig_is_case_ignorable(cp)) {
+            return !statsig_is_cased(cp);
+        }
+    }
+
+    return 1;
 }
 
 
 size_t
 statsig_js_lower(const char *s, size_t len, char *out)
 {
-    const unsigned char  *p, *end, *q;
+    const unsigned char  *p, *end, *start, *at;
     size_t                o, i, k;
-    uint32_t              cp, prev, next, low;
+    uint32_t              cp, low;
 
     p = (const unsigned char *) s;
+    start = p;
     end = p + len;
     o = 0;
-    prev = 0;
 
     while (p < end) {
         if (*p < 0x80) {
-            prev = *p;
             out[o++] = (char) ((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
             p++;
             continue;
         }
 
+        at = p;
         cp = statsig_utf8_next(&p, end);
 
         if (cp == STATSIG_CAPITAL_SIGMA) {
-            next = 0;
-            if (p < end) {
-                q = p;
-                next = statsig_utf8_next(&q, end);
-            }
-
-            low = (statsig_is_cased_letter(prev)
-                   && !statsig_is_cased_letter(next))
+            low = statsig_final_sigma(start, at, p, end)
                   ? STATSIG_FINAL_SIGMA : 0x3C3;
             o += statsig_utf8_put(low, out + o);
-            prev = cp;
             continue;
         }
 
@@ -133,8 +197,6 @@ statsig_js_lower(const char *s, size_t len, char *out)
         } else {
             o += statsig_utf8_put(statsig_lower_cp(cp), out + o);
         }
-
-        prev = cp;
     }
 
     out[o] = '\0';
