@@ -5,7 +5,9 @@
  *       [--id-list NAME=PATH] [--environment TIER] > OUT.jsonl
  *   statsig-eval --specs DCS.json --users USERS.jsonl --bench SECONDS
  *   statsig-eval --specs DCS.json --users USERS.jsonl --initialize
- *       [--hash djb2|sha256|none]
+ *       [--hash djb2|sha256|none] [--client-key KEY]
+ *   statsig-eval --specs DCS.json --users USERS.jsonl --exposures
+ *       [--no-dedupe]
  *
  * Exit status: 0 on success, 2 for bad arguments or a bad specs file.
  */
@@ -15,11 +17,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "buf.h"
+#include "exposure.h"
 #include "idlist.h"
+#include "initialize.h"
 #include "statsig.h"
 #include "user.h"
 
@@ -34,6 +40,9 @@ typedef struct {
     double        bench;
     int           initialize;
     const char   *hash;
+    const char   *client_key;
+    int           exposures;
+    int           no_dedupe;
 } sg_args_t;
 
 
@@ -49,7 +58,9 @@ sg_usage(void)
         " --bench SECONDS\n"
         "       statsig-eval --specs DCS.json --users USERS.jsonl"
         " --initialize\n"
-        "                    [--hash djb2|sha256|none]\n");
+        "                    [--hash djb2|sha256|none] [--client-key KEY]\n"
+        "       statsig-eval --specs DCS.json --users USERS.jsonl"
+        " --exposures [--no-dedupe]\n");
 }
 
 
@@ -130,6 +141,16 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
             continue;
         }
 
+        if (strcmp(k, "--exposures") == 0) {
+            a->exposures = 1;
+            continue;
+        }
+
+        if (strcmp(k, "--no-dedupe") == 0) {
+            a->no_dedupe = 1;
+            continue;
+        }
+
         if (v == NULL) {
             fprintf(stderr, "statsig-eval: %s needs a value\n", k);
             return -1;
@@ -174,6 +195,9 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
             }
 
             a->hash = v;
+
+        } else if (strcmp(k, "--client-key") == 0) {
+            a->client_key = v;
 
         } else {
             fprintf(stderr, "statsig-eval: unknown option %s\n", k);
@@ -658,6 +682,380 @@ sg_bench_kind(statsig_eval_ctx_t *ctx, const sg_users_t *u, statsig_kind_e k,
 }
 
 
+/* ---- --initialize ---- */
+
+static double
+sg_wall_ms(void)
+{
+    struct timeval  tv;
+
+    gettimeofday(&tv, NULL);
+
+    return (double) tv.tv_sec * 1000 + (double) (tv.tv_usec / 1000);
+}
+
+
+static int
+sg_initialize_all(statsig_eval_ctx_t *ctx, const sg_users_t *u,
+    const sg_args_t *a)
+{
+    statsig_initialize_opts_t  opts;
+    statsig_buf_t              out;
+    size_t                     i;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.hash = strcmp(a->hash, "sha256") == 0 ? STATSIG_HASH_SHA256
+                : strcmp(a->hash, "none") == 0 ? STATSIG_HASH_NONE
+                : STATSIG_HASH_DJB2;
+    opts.client_key = a->client_key;
+    opts.client_key_len = a->client_key ? strlen(a->client_key) : 0;
+
+    /* as the oracle's --init output writes it, for reproducible files */
+    opts.session_id = "SESSION";
+
+    /* session replay sampling draws one number per response */
+    srand48((long) sg_wall_ms() ^ (long) getpid());
+
+    statsig_buf_init(&out);
+
+    /* no user validation: statsig-node answers any user here */
+    for (i = 0; i < u->n; i++) {
+        ctx->user = &u->users[i];
+        opts.random = drand48();
+
+        statsig_buf_adds(&out, "{\"user_index\":");
+        statsig_buf_json_int(&out, (long long) i);
+        statsig_buf_adds(&out, ",\"hash\":");
+        statsig_buf_json_str(&out, a->hash, strlen(a->hash));
+        statsig_buf_adds(&out, ",\"response\":");
+
+        if (statsig_initialize_response(ctx, &opts, &out) != 0) {
+            fprintf(stderr, "statsig-eval: out of memory\n");
+            statsig_buf_free(&out);
+            return 2;
+        }
+
+        statsig_buf_adds(&out, "}\n");
+
+        if (out.len > 1 << 20) {
+            sg_flush(&out);
+        }
+    }
+
+    sg_flush(&out);
+    statsig_buf_free(&out);
+
+    return 0;
+}
+
+
+/* ---- --exposures ---- */
+
+/*
+ * statsig-node's exposure dedupe (LogEventProcessor.isUniqueExposure): a
+ * set of keys, cleared every 60 s; a run here is shorter than that.
+ */
+typedef struct {
+    char    **slots;
+    size_t    mask;
+    size_t    n;
+} sg_keyset_t;
+
+
+static uint64_t
+sg_fnv(const char *s, size_t len)
+{
+    uint64_t  h = 14695981039346656037ULL;
+    size_t    i;
+
+    for (i = 0; i < len; i++) {
+        h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
+    }
+
+    return h;
+}
+
+
+/* 1 when the key is new (and now remembered), 0 when seen, -1 on ENOMEM */
+static int
+sg_keyset_add(sg_keyset_t *ks, const char *key, size_t len)
+{
+    char    **old, *copy;
+    size_t    i, j, oldn;
+
+    if ((ks->n + 1) * 2 > ks->mask + 1) {
+        old = ks->slots;
+        oldn = ks->slots ? ks->mask + 1 : 0;
+        ks->mask = oldn ? oldn * 2 - 1 : 1023;
+        ks->slots = calloc(ks->mask + 1, sizeof(char *));
+        if (ks->slots == NULL) {
+            return -1;
+        }
+
+        for (i = 0; i < oldn; i++) {
+            if (old[i] == NULL) {
+                continue;
+            }
+
+            j = sg_fnv(old[i], strlen(old[i])) & ks->mask;
+            while (ks->slots[j] != NULL) {
+                j = (j + 1) & ks->mask;
+            }
+
+            ks->slots[j] = old[i];
+        }
+
+        free(old);
+    }
+
+    j = sg_fnv(key, len) & ks->mask;
+    while (ks->slots[j] != NULL) {
+        if (strlen(ks->slots[j]) == len
+            && memcmp(ks->slots[j], key, len) == 0)
+        {
+            return 0;
+        }
+
+        j = (j + 1) & ks->mask;
+    }
+
+    copy = malloc(len + 1);
+    if (copy == NULL) {
+        return -1;
+    }
+
+    memcpy(copy, key, len);
+    copy[len] = '\0';
+    ks->slots[j] = copy;
+    ks->n++;
+
+    return 1;
+}
+
+
+static void
+sg_keyset_free(sg_keyset_t *ks)
+{
+    size_t  i;
+
+    for (i = 0; ks->slots && i <= ks->mask; i++) {
+        free(ks->slots[i]);
+    }
+
+    free(ks->slots);
+}
+
+
+/* a canonical array index: JavaScript lists those keys first, ascending */
+static int
+sg_index_key(statsig_str_t k, double *idx)
+{
+    double  v;
+    size_t  i;
+
+    if (k.len == 0 || k.len > 10 || (k.len > 1 && k.data[0] == '0')) {
+        return 0;
+    }
+
+    v = 0;
+    for (i = 0; i < k.len; i++) {
+        if (k.data[i] < '0' || k.data[i] > '9') {
+            return 0;
+        }
+
+        v = v * 10 + (k.data[i] - '0');
+    }
+
+    *idx = v;
+
+    return v < 4294967295.0;
+}
+
+
+/* Object.keys(layer value) in JavaScript's order, as indexes into it */
+static size_t
+sg_layer_keys(const statsig_snapshot_t *s, uint32_t value, uint32_t *order,
+    size_t max)
+{
+    uint32_t  i, n;
+    size_t    k, m;
+    double    a, b;
+
+    if (value == 0 || statsig_json_type(s, value) != STATSIG_JSON_OBJECT) {
+        return 0;
+    }
+
+    n = statsig_json_object_size(s, value);
+    k = 0;
+
+    for (i = 0; i < n && k < max; i++) {
+        if (sg_index_key(statsig_json_object_key(s, value, i), &a)) {
+            /* insertion sort: a handful of keys at most */
+            for (m = k; m > 0; m--) {
+                sg_index_key(statsig_json_object_key(s, value, order[m - 1]),
+                             &b);
+                if (b < a) {
+                    break;
+                }
+
+                order[m] = order[m - 1];
+            }
+
+            order[m] = i;
+            k++;
+        }
+    }
+
+    for (i = 0; i < n && k < max; i++) {
+        if (!sg_index_key(statsig_json_object_key(s, value, i), &a)) {
+            order[k++] = i;
+        }
+    }
+
+    return k;
+}
+
+
+static int
+sg_put_event(statsig_buf_t *out, size_t user_index, statsig_buf_t *ev,
+    statsig_buf_t *key, sg_keyset_t *seen, int rc)
+{
+    if (rc < 0 || ev->failed || key->failed) {
+        return -1;
+    }
+
+    if (rc == 0) {
+        return 0;
+    }
+
+    /* seen is NULL with --no-dedupe */
+    rc = seen ? sg_keyset_add(seen, key->data, key->len) : 1;
+    if (rc <= 0) {
+        return rc;
+    }
+
+    statsig_buf_adds(out, "{\"user_index\":");
+    statsig_buf_json_int(out, (long long) user_index);
+    statsig_buf_adds(out, ",\"event\":");
+    statsig_buf_add(out, ev->data, ev->len);
+    statsig_buf_adds(out, "}\n");
+
+    return out->failed ? -1 : 0;
+}
+
+
+/*
+ * What statsig-node logs when, per user, checkGate runs on every gate,
+ * getConfig / getExperiment on every config and getLayer + get(p) on every
+ * parameter of the layer's value (the oracle's --events order), after its
+ * exposure dedupe.
+ */
+static int
+sg_exposures_all(statsig_eval_ctx_t *ctx, const sg_users_t *u, int dedupe)
+{
+    statsig_exposure_opts_t  o;
+    statsig_buf_t            out, ev, key;
+    statsig_result_t         r;
+    sg_keyset_t              seen, *sp;
+    const statsig_spec_t    *spec;
+    statsig_str_t            nm, p;
+    uint32_t                 order[512], value;
+    size_t                   i, j, np, q;
+    uint32_t                 k, n;
+    double                   lcut;
+    int                      rc;
+
+    statsig_buf_init(&out);
+    statsig_buf_init(&ev);
+    statsig_buf_init(&key);
+    memset(&seen, 0, sizeof(seen));
+    sp = dedupe ? &seen : NULL;
+
+    lcut = (double) statsig_snapshot_time(ctx->snap);
+
+    memset(&o, 0, sizeof(o));
+    o.ctx = ctx;
+    o.config_sync_time = lcut;
+    o.init_time = lcut;
+    o.dedupe_key = &key;
+
+    rc = 0;
+
+    for (i = 0; i < u->n && rc == 0; i++) {
+        /* the public API rejects users without IDs: nothing logged */
+        if (u->errors[i]) {
+            continue;
+        }
+
+        ctx->user = &u->users[i];
+
+        for (k = 0; k < STATSIG_KIND_COUNT && rc == 0; k++) {
+            n = statsig_spec_count(ctx->snap, (statsig_kind_e) k);
+
+            for (j = 0; j < n && rc == 0; j++) {
+                spec = statsig_spec_at(ctx->snap, (statsig_kind_e) k,
+                                       (uint32_t) j);
+                nm = statsig_spec_name(ctx->snap, spec);
+
+                statsig_eval_begin(ctx);
+                statsig_eval_spec(ctx, statsig_spec_find(ctx->snap,
+                                                         (statsig_kind_e) k,
+                                                         nm.data, nm.len),
+                                  &r);
+
+                o.time = sg_wall_ms();
+                o.server_time = o.time;
+                ev.len = 0;
+
+                if (k == STATSIG_KIND_GATE) {
+                    rc = sg_put_event(&out, i, &ev, &key, sp,
+                                      statsig_exposure_gate(&ev, &o, nm.data,
+                                                            nm.len, &r));
+                    continue;
+                }
+
+                if (k == STATSIG_KIND_CONFIG) {
+                    rc = sg_put_event(&out, i, &ev, &key, sp,
+                                      statsig_exposure_config(&ev, &o,
+                                                              nm.data,
+                                                              nm.len, &r));
+                    continue;
+                }
+
+                value = (r.reason == STATSIG_REASON_NETWORK) ? r.json_value
+                                                             : 0;
+                np = sg_layer_keys(ctx->snap, value, order, 512);
+                for (q = 0; q < np && rc == 0; q++) {
+                    p = statsig_json_object_key(ctx->snap, value, order[q]);
+                    ev.len = 0;
+                    rc = sg_put_event(&out, i, &ev, &key, sp,
+                                      statsig_exposure_layer(&ev, &o,
+                                                             nm.data, nm.len,
+                                                             &r, p.data,
+                                                             p.len));
+                }
+            }
+        }
+
+        if (out.len > 1 << 20) {
+            sg_flush(&out);
+        }
+    }
+
+    if (rc != 0) {
+        fprintf(stderr, "statsig-eval: out of memory\n");
+    }
+
+    sg_flush(&out);
+    statsig_buf_free(&out);
+    statsig_buf_free(&ev);
+    statsig_buf_free(&key);
+    sg_keyset_free(&seen);
+
+    return rc ? 2 : 0;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -741,8 +1139,10 @@ main(int argc, char **argv)
         printf("evals_per_sec=%.0f\n", g);
 
     } else if (a.initialize) {
-        fprintf(stderr, "statsig-eval: --initialize is not built yet\n");
-        rc = 2;
+        rc = sg_initialize_all(&ctx, &users, &a);
+
+    } else if (a.exposures) {
+        rc = sg_exposures_all(&ctx, &users, !a.no_dedupe);
 
     } else {
         sg_eval_all(&ctx, &users);

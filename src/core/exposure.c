@@ -1,0 +1,596 @@
+/*
+ * Exposure and custom event records as statsig-node 6.x logs them.
+ *
+ * The field order follows LogEvent.toObject() and the metadata builders of
+ * LogEventProcessor, so that a byte comparison with the SDK's output only
+ * differs in times.  configSyncTime, initTime and serverTime are numbers,
+ * as statsig-node sends them, although Statsig documents metadata as
+ * strings.
+ */
+
+#include <string.h>
+
+#include "exposure.h"
+#include "jsnum.h"
+#include "runtime.h"
+#include "snapshot.h"
+
+
+typedef struct {
+    statsig_buf_t  *b;
+    statsig_buf_t  *key;        /* dedupe key, or NULL */
+    unsigned        first:1;
+    unsigned        nkey;       /* metadata values in the key */
+} sg_meta_t;
+
+
+static const char *
+sg_reason(statsig_reason_e r)
+{
+    static const char  *names[] = {
+        "Network", "Unrecognized", "Unsupported", "Error"
+    };
+
+    return names[r];
+}
+
+
+void
+statsig_exposure_value(statsig_buf_t *b, const statsig_value_t *v)
+{
+    size_t  i;
+    int     first;
+
+    switch (v->type) {
+
+    case STATSIG_V_BOOL:
+        statsig_buf_adds(b, v->b ? "true" : "false");
+        return;
+
+    case STATSIG_V_NUMBER:
+        statsig_buf_json_num(b, v->num);
+        return;
+
+    case STATSIG_V_STRING:
+        statsig_buf_json_str(b, v->str, v->len);
+        return;
+
+    case STATSIG_V_ARRAY:
+        statsig_buf_addc(b, '[');
+        for (i = 0; i < v->n; i++) {
+            if (i) {
+                statsig_buf_addc(b, ',');
+            }
+
+            /* JSON.stringify writes undefined array items as null */
+            statsig_exposure_value(b, &v->items[i]);
+        }
+
+        statsig_buf_addc(b, ']');
+        return;
+
+    case STATSIG_V_OBJECT:
+        statsig_buf_addc(b, '{');
+        first = 1;
+        for (i = 0; i < v->n; i++) {
+            if (v->items[i].type == STATSIG_V_UNDEFINED) {
+                continue;
+            }
+
+            if (!first) {
+                statsig_buf_addc(b, ',');
+            }
+
+            first = 0;
+            statsig_buf_json_str(b, v->keys[i], v->key_lens[i]);
+            statsig_buf_addc(b, ':');
+            statsig_exposure_value(b, &v->items[i]);
+        }
+
+        statsig_buf_addc(b, '}');
+        return;
+
+    default:
+        statsig_buf_adds(b, "null");
+        return;
+    }
+}
+
+
+/*
+ * The environment _normalizeUser puts on the user: the SDK option
+ * (a {tier} object), else the DCS default_environment as {tier}.
+ * Returns 0 when neither exists.
+ */
+static int
+sg_put_sdk_environment(statsig_buf_t *b, statsig_eval_ctx_t *ctx)
+{
+    const sg_header_t  *h;
+
+    if (ctx->rt->has_env) {
+        statsig_exposure_value(b, &ctx->rt->env);
+        return 1;
+    }
+
+    h = (const sg_header_t *) ctx->snap;
+    if (!h->has_default_environment) {
+        return 0;
+    }
+
+    statsig_buf_adds(b, "{\"tier\":");
+    statsig_buf_json_str(b, (const char *) ctx->snap
+                            + h->default_environment.off,
+                         h->default_environment.len);
+    statsig_buf_addc(b, '}');
+
+    return 1;
+}
+
+
+static int
+sg_has_sdk_environment(statsig_eval_ctx_t *ctx)
+{
+    return ctx->rt->has_env
+           || ((const sg_header_t *) ctx->snap)->has_default_environment;
+}
+
+
+void
+statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
+    statsig_user_mode_e mode)
+{
+    const statsig_value_t  *u, *own;
+    size_t                  i;
+    int                     first, env, seen_env, seen_private;
+
+    u = ctx->user;
+
+    if (u == NULL || u->type != STATSIG_V_OBJECT) {
+        statsig_buf_adds(b, "null");
+        return;
+    }
+
+    /* events always take the SDK's environment; initialize only fills a
+     * missing one (StatsigServer.getClientInitializeResponse) */
+    own = statsig_value_get(u, "statsigEnvironment", 18);
+    env = sg_has_sdk_environment(ctx)
+          && (mode == STATSIG_USER_EVENT || statsig_value_nullish(own));
+
+    statsig_buf_addc(b, '{');
+    first = 1;
+    seen_env = 0;
+    seen_private = 0;
+
+    for (i = 0; i < u->n; i++) {
+        const char  *k = u->keys[i];
+        size_t       kl = u->key_lens[i];
+
+        if (u->items[i].type == STATSIG_V_UNDEFINED) {
+            continue;
+        }
+
+        if (kl == 17 && memcmp(k, "privateAttributes", 17) == 0) {
+            if (mode == STATSIG_USER_INIT || seen_private) {
+                continue;
+            }
+
+            seen_private = 1;
+        }
+
+        if (!first) {
+            statsig_buf_addc(b, ',');
+        }
+
+        first = 0;
+        statsig_buf_json_str(b, k, kl);
+        statsig_buf_addc(b, ':');
+
+        if (kl == 17 && memcmp(k, "privateAttributes", 17) == 0) {
+            statsig_buf_adds(b, "null");
+
+        } else if (env && kl == 18 && memcmp(k, "statsigEnvironment", 18) == 0)
+        {
+            seen_env = 1;
+            sg_put_sdk_environment(b, ctx);
+
+        } else {
+            statsig_exposure_value(b, &u->items[i]);
+        }
+    }
+
+    if (env && !seen_env) {
+        statsig_buf_adds(b, first ? "\"statsigEnvironment\":"
+                                  : ",\"statsigEnvironment\":");
+        sg_put_sdk_environment(b, ctx);
+        first = 0;
+    }
+
+    if (mode == STATSIG_USER_EVENT && !seen_private) {
+        statsig_buf_adds(b, first ? "\"privateAttributes\":null"
+                                  : ",\"privateAttributes\":null");
+    }
+
+    statsig_buf_addc(b, '}');
+}
+
+
+/* ---- dedupe key: [userID, customIDs, eventName, metadata].join() ---- */
+
+/* an element of Array.prototype.join: null and undefined are "" */
+static void
+sg_key_join_item(statsig_buf_t *k, const statsig_value_t *v)
+{
+    if (!statsig_value_nullish(v)) {
+        statsig_buf_add(k, v->str, v->len);
+    }
+}
+
+
+static void
+sg_key_start(statsig_buf_t *k, statsig_eval_ctx_t *ctx, const char *event)
+{
+    const statsig_value_t  *u, *ids;
+    size_t                  i;
+
+    k->len = 0;
+    u = ctx->user;
+
+    if (u != NULL && u->type == STATSIG_V_OBJECT) {
+        sg_key_join_item(k, statsig_value_get(u, "userID", 6));
+    }
+
+    statsig_buf_addc(k, ',');
+
+    ids = (u != NULL && u->type == STATSIG_V_OBJECT)
+          ? statsig_value_get(u, "customIDs", 9) : NULL;
+
+    /* Object.values(customIDs).join() for objects and arrays */
+    if (ids != NULL
+        && (ids->type == STATSIG_V_OBJECT || ids->type == STATSIG_V_ARRAY))
+    {
+        for (i = 0; i < ids->n; i++) {
+            if (i) {
+                statsig_buf_addc(k, ',');
+            }
+
+            sg_key_join_item(k, &ids->items[i]);
+        }
+    }
+
+    statsig_buf_addc(k, ',');
+    statsig_buf_adds(k, event);
+    statsig_buf_addc(k, ',');
+}
+
+
+/* ---- metadata ---- */
+
+static void
+sg_meta_key(sg_meta_t *m, const char *key)
+{
+    if (!m->first) {
+        statsig_buf_addc(m->b, ',');
+    }
+
+    m->first = 0;
+    statsig_buf_json_str(m->b, key, strlen(key));
+    statsig_buf_addc(m->b, ':');
+}
+
+
+/* a string member that takes part in the dedupe key */
+static void
+sg_meta_str(sg_meta_t *m, const char *key, const char *v, size_t len)
+{
+    sg_meta_key(m, key);
+    statsig_buf_json_str(m->b, v, len);
+
+    if (m->key != NULL) {
+        if (m->nkey++) {
+            statsig_buf_addc(m->key, ',');
+        }
+
+        statsig_buf_add(m->key, v, len);
+    }
+}
+
+
+static void
+sg_meta_bool(sg_meta_t *m, const char *key, int v)
+{
+    sg_meta_str(m, key, v ? "true" : "false", v ? 4 : 5);
+}
+
+
+static void
+sg_meta_num(sg_meta_t *m, const char *key, double v)
+{
+    sg_meta_key(m, key);
+    statsig_buf_json_num(m->b, v);
+}
+
+
+/* configVersion: String(version) of the spec that produced the result */
+static void
+sg_meta_version(sg_meta_t *m, const statsig_result_t *r)
+{
+    const statsig_spec_t  *spec;
+    char                   tmp[STATSIG_NUMBER_STR_SIZE];
+    size_t                 n;
+
+    spec = r->delegate ? r->delegate : r->spec;
+    if (spec == NULL || r->reason == STATSIG_REASON_UNRECOGNIZED
+        || !spec->has_version)
+    {
+        return;
+    }
+
+    n = statsig_js_number_to_string(spec->version, tmp);
+    sg_meta_str(m, "configVersion", tmp, n);
+}
+
+
+/* safeAddEvaulationDetailsToEvent; not part of the dedupe key */
+static void
+sg_meta_details(sg_meta_t *m, const statsig_exposure_opts_t *o,
+    const statsig_result_t *r)
+{
+    const char  *reason;
+
+    reason = sg_reason(r->reason);
+    sg_meta_key(m, "reason");
+    statsig_buf_json_str(m->b, reason, strlen(reason));
+    sg_meta_num(m, "configSyncTime", o->config_sync_time);
+    sg_meta_num(m, "initTime", o->init_time);
+    sg_meta_num(m, "serverTime", o->server_time);
+}
+
+
+static void
+sg_event_start(statsig_buf_t *b, const char *event, size_t len)
+{
+    statsig_buf_adds(b, "{\"eventName\":");
+    statsig_buf_json_str(b, event, len);
+}
+
+
+static void
+sg_put_exposures(statsig_buf_t *b, statsig_eval_ctx_t *ctx, uint32_t off,
+    uint32_t len)
+{
+    const statsig_exposure_t  *e;
+    uint32_t                   i;
+
+    e = statsig_result_exposures(ctx, off);
+
+    statsig_buf_addc(b, '[');
+    for (i = 0; i < len; i++) {
+        if (i) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_adds(b, "{\"gate\":");
+        statsig_buf_json_str(b, e[i].gate.data, e[i].gate.len);
+        statsig_buf_adds(b, e[i].value ? ",\"gateValue\":\"true\""
+                                       : ",\"gateValue\":\"false\"");
+        statsig_buf_adds(b, ",\"ruleID\":");
+        statsig_buf_json_str(b, e[i].rule_id.data, e[i].rule_id.len);
+        statsig_buf_addc(b, '}');
+    }
+
+    statsig_buf_addc(b, ']');
+}
+
+
+/* time, user, value, secondaryExposures, statsigMetadata */
+static int
+sg_event_finish(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    uint32_t exp_off, uint32_t exp_len)
+{
+    statsig_buf_adds(b, ",\"time\":");
+    statsig_buf_json_num(b, o->time);
+    statsig_buf_adds(b, ",\"user\":");
+    statsig_exposure_user(b, o->ctx, STATSIG_USER_EVENT);
+    statsig_buf_adds(b, ",\"value\":null,\"secondaryExposures\":");
+    sg_put_exposures(b, o->ctx, exp_off, exp_len);
+
+    /* sampling (sdk_configs.sampling_mode) is not applied: every exposure
+     * is logged, which is always correct */
+    statsig_buf_adds(b, ",\"statsigMetadata\":{}}");
+
+    if (o->dedupe_key != NULL && o->dedupe_key->failed) {
+        return -1;
+    }
+
+    return b->failed ? -1 : 1;
+}
+
+
+static void
+sg_meta_start(sg_meta_t *m, statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *event)
+{
+    m->b = b;
+    m->key = o->dedupe_key;
+    m->first = 1;
+    m->nkey = 0;
+
+    if (m->key != NULL) {
+        sg_key_start(m->key, o->ctx, event);
+    }
+
+    statsig_buf_adds(b, ",\"metadata\":{");
+}
+
+
+int
+statsig_exposure_gate(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *name, size_t len, const statsig_result_t *r)
+{
+    sg_meta_t  m;
+
+    sg_event_start(b, "statsig::gate_exposure", 22);
+    sg_meta_start(&m, b, o, "statsig::gate_exposure");
+    sg_meta_str(&m, "gate", name, len);
+    sg_meta_bool(&m, "gateValue", r->value);
+    sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
+    sg_meta_version(&m, r);
+    sg_meta_details(&m, o, r);
+    statsig_buf_addc(b, '}');
+
+    return sg_event_finish(b, o, r->exposures_off, r->exposures_len);
+}
+
+
+int
+statsig_exposure_config(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *name, size_t len, const statsig_result_t *r)
+{
+    sg_meta_t  m;
+
+    sg_event_start(b, "statsig::config_exposure", 24);
+    sg_meta_start(&m, b, o, "statsig::config_exposure");
+    sg_meta_str(&m, "config", name, len);
+    sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
+    sg_meta_bool(&m, "rulePassed", r->value);
+    sg_meta_version(&m, r);
+    sg_meta_details(&m, o, r);
+    statsig_buf_addc(b, '}');
+
+    return sg_event_finish(b, o, r->exposures_off, r->exposures_len);
+}
+
+
+static int
+sg_is_explicit(const statsig_snapshot_t *s, const statsig_result_t *r,
+    const char *param, size_t len)
+{
+    statsig_str_t  p;
+    uint32_t       i, n;
+
+    if (!r->has_explicit_params) {
+        return 0;
+    }
+
+    n = statsig_strlist_size(s, r->explicit_params);
+    for (i = 0; i < n; i++) {
+        p = statsig_strlist_at(s, r->explicit_params, i);
+        if (p.len == len && memcmp(p.data, param, len) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+statsig_exposure_layer(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *name, size_t len, const statsig_result_t *r,
+    const char *param, size_t param_len)
+{
+    const statsig_snapshot_t  *s;
+    sg_meta_t                  m;
+    statsig_str_t              exp;
+    uint32_t                   value, node;
+    int                        explicit;
+
+    s = o->ctx->snap;
+
+    /* Layer.get logs only a parameter whose value is not null; an
+     * unsupported layer's value is {} */
+    value = (r->reason == STATSIG_REASON_NETWORK) ? r->json_value : 0;
+    if (value == 0 || statsig_json_type(s, value) != STATSIG_JSON_OBJECT) {
+        return 0;
+    }
+
+    node = statsig_json_object_get(s, value, param, param_len);
+    if (node == 0 || statsig_json_type(s, node) == STATSIG_JSON_NULL) {
+        return 0;
+    }
+
+    explicit = sg_is_explicit(s, r, param, param_len);
+    exp.data = "";
+    exp.len = 0;
+    if (explicit && r->delegate != NULL) {
+        exp = statsig_spec_name(s, r->delegate);
+    }
+
+    sg_event_start(b, "statsig::layer_exposure", 23);
+    sg_meta_start(&m, b, o, "statsig::layer_exposure");
+    sg_meta_str(&m, "config", name, len);
+    sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
+    sg_meta_str(&m, "allocatedExperiment", exp.data, exp.len);
+    sg_meta_str(&m, "parameterName", param, param_len);
+    sg_meta_bool(&m, "isExplicitParameter", explicit);
+    sg_meta_version(&m, r);
+    sg_meta_details(&m, o, r);
+    statsig_buf_addc(b, '}');
+
+    /* an explicit parameter exposes the experiment's targeting too */
+    return explicit
+           ? sg_event_finish(b, o, r->exposures_off, r->exposures_len)
+           : sg_event_finish(b, o, r->undelegated_off, r->undelegated_len);
+}
+
+
+int
+statsig_event_custom(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *event, size_t len, const statsig_event_value_t *value,
+    const statsig_str_t *meta_keys, const statsig_str_t *meta_values,
+    size_t n)
+{
+    size_t  i;
+
+    /* custom events are never deduplicated */
+    if (o->dedupe_key != NULL) {
+        o->dedupe_key->len = 0;
+    }
+
+    /* LogEventValidator: an empty name becomes "invalid_event" */
+    if (len == 0) {
+        event = "invalid_event";
+        len = 13;
+    }
+
+    sg_event_start(b, event, len);
+
+    statsig_buf_adds(b, ",\"metadata\":");
+    if (meta_keys == NULL) {
+        statsig_buf_adds(b, "null");
+
+    } else {
+        statsig_buf_addc(b, '{');
+        for (i = 0; i < n; i++) {
+            if (i) {
+                statsig_buf_addc(b, ',');
+            }
+
+            statsig_buf_json_str(b, meta_keys[i].data, meta_keys[i].len);
+            statsig_buf_addc(b, ':');
+            statsig_buf_json_str(b, meta_values[i].data, meta_values[i].len);
+        }
+
+        statsig_buf_addc(b, '}');
+    }
+
+    statsig_buf_adds(b, ",\"time\":");
+    statsig_buf_json_num(b, o->time);
+    statsig_buf_adds(b, ",\"user\":");
+    statsig_exposure_user(b, o->ctx, STATSIG_USER_EVENT);
+    statsig_buf_adds(b, ",\"value\":");
+
+    if (value == NULL || value->type == STATSIG_EVENT_VALUE_NULL) {
+        statsig_buf_adds(b, "null");
+
+    } else if (value->type == STATSIG_EVENT_VALUE_STRING) {
+        statsig_buf_json_str(b, value->str.data, value->str.len);
+
+    } else {
+        statsig_buf_json_num(b, value->num);
+    }
+
+    statsig_buf_adds(b, ",\"secondaryExposures\":[],\"statsigMetadata\":{}}");
+
+    return b->failed ? -1 : 1;
+}

@@ -1,0 +1,88 @@
+/*
+ * Exposure and custom event records: the elements of a log_event request's
+ * "events" array, written as statsig-node 6.x writes them (LogEvent.ts,
+ * LogEventProcessor.ts) so that Statsig's pipeline sees the same records.
+ *
+ * Off the evaluation path: output goes to a statsig_buf_t.  A result's
+ * secondary exposures live in the runtime's exposure stack, so an event
+ * must be written before the next statsig_eval_begin() on that context.
+ */
+
+#ifndef STATSIG_EXPOSURE_H
+#define STATSIG_EXPOSURE_H
+
+#include "buf.h"
+#include "statsig.h"
+
+
+/* How the user object is written. */
+typedef enum {
+    /* events: the SDK environment replaces the user's own, and
+     * "privateAttributes": null */
+    STATSIG_USER_EVENT = 0,
+    /* client initialize: the SDK environment only when the user has none,
+     * no privateAttributes */
+    STATSIG_USER_INIT
+} statsig_user_mode_e;
+
+
+typedef struct {
+    statsig_eval_ctx_t  *ctx;          /* user, snapshot, runtime */
+    double               time;         /* event time, ms since the epoch */
+    double               config_sync_time;  /* metadata.configSyncTime */
+    double               init_time;    /* metadata.initTime */
+    double               server_time;  /* metadata.serverTime */
+
+    /*
+     * When not NULL, receives statsig-node's dedupe key of the event
+     * (isUniqueExposure: userID, customID values, event name, metadata
+     * values but the times and reason, joined with ",").  Reset first.
+     */
+    statsig_buf_t       *dedupe_key;
+} statsig_exposure_opts_t;
+
+
+/* A custom event's value: null, a string or a number. */
+typedef struct {
+    enum {
+        STATSIG_EVENT_VALUE_NULL = 0,
+        STATSIG_EVENT_VALUE_STRING,
+        STATSIG_EVENT_VALUE_NUMBER
+    }                    type;
+    statsig_str_t        str;
+    double               num;
+} statsig_event_value_t;
+
+
+/*
+ * Each writes one event object.  Returns 1 when an event was written,
+ * 0 when statsig-node logs nothing (a layer parameter that is absent or
+ * null), -1 when the buffer could not grow.
+ */
+int statsig_exposure_gate(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *name, size_t len, const statsig_result_t *r);
+
+/* dynamic configs and experiments alike (getConfig / getExperiment) */
+int statsig_exposure_config(statsig_buf_t *b,
+    const statsig_exposure_opts_t *o, const char *name, size_t len,
+    const statsig_result_t *r);
+
+/* one parameter read of a layer (Layer.get) */
+int statsig_exposure_layer(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *name, size_t len, const statsig_result_t *r,
+    const char *param, size_t param_len);
+
+/* logEvent: metadata is n string pairs (n may be 0: "metadata": null) */
+int statsig_event_custom(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    const char *event, size_t len, const statsig_event_value_t *value,
+    const statsig_str_t *meta_keys, const statsig_str_t *meta_values,
+    size_t n);
+
+/* The user object (o->ctx->user) as events or client initialize show it. */
+void statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
+    statsig_user_mode_e mode);
+
+/* Any value as JSON.stringify writes it (undefined members skipped). */
+void statsig_exposure_value(statsig_buf_t *b, const statsig_value_t *v);
+
+#endif /* STATSIG_EXPOSURE_H */

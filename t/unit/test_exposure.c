@@ -1,0 +1,145 @@
+/*
+ * Unit tests: name hashes of client initialize, the user object of events
+ * and initialize responses, a gate exposure and a custom event.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "exposure.h"
+#include "initialize.h"
+#include "statsig.h"
+#include "tap.h"
+
+
+static void *
+test_alloc(void *data, size_t size)
+{
+    (void) data;
+    return calloc(1, size);
+}
+
+
+static const char *
+text(statsig_buf_t *b)
+{
+    statsig_buf_addc(b, '\0');
+    b->len--;
+    return b->data;
+}
+
+
+int
+main(void)
+{
+    static const char  dcs[] =
+        "{\"has_updates\":true,\"time\":1000,\"default_environment\":\"dev\","
+        "\"feature_gates\":[{\"name\":\"g\",\"type\":\"feature_gate\","
+        "\"salt\":\"s\",\"enabled\":true,\"defaultValue\":false,"
+        "\"idType\":\"userID\",\"entity\":\"feature_gate\",\"version\":2,"
+        "\"rules\":[{\"id\":\"r1\",\"passPercentage\":100,\"returnValue\":true,"
+        "\"conditions\":[{\"type\":\"public\"}]}]}],"
+        "\"dynamic_configs\":[],\"layer_configs\":[]}";
+    static const char  user_json[] =
+        "{\"userID\":\"u\",\"customIDs\":{\"a\":\"1\",\"b\":2},"
+        "\"privateAttributes\":{\"x\":1},"
+        "\"statsigEnvironment\":{\"tier\":\"prod\"}}";
+
+    statsig_buf_t              b, key;
+    statsig_alloc_t            a = { test_alloc, NULL };
+    statsig_value_t            user;
+    statsig_eval_ctx_t         ctx;
+    statsig_exposure_opts_t    o;
+    statsig_event_value_t      v;
+    statsig_result_t           r;
+    statsig_str_t              mk, mv;
+    char                       err[256];
+    void                      *blob;
+    size_t                     size;
+
+    statsig_buf_init(&b);
+    statsig_buf_init(&key);
+
+    statsig_initialize_hash_name(&b, STATSIG_HASH_DJB2, "always_on_gate", 14);
+    is_str(text(&b), "\"2172880123\"", "djb2 name hash");
+    b.len = 0;
+    statsig_initialize_hash_name(&b, STATSIG_HASH_SHA256, "always_on_gate",
+                                 14);
+    is_str(text(&b), "\"rGc+6rvo48V4j1sXkvsGHeSfJfY7kMp1OHfQnw+3XbI=\"",
+           "sha256 name hash");
+    b.len = 0;
+    statsig_initialize_hash_name(&b, STATSIG_HASH_NONE, "a\"b", 3);
+    is_str(text(&b), "\"a\\\"b\"", "no hash: the name, escaped");
+    b.len = 0;
+    statsig_initialize_hash_name(&b, STATSIG_HASH_DJB2, "", 0);
+    is_str(text(&b), "\"0\"", "djb2 of the empty name");
+
+    blob = statsig_compile(dcs, sizeof(dcs) - 1, &size, err, sizeof(err));
+    ok(blob != NULL, "tiny DCS compiles");
+    ok(statsig_value_from_json(&a, user_json, sizeof(user_json) - 1, &user,
+                               err, sizeof(err)) == 0, "user parses");
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.snap = statsig_snapshot_open(blob, size);
+    ctx.rt = statsig_runtime_create(err, sizeof(err));
+    ctx.user = &user;
+
+    b.len = 0;
+    statsig_exposure_user(&b, &ctx, STATSIG_USER_EVENT);
+    is_str(text(&b), "{\"userID\":\"u\",\"customIDs\":{\"a\":\"1\",\"b\":2},"
+           "\"privateAttributes\":null,\"statsigEnvironment\":{\"tier\":"
+           "\"dev\"}}", "event user: DCS environment, privateAttributes null");
+
+    b.len = 0;
+    statsig_exposure_user(&b, &ctx, STATSIG_USER_INIT);
+    is_str(text(&b), "{\"userID\":\"u\",\"customIDs\":{\"a\":\"1\",\"b\":2},"
+           "\"statsigEnvironment\":{\"tier\":\"prod\"}}",
+           "initialize user: own environment kept, no privateAttributes");
+
+    statsig_eval_begin(&ctx);
+    statsig_eval_gate(&ctx, "g", 1, &r);
+
+    memset(&o, 0, sizeof(o));
+    o.ctx = &ctx;
+    o.time = 5;
+    o.config_sync_time = 1000;
+    o.init_time = 1000;
+    o.server_time = 6;
+    o.dedupe_key = &key;
+
+    b.len = 0;
+    is_int(statsig_exposure_gate(&b, &o, "g", 1, &r), 1, "gate exposure");
+    is_str(text(&b), "{\"eventName\":\"statsig::gate_exposure\",\"metadata\":"
+           "{\"gate\":\"g\",\"gateValue\":\"true\",\"ruleID\":\"r1\","
+           "\"configVersion\":\"2\",\"reason\":\"Network\","
+           "\"configSyncTime\":1000,\"initTime\":1000,\"serverTime\":6},"
+           "\"time\":5,\"user\":{\"userID\":\"u\",\"customIDs\":{\"a\":\"1\","
+           "\"b\":2},\"privateAttributes\":null,\"statsigEnvironment\":"
+           "{\"tier\":\"dev\"}},\"value\":null,\"secondaryExposures\":[],"
+           "\"statsigMetadata\":{}}", "gate exposure as statsig-node logs it");
+    is_str(text(&key), "u,1,2,statsig::gate_exposure,g,true,r1,2",
+           "statsig-node's dedupe key");
+
+    b.len = 0;
+    v.type = STATSIG_EVENT_VALUE_NUMBER;
+    v.num = 1.5;
+    mk.data = "k";
+    mk.len = 1;
+    mv.data = "v";
+    mv.len = 1;
+    is_int(statsig_event_custom(&b, &o, "buy", 3, &v, &mk, &mv, 1), 1,
+           "custom event");
+    ok(strstr(text(&b), "\"eventName\":\"buy\",\"metadata\":{\"k\":\"v\"},"
+              "\"time\":5,") != NULL
+       && strstr(text(&b), "\"value\":1.5,\"secondaryExposures\":[],"
+                 "\"statsigMetadata\":{}}") != NULL,
+       "custom event fields");
+
+    statsig_runtime_free(ctx.rt);
+    free(blob);
+    statsig_buf_free(&b);
+    statsig_buf_free(&key);
+
+    return done_testing();
+}
