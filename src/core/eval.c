@@ -9,6 +9,7 @@
  */
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hash.h"
@@ -40,6 +41,148 @@ static const statsig_value_t  sg_null_value = {
 
 static void sg_eval(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *res, int depth);
+
+
+/*
+ * Nested gate results, remembered for one session: one user, snapshot and
+ * target app in one context.  Holdouts and targeting gates recur in every
+ * experiment a user is checked against; a hit copies the gate's exposures
+ * instead of evaluating it again.  Only complete (Network) results are
+ * kept, so depth and budget limits behave as without the memo.
+ */
+#define SG_GATE_MEMO_SLOTS      256
+#define SG_GATE_MEMO_EXPOSURES  4096
+
+typedef struct {
+    const statsig_spec_t  *spec;
+    uint64_t               session;
+    statsig_str_t          rule_id;
+    uint32_t               exp_off;
+    uint32_t               exp_len;
+    unsigned               value:1;
+} sg_gate_memo_entry_t;
+
+struct statsig_gate_memo_s {
+    sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
+    statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
+    uint32_t               exp_len;
+    uint64_t               session;
+};
+
+
+struct statsig_gate_memo_s *
+statsig_gate_memo_create(void)
+{
+    return calloc(1, sizeof(struct statsig_gate_memo_s));
+}
+
+
+static sg_gate_memo_entry_t *
+sg_memo_slot(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec)
+{
+    uintptr_t  k;
+
+    k = (uintptr_t) spec / sizeof(statsig_spec_t);
+
+    return &ctx->rt->gate_memo->slots[k % SG_GATE_MEMO_SLOTS];
+}
+
+
+static int
+sg_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    statsig_result_t *r)
+{
+    struct statsig_gate_memo_s  *m;
+    sg_gate_memo_entry_t        *e;
+    statsig_runtime_t           *rt;
+
+    rt = ctx->rt;
+    m = rt->gate_memo;
+    e = sg_memo_slot(ctx, spec);
+
+    if (e->spec != spec || e->session != ctx->session
+        || m->session != ctx->session)
+    {
+        return 0;
+    }
+
+    if (rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES) {
+        return 0;
+    }
+
+    memset(r, 0, sizeof(*r));
+    r->spec = spec;
+    r->reason = STATSIG_REASON_NETWORK;
+    r->value = e->value;
+    r->rule_id = e->rule_id;
+    r->exposures_off = rt->exp_len;
+    r->exposures_len = e->exp_len;
+
+    memcpy(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
+           e->exp_len * sizeof(statsig_exposure_t));
+    rt->exp_len += e->exp_len;
+
+    return 1;
+}
+
+
+static void
+sg_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    const statsig_result_t *r)
+{
+    struct statsig_gate_memo_s  *m;
+    sg_gate_memo_entry_t        *e;
+
+    m = ctx->rt->gate_memo;
+
+    if (r->reason != STATSIG_REASON_NETWORK || m->session != ctx->session
+        || m->exp_len + r->exposures_len > SG_GATE_MEMO_EXPOSURES)
+    {
+        return;
+    }
+
+    e = sg_memo_slot(ctx, spec);
+    e->spec = spec;
+    e->session = ctx->session;
+    e->value = r->value;
+    e->rule_id = r->rule_id;
+    e->exp_off = m->exp_len;
+    e->exp_len = r->exposures_len;
+
+    memcpy(&m->exp[m->exp_len], &ctx->rt->exp[r->exposures_off],
+           r->exposures_len * sizeof(statsig_exposure_t));
+    m->exp_len += r->exposures_len;
+}
+
+
+/* A new session when the caller changed the user, snapshot or app. */
+static void
+sg_session(statsig_eval_ctx_t *ctx)
+{
+    const char  *app;
+
+    app = ctx->has_target_app ? ctx->target_app : NULL;
+
+    if (ctx->session != 0 && ctx->seen_user == ctx->user
+        && ctx->seen_snap == ctx->snap && ctx->seen_target_app == app
+        && ctx->rt->gate_memo->session == ctx->session)
+    {
+        return;
+    }
+
+    ctx->session = ++ctx->rt->next_session;
+    ctx->rt->gate_memo->session = ctx->session;
+    ctx->rt->gate_memo->exp_len = 0;
+
+    ctx->seen_user = ctx->user;
+    ctx->seen_snap = ctx->snap;
+    ctx->seen_target_app = app;
+
+    ctx->user_custom = statsig_value_get(ctx->user, "custom", 6);
+    ctx->user_private = statsig_value_get(ctx->user, "privateAttributes", 17);
+    ctx->user_custom_ids = statsig_value_get(ctx->user, "customIDs", 9);
+    ctx->user_id = statsig_value_get(ctx->user, "userID", 6);
+}
 
 
 /* ---- temporary values ---- */
@@ -88,7 +231,7 @@ sg_tmp_number(sg_tmp_t *t, double num)
  * is (null when it holds null, otherwise undefined).
  */
 static const statsig_value_t *
-sg_get_from_user(statsig_runtime_t *rt, const statsig_value_t *user,
+sg_get_from_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
     statsig_str_t field, statsig_str_t field_lower)
 {
     const statsig_value_t  *v, *objs[3];
@@ -103,8 +246,8 @@ sg_get_from_user(statsig_runtime_t *rt, const statsig_value_t *user,
 
     v = NULL;
     objs[0] = user;
-    objs[1] = rt->user_custom;
-    objs[2] = rt->user_private;
+    objs[1] = ctx->user_custom;
+    objs[2] = ctx->user_private;
 
     for (i = 0; i < 3; i++) {
         v = statsig_value_get(objs[i], field.data, field.len);
@@ -125,22 +268,23 @@ sg_get_from_user(statsig_runtime_t *rt, const statsig_value_t *user,
 
 
 static const statsig_value_t *
-sg_get_unit_id(statsig_runtime_t *rt, int custom, statsig_str_t id_type)
+sg_get_unit_id(statsig_eval_ctx_t *ctx, int custom, statsig_str_t id_type)
 {
     const statsig_value_t  *v;
 
     if (custom) {
-        v = statsig_value_get(rt->user_custom_ids, id_type.data, id_type.len);
+        v = statsig_value_get(ctx->user_custom_ids, id_type.data,
+                              id_type.len);
         if (v != NULL) {
             return v;
         }
 
-        v = statsig_value_get_ci(rt->user_custom_ids, id_type.data,
+        v = statsig_value_get_ci(ctx->user_custom_ids, id_type.data,
                                  id_type.len);
         return v ? v : &statsig_value_undefined;
     }
 
-    return rt->user_id ? rt->user_id : &statsig_value_undefined;
+    return ctx->user_id ? ctx->user_id : &statsig_value_undefined;
 }
 
 
@@ -849,7 +993,11 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     }
 
     gate = statsig_spec_at(ctx->snap, STATSIG_KIND_GATE, (uint32_t) c->gate);
-    sg_eval(ctx, gate, &r, depth + 1);
+
+    if (!sg_memo_get(ctx, gate, &r)) {
+        sg_eval(ctx, gate, &r, depth + 1);
+        sg_memo_put(ctx, gate, &r);
+    }
 
     if (r.reason == STATSIG_REASON_UNSUPPORTED
         || r.reason == STATSIG_REASON_ERROR)
@@ -965,12 +1113,12 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         return sg_eval_multi_gate_condition(ctx, c, depth, unsupported);
 
     case SG_COND_USER_FIELD:
-        v = c->has_field ? sg_get_from_user(ctx->rt, ctx->user, field, field_lower)
+        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
                          : &sg_null_value;
         break;
 
     case SG_COND_IP_BASED:
-        v = c->has_field ? sg_get_from_user(ctx->rt, ctx->user, field, field_lower)
+        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
                          : &sg_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -984,7 +1132,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        ip = sg_get_from_user(ctx->rt, ctx->user, sg_field_ip, sg_field_ip);
+        ip = sg_get_from_user(ctx, ctx->user, sg_field_ip, sg_field_ip);
         if (statsig_runtime_country(ctx->rt, ip, country)) {
             v = sg_tmp_string(&tmp, country, 2);
         }
@@ -992,7 +1140,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_UA_BASED:
-        v = c->has_field ? sg_get_from_user(ctx->rt, ctx->user, field, field_lower)
+        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
                          : &sg_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -1004,7 +1152,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        ua = sg_get_from_user(ctx->rt, ctx->user, sg_field_ua, sg_field_ua_lower);
+        ua = sg_get_from_user(ctx, ctx->user, sg_field_ua, sg_field_ua_lower);
         if (ua->type != STATSIG_V_STRING
             || statsig_js_length(ua->str, ua->len) > 1000)
         {
@@ -1039,7 +1187,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
     case SG_COND_USER_BUCKET:
         /* `salt + '.' + (getUnitID(...) ?? '')` */
-        v = sg_get_unit_id(ctx->rt, c->id_type_custom, sg_str(s, c->id_type));
+        v = sg_get_unit_id(ctx, c->id_type_custom, sg_str(s, c->id_type));
         uaf.data = statsig_value_nullish(v) ? "" : v->str;
         uaf.len = statsig_value_nullish(v) ? 0 : v->len;
         v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
@@ -1047,7 +1195,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_UNIT_ID:
-        v = sg_get_unit_id(ctx->rt, c->id_type_custom,
+        v = sg_get_unit_id(ctx, c->id_type_custom,
                            sg_str(s, c->id_type));
         break;
 
@@ -1191,7 +1339,7 @@ sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
     rule_salt = sg_str(ctx->snap, rule->salt);
     h = sg_hash_key(ctx->rt, sg_str(ctx->snap, spec->salt), &rule_salt,
-                    sg_get_unit_id(ctx->rt, rule->id_type_custom,
+                    sg_get_unit_id(ctx, rule->id_type_custom,
                                    sg_str(ctx->snap, rule->id_type)));
 
     return (double) (h % 10000) < rule->pass_percentage * 100;
@@ -1286,7 +1434,7 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 {
     ctx->rt->overflow = 0;
     ctx->rt->evals = 0;
-    statsig_runtime_set_user(ctx->rt, ctx->user);
+    sg_session(ctx);
 
     if (spec == NULL) {
         sg_result_init(ctx, NULL, res);

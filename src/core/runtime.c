@@ -75,7 +75,10 @@ statsig_runtime_create(char *err, size_t errlen)
     rt->md = EVP_MD_CTX_new();
     rt->regex = calloc(1, sizeof(struct statsig_regex_cache_s));
     rt->bucket_memo = calloc(1, sizeof(struct statsig_bucket_memo_s));
-    if (rt->md == NULL || rt->regex == NULL || rt->bucket_memo == NULL) {
+    rt->gate_memo = statsig_gate_memo_create();
+    if (rt->md == NULL || rt->regex == NULL || rt->bucket_memo == NULL
+        || rt->gate_memo == NULL)
+    {
         snprintf(err, errlen, "out of memory");
         goto failed;
     }
@@ -142,6 +145,7 @@ statsig_runtime_free(statsig_runtime_t *rt)
 
     EVP_MD_CTX_free(rt->md);
     free(rt->bucket_memo);
+    free(rt->gate_memo);
     statsig_ua_parser_free(rt->ua);
     statsig_country_table_free(rt->country);
     free(rt);
@@ -391,21 +395,6 @@ statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua, size_t len,
     out->len = strlen(v);
 
     return 1;
-}
-
-
-void
-statsig_runtime_set_user(statsig_runtime_t *rt, const statsig_value_t *user)
-{
-    if (rt->user == user) {
-        return;
-    }
-
-    rt->user = user;
-    rt->user_custom = statsig_value_get(user, "custom", 6);
-    rt->user_private = statsig_value_get(user, "privateAttributes", 17);
-    rt->user_custom_ids = statsig_value_get(user, "customIDs", 9);
-    rt->user_id = statsig_value_get(user, "userID", 6);
 }
 
 

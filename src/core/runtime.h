@@ -33,21 +33,17 @@ struct statsig_runtime_s {
     struct statsig_country_table_s *country;
     statsig_ua_info_t           ua_info;
 
-    /* the user's nested objects, looked up once per user */
-    const statsig_value_t      *user;
-    const statsig_value_t      *user_custom;
-    const statsig_value_t      *user_private;
-    const statsig_value_t      *user_custom_ids;
-    const statsig_value_t      *user_id;
-
     /* user_bucket hashes by content: layers share salts across specs */
     struct statsig_bucket_memo_s  *bucket_memo;
+
+    /* nested gate results of the current session (see eval.c) */
+    uint64_t                    next_session;
+    struct statsig_gate_memo_s *gate_memo;
 };
 
 
-/* Points the user cache at this user (cheap when it is the same). */
-void statsig_runtime_set_user(statsig_runtime_t *rt,
-    const statsig_value_t *user);
+/* eval.c */
+struct statsig_gate_memo_s *statsig_gate_memo_create(void);
 
 /* user_bucket: SHA-256("salt.unit") mod 1000, memoised by content. */
 uint32_t statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,

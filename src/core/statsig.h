@@ -176,6 +176,20 @@ typedef struct {
     const char                *target_app;   /* GCIR client key's app */
     size_t                     target_app_len;
     unsigned                   has_target_app:1;
+
+    /*
+     * Private to the core.  A context must start zeroed; it remembers the
+     * user's nested objects and nested gate results for its user, snapshot
+     * and target app, and notices when the caller changes any of them.
+     */
+    const statsig_value_t     *seen_user;
+    const statsig_snapshot_t  *seen_snap;
+    const char                *seen_target_app;
+    uint64_t                   session;
+    const statsig_value_t     *user_custom;
+    const statsig_value_t     *user_private;
+    const statsig_value_t     *user_custom_ids;
+    const statsig_value_t     *user_id;
 } statsig_eval_ctx_t;
 
 
