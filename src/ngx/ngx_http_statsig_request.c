@@ -13,6 +13,8 @@
 
 #include "ngx_http_statsig_request.h"
 
+#include "runtime.h"
+
 
 static void ngx_http_statsig_ctx_cleanup(void *data);
 
@@ -107,6 +109,15 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
     ctx->eval.idlists = ctx->view.idlists;
     ctx->eval.user = &ctx->user;
     ctx->eval.rt = ngx_http_statsig_runtime();
+
+    /*
+     * The runtime caches what it derived from the user it last saw, keyed
+     * by address: this user may sit where a finished request's user was.
+     */
+
+    if (ctx->eval.rt) {
+        statsig_runtime_set_user(ctx->eval.rt, &statsig_value_undefined);
+    }
 
     ctx->ready = 1;
 
