@@ -13,8 +13,6 @@
 
 #include "ngx_http_statsig_request.h"
 
-#include "runtime.h"
-
 
 static void ngx_http_statsig_ctx_cleanup(void *data);
 
@@ -108,16 +106,8 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
     ctx->eval.snap = ctx->view.snap;
     ctx->eval.idlists = ctx->view.idlists;
     ctx->eval.user = &ctx->user;
+    /* the rest of ctx->eval starts zeroed, as the core wants */
     ctx->eval.rt = ngx_http_statsig_runtime();
-
-    /*
-     * The runtime caches what it derived from the user it last saw, keyed
-     * by address: this user may sit where a finished request's user was.
-     */
-
-    if (ctx->eval.rt) {
-        statsig_runtime_set_user(ctx->eval.rt, &statsig_value_undefined);
-    }
 
     ctx->ready = 1;
 
