@@ -8,6 +8,8 @@
  * Result format: "<value>|<rule_id>|<exposures>[|<undelegated>]".
  */
 
+#include <time.h>
+
 #include "test_eval.h"
 
 
@@ -177,6 +179,9 @@ test_cycles(void)
         GATE("cycle_b", "true", RULE("cb", 100, PASS("cycle_a"), "true")) ","
         GATE("self", "true", RULE("s", 100, FAIL("self"), "true"))
         "],\"dynamic_configs\":[],\"layer_configs\":[]}";
+    char    *fan, *p;
+    int      i;
+    clock_t  t0;
 
     if (te_load(&d, "-cycles", dcs, NULL) != 0) {
         ok(0, "cycles document compiles");
@@ -198,6 +203,54 @@ test_cycles(void)
         ok(r.value == 1 && r.reason == STATSIG_REASON_NETWORK,
            "runtime usable after a cycle");
     }
+
+    te_free(&d);
+
+    /* fan-out: g_i has two pass_gate conditions on g_i+1, 40 levels
+     * (2^39 nested checks without a memo; fuzz/crashes/) */
+    fan = malloc(64 * 1024);
+    p = fan + sprintf(fan, "{\"has_updates\":true,\"time\":1,"
+                      "\"feature_gates\":[");
+    for (i = 0; i < 40; i++) {
+        char  next[16], id[16], name[16];
+
+        snprintf(name, sizeof(name), "g%d", i);
+        snprintf(next, sizeof(next), "g%d", i + 1);
+        snprintf(id, sizeof(id), "r%d", i);
+        p += sprintf(p, "%s{\"name\":\"%s\",\"type\":\"feature_gate\","
+                     "\"salt\":\"s\",\"enabled\":true,\"defaultValue\":"
+                     "false,\"rules\":[{\"id\":\"%s\",\"passPercentage\":"
+                     "100,\"returnValue\":true,\"conditions\":[", i ? "," : "",
+                     name, id);
+        if (i < 39) {
+            p += sprintf(p, "{\"type\":\"pass_gate\",\"targetValue\":"
+                         "\"%s\"},{\"type\":\"pass_gate\",\"targetValue\":"
+                         "\"%s\"}", next, next);
+        } else {
+            p += sprintf(p, "{\"type\":\"public\"}");
+        }
+
+        p += sprintf(p, "]}]}");
+    }
+
+    sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[]}");
+
+    if (te_load(&d, "-fanout", fan, NULL) == 0) {
+        statsig_result_t  r;
+
+        t0 = clock();
+        te_eval(&d, STATSIG_KIND_GATE, "g0", USER, NULL, &r);
+        ok((double) (clock() - t0) / CLOCKS_PER_SEC < 2.0,
+           "fan-out of 2^39 nested checks finishes (%.3f s)",
+           (double) (clock() - t0) / CLOCKS_PER_SEC);
+        ok(r.reason != STATSIG_REASON_NETWORK
+           || (r.value == 1 && r.exposures_len == 39),
+           "fan-out: true with 39 deduplicated exposures, or an error");
+    } else {
+        ok(0, "fan-out document compiles");
+    }
+
+    free(fan);
 
     te_free(&d);
 }
