@@ -107,16 +107,12 @@ SKIP: {
     }
 
     # statsig-node drops the key's app in nested evaluations (pass_gate,
-    # layer delegation: a fresh EvaluationContext without targetAppID);
-    # the core evaluates them with the app.
-    TODO: {
-        local $TODO = 'nested evaluations with a client key see the app '
-            . '(statsig-node: undefined); needs an eval context flag';
-        for my $key (qw(client-hashed client-plain)) {
-            my $bad = $check->('client-keys-nested', $key, 'none');
-            ok(!$bad, "client key $key: target_app inside pass_gate and "
-                . "delegation") or diag($bad);
-        }
+    # layer delegation: a fresh EvaluationContext without targetAppID)
+    for my $key (qw(client-hashed client-plain)) {
+        my @bad = grep { $_ } map {
+            $check->('client-keys-nested', $key, $_) } @hashes;
+        ok(!@bad, "client key $key: target_app inside pass_gate and "
+            . "delegation (3 hashes)") or diag(join("\n", @bad));
     }
 }
 

@@ -159,12 +159,11 @@ sg_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 static void
 sg_session(statsig_eval_ctx_t *ctx)
 {
-    const char  *app;
-
-    app = ctx->has_target_app ? ctx->target_app : NULL;
-
     if (ctx->session != 0 && ctx->seen_user == ctx->user
-        && ctx->seen_snap == ctx->snap && ctx->seen_target_app == app
+        && ctx->seen_snap == ctx->snap
+        && ctx->seen_has_target_app == ctx->has_target_app
+        && ctx->seen_target_app == ctx->target_app
+        && ctx->seen_environment == ctx->environment
         && ctx->rt->gate_memo->session == ctx->session)
     {
         return;
@@ -176,7 +175,9 @@ sg_session(statsig_eval_ctx_t *ctx)
 
     ctx->seen_user = ctx->user;
     ctx->seen_snap = ctx->snap;
-    ctx->seen_target_app = app;
+    ctx->seen_has_target_app = ctx->has_target_app;
+    ctx->seen_target_app = ctx->target_app;
+    ctx->seen_environment = ctx->environment;
 
     ctx->user_custom = statsig_value_get(ctx->user, "custom", 6);
     ctx->user_private = statsig_value_get(ctx->user, "privateAttributes", 17);
@@ -299,6 +300,10 @@ sg_environment(statsig_eval_ctx_t *ctx, statsig_value_t storage[2])
     const sg_header_t  *h;
     static const char  *key = "tier";
     static size_t       key_len = 4;
+
+    if (ctx->environment != NULL) {
+        return ctx->environment;
+    }
 
     if (ctx->rt->has_env) {
         return &ctx->rt->env;
@@ -1201,7 +1206,9 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
     case SG_COND_TARGET_APP:
         if (ctx->has_target_app) {
-            v = sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len);
+            v = (depth == 0 && ctx->target_app != NULL)
+                ? sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len)
+                : &statsig_value_undefined;
 
         } else if (((const sg_header_t *) s)->has_app_id) {
             uaf = sg_str(s, ((const sg_header_t *) s)->app_id);

@@ -951,12 +951,10 @@ statsig_initialize_response(statsig_eval_ctx_t *ctx,
     const statsig_initialize_opts_t *opts, statsig_buf_t *out)
 {
     sg_init_t               in;
-    const statsig_value_t  *own;
-    statsig_value_t         saved_env;
+    const statsig_value_t  *own, *saved_env;
     const char             *saved_app;
     size_t                  saved_app_len;
     unsigned                saved_has_app;
-    int                     saved_has_env, swapped;
     const char             *v;
     const sg_header_t      *h;
 
@@ -972,19 +970,14 @@ statsig_initialize_response(statsig_eval_ctx_t *ctx,
     /*
      * getClientInitializeResponse normalises the user only when it has no
      * statsigEnvironment: a user's own environment then beats the SDK
-     * option and the DCS default, unlike in checkGate and friends.  The
-     * runtime's environment is swapped for the user's for this response.
+     * option and the DCS default, unlike in checkGate and friends.
      */
-    saved_env = ctx->rt->env;
-    saved_has_env = ctx->rt->has_env;
-    swapped = 0;
+    saved_env = ctx->environment;
 
     own = (ctx->user && ctx->user->type == STATSIG_V_OBJECT)
           ? statsig_value_get(ctx->user, "statsigEnvironment", 18) : NULL;
     if (!statsig_value_nullish(own)) {
-        ctx->rt->env = *own;
-        ctx->rt->has_env = 1;
-        swapped = 1;
+        ctx->environment = own;
     }
 
     /* target_app conditions see the client key's app (statsig-node: the
@@ -995,7 +988,7 @@ statsig_initialize_response(statsig_eval_ctx_t *ctx,
 
     if (in.has_key && opts->client_key_len > 0) {
         ctx->has_target_app = 1;
-        ctx->target_app = in.app.data ? in.app.data : "";
+        ctx->target_app = in.app.data;
         ctx->target_app_len = in.app.len;
     }
 
@@ -1040,10 +1033,7 @@ statsig_initialize_response(statsig_eval_ctx_t *ctx,
         sg_put_session_replay(&in, h->session_replay_info);
     }
 
-    if (swapped) {
-        ctx->rt->env = saved_env;
-        ctx->rt->has_env = saved_has_env;
-    }
+    ctx->environment = saved_env;
 
     ctx->target_app = saved_app;
     ctx->target_app_len = saved_app_len;

@@ -173,9 +173,18 @@ typedef struct {
     const statsig_idlists_t   *idlists;      /* may be NULL */
     const statsig_value_t     *user;         /* an object value */
     statsig_runtime_t         *rt;
-    const char                *target_app;   /* GCIR client key's app */
+    /*
+     * Client-key mode (client initialize): target_app conditions of the
+     * top-level spec see the key's app (NULL: the key has none, so
+     * undefined) and nested evaluations see undefined, as statsig-node's
+     * fresh nested contexts do.  Otherwise they see the DCS app_id.
+     */
+    const char                *target_app;
     size_t                     target_app_len;
     unsigned                   has_target_app:1;
+
+    /* statsigEnvironment for this context, over the runtime's (NULL) */
+    const statsig_value_t     *environment;
 
     /*
      * Private to the core.  A context must start zeroed; it remembers the
@@ -185,6 +194,8 @@ typedef struct {
     const statsig_value_t     *seen_user;
     const statsig_snapshot_t  *seen_snap;
     const char                *seen_target_app;
+    const statsig_value_t     *seen_environment;
+    unsigned                   seen_has_target_app:1;
     uint64_t                   session;
     const statsig_value_t     *user_custom;
     const statsig_value_t     *user_private;
