@@ -17,17 +17,10 @@
 
 #include "ngx_http_statsig_request.h"
 
-#if defined(__has_include)
-#if __has_include("exposure.h")
 #include "exposure.h"
-#define NGX_HTTP_STATSIG_HAVE_EXPOSURE  1
-#endif
-#endif
 
 
-#if (NGX_HTTP_STATSIG_HAVE_EXPOSURE)
 static statsig_buf_t  ngx_http_statsig_record;
-#endif
 
 static ngx_atomic_uint_t  ngx_http_statsig_exposures_total;
 
@@ -41,11 +34,8 @@ ngx_int_t
 ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_entry_t *e, ngx_str_t *name)
 {
-    ngx_str_t  record;
-
-#if (NGX_HTTP_STATSIG_HAVE_EXPOSURE)
-
     int                       rc;
+    ngx_str_t                 record;
     ngx_time_t               *tp;
     statsig_buf_t            *b;
     statsig_exposure_opts_t   o;
@@ -101,27 +91,6 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
     record.data = (u_char *) b->data;
     record.len = b->len;
-
-#else
-
-    u_char  *p;
-
-    static char  *events[] = { "gate", "config", "layer" };
-
-    /* the core's exposure encoder is not built: a summary */
-
-    e->exposed = 1;
-
-    p = ngx_pnalloc(r->pool, name->len + e->param.len + 32);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    record.data = p;
-    p = ngx_sprintf(p, "%s %V %V", events[e->kind], name, &e->param);
-    record.len = p - record.data;
-
-#endif
 
     return ngx_http_statsig_exposure_sink(r, ctx, &record);
 }

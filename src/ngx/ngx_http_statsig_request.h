@@ -20,29 +20,7 @@
 
 #include "statsig.h"
 
-#if defined(__has_include)
-#if __has_include("ngx_http_statsig_snapshot.h")
 #include "ngx_http_statsig_snapshot.h"
-#define NGX_HTTP_STATSIG_HAVE_ZONE_VIEW  1
-#endif
-#endif
-
-#ifndef NGX_HTTP_STATSIG_HAVE_ZONE_VIEW
-
-/* the zone's snapshot interface (issue #4): see ngx_http_statsig_view_stub.c */
-
-typedef struct {
-    const statsig_snapshot_t  *snap;
-    const statsig_idlists_t   *idlists;
-    ngx_uint_t                 generation;
-    void                      *pin;
-} ngx_http_statsig_view_t;
-
-ngx_int_t ngx_http_statsig_view_acquire(ngx_http_statsig_view_t *view);
-void ngx_http_statsig_view_release(ngx_http_statsig_view_t *view);
-statsig_runtime_t *ngx_http_statsig_runtime(void);
-
-#endif
 
 
 /* or'ed into the kind: the name is a prefix variable's normalised name */
