@@ -325,34 +325,6 @@ sg_put_str_or_null(statsig_buf_t *b, int has, statsig_str_t s)
 
 
 static void
-sg_put_exposures(statsig_buf_t *b, statsig_eval_ctx_t *ctx, uint32_t off,
-    uint32_t len)
-{
-    const statsig_exposure_t  *e;
-    uint32_t                   i;
-
-    e = statsig_result_exposures(ctx, off);
-
-    statsig_buf_addc(b, '[');
-    for (i = 0; i < len; i++) {
-        if (i) {
-            statsig_buf_addc(b, ',');
-        }
-
-        statsig_buf_adds(b, "{\"gate\":");
-        statsig_buf_json_str(b, e[i].gate.data, e[i].gate.len);
-        statsig_buf_adds(b, e[i].value ? ",\"gateValue\":\"true\""
-                                       : ",\"gateValue\":\"false\"");
-        statsig_buf_adds(b, ",\"ruleID\":");
-        statsig_buf_json_str(b, e[i].rule_id.data, e[i].rule_id.len);
-        statsig_buf_addc(b, '}');
-    }
-
-    statsig_buf_addc(b, ']');
-}
-
-
-static void
 sg_put_result(statsig_buf_t *b, statsig_eval_ctx_t *ctx, size_t user_index,
     const statsig_spec_t *spec, const statsig_result_t *r)
 {
@@ -439,11 +411,13 @@ sg_put_result(statsig_buf_t *b, statsig_eval_ctx_t *ctx, size_t user_index,
     }
 
     sg_put_key(b, "secondary_exposures");
-    sg_put_exposures(b, ctx, r->exposures_off, r->exposures_len);
+    statsig_exposures_json(b, ctx, r->exposures_off, r->exposures_len,
+                           STATSIG_HASH_NONE);
 
     if (kind == STATSIG_KIND_LAYER) {
         sg_put_key(b, "undelegated_secondary_exposures");
-        sg_put_exposures(b, ctx, r->undelegated_off, r->undelegated_len);
+        statsig_exposures_json(b, ctx, r->undelegated_off,
+                               r->undelegated_len, STATSIG_HASH_NONE);
     }
 
     sg_put_key(b, "reason");

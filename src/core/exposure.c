@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "exposure.h"
+#include "initialize.h"
 #include "jsnum.h"
 #include "runtime.h"
 #include "snapshot.h"
@@ -354,34 +355,6 @@ sg_event_start(statsig_buf_t *b, const char *event, size_t len)
 }
 
 
-static void
-sg_put_exposures(statsig_buf_t *b, statsig_eval_ctx_t *ctx, uint32_t off,
-    uint32_t len)
-{
-    const statsig_exposure_t  *e;
-    uint32_t                   i;
-
-    e = statsig_result_exposures(ctx, off);
-
-    statsig_buf_addc(b, '[');
-    for (i = 0; i < len; i++) {
-        if (i) {
-            statsig_buf_addc(b, ',');
-        }
-
-        statsig_buf_adds(b, "{\"gate\":");
-        statsig_buf_json_str(b, e[i].gate.data, e[i].gate.len);
-        statsig_buf_adds(b, e[i].value ? ",\"gateValue\":\"true\""
-                                       : ",\"gateValue\":\"false\"");
-        statsig_buf_adds(b, ",\"ruleID\":");
-        statsig_buf_json_str(b, e[i].rule_id.data, e[i].rule_id.len);
-        statsig_buf_addc(b, '}');
-    }
-
-    statsig_buf_addc(b, ']');
-}
-
-
 /* time, user, value, secondaryExposures, statsigMetadata */
 static int
 sg_event_finish(statsig_buf_t *b, const statsig_exposure_opts_t *o,
@@ -392,7 +365,8 @@ sg_event_finish(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     statsig_buf_adds(b, ",\"user\":");
     statsig_exposure_user(b, o->ctx, STATSIG_USER_EVENT);
     statsig_buf_adds(b, ",\"value\":null,\"secondaryExposures\":");
-    sg_put_exposures(b, o->ctx, exp_off, exp_len);
+    statsig_exposures_json(b, o->ctx, exp_off, exp_len,
+                           STATSIG_HASH_NONE);
 
     /* sampling (sdk_configs.sampling_mode) is not applied: every exposure
      * is logged, which is always correct */

@@ -286,32 +286,39 @@ sg_put_str(sg_init_t *in, const char *key, statsig_str_t v)
 }
 
 
-static void
-sg_put_exposures(sg_init_t *in, const char *key, uint32_t off, uint32_t len)
+void
+statsig_exposures_json(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
+    uint32_t off, uint32_t len, statsig_hash_e hash)
 {
     const statsig_exposure_t  *e;
     uint32_t                   i;
 
-    sg_key(in, key);
-    e = statsig_result_exposures(in->ctx, off);
+    e = statsig_result_exposures(ctx, off);
 
-    statsig_buf_addc(in->b, '[');
+    statsig_buf_addc(b, '[');
     for (i = 0; i < len; i++) {
         if (i) {
-            statsig_buf_addc(in->b, ',');
+            statsig_buf_addc(b, ',');
         }
 
-        statsig_buf_adds(in->b, "{\"gate\":");
-        statsig_initialize_hash_name(in->b, in->opts->hash, e[i].gate.data,
-                                     e[i].gate.len);
-        statsig_buf_adds(in->b, e[i].value ? ",\"gateValue\":\"true\""
-                                           : ",\"gateValue\":\"false\"");
-        statsig_buf_adds(in->b, ",\"ruleID\":");
-        statsig_buf_json_str(in->b, e[i].rule_id.data, e[i].rule_id.len);
-        statsig_buf_addc(in->b, '}');
+        statsig_buf_adds(b, "{\"gate\":");
+        statsig_initialize_hash_name(b, hash, e[i].gate.data, e[i].gate.len);
+        statsig_buf_adds(b, e[i].value ? ",\"gateValue\":\"true\""
+                                       : ",\"gateValue\":\"false\"");
+        statsig_buf_adds(b, ",\"ruleID\":");
+        statsig_buf_json_str(b, e[i].rule_id.data, e[i].rule_id.len);
+        statsig_buf_addc(b, '}');
     }
 
-    statsig_buf_addc(in->b, ']');
+    statsig_buf_addc(b, ']');
+}
+
+
+static void
+sg_put_exposures(sg_init_t *in, const char *key, uint32_t off, uint32_t len)
+{
+    sg_key(in, key);
+    statsig_exposures_json(in->b, in->ctx, off, len, in->opts->hash);
 }
 
 

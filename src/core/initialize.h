@@ -50,6 +50,10 @@ typedef struct {
 
 /* statsig-node's name hash (djb2 decimal, Base64 SHA-256, or the name)
  * as a JSON string literal. */
+/* A secondary exposure list as JSON, gate names hashed with `hash`. */
+void statsig_exposures_json(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
+    uint32_t off, uint32_t len, statsig_hash_e hash);
+
 void statsig_initialize_hash_name(statsig_buf_t *b, statsig_hash_e hash,
     const char *name, size_t len);
 
