@@ -3,7 +3,8 @@
 # statsig-node's checkGate (the oracle's bench.js) on the same fixtures,
 # and the compile time of a ~5 MB specs file.
 #
-#   BENCH_SECONDS   seconds per measured run (default 3)
+#   DURATION        seconds per measured run (default 3, as the oracle's
+#                   published statsig-node figures)
 #   FIXTURES        fixture dirs (default ../shared/oracle/fixtures/{dev-set,
 #                   sdk-e2e-set})
 #   ORACLE_DIR      statsig-node oracle with node_modules (default
@@ -19,7 +20,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 eval_bin=build/statsig-eval
-seconds=${BENCH_SECONDS:-3}
+seconds=${DURATION:-3}
 oracle=${ORACLE_DIR:-build/oracle}
 shared=../shared/oracle
 fixtures=${FIXTURES:-$shared/fixtures/dev-set $shared/fixtures/sdk-e2e-set}

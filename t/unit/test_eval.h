@@ -186,6 +186,26 @@ te_str_append(char *out, size_t cap, const char *s, size_t len)
 }
 
 
+/* "<gate>:<true|false>:<rule>,..." */
+static void
+te_format_exposures(char *out, size_t cap, const statsig_exposure_t *e,
+    uint32_t n)
+{
+    uint32_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (i) {
+            te_str_append(out, cap, ",", 1);
+        }
+
+        te_str_append(out, cap, e[i].gate.data, e[i].gate.len);
+        te_str_append(out, cap, e[i].value ? ":true:" : ":false:",
+                      e[i].value ? 6 : 7);
+        te_str_append(out, cap, e[i].rule_id.data, e[i].rule_id.len);
+    }
+}
+
+
 /*
  * One line per result:
  *   "<value>|<rule_id>|<gate>:<true|false>:<rule>,...[|<undelegated>]"
@@ -195,10 +215,8 @@ static const char *
 te_format(statsig_eval_ctx_t *ctx, statsig_kind_e kind,
     const statsig_result_t *r)
 {
-    static char                out[8192];
-    const statsig_exposure_t  *e;
-    statsig_str_t              t;
-    uint32_t                   i;
+    static char     out[8192];
+    statsig_str_t   t;
 
     out[0] = '\0';
 
@@ -217,34 +235,15 @@ te_format(statsig_eval_ctx_t *ctx, statsig_kind_e kind,
     te_str_append(out, sizeof(out), r->rule_id.data, r->rule_id.len);
     te_str_append(out, sizeof(out), "|", 1);
 
-    e = statsig_result_exposures(ctx, r->exposures_off);
-    for (i = 0; i < r->exposures_len; i++) {
-        if (i) {
-            te_str_append(out, sizeof(out), ",", 1);
-        }
-
-        te_str_append(out, sizeof(out), e[i].gate.data, e[i].gate.len);
-        te_str_append(out, sizeof(out), e[i].value ? ":true:" : ":false:",
-                      e[i].value ? 6 : 7);
-        te_str_append(out, sizeof(out), e[i].rule_id.data,
-                      e[i].rule_id.len);
-    }
+    te_format_exposures(out, sizeof(out),
+                        statsig_result_exposures(ctx, r->exposures_off),
+                        r->exposures_len);
 
     if (kind == STATSIG_KIND_LAYER) {
         te_str_append(out, sizeof(out), "|", 1);
-        e = statsig_result_exposures(ctx, r->undelegated_off);
-        for (i = 0; i < r->undelegated_len; i++) {
-            if (i) {
-                te_str_append(out, sizeof(out), ",", 1);
-            }
-
-            te_str_append(out, sizeof(out), e[i].gate.data, e[i].gate.len);
-            te_str_append(out, sizeof(out),
-                          e[i].value ? ":true:" : ":false:",
-                          e[i].value ? 6 : 7);
-            te_str_append(out, sizeof(out), e[i].rule_id.data,
-                          e[i].rule_id.len);
-        }
+        te_format_exposures(out, sizeof(out),
+                            statsig_result_exposures(ctx, r->undelegated_off),
+                            r->undelegated_len);
     }
 
     return out;

@@ -72,19 +72,21 @@ main(void)
     id[8] = '\0';
     is_str(id, "Krhxyf0V", "ID-list hash of statsig");
 
-    /* Base64 with padding */
-    n = statsig_base64((const unsigned char *) "", 0, b64);
-    b64[n] = '\0';
-    is_str(b64, "", "base64 empty");
-    n = statsig_base64((const unsigned char *) "f", 1, b64);
-    b64[n] = '\0';
-    is_str(b64, "Zg==", "base64 f");
-    n = statsig_base64((const unsigned char *) "fo", 2, b64);
-    b64[n] = '\0';
-    is_str(b64, "Zm8=", "base64 fo");
-    n = statsig_base64((const unsigned char *) "\xfb\xff", 2, b64);
-    b64[n] = '\0';
-    is_str(b64, "+/8=", "base64 standard alphabet");
+    /* Base64 with padding, standard alphabet */
+    {
+        static const char  *b64_cases[][2] = {
+            { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+            { "\xfb\xff", "+/8=" },
+        };
+        size_t  i;
+
+        for (i = 0; i < sizeof(b64_cases) / sizeof(b64_cases[0]); i++) {
+            n = statsig_base64((const unsigned char *) b64_cases[i][0],
+                               strlen(b64_cases[i][0]), b64);
+            b64[n] = '\0';
+            is_str(b64, b64_cases[i][1], "base64 \"%s\"", b64_cases[i][1]);
+        }
+    }
 
     return done_testing();
 }
