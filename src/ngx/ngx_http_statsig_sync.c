@@ -1,16 +1,179 @@
 
 /*
- * ngx_http_statsig_module: specs and ID-list sync (first version: the
- * specs file is loaded by init_zone; the network sync lands next).
+ * ngx_http_statsig_module: keeping the zone's specs and ID lists fresh.
+ *
+ * Every worker runs a cancelable tick.  Under the zone mutex it renews or
+ * takes the fetch lease (sh->lease_pid, sh->lease_deadline): a worker
+ * takes it when nobody holds it, when the holder's pid is gone (kill -9)
+ * or when the holder did not renew it in time (a wedged worker).  Only the
+ * holder fetches; when the next fetch is due is kept in the zone, so a
+ * reload or a handover does not fetch again early.
+ *
+ *   specs      GET statsig_specs_url/<key>.json?sinceTime=<time>, compiled
+ *              here, published into the zone, written to
+ *              statsig_specs_file (write + rename);
+ *   ID lists   POST statsig_id_lists_url, then each list's new bytes
+ *              (Range: bytes=<offset>-) applied to a builder in this
+ *              worker's memory; a new holder starts from offset 0;
+ *   local mode (no key): statsig_specs_file re-read when it changes.
+ *
+ * A failure keeps the last good snapshot; it is logged once per change of
+ * state or reason, and counted in the zone for statsig_status.  The key
+ * is never logged: error texts are scrubbed of it.
  */
 
 
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include <jansson.h>
+
 #include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_snapshot.h"
+#include "ngx_http_statsig_http.h"
+#include "idlist.h"
+
+
+#define NGX_HTTP_STATSIG_SDK_TYPE     "ngx-http-statsig-module"
+#define NGX_HTTP_STATSIG_MAX_SPECS    (256 * 1024 * 1024)
+#define NGX_HTTP_STATSIG_NHEADERS     6
+
+
+typedef struct {
+    ngx_str_t                      name;
+    ngx_str_t                      url;
+    ngx_str_t                      file_id;
+    int64_t                        creation_time;
+    off_t                          size;
+    off_t                          offset;
+    int                            list;
+} ngx_http_statsig_idlist_t;
+
+
+typedef struct {
+    ngx_http_statsig_zone_t       *ctx;
+    ngx_http_statsig_main_conf_t  *smcf;
+    ngx_log_t                     *log;
+
+    ngx_event_t                    tick;
+    ngx_msec_t                     tick_ms;
+    ngx_uint_t                     holder;
+
+    ngx_str_t                      key;
+    ngx_uint_t                     key_failed;
+    u_char                         session_id[36];
+
+    ngx_http_statsig_http_req_t   *specs_req;
+    ngx_http_statsig_http_req_t   *idl_req;
+
+    statsig_idlist_builder_t      *builder;
+    ngx_pool_t                    *idl_pool;
+    ngx_array_t                   *idlists;   /* ngx_http_statsig_idlist_t */
+    ngx_uint_t                     idl_next;
+    ngx_uint_t                     idl_dirty;
+    ngx_uint_t                     idl_reset;
+} ngx_http_statsig_sync_t;
+
+
+static void ngx_http_statsig_sync_tick(ngx_event_t *ev);
+static ngx_uint_t ngx_http_statsig_lease_locked(ngx_http_statsig_sync_t *s,
+    uint64_t now);
+static void ngx_http_statsig_lease_release(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_sync_stop(ngx_http_statsig_sync_t *s);
+static ngx_int_t ngx_http_statsig_load_key(ngx_http_statsig_sync_t *s);
+static ngx_int_t ngx_http_statsig_request(ngx_http_statsig_sync_t *s,
+    char *method, ngx_str_t *url, ngx_str_t *body, ngx_str_t *extra,
+    ngx_http_statsig_http_done_pt done, ngx_http_statsig_http_req_t **req);
+static void ngx_http_statsig_specs_start(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res,
+    void *data);
+static void ngx_http_statsig_specs_apply(ngx_http_statsig_sync_t *s,
+    ngx_str_t *json, ngx_uint_t source, ngx_file_info_t *fi);
+static void ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s,
+    ngx_str_t *json);
+static void ngx_http_statsig_idlists_start(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res,
+    void *data);
+static ngx_int_t ngx_http_statsig_idlists_index(ngx_http_statsig_sync_t *s,
+    ngx_str_t *json, u_char *err, size_t errlen);
+static void ngx_http_statsig_idlist_next(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res,
+    void *data);
+static void ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
+    ngx_http_statsig_stats_t *st, char *what, ngx_msec_t elapsed,
+    ngx_uint_t outcome, u_char *reason);
+static u_char *ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
+    ngx_http_statsig_http_res_t *res, u_char *buf, size_t len);
+
+
+#define NGX_HTTP_STATSIG_OK          0
+#define NGX_HTTP_STATSIG_UPDATED     1
+#define NGX_HTTP_STATSIG_NO_UPDATES  2
+#define NGX_HTTP_STATSIG_IGNORED     3
+#define NGX_HTTP_STATSIG_FAILED      4
+#define NGX_HTTP_STATSIG_ATTEMPT     5
+
+
+static ngx_http_statsig_sync_t  ngx_http_statsig_sync;
+static ngx_connection_t         ngx_http_statsig_tick_conn;
 
 
 ngx_int_t
 ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                     i;
+    ngx_msec_t                     min;
+    ngx_http_statsig_sync_t       *s;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    s = &ngx_http_statsig_sync;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_statsig_module);
+
+    if (smcf == NULL || smcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(s, sizeof(ngx_http_statsig_sync_t));
+
+    s->smcf = smcf;
+    s->ctx = smcf->shm_zone->data;
+    s->log = cycle->log;
+
+    for (i = 0; i < sizeof(s->session_id); i++) {
+        s->session_id[i] = "0123456789abcdef"[ngx_random() & 0xf];
+    }
+
+    s->session_id[8] = '-';
+    s->session_id[13] = '-';
+    s->session_id[14] = '4';
+    s->session_id[18] = '-';
+    s->session_id[23] = '-';
+
+    if (smcf->key_source != NGX_HTTP_STATSIG_KEY_NONE
+        && ngx_http_statsig_http_init(cycle, &smcf->ca_file, &smcf->proxy)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* a few ticks per interval: handover and due fetches are prompt */
+
+    min = ngx_min(smcf->sync_interval, smcf->id_lists_sync_interval);
+    s->tick_ms = ngx_max(ngx_min(min / 4, 1000), 50);
+
+    ngx_http_statsig_tick_conn.fd = (ngx_socket_t) -1;
+
+    s->tick.handler = ngx_http_statsig_sync_tick;
+    s->tick.data = &ngx_http_statsig_tick_conn;
+    s->tick.log = cycle->log;
+    s->tick.cancelable = 1;
+
+    ngx_add_timer(&s->tick, 1 + ngx_random() % s->tick_ms);
+
     return NGX_OK;
 }
 
@@ -18,4 +181,1242 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
 void
 ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle)
 {
+    ngx_http_statsig_sync_t  *s;
+
+    s = &ngx_http_statsig_sync;
+
+    if (s->ctx == NULL) {
+        return;
+    }
+
+    if (s->tick.timer_set) {
+        ngx_del_timer(&s->tick);
+    }
+
+    ngx_http_statsig_sync_stop(s);
+    ngx_http_statsig_lease_release(s);
+    ngx_http_statsig_http_cleanup();
+
+    if (s->key.data) {
+        ngx_explicit_memzero(s->key.data, s->key.len);
+        ngx_free(s->key.data);
+        s->key.data = NULL;
+    }
+
+    s->ctx = NULL;
+}
+
+
+/* drops what the holder had in flight and its ID-list state */
+
+static void
+ngx_http_statsig_sync_stop(ngx_http_statsig_sync_t *s)
+{
+    if (s->specs_req) {
+        ngx_http_statsig_http_cancel(s->specs_req);
+        s->specs_req = NULL;
+    }
+
+    if (s->idl_req) {
+        ngx_http_statsig_http_cancel(s->idl_req);
+        s->idl_req = NULL;
+    }
+
+    if (s->builder) {
+        statsig_idlist_builder_free(s->builder);
+        s->builder = NULL;
+    }
+
+    if (s->idl_pool) {
+        ngx_destroy_pool(s->idl_pool);
+        s->idl_pool = NULL;
+        s->idlists = NULL;
+    }
+
+    s->holder = 0;
+}
+
+
+static void
+ngx_http_statsig_sync_tick(ngx_event_t *ev)
+{
+    uint64_t                       now;
+    ngx_uint_t                     holder, specs, idlists;
+    ngx_http_statsig_sync_t       *s;
+    ngx_http_statsig_shctx_t      *sh;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    s = &ngx_http_statsig_sync;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        ngx_http_statsig_sync_stop(s);
+        ngx_http_statsig_lease_release(s);
+        return;
+    }
+
+    ngx_add_timer(ev, s->tick_ms);
+
+    smcf = s->smcf;
+    sh = s->ctx->sh;
+    now = ngx_http_statsig_now_ms();
+    specs = 0;
+    idlists = 0;
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+
+    ngx_http_statsig_gc_locked(s->ctx);
+
+    holder = ngx_http_statsig_lease_locked(s, now);
+
+    if (holder && s->specs_req == NULL && now >= sh->specs_next) {
+        sh->specs_next = now + smcf->sync_interval;
+        specs = 1;
+    }
+
+    if (holder && smcf->key_source != NGX_HTTP_STATSIG_KEY_NONE
+        && s->idl_req == NULL && now >= sh->idlists_next)
+    {
+        sh->idlists_next = now + smcf->id_lists_sync_interval;
+        idlists = 1;
+    }
+
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    if (holder != s->holder) {
+        if (holder) {
+            ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                          "statsig: this worker now fetches for zone "
+                          "\"%V\"", &smcf->shm_zone->shm.name);
+            s->holder = 1;
+
+        } else {
+            ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                          "statsig: another worker took the fetch lease");
+            ngx_http_statsig_sync_stop(s);
+        }
+    }
+
+    if (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE) {
+        if (specs && smcf->specs_file.len) {
+            ngx_http_statsig_local_check(s);
+        }
+
+        return;
+    }
+
+    if ((specs || idlists) && ngx_http_statsig_load_key(s) != NGX_OK) {
+        return;
+    }
+
+    if (specs) {
+        ngx_http_statsig_specs_start(s);
+    }
+
+    if (idlists) {
+        ngx_http_statsig_idlists_start(s);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_statsig_lease_locked(ngx_http_statsig_sync_t *s, uint64_t now)
+{
+    ngx_msec_t                 ttl;
+    ngx_http_statsig_shctx_t  *sh;
+
+    sh = s->ctx->sh;
+
+    /* a holder renews every tick; a wedged one loses it after ttl */
+    ttl = s->smcf->sync_interval + 2 * s->tick_ms;
+
+    if (sh->lease_pid != ngx_pid) {
+        if (sh->lease_pid != 0
+            && now < sh->lease_deadline
+            && ngx_http_statsig_pid_alive(sh->lease_pid))
+        {
+            return 0;
+        }
+
+        sh->lease_pid = ngx_pid;
+        sh->lease_changes++;
+    }
+
+    sh->lease_deadline = now + ttl;
+
+    return 1;
+}
+
+
+static void
+ngx_http_statsig_lease_release(ngx_http_statsig_sync_t *s)
+{
+    ngx_http_statsig_shctx_t  *sh;
+
+    if (s->ctx == NULL) {
+        return;
+    }
+
+    sh = s->ctx->sh;
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+
+    if (sh->lease_pid == ngx_pid) {
+        sh->lease_pid = 0;
+        sh->lease_deadline = 0;
+    }
+
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+}
+
+
+static ngx_int_t
+ngx_http_statsig_load_key(ngx_http_statsig_sync_t *s)
+{
+    u_char                        *p, *v, *last;
+    size_t                         len;
+    ssize_t                        n;
+    ngx_fd_t                       fd;
+    u_char                         buf[4096];
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    if (s->key.len) {
+        return NGX_OK;
+    }
+
+    smcf = s->smcf;
+    v = NULL;
+    len = 0;
+
+    if (smcf->key_source == NGX_HTTP_STATSIG_KEY_ENV) {
+        p = ngx_alloc(smcf->key_ref.len + 1, s->log);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_cpystrn(p, smcf->key_ref.data, smcf->key_ref.len + 1);
+        v = (u_char *) getenv((char *) p);
+        ngx_free(p);
+
+        if (v == NULL || *v == '\0') {
+            if (!s->key_failed) {
+                ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                              "statsig_server_key: the environment variable "
+                              "\"%V\" is not set (nginx needs \"env %V;\" "
+                              "to pass it to workers); nothing is fetched",
+                              &smcf->key_ref, &smcf->key_ref);
+                s->key_failed = 1;
+            }
+
+            return NGX_DECLINED;
+        }
+
+        len = ngx_strlen(v);
+
+    } else {
+        fd = ngx_open_file(smcf->key_ref.data, NGX_FILE_RDONLY,
+                           NGX_FILE_OPEN, 0);
+        n = -1;
+
+        if (fd != NGX_INVALID_FILE) {
+            n = ngx_read_fd(fd, buf, sizeof(buf) - 1);
+            (void) ngx_close_file(fd);
+        }
+
+        if (n <= 0) {
+            if (!s->key_failed) {
+                ngx_log_error(NGX_LOG_ERR, s->log, ngx_errno,
+                              "statsig_server_key: cannot read \"%V\"; "
+                              "nothing is fetched", &smcf->key_ref);
+                s->key_failed = 1;
+            }
+
+            return NGX_DECLINED;
+        }
+
+        v = buf;
+        len = n;
+    }
+
+    /* trim blanks and a trailing newline */
+
+    last = v + len;
+
+    while (v < last && (*v == ' ' || *v == '\t' || *v == '\r'
+                        || *v == '\n'))
+    {
+        v++;
+    }
+
+    while (last > v && (last[-1] == ' ' || last[-1] == '\t'
+                        || last[-1] == '\r' || last[-1] == '\n'))
+    {
+        last--;
+    }
+
+    len = last - v;
+
+    if (len == 0) {
+        if (!s->key_failed) {
+            ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                          "statsig_server_key: the key is empty; nothing "
+                          "is fetched");
+            s->key_failed = 1;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    s->key.data = ngx_alloc(len, s->log);
+    if (s->key.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->key.data, v, len);
+    s->key.len = len;
+
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_OK;
+}
+
+
+/* a request with the headers the SDKs send */
+
+static ngx_int_t
+ngx_http_statsig_request(ngx_http_statsig_sync_t *s, char *method,
+    ngx_str_t *url, ngx_str_t *body, ngx_str_t *extra,
+    ngx_http_statsig_http_done_pt done, ngx_http_statsig_http_req_t **req)
+{
+    u_char                           *p;
+    ngx_int_t                         rc;
+    ngx_uint_t                        n;
+    ngx_str_t                         h[NGX_HTTP_STATSIG_NHEADERS + 1];
+    ngx_http_statsig_http_request_t   rq;
+
+    u_char  buf[sizeof("STATSIG-API-KEY: ") + 512
+                + sizeof("STATSIG-CLIENT-TIME: ") + NGX_INT64_LEN
+                + sizeof("STATSIG-SERVER-SESSION-ID: ") + 36];
+
+    ngx_memzero(&rq, sizeof(ngx_http_statsig_http_request_t));
+
+    n = 0;
+
+    if (extra == NULL) {
+        if (s->key.len > 512) {
+            return NGX_ERROR;
+        }
+
+        p = buf;
+
+        h[n].data = p;
+        p = ngx_sprintf(p, "STATSIG-API-KEY: %V", &s->key);
+        h[n].len = p - h[n].data;
+        n++;
+
+        h[n].data = p;
+        p = ngx_sprintf(p, "STATSIG-CLIENT-TIME: %uL",
+                        ngx_http_statsig_now_ms());
+        h[n].len = p - h[n].data;
+        n++;
+
+        h[n].data = p;
+        p = ngx_sprintf(p, "STATSIG-SERVER-SESSION-ID: %*s",
+                        sizeof(s->session_id), s->session_id);
+        h[n].len = p - h[n].data;
+        n++;
+
+        ngx_str_set(&h[n], "STATSIG-SDK-TYPE: " NGX_HTTP_STATSIG_SDK_TYPE);
+        n++;
+        ngx_str_set(&h[n], "STATSIG-SDK-VERSION: " NGX_HTTP_STATSIG_VERSION);
+        n++;
+        ngx_str_set(&h[n], "Content-Type: application/json; charset=UTF-8");
+        n++;
+
+    } else {
+        h[n++] = *extra;
+    }
+
+    rq.method = method;
+    rq.url = *url;
+    rq.headers = h;
+    rq.nheaders = n;
+    rq.timeout = s->smcf->upstream_timeout;
+    rq.max_body = NGX_HTTP_STATSIG_MAX_SPECS;
+    rq.done = done;
+    rq.data = s;
+
+    if (body) {
+        rq.body = *body;
+    }
+
+    *req = ngx_http_statsig_http_start(&rq);
+
+    rc = (*req == NULL) ? NGX_ERROR : NGX_OK;
+
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return rc;
+}
+
+
+/* ---- specs ---- */
+
+
+static void
+ngx_http_statsig_specs_start(ngx_http_statsig_sync_t *s)
+{
+    u_char                        *p;
+    int64_t                        since;
+    ngx_str_t                      url;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    smcf = s->smcf;
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    since = s->ctx->sh->specs_time;
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    url.data = ngx_alloc(smcf->specs_url.len + s->key.len
+                         + sizeof("/.json?sinceTime=") + NGX_INT64_LEN,
+                         s->log);
+    if (url.data == NULL) {
+        return;
+    }
+
+    p = ngx_sprintf(url.data, "%V/%V.json", &smcf->specs_url, &s->key);
+
+    if (since > 0) {
+        p = ngx_sprintf(p, "?sinceTime=%L", since);
+    }
+
+    url.len = p - url.data;
+
+    if (ngx_http_statsig_request(s, "GET", &url, NULL, NULL,
+                                 ngx_http_statsig_specs_done, &s->specs_req)
+        != NGX_OK)
+    {
+        ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs", 0,
+                                NGX_HTTP_STATSIG_FAILED,
+                                (u_char *) "cannot start the request");
+    }
+
+    ngx_explicit_memzero(url.data, url.len);
+    ngx_free(url.data);
+}
+
+
+static void
+ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res, void *data)
+{
+    ngx_http_statsig_sync_t *s = data;
+
+    u_char  err[NGX_HTTP_STATSIG_ERRLEN];
+
+    s->specs_req = NULL;
+
+    if (ngx_http_statsig_upstream_error(s, res, err, sizeof(err)) != NULL) {
+        ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs",
+                                res->elapsed, NGX_HTTP_STATSIG_FAILED, err);
+        return;
+    }
+
+    ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs",
+                            res->elapsed, NGX_HTTP_STATSIG_ATTEMPT, NULL);
+
+    ngx_http_statsig_specs_apply(s, &res->body,
+                                 NGX_HTTP_STATSIG_SOURCE_NETWORK, NULL);
+}
+
+
+/* transport errors and non-2xx answers; NULL when the answer is usable */
+
+static u_char *
+ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
+    ngx_http_statsig_http_res_t *res, u_char *buf, size_t len)
+{
+    u_char  *p, *k, *last;
+
+    if (res->error) {
+        last = ngx_snprintf(buf, len - 1, "%s", res->error);
+
+    } else if (res->status < 200 || res->status > 299) {
+        last = ngx_snprintf(buf, len - 1, "HTTP status %ui", res->status);
+
+    } else {
+        return NULL;
+    }
+
+    *last = '\0';
+
+    /* curl may quote the URL, which holds the key */
+
+    if (s->key.len) {
+        for (p = buf; (size_t) (last - p) >= s->key.len; p++) {
+            k = ngx_strlcasestrn(p, last, s->key.data, s->key.len - 1);
+            if (k == NULL) {
+                break;
+            }
+
+            ngx_memset(k, '*', s->key.len);
+            p = k;
+        }
+    }
+
+    return buf;
+}
+
+
+/*
+ * Compiles and publishes a DCS document (from the network or the file).
+ * fi: the file's identity, for local mode.
+ */
+
+static void
+ngx_http_statsig_specs_apply(ngx_http_statsig_sync_t *s, ngx_str_t *json,
+    ngx_uint_t source, ngx_file_info_t *fi)
+{
+    char                       cerr[NGX_HTTP_STATSIG_ERRLEN];
+    u_char                     err[NGX_HTTP_STATSIG_ERRLEN];
+    void                      *blob;
+    size_t                     size;
+    int64_t                    t, cur;
+    json_t                    *root;
+    ngx_msec_t                 start, elapsed;
+    json_error_t               jerr;
+    const statsig_snapshot_t  *snap;
+    ngx_http_statsig_stats_t  *st;
+    ngx_http_statsig_shctx_t  *sh;
+
+    sh = s->ctx->sh;
+    st = &sh->specs_stats;
+
+    ngx_time_update();
+    start = ngx_current_msec;
+
+    blob = statsig_compile((char *) json->data, json->len, &size, cerr,
+                           sizeof(cerr));
+
+    ngx_time_update();
+    elapsed = ngx_current_msec - start;
+
+    if (blob == NULL) {
+
+        /* {"has_updates":false} is not a full document */
+
+        root = json_loadb((char *) json->data, json->len, 0, &jerr);
+
+        if (root && json_is_object(root)
+            && json_is_false(json_object_get(root, "has_updates")))
+        {
+            json_decref(root);
+            ngx_http_statsig_result(s, st, "specs", 0,
+                                    NGX_HTTP_STATSIG_NO_UPDATES, NULL);
+            return;
+        }
+
+        if (root) {
+            json_decref(root);
+        }
+
+        ngx_snprintf(err, sizeof(err), "%s does not compile: %s%Z",
+                     source == NGX_HTTP_STATSIG_SOURCE_FILE
+                     ? "the specs file" : "the response", cerr);
+
+        ngx_http_statsig_result(s, st, "specs", 0, NGX_HTTP_STATSIG_FAILED,
+                                err);
+        return;
+    }
+
+    snap = statsig_snapshot_open(blob, size);
+    t = statsig_snapshot_time(snap);
+
+    if (source == NGX_HTTP_STATSIG_SOURCE_NETWORK) {
+        if (!statsig_snapshot_has_updates(snap)) {
+            ngx_free(blob);
+            ngx_http_statsig_result(s, st, "specs", 0,
+                                    NGX_HTTP_STATSIG_NO_UPDATES, NULL);
+            return;
+        }
+
+        ngx_shmtx_lock(&s->ctx->shpool->mutex);
+        cur = sh->specs_time;
+        ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+        if (t < cur) {
+            ngx_free(blob);
+            ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                          "statsig: ignored specs with time %L older than "
+                          "the current %L", t, cur);
+            ngx_http_statsig_result(s, st, "specs", 0,
+                                    NGX_HTTP_STATSIG_IGNORED, NULL);
+            return;
+        }
+    }
+
+    if (ngx_http_statsig_publish(s->ctx, blob, size, NULL, 0, source, s->log)
+        != NGX_OK)
+    {
+        ngx_free(blob);
+        ngx_http_statsig_result(s, st, "specs", 0, NGX_HTTP_STATSIG_FAILED,
+                                (u_char *) "the statsig zone is full");
+        return;
+    }
+
+    ngx_free(blob);
+
+    ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                  "statsig: new specs (time %L, %uz bytes compiled in "
+                  "%M ms)", t, size, elapsed);
+
+    if (fi) {
+        ngx_shmtx_lock(&s->ctx->shpool->mutex);
+        sh->file_ino = ngx_file_uniq(fi);
+        sh->file_mtime = ngx_file_mtime(fi);
+        sh->file_size = ngx_file_size(fi);
+        ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+    }
+
+    if (source == NGX_HTTP_STATSIG_SOURCE_NETWORK
+        && s->smcf->specs_file.len)
+    {
+        ngx_http_statsig_write_file(s, json);
+    }
+
+    ngx_http_statsig_result(s, st, "specs", 0, NGX_HTTP_STATSIG_UPDATED,
+                            NULL);
+}
+
+
+/* local mode: re-read statsig_specs_file when it changed */
+
+static void
+ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s)
+{
+    u_char                     err[NGX_HTTP_STATSIG_ERRLEN];
+    u_char                    *buf;
+    size_t                     len;
+    ssize_t                    n;
+    ngx_fd_t                   fd;
+    ngx_str_t                 *path, json;
+    ngx_uint_t                 same;
+    ngx_file_info_t            fi;
+    ngx_http_statsig_shctx_t  *sh;
+
+    sh = s->ctx->sh;
+    path = &s->smcf->specs_file;
+
+    if (ngx_file_info(path->data, &fi) == NGX_FILE_ERROR) {
+        ngx_snprintf(err, sizeof(err), "cannot stat the specs file \"%V\": "
+                     "%s%Z", path, strerror(ngx_errno));
+        ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
+                                NGX_HTTP_STATSIG_FAILED, err);
+        return;
+    }
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    same = (sh->file_ino == ngx_file_uniq(&fi)
+            && sh->file_mtime == ngx_file_mtime(&fi)
+            && sh->file_size == ngx_file_size(&fi));
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    if (same) {
+        return;
+    }
+
+    fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_snprintf(err, sizeof(err), "cannot open the specs file \"%V\": "
+                     "%s%Z", path, strerror(ngx_errno));
+        ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
+                                NGX_HTTP_STATSIG_FAILED, err);
+        return;
+    }
+
+    buf = NULL;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        goto failed;
+    }
+
+    len = (size_t) ngx_file_size(&fi);
+
+    buf = ngx_alloc(len + 1, s->log);
+    if (buf == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, buf, len);
+    if (n == -1 || (size_t) n != len) {
+        goto failed;
+    }
+
+    (void) ngx_close_file(fd);
+
+    ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
+                            NGX_HTTP_STATSIG_ATTEMPT, NULL);
+
+    json.data = buf;
+    json.len = len;
+
+    /* a bad file is not tried again until it changes */
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    sh->file_ino = ngx_file_uniq(&fi);
+    sh->file_mtime = ngx_file_mtime(&fi);
+    sh->file_size = ngx_file_size(&fi);
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    ngx_http_statsig_specs_apply(s, &json, NGX_HTTP_STATSIG_SOURCE_FILE, &fi);
+
+    ngx_free(buf);
+
+    return;
+
+failed:
+
+    ngx_snprintf(err, sizeof(err), "cannot read the specs file \"%V\": "
+                 "%s%Z", path, strerror(ngx_errno));
+    ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
+                            NGX_HTTP_STATSIG_FAILED, err);
+
+    (void) ngx_close_file(fd);
+
+    if (buf) {
+        ngx_free(buf);
+    }
+}
+
+
+/* the last good specs on disk: write a temporary file, then rename */
+
+static void
+ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json)
+{
+    u_char                    *tmp;
+    size_t                     off;
+    ssize_t                    n;
+    ngx_fd_t                   fd;
+    ngx_str_t                 *path;
+    ngx_err_t                  e;
+    ngx_file_info_t            fi;
+    ngx_http_statsig_shctx_t  *sh;
+
+    sh = s->ctx->sh;
+    path = &s->smcf->specs_file;
+
+    tmp = ngx_alloc(path->len + sizeof(".tmp.") + NGX_INT_T_LEN, s->log);
+    if (tmp == NULL) {
+        return;
+    }
+
+    (void) ngx_sprintf(tmp, "%V.tmp.%P%Z", path, ngx_pid);
+
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
+                       NGX_FILE_DEFAULT_ACCESS);
+    if (fd == NGX_INVALID_FILE) {
+        e = ngx_errno;
+        goto failed;
+    }
+
+    for (off = 0; off < json->len; off += n) {
+        n = ngx_write_fd(fd, json->data + off, json->len - off);
+        if (n <= 0) {
+            e = ngx_errno;
+            (void) ngx_close_file(fd);
+            (void) ngx_delete_file(tmp);
+            goto failed;
+        }
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_close_file(fd) == NGX_FILE_ERROR
+        || ngx_rename_file(tmp, path->data) == NGX_FILE_ERROR)
+    {
+        e = ngx_errno;
+        (void) ngx_delete_file(tmp);
+        goto failed;
+    }
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    sh->file_writes++;
+    sh->file_ino = ngx_file_uniq(&fi);
+    sh->file_mtime = ngx_file_mtime(&fi);
+    sh->file_size = ngx_file_size(&fi);
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    ngx_free(tmp);
+
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ERR, s->log, e,
+                  "statsig: cannot write the specs file \"%s\"", tmp);
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    sh->file_write_errors++;
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    ngx_free(tmp);
+}
+
+
+/* ---- ID lists ---- */
+
+
+static void
+ngx_http_statsig_idlists_start(ngx_http_statsig_sync_t *s)
+{
+    ngx_str_t  body = ngx_string("{}");
+
+    if (ngx_http_statsig_request(s, "POST", &s->smcf->id_lists_url, &body,
+                                 NULL, ngx_http_statsig_idlists_done,
+                                 &s->idl_req)
+        != NGX_OK)
+    {
+        ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                                0, NGX_HTTP_STATSIG_FAILED,
+                                (u_char *) "cannot start the request");
+    }
+}
+
+
+static void
+ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res, void *data)
+{
+    ngx_http_statsig_sync_t *s = data;
+
+    u_char  err[NGX_HTTP_STATSIG_ERRLEN];
+
+    s->idl_req = NULL;
+
+    if (ngx_http_statsig_upstream_error(s, res, err, sizeof(err)) != NULL
+        || ngx_http_statsig_idlists_index(s, &res->body, err, sizeof(err))
+           != NGX_OK)
+    {
+        ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                                res->elapsed, NGX_HTTP_STATSIG_FAILED, err);
+        return;
+    }
+
+    ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                            res->elapsed, NGX_HTTP_STATSIG_ATTEMPT, NULL);
+
+    s->idl_next = 0;
+
+    ngx_http_statsig_idlist_next(s);
+}
+
+
+static ngx_int_t
+ngx_http_statsig_idlist_str(ngx_pool_t *pool, json_t *v, ngx_str_t *s)
+{
+    const char  *p;
+
+    p = json_string_value(v);
+    if (p == NULL) {
+        p = "";
+    }
+
+    s->len = ngx_strlen(p);
+    s->data = ngx_pstrdup(pool, &(ngx_str_t) { s->len, (u_char *) p });
+
+    return s->data ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The index: {"name": {"name", "url", "size", "creationTime", "fileID"}}.
+ * Known lists keep their offset; a list that is new, gone, or replaced by
+ * a newer file makes the builder start over (it cannot drop one list).
+ */
+
+static ngx_int_t
+ngx_http_statsig_idlists_index(ngx_http_statsig_sync_t *s, ngx_str_t *json,
+    u_char *err, size_t errlen)
+{
+    json_t                     *root, *v;
+    const char                 *name;
+    ngx_uint_t                  i, j, reset, found;
+    ngx_pool_t                 *pool;
+    ngx_array_t                *lists;
+    json_error_t                jerr;
+    ngx_http_statsig_idlist_t  *l, *old;
+
+    root = json_loadb((char *) json->data, json->len, 0, &jerr);
+
+    if (root == NULL || !json_is_object(root)) {
+        ngx_snprintf(err, errlen, "the ID lists index is not a JSON "
+                     "object: %s%Z", root ? "" : jerr.text);
+        if (root) {
+            json_decref(root);
+        }
+
+        return NGX_ERROR;
+    }
+
+    pool = ngx_create_pool(4096, s->log);
+    if (pool == NULL) {
+        goto nomem;
+    }
+
+    lists = ngx_array_create(pool, 8, sizeof(ngx_http_statsig_idlist_t));
+    if (lists == NULL) {
+        goto nomem;
+    }
+
+    reset = s->idl_reset || s->builder == NULL;
+    old = s->idlists ? s->idlists->elts : NULL;
+
+    json_object_foreach(root, name, v) {
+        if (!json_is_object(v)
+            || !json_is_string(json_object_get(v, "url")))
+        {
+            continue;
+        }
+
+        l = ngx_array_push(lists);
+        if (l == NULL) {
+            goto nomem;
+        }
+
+        ngx_memzero(l, sizeof(ngx_http_statsig_idlist_t));
+
+        if (ngx_http_statsig_idlist_str(pool, json_object_get(v, "url"),
+                                        &l->url)
+            != NGX_OK
+            || ngx_http_statsig_idlist_str(pool,
+                                           json_object_get(v, "fileID"),
+                                           &l->file_id)
+               != NGX_OK)
+        {
+            goto nomem;
+        }
+
+        l->name.len = ngx_strlen(name);
+        l->name.data = ngx_pstrdup(pool,
+                                   &(ngx_str_t) { l->name.len,
+                                                  (u_char *) name });
+        if (l->name.data == NULL) {
+            goto nomem;
+        }
+
+        l->size = (off_t) json_number_value(json_object_get(v, "size"));
+        l->creation_time = (int64_t) json_number_value(
+                                         json_object_get(v, "creationTime"));
+
+        found = 0;
+
+        for (j = 0; old && j < s->idlists->nelts; j++) {
+            if (old[j].name.len != l->name.len
+                || ngx_strncmp(old[j].name.data, l->name.data, l->name.len)
+                   != 0)
+            {
+                continue;
+            }
+
+            found = 1;
+
+            if (old[j].file_id.len != l->file_id.len
+                || ngx_strncmp(old[j].file_id.data, l->file_id.data,
+                               l->file_id.len)
+                   != 0)
+            {
+                if (l->creation_time < old[j].creation_time) {
+                    /* an older file: keep ours */
+                    l->file_id = old[j].file_id;
+                    l->creation_time = old[j].creation_time;
+                    l->offset = old[j].offset;
+                    l->size = old[j].offset;
+
+                } else {
+                    reset = 1;
+                }
+
+            } else {
+                l->offset = old[j].offset;
+            }
+        }
+
+        if (!found) {
+            reset = 1;
+        }
+    }
+
+    json_decref(root);
+    root = NULL;
+
+    /* lists that left the index */
+    if (old && lists->nelts != s->idlists->nelts) {
+        reset = 1;
+    }
+
+    if (reset) {
+        if (s->builder) {
+            statsig_idlist_builder_free(s->builder);
+        }
+
+        s->builder = statsig_idlist_builder_create();
+        if (s->builder == NULL) {
+            goto nomem;
+        }
+
+        l = lists->elts;
+
+        for (i = 0; i < lists->nelts; i++) {
+            l[i].offset = 0;
+        }
+
+        s->idl_dirty = 1;
+        s->idl_reset = 0;
+    }
+
+    l = lists->elts;
+
+    for (i = 0; i < lists->nelts; i++) {
+        l[i].list = statsig_idlist_builder_list(s->builder,
+                                                (char *) l[i].name.data,
+                                                l[i].name.len);
+        if (l[i].list < 0) {
+            goto nomem;
+        }
+    }
+
+    if (s->idl_pool) {
+        ngx_destroy_pool(s->idl_pool);
+    }
+
+    s->idl_pool = pool;
+    s->idlists = lists;
+
+    return NGX_OK;
+
+nomem:
+
+    if (root) {
+        json_decref(root);
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+
+    ngx_snprintf(err, errlen, "out of memory%Z");
+
+    return NGX_ERROR;
+}
+
+
+/* downloads the next list that has new bytes, one at a time */
+
+static void
+ngx_http_statsig_idlist_next(ngx_http_statsig_sync_t *s)
+{
+    u_char                      buf[sizeof("Range: bytes=-") + NGX_OFF_T_LEN];
+    ngx_str_t                   range;
+    ngx_http_statsig_idlist_t  *l;
+
+    l = s->idlists->elts;
+
+    for ( /* void */ ; s->idl_next < s->idlists->nelts; s->idl_next++) {
+        if (l[s->idl_next].size > l[s->idl_next].offset) {
+            break;
+        }
+    }
+
+    if (s->idl_next == s->idlists->nelts) {
+        ngx_http_statsig_idlists_publish(s);
+        return;
+    }
+
+    l = &l[s->idl_next];
+
+    range.data = buf;
+    range.len = ngx_sprintf(buf, "Range: bytes=%O-", l->offset) - buf;
+
+    if (ngx_http_statsig_request(s, "GET", &l->url, NULL, &range,
+                                 ngx_http_statsig_idlist_done, &s->idl_req)
+        != NGX_OK)
+    {
+        ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                                0, NGX_HTTP_STATSIG_FAILED,
+                                (u_char *) "cannot start the request");
+    }
+}
+
+
+static void
+ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
+{
+    ngx_http_statsig_sync_t *s = data;
+
+    u_char                      err[NGX_HTTP_STATSIG_ERRLEN];
+    ngx_http_statsig_idlist_t  *l;
+
+    s->idl_req = NULL;
+    l = &((ngx_http_statsig_idlist_t *) s->idlists->elts)[s->idl_next];
+
+    if (res->status == 416) {
+        /* nothing after our offset */
+        l->size = l->offset;
+        s->idl_next++;
+        ngx_http_statsig_idlist_next(s);
+        return;
+    }
+
+    if (ngx_http_statsig_upstream_error(s, res, err, sizeof(err)) != NULL) {
+        ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                                res->elapsed, NGX_HTTP_STATSIG_FAILED, err);
+        ngx_http_statsig_idlists_publish(s);
+        return;
+    }
+
+    if (res->status == 200 && l->offset > 0) {
+        /* the range was ignored: the whole file again (sets are idempotent
+         * for + and -, so applying it from the start is correct) */
+        l->offset = 0;
+    }
+
+    if (res->body.len
+        && statsig_idlist_builder_apply(s->builder, l->list,
+                                        (char *) res->body.data,
+                                        res->body.len)
+           != 0)
+    {
+        ngx_snprintf(err, sizeof(err), "ID list \"%V\": the data at offset "
+                     "%O does not start with + or -; it is downloaded "
+                     "again from the start%Z", &l->name, l->offset);
+        ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                                res->elapsed, NGX_HTTP_STATSIG_FAILED, err);
+        s->idl_reset = 1;
+        s->idl_next++;
+        ngx_http_statsig_idlist_next(s);
+        return;
+    }
+
+    l->offset += res->body.len;
+
+    if (res->body.len) {
+        s->idl_dirty = 1;
+    }
+
+    if (l->offset < l->size && res->body.len == 0) {
+        l->size = l->offset;
+    }
+
+    s->idl_next++;
+    ngx_http_statsig_idlist_next(s);
+}
+
+
+static void
+ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s)
+{
+    void    *blob;
+    size_t   size;
+
+    if (!s->idl_dirty || s->builder == NULL) {
+        return;
+    }
+
+    blob = statsig_idlist_builder_finish(s->builder, &size);
+    if (blob == NULL) {
+        return;
+    }
+
+    if (ngx_http_statsig_publish(s->ctx, NULL, 0, blob, size,
+                                 NGX_HTTP_STATSIG_SOURCE_NETWORK, s->log)
+        == NGX_OK)
+    {
+        s->idl_dirty = 0;
+
+        ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
+                                0, NGX_HTTP_STATSIG_UPDATED, NULL);
+    }
+
+    ngx_free(blob);
+}
+
+
+/* ---- counters and "logged once per change of state" ---- */
+
+
+static void
+ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
+    ngx_http_statsig_stats_t *st, char *what, ngx_msec_t elapsed,
+    ngx_uint_t outcome, u_char *reason)
+{
+    ngx_uint_t  log_fail, log_ok;
+
+    log_fail = 0;
+    log_ok = 0;
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+
+    switch (outcome) {
+
+    case NGX_HTTP_STATSIG_ATTEMPT:
+        st->requests++;
+        st->last_attempt = ngx_time();
+        st->last_ms = elapsed;
+        st->total_ms += elapsed;
+        if (elapsed > st->max_ms) {
+            st->max_ms = elapsed;
+        }
+        break;
+
+    case NGX_HTTP_STATSIG_FAILED:
+        if (elapsed) {
+            st->requests++;
+            st->last_attempt = ngx_time();
+            st->last_ms = elapsed;
+            st->total_ms += elapsed;
+            if (elapsed > st->max_ms) {
+                st->max_ms = elapsed;
+            }
+        }
+
+        st->failures++;
+        st->last_error = ngx_time();
+
+        if (st->state != NGX_HTTP_STATSIG_STATE_FAILING
+            || ngx_strncmp(st->error, reason, sizeof(st->error) - 1) != 0)
+        {
+            log_fail = 1;
+        }
+
+        st->state = NGX_HTTP_STATSIG_STATE_FAILING;
+        (void) ngx_cpystrn(st->error, reason, sizeof(st->error));
+        break;
+
+    default:
+        if (outcome == NGX_HTTP_STATSIG_UPDATED) {
+            st->updates++;
+        } else if (outcome == NGX_HTTP_STATSIG_NO_UPDATES) {
+            st->no_updates++;
+        } else if (outcome == NGX_HTTP_STATSIG_IGNORED) {
+            st->ignored++;
+        }
+
+        st->last_success = ngx_time();
+
+        if (st->state == NGX_HTTP_STATSIG_STATE_FAILING) {
+            log_ok = 1;
+        }
+
+        st->state = NGX_HTTP_STATSIG_STATE_OK;
+        break;
+    }
+
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    if (log_fail) {
+        ngx_log_error(NGX_LOG_ERR, s->log, 0,
+                      "statsig: %s sync failed: %s; serving the last good "
+                      "snapshot", what, reason);
+    }
+
+    if (log_ok) {
+        ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
+                      "statsig: %s sync works again", what);
+    }
 }

@@ -31,6 +31,7 @@ package FakeStatsig;
 #   truncated  200, the first half of the JSON (Content-Length matches)
 #   short      Content-Length of the full body, half sent, then close
 #   no_updates 200 {"has_updates":false}
+#   full       the specs file even when sinceTime >= its time
 # control(delay_ms => N) delays every answer.
 #
 # Every request is appended to requests.jsonl: {"time","method","path",
@@ -348,6 +349,7 @@ sub _handle {
         }
         my %q = map { split /=/, $_, 2 } grep { /=/ } split /&/, $query // '';
         if ($mode eq 'normal' && defined $q{sinceTime}) {
+            # "full" skips this: an older or equal time is sent as is
             my $d = eval { $JSON->decode($full) };
             if ($d && defined $d->{time} && $q{sinceTime} >= $d->{time}) {
                 $full = '{"has_updates":false}';
