@@ -235,12 +235,14 @@ demo: module
 	@echo "nginx on http://127.0.0.1:8080 (conf-examples/demo.conf), Ctrl-C stops it. Try:"
 	@echo "  curl -i http://127.0.0.1:8080/"
 	@echo "  curl -i -H 'X-User-Id: alice' -H 'X-Email: alice@example.com' http://127.0.0.1:8080/checkout"
+	@echo "  curl -i -H 'X-Email: alice@example.com' http://127.0.0.1:8080/app   # beta backend"
+	@echo "  curl -i -H 'X-Country: US' http://127.0.0.1:8080/app                # stable backend"
 	@echo "  curl -i 'http://127.0.0.1:8080/statsig/status'"
 	@echo "  curl -s 'http://127.0.0.1:8080/statsig/status?format=prometheus'"
-	@echo "(gate evaluation is not built yet: the X-Statsig-* headers stay empty"
-	@echo " and the status answers 503 until the specs loader lands)"
+	@echo "one file per job (routing, canary, A/B, headers, cache key, prefetch):"
+	@echo "  conf-examples/*.conf, run one with CONF=conf-examples/canary.conf"
 	@exec $(NGINX_BIN) -p $(CURDIR)/$(B)/demo/ \
-	    -c $(CURDIR)/conf-examples/demo.conf -e stderr \
+	    -c $(CURDIR)/$(or $(CONF),conf-examples/demo.conf) -e stderr \
 	    -g 'load_module $(CURDIR)/$(MODULE_SO); daemon off; pid $(CURDIR)/$(B)/demo/nginx.pid;'
 
 bench: all
