@@ -38,6 +38,7 @@ typedef struct {
     size_t        n_id_list_args;
     const char   *environment;
     double        bench;
+    long          rounds;       /* --rounds: exact work, for profilers */
     int           initialize;
     const char   *hash;
     const char   *client_key;
@@ -177,6 +178,17 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
 
         } else if (strcmp(k, "--environment") == 0) {
             a->environment = v;
+
+        } else if (strcmp(k, "--rounds") == 0) {
+            a->rounds = strtol(v, &end, 10);
+            if (*end != '\0' || a->rounds <= 0) {
+                fprintf(stderr, "statsig-eval: --rounds takes a count > 0\n");
+                return -1;
+            }
+
+            if (a->bench == 0) {
+                a->bench = 1e9;
+            }
 
         } else if (strcmp(k, "--bench") == 0) {
             a->bench = strtod(v, &end);
@@ -601,7 +613,7 @@ sg_now(void)
 
 static double
 sg_bench_kind(statsig_eval_ctx_t *ctx, const sg_users_t *u, statsig_kind_e k,
-    double seconds)
+    double seconds, long rounds)
 {
     statsig_result_t   r;
     const statsig_spec_t **specs;
@@ -645,7 +657,7 @@ sg_bench_kind(statsig_eval_ctx_t *ctx, const sg_users_t *u, statsig_kind_e k,
         }
 
         elapsed = sg_now() - start;
-        if (elapsed >= seconds) {
+        if (elapsed >= seconds || (rounds > 0 && --rounds == 0)) {
             break;
         }
     }
@@ -1104,9 +1116,12 @@ main(int argc, char **argv)
     if (a.bench > 0) {
         fprintf(stderr, "statsig-eval: compiled %zu bytes of specs into %zu "
                 "in %.1f ms\n", len, size, t0 * 1000);
-        g = sg_bench_kind(&ctx, &users, STATSIG_KIND_GATE, a.bench);
-        c = sg_bench_kind(&ctx, &users, STATSIG_KIND_CONFIG, a.bench);
-        l = sg_bench_kind(&ctx, &users, STATSIG_KIND_LAYER, a.bench);
+        g = sg_bench_kind(&ctx, &users, STATSIG_KIND_GATE, a.bench,
+                          a.rounds);
+        c = sg_bench_kind(&ctx, &users, STATSIG_KIND_CONFIG, a.bench,
+                          a.rounds);
+        l = sg_bench_kind(&ctx, &users, STATSIG_KIND_LAYER, a.bench,
+                          a.rounds);
         printf("compile_ms=%.1f\n", t0 * 1000);
         printf("config_evals_per_sec=%.0f\n", c);
         printf("layer_evals_per_sec=%.0f\n", l);

@@ -671,9 +671,9 @@ sg_put_item_strings(sg_compiler_t *c, json_t *v, sg_sref_t *str,
 static int
 sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
 {
-    sg_setent_t  *ents;
+    sg_setent_t  *ents, *tab;
     sg_sref_t     str, lower;
-    size_t        off, k, w, i, n;
+    size_t        off, k, w, i, n, mask, slot;
 
     n = json_array_size(arr);
     ents = malloc((n ? n : 1) * 2 * sizeof(sg_setent_t));
@@ -715,18 +715,32 @@ sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
         ents[w++] = ents[i];
     }
 
-    off = statsig_buf_reserve(&c->blob, (w ? w : 1) * sizeof(sg_setent_t),
-                              4);
+    /* an open-addressing table at most half full: a probe or two */
+    mask = 1;
+    while (mask < w * 2 + 1) {
+        mask <<= 1;
+    }
+
+    off = statsig_buf_reserve(&c->blob, mask * sizeof(sg_setent_t), 4);
     if (off == (size_t) -1) {
         free(ents);
         return -1;
     }
 
-    memcpy(c->blob.data + off, ents, w * sizeof(sg_setent_t));
+    tab = (sg_setent_t *) (c->blob.data + off);
+    for (i = 0; i < w; i++) {
+        slot = ents[i].hash & (mask - 1);
+        while (tab[slot].str.off != 0) {
+            slot = (slot + 1) & (mask - 1);
+        }
+
+        tab[slot] = ents[i];
+    }
+
     free(ents);
 
     t->set = (uint32_t) off;
-    t->set_n = (uint32_t) w;
+    t->set_n = (uint32_t) mask;
 
     return 0;
 }

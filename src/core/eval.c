@@ -188,8 +188,33 @@ sg_session(statsig_eval_ctx_t *ctx)
 
 /* ---- temporary values ---- */
 
+/* the conversions an operator reads from its left value */
+#define SG_NEED_STR    1
+#define SG_NEED_LOWER  2
+#define SG_NEED_NUM    4
+
+static unsigned
+sg_op_needs(unsigned op)
+{
+    switch (op) {
+    case SG_OP_GT: case SG_OP_GTE: case SG_OP_LT: case SG_OP_LTE:
+        return SG_NEED_NUM;
+    case SG_OP_VERSION_GT: case SG_OP_VERSION_GTE: case SG_OP_VERSION_LT:
+    case SG_OP_VERSION_LTE: case SG_OP_VERSION_EQ: case SG_OP_VERSION_NEQ:
+    case SG_OP_ANY_CS: case SG_OP_NONE_CS: case SG_OP_STR_MATCHES:
+    case SG_OP_IN_SEGMENT_LIST: case SG_OP_NOT_IN_SEGMENT_LIST:
+        return SG_NEED_STR;
+    case SG_OP_EQ: case SG_OP_NEQ:
+    case SG_OP_BEFORE: case SG_OP_AFTER: case SG_OP_ON:
+        return SG_NEED_STR | SG_NEED_NUM;
+    default:
+        return SG_NEED_STR | SG_NEED_LOWER | SG_NEED_NUM;
+    }
+}
+
+
 static const statsig_value_t *
-sg_tmp_string(sg_tmp_t *t, const char *s, size_t len)
+sg_tmp_string(sg_tmp_t *t, const char *s, size_t len, unsigned needs)
 {
     if (len >= sizeof(t->buf)) {
         len = sizeof(t->buf) - 1;
@@ -202,24 +227,38 @@ sg_tmp_string(sg_tmp_t *t, const char *s, size_t len)
     t->v.type = STATSIG_V_STRING;
     t->v.str = t->buf;
     t->v.len = len;
-    t->v.num = statsig_js_to_number(t->buf, len);
-    t->v.lower = t->lower;
-    t->v.lower_len = statsig_js_lower(t->buf, len, t->lower);
+    t->v.lower = t->buf;
+    t->v.lower_len = len;
+    t->v.num = (needs & SG_NEED_NUM) ? statsig_js_to_number(t->buf, len)
+                                     : NAN;
+
+    if (needs & SG_NEED_LOWER) {
+        t->v.lower = t->lower;
+        t->v.lower_len = statsig_js_lower(t->buf, len, t->lower);
+    }
 
     return &t->v;
 }
 
 
 static const statsig_value_t *
-sg_tmp_number(sg_tmp_t *t, double num)
+sg_tmp_number(sg_tmp_t *t, double num, unsigned needs)
 {
     memset(&t->v, 0, sizeof(t->v));
     t->v.type = STATSIG_V_NUMBER;
     t->v.num = num;
-    t->v.len = statsig_js_number_to_string(num, t->buf);
     t->v.str = t->buf;
-    t->v.lower_len = statsig_js_lower(t->buf, t->v.len, t->lower);
-    t->v.lower = t->lower;
+    t->v.lower = t->buf;
+
+    /* digits, "e", "Infinity": lower case only for the last two */
+    if (needs & (SG_NEED_STR | SG_NEED_LOWER)) {
+        t->v.len = statsig_js_number_to_string(num, t->buf);
+        t->v.lower = t->lower;
+        t->v.lower_len = statsig_js_lower(t->buf, t->v.len, t->lower);
+
+    } else {
+        t->buf[0] = '\0';
+    }
 
     return &t->v;
 }
@@ -537,8 +576,7 @@ sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
     size_t len, uint64_t h)
 {
     const sg_setent_t  *e;
-    size_t              lo, hi, mid;
-    uint32_t            h32;
+    uint32_t            h32, mask, slot;
 
     e = SG_AT(s, t->set, sg_setent_t);
     if (h == 0) {
@@ -546,22 +584,11 @@ sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
     }
 
     h32 = (uint32_t) h;
+    mask = t->set_n - 1;
 
-    lo = 0;
-    hi = t->set_n;
-    while (lo < hi) {
-        mid = (lo + hi) / 2;
-        if (e[mid].hash < h32) {
-            lo = mid + 1;
-
-        } else {
-            hi = mid;
-        }
-    }
-
-    for (; lo < t->set_n && e[lo].hash == h32; lo++) {
-        if (e[lo].str.len == len
-            && memcmp((const char *) s + e[lo].str.off, str, len) == 0)
+    for (slot = h32 & mask; e[slot].str.off != 0; slot = (slot + 1) & mask) {
+        if (e[slot].hash == h32 && e[slot].str.len == len
+            && memcmp((const char *) s + e[slot].str.off, str, len) == 0)
         {
             return 1;
         }
@@ -1139,7 +1166,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
         ip = sg_get_from_user(ctx, ctx->user, sg_field_ip, sg_field_ip);
         if (statsig_runtime_country(ctx->rt, ip, country)) {
-            v = sg_tmp_string(&tmp, country, 2);
+            v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
         }
 
         break;
@@ -1167,7 +1194,7 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         if (statsig_runtime_ua_field(ctx->rt, ua->str, ua->len, field_lower,
                                      &uaf))
         {
-            v = sg_tmp_string(&tmp, uaf.data, uaf.len);
+            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
         }
 
         break;
@@ -1187,7 +1214,8 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_CURRENT_TIME:
-        v = sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt));
+        v = sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt),
+                          sg_op_needs(c->op));
         break;
 
     case SG_COND_USER_BUCKET:
@@ -1196,7 +1224,8 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         uaf.data = statsig_value_nullish(v) ? "" : v->str;
         uaf.len = statsig_value_nullish(v) ? 0 : v->len;
         v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
-                                               sg_str(s, c->salt), uaf));
+                                               sg_str(s, c->salt), uaf),
+                          sg_op_needs(c->op));
         break;
 
     case SG_COND_UNIT_ID:
@@ -1207,12 +1236,13 @@ sg_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
     case SG_COND_TARGET_APP:
         if (ctx->has_target_app) {
             v = (depth == 0 && ctx->target_app != NULL)
-                ? sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len)
+                ? sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len,
+                                sg_op_needs(c->op))
                 : &statsig_value_undefined;
 
         } else if (((const sg_header_t *) s)->has_app_id) {
             uaf = sg_str(s, ((const sg_header_t *) s)->app_id);
-            v = sg_tmp_string(&tmp, uaf.data, uaf.len);
+            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
 
         } else {
             v = &sg_null_value;

@@ -96,7 +96,8 @@ typedef struct {
     sg_sref_t  lower;
     uint32_t   n;               /* arrays: element count */
     uint32_t   items;           /* arrays: sg_titem_t[n], or 0 */
-    uint32_t   set_n;           /* any/none: sorted sg_setent_t[set_n] */
+    uint32_t   set_n;           /* any/none: sg_setent_t[set_n] hash table,
+                                   set_n a power of 2, str.off 0 empty */
     uint32_t   set;
 } sg_tval_t;
 
