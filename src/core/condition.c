@@ -1,0 +1,475 @@
+/*
+ * Conditions: the left value of each condition type, as statsig-node's
+ * Evaluator._evalCondition obtains it, then the operator.
+ */
+
+#include <math.h>
+#include <string.h>
+
+#include "eval_internal.h"
+#include "jsnum.h"
+#include "jsstr.h"
+
+
+typedef struct {
+    statsig_value_t  v;
+    char             buf[STATSIG_TMP_VALUE_SIZE];
+    char             lower[statsig_js_lower_size(STATSIG_TMP_VALUE_SIZE)];
+} sg_tmp_t;
+
+
+static const statsig_str_t  sg_field_ip = { "ip", 2 };
+static const statsig_str_t  sg_field_ua = { "userAgent", 9 };
+static const statsig_str_t  sg_field_ua_lower = { "useragent", 9 };
+
+
+/* ---- temporary values ---- */
+
+/* the conversions an operator reads from its left value */
+#define SG_NEED_STR    1
+#define SG_NEED_LOWER  2
+#define SG_NEED_NUM    4
+
+static unsigned
+sg_op_needs(unsigned op)
+{
+    switch (op) {
+    case SG_OP_GT: case SG_OP_GTE: case SG_OP_LT: case SG_OP_LTE:
+        return SG_NEED_NUM;
+    case SG_OP_VERSION_GT: case SG_OP_VERSION_GTE: case SG_OP_VERSION_LT:
+    case SG_OP_VERSION_LTE: case SG_OP_VERSION_EQ: case SG_OP_VERSION_NEQ:
+    case SG_OP_ANY_CS: case SG_OP_NONE_CS: case SG_OP_STR_MATCHES:
+    case SG_OP_IN_SEGMENT_LIST: case SG_OP_NOT_IN_SEGMENT_LIST:
+        return SG_NEED_STR;
+    case SG_OP_EQ: case SG_OP_NEQ:
+    case SG_OP_BEFORE: case SG_OP_AFTER: case SG_OP_ON:
+        return SG_NEED_STR | SG_NEED_NUM;
+    default:
+        return SG_NEED_STR | SG_NEED_LOWER | SG_NEED_NUM;
+    }
+}
+
+
+static const statsig_value_t *
+sg_tmp_string(sg_tmp_t *t, const char *s, size_t len, unsigned needs)
+{
+    if (len >= sizeof(t->buf)) {
+        len = sizeof(t->buf) - 1;
+    }
+
+    memcpy(t->buf, s, len);
+    t->buf[len] = '\0';
+
+    memset(&t->v, 0, sizeof(t->v));
+    t->v.type = STATSIG_V_STRING;
+    t->v.str = t->buf;
+    t->v.len = len;
+    t->v.lower = t->buf;
+    t->v.lower_len = len;
+    t->v.num = (needs & SG_NEED_NUM) ? statsig_js_to_number(t->buf, len)
+                                     : NAN;
+
+    if (needs & SG_NEED_LOWER) {
+        t->v.lower = t->lower;
+        t->v.lower_len = statsig_js_lower(t->buf, len, t->lower);
+    }
+
+    return &t->v;
+}
+
+
+static const statsig_value_t *
+sg_tmp_number(sg_tmp_t *t, double num, unsigned needs)
+{
+    memset(&t->v, 0, sizeof(t->v));
+    t->v.type = STATSIG_V_NUMBER;
+    t->v.num = num;
+    t->v.str = t->buf;
+    t->v.lower = t->buf;
+
+    /* digits, "e", "Infinity": lower case only for the last two */
+    if (needs & (SG_NEED_STR | SG_NEED_LOWER)) {
+        t->v.len = statsig_js_number_to_string(num, t->buf);
+        t->v.lower = t->lower;
+        t->v.lower_len = statsig_js_lower(t->buf, t->v.len, t->lower);
+
+    } else {
+        t->buf[0] = '\0';
+    }
+
+    return &t->v;
+}
+
+
+/* ---- user lookups (EvaluatorUtils) ---- */
+
+/*
+ * a ?? b ?? ... : the first non-nullish candidate, else the last one as it
+ * is (null when it holds null, otherwise undefined).
+ */
+static const statsig_value_t *
+sg_get_from_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
+    statsig_str_t field, statsig_str_t field_lower)
+{
+    const statsig_value_t  *v, *objs[3];
+    int                     both, i;
+
+    if (user == NULL || user->type != STATSIG_V_OBJECT) {
+        return &statsig_null_value;
+    }
+
+    /* a field already in lower case needs one lookup per object */
+    both = (field.data != field_lower.data);
+
+    v = NULL;
+    objs[0] = user;
+    objs[1] = ctx->user_custom;
+    objs[2] = ctx->user_private;
+
+    for (i = 0; i < 3; i++) {
+        v = statsig_value_get(objs[i], field.data, field.len);
+        if (!statsig_value_nullish(v)) {
+            return v;
+        }
+
+        if (both) {
+            v = statsig_value_get(objs[i], field_lower.data, field_lower.len);
+            if (!statsig_value_nullish(v)) {
+                return v;
+            }
+        }
+    }
+
+    return v ? v : &statsig_value_undefined;
+}
+
+
+const statsig_value_t *
+statsig_unit_id(statsig_eval_ctx_t *ctx, int custom, statsig_str_t id_type)
+{
+    const statsig_value_t  *v;
+
+    if (custom) {
+        v = statsig_value_get(ctx->user_custom_ids, id_type.data,
+                              id_type.len);
+        if (v != NULL) {
+            return v;
+        }
+
+        v = statsig_value_get_ci(ctx->user_custom_ids, id_type.data,
+                                 id_type.len);
+        return v ? v : &statsig_value_undefined;
+    }
+
+    return ctx->user_id ? ctx->user_id : &statsig_value_undefined;
+}
+
+
+/*
+ * The statsigEnvironment _normalizeUser leaves on the user: the SDK's
+ * environment option, else the DCS default_environment as {tier}, else
+ * the user's own.  `storage` holds a value built on the caller's stack.
+ */
+static const statsig_value_t *
+sg_environment(statsig_eval_ctx_t *ctx, statsig_value_t storage[2])
+{
+    const sg_header_t  *h;
+    static const char  *key = "tier";
+    static size_t       key_len = 4;
+
+    if (ctx->environment != NULL) {
+        return ctx->environment;
+    }
+
+    if (ctx->rt->has_env) {
+        return &ctx->rt->env;
+    }
+
+    h = (const sg_header_t *) ctx->snap;
+    if (h->has_default_environment) {
+        memset(storage, 0, 2 * sizeof(statsig_value_t));
+        storage[1].type = STATSIG_V_STRING;
+        storage[1].str = (const char *) ctx->snap
+                         + h->default_environment.off;
+        storage[1].len = h->default_environment.len;
+        storage[1].lower = (const char *) ctx->snap
+                           + h->default_environment_lower.off;
+        storage[1].lower_len = h->default_environment_lower.len;
+        storage[1].num = h->default_environment_num;
+
+        storage[0].type = STATSIG_V_OBJECT;
+        storage[0].str = "[object Object]";
+        storage[0].len = 15;
+        storage[0].lower = "[object object]";
+        storage[0].lower_len = 15;
+        storage[0].num = NAN;
+        storage[0].items = &storage[1];
+        storage[0].keys = &key;
+        storage[0].key_lens = &key_len;
+        storage[0].n = 1;
+
+        return &storage[0];
+    }
+
+    return statsig_value_get(ctx->user, "statsigEnvironment", 18);
+}
+
+
+/* ---- conditions ---- */
+
+/* pass_gate / fail_gate: the nested gate's exposures, then its own. */
+static int
+sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    int depth, int *unsupported)
+{
+    statsig_result_t        r;
+    const statsig_spec_t   *gate;
+    uint32_t                base;
+
+    base = ctx->rt->exp_len;
+
+    if (c->gate < 0) {
+        /* unrecognized gate: no exposures of its own */
+        if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->gate_name), 0,
+                             statsig_rule_none) != 0)
+        {
+            *unsupported = 1;
+            return 0;
+        }
+
+        return c->type == SG_COND_FAIL_GATE;
+    }
+
+    gate = statsig_spec_at(ctx->snap, STATSIG_KIND_GATE, (uint32_t) c->gate);
+
+    if (!statsig_memo_get(ctx, gate, &r)) {
+        statsig_eval_nested(ctx, gate, &r, depth + 1);
+        statsig_memo_put(ctx, gate, &r);
+    }
+
+    if (r.reason == STATSIG_REASON_UNSUPPORTED
+        || r.reason == STATSIG_REASON_ERROR)
+    {
+        *unsupported = 1;
+        ctx->rt->exp_len = base;
+        return 0;
+    }
+
+    statsig_move_exposures(ctx->rt, &r, base);
+
+    if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->gate_name), r.value,
+                         r.rule_id) != 0)
+    {
+        *unsupported = 1;
+        return 0;
+    }
+
+    return c->type == SG_COND_FAIL_GATE ? !r.value : r.value;
+}
+
+
+/* multi_pass_gate / multi_fail_gate (legacy): entry first, then exposures */
+static int
+sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    int depth, int *unsupported)
+{
+    const sg_gateref_t  *g;
+    statsig_result_t     r;
+    uint32_t             i, at;
+    int                  value;
+
+    if (c->target.type != STATSIG_V_ARRAY) {
+        *unsupported = 1;
+        return 0;
+    }
+
+    g = SG_AT(ctx->snap, c->multi, sg_gateref_t);
+
+    for (i = 0; i < c->multi_n; i++) {
+        at = ctx->rt->exp_len;
+
+        if (g[i].gate < 0) {
+            r.value = 0;
+            r.rule_id = statsig_rule_none;
+            r.exposures_off = at;
+            r.exposures_len = 0;
+
+        } else {
+            statsig_eval_nested(ctx, statsig_spec_at(ctx->snap, STATSIG_KIND_GATE,
+                                         (uint32_t) g[i].gate), &r,
+                    depth + 1);
+
+            if (r.reason == STATSIG_REASON_UNSUPPORTED
+                || r.reason == STATSIG_REASON_ERROR)
+            {
+                *unsupported = 1;
+                ctx->rt->exp_len = at;
+                return 0;
+            }
+        }
+
+        /* make room for the gate's own entry in front of its exposures */
+        if (ctx->rt->exp_len + 1 > STATSIG_MAX_EXPOSURES) {
+            ctx->rt->overflow = 1;
+            *unsupported = 1;
+            return 0;
+        }
+
+        memmove(&ctx->rt->exp[at + 1], &ctx->rt->exp[r.exposures_off],
+                r.exposures_len * sizeof(statsig_exposure_t));
+        ctx->rt->exp[at].gate = sg_str(ctx->snap, g[i].name);
+        ctx->rt->exp[at].value = r.value;
+        ctx->rt->exp[at].rule_id = r.rule_id;
+        ctx->rt->exp_len = at + 1 + r.exposures_len;
+
+        value = (c->type == SG_COND_MULTI_PASS_GATE) ? r.value : !r.value;
+        if (value) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
+    int *unsupported)
+{
+    const statsig_snapshot_t  *s;
+    const statsig_value_t     *v, *ip, *ua;
+    statsig_value_t            env[2];
+    statsig_str_t              field, field_lower, uaf;
+    sg_tmp_t                   tmp;
+    char                       country[3];
+
+    s = ctx->snap;
+    field = sg_str(s, c->field);
+    field_lower = sg_str(s, c->field_lower);
+
+    switch (c->type) {
+
+    case SG_COND_PUBLIC:
+        return 1;
+
+    case SG_COND_PASS_GATE:
+    case SG_COND_FAIL_GATE:
+        return sg_eval_gate_condition(ctx, c, depth, unsupported);
+
+    case SG_COND_MULTI_PASS_GATE:
+    case SG_COND_MULTI_FAIL_GATE:
+        return sg_eval_multi_gate_condition(ctx, c, depth, unsupported);
+
+    case SG_COND_USER_FIELD:
+        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
+                         : &statsig_null_value;
+        break;
+
+    case SG_COND_IP_BASED:
+        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
+                         : &statsig_null_value;
+        if (!statsig_value_nullish(v)) {
+            break;
+        }
+
+        /* getFromIP: only for "country", from the user's ip */
+        v = &statsig_null_value;
+        if (!c->has_field || field.len != 7
+            || memcmp(field.data, "country", 7) != 0)
+        {
+            break;
+        }
+
+        ip = sg_get_from_user(ctx, ctx->user, sg_field_ip, sg_field_ip);
+        if (statsig_runtime_country(ctx->rt, ip, country)) {
+            v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
+        }
+
+        break;
+
+    case SG_COND_UA_BASED:
+        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
+                         : &statsig_null_value;
+        if (!statsig_value_nullish(v)) {
+            break;
+        }
+
+        /* getFromUserAgent: strings of at most 1000 UTF-16 units */
+        v = &statsig_null_value;
+        if (!c->has_field) {
+            break;
+        }
+
+        ua = sg_get_from_user(ctx, ctx->user, sg_field_ua, sg_field_ua_lower);
+        if (ua->type != STATSIG_V_STRING
+            || statsig_js_length(ua->str, ua->len) > 1000)
+        {
+            break;
+        }
+
+        if (statsig_runtime_ua_field(ctx->rt, ua->str, ua->len, field_lower,
+                                     &uaf))
+        {
+            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
+        }
+
+        break;
+
+    case SG_COND_ENVIRONMENT_FIELD:
+        if (!c->has_field) {
+            v = &statsig_null_value;
+            break;
+        }
+
+        v = statsig_value_get_ci(sg_environment(ctx, env), field.data,
+                                 field.len);
+        if (v == NULL) {
+            v = &statsig_value_undefined;
+        }
+
+        break;
+
+    case SG_COND_CURRENT_TIME:
+        v = sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt),
+                          sg_op_needs(c->op));
+        break;
+
+    case SG_COND_USER_BUCKET:
+        /* `salt + '.' + (getUnitID(...) ?? '')` */
+        v = statsig_unit_id(ctx, c->id_type_custom, sg_str(s, c->id_type));
+        uaf.data = statsig_value_nullish(v) ? "" : v->str;
+        uaf.len = statsig_value_nullish(v) ? 0 : v->len;
+        v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
+                                               sg_str(s, c->salt), uaf),
+                          sg_op_needs(c->op));
+        break;
+
+    case SG_COND_UNIT_ID:
+        v = statsig_unit_id(ctx, c->id_type_custom,
+                           sg_str(s, c->id_type));
+        break;
+
+    case SG_COND_TARGET_APP:
+        if (ctx->has_target_app) {
+            v = (depth == 0 && ctx->target_app != NULL)
+                ? sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len,
+                                sg_op_needs(c->op))
+                : &statsig_value_undefined;
+
+        } else if (((const sg_header_t *) s)->has_app_id) {
+            uaf = sg_str(s, ((const sg_header_t *) s)->app_id);
+            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
+
+        } else {
+            v = &statsig_null_value;
+        }
+
+        break;
+
+    default:
+        *unsupported = 1;
+        return 0;
+    }
+
+    return statsig_apply_op(ctx, c, v, unsupported);
+}

@@ -1,0 +1,47 @@
+/*
+ * Evaluation internals shared by eval.c (rule loop), condition.c,
+ * operators.c and gate_memo.c.  Not part of the core's API.
+ */
+
+#ifndef STATSIG_EVAL_INTERNAL_H
+#define STATSIG_EVAL_INTERNAL_H
+
+#include "runtime.h"
+#include "snapshot.h"
+#include "statsig.h"
+
+
+extern const statsig_str_t    statsig_rule_none;
+extern const statsig_value_t  statsig_null_value;
+
+
+/* eval.c: a spec's rule loop, recursively for nested gates/delegates */
+void statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    statsig_result_t *res, int depth);
+
+/* eval.c: the runtime's exposure stack */
+int statsig_push_exposure(statsig_runtime_t *rt, statsig_str_t gate,
+    int value, statsig_str_t rule_id);
+void statsig_move_exposures(statsig_runtime_t *rt, statsig_result_t *r,
+    uint32_t to);
+
+/* condition.c: one condition; *unsupported set for unknown types/ops */
+int statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    int depth, int *unsupported);
+
+/* condition.c: getUnitID */
+const statsig_value_t *statsig_unit_id(statsig_eval_ctx_t *ctx, int custom,
+    statsig_str_t id_type);
+
+/* operators.c: the condition's operator on the left value */
+int statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v, int *unsupported);
+
+/* gate_memo.c */
+void statsig_eval_session(statsig_eval_ctx_t *ctx);
+int statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    statsig_result_t *r);
+void statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    const statsig_result_t *r);
+
+#endif /* STATSIG_EVAL_INTERNAL_H */

@@ -1,0 +1,152 @@
+/*
+ * Nested gate results remembered per evaluation session (see the comment
+ * below), and the session itself.
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval_internal.h"
+
+
+/*
+ * Nested gate results, remembered for one session: one user, snapshot and
+ * target app in one context.  Holdouts and targeting gates recur in every
+ * experiment a user is checked against; a hit copies the gate's exposures
+ * instead of evaluating it again.  Only complete (Network) results are
+ * kept, so depth and budget limits behave as without the memo.
+ */
+#define SG_GATE_MEMO_SLOTS      256
+#define SG_GATE_MEMO_EXPOSURES  4096
+
+typedef struct {
+    const statsig_spec_t  *spec;
+    uint64_t               session;
+    statsig_str_t          rule_id;
+    uint32_t               exp_off;
+    uint32_t               exp_len;
+    unsigned               value:1;
+} sg_gate_memo_entry_t;
+
+struct statsig_gate_memo_s {
+    sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
+    statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
+    uint32_t               exp_len;
+    uint64_t               session;
+};
+
+
+struct statsig_gate_memo_s *
+statsig_gate_memo_create(void)
+{
+    return calloc(1, sizeof(struct statsig_gate_memo_s));
+}
+
+
+static sg_gate_memo_entry_t *
+sg_memo_slot(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec)
+{
+    uintptr_t  k;
+
+    k = (uintptr_t) spec / sizeof(statsig_spec_t);
+
+    return &ctx->rt->gate_memo->slots[k % SG_GATE_MEMO_SLOTS];
+}
+
+
+int
+statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    statsig_result_t *r)
+{
+    struct statsig_gate_memo_s  *m;
+    sg_gate_memo_entry_t        *e;
+    statsig_runtime_t           *rt;
+
+    rt = ctx->rt;
+    m = rt->gate_memo;
+    e = sg_memo_slot(ctx, spec);
+
+    if (e->spec != spec || e->session != ctx->session
+        || m->session != ctx->session)
+    {
+        return 0;
+    }
+
+    if (rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES) {
+        return 0;
+    }
+
+    memset(r, 0, sizeof(*r));
+    r->spec = spec;
+    r->reason = STATSIG_REASON_NETWORK;
+    r->value = e->value;
+    r->rule_id = e->rule_id;
+    r->exposures_off = rt->exp_len;
+    r->exposures_len = e->exp_len;
+
+    memcpy(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
+           e->exp_len * sizeof(statsig_exposure_t));
+    rt->exp_len += e->exp_len;
+
+    return 1;
+}
+
+
+void
+statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    const statsig_result_t *r)
+{
+    struct statsig_gate_memo_s  *m;
+    sg_gate_memo_entry_t        *e;
+
+    m = ctx->rt->gate_memo;
+
+    if (r->reason != STATSIG_REASON_NETWORK || m->session != ctx->session
+        || m->exp_len + r->exposures_len > SG_GATE_MEMO_EXPOSURES)
+    {
+        return;
+    }
+
+    e = sg_memo_slot(ctx, spec);
+    e->spec = spec;
+    e->session = ctx->session;
+    e->value = r->value;
+    e->rule_id = r->rule_id;
+    e->exp_off = m->exp_len;
+    e->exp_len = r->exposures_len;
+
+    memcpy(&m->exp[m->exp_len], &ctx->rt->exp[r->exposures_off],
+           r->exposures_len * sizeof(statsig_exposure_t));
+    m->exp_len += r->exposures_len;
+}
+
+
+/* A new session when the caller changed the user, snapshot or app. */
+void
+statsig_eval_session(statsig_eval_ctx_t *ctx)
+{
+    if (ctx->session != 0 && ctx->seen_user == ctx->user
+        && ctx->seen_snap == ctx->snap
+        && ctx->seen_has_target_app == ctx->has_target_app
+        && ctx->seen_target_app == ctx->target_app
+        && ctx->seen_environment == ctx->environment
+        && ctx->rt->gate_memo->session == ctx->session)
+    {
+        return;
+    }
+
+    ctx->session = ++ctx->rt->next_session;
+    ctx->rt->gate_memo->session = ctx->session;
+    ctx->rt->gate_memo->exp_len = 0;
+
+    ctx->seen_user = ctx->user;
+    ctx->seen_snap = ctx->snap;
+    ctx->seen_has_target_app = ctx->has_target_app;
+    ctx->seen_target_app = ctx->target_app;
+    ctx->seen_environment = ctx->environment;
+
+    ctx->user_custom = statsig_value_get(ctx->user, "custom", 6);
+    ctx->user_private = statsig_value_get(ctx->user, "privateAttributes", 17);
+    ctx->user_custom_ids = statsig_value_get(ctx->user, "customIDs", 9);
+    ctx->user_id = statsig_value_get(ctx->user, "userID", 6);
+}

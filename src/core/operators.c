@@ -1,0 +1,521 @@
+/*
+ * Operators, as statsig-node's Evaluator applies them: JavaScript
+ * coercions, statsig-node's own helpers (numberCompare, versionCompare,
+ * stringCompare, dateCompare, arrayAny, arrayHasValue), its membership
+ * sets for any/none.
+ */
+
+#include <math.h>
+#include <string.h>
+
+#include "eval_internal.h"
+#include "hash.h"
+#include "idlist.h"
+#include "jsdate.h"
+#include "jsnum.h"
+#include "jsstr.h"
+
+
+/* ---- operators ---- */
+
+static int
+sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
+    int *cmp)
+{
+    const char  *dash;
+    size_t       ai, bi, ae, be;
+    double       na, nb;
+
+    /* removeVersionExtension: cut at the first '-' */
+    dash = memchr(a, '-', alen);
+    if (dash) {
+        alen = (size_t) (dash - a);
+    }
+
+    dash = memchr(b, '-', blen);
+    if (dash) {
+        blen = (size_t) (dash - b);
+    }
+
+    if (alen == 0 || blen == 0) {
+        return -1;
+    }
+
+    ai = 0;
+    bi = 0;
+
+    /* component by component; a missing one counts as "0" */
+    while (ai <= alen || bi <= blen) {
+        if (ai <= alen) {
+            ae = ai;
+            while (ae < alen && a[ae] != '.') {
+                ae++;
+            }
+
+            na = statsig_js_to_number(a + ai, ae - ai);
+            ai = ae + 1;
+
+        } else {
+            na = 0;
+        }
+
+        if (bi <= blen) {
+            be = bi;
+            while (be < blen && b[be] != '.') {
+                be++;
+            }
+
+            nb = statsig_js_to_number(b + bi, be - bi);
+            bi = be + 1;
+
+        } else {
+            nb = 0;
+        }
+
+        if (isnan(na) || isnan(nb)) {
+            return -1;
+        }
+
+        if (na < nb) {
+            *cmp = -1;
+            return 0;
+        }
+
+        if (na > nb) {
+            *cmp = 1;
+            return 0;
+        }
+    }
+
+    *cmp = 0;
+
+    return 0;
+}
+
+
+static int
+sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
+    size_t len, uint64_t h)
+{
+    const sg_setent_t  *e;
+    uint32_t            h32, mask, slot;
+
+    e = SG_AT(s, t->set, sg_setent_t);
+    if (h == 0) {
+        h = statsig_str_hash(str, len);
+    }
+
+    h32 = (uint32_t) h;
+    mask = t->set_n - 1;
+
+    for (slot = h32 & mask; e[slot].str.off != 0; slot = (slot + 1) & mask) {
+        if (e[slot].hash == h32 && e[slot].str.len == len
+            && memcmp((const char *) s + e[slot].str.off, str, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+enum {
+    SG_STR_EQ = 0,
+    SG_STR_STARTS,
+    SG_STR_ENDS,
+    SG_STR_CONTAINS
+};
+
+
+/* arrayAny(value, target, stringCompare(ci, fn)) */
+static int
+sg_array_any_str(const statsig_snapshot_t *s, const statsig_value_t *v,
+    const sg_tval_t *t, int ci, int how)
+{
+    const sg_titem_t  *items;
+    const char        *a, *b;
+    size_t             alen, blen;
+    uint32_t           i;
+
+    if (t->type != STATSIG_V_ARRAY || statsig_value_nullish(v)) {
+        return 0;
+    }
+
+    a = ci ? v->lower : v->str;
+    alen = ci ? v->lower_len : v->len;
+    items = SG_AT(s, t->items, sg_titem_t);
+
+    for (i = 0; i < t->n; i++) {
+        if (items[i].type <= STATSIG_V_NULL) {
+            continue;
+        }
+
+        b = (const char *) s + (ci ? items[i].lower.off : items[i].str.off);
+        blen = ci ? items[i].lower.len : items[i].str.len;
+
+        switch (how) {
+        case SG_STR_EQ:
+            if (alen == blen && memcmp(a, b, alen) == 0) {
+                return 1;
+            }
+            break;
+
+        case SG_STR_STARTS:
+            if (alen >= blen && memcmp(a, b, blen) == 0) {
+                return 1;
+            }
+            break;
+
+        case SG_STR_ENDS:
+            if (alen >= blen && memcmp(a + alen - blen, b, blen) == 0) {
+                return 1;
+            }
+            break;
+
+        default:
+            if (statsig_str_contains(a, alen, b, blen)) {
+                return 1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+static int
+sg_any(const statsig_snapshot_t *s, const sg_cond_t *c,
+    const statsig_value_t *v, int ci)
+{
+    if (c->op_set) {
+        /* targetValueSet.has(String(value)) [|| has(lower)] */
+        if (sg_set_has(s, &c->target, v->str, v->len, v->hash)) {
+            return 1;
+        }
+
+        return ci && sg_set_has(s, &c->target, v->lower, v->lower_len,
+                                v->lower_hash);
+    }
+
+    return sg_array_any_str(s, v, &c->target, ci, SG_STR_EQ);
+}
+
+
+/* SameValueZero(value element, target element), or parseInt match. */
+static int
+sg_array_has_value(const statsig_snapshot_t *s, const statsig_value_t *v,
+    const sg_tval_t *t, int all)
+{
+    const sg_titem_t       *items, *e;
+    const statsig_value_t  *x;
+    uint32_t                i;
+    size_t                  j;
+    double                  pi;
+    int                     found;
+
+    items = SG_AT(s, t->items, sg_titem_t);
+
+    for (i = 0; i < t->n; i++) {
+        e = &items[i];
+        pi = statsig_js_parse_int((const char *) s + e->str.off, e->str.len);
+        found = 0;
+
+        for (j = 0; j < v->n && !found; j++) {
+            x = &v->items[j];
+
+            if (x->type == STATSIG_V_NUMBER && !isnan(pi) && x->num == pi) {
+                found = 1;
+                break;
+            }
+
+            if (x->type != e->type) {
+                continue;
+            }
+
+            switch (x->type) {
+            case STATSIG_V_STRING:
+                found = (x->len == e->str.len
+                         && memcmp(x->str, (const char *) s + e->str.off,
+                                   x->len) == 0);
+                break;
+            case STATSIG_V_NUMBER:
+                found = (x->num == e->num);
+                break;
+            case STATSIG_V_BOOL:
+                found = (x->b == e->b);
+                break;
+            case STATSIG_V_NULL:
+                found = 1;
+                break;
+            default:
+                break;
+            }
+        }
+
+        if (all && !found) {
+            return 0;
+        }
+
+        if (!all && found) {
+            return 1;
+        }
+    }
+
+    return all;
+}
+
+
+/*
+ * JavaScript's `value == target` (Abstract Equality), for a value that is
+ * never the same object as the target.
+ */
+static int
+sg_loose_eq(const statsig_snapshot_t *s, const statsig_value_t *v,
+    const sg_tval_t *t)
+{
+    int  vt, tt;
+
+    vt = v->type;
+    tt = t->type;
+
+    if (vt <= STATSIG_V_NULL || tt <= STATSIG_V_NULL) {
+        return vt <= STATSIG_V_NULL && tt <= STATSIG_V_NULL;
+    }
+
+    if (vt == tt) {
+        switch (vt) {
+        case STATSIG_V_STRING:
+            return v->len == t->str.len
+                   && memcmp(v->str, (const char *) s + t->str.off,
+                             v->len) == 0;
+        case STATSIG_V_NUMBER:
+            return v->num == t->num;
+        case STATSIG_V_BOOL:
+            return v->b == t->b;
+        default:
+            return 0;       /* distinct objects */
+        }
+    }
+
+    /* booleans compare as numbers */
+    if (vt == STATSIG_V_BOOL || tt == STATSIG_V_BOOL) {
+        if ((vt == STATSIG_V_OBJECT || vt == STATSIG_V_ARRAY)
+            && tt == STATSIG_V_BOOL)
+        {
+            /* ToPrimitive(object) is its string; then string vs number */
+            return v->num == t->num;
+        }
+
+        if ((tt == STATSIG_V_OBJECT || tt == STATSIG_V_ARRAY)
+            && vt == STATSIG_V_BOOL)
+        {
+            return v->num == t->num;
+        }
+
+        return v->num == t->num;
+    }
+
+    /* number vs string, or object vs primitive */
+    if (vt == STATSIG_V_NUMBER || tt == STATSIG_V_NUMBER) {
+        return v->num == t->num;
+    }
+
+    /* string vs object / array: compare String(object) */
+    if ((vt == STATSIG_V_STRING && tt >= STATSIG_V_ARRAY)
+        || (tt == STATSIG_V_STRING && vt >= STATSIG_V_ARRAY))
+    {
+        return v->len == t->str.len
+               && memcmp(v->str, (const char *) s + t->str.off, v->len) == 0;
+    }
+
+    return 0;
+}
+
+
+/* dateCompare's Date for a value: strings by Date.parse, else seconds/ms */
+static double
+sg_value_date(const statsig_value_t *v)
+{
+    double  d;
+
+    if (v->type == STATSIG_V_STRING) {
+        d = statsig_js_date_parse(v->str, v->len);
+        if (!isnan(d)) {
+            return d;
+        }
+    }
+
+    d = v->num;
+    if (isnan(d)) {
+        return NAN;
+    }
+
+    if (d < 10000000000.0) {
+        d *= 1000;
+    }
+
+    return statsig_js_time_clip(d);
+}
+
+
+int
+statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v, int *unsupported)
+{
+    const statsig_snapshot_t  *s;
+    const sg_tval_t           *t;
+    double                     a, b;
+    int                        cmp;
+    char                       id[8];
+    statsig_str_t              pattern;
+
+    s = ctx->snap;
+    t = &c->target;
+
+    switch (c->op) {
+
+    case SG_OP_GT:
+    case SG_OP_GTE:
+    case SG_OP_LT:
+    case SG_OP_LTE:
+        if (statsig_value_nullish(v) || t->type <= STATSIG_V_NULL
+            || isnan(v->num) || isnan(t->num))
+        {
+            return 0;
+        }
+
+        a = v->num;
+        b = t->num;
+
+        return c->op == SG_OP_GT ? a > b
+               : c->op == SG_OP_GTE ? a >= b
+               : c->op == SG_OP_LT ? a < b
+               : a <= b;
+
+    case SG_OP_VERSION_GT:
+    case SG_OP_VERSION_GTE:
+    case SG_OP_VERSION_LT:
+    case SG_OP_VERSION_LTE:
+    case SG_OP_VERSION_EQ:
+    case SG_OP_VERSION_NEQ:
+        if (v->type != STATSIG_V_STRING || t->type != STATSIG_V_STRING
+            || sg_version_compare(v->str, v->len,
+                                  (const char *) s + t->str.off, t->str.len,
+                                  &cmp) != 0)
+        {
+            return 0;
+        }
+
+        return c->op == SG_OP_VERSION_GT ? cmp > 0
+               : c->op == SG_OP_VERSION_GTE ? cmp >= 0
+               : c->op == SG_OP_VERSION_LT ? cmp < 0
+               : c->op == SG_OP_VERSION_LTE ? cmp <= 0
+               : c->op == SG_OP_VERSION_EQ ? cmp == 0
+               : cmp != 0;
+
+    case SG_OP_ANY:
+        return sg_any(s, c, v, 1);
+
+    case SG_OP_NONE:
+        return !sg_any(s, c, v, 1);
+
+    case SG_OP_ANY_CS:
+        return sg_any(s, c, v, 0);
+
+    case SG_OP_NONE_CS:
+        return !sg_any(s, c, v, 0);
+
+    case SG_OP_STR_STARTS_WITH_ANY:
+        return sg_array_any_str(s, v, t, 1, SG_STR_STARTS);
+
+    case SG_OP_STR_ENDS_WITH_ANY:
+        return sg_array_any_str(s, v, t, 1, SG_STR_ENDS);
+
+    case SG_OP_STR_CONTAINS_ANY:
+        return sg_array_any_str(s, v, t, 1, SG_STR_CONTAINS);
+
+    case SG_OP_STR_CONTAINS_NONE:
+        return !sg_array_any_str(s, v, t, 1, SG_STR_CONTAINS);
+
+    case SG_OP_STR_MATCHES:
+        /* new RegExp(target).test(String(value)), values under 1000 */
+        if (statsig_js_length(v->str, v->len) >= 1000) {
+            return 0;
+        }
+
+        if (t->type == STATSIG_V_UNDEFINED) {
+            pattern.data = "";
+            pattern.len = 0;
+
+        } else {
+            pattern = sg_str(s, t->str);
+        }
+
+        return statsig_runtime_regex_test(ctx->rt, pattern, v->str, v->len);
+
+    case SG_OP_EQ:
+        return sg_loose_eq(s, v, t);
+
+    case SG_OP_NEQ:
+        return !sg_loose_eq(s, v, t);
+
+    case SG_OP_BEFORE:
+    case SG_OP_AFTER:
+    case SG_OP_ON:
+        if (statsig_value_nullish(v) || t->type <= STATSIG_V_NULL) {
+            return 0;
+        }
+
+        a = sg_value_date(v);
+        b = t->date;
+        if (isnan(a) || isnan(b)) {
+            return 0;
+        }
+
+        if (c->op == SG_OP_BEFORE) {
+            return a < b;
+        }
+
+        if (c->op == SG_OP_AFTER) {
+            return a > b;
+        }
+
+        return floor(a / 86400000.0) == floor(b / 86400000.0);
+
+    case SG_OP_IN_SEGMENT_LIST:
+    case SG_OP_NOT_IN_SEGMENT_LIST:
+        cmp = 0;
+        if (v->type == STATSIG_V_STRING) {
+            statsig_idlist_hash(v->str, v->len, id);
+            cmp = statsig_idlists_contains(ctx->idlists,
+                                           (const char *) s + t->str.off,
+                                           t->str.len, id);
+        }
+
+        return c->op == SG_OP_IN_SEGMENT_LIST ? cmp : !cmp;
+
+    case SG_OP_ARRAY_CONTAINS_ANY:
+    case SG_OP_ARRAY_CONTAINS_NONE:
+    case SG_OP_ARRAY_CONTAINS_ALL:
+    case SG_OP_NOT_ARRAY_CONTAINS_ALL:
+        if (t->type != STATSIG_V_ARRAY || v->type != STATSIG_V_ARRAY) {
+            return 0;
+        }
+
+        switch (c->op) {
+        case SG_OP_ARRAY_CONTAINS_ANY:
+            return sg_array_has_value(s, v, t, 0);
+        case SG_OP_ARRAY_CONTAINS_NONE:
+            return !sg_array_has_value(s, v, t, 0);
+        case SG_OP_ARRAY_CONTAINS_ALL:
+            return sg_array_has_value(s, v, t, 1);
+        default:
+            return !sg_array_has_value(s, v, t, 1);
+        }
+
+    default:
+        *unsupported = 1;
+        return 0;
+    }
+}
