@@ -30,7 +30,7 @@ statsig_js_space(uint32_t cp)
 static void
 statsig_js_trim(const char **s, size_t *len)
 {
-    const unsigned char  *p, *end, *q, *last;
+    const unsigned char  *p, *end, *q;
     uint32_t              cp;
 
     p = (const unsigned char *) *s;
@@ -38,7 +38,7 @@ statsig_js_trim(const char **s, size_t *len)
 
     while (p < end) {
         q = p;
-        cp = statsig_utf8_next(&q, end);
+        cp = (*p < 0x80) ? *q++ : statsig_utf8_next(&q, end);
         if (!statsig_js_space(cp)) {
             break;
         }
@@ -46,18 +46,28 @@ statsig_js_trim(const char **s, size_t *len)
         p = q;
     }
 
-    /* scan forward remembering the end of the last non-space */
-    last = p;
-    q = p;
-    while (q < end) {
-        cp = statsig_utf8_next(&q, end);
-        if (!statsig_js_space(cp)) {
-            last = q;
+    /* from the end: one code point back at a time */
+    while (end > p) {
+        q = end - 1;
+        while (q > p && (*q & 0xC0) == 0x80) {
+            q--;
         }
+
+        {
+            const unsigned char  *r = q;
+
+            cp = (*q < 0x80) ? *q : statsig_utf8_next(&r, end);
+        }
+
+        if (!statsig_js_space(cp)) {
+            break;
+        }
+
+        end = q;
     }
 
     *s = (const char *) p;
-    *len = (size_t) (last - p);
+    *len = (size_t) (end - p);
 }
 
 
@@ -105,6 +115,29 @@ statsig_parse_radix(const char *s, size_t len, int radix)
 }
 
 
+/* Could a numeric literal start here (after leading white space)? */
+static int
+statsig_js_number_start(const char *s, size_t len)
+{
+    size_t  i;
+    int     c;
+
+    for (i = 0; i < len; i++) {
+        c = (unsigned char) s[i];
+
+        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+            continue;
+        }
+
+        /* non-ASCII may be Unicode white space: take the slow path */
+        return (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'
+               || c == 'I' || c >= 0x80;
+    }
+
+    return 1;   /* empty or only spaces: 0 */
+}
+
+
 double
 statsig_js_to_number(const char *s, size_t len)
 {
@@ -112,6 +145,11 @@ statsig_js_to_number(const char *s, size_t len)
     size_t  i, digits;
     int     neg;
     double  v;
+
+    /* most strings (ids, emails, user agents) are not numbers at all */
+    if (!statsig_js_number_start(s, len)) {
+        return NAN;
+    }
 
     statsig_js_trim(&s, &len);
 

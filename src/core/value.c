@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "statsig_value.h"
-#include "hash.h"
 #include "jsnum.h"
 #include "jsstr.h"
 
@@ -46,12 +45,11 @@ statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
 {
     char  *p;
 
-    v->hash = statsig_str_hash(v->str, v->len);
+    /* hash and lower_hash stay 0: set lookups hash what they read */
 
     if (statsig_js_is_lower(v->str, v->len)) {
         v->lower = v->str;
         v->lower_len = v->len;
-        v->lower_hash = v->hash;
         return 0;
     }
 
@@ -62,7 +60,6 @@ statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
 
     v->lower_len = statsig_js_lower(v->str, v->len, p);
     v->lower = p;
-    v->lower_hash = statsig_str_hash(p, v->lower_len);
 
     return 0;
 }
