@@ -73,6 +73,7 @@ typedef struct {
     ngx_uint_t                     idl_next;
     ngx_uint_t                     idl_dirty;
     ngx_uint_t                     idl_reset;
+    ngx_uint_t                     idl_failed;
 } ngx_http_statsig_sync_t;
 
 
@@ -105,6 +106,7 @@ static void ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
     ngx_http_statsig_stats_t *st, char *what, ngx_msec_t elapsed,
     ngx_uint_t outcome, u_char *reason);
+static ngx_uint_t ngx_http_statsig_same_reason(u_char *a, u_char *b);
 static u_char *ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
     ngx_http_statsig_http_res_t *res, u_char *buf, size_t len);
 
@@ -1002,6 +1004,7 @@ ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res, void *data)
                             res->elapsed, NGX_HTTP_STATSIG_ATTEMPT, NULL);
 
     s->idl_next = 0;
+    s->idl_failed = 0;
 
     ngx_http_statsig_idlist_next(s);
 }
@@ -1266,6 +1269,7 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
     if (ngx_http_statsig_upstream_error(s, res, err, sizeof(err)) != NULL) {
         ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
                                 res->elapsed, NGX_HTTP_STATSIG_FAILED, err);
+        s->idl_failed = 1;
         ngx_http_statsig_idlists_publish(s);
         return;
     }
@@ -1288,6 +1292,7 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
         ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
                                 res->elapsed, NGX_HTTP_STATSIG_FAILED, err);
         s->idl_reset = 1;
+        s->idl_failed = 1;
         s->idl_next++;
         ngx_http_statsig_idlist_next(s);
         return;
@@ -1314,7 +1319,14 @@ ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s)
     void    *blob;
     size_t   size;
 
-    if (!s->idl_dirty || s->builder == NULL) {
+    /*
+     * A round that failed is not published: after a reset its lists may
+     * be incomplete.  What it applied is published by the next good one.
+     */
+
+    if (s->idl_failed || s->idl_reset || !s->idl_dirty
+        || s->builder == NULL)
+    {
         return;
     }
 
@@ -1379,7 +1391,7 @@ ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
         st->last_error = ngx_time();
 
         if (st->state != NGX_HTTP_STATSIG_STATE_FAILING
-            || ngx_strncmp(st->error, reason, sizeof(st->error) - 1) != 0)
+            || !ngx_http_statsig_same_reason(st->error, reason))
         {
             log_fail = 1;
         }
@@ -1418,5 +1430,33 @@ ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
     if (log_ok) {
         ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
                       "statsig: %s sync works again", what);
+    }
+}
+
+
+/* "timed out after 700 ms" and "after 701 ms" are the same reason */
+
+static ngx_uint_t
+ngx_http_statsig_same_reason(u_char *a, u_char *b)
+{
+    for ( ;; ) {
+        while (*a >= '0' && *a <= '9') {
+            a++;
+        }
+
+        while (*b >= '0' && *b <= '9') {
+            b++;
+        }
+
+        if (*a != *b) {
+            return 0;
+        }
+
+        if (*a == '\0') {
+            return 1;
+        }
+
+        a++;
+        b++;
     }
 }

@@ -1,0 +1,117 @@
+#!/usr/bin/perl
+
+# ID lists: the index from statsig_id_lists_url, each list downloaded with
+# Range from the bytes already applied (+/- lines), stored in the zone and
+# used by in_segment_list conditions in every worker; a replaced file
+# (new fileID) and a removed list start over; a bad range is refetched.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use StatsigTest qw(wait_for);
+use StatsigDCS qw(dcs_json idlist_id status all_workers);
+
+my $t = StatsigTest->new(fake => 1, workers => 2);
+my $f = $t->fake;
+
+my ($alice, $bob) = (idlist_id('alice'), idlist_id('bob'));
+
+$f->set_specs(dcs_json(time => 1000, flag => 1));
+$f->add_id_list('vips', "+$alice\n");
+$t->write_file('key', 'secret-idlists-0123456789');
+
+$t->write_conf(<<'EOF');
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 1m;
+    statsig_server_key file:%%TESTDIR%%/key;
+    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
+    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
+    statsig_sync_interval 1s;
+    statsig_id_lists_sync_interval 1s;
+    statsig_user_id $arg_u;
+
+    server {
+        listen %%LISTEN%% reuseport;
+        location = /status { statsig_status; }
+        location = /vip { return 200 "$statsig_gate_vip"; }
+    }
+}
+EOF
+
+sub vip { $t->get("/vip?u=$_[0]")->{content} }
+
+# every worker answers $want for user $u
+sub vip_everywhere {
+    my ($u, $want) = @_;
+    return wait_for(sub {
+        my %pids;
+        for (1 .. 20) {
+            my $r = $t->get("/vip?u=$u");
+            return 0 if $r->{content} ne $want;
+        }
+        return all_workers($t, sub { $_[0]{worker}{id_lists} == 1 }, 3);
+    }, 6);
+}
+
+ok($t->run, 'started');
+
+my @r = $f->wait_requests(1, path => qr{^/v1/get_id_lists$}, timeout => 5);
+ok(@r, 'index requested');
+is($r[0]{method}, 'POST', 'POST');
+is($r[0]{body}, '{}', 'body {}');
+ok($r[0]{headers}{'statsig-api-key'}, 'with the SDK headers');
+
+@r = $f->wait_requests(1, path => qr{^/idlists/vips$}, timeout => 5);
+is($r[0]{headers}{range}, 'bytes=0-', 'first download from offset 0');
+
+ok(vip_everywhere('alice', '1'), 'alice is in the list in every worker');
+is(vip('bob'), '0', 'bob is not');
+my $s = status($t);
+is($s->{id_lists}{count}, 1, 'status: one list');
+is($s->{id_lists}{sync}{state}, 'ok', 'status: sync ok');
+
+# ---- appended lines: only the new bytes are fetched ----
+
+my $size = length "+$alice\n";
+$f->add_id_list('vips', "+$alice\n+$bob\n-$alice\n");
+ok(wait_for(sub { vip('bob') eq '1' && vip('alice') eq '0' }, 5),
+   'appended +bob -alice applied');
+ok(grep({ ($_->{headers}{range} // '') eq "bytes=$size-" }
+        $f->requests(path => qr{^/idlists/vips$})),
+   "then Range: bytes=$size-");
+
+# ---- a new file (new fileID) replaces the list ----
+
+$f->add_id_list('vips', "+$alice\n", fileID => 'file_vips_2',
+                creationTime => 1700000001000);
+ok(wait_for(sub { vip('alice') eq '1' && vip('bob') eq '0' }, 5),
+   'a new file replaces the list');
+
+# ---- a bad range is dropped and fetched again ----
+
+$f->add_id_list('vips', "x$alice\n", fileID => 'file_vips_3',
+                creationTime => 1700000002000);
+ok(wait_for(sub { status($t)->{id_lists}{sync}{state} eq 'failing' }, 5),
+   'data not starting with +/- is an error');
+like(status($t)->{id_lists}{sync}{error}, qr/does not start with \+ or -/,
+     'status says why');
+$f->add_id_list('vips', "+$bob\n", fileID => 'file_vips_4',
+                creationTime => 1700000003000);
+ok(wait_for(sub { vip('bob') eq '1' && vip('alice') eq '0' }, 5),
+   'a good file again');
+
+# ---- a removed list is gone ----
+
+$f->control();
+StatsigTest->can('write_file')->($t, $f->dir . '/id_lists.json', '{}');
+ok(wait_for(sub { status($t)->{id_lists}{count} == 0 }, 5),
+   'list removed from the index: removed from the zone');
+is(vip('bob'), '0', 'nobody is in a missing list');
+
+$t->stop;
+
+done_testing;
