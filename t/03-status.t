@@ -62,7 +62,7 @@ like($r->{content}, qr/^statsig_zone_used_bytes\{zone="edge_flags"\} \d+$/m,
 like($r->{content}, qr/^# TYPE statsig_specs_loaded gauge$/m, 'TYPE line');
 
 # every line is well-formed exposition text
-my @bad = grep { !/^(# (HELP|TYPE) \w+ .+|\w+\{zone="[^"]*"\} \d+)$/ }
+my @bad = grep { !/^(# (HELP|TYPE) \w+ .+|\w+\{zone="[^"]*"(,\w+="[^"]*")*\} \d+)$/ }
           split /\n/, $r->{content};
 is_deeply(\@bad, [], 'exposition format');
 

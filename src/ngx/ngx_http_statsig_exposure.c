@@ -16,6 +16,7 @@
 
 
 #include "ngx_http_statsig_request.h"
+#include "ngx_http_statsig_events.h"
 
 #include "exposure.h"
 
@@ -54,6 +55,9 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         o.config_sync_time = (double) statsig_snapshot_time(ctx->eval.snap);
         o.init_time = o.config_sync_time;
     }
+
+    /* statsig-node's dedupe key, when the event pipeline dedupes */
+    o.dedupe_key = ngx_http_statsig_events_dedupe_key();
 
     b = &ngx_http_statsig_record;
     b->len = 0;
@@ -97,21 +101,38 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
 
 /*
- * The event pipeline's entry point: today it counts the record (per
- * request, for $statsig_exposure_count, and per worker) and logs it at
- * the debug level.  The record is only valid during the call.
+ * The event pipeline's entry point: counts the record (per request, for
+ * $statsig_exposure_count, and per worker), logs it at the debug level
+ * and queues it for the sinks (dedupe, bounded queue: never waits).  The
+ * record is only valid during the call.
  */
 
 ngx_int_t
 ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx, ngx_str_t *record)
 {
+    ngx_str_t       key, *kp;
+    statsig_buf_t  *b;
+
     ctx->exposures++;
     ngx_http_statsig_exposures_total++;
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "statsig exposure #%uA: %V",
                    ngx_http_statsig_exposures_total, record);
+
+    kp = NULL;
+    b = ngx_http_statsig_events_dedupe_key();
+
+    if (b && b->len && !b->failed) {
+        key.data = (u_char *) b->data;
+        key.len = b->len;
+        kp = &key;
+    }
+
+    (void) ngx_http_statsig_events_push(r->connection->log,
+                                        NGX_HTTP_STATSIG_EV_EXPOSURE, record,
+                                        kp);
 
     return NGX_OK;
 }

@@ -7,6 +7,7 @@
 
 #include "ngx_http_statsig_module.h"
 #include "ngx_http_statsig_request.h"
+#include "ngx_http_statsig_events.h"
 
 
 static ngx_int_t ngx_http_statsig_preconfiguration(ngx_conf_t *cf);
@@ -318,6 +319,10 @@ ngx_http_statsig_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    if (ngx_http_statsig_event_log_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (smcf->shm_zone == NULL) {
         if (smcf->used_line) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -359,13 +364,19 @@ ngx_http_statsig_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return ngx_http_statsig_sync_init_worker(cycle);
+    if (ngx_http_statsig_sync_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_statsig_events_init_worker(cycle);
 }
 
 
 static void
 ngx_http_statsig_exit_process(ngx_cycle_t *cycle)
 {
+    /* before the sync's: it closes the HTTP client */
+    ngx_http_statsig_events_exit_worker(cycle);
     ngx_http_statsig_sync_exit_worker(cycle);
     ngx_http_statsig_snapshot_exit_worker(cycle);
 }

@@ -16,7 +16,7 @@
 #define NGX_HTTP_STATSIG_VERSION          "0.1.0"
 
 #define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
-#define NGX_HTTP_STATSIG_ZONE_LAYOUT      2
+#define NGX_HTTP_STATSIG_ZONE_LAYOUT      3
 #define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
 
 #define NGX_HTTP_STATSIG_KEY_NONE         0
@@ -102,6 +102,10 @@ typedef struct {
 } ngx_http_statsig_stats_t;
 
 
+/* the event queues and dedupe table (ngx_http_statsig_events.h) */
+typedef struct ngx_http_statsig_events_sh_s  ngx_http_statsig_events_sh_t;
+
+
 /*
  * The header at the start of the shared zone.  The layout version and the
  * struct size are checked before an old zone is reused on reload.  Every
@@ -143,6 +147,8 @@ typedef struct {
     ngx_http_statsig_stats_t       idlists_stats;
     ngx_uint_t                     file_writes;
     ngx_uint_t                     file_write_errors;
+
+    ngx_http_statsig_events_sh_t  *events;
 
     ngx_http_statsig_slot_t        slots[NGX_HTTP_STATSIG_SLOTS];
 } ngx_http_statsig_shctx_t;
@@ -258,6 +264,7 @@ uint64_t ngx_http_statsig_now_ms(void);
 /* ngx_http_statsig_sync.c */
 ngx_int_t ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_statsig_get_server_key(ngx_str_t *key);
 
 /* ngx_http_statsig_variables.c */
 ngx_int_t ngx_http_statsig_add_variables(ngx_conf_t *cf);

@@ -10,6 +10,7 @@
 
 #include "ngx_http_statsig_module.h"
 #include "ngx_http_statsig_snapshot.h"
+#include "ngx_http_statsig_events.h"
 #include "idlist.h"
 
 
@@ -159,15 +160,20 @@ ngx_http_statsig_status_json(ngx_http_request_t *r,
     ngx_http_statsig_status_t *st)
 {
     size_t                     len;
+    ngx_str_t                  events;
     ngx_buf_t                 *b;
     ngx_http_statsig_shctx_t  *sh;
 
     sh = &st->sh;
 
+    if (ngx_http_statsig_events_status(r, 0, &st->zone, &events) != NGX_OK) {
+        return NULL;
+    }
+
     /* zone names are restricted at parse time: no quoting needed */
 
     len = 2048 + st->zone.len + 6 * st->file.len
-          + 2 * 6 * NGX_HTTP_STATSIG_ERRLEN;
+          + 2 * 6 * NGX_HTTP_STATSIG_ERRLEN + events.len;
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
@@ -227,11 +233,11 @@ ngx_http_statsig_status_json(ngx_http_request_t *r,
     b->last = ngx_sprintf(b->last, "},\"lease\":{\"pid\":%P,"
                           "\"changes\":%ui},\"worker\":{\"pid\":%P,"
                           "\"generation\":%ui,\"loaded\":%s,"
-                          "\"specs_time\":%L,\"id_lists\":%ui}}\n",
+                          "\"specs_time\":%L,\"id_lists\":%ui}%V}\n",
                           sh->lease_pid, sh->lease_changes, ngx_pid,
                           st->view_generation,
                           st->view_loaded ? "true" : "false",
-                          st->view_time, st->view_idlists);
+                          st->view_time, st->view_idlists, &events);
 
     return b;
 }
@@ -293,7 +299,7 @@ ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
     u_char                    *p;
     ngx_buf_t                 *b;
     ngx_uint_t                 i;
-    ngx_str_t                 *z;
+    ngx_str_t                 *z, events;
     ngx_http_statsig_stats_t  *ss;
     ngx_http_statsig_shctx_t  *sh;
 
@@ -302,7 +308,11 @@ ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
     sh = &st->sh;
     z = &st->zone;
 
-    b = ngx_create_temp_buf(r->pool, 40 * (256 + z->len));
+    if (ngx_http_statsig_events_status(r, 1, z, &events) != NGX_OK) {
+        return NULL;
+    }
+
+    b = ngx_create_temp_buf(r->pool, 40 * (256 + z->len) + events.len);
     if (b == NULL) {
         return NULL;
     }
@@ -373,6 +383,7 @@ ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
                               st->size - st->used);
     p = ngx_http_statsig_prom(p, z, "", "zone_reloads_total", "counter",
                               "Reloads that kept the zone.", sh->reloads);
+    p = ngx_cpymem(p, events.data, events.len);
 
     b->last = p;
 

@@ -371,6 +371,31 @@ ngx_http_statsig_lease_release(ngx_http_statsig_sync_t *s)
 }
 
 
+/*
+ * The server key for the other users of it (the event flusher): loaded
+ * on first use; NGX_DECLINED while there is none (logged once).
+ */
+
+ngx_int_t
+ngx_http_statsig_get_server_key(ngx_str_t *key)
+{
+    ngx_http_statsig_sync_t  *s;
+
+    s = &ngx_http_statsig_sync;
+
+    if (s->ctx == NULL
+        || s->smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE
+        || ngx_http_statsig_load_key(s) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    *key = s->key;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_statsig_load_key(ngx_http_statsig_sync_t *s)
 {

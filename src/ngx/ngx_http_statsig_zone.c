@@ -16,6 +16,7 @@
 
 #include "ngx_http_statsig_module.h"
 #include "ngx_http_statsig_snapshot.h"
+#include "ngx_http_statsig_events.h"
 
 
 static ngx_int_t ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone,
@@ -129,6 +130,10 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             (void) ngx_atomic_fetch_add(&ctx->sh->reloads, 1);
 
+            if (ngx_http_statsig_events_init_zone(shm_zone) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
             ngx_http_statsig_load_file(shm_zone);
 
             return NGX_OK;
@@ -186,6 +191,11 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     /* a full zone is reported by us, with what did not fit */
     shpool->log_nomem = 0;
+
+    /* the event queue first: its size is fixed, the specs' is not */
+    if (ngx_http_statsig_events_init_zone(shm_zone) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     ngx_http_statsig_load_file(shm_zone);
 

@@ -1,0 +1,841 @@
+
+/*
+ * ngx_http_statsig_module: the event queue and exposure dedupe in the
+ * shared zone.
+ *
+ * Each sink has a byte ring carved from the zone once (init_zone, in the
+ * master; kept across reloads): records are [u32 length][event JSON],
+ * written at "tail" and taken at "head" (both count bytes ever, so
+ * "tail - head" is what is in use), split in two copies where the ring
+ * wraps.  A push takes the zone mutex for a dedupe probe and one memcpy
+ * per sink; when a ring is full the event is dropped and counted.
+ *
+ * Dedupe: statsig-node's key of an exposure (user ids, event, metadata
+ * values but times and reason) hashed to 64 bits, in a 4-way table of
+ * fixed size in the zone, with the time it was last logged; an identical
+ * exposure within statsig_exposure_dedupe is not logged again.  When a
+ * bucket is full the oldest entry gives way (counted): a duplicate may
+ * then be logged, which costs volume, never correctness.
+ */
+
+
+#include "ngx_http_statsig_events.h"
+
+
+#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455645L   /* "STEVE" */
+#define NGX_HTTP_STATSIG_DEDUPE_WAYS   4
+
+
+typedef struct {
+    ngx_http_statsig_events_sh_t  *sh;
+    ngx_slab_pool_t               *shpool;
+    ngx_uint_t                     kinds;      /* taken by a live sink */
+    ngx_msec_t                     window;
+    ngx_uint_t                     nsinks;
+    ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
+    statsig_buf_t                  key;
+} ngx_http_statsig_events_t;
+
+
+static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
+    ngx_http_statsig_main_conf_t *smcf);
+static uint64_t ngx_http_statsig_hash64(u_char *p, size_t len);
+static ngx_uint_t ngx_http_statsig_dedupe_locked(
+    ngx_http_statsig_events_sh_t *es, uint64_t hash, ngx_msec_t now,
+    ngx_msec_t window);
+static void ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss,
+    uint64_t pos, void *data, size_t len);
+static void ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss,
+    uint64_t pos, void *dst, size_t len);
+static u_char *ngx_http_statsig_events_json(u_char *p,
+    ngx_http_statsig_events_sh_t *es, ngx_http_statsig_events_t *ev);
+static u_char *ngx_http_statsig_events_prom(u_char *p,
+    ngx_http_statsig_events_sh_t *es, ngx_http_statsig_events_t *ev,
+    ngx_str_t *zone);
+
+
+/* the sinks, by their slot in the zone: append only */
+static ngx_http_statsig_sink_type_t  *ngx_http_statsig_sink_types[] = {
+    &ngx_http_statsig_sink_statsig,
+    NULL
+};
+
+
+static ngx_http_statsig_events_t  ngx_http_statsig_events;
+
+
+/* ---- the zone (master: init_zone, also on reload) ---- */
+
+
+ngx_int_t
+ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
+{
+    size_t                         qsize, n;
+    ngx_uint_t                     i, buckets;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_zone_t       *ctx;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_sh_t  *es;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    ctx = shm_zone->data;
+    smcf = ctx->smcf;
+    shpool = ctx->shpool;
+
+    qsize = (smcf->event_queue != NGX_CONF_UNSET_SIZE)
+            ? smcf->event_queue : shm_zone->shm.size / 4;
+    qsize = ngx_max(qsize, 4096);
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    es = ctx->sh->events;
+
+    if (es == NULL || es->magic != NGX_HTTP_STATSIG_EVENTS_MAGIC) {
+        es = ngx_slab_calloc_locked(shpool,
+                                    sizeof(ngx_http_statsig_events_sh_t));
+        if (es == NULL) {
+            goto nomem;
+        }
+
+        es->magic = NGX_HTTP_STATSIG_EVENTS_MAGIC;
+        ctx->sh->events = es;
+    }
+
+    if (es->dedupe == NULL && smcf->exposure_dedupe) {
+        /* about 1/32 of the zone, a power of two of 4-way buckets */
+        n = shm_zone->shm.size / 32
+            / (NGX_HTTP_STATSIG_DEDUPE_WAYS
+               * sizeof(ngx_http_statsig_dedupe_t));
+
+        for (buckets = 16; buckets * 2 <= n; buckets *= 2) {
+            /* void */
+        }
+
+        es->dedupe = ngx_slab_calloc_locked(shpool,
+                                 buckets * NGX_HTTP_STATSIG_DEDUPE_WAYS
+                                 * sizeof(ngx_http_statsig_dedupe_t));
+        if (es->dedupe == NULL) {
+            goto nomem;
+        }
+
+        es->dedupe_mask = buckets - 1;
+    }
+
+    for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
+        ss = &es->sinks[i];
+
+        if (!ngx_http_statsig_sink_on(ngx_http_statsig_sink_types[i], smcf)) {
+            continue;
+        }
+
+        if (ss->ring) {
+            if (ss->size != qsize) {
+                ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                              "statsig: the event queue of sink \"%s\" "
+                              "keeps its size %uz until the zone is "
+                              "recreated", ngx_http_statsig_sink_types[i]
+                                           ->name, ss->size);
+            }
+
+            continue;
+        }
+
+        ss->ring = ngx_slab_alloc_locked(shpool, qsize);
+        if (ss->ring == NULL) {
+            goto nomem;
+        }
+
+        ss->size = qsize;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+
+nomem:
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                  "statsig zone \"%V\" is too small for an event queue of "
+                  "%uz bytes and the dedupe table", &shm_zone->shm.name,
+                  qsize);
+
+    return NGX_ERROR;
+}
+
+
+static ngx_uint_t
+ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
+    ngx_http_statsig_main_conf_t *smcf)
+{
+    ngx_http_statsig_sink_t  sink;
+
+    ngx_memzero(&sink, sizeof(ngx_http_statsig_sink_t));
+    sink.type = t;
+    sink.smcf = smcf;
+
+    return t->init(&sink, smcf) == NGX_OK;
+}
+
+
+/* ---- per worker ---- */
+
+
+ngx_int_t
+ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_zone_t       *ctx;
+    ngx_http_statsig_events_t     *ev;
+    ngx_http_statsig_sink_type_t  *t;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    ev = &ngx_http_statsig_events;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_statsig_module);
+
+    if (smcf == NULL || smcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    ctx = smcf->shm_zone->data;
+
+    ngx_memzero(ev, sizeof(ngx_http_statsig_events_t));
+
+    ev->sh = ctx->sh->events;
+    ev->shpool = ctx->shpool;
+    ev->window = smcf->exposure_dedupe;
+
+    statsig_buf_init(&ev->key);
+
+    for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
+        t = ngx_http_statsig_sink_types[i];
+        sink = &ev->sinks[ev->nsinks++];
+
+        sink->type = t;
+        sink->index = i;
+        sink->smcf = smcf;
+        sink->batch = ngx_min(smcf->flush_batch, t->max_batch);
+        sink->limit = sink->batch;
+
+        if (t->init(sink, smcf) != NGX_OK || ev->sh->sinks[i].ring == NULL) {
+            continue;
+        }
+
+        sink->enabled = 1;
+        ev->kinds |= t->kinds;
+    }
+
+    return ngx_http_statsig_flush_init_worker(cycle, ev->sinks, ev->nsinks);
+}
+
+
+void
+ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->sh == NULL) {
+        return;
+    }
+
+    ngx_http_statsig_flush_exit_worker(cycle);
+
+    statsig_buf_free(&ev->key);
+    ev->sh = NULL;
+    ev->kinds = 0;
+}
+
+
+ngx_http_statsig_events_sh_t *
+ngx_http_statsig_events_sh(void)
+{
+    return ngx_http_statsig_events.sh;
+}
+
+
+ngx_slab_pool_t *
+ngx_http_statsig_events_shpool(void)
+{
+    return ngx_http_statsig_events.shpool;
+}
+
+
+/*
+ * Where the exposure writer puts statsig-node's dedupe key, or NULL when
+ * nothing dedupes (statsig_exposure_dedupe 0, no sink takes exposures).
+ */
+
+statsig_buf_t *
+ngx_http_statsig_events_dedupe_key(void)
+{
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->sh == NULL || ev->window == 0 || ev->sh->dedupe == NULL
+        || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
+    {
+        return NULL;
+    }
+
+    return &ev->key;
+}
+
+
+/* ---- the request path ---- */
+
+
+/*
+ * Queues one event (its JSON, valid during the call) for every sink that
+ * takes its kind.  NGX_DECLINED: not queued (no sink, a duplicate
+ * exposure, or every ring full; all counted).  Never waits.
+ */
+
+ngx_int_t
+ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
+    ngx_str_t *record, ngx_str_t *dedupe_key)
+{
+    size_t                         need, used;
+    uint32_t                       len;
+    uint64_t                       hash;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i, full;
+    ngx_msec_t                     now;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_t     *ev;
+    ngx_http_statsig_events_sh_t  *es;
+
+    ev = &ngx_http_statsig_events;
+    es = ev->sh;
+
+    if (es == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (!(ev->kinds & kind)) {
+        /* local mode: counted as not sent, no lock taken */
+        for (i = 0; i < ev->nsinks; i++) {
+            if (ev->sinks[i].type->kinds & kind) {
+                (void) ngx_atomic_fetch_add(
+                                 &es->sinks[ev->sinks[i].index].skipped, 1);
+            }
+        }
+
+        return NGX_DECLINED;
+    }
+
+    hash = 0;
+
+    if (dedupe_key && dedupe_key->len && ev->window && es->dedupe) {
+        hash = ngx_http_statsig_hash64(dedupe_key->data, dedupe_key->len);
+    }
+
+    len = (uint32_t) record->len;
+    need = NGX_HTTP_STATSIG_REC_HDR + record->len;
+    now = ngx_current_msec;
+    rc = NGX_DECLINED;
+    full = 0;
+
+    ngx_shmtx_lock(&ev->shpool->mutex);
+
+    if (hash && ngx_http_statsig_dedupe_locked(es, hash, now, ev->window)) {
+        es->deduped++;
+        ngx_shmtx_unlock(&ev->shpool->mutex);
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < ev->nsinks; i++) {
+        sink = &ev->sinks[i];
+
+        if (!(sink->type->kinds & kind)) {
+            continue;
+        }
+
+        ss = &es->sinks[sink->index];
+
+        if (!sink->enabled) {
+            (void) ngx_atomic_fetch_add(&ss->skipped, 1);
+            continue;
+        }
+
+        used = (size_t) (ss->tail - ss->head);
+
+        if (need > ss->size - used || need > sink->type->max_bytes) {
+            ss->dropped_full++;
+            continue;
+        }
+
+        ngx_http_statsig_ring_in(ss, ss->tail, &len, sizeof(uint32_t));
+        ngx_http_statsig_ring_in(ss, ss->tail + sizeof(uint32_t),
+                                 record->data, record->len);
+
+        ss->tail += need;
+        ss->events++;
+        ss->queued++;
+
+        if (used + need > ss->max_used) {
+            ss->max_used = used + need;
+        }
+
+        if (ss->events >= sink->limit) {
+            full = 1;
+        }
+
+        rc = NGX_OK;
+    }
+
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    ngx_http_statsig_flush_notify(full);
+
+    return rc;
+}
+
+
+static ngx_uint_t
+ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_sh_t *es,
+    uint64_t hash, ngx_msec_t now, ngx_msec_t window)
+{
+    ngx_uint_t                  i;
+    ngx_http_statsig_dedupe_t  *b, *free, *oldest;
+
+    b = &es->dedupe[(hash & es->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+
+    free = NULL;
+    oldest = &b[0];
+
+    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
+        if (b[i].hash == hash) {
+            if (now - b[i].time < window) {
+                return 1;
+            }
+
+            b[i].time = now;
+            return 0;
+        }
+
+        if (b[i].hash == 0 || now - b[i].time >= window) {
+            if (free == NULL) {
+                free = &b[i];
+            }
+
+        } else if (b[i].time < oldest->time) {
+            oldest = &b[i];
+        }
+    }
+
+    if (free == NULL) {
+        es->dedupe_evicted++;
+        free = oldest;
+    }
+
+    free->hash = hash;
+    free->time = now;
+
+    return 0;
+}
+
+
+/* FNV-1a, then a final mix; never 0 (a free slot) */
+
+static uint64_t
+ngx_http_statsig_hash64(u_char *p, size_t len)
+{
+    u_char    *last;
+    uint64_t   h;
+
+    h = 0xcbf29ce484222325ULL;
+
+    for (last = p + len; p < last; p++) {
+        h ^= *p;
+        h *= 0x100000001b3ULL;
+    }
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+
+    return h ? h : 1;
+}
+
+
+/* ---- the rings ---- */
+
+
+static void
+ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
+    void *data, size_t len)
+{
+    size_t  off, n;
+
+    off = (size_t) (pos % ss->size);
+    n = ngx_min(len, ss->size - off);
+
+    ngx_memcpy(ss->ring + off, data, n);
+
+    if (n < len) {
+        ngx_memcpy(ss->ring, (u_char *) data + n, len - n);
+    }
+}
+
+
+static void
+ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
+    void *dst, size_t len)
+{
+    size_t  off, n;
+
+    off = (size_t) (pos % ss->size);
+    n = ngx_min(len, ss->size - off);
+
+    ngx_memcpy(dst, ss->ring + off, n);
+
+    if (n < len) {
+        ngx_memcpy((u_char *) dst + n, ss->ring, len - n);
+    }
+}
+
+
+/*
+ * Moves up to max records, at most max_bytes (but always one), from the
+ * ring into the batch, whose buffer must hold max_bytes already: one or
+ * two memcpy under the lock.
+ */
+
+ngx_int_t
+ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
+    ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
+    ngx_log_t *log)
+{
+    size_t      bytes, need;
+    uint32_t    len;
+    uint64_t    pos;
+    ngx_uint_t  n;
+
+    bytes = 0;
+    pos = ss->head;
+
+    for (n = 0; n < max && pos < ss->tail; n++) {
+        ngx_http_statsig_ring_out(ss, pos, &len, sizeof(uint32_t));
+
+        need = NGX_HTTP_STATSIG_REC_HDR + len;
+
+        if (bytes + need > max_bytes || bytes + need > batch->cap) {
+            break;
+        }
+
+        bytes += need;
+        pos += need;
+    }
+
+    batch->len = bytes;
+    batch->n = n;
+
+    if (n == 0) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_statsig_ring_out(ss, ss->head, batch->data, bytes);
+
+    ss->head += bytes;
+    ss->events -= n;
+    ss->in_flight += n;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Puts a batch back at the head of the ring, ahead of newer events, for
+ * whichever worker flushes next.  Returns the events put back: 0 when
+ * they no longer fit (the caller counts them lost).
+ */
+
+ngx_uint_t
+ngx_http_statsig_ring_requeue_locked(ngx_http_statsig_sink_sh_t *ss,
+    ngx_http_statsig_batch_t *batch)
+{
+    ss->in_flight -= ngx_min(ss->in_flight, batch->n);
+
+    if (ss->ring == NULL
+        || batch->len > ss->size - (size_t) (ss->tail - ss->head))
+    {
+        ss->dropped_lost += batch->n;
+        return 0;
+    }
+
+    ss->head -= batch->len;
+    ngx_http_statsig_ring_in(ss, ss->head, batch->data, batch->len);
+
+    ss->events += batch->n;
+    ss->requeued += batch->n;
+
+    return batch->n;
+}
+
+
+/* ---- worker buffers ---- */
+
+
+ngx_int_t
+ngx_http_statsig_wbuf_reserve(ngx_http_statsig_wbuf_t *b, size_t len,
+    ngx_log_t *log)
+{
+    u_char  *p;
+    size_t   size;
+
+    if (b->len + len <= b->cap) {
+        return NGX_OK;
+    }
+
+    size = ngx_max(b->cap * 2, b->len + len);
+    size = ngx_max(size, 16384);
+
+    p = ngx_alloc(size, log);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (b->data) {
+        ngx_memcpy(p, b->data, b->len);
+        ngx_free(b->data);
+    }
+
+    b->data = p;
+    b->cap = size;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_statsig_wbuf_add(ngx_http_statsig_wbuf_t *b, void *data,
+    size_t len, ngx_log_t *log)
+{
+    if (ngx_http_statsig_wbuf_reserve(b, len, log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    b->len = ngx_cpymem(b->data + b->len, data, len) - b->data;
+
+    return NGX_OK;
+}
+
+
+/* ---- statsig_status ---- */
+
+
+/*
+ * The "events" section: ",\"events\":{...}" for JSON, or Prometheus
+ * lines; in r->pool.  The counters are copied under the lock.
+ */
+
+ngx_int_t
+ngx_http_statsig_events_status(ngx_http_request_t *r, ngx_uint_t prometheus,
+    ngx_str_t *zone, ngx_str_t *out)
+{
+    size_t                         len;
+    u_char                        *p;
+    ngx_http_statsig_events_t     *ev;
+    ngx_http_statsig_events_sh_t  *es;
+
+    ev = &ngx_http_statsig_events;
+
+    out->len = 0;
+    out->data = NULL;
+
+    if (ev->sh == NULL) {
+        return NGX_OK;
+    }
+
+    es = ngx_palloc(r->pool, sizeof(ngx_http_statsig_events_sh_t));
+    if (es == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_shmtx_lock(&ev->shpool->mutex);
+    ngx_memcpy(es, ev->sh, sizeof(ngx_http_statsig_events_sh_t));
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    len = 1024 + NGX_HTTP_STATSIG_MAX_SINKS
+                 * (prometheus ? 40 * (160 + zone->len)
+                               : 1024 + 6 * NGX_HTTP_STATSIG_ERRLEN
+                                 + 6 * 2048);
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    p = prometheus ? ngx_http_statsig_events_prom(p, es, ev, zone)
+                   : ngx_http_statsig_events_json(p, es, ev);
+
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+static u_char *
+ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
+    ngx_http_statsig_events_t *ev)
+{
+    size_t                       n;
+    ngx_uint_t                   i;
+    ngx_http_statsig_sink_t     *sink;
+    ngx_http_statsig_sink_sh_t  *ss;
+
+    p = ngx_sprintf(p, ",\"events\":{\"dedupe\":{\"window_ms\":%M,"
+                    "\"entries\":%ui,\"deduped\":%uL,\"evicted\":%uL},"
+                    "\"flusher\":{\"pid\":%P,\"changes\":%ui},"
+                    "\"sinks\":{",
+                    ev->window,
+                    es->dedupe ? (es->dedupe_mask + 1)
+                                 * NGX_HTTP_STATSIG_DEDUPE_WAYS : 0,
+                    es->deduped, es->dedupe_evicted, es->flush_pid,
+                    es->flush_changes);
+
+    for (i = 0; i < ev->nsinks; i++) {
+        sink = &ev->sinks[i];
+        ss = &es->sinks[sink->index];
+
+        p = ngx_sprintf(p, "%s\"%s\":{\"enabled\":%s,\"url\":",
+                        i ? "," : "", sink->type->name,
+                        sink->enabled ? "true" : "false");
+
+        if (sink->url.len) {
+            n = ngx_min(sink->url.len, 2048);
+            *p++ = '"';
+            p = (u_char *) ngx_escape_json(p, sink->url.data, n);
+            *p++ = '"';
+
+        } else {
+            p = ngx_sprintf(p, "null");
+        }
+
+        p = ngx_sprintf(p, ",\"queue\":{\"size\":%uz,\"used\":%uz,"
+                        "\"max_used\":%uz,\"events\":%ui},"
+                        "\"queued\":%uL,\"sent\":%uL,\"retried\":%uL,"
+                        "\"requeued\":%uL,\"dropped\":%uL,"
+                        "\"dropped_full\":%uL,\"dropped_rejected\":%uL,"
+                        "\"dropped_expired\":%uL,\"dropped_lost\":%uL,"
+                        "\"deduped\":%uL,\"skipped\":%uA,"
+                        "\"in_flight\":%ui,\"requests\":%ui,"
+                        "\"failures\":%ui,\"last_status\":%ui,"
+                        "\"last_success\":",
+                        ss->size, (size_t) (ss->tail - ss->head),
+                        ss->max_used, ss->events, ss->queued, ss->sent,
+                        ss->retried, ss->requeued,
+                        ss->dropped_full + ss->dropped_rejected
+                        + ss->dropped_expired + ss->dropped_lost,
+                        ss->dropped_full, ss->dropped_rejected,
+                        ss->dropped_expired, ss->dropped_lost,
+                        (sink->type->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
+                        ? es->deduped : 0,
+                        ss->skipped, ss->in_flight, ss->requests,
+                        ss->failures, ss->last_status);
+
+        p = ss->last_success ? ngx_sprintf(p, "%T", ss->last_success)
+                             : ngx_sprintf(p, "null");
+        p = ngx_sprintf(p, ",\"last_error\":");
+        p = ss->last_error ? ngx_sprintf(p, "%T", ss->last_error)
+                           : ngx_sprintf(p, "null");
+        p = ngx_sprintf(p, ",\"error\":");
+
+        if (ss->error[0]) {
+            ss->error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
+            *p++ = '"';
+            p = (u_char *) ngx_escape_json(p, ss->error,
+                                           ngx_strlen(ss->error));
+            *p++ = '"';
+
+        } else {
+            p = ngx_sprintf(p, "null");
+        }
+
+        *p++ = '}';
+    }
+
+    return ngx_sprintf(p, "}}");
+}
+
+
+static u_char *
+ngx_http_statsig_events_prom(u_char *p, ngx_http_statsig_events_sh_t *es,
+    ngx_http_statsig_events_t *ev, ngx_str_t *zone)
+{
+    ngx_uint_t                   i, k;
+    ngx_http_statsig_sink_t     *sink;
+    ngx_http_statsig_sink_sh_t  *ss;
+    uint64_t                     v[16];
+
+    static char  *names[] = {
+        "queued_total", "counter", "Events taken into the queue.",
+        "sent_total", "counter", "Events the sink accepted.",
+        "retried_total", "counter", "Events sent again after a failure.",
+        "dropped_full_total", "counter", "Events dropped: queue full.",
+        "dropped_rejected_total", "counter",
+            "Events dropped: the sink refused them (not retryable).",
+        "dropped_expired_total", "counter",
+            "Events dropped: retries used up.",
+        "dropped_lost_total", "counter",
+            "Events lost by a flusher that died or could not requeue.",
+        "skipped_total", "counter", "Events not queued: sink off.",
+        "queue_events", "gauge", "Events waiting in the queue.",
+        "queue_used_bytes", "gauge", "Bytes in use in the queue.",
+        "queue_size_bytes", "gauge", "Size of the queue.",
+        "in_flight_events", "gauge", "Events being sent.",
+        "requests_total", "counter", "Requests made to the sink.",
+        "failures_total", "counter", "Requests that failed.",
+        "up", "gauge", "1 unless the last request failed.",
+        NULL
+    };
+
+    p = ngx_sprintf(p, "# HELP statsig_events_deduped_total Exposures not "
+                    "logged again within the dedupe window.\n"
+                    "# TYPE statsig_events_deduped_total counter\n"
+                    "statsig_events_deduped_total{zone=\"%V\"} %uL\n",
+                    zone, es->deduped);
+
+    for (k = 0; names[3 * k]; k++) {
+        p = ngx_sprintf(p, "# HELP statsig_events_%s %s\n"
+                        "# TYPE statsig_events_%s %s\n",
+                        names[3 * k], names[3 * k + 2], names[3 * k],
+                        names[3 * k + 1]);
+
+        for (i = 0; i < ev->nsinks; i++) {
+            sink = &ev->sinks[i];
+            ss = &es->sinks[sink->index];
+
+            v[0] = ss->queued;
+            v[1] = ss->sent;
+            v[2] = ss->retried;
+            v[3] = ss->dropped_full;
+            v[4] = ss->dropped_rejected;
+            v[5] = ss->dropped_expired;
+            v[6] = ss->dropped_lost;
+            v[7] = ss->skipped;
+            v[8] = ss->events;
+            v[9] = ss->tail - ss->head;
+            v[10] = ss->size;
+            v[11] = ss->in_flight;
+            v[12] = ss->requests;
+            v[13] = ss->failures;
+            v[14] = ss->last_error <= ss->last_success;
+
+            p = ngx_sprintf(p, "statsig_events_%s{zone=\"%V\",sink=\"%s\"} "
+                            "%uL\n", names[3 * k], zone, sink->type->name,
+                            v[k]);
+        }
+    }
+
+    return p;
+}

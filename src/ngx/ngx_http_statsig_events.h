@@ -1,0 +1,229 @@
+
+/*
+ * ngx_http_statsig_module: the event pipeline.
+ *
+ *   request path   ngx_http_statsig_events_push(): exposure dedupe and one
+ *                  bounded byte ring per sink, in the shared zone, under
+ *                  the zone mutex for a hash probe and a memcpy; a full
+ *                  ring drops the event and counts it; nothing waits.
+ *   flusher        one worker at a time (a lease in the zone) takes
+ *                  batches out of the rings and posts them with the
+ *                  event-loop HTTP client (ngx_http_statsig_flush.c).
+ *   sinks          destinations described as data
+ *                  (ngx_http_statsig_sink_type_t): URL, auth and headers,
+ *                  body format, batch limits, retry classes, backoff.
+ *                  Statsig's log_event is the first one
+ *                  (ngx_http_statsig_sink_statsig.c).
+ */
+
+
+#ifndef _NGX_HTTP_STATSIG_EVENTS_H_INCLUDED_
+#define _NGX_HTTP_STATSIG_EVENTS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_http.h"
+
+#include "buf.h"
+
+
+/* what an event is, for a sink's filter */
+#define NGX_HTTP_STATSIG_EV_EXPOSURE     0x01
+#define NGX_HTTP_STATSIG_EV_CUSTOM       0x02
+
+#define NGX_HTTP_STATSIG_MAX_SINKS       4
+#define NGX_HTTP_STATSIG_MAX_INFLIGHT    4     /* requests per sink */
+
+/* the ring's record header: the payload length */
+#define NGX_HTTP_STATSIG_REC_HDR         sizeof(uint32_t)
+
+
+/* one sink's share of the zone: its ring and its counters */
+typedef struct {
+    u_char                        *ring;       /* NULL: sink off */
+    size_t                         size;
+    uint64_t                       head;       /* bytes taken, ever */
+    uint64_t                       tail;       /* bytes written, ever */
+    ngx_uint_t                     events;     /* records in the ring */
+    size_t                         max_used;   /* high-water mark */
+
+    uint64_t                       queued;     /* taken into the ring */
+    uint64_t                       sent;       /* accepted by the sink */
+    uint64_t                       retried;    /* events sent again */
+    uint64_t                       dropped_full;
+    uint64_t                       dropped_rejected;  /* non-retryable */
+    uint64_t                       dropped_expired;   /* retries used up */
+    uint64_t                       dropped_lost;      /* died in flight */
+    uint64_t                       requeued;   /* back into the ring */
+    ngx_atomic_t                   skipped;    /* sink off: not queued */
+    ngx_uint_t                     in_flight;  /* events out of the ring */
+
+    ngx_uint_t                     requests;
+    ngx_uint_t                     failures;
+    ngx_uint_t                     last_status;
+    time_t                         last_success;
+    time_t                         last_error;
+    u_char                         error[NGX_HTTP_STATSIG_ERRLEN];
+} ngx_http_statsig_sink_sh_t;
+
+
+/* a dedupe slot: a 64-bit hash of the SDK's key, when it was logged */
+typedef struct {
+    uint64_t                       hash;       /* 0: free */
+    ngx_msec_t                     time;
+} ngx_http_statsig_dedupe_t;
+
+
+struct ngx_http_statsig_events_sh_s {
+    ngx_uint_t                     magic;
+
+    ngx_http_statsig_dedupe_t     *dedupe;
+    ngx_uint_t                     dedupe_mask;  /* buckets - 1 */
+    uint64_t                       deduped;
+    uint64_t                       dedupe_evicted;
+
+    /* the flush lease: one worker posts batches at a time */
+    ngx_pid_t                      flush_pid;
+    uint64_t                       flush_deadline;   /* ms, wall clock */
+    ngx_uint_t                     flush_changes;
+
+    ngx_http_statsig_sink_sh_t     sinks[NGX_HTTP_STATSIG_MAX_SINKS];
+};
+
+
+typedef struct ngx_http_statsig_sink_s  ngx_http_statsig_sink_t;
+
+
+/* a batch as the flusher holds it: ring records, copied out */
+typedef struct {
+    u_char                        *data;       /* [u32 len][payload]... */
+    size_t                         len;
+    size_t                         cap;
+    ngx_uint_t                     n;          /* events */
+} ngx_http_statsig_batch_t;
+
+
+/* a growable worker-memory buffer (ngx_alloc) */
+typedef struct {
+    u_char                        *data;
+    size_t                         len;
+    size_t                         cap;
+} ngx_http_statsig_wbuf_t;
+
+
+/* a retryable status range; network errors are status 0 */
+typedef struct {
+    ngx_uint_t                     from;
+    ngx_uint_t                     to;
+} ngx_http_statsig_range_t;
+
+
+/*
+ * A destination, as data.  A new sink is a new entry of this type plus
+ * its few writer functions; the queue, flusher, retries and counters are
+ * shared.
+ */
+typedef struct {
+    char                          *name;       /* status and logs */
+    ngx_uint_t                     kinds;      /* NGX_HTTP_STATSIG_EV_* */
+    ngx_uint_t                     max_batch;  /* events per request */
+    size_t                         max_bytes;  /* uncompressed body */
+    ngx_uint_t                     gzip;       /* Content-Encoding: gzip */
+    ngx_uint_t                     max_attempts;
+    ngx_msec_t                     backoff_base;
+    ngx_msec_t                     backoff_max;
+    ngx_http_statsig_range_t      *retry;      /* to == 0 ends it */
+    ngx_uint_t                     too_large;  /* status that splits */
+
+    /* per worker: settings from the configuration; NGX_DECLINED: off */
+    ngx_int_t                    (*init)(ngx_http_statsig_sink_t *sink,
+                                         ngx_http_statsig_main_conf_t *smcf);
+    /* NGX_DECLINED: not now (no key yet), try again later */
+    ngx_int_t                    (*ready)(ngx_http_statsig_sink_t *sink);
+    /* request headers ("Name: value") for a batch of n events */
+    ngx_int_t                    (*headers)(ngx_http_statsig_sink_t *sink,
+                                            ngx_uint_t n, ngx_uint_t attempt,
+                                            ngx_array_t *headers,
+                                            ngx_pool_t *pool);
+    /* the uncompressed body of a batch */
+    ngx_int_t                    (*body)(ngx_http_statsig_sink_t *sink,
+                                         ngx_http_statsig_batch_t *batch,
+                                         ngx_http_statsig_wbuf_t *out);
+    /* a 2xx answer: NGX_OK accepted, NGX_DECLINED refused (retryable) */
+    ngx_int_t                    (*accepted)(ngx_http_statsig_sink_t *sink,
+                                             ngx_http_statsig_http_res_t *res);
+} ngx_http_statsig_sink_type_t;
+
+
+/* the flusher's batches of one sink, in worker memory */
+typedef struct {
+    ngx_http_statsig_batch_t       batch;
+    ngx_http_statsig_http_req_t   *req;        /* in flight */
+    ngx_http_statsig_sink_t       *sink;
+    ngx_uint_t                     attempts;
+    unsigned                       busy:1;     /* holds a batch */
+} ngx_http_statsig_slot_batch_t;
+
+
+/* a sink in a worker: its type, settings and flusher state */
+struct ngx_http_statsig_sink_s {
+    ngx_http_statsig_sink_type_t  *type;
+    ngx_uint_t                     index;      /* in sh->sinks */
+    ngx_uint_t                     enabled;
+    ngx_str_t                      url;
+    ngx_uint_t                     batch;      /* events per request */
+    ngx_uint_t                     limit;      /* lowered by 413s */
+    ngx_http_statsig_main_conf_t  *smcf;
+    void                          *data;       /* the type's own state */
+
+    ngx_http_statsig_slot_batch_t  slots[NGX_HTTP_STATSIG_MAX_INFLIGHT];
+    ngx_uint_t                     in_flight;  /* requests */
+    ngx_uint_t                     held;       /* events in slots */
+    ngx_msec_t                     backoff;    /* 0: healthy */
+    ngx_msec_t                     retry_at;
+    ngx_msec_t                     last_take;
+    ngx_uint_t                     logged;     /* errors logged lately */
+    time_t                         logged_at;
+};
+
+
+/* ngx_http_statsig_events.c */
+ngx_int_t ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone);
+ngx_int_t ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle);
+void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
+    ngx_str_t *record, ngx_str_t *dedupe_key);
+statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
+ngx_int_t ngx_http_statsig_events_status(ngx_http_request_t *r,
+    ngx_uint_t prometheus, ngx_str_t *zone, ngx_str_t *out);
+
+ngx_http_statsig_events_sh_t *ngx_http_statsig_events_sh(void);
+ngx_slab_pool_t *ngx_http_statsig_events_shpool(void);
+ngx_int_t ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
+    ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
+    ngx_log_t *log);
+ngx_uint_t ngx_http_statsig_ring_requeue_locked(
+    ngx_http_statsig_sink_sh_t *ss, ngx_http_statsig_batch_t *batch);
+ngx_int_t ngx_http_statsig_wbuf_add(ngx_http_statsig_wbuf_t *b,
+    void *data, size_t len, ngx_log_t *log);
+ngx_int_t ngx_http_statsig_wbuf_reserve(ngx_http_statsig_wbuf_t *b,
+    size_t len, ngx_log_t *log);
+
+/* ngx_http_statsig_flush.c */
+ngx_int_t ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
+    ngx_http_statsig_sink_t *sinks, ngx_uint_t nsinks);
+void ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle);
+void ngx_http_statsig_flush_notify(ngx_uint_t pending_full);
+
+/* ngx_http_statsig_sink_statsig.c */
+extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig;
+
+/* ngx_http_statsig_event_log.c */
+ngx_int_t ngx_http_statsig_event_log_init(ngx_conf_t *cf);
+
+
+#endif /* _NGX_HTTP_STATSIG_EVENTS_H_INCLUDED_ */

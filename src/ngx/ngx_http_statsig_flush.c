@@ -1,0 +1,1144 @@
+
+/*
+ * ngx_http_statsig_module: the event flusher.
+ *
+ * Every worker runs a cancelable tick.  Under the zone mutex it renews or
+ * takes the flush lease (one worker flushes at a time; a dead holder's
+ * lease is taken at once, a wedged one's when it expires).  The holder
+ * takes a batch out of a sink's ring when a full batch is waiting, or
+ * when statsig_flush_interval has passed with anything waiting, and posts
+ * it with the event-loop HTTP client: at most
+ * NGX_HTTP_STATSIG_MAX_INFLIGHT requests per sink, one while the sink is
+ * failing.  A batch stays in this worker's memory until the sink accepts
+ * it, refuses it for good (dropped, counted, logged), or its retries are
+ * used up; retryable failures back off exponentially up to the sink's
+ * maximum and leave the rest in the ring.  A worker that pushes a full
+ * batch while holding the lease posts a flush at once.
+ *
+ * Shutdown (reload or quit): a fake idle connection learns at once that
+ * the worker is exiting (ngx_close_idle_connections() calls it), and a
+ * non-cancelable guard timer keeps the worker alive while it sends what
+ * the rings held at that moment, for at most
+ * NGX_HTTP_STATSIG_EXIT_BUDGET ms.  Exiting workers still take the lease
+ * (on "quit" nobody else will), and a worker that logs events while
+ * exiting starts over.  What is not sent by the deadline goes back to the
+ * head of its ring: after a reload the new workers send it.
+ *
+ * Guarantees: an event that fit in a ring is sent, refused by the sink,
+ * or counted as dropped.  Batches in flight in a worker that crashes are
+ * lost (at most once) and counted by the next holder as dropped_lost; a
+ * batch in flight at the shutdown deadline is requeued, so the sink may
+ * see it twice (at least once).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include <zlib.h>
+
+#include "ngx_http_statsig_events.h"
+#include "ngx_http_statsig_http.h"
+
+
+#define NGX_HTTP_STATSIG_EXIT_BUDGET    5000
+#define NGX_HTTP_STATSIG_FLUSH_TTL      3000
+#define NGX_HTTP_STATSIG_GZIP_LEVEL     1
+#define NGX_HTTP_STATSIG_MAX_RESPONSE   (64 * 1024)
+
+#define NGX_HTTP_STATSIG_SENT           0
+#define NGX_HTTP_STATSIG_RETRY          1
+#define NGX_HTTP_STATSIG_REJECT         2
+#define NGX_HTTP_STATSIG_SPLIT          3
+
+
+typedef struct {
+    ngx_http_statsig_sink_t       *sinks;
+    ngx_uint_t                     nsinks;
+    ngx_http_statsig_main_conf_t  *smcf;
+    ngx_log_t                     *log;
+
+    ngx_event_t                    tick;
+    ngx_msec_t                     tick_ms;
+    ngx_event_t                    post;
+    ngx_event_t                    guard;
+    ngx_connection_t              *watcher;
+
+    ngx_uint_t                     holder;
+    ngx_uint_t                     exiting;
+    ngx_msec_t                     exit_deadline;
+    uint64_t                       exit_mark[NGX_HTTP_STATSIG_MAX_SINKS];
+
+    ngx_http_statsig_wbuf_t        body;
+    ngx_http_statsig_wbuf_t        gz;
+    z_stream                       zs;
+    ngx_uint_t                     zs_ready;
+} ngx_http_statsig_flusher_t;
+
+
+static void ngx_http_statsig_flush_tick(ngx_event_t *ev);
+static void ngx_http_statsig_flush_posted(ngx_event_t *ev);
+static void ngx_http_statsig_flush_run(void);
+static ngx_uint_t ngx_http_statsig_flush_lease_locked(
+    ngx_http_statsig_flusher_t *f, ngx_http_statsig_events_sh_t *es,
+    uint64_t now, ngx_uint_t claim, ngx_uint_t *lost);
+static void ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_sink_t *sink, ngx_uint_t take);
+static void ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot);
+static void ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res,
+    void *data);
+static void ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
+    ngx_uint_t outcome, ngx_uint_t status, ngx_msec_t retry_after,
+    u_char *reason);
+static ngx_uint_t ngx_http_statsig_flush_retryable(
+    ngx_http_statsig_sink_type_t *t, ngx_uint_t status);
+static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f);
+static void ngx_http_statsig_flush_exit_start(void);
+static void ngx_http_statsig_flush_exit_finish(void);
+static void ngx_http_statsig_flush_guard(ngx_event_t *ev);
+static ngx_uint_t ngx_http_statsig_flush_abort(ngx_uint_t *lost);
+static void ngx_http_statsig_watcher(ngx_event_t *ev);
+static void ngx_http_statsig_watcher_free(void);
+
+
+static ngx_http_statsig_flusher_t  ngx_http_statsig_flusher;
+static ngx_connection_t            ngx_http_statsig_flush_conn;
+
+
+ngx_int_t
+ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
+    ngx_http_statsig_sink_t *sinks, ngx_uint_t nsinks)
+{
+    ngx_uint_t                     i, any;
+    ngx_connection_t              *c, *saved;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    f = &ngx_http_statsig_flusher;
+
+    ngx_memzero(f, sizeof(ngx_http_statsig_flusher_t));
+
+    any = 0;
+
+    for (i = 0; i < nsinks; i++) {
+        any |= sinks[i].enabled;
+
+        ngx_memzero(sinks[i].slots, sizeof(sinks[i].slots));
+    }
+
+    if (!any) {
+        return NGX_OK;
+    }
+
+    smcf = sinks[0].smcf;
+
+    if (ngx_http_statsig_http_init(cycle, &smcf->ca_file, &smcf->proxy)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    f->sinks = sinks;
+    f->nsinks = nsinks;
+    f->smcf = smcf;
+    f->log = cycle->log;
+    f->tick_ms = ngx_max(ngx_min(smcf->flush_interval / 4, 250), 10);
+
+    /* debug logging of timers reads ((ngx_connection_t *) data)->fd */
+    ngx_http_statsig_flush_conn.fd = (ngx_socket_t) -1;
+
+    f->tick.handler = ngx_http_statsig_flush_tick;
+    f->tick.data = &ngx_http_statsig_flush_conn;
+    f->tick.log = cycle->log;
+    f->tick.cancelable = 1;
+
+    f->post.handler = ngx_http_statsig_flush_posted;
+    f->post.data = &ngx_http_statsig_flush_conn;
+    f->post.log = cycle->log;
+
+    /* keeps an exiting worker alive until its last batches are sent */
+    f->guard.handler = ngx_http_statsig_flush_guard;
+    f->guard.data = &ngx_http_statsig_flush_conn;
+    f->guard.log = cycle->log;
+
+    ngx_add_timer(&f->tick, 1 + ngx_random() % f->tick_ms);
+
+    /*
+     * An idle fake connection: ngx_close_idle_connections() calls its read
+     * handler as soon as a graceful shutdown starts, before the worker
+     * would leave for want of timers (the lua module's watcher trick).
+     */
+
+    saved = ngx_cycle->files ? ngx_cycle->files[0] : NULL;
+
+    c = ngx_get_connection(0, cycle->log);
+
+    if (ngx_cycle->files) {
+        ngx_cycle->files[0] = saved;
+    }
+
+    if (c == NULL) {
+        ngx_log_error(NGX_LOG_WARN, cycle->log, 0,
+                      "statsig: no connection to watch for shutdown; "
+                      "events may be left queued at exit");
+        return NGX_OK;
+    }
+
+    c->fd = (ngx_socket_t) -2;
+    c->idle = 1;
+    c->data = f;
+    c->read->handler = ngx_http_statsig_watcher;
+    c->read->log = cycle->log;
+    c->write->log = cycle->log;
+
+    f->watcher = c;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                     i, j, back, lost;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_events_sh_t  *es;
+
+    f = &ngx_http_statsig_flusher;
+
+    if (f->sinks == NULL) {
+        return;
+    }
+
+    if (f->tick.timer_set) {
+        ngx_del_timer(&f->tick);
+    }
+
+    if (f->guard.timer_set) {
+        ngx_del_timer(&f->guard);
+    }
+
+    if (f->post.posted) {
+        ngx_delete_posted_event(&f->post);
+    }
+
+    ngx_http_statsig_watcher_free();
+
+    back = ngx_http_statsig_flush_abort(&lost);
+
+    if (back || lost) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "statsig: at exit %ui events went back to the queue, "
+                      "%ui were lost", back, lost);
+    }
+
+    es = ngx_http_statsig_events_sh();
+    shpool = ngx_http_statsig_events_shpool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (es->flush_pid == ngx_pid) {
+        es->flush_pid = 0;
+        es->flush_deadline = 0;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    for (i = 0; i < f->nsinks; i++) {
+        sink = &f->sinks[i];
+
+        for (j = 0; j < NGX_HTTP_STATSIG_MAX_INFLIGHT; j++) {
+            if (sink->slots[j].batch.data) {
+                ngx_free(sink->slots[j].batch.data);
+                sink->slots[j].batch.data = NULL;
+            }
+        }
+    }
+
+    if (f->body.data) {
+        ngx_free(f->body.data);
+    }
+
+    if (f->gz.data) {
+        ngx_free(f->gz.data);
+    }
+
+    if (f->zs_ready) {
+        (void) deflateEnd(&f->zs);
+    }
+
+    f->sinks = NULL;
+}
+
+
+/*
+ * From the request path, after a push: a full batch is waiting (flush
+ * now if this worker holds the lease), or the worker is exiting (the
+ * shutdown flush covers this event too).
+ */
+
+void
+ngx_http_statsig_flush_notify(ngx_uint_t full)
+{
+    ngx_http_statsig_flusher_t  *f;
+
+    f = &ngx_http_statsig_flusher;
+
+    if (f->sinks == NULL) {
+        return;
+    }
+
+    if (ngx_exiting) {
+        ngx_http_statsig_flush_exit_start();
+        return;
+    }
+
+    if (full && f->holder && !f->post.posted) {
+        ngx_post_event(&f->post, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_statsig_flush_tick(ngx_event_t *ev)
+{
+    ngx_http_statsig_flusher_t  *f;
+
+    f = &ngx_http_statsig_flusher;
+
+    if (ngx_terminate) {
+        return;
+    }
+
+    if (ngx_exiting && f->exit_deadline == 0) {
+        /* no watcher: learn it here */
+        ngx_http_statsig_flush_exit_start();
+    }
+
+    ngx_add_timer(ev, f->tick_ms);
+
+    ngx_http_statsig_flush_run();
+}
+
+
+static void
+ngx_http_statsig_flush_posted(ngx_event_t *ev)
+{
+    ngx_http_statsig_flush_run();
+}
+
+
+static void
+ngx_http_statsig_flush_run(void)
+{
+    uint64_t                       now;
+    ngx_uint_t                     i, holder, claim, done, lost;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_sh_t  *es;
+
+    f = &ngx_http_statsig_flusher;
+
+    if (f->sinks == NULL || ngx_terminate) {
+        return;
+    }
+
+    es = ngx_http_statsig_events_sh();
+    shpool = ngx_http_statsig_events_shpool();
+
+    /* an exiting worker flushes only while its shutdown flush runs */
+    claim = !ngx_exiting || f->exiting;
+    now = ngx_http_statsig_now_ms();
+    lost = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+    holder = ngx_http_statsig_flush_lease_locked(f, es, now, claim, &lost);
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    if (lost) {
+        ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                      "statsig: the previous event flusher died with %ui "
+                      "events in flight; they are lost", lost);
+    }
+
+    if (holder != f->holder) {
+        ngx_log_error(NGX_LOG_INFO, f->log, 0, holder
+                      ? "statsig: this worker now flushes events"
+                      : "statsig: this worker no longer flushes events");
+        f->holder = holder;
+    }
+
+    done = 1;
+
+    for (i = 0; i < f->nsinks; i++) {
+        sink = &f->sinks[i];
+
+        if (!sink->enabled) {
+            continue;
+        }
+
+        /* a worker that lost the lease still finishes its own batches */
+        ngx_http_statsig_flush_sink(f, sink, holder);
+
+        if (sink->in_flight || sink->held) {
+            done = 0;
+        }
+
+        ss = &es->sinks[sink->index];
+
+        if (f->exiting && holder && !sink->backoff
+            && ss->head < f->exit_mark[sink->index]
+            && sink->type->ready(sink) == NGX_OK)
+        {
+            done = 0;
+        }
+    }
+
+    if (f->exiting && done) {
+        ngx_http_statsig_flush_exit_finish();
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_statsig_flush_lease_locked(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_events_sh_t *es, uint64_t now, ngx_uint_t claim,
+    ngx_uint_t *lost)
+{
+    ngx_uint_t                   i;
+    ngx_http_statsig_sink_t     *sink;
+    ngx_http_statsig_sink_sh_t  *ss;
+
+    if (!claim) {
+        if (es->flush_pid == ngx_pid) {
+            es->flush_pid = 0;
+            es->flush_deadline = 0;
+        }
+
+        return 0;
+    }
+
+    if (es->flush_pid != ngx_pid) {
+        if (es->flush_pid != 0 && now < es->flush_deadline
+            && ngx_http_statsig_pid_alive(es->flush_pid))
+        {
+            return 0;
+        }
+
+        if (es->flush_pid != 0
+            && !ngx_http_statsig_pid_alive(es->flush_pid))
+        {
+            /* what a dead holder had out of the rings is gone */
+            for (i = 0; i < f->nsinks; i++) {
+                sink = &f->sinks[i];
+                ss = &es->sinks[sink->index];
+
+                if (ss->in_flight > sink->held) {
+                    *lost += ss->in_flight - sink->held;
+                    ss->dropped_lost += ss->in_flight - sink->held;
+                    ss->in_flight = sink->held;
+                }
+            }
+        }
+
+        es->flush_pid = ngx_pid;
+        es->flush_changes++;
+    }
+
+    es->flush_deadline = now + NGX_HTTP_STATSIG_FLUSH_TTL + 2 * f->tick_ms;
+
+    return 1;
+}
+
+
+static void
+ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_sink_t *sink, ngx_uint_t take)
+{
+    size_t                          cap;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i, max, due;
+    ngx_msec_t                      now;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_statsig_sink_sh_t     *ss;
+    ngx_http_statsig_slot_batch_t  *slot;
+
+    ss = &ngx_http_statsig_events_sh()->sinks[sink->index];
+    shpool = ngx_http_statsig_events_shpool();
+    now = ngx_current_msec;
+
+    if (sink->backoff) {
+        if ((ngx_msec_int_t) (now - sink->retry_at) < 0) {
+            return;
+        }
+
+        if (f->exiting && sink->held == 0) {
+            /* failing at shutdown: the rings keep the rest */
+            return;
+        }
+    }
+
+    if (sink->type->ready(sink) != NGX_OK) {
+        return;
+    }
+
+    /* one request at a time while the sink is failing */
+    max = sink->backoff ? 1 : NGX_HTTP_STATSIG_MAX_INFLIGHT;
+
+    for (i = 0; i < NGX_HTTP_STATSIG_MAX_INFLIGHT; i++) {
+        slot = &sink->slots[i];
+
+        if (slot->busy && slot->req == NULL) {
+            if (sink->in_flight >= max) {
+                return;
+            }
+
+            ngx_http_statsig_flush_send(f, slot);
+        }
+    }
+
+    /* while failing, new batches wait for the held ones */
+    while (take && sink->in_flight < max
+           && !(sink->backoff && sink->held))
+    {
+
+        slot = NULL;
+
+        for (i = 0; i < NGX_HTTP_STATSIG_MAX_INFLIGHT; i++) {
+            if (!sink->slots[i].busy) {
+                slot = &sink->slots[i];
+                break;
+            }
+        }
+
+        if (slot == NULL) {
+            return;
+        }
+
+        if (slot->batch.data == NULL) {
+            cap = ngx_min(sink->type->max_bytes, ss->size);
+
+            slot->batch.data = ngx_alloc(cap, f->log);
+            if (slot->batch.data == NULL) {
+                return;
+            }
+
+            slot->batch.cap = cap;
+        }
+
+        ngx_shmtx_lock(&shpool->mutex);
+
+        due = ss->events >= sink->limit
+              || (ss->events
+                  && (f->exiting
+                      || now - sink->last_take
+                         >= f->smcf->flush_interval));
+
+        if (f->exiting && ss->head >= f->exit_mark[sink->index]) {
+            due = 0;
+        }
+
+        rc = due ? ngx_http_statsig_ring_take_locked(ss, &slot->batch,
+                                                     sink->limit,
+                                                     sink->type->max_bytes,
+                                                     f->log)
+                 : NGX_DECLINED;
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        if (rc != NGX_OK) {
+            return;
+        }
+
+        sink->last_take = now;
+        sink->held += slot->batch.n;
+
+        slot->busy = 1;
+        slot->attempts = 0;
+        slot->sink = sink;
+
+        ngx_http_statsig_flush_send(f, slot);
+    }
+}
+
+
+static void
+ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot)
+{
+    ngx_pool_t                       *pool;
+    ngx_array_t                       headers;
+    ngx_slab_pool_t                  *shpool;
+    ngx_http_statsig_sink_t          *sink;
+    ngx_http_statsig_sink_sh_t       *ss;
+    ngx_http_statsig_sink_type_t     *t;
+    ngx_http_statsig_http_request_t   rq;
+
+    sink = slot->sink;
+    t = sink->type;
+
+    if (slot->attempts) {
+        ss = &ngx_http_statsig_events_sh()->sinks[sink->index];
+        shpool = ngx_http_statsig_events_shpool();
+
+        ngx_shmtx_lock(&shpool->mutex);
+        ss->retried += slot->batch.n;
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
+
+    pool = ngx_create_pool(1024, f->log);
+    if (pool == NULL) {
+        goto failed;
+    }
+
+    if (ngx_array_init(&headers, pool, 12, sizeof(ngx_str_t)) != NGX_OK
+        || t->headers(sink, slot->batch.n, slot->attempts, &headers, pool)
+           != NGX_OK)
+    {
+        goto failed;
+    }
+
+    f->body.len = 0;
+
+    if (t->body(sink, &slot->batch, &f->body) != NGX_OK) {
+        goto failed;
+    }
+
+    ngx_memzero(&rq, sizeof(ngx_http_statsig_http_request_t));
+
+    rq.method = "POST";
+    rq.url = sink->url;
+    rq.headers = headers.elts;
+    rq.nheaders = headers.nelts;
+    rq.timeout = f->smcf->upstream_timeout;
+    rq.max_body = NGX_HTTP_STATSIG_MAX_RESPONSE;
+    rq.done = ngx_http_statsig_flush_done;
+    rq.data = slot;
+
+    if (t->gzip) {
+        if (ngx_http_statsig_flush_gzip(f) != NGX_OK) {
+            goto failed;
+        }
+
+        rq.body.data = f->gz.data;
+        rq.body.len = f->gz.len;
+
+    } else {
+        rq.body.data = f->body.data;
+        rq.body.len = f->body.len;
+    }
+
+    /* the client copies the URL, headers and body */
+    slot->req = ngx_http_statsig_http_start(&rq);
+
+    ngx_destroy_pool(pool);
+    pool = NULL;
+
+    if (slot->req == NULL) {
+        goto failed;
+    }
+
+    sink->in_flight++;
+
+    return;
+
+failed:
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+
+    ngx_http_statsig_flush_result(slot, NGX_HTTP_STATSIG_RETRY, 0, 0,
+                                  (u_char *) "could not start a request");
+}
+
+
+static void
+ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
+{
+    ngx_http_statsig_slot_batch_t *slot = data;
+
+    u_char                        *p, reason[NGX_HTTP_STATSIG_ERRLEN];
+    size_t                         n;
+    ngx_int_t                      secs;
+    ngx_str_t                      v;
+    ngx_uint_t                     status, outcome;
+    ngx_msec_t                     retry_after;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_sink_type_t  *t;
+
+    f = &ngx_http_statsig_flusher;
+    sink = slot->sink;
+    t = sink->type;
+
+    slot->req = NULL;
+    sink->in_flight--;
+
+    status = res->error ? 0 : res->status;
+    retry_after = 0;
+
+    if (status >= 200 && status < 300) {
+        outcome = (t->accepted(sink, res) == NGX_OK)
+                  ? NGX_HTTP_STATSIG_SENT : NGX_HTTP_STATSIG_RETRY;
+
+    } else if (status == t->too_large && slot->batch.n > 1) {
+        outcome = NGX_HTTP_STATSIG_SPLIT;
+
+    } else if (ngx_http_statsig_flush_retryable(t, status)) {
+        outcome = NGX_HTTP_STATSIG_RETRY;
+
+    } else {
+        outcome = NGX_HTTP_STATSIG_REJECT;
+    }
+
+    if (ngx_http_statsig_http_header(res, "Retry-After", &v) == NGX_OK) {
+        secs = ngx_atoi(v.data, v.len);
+        if (secs > 0) {
+            retry_after = (ngx_msec_t) ngx_min(secs, 3600) * 1000;
+        }
+    }
+
+    if (res->error) {
+        p = ngx_snprintf(reason, sizeof(reason) - 1, "%s", res->error);
+
+    } else {
+        /* the sink's answer, on one line and short */
+        n = ngx_min(res->body.len, 160);
+        p = ngx_snprintf(reason, sizeof(reason) - 1, "HTTP %ui%s%*s",
+                         status, n ? ": " : "", n, res->body.data);
+    }
+
+    *p = '\0';
+
+    for (p = reason; *p; p++) {
+        if (*p < ' ' || *p == 0x7f) {
+            *p = ' ';
+        }
+    }
+
+    ngx_http_statsig_flush_result(slot, outcome, status, retry_after, reason);
+
+    if (!f->post.posted) {
+        ngx_post_event(&f->post, &ngx_posted_events);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_statsig_flush_retryable(ngx_http_statsig_sink_type_t *t,
+    ngx_uint_t status)
+{
+    ngx_http_statsig_range_t  *r;
+
+    for (r = t->retry; r->to; r++) {
+        if (status >= r->from && status <= r->to) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static void
+ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
+    ngx_uint_t outcome, ngx_uint_t status, ngx_msec_t retry_after,
+    u_char *reason)
+{
+    ngx_uint_t                     n, release, was_failing, log_it;
+    ngx_msec_t                     backoff;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_sink_type_t  *t;
+
+    f = &ngx_http_statsig_flusher;
+    sink = slot->sink;
+    t = sink->type;
+    n = slot->batch.n;
+    ss = &ngx_http_statsig_events_sh()->sinks[sink->index];
+    shpool = ngx_http_statsig_events_shpool();
+
+    release = 1;
+    was_failing = (sink->backoff != 0);
+
+    if (outcome == NGX_HTTP_STATSIG_RETRY) {
+        slot->attempts++;
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    ss->requests++;
+    ss->last_status = status;
+
+    switch (outcome) {
+
+    case NGX_HTTP_STATSIG_SENT:
+        ss->sent += n;
+        ss->in_flight -= ngx_min(ss->in_flight, n);
+        ss->last_success = ngx_time();
+        break;
+
+    case NGX_HTTP_STATSIG_SPLIT:
+        ss->failures++;
+        (void) ngx_http_statsig_ring_requeue_locked(ss, &slot->batch);
+        break;
+
+    case NGX_HTTP_STATSIG_RETRY:
+        ss->failures++;
+        ss->last_error = ngx_time();
+        ngx_cpystrn(ss->error, reason, NGX_HTTP_STATSIG_ERRLEN);
+
+        if (f->exiting) {
+            (void) ngx_http_statsig_ring_requeue_locked(ss, &slot->batch);
+
+        } else if (slot->attempts >= t->max_attempts) {
+            ss->dropped_expired += n;
+            ss->in_flight -= ngx_min(ss->in_flight, n);
+
+        } else {
+            release = 0;
+        }
+
+        break;
+
+    default: /* NGX_HTTP_STATSIG_REJECT */
+        ss->failures++;
+        ss->last_error = ngx_time();
+        ngx_cpystrn(ss->error, reason, NGX_HTTP_STATSIG_ERRLEN);
+        ss->dropped_rejected += n;
+        ss->in_flight -= ngx_min(ss->in_flight, n);
+        break;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    log_it = (ngx_time() - sink->logged_at >= 10);
+
+    switch (outcome) {
+
+    case NGX_HTTP_STATSIG_SENT:
+        if (was_failing) {
+            ngx_log_error(NGX_LOG_NOTICE, f->log, 0,
+                          "statsig: events sink \"%s\" is accepting events "
+                          "again", t->name);
+        }
+
+        sink->backoff = 0;
+        sink->limit = ngx_min(sink->batch, sink->limit * 2);
+        break;
+
+    case NGX_HTTP_STATSIG_SPLIT:
+        sink->limit = ngx_max(n / 2, 1);
+
+        ngx_log_error(NGX_LOG_WARN, f->log, 0,
+                      "statsig: events sink \"%s\" refused %ui events as "
+                      "too large (%s); sending at most %ui per request",
+                      t->name, n, reason, sink->limit);
+        break;
+
+    case NGX_HTTP_STATSIG_RETRY:
+        backoff = sink->backoff ? ngx_min(sink->backoff * 2, t->backoff_max)
+                                : t->backoff_base;
+        backoff = ngx_max(backoff, ngx_min(retry_after, t->backoff_max));
+
+        sink->backoff = backoff;
+        sink->retry_at = ngx_current_msec + backoff
+                         + ngx_random() % (backoff / 8 + 1);
+
+        if (!was_failing || log_it) {
+            sink->logged_at = ngx_time();
+
+            ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                          "statsig: events sink \"%s\" failed: %s; %ui "
+                          "events %s, next attempt in %M ms", t->name,
+                          reason, n,
+                          f->exiting ? "returned to the queue"
+                          : (release ? "dropped after too many attempts"
+                                     : "kept"),
+                          backoff);
+        }
+
+        break;
+
+    default:
+        ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                      "statsig: events sink \"%s\" refused %ui events: %s; "
+                      "not retryable, dropped", t->name, n, reason);
+        break;
+    }
+
+    if (release) {
+        slot->busy = 0;
+        sink->held -= ngx_min(sink->held, n);
+    }
+}
+
+
+static ngx_int_t
+ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f)
+{
+    int            rc;
+    size_t         bound;
+    z_stream      *zs;
+
+    zs = &f->zs;
+
+    if (!f->zs_ready) {
+        ngx_memzero(zs, sizeof(z_stream));
+
+        /* windowBits 15 + 16: a gzip wrapper */
+        if (deflateInit2(zs, NGX_HTTP_STATSIG_GZIP_LEVEL, Z_DEFLATED, 31, 8,
+                         Z_DEFAULT_STRATEGY)
+            != Z_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                          "statsig: deflateInit2() failed");
+            return NGX_ERROR;
+        }
+
+        f->zs_ready = 1;
+
+    } else if (deflateReset(zs) != Z_OK) {
+        return NGX_ERROR;
+    }
+
+    bound = deflateBound(zs, f->body.len);
+
+    f->gz.len = 0;
+
+    if (ngx_http_statsig_wbuf_reserve(&f->gz, bound, f->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    zs->next_in = f->body.data;
+    zs->avail_in = f->body.len;
+    zs->next_out = f->gz.data;
+    zs->avail_out = f->gz.cap;
+
+    rc = deflate(zs, Z_FINISH);
+
+    if (rc != Z_STREAM_END) {
+        ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                      "statsig: deflate() failed: %d", rc);
+        return NGX_ERROR;
+    }
+
+    f->gz.len = f->gz.cap - zs->avail_out;
+
+    return NGX_OK;
+}
+
+
+/* ---- shutdown ---- */
+
+
+static void
+ngx_http_statsig_watcher(ngx_event_t *ev)
+{
+    ngx_connection_t  *c;
+
+    c = ev->data;
+
+    if (!c->close) {
+        return;
+    }
+
+    ngx_http_statsig_watcher_free();
+    ngx_http_statsig_flush_exit_start();
+}
+
+
+static void
+ngx_http_statsig_watcher_free(void)
+{
+    ngx_connection_t            *c, *saved;
+    ngx_http_statsig_flusher_t  *f;
+
+    f = &ngx_http_statsig_flusher;
+
+    c = f->watcher;
+
+    if (c == NULL) {
+        return;
+    }
+
+    f->watcher = NULL;
+
+    /* a valid fd for ngx_free_connection(), as the lua module does */
+    c->fd = 0;
+    saved = ngx_cycle->files ? ngx_cycle->files[0] : NULL;
+
+    ngx_free_connection(c);
+
+    c->fd = (ngx_socket_t) -1;
+
+    if (ngx_cycle->files) {
+        ngx_cycle->files[0] = saved;
+    }
+}
+
+
+static void
+ngx_http_statsig_flush_exit_start(void)
+{
+    ngx_uint_t                     i;
+    ngx_msec_t                     now;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_events_sh_t  *es;
+
+    f = &ngx_http_statsig_flusher;
+
+    if (f->sinks == NULL || f->exiting || ngx_terminate) {
+        return;
+    }
+
+    now = ngx_current_msec;
+
+    if (f->exit_deadline == 0) {
+        f->exit_deadline = (now + NGX_HTTP_STATSIG_EXIT_BUDGET) | 1;
+    }
+
+    if ((ngx_msec_int_t) (f->exit_deadline - now) <= 0) {
+        return;
+    }
+
+    es = ngx_http_statsig_events_sh();
+    shpool = ngx_http_statsig_events_shpool();
+
+    /* what is queued now is this shutdown's to send */
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    for (i = 0; i < f->nsinks; i++) {
+        sink = &f->sinks[i];
+        f->exit_mark[sink->index] = es->sinks[sink->index].tail;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    f->exiting = 1;
+
+    ngx_add_timer(&f->guard, f->exit_deadline - now);
+
+    if (!f->post.posted) {
+        ngx_post_event(&f->post, &ngx_posted_events);
+    }
+}
+
+
+static void
+ngx_http_statsig_flush_exit_finish(void)
+{
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_flusher_t    *f;
+    ngx_http_statsig_events_sh_t  *es;
+
+    f = &ngx_http_statsig_flusher;
+
+    f->exiting = 0;
+
+    if (f->guard.timer_set) {
+        ngx_del_timer(&f->guard);
+    }
+
+    if (f->holder) {
+        es = ngx_http_statsig_events_sh();
+        shpool = ngx_http_statsig_events_shpool();
+
+        ngx_shmtx_lock(&shpool->mutex);
+
+        if (es->flush_pid == ngx_pid) {
+            es->flush_pid = 0;
+            es->flush_deadline = 0;
+        }
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        f->holder = 0;
+    }
+}
+
+
+static void
+ngx_http_statsig_flush_guard(ngx_event_t *ev)
+{
+    ngx_uint_t                   back, lost;
+    ngx_http_statsig_flusher_t  *f;
+
+    f = &ngx_http_statsig_flusher;
+
+    back = ngx_http_statsig_flush_abort(&lost);
+
+    ngx_log_error(NGX_LOG_WARN, f->log, 0,
+                  "statsig: the shutdown flush ran out of time after %M ms: "
+                  "%ui events went back to the queue, %ui were lost",
+                  (ngx_msec_t) NGX_HTTP_STATSIG_EXIT_BUDGET, back, lost);
+
+    ngx_http_statsig_flush_exit_finish();
+}
+
+
+/* cancels every request and puts every batch held back into its ring */
+
+static ngx_uint_t
+ngx_http_statsig_flush_abort(ngx_uint_t *lost)
+{
+    ngx_uint_t                      i, j, back;
+    ngx_slab_pool_t                *shpool;
+    ngx_http_statsig_sink_t        *sink;
+    ngx_http_statsig_flusher_t     *f;
+    ngx_http_statsig_sink_sh_t     *ss;
+    ngx_http_statsig_slot_batch_t  *slot;
+
+    f = &ngx_http_statsig_flusher;
+    shpool = ngx_http_statsig_events_shpool();
+
+    back = 0;
+    *lost = 0;
+
+    for (i = 0; i < f->nsinks; i++) {
+        sink = &f->sinks[i];
+        ss = &ngx_http_statsig_events_sh()->sinks[sink->index];
+
+        for (j = 0; j < NGX_HTTP_STATSIG_MAX_INFLIGHT; j++) {
+            slot = &sink->slots[j];
+
+            if (!slot->busy) {
+                continue;
+            }
+
+            if (slot->req) {
+                ngx_http_statsig_http_cancel(slot->req);
+                slot->req = NULL;
+                sink->in_flight--;
+            }
+
+            ngx_shmtx_lock(&shpool->mutex);
+
+            if (ngx_http_statsig_ring_requeue_locked(ss, &slot->batch)) {
+                back += slot->batch.n;
+
+            } else {
+                *lost += slot->batch.n;
+            }
+
+            ngx_shmtx_unlock(&shpool->mutex);
+
+            slot->busy = 0;
+            sink->held -= ngx_min(sink->held, slot->batch.n);
+        }
+    }
+
+    return back;
+}
