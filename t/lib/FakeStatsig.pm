@@ -26,6 +26,8 @@ package FakeStatsig;
 #   normal     as above
 #   status500  500 {"error":"fake"}
 #   status401  401
+#   statusNNN  NNN {"error":"fake NNN"} (any other status)
+#   refuse     200 {"success":false}
 #   timeout    read the request, then hold the connection without answering
 #   garbage    200 with a non-JSON body
 #   truncated  200, the first half of the JSON (Content-Length matches)
@@ -36,7 +38,8 @@ package FakeStatsig;
 #
 # Every request is appended to requests.jsonl: {"time","method","path",
 # "query","headers"{lower-case},"body" (gunzipped when Content-Encoding:
-# gzip),"json" (decoded body, when it is JSON)}.
+# gzip),"json" (decoded body, when it is JSON),"control" (the modes it was
+# answered with)}.
 
 use strict;
 use warnings;
@@ -259,7 +262,7 @@ sub _connection {
 }
 
 sub _record {
-    my ($self, $method, $path, $query, $h, $body) = @_;
+    my ($self, $method, $path, $query, $h, $body, $ctl) = @_;
     if (($h->{'content-encoding'} // '') =~ /gzip/i) {
         my $out;
         gunzip(\$body => \$out) or $out = "GUNZIP ERROR: $GunzipError";
@@ -273,6 +276,7 @@ sub _record {
     my $rec = {
         time => time, method => $method, path => $path,
         query => \%q, headers => $h, body => $body,
+        control => $ctl // {},
     };
     my $j = eval { $JSON->decode($body) } if length $body;
     $rec->{json} = $j if defined $j;
@@ -301,11 +305,11 @@ sub _handle {
     my ($self, $c, $method, $target, $h, $body) = @_;
     my ($path, $query) = split /\?/, $target, 2;
 
-    $self->_record($method, $path, $query, $h, $body)
-        unless $path eq '/_control';
-
     my $ctl = eval { $JSON->decode(_read("$self->{dir}/control.json")) }
         || {};
+
+    $self->_record($method, $path, $query, $h, $body, $ctl)
+        unless $path eq '/_control';
 
     if ($path eq '/_control') {
         my %c;
@@ -373,6 +377,14 @@ sub _handle {
     }
     if ($mode eq 'status401') {
         _respond($c, 401, '{"error":"unauthorized"}');
+        return 1;
+    }
+    if ($mode =~ /^status(\d\d\d)$/) {
+        _respond($c, $1, qq({"error":"fake $1"}));
+        return 1;
+    }
+    if ($mode eq 'refuse') {
+        _respond($c, 200, '{"success":false}');
         return 1;
     }
     if ($mode eq 'timeout') {
