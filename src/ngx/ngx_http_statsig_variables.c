@@ -212,10 +212,7 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
         return NGX_OK;
 
     case NGX_HTTP_STATSIG_EVAL_CONFIG:
-        if (e->result.json_value == 0) {
-            return NGX_DECLINED;
-        }
-
+        /* json_value 0 is the core's {} (a boolean or absent value) */
         value->data = (u_char *) statsig_json_text(snap,
                                                    e->result.json_value).data;
         value->len = statsig_json_text(snap, e->result.json_value).len;
