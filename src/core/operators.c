@@ -184,18 +184,45 @@ sg_array_any_str(const statsig_snapshot_t *s, const statsig_value_t *v,
 }
 
 
+/* the value's string hashes, computed once and kept in the value */
+static uint64_t
+sg_value_hash(const statsig_value_t *v, int lower)
+{
+    statsig_value_t  *w;
+    uint64_t          h;
+
+    h = lower ? v->lower_hash : v->hash;
+    if (h != 0) {
+        return h;
+    }
+
+    w = (statsig_value_t *) v;
+
+    if (lower) {
+        h = statsig_str_hash(v->lower, v->lower_len);
+        w->lower_hash = h;
+
+    } else {
+        h = statsig_str_hash(v->str, v->len);
+        w->hash = h;
+    }
+
+    return h;
+}
+
+
 static int
 sg_any(const statsig_snapshot_t *s, const sg_cond_t *c,
     const statsig_value_t *v, int ci)
 {
     if (c->op_set) {
         /* targetValueSet.has(String(value)) [|| has(lower)] */
-        if (sg_set_has(s, &c->target, v->str, v->len, v->hash)) {
+        if (sg_set_has(s, &c->target, v->str, v->len, sg_value_hash(v, 0))) {
             return 1;
         }
 
         return ci && sg_set_has(s, &c->target, v->lower, v->lower_len,
-                                v->lower_hash);
+                                sg_value_hash(v, 1));
     }
 
     return sg_array_any_str(s, v, &c->target, ci, SG_STR_EQ);

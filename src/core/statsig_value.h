@@ -38,8 +38,13 @@ struct statsig_value_s {
     const char *const      *keys;       /* object keys (NUL-terminated) */
     const size_t           *key_lens;
     size_t                  n;
-    uint64_t                hash;       /* statsig_str_hash(str), or 0 */
-    uint64_t                lower_hash; /* of lower, or 0: not computed */
+    /*
+     * statsig_str_hash of str and of lower, or 0 until an evaluation needs
+     * them: the evaluator fills them in (a value's memory belongs to its
+     * builder and is never const).
+     */
+    uint64_t                hash;
+    uint64_t                lower_hash;
 };
 
 
