@@ -38,6 +38,9 @@ typedef struct {
     uint32_t        name_index[STATSIG_KIND_COUNT];
     statsig_buf_t   text;           /* scratch for JSON text */
     struct sg_names_s  *names;      /* [STATSIG_KIND_COUNT] */
+    uint32_t       *intern;         /* interned strings: offsets, 0 empty */
+    size_t          intern_mask;
+    size_t          intern_used;
 } sg_compiler_t;
 
 
@@ -90,6 +93,71 @@ sg_put_str(sg_compiler_t *c, const char *s, size_t len)
     memcpy(c->blob.data + off, s, len);
     r.off = (uint32_t) off;
     r.len = (uint32_t) len;
+
+    return r;
+}
+
+
+/*
+ * Field names, once per snapshot: conditions that read the same field
+ * share one string, so the evaluator can remember a lookup by address.
+ */
+static sg_sref_t
+sg_put_interned(sg_compiler_t *c, const char *s, size_t len)
+{
+    uint32_t   *tab, off;
+    size_t      slot, i, mask;
+    sg_sref_t   r;
+    uint32_t   *grown;
+
+    if (c->intern_used * 2 >= c->intern_mask) {
+        mask = c->intern_mask ? c->intern_mask * 2 + 1 : 255;
+        grown = calloc(mask + 1, sizeof(uint32_t));
+        if (grown == NULL) {
+            return sg_put_str(c, s, len);
+        }
+
+        for (i = 0; c->intern && i <= c->intern_mask; i++) {
+            off = c->intern[i];
+            if (off == 0) {
+                continue;
+            }
+
+            slot = statsig_str_hash(c->blob.data + off,
+                                    strlen(c->blob.data + off)) & mask;
+            while (grown[slot] != 0) {
+                slot = (slot + 1) & mask;
+            }
+
+            grown[slot] = off;
+        }
+
+        free(c->intern);
+        c->intern = grown;
+        c->intern_mask = mask;
+    }
+
+    tab = c->intern;
+    slot = statsig_str_hash(s, len) & c->intern_mask;
+
+    while (tab[slot] != 0) {
+        off = tab[slot];
+        if (strlen(c->blob.data + off) == len
+            && memcmp(c->blob.data + off, s, len) == 0)
+        {
+            r.off = off;
+            r.len = (uint32_t) len;
+            return r;
+        }
+
+        slot = (slot + 1) & c->intern_mask;
+    }
+
+    r = sg_put_str(c, s, len);
+    if (memchr(s, '\0', len) == NULL && r.off != 0) {
+        tab[slot] = r.off;
+        c->intern_used++;
+    }
 
     return r;
 }
@@ -1217,8 +1285,22 @@ sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
     }
 
     cond->has_field = (field != NULL && !json_is_null(field));
-    cond->field = cond->has_field ? sg_put_js_string(c, field) : c->empty;
-    cond->field_lower = sg_put_lower(c, cond->field);
+    cond->field = c->empty;
+    cond->field_lower = c->empty;
+
+    if (cond->has_field) {
+        c->text.len = 0;
+        sg_js_string(&c->text, field, 0);
+        cond->field = sg_put_interned(c, c->text.data ? c->text.data : "",
+                                      c->text.len);
+        cond->field_lower = sg_put_lower(c, cond->field);
+
+        if (cond->field_lower.off != cond->field.off) {
+            cond->field_lower = sg_put_interned(c,
+                                         sg_blob_str(c, cond->field_lower),
+                                         cond->field_lower.len);
+        }
+    }
 
     sg_put_id_type(c, json_object_get(j, "idType"), &cond->id_type,
                    &cond->id_type_lower, &cond->id_type_custom);
@@ -1702,6 +1784,7 @@ sg_compile_cleanup(sg_compiler_t *c, json_t *root, sg_names_t *names)
     json_decref(root);
     sg_parse_arena_release();
     statsig_buf_free(&c->text);
+    free(c->intern);
 }
 
 

@@ -107,16 +107,38 @@ sg_tmp_number(sg_tmp_t *t, double num, unsigned needs)
  * a ?? b ?? ... : the first non-nullish candidate, else the last one as it
  * is (null when it holds null, otherwise undefined).
  */
+static const statsig_value_t *sg_lookup_user(statsig_eval_ctx_t *ctx,
+    const statsig_value_t *user, statsig_str_t field,
+    statsig_str_t field_lower);
+
+
 static const statsig_value_t *
 sg_get_from_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
     statsig_str_t field, statsig_str_t field_lower)
 {
-    const statsig_value_t  *v, *objs[3];
-    int                     both, i;
+    const statsig_value_t  **memo;
 
     if (user == NULL || user->type != STATSIG_V_OBJECT) {
         return &statsig_null_value;
     }
+
+    memo = statsig_field_memo(ctx, field.data);
+    if (*memo != NULL) {
+        return *memo;
+    }
+
+    *memo = sg_lookup_user(ctx, user, field, field_lower);
+
+    return *memo;
+}
+
+
+static const statsig_value_t *
+sg_lookup_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
+    statsig_str_t field, statsig_str_t field_lower)
+{
+    const statsig_value_t  *v, *objs[3];
+    int                     both, i;
 
     /* a field already in lower case needs one lookup per object */
     both = (field.data != field_lower.data);

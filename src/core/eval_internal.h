@@ -38,6 +38,18 @@ int statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     const statsig_value_t *v, int *unsupported);
 
 /* gate_memo.c */
+#define STATSIG_FIELD_MEMO_SLOTS  64
+
+typedef struct {
+    const char             *field;
+    uint64_t                session;
+    const statsig_value_t  *value;      /* NULL: not looked up yet */
+} statsig_field_memo_t;
+
+/* the session's slot for a field name (by address) */
+const statsig_value_t **statsig_field_memo(statsig_eval_ctx_t *ctx,
+    const char *field);
+
 void statsig_eval_session(statsig_eval_ctx_t *ctx);
 int statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *r);

@@ -30,6 +30,7 @@ typedef struct {
 
 struct statsig_gate_memo_s {
     sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
+    statsig_field_memo_t   fields[STATSIG_FIELD_MEMO_SLOTS];
     statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
     uint32_t               exp_len;
     uint64_t               session;
@@ -149,4 +150,28 @@ statsig_eval_session(statsig_eval_ctx_t *ctx)
     ctx->user_private = statsig_value_get(ctx->user, "privateAttributes", 17);
     ctx->user_custom_ids = statsig_value_get(ctx->user, "customIDs", 9);
     ctx->user_id = statsig_value_get(ctx->user, "userID", 6);
+}
+
+
+/*
+ * getFromUser results of this session, by the address of the field name:
+ * a snapshot stores each field name once, and many conditions read the
+ * same few fields.
+ */
+const statsig_value_t **
+statsig_field_memo(statsig_eval_ctx_t *ctx, const char *field)
+{
+    statsig_field_memo_t  *f;
+    uintptr_t              k;
+
+    k = (uintptr_t) field;
+    f = &ctx->rt->gate_memo->fields[(k ^ (k >> 7)) % STATSIG_FIELD_MEMO_SLOTS];
+
+    if (f->field != field || f->session != ctx->session) {
+        f->field = field;
+        f->session = ctx->session;
+        f->value = NULL;
+    }
+
+    return &f->value;
 }
