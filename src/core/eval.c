@@ -18,7 +18,7 @@ const statsig_str_t  statsig_rule_none = { "", 0 };
 const statsig_value_t  statsig_null_value = {
     STATSIG_V_NULL, 0, 0, "null", 4, "null", 4, NULL, NULL, NULL, 0,
     /* statsig_str_hash("null"): constants are never written to */
-    0xcee237146f424a56ULL, 0xcee237146f424a56ULL
+    0x8be6648fe61aef05ULL, 0x8be6648fe61aef05ULL
 };
 
 static const statsig_str_t  sg_rule_default = { "default", 7 };

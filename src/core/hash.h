@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 
 void statsig_sha256(const void *data, size_t len, unsigned char out[32]);
@@ -23,18 +24,39 @@ size_t statsig_base64(const unsigned char *in, size_t len, char *out);
 /* First 8 characters of Base64(SHA-256(id)): how ID lists store ids. */
 void statsig_idlist_hash(const char *id, size_t len, char out[8]);
 
-/* FNV-1a 64: the core's hash for names and string sets. */
+/*
+ * The core's hash for names and string sets (not cryptographic): eight
+ * bytes at a time, Murmur3's 64-bit finaliser.  Stored in snapshots:
+ * changing it changes STATSIG_SNAPSHOT_VERSION.
+ */
 static inline uint64_t
 statsig_str_hash(const char *s, size_t len)
 {
-    uint64_t  h;
-    size_t    i;
+    uint64_t  h, k;
 
-    h = 1469598103934665603ULL;
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char) s[i];
-        h *= 1099511628211ULL;
+    h = 0x9E3779B97F4A7C15ULL ^ ((uint64_t) len * 0xC2B2AE3D27D4EB4FULL);
+
+    while (len >= 8) {
+        memcpy(&k, s, 8);
+        k *= 0x87C37B91114253D5ULL;
+        k = (k << 31) | (k >> 33);
+        h ^= k * 0x4CF5AD432745937FULL;
+        h = ((h << 27) | (h >> 37)) * 5 + 0x52DCE729;
+        s += 8;
+        len -= 8;
     }
+
+    k = 0;
+    memcpy(&k, s, len);
+    k *= 0x87C37B91114253D5ULL;
+    k = (k << 31) | (k >> 33);
+    h ^= k * 0x4CF5AD432745937FULL;
+
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
 
     return h;
 }

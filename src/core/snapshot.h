@@ -16,7 +16,7 @@
 
 
 #define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
-#define STATSIG_SNAPSHOT_VERSION  1u
+#define STATSIG_SNAPSHOT_VERSION  2u
 
 
 typedef struct {

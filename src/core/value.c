@@ -20,7 +20,7 @@ const statsig_value_t  statsig_value_undefined = {
     STATSIG_V_UNDEFINED, 0, NAN, "undefined", 9, "undefined", 9,
     NULL, NULL, NULL, 0,
     /* statsig_str_hash("undefined"): constants are never written to */
-    0x60e82c2e49b74ca9ULL, 0x60e82c2e49b74ca9ULL
+    0x24e36cc1fde4a2c6ULL, 0x24e36cc1fde4a2c6ULL
 };
 
 

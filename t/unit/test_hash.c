@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "statsig_value.h"
 #include "tap.h"
 
 
@@ -87,6 +88,14 @@ main(void)
             is_str(b64, b64_cases[i][1], "base64 \"%s\"", b64_cases[i][1]);
         }
     }
+
+    /* the constant undefined value carries its hashes precomputed */
+    ok(statsig_value_undefined.hash == statsig_str_hash("undefined", 9)
+       && statsig_value_undefined.lower_hash == statsig_value_undefined.hash,
+       "statsig_value_undefined's hashes match statsig_str_hash");
+    ok(statsig_str_hash("abcdefgh", 8) != statsig_str_hash("abcdefgi", 8)
+       && statsig_str_hash("", 0) != statsig_str_hash("a", 1),
+       "statsig_str_hash distinguishes neighbours");
 
     return done_testing();
 }
