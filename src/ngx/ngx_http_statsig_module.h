@@ -264,6 +264,8 @@ uint64_t ngx_http_statsig_now_ms(void);
 /* ngx_http_statsig_sync.c */
 ngx_int_t ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_statsig_sync_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf);
 ngx_int_t ngx_http_statsig_get_server_key(ngx_str_t *key);
 
 /* ngx_http_statsig_variables.c */

@@ -27,6 +27,10 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
+
 #include <jansson.h>
 
 #include "ngx_http_statsig_module.h"
@@ -74,7 +78,23 @@ typedef struct {
     ngx_uint_t                     idl_dirty;
     ngx_uint_t                     idl_reset;
     ngx_uint_t                     idl_failed;
+    ngx_uint_t                     compiling;
 } ngx_http_statsig_sync_t;
+
+
+typedef struct {
+    ngx_http_statsig_sync_t       *sync;
+    ngx_uint_t                     source;
+    u_char                        *json;
+    size_t                         len;
+    ngx_uint_t                     outcome;
+    int64_t                        time;
+    int64_t                        old_time;
+    size_t                         size;
+    ngx_msec_t                     compile_ms;
+    ngx_msec_t                     publish_ms;
+    u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
+} ngx_http_statsig_job_t;
 
 
 static void ngx_http_statsig_sync_tick(ngx_event_t *ev);
@@ -89,11 +109,19 @@ static ngx_int_t ngx_http_statsig_request(ngx_http_statsig_sync_t *s,
 static void ngx_http_statsig_specs_start(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res,
     void *data);
-static void ngx_http_statsig_specs_apply(ngx_http_statsig_sync_t *s,
-    ngx_str_t *json, ngx_uint_t source, ngx_file_info_t *fi);
+static ngx_int_t ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s,
+    ngx_str_t *json, ngx_uint_t source);
+static void ngx_http_statsig_job_run(void *data, ngx_log_t *log);
+static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
+#if (NGX_THREADS)
+static void ngx_http_statsig_job_run_task(void *data, ngx_log_t *log);
+static void ngx_http_statsig_job_event(ngx_event_t *ev);
+#endif
+static ngx_int_t ngx_http_statsig_read_file(ngx_http_statsig_sync_t *s,
+    ngx_http_statsig_job_t *job, ngx_file_info_t *fi);
 static void ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s,
-    ngx_str_t *json);
+    ngx_str_t *json, ngx_log_t *log);
 static void ngx_http_statsig_idlists_start(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res,
     void *data);
@@ -120,7 +148,17 @@ static u_char *ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
 
 
 static ngx_http_statsig_sync_t  ngx_http_statsig_sync;
+static ngx_http_statsig_job_t   ngx_http_statsig_job;
 static ngx_connection_t         ngx_http_statsig_tick_conn;
+
+#if (NGX_THREADS)
+static ngx_str_t                ngx_http_statsig_tp_name =
+    ngx_string("statsig");
+static ngx_str_t                ngx_http_statsig_tp_dflt =
+    ngx_string("default");
+static ngx_thread_pool_t       *ngx_http_statsig_tp;
+static ngx_thread_task_t       *ngx_http_statsig_task;
+#endif
 
 
 ngx_int_t
@@ -162,6 +200,32 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+#if (NGX_THREADS)
+
+    ngx_http_statsig_task = NULL;
+    ngx_http_statsig_tp = ngx_thread_pool_get(cycle,
+                                              &ngx_http_statsig_tp_name);
+
+    if (ngx_http_statsig_tp == NULL) {
+        ngx_http_statsig_tp = ngx_thread_pool_get(cycle,
+                                                  &ngx_http_statsig_tp_dflt);
+    }
+
+    if (ngx_http_statsig_tp) {
+        ngx_http_statsig_task = ngx_thread_task_alloc(cycle->pool,
+                                            sizeof(ngx_http_statsig_job_t *));
+        if (ngx_http_statsig_task == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_statsig_task->handler = ngx_http_statsig_job_run_task;
+        ngx_http_statsig_task->event.handler = ngx_http_statsig_job_event;
+        ngx_http_statsig_task->event.data = ngx_http_statsig_task;
+        ngx_http_statsig_task->event.log = cycle->log;
+    }
+
+#endif
+
     /* a few ticks per interval: handover and due fetches are prompt */
 
     min = ngx_min(smcf->sync_interval, smcf->id_lists_sync_interval);
@@ -175,6 +239,32 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
     s->tick.cancelable = 1;
 
     ngx_add_timer(&s->tick, 1 + ngx_random() % s->tick_ms);
+
+    return NGX_OK;
+}
+
+
+/* configuration: the thread pool that compiles specs off the loop */
+
+ngx_int_t
+ngx_http_statsig_sync_conf(ngx_conf_t *cf, ngx_http_statsig_main_conf_t *smcf)
+{
+#if (NGX_THREADS)
+
+    if (smcf->key_source != NGX_HTTP_STATSIG_KEY_NONE
+        || smcf->specs_file.len)
+    {
+        /* "thread_pool statsig ...;" if declared, else nginx's default */
+
+        if (ngx_thread_pool_get(cf->cycle, &ngx_http_statsig_tp_name)
+            == NULL
+            && ngx_thread_pool_add(cf, NULL) == NULL)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+#endif
 
     return NGX_OK;
 }
@@ -198,6 +288,12 @@ ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle)
     ngx_http_statsig_sync_stop(s);
     ngx_http_statsig_lease_release(s);
     ngx_http_statsig_http_cleanup();
+
+    /* the thread pool is gone by now: a job it ran is not reported */
+    if (ngx_http_statsig_job.json) {
+        ngx_free(ngx_http_statsig_job.json);
+        ngx_http_statsig_job.json = NULL;
+    }
 
     if (s->key.data) {
         ngx_explicit_memzero(s->key.data, s->key.len);
@@ -270,7 +366,9 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
 
     holder = ngx_http_statsig_lease_locked(s, now);
 
-    if (holder && s->specs_req == NULL && now >= sh->specs_next) {
+    if (holder && s->specs_req == NULL && !s->compiling
+        && now >= sh->specs_next)
+    {
         sh->specs_next = now + smcf->sync_interval;
         specs = 1;
     }
@@ -650,8 +748,14 @@ ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res, void *data)
     ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs",
                             res->elapsed, NGX_HTTP_STATSIG_ATTEMPT, NULL);
 
-    ngx_http_statsig_specs_apply(s, &res->body,
-                                 NGX_HTTP_STATSIG_SOURCE_NETWORK, NULL);
+    if (ngx_http_statsig_specs_job(s, &res->body,
+                                   NGX_HTTP_STATSIG_SOURCE_NETWORK)
+        != NGX_OK)
+    {
+        ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs", 0,
+                                NGX_HTTP_STATSIG_FAILED,
+                                (u_char *) "out of memory");
+    }
 }
 
 
@@ -694,50 +798,118 @@ ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
 
 
 /*
- * Compiles and publishes a DCS document (from the network or the file).
- * fi: the file's identity, for local mode.
+ * Compiling a 5 MB document takes from tens to hundreds of milliseconds:
+ * too long for the event loop.  The job (read the file in local mode,
+ * compile, check has_updates and time, copy into the zone and publish,
+ * rewrite the specs file) runs in the "statsig" thread pool; only its
+ * outcome is reported from the loop.  Without threads it runs inline.
+ * One job at a time: no fetch starts while one runs.
  */
 
-static void
-ngx_http_statsig_specs_apply(ngx_http_statsig_sync_t *s, ngx_str_t *json,
-    ngx_uint_t source, ngx_file_info_t *fi)
+static ngx_int_t
+ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
+    ngx_uint_t source)
 {
+    ngx_http_statsig_job_t  *job;
+
+    job = &ngx_http_statsig_job;
+
+    ngx_memzero(job, sizeof(ngx_http_statsig_job_t));
+
+    job->sync = s;
+    job->source = source;
+
+    if (json) {
+        job->json = ngx_alloc(json->len + 1, s->log);
+        if (job->json == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(job->json, json->data, json->len);
+        job->len = json->len;
+    }
+
+    s->compiling = 1;
+
+#if (NGX_THREADS)
+
+    if (ngx_http_statsig_task) {
+        *(ngx_http_statsig_job_t **) ngx_http_statsig_task->ctx = job;
+
+        if (ngx_thread_task_post(ngx_http_statsig_tp, ngx_http_statsig_task)
+            == NGX_OK)
+        {
+            return NGX_OK;
+        }
+    }
+
+#endif
+
+    ngx_http_statsig_job_run(job, s->log);
+    ngx_http_statsig_job_report(job);
+
+    return NGX_OK;
+}
+
+
+static ngx_msec_t
+ngx_http_statsig_clock_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+
+    return (ngx_msec_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+
+/* in a pool thread: no event loop state, no ngx_time_update() */
+
+static void
+ngx_http_statsig_job_run(void *data, ngx_log_t *log)
+{
+    ngx_http_statsig_job_t *job = data;
+
     char                       cerr[NGX_HTTP_STATSIG_ERRLEN];
-    u_char                     err[NGX_HTTP_STATSIG_ERRLEN];
     void                      *blob;
-    size_t                     size;
-    int64_t                    t, cur;
+    int64_t                    cur;
     json_t                    *root;
-    ngx_msec_t                 start, elapsed;
+    ngx_str_t                  json;
+    ngx_msec_t                 start;
     json_error_t               jerr;
-    const statsig_snapshot_t  *snap;
-    ngx_http_statsig_stats_t  *st;
+    ngx_file_info_t            fi;
+    ngx_http_statsig_sync_t   *s;
     ngx_http_statsig_shctx_t  *sh;
+    const statsig_snapshot_t  *snap;
 
+    s = job->sync;
     sh = s->ctx->sh;
-    st = &sh->specs_stats;
 
-    ngx_time_update();
-    start = ngx_current_msec;
+    if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE
+        && ngx_http_statsig_read_file(s, job, &fi) != NGX_OK)
+    {
+        job->outcome = NGX_HTTP_STATSIG_FAILED;
+        return;
+    }
 
-    blob = statsig_compile((char *) json->data, json->len, &size, cerr,
+    start = ngx_http_statsig_clock_ms();
+
+    blob = statsig_compile((char *) job->json, job->len, &job->size, cerr,
                            sizeof(cerr));
 
-    ngx_time_update();
-    elapsed = ngx_current_msec - start;
+    job->compile_ms = ngx_http_statsig_clock_ms() - start;
 
     if (blob == NULL) {
 
         /* {"has_updates":false} is not a full document */
 
-        root = json_loadb((char *) json->data, json->len, 0, &jerr);
+        root = json_loadb((char *) job->json, job->len, 0, &jerr);
 
         if (root && json_is_object(root)
             && json_is_false(json_object_get(root, "has_updates")))
         {
             json_decref(root);
-            ngx_http_statsig_result(s, st, "specs", 0,
-                                    NGX_HTTP_STATSIG_NO_UPDATES, NULL);
+            job->outcome = NGX_HTTP_STATSIG_NO_UPDATES;
             return;
         }
 
@@ -745,23 +917,21 @@ ngx_http_statsig_specs_apply(ngx_http_statsig_sync_t *s, ngx_str_t *json,
             json_decref(root);
         }
 
-        ngx_snprintf(err, sizeof(err), "%s does not compile: %s%Z",
-                     source == NGX_HTTP_STATSIG_SOURCE_FILE
+        ngx_snprintf(job->err, sizeof(job->err),
+                     "%s does not compile: %s%Z",
+                     job->source == NGX_HTTP_STATSIG_SOURCE_FILE
                      ? "the specs file" : "the response", cerr);
-
-        ngx_http_statsig_result(s, st, "specs", 0, NGX_HTTP_STATSIG_FAILED,
-                                err);
+        job->outcome = NGX_HTTP_STATSIG_FAILED;
         return;
     }
 
-    snap = statsig_snapshot_open(blob, size);
-    t = statsig_snapshot_time(snap);
+    snap = statsig_snapshot_open(blob, job->size);
+    job->time = statsig_snapshot_time(snap);
 
-    if (source == NGX_HTTP_STATSIG_SOURCE_NETWORK) {
+    if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK) {
         if (!statsig_snapshot_has_updates(snap)) {
             ngx_free(blob);
-            ngx_http_statsig_result(s, st, "specs", 0,
-                                    NGX_HTTP_STATSIG_NO_UPDATES, NULL);
+            job->outcome = NGX_HTTP_STATSIG_NO_UPDATES;
             return;
         }
 
@@ -769,48 +939,101 @@ ngx_http_statsig_specs_apply(ngx_http_statsig_sync_t *s, ngx_str_t *json,
         cur = sh->specs_time;
         ngx_shmtx_unlock(&s->ctx->shpool->mutex);
 
-        if (t < cur) {
+        if (job->time < cur) {
             ngx_free(blob);
-            ngx_log_error(NGX_LOG_INFO, s->log, 0,
-                          "statsig: ignored specs with time %L older than "
-                          "the current %L", t, cur);
-            ngx_http_statsig_result(s, st, "specs", 0,
-                                    NGX_HTTP_STATSIG_IGNORED, NULL);
+            job->old_time = cur;
+            job->outcome = NGX_HTTP_STATSIG_IGNORED;
             return;
         }
     }
 
-    if (ngx_http_statsig_publish(s->ctx, blob, size, NULL, 0, source, s->log)
+    start = ngx_http_statsig_clock_ms();
+
+    if (ngx_http_statsig_publish(s->ctx, blob, job->size, NULL, 0,
+                                 job->source, log)
         != NGX_OK)
     {
         ngx_free(blob);
-        ngx_http_statsig_result(s, st, "specs", 0, NGX_HTTP_STATSIG_FAILED,
-                                (u_char *) "the statsig zone is full");
+        ngx_snprintf(job->err, sizeof(job->err),
+                     "the statsig zone is full%Z");
+        job->outcome = NGX_HTTP_STATSIG_FAILED;
         return;
     }
 
+    job->publish_ms = ngx_http_statsig_clock_ms() - start;
+
     ngx_free(blob);
 
-    ngx_log_error(NGX_LOG_INFO, s->log, 0,
-                  "statsig: new specs (time %L, %uz bytes compiled in "
-                  "%M ms)", t, size, elapsed);
-
-    if (fi) {
+    if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE) {
         ngx_shmtx_lock(&s->ctx->shpool->mutex);
-        sh->file_ino = ngx_file_uniq(fi);
-        sh->file_mtime = ngx_file_mtime(fi);
-        sh->file_size = ngx_file_size(fi);
+        sh->file_ino = ngx_file_uniq(&fi);
+        sh->file_mtime = ngx_file_mtime(&fi);
+        sh->file_size = ngx_file_size(&fi);
         ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    } else if (s->smcf->specs_file.len) {
+        json.data = job->json;
+        json.len = job->len;
+        ngx_http_statsig_write_file(s, &json, log);
     }
 
-    if (source == NGX_HTTP_STATSIG_SOURCE_NETWORK
-        && s->smcf->specs_file.len)
-    {
-        ngx_http_statsig_write_file(s, json);
+    job->outcome = NGX_HTTP_STATSIG_UPDATED;
+}
+
+
+/* back in the event loop */
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_statsig_job_run_task(void *data, ngx_log_t *log)
+{
+    ngx_http_statsig_job_run(*(ngx_http_statsig_job_t **) data, log);
+}
+
+
+static void
+ngx_http_statsig_job_event(ngx_event_t *ev)
+{
+    ngx_thread_task_t  *task = ev->data;
+
+    ngx_http_statsig_job_report(*(ngx_http_statsig_job_t **) task->ctx);
+}
+
+#endif
+
+
+static void
+ngx_http_statsig_job_report(ngx_http_statsig_job_t *job)
+{
+    ngx_http_statsig_sync_t  *s;
+
+    s = job->sync;
+    s->compiling = 0;
+
+    if (job->json) {
+        ngx_free(job->json);
+        job->json = NULL;
     }
 
-    ngx_http_statsig_result(s, st, "specs", 0, NGX_HTTP_STATSIG_UPDATED,
-                            NULL);
+    if (s->ctx == NULL) {
+        return;
+    }
+
+    if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
+        ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                      "statsig: new specs (time %L, %uz bytes compiled in "
+                      "%M ms, published in %M ms)", job->time, job->size,
+                      job->compile_ms, job->publish_ms);
+
+    } else if (job->outcome == NGX_HTTP_STATSIG_IGNORED) {
+        ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                      "statsig: ignored specs with time %L older than "
+                      "the current %L", job->time, job->old_time);
+    }
+
+    ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs", 0,
+                            job->outcome, job->err);
 }
 
 
@@ -820,11 +1043,7 @@ static void
 ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s)
 {
     u_char                     err[NGX_HTTP_STATSIG_ERRLEN];
-    u_char                    *buf;
-    size_t                     len;
-    ssize_t                    n;
-    ngx_fd_t                   fd;
-    ngx_str_t                 *path, json;
+    ngx_str_t                 *path;
     ngx_uint_t                 same;
     ngx_file_info_t            fi;
     ngx_http_statsig_shctx_t  *sh;
@@ -850,73 +1069,82 @@ ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s)
         return;
     }
 
+    ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
+                            NGX_HTTP_STATSIG_ATTEMPT, NULL);
+
+    (void) ngx_http_statsig_specs_job(s, NULL, NGX_HTTP_STATSIG_SOURCE_FILE);
+}
+
+
+/*
+ * In the job: reads the specs file; its identity is recorded at once so
+ * that a bad file is not tried again until it changes.
+ */
+
+static ngx_int_t
+ngx_http_statsig_read_file(ngx_http_statsig_sync_t *s,
+    ngx_http_statsig_job_t *job, ngx_file_info_t *fi)
+{
+    size_t                     len;
+    ssize_t                    n;
+    ngx_fd_t                   fd;
+    ngx_str_t                 *path;
+    ngx_http_statsig_shctx_t  *sh;
+
+    sh = s->ctx->sh;
+    path = &s->smcf->specs_file;
+
     fd = ngx_open_file(path->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
-        ngx_snprintf(err, sizeof(err), "cannot open the specs file \"%V\": "
-                     "%s%Z", path, strerror(ngx_errno));
-        ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
-                                NGX_HTTP_STATSIG_FAILED, err);
-        return;
-    }
-
-    buf = NULL;
-
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         goto failed;
     }
 
-    len = (size_t) ngx_file_size(&fi);
-
-    buf = ngx_alloc(len + 1, s->log);
-    if (buf == NULL) {
+    if (ngx_fd_info(fd, fi) == NGX_FILE_ERROR) {
         goto failed;
     }
 
-    n = ngx_read_fd(fd, buf, len);
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    sh->file_ino = ngx_file_uniq(fi);
+    sh->file_mtime = ngx_file_mtime(fi);
+    sh->file_size = ngx_file_size(fi);
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    len = (size_t) ngx_file_size(fi);
+
+    job->json = ngx_alloc(len + 1, s->log);
+    if (job->json == NULL) {
+        goto failed;
+    }
+
+    n = ngx_read_fd(fd, job->json, len);
     if (n == -1 || (size_t) n != len) {
         goto failed;
     }
 
     (void) ngx_close_file(fd);
 
-    ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
-                            NGX_HTTP_STATSIG_ATTEMPT, NULL);
+    job->len = len;
 
-    json.data = buf;
-    json.len = len;
-
-    /* a bad file is not tried again until it changes */
-    ngx_shmtx_lock(&s->ctx->shpool->mutex);
-    sh->file_ino = ngx_file_uniq(&fi);
-    sh->file_mtime = ngx_file_mtime(&fi);
-    sh->file_size = ngx_file_size(&fi);
-    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
-
-    ngx_http_statsig_specs_apply(s, &json, NGX_HTTP_STATSIG_SOURCE_FILE, &fi);
-
-    ngx_free(buf);
-
-    return;
+    return NGX_OK;
 
 failed:
 
-    ngx_snprintf(err, sizeof(err), "cannot read the specs file \"%V\": "
-                 "%s%Z", path, strerror(ngx_errno));
-    ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
-                            NGX_HTTP_STATSIG_FAILED, err);
+    ngx_snprintf(job->err, sizeof(job->err), "cannot read the specs file "
+                 "\"%V\": %s%Z", path, strerror(ngx_errno));
 
-    (void) ngx_close_file(fd);
-
-    if (buf) {
-        ngx_free(buf);
+    if (fd != NGX_INVALID_FILE) {
+        (void) ngx_close_file(fd);
     }
+
+    return NGX_ERROR;
 }
 
 
 /* the last good specs on disk: write a temporary file, then rename */
 
 static void
-ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json)
+ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json,
+    ngx_log_t *log)
 {
     u_char                    *tmp;
     size_t                     off;
@@ -930,7 +1158,7 @@ ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json)
     sh = s->ctx->sh;
     path = &s->smcf->specs_file;
 
-    tmp = ngx_alloc(path->len + sizeof(".tmp.") + NGX_INT_T_LEN, s->log);
+    tmp = ngx_alloc(path->len + sizeof(".tmp.") + NGX_INT_T_LEN, log);
     if (tmp == NULL) {
         return;
     }
@@ -976,7 +1204,7 @@ ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json)
 
 failed:
 
-    ngx_log_error(NGX_LOG_ERR, s->log, e,
+    ngx_log_error(NGX_LOG_ERR, log, e,
                   "statsig: cannot write the specs file \"%s\"", tmp);
 
     ngx_shmtx_lock(&s->ctx->shpool->mutex);

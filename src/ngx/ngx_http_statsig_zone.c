@@ -312,7 +312,15 @@ ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
     ngx_pool_cleanup_t       *cln;
     ngx_http_statsig_zone_t  *ctx;
 
-    if (smcf->shm_zone == NULL || smcf->specs_file.len == 0) {
+    if (smcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_sync_conf(cf, smcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (smcf->specs_file.len == 0) {
         return NGX_OK;
     }
 

@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# The shared zone with a ~5 MB specs file (bench/eval.sh's generated DCS):
+#   - zone bytes used and per-worker RSS (private and shared pages) with
+#     1 and 4 workers: the snapshot lives once, in the zone;
+#   - requests/s and p99 latency under wrk, 4 workers, with the snapshot
+#     swapped every second (local mode: the specs file is replaced every
+#     second, one worker re-reads, compiles and publishes it) versus no
+#     swaps.  Target: p99 with swaps within 10% of p99 without.
+#   - compile and publish times of the 5 MB file, from the error log.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+so=${STATSIG_MODULE:-$root/build/nginx/ngx_http_statsig_module.so}
+duration=${DURATION:-5}
+conns=${CONNECTIONS:-64}
+dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
+port=$(perl -MIO::Socket::INET -e \
+    'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
+swapper=
+
+cleanup() {
+    [ -n "$swapper" ] && kill "$swapper" 2>/dev/null
+    [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null
+    sleep 0.3
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+big=$root/build/bench/big-1100/dcs.json
+if [ ! -f "$big" ]; then
+    gen=$root/build/oracle/gen.js
+    [ -f "$gen" ] || gen=$root/../shared/oracle/gen.js
+    if [ ! -f "$gen" ] || ! command -v node >/dev/null; then
+        echo "20-zone-swap.sh: no ~5 MB specs (run bench/eval.sh or make" \
+             "oracle first); skipped"
+        exit 0
+    fi
+    mkdir -p "$(dirname "$big")"
+    node "$gen" --seed 42 --specs 1100 --users 20 \
+        --out "$(dirname "$big")" >/dev/null 2>&1
+fi
+
+# two versions that differ only in "time", swapped in with rename
+perl -0777 -pe 's/"time":\s*(\d+)/"time":1000001/' "$big" > "$dir/a.json"
+perl -0777 -pe 's/"time":\s*(\d+)/"time":1000002/' "$big" > "$dir/b.json"
+cp "$dir/a.json" "$dir/specs.json"
+echo "specs_bytes $(wc -c < "$dir/specs.json") bytes"
+
+gate=$(perl -MJSON::PP -0777 -ne '
+    my $d = decode_json($_);
+    for my $g (@{ $d->{feature_gates} }) {
+        next if ($g->{entity} // "") ne "feature_gate";
+        (my $v = lc $g->{name}) =~ s/[^a-z0-9_]/_/g;
+        print $v; last }' "$dir/specs.json")
+
+user=; [ "$(id -u)" = 0 ] && user="user root;"
+
+start_nginx() {
+    cat > "$dir/nginx.conf" <<CONF
+load_module $so;
+$user
+worker_processes $1;
+pid $dir/nginx.pid;
+error_log $dir/error.log info;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    statsig_zone statsig 64m;
+    statsig_specs_file $dir/specs.json;
+    statsig_sync_interval 1s;
+    statsig_exposures off;
+    statsig_user_id \$http_x_user_id;
+    server {
+        listen 127.0.0.1:$port reuseport;
+        location = /status { statsig_status; }
+        location /gate { return 200 "[\$statsig_gate_$gate]\n"; }
+    }
+}
+CONF
+    : > "$dir/error.log"
+    /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$port/status" >/dev/null && return
+        sleep 0.1
+    done
+    echo "nginx did not start"; cat "$dir/error.log"; exit 1
+}
+
+stop_nginx() {
+    kill -QUIT "$(cat "$dir/nginx.pid")"
+    for _ in $(seq 100); do [ -f "$dir/nginx.pid" ] || return 0; sleep 0.1; done
+}
+
+workers() {
+    local master
+    master=$(cat "$dir/nginx.pid")
+    pgrep -P "$master"
+}
+
+kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+
+status_field() {
+    curl -s "http://127.0.0.1:$port/status" | perl -MJSON::PP -0777 -ne \
+        "my \$s = decode_json(\$_); print \$s->$1"
+}
+
+for w in 1 4; do
+    start_nginx "$w"
+    wrk -t2 -c"$conns" -d1s -H 'X-User-Id: u1' \
+        "http://127.0.0.1:$port/gate" >/dev/null
+    used=$(status_field '{zone}{used}')
+    rss=0; anon=0; shm=0; n=0
+    for p in $(workers); do
+        rss=$((rss + $(kb "$p" VmRSS)))
+        anon=$((anon + $(kb "$p" RssAnon)))
+        shm=$((shm + $(kb "$p" RssShmem)))
+        n=$((n + 1))
+    done
+    echo "zone_used_bytes_${w}w $used bytes"
+    echo "worker_rss_kb_${w}w $((rss / n)) kB (per worker)"
+    echo "worker_rss_anon_kb_${w}w $((anon / n)) kB (per worker, private)"
+    echo "worker_rss_shmem_kb_${w}w $((shm / n)) kB (per worker, shared)"
+    [ "$w" = 4 ] || stop_nginx
+done
+
+# nginx runs with 4 workers from here
+
+run_wrk() {
+    wrk -t2 -c"$conns" -d"${duration}s" --latency -H 'X-User-Id: u1' \
+        "http://127.0.0.1:$port/gate" > "$dir/wrk.out"
+    rps=$(awk '/Requests\/sec/ { print $2 }' "$dir/wrk.out")
+    p99=$(awk '$1 == "99%" { v = $2;
+        if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
+        else if (v ~ /ms$/) { sub(/ms/, "", v) }
+        else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }
+        print v }' "$dir/wrk.out")
+}
+
+run_wrk
+echo "no_swaps_rps $rps req/s"
+echo "no_swaps_p99_ms $p99 ms"
+base_p99=$p99
+
+gen0=$(status_field '{zone}{generation}')
+(
+    i=0
+    while :; do
+        if [ $((i % 2)) = 0 ]; then src=b; else src=a; fi
+        cp "$dir/$src.json" "$dir/specs.tmp"
+        mv -f "$dir/specs.tmp" "$dir/specs.json"
+        i=$((i + 1))
+        sleep 1
+    done
+) &
+swapper=$!
+sleep 1.5
+
+run_wrk
+kill "$swapper"; swapper=
+gen1=$(status_field '{zone}{generation}')
+echo "swaps_rps $rps req/s"
+echo "swaps_p99_ms $p99 ms"
+echo "swaps_during_run $((gen1 - gen0)) swaps"
+awk -v a="$base_p99" -v b="$p99" 'BEGIN {
+    r = (a > 0) ? b / a : 0
+    printf "swaps_p99_ratio %.2f x (target <= 1.10: %s)\n", r,
+           (r <= 1.10) ? "met" : "MISSED" }'
+
+perl -ne 'if (/compiled in (\d+) ms, published in (\d+) ms/) {
+        $c += $1; $p += $2; $n++; $m = $1 if $1 > $m }
+    END { printf "swap_compile_ms %.1f ms (avg of %d; max %d)\n",
+                 $n ? $c / $n : 0, $n, $m;
+          printf "swap_publish_ms %.1f ms (copy into the zone + publish)\n",
+                 $n ? $p / $n : 0 }' "$dir/error.log"
+used=$(status_field '{zone}{used}')
+echo "zone_used_bytes_after_swaps $used bytes"
