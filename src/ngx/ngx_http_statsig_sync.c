@@ -29,6 +29,8 @@
 
 #if (NGX_THREADS)
 #include <ngx_thread_pool.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #endif
 
 #include <jansson.h>
@@ -93,6 +95,7 @@ typedef struct {
     size_t                         size;
     ngx_msec_t                     compile_ms;
     ngx_msec_t                     publish_ms;
+    ngx_uint_t                     threaded;
     u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
 } ngx_http_statsig_job_t;
 
@@ -881,9 +884,17 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     ngx_http_statsig_sync_t   *s;
     ngx_http_statsig_shctx_t  *sh;
     const statsig_snapshot_t  *snap;
+#if (NGX_THREADS)
+    int                        prio;
+    id_t                       tid;
+#endif
 
     s = job->sync;
     sh = s->ctx->sh;
+#if (NGX_THREADS)
+    prio = 0;
+    tid = 0;
+#endif
 
     if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE
         && ngx_http_statsig_read_file(s, job, &fi) != NGX_OK)
@@ -894,8 +905,38 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     start = ngx_http_statsig_clock_ms();
 
+#if (NGX_THREADS)
+
+    /*
+     * A pool thread compiles at the lowest priority: the event loops keep
+     * the CPU.  Only around the compile, which holds no lock.
+     */
+
+    if (job->threaded) {
+        tid = (id_t) syscall(SYS_gettid);
+
+        errno = 0;
+        prio = getpriority(PRIO_PROCESS, tid);
+
+        if (prio == -1 && errno) {
+            prio = 0;
+        }
+
+        (void) setpriority(PRIO_PROCESS, tid, 19);
+    }
+
+#endif
+
     blob = statsig_compile((char *) job->json, job->len, &job->size, cerr,
                            sizeof(cerr));
+
+#if (NGX_THREADS)
+
+    if (job->threaded) {
+        (void) setpriority(PRIO_PROCESS, tid, prio);
+    }
+
+#endif
 
     job->compile_ms = ngx_http_statsig_clock_ms() - start;
 
@@ -988,7 +1029,12 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 static void
 ngx_http_statsig_job_run_task(void *data, ngx_log_t *log)
 {
-    ngx_http_statsig_job_run(*(ngx_http_statsig_job_t **) data, log);
+    ngx_http_statsig_job_t  *job;
+
+    job = *(ngx_http_statsig_job_t **) data;
+    job->threaded = 1;
+
+    ngx_http_statsig_job_run(job, log);
 }
 
 
