@@ -13,7 +13,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for slurp);
-use StatsigDCS qw(dcs_json status all_workers);
+use StatsigDCS qw(dcs_json status all_workers server_conf);
 
 my $KEY = 'secret-K3yK3yK3y0123456789';
 
@@ -23,25 +23,8 @@ my $f = $t->fake;
 $f->set_specs(dcs_json(time => 1000, flag => 1));
 $t->write_file('key', "$KEY\n");
 
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 1m;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_specs_file %%TESTDIR%%/specs.json;
-    statsig_sync_interval 1s;
-    statsig_user_id $arg_u;
-
-    server {
-        listen %%LISTEN%% reuseport;
-        location = /status { statsig_status; }
-        location = /flag { return 200 "$statsig_gate_flag"; }
-    }
-}
-EOF
+$t->write_conf(server_conf(
+    http => 'statsig_specs_file %%TESTDIR%%/specs.json;'));
 
 my $dcs = qr{^/v1/download_config_specs/};
 

@@ -12,7 +12,7 @@ use lib 't/lib';
 use Test::More;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigDCS qw(dcs_json status all_workers);
+use StatsigDCS qw(dcs_json status all_workers server_conf);
 use FakeStatsig;
 
 my $KEY = 'secret-failfailfail98765';
@@ -23,25 +23,7 @@ my $f = $t->fake;
 $f->set_specs(dcs_json(time => 1000, flag => 1));
 $t->write_file('key', $KEY);
 
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 1m;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_sync_interval 1s;
-    statsig_upstream_timeout 700ms;
-    statsig_user_id $arg_u;
-
-    server {
-        listen %%LISTEN%% reuseport;
-        location = /status { statsig_status; }
-        location = /flag { return 200 "$statsig_gate_flag"; }
-    }
-}
-EOF
+$t->write_conf(server_conf(http => 'statsig_upstream_timeout 700ms;'));
 
 ok($t->run, 'started');
 ok(all_workers($t, sub { $_[0]{worker}{specs_time} == 1000 }, 5),

@@ -13,7 +13,7 @@ use Test::More;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigDCS qw(dcs_json status all_workers);
+use StatsigDCS qw(dcs_json status all_workers server_conf);
 
 my $t = StatsigTest->new(fake => 1, workers => 3);
 my $f = $t->fake;
@@ -21,24 +21,7 @@ my $f = $t->fake;
 $f->set_specs(dcs_json(time => 1000, flag => 1));
 $t->write_file('key', 'secret-lease-0123456789');
 
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 1m;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_sync_interval 1s;
-    statsig_user_id $arg_u;
-
-    server {
-        listen %%LISTEN%% reuseport;
-        location = /status { statsig_status; }
-        location = /flag { return 200 "$statsig_gate_flag"; }
-    }
-}
-EOF
+$t->write_conf(server_conf());
 
 my $dcs = qr{^/v1/download_config_specs/};
 

@@ -11,7 +11,7 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use StatsigTest qw(wait_for);
-use StatsigDCS qw(dcs_json idlist_id status all_workers);
+use StatsigDCS qw(dcs_json idlist_id status all_workers server_conf);
 
 my $t = StatsigTest->new(fake => 1, workers => 2);
 my $f = $t->fake;
@@ -22,25 +22,7 @@ $f->set_specs(dcs_json(time => 1000, flag => 1));
 $f->add_id_list('vips', "+$alice\n");
 $t->write_file('key', 'secret-idlists-0123456789');
 
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 1m;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_sync_interval 1s;
-    statsig_id_lists_sync_interval 1s;
-    statsig_user_id $arg_u;
-
-    server {
-        listen %%LISTEN%% reuseport;
-        location = /status { statsig_status; }
-        location = /vip { return 200 "$statsig_gate_vip"; }
-    }
-}
-EOF
+$t->write_conf(server_conf(http => 'statsig_id_lists_sync_interval 1s;'));
 
 sub vip { $t->get("/vip?u=$_[0]")->{content} }
 

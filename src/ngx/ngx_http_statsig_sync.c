@@ -137,6 +137,8 @@ static void ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
     ngx_http_statsig_stats_t *st, char *what, ngx_msec_t elapsed,
     ngx_uint_t outcome, u_char *reason);
+static void ngx_http_statsig_count_request(ngx_http_statsig_stats_t *st,
+    ngx_msec_t elapsed);
 static ngx_uint_t ngx_http_statsig_same_reason(u_char *a, u_char *b);
 static u_char *ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
     ngx_http_statsig_http_res_t *res, u_char *buf, size_t len);
@@ -1666,24 +1668,12 @@ ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
     switch (outcome) {
 
     case NGX_HTTP_STATSIG_ATTEMPT:
-        st->requests++;
-        st->last_attempt = ngx_time();
-        st->last_ms = elapsed;
-        st->total_ms += elapsed;
-        if (elapsed > st->max_ms) {
-            st->max_ms = elapsed;
-        }
+        ngx_http_statsig_count_request(st, elapsed);
         break;
 
     case NGX_HTTP_STATSIG_FAILED:
         if (elapsed) {
-            st->requests++;
-            st->last_attempt = ngx_time();
-            st->last_ms = elapsed;
-            st->total_ms += elapsed;
-            if (elapsed > st->max_ms) {
-                st->max_ms = elapsed;
-            }
+            ngx_http_statsig_count_request(st, elapsed);
         }
 
         st->failures++;
@@ -1729,6 +1719,23 @@ ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
     if (log_ok) {
         ngx_log_error(NGX_LOG_NOTICE, s->log, 0,
                       "statsig: %s sync works again", what);
+    }
+}
+
+
+/* a request that got an answer or failed after elapsed ms; locked */
+
+static void
+ngx_http_statsig_count_request(ngx_http_statsig_stats_t *st,
+    ngx_msec_t elapsed)
+{
+    st->requests++;
+    st->last_attempt = ngx_time();
+    st->last_ms = elapsed;
+    st->total_ms += elapsed;
+
+    if (elapsed > st->max_ms) {
+        st->max_ms = elapsed;
     }
 }
 

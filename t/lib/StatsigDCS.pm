@@ -6,6 +6,9 @@ package StatsigDCS;
 #                                  everyone, gate "vip" true for users in
 #                                  the ID list "vips"
 #   idlist_id('alice')             the 8-character id Statsig stores
+#   server_conf(http => 'extra;')  nginx.conf template, server mode against
+#                                  the fake (key in %%TESTDIR%%/key, 1s
+#                                  sync), /status, /flag and /vip
 #   status($t)                     decoded JSON of GET /status
 #   all_workers($t, sub { ... }, $timeout)
 #                                  polls /status until the predicate held
@@ -23,7 +26,8 @@ use JSON::PP;
 
 use Time::HiRes qw(time sleep);
 
-our @EXPORT_OK = qw(dcs dcs_json idlist_id status all_workers);
+our @EXPORT_OK = qw(dcs dcs_json idlist_id status all_workers
+                    server_conf);
 
 sub rule {
     my ($id, $pass, $cond) = @_;
@@ -71,6 +75,31 @@ sub dcs {
 sub dcs_json { JSON::PP->new->canonical->encode(dcs(@_)) }
 
 sub idlist_id { substr(sha256_base64($_[0]), 0, 8) }
+
+sub server_conf {
+    my (%o) = @_;
+    my $http = $o{http} // '';
+    return <<"EOF";
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 1m;
+    statsig_server_key file:%%TESTDIR%%/key;
+    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
+    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
+    statsig_sync_interval 1s;
+    statsig_user_id \$arg_u;
+    $http
+
+    server {
+        listen %%LISTEN%% reuseport;
+        location = /status { statsig_status; }
+        location = /flag { return 200 "\$statsig_gate_flag"; }
+        location = /vip { return 200 "\$statsig_gate_vip"; }
+    }
+}
+EOF
+}
 
 sub status {
     my ($t, $path) = @_;
