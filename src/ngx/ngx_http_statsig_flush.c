@@ -392,7 +392,11 @@ ngx_http_statsig_flush_run(void)
 
         ss = &es->sinks[sink->index];
 
-        if (f->exiting && holder && !sink->backoff
+        /*
+         * An exiting worker stays until what was queued when it began is
+         * out of the ring, whoever takes it: its own late events too.
+         */
+        if (f->exiting && !sink->backoff
             && ss->head < f->exit_mark[sink->index]
             && sink->type->ready(sink) == NGX_OK)
         {
@@ -999,7 +1003,7 @@ ngx_http_statsig_flush_exit_start(void)
 
     f = &ngx_http_statsig_flusher;
 
-    if (f->sinks == NULL || f->exiting || ngx_terminate) {
+    if (f->sinks == NULL || ngx_terminate) {
         return;
     }
 
@@ -1016,7 +1020,8 @@ ngx_http_statsig_flush_exit_start(void)
     es = ngx_http_statsig_events_sh();
     shpool = ngx_http_statsig_events_shpool();
 
-    /* what is queued now is this shutdown's to send */
+    /* what is queued now, this worker's last events included, is this
+     * shutdown's to send */
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -1026,6 +1031,10 @@ ngx_http_statsig_flush_exit_start(void)
     }
 
     ngx_shmtx_unlock(&shpool->mutex);
+
+    if (f->exiting) {
+        return;
+    }
 
     f->exiting = 1;
 

@@ -1,0 +1,160 @@
+#!/usr/bin/perl
+
+# The event sink failing: a non-retryable 400 drops the batch (counted,
+# logged, not retried); "success":false is retried; an outage of
+# STATSIG_OUTAGE seconds (default 60) with a small queue: the queue
+# fills and drops new events (counted), the flusher backs off, and after
+# recovery every event that fit in the queue arrives exactly once.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(time sleep);
+use StatsigTest qw(wait_for slurp);
+
+my $KEY = 'secret-FaIlUrEs0123456789';
+my $OUTAGE = $ENV{STATSIG_OUTAGE} // 60;
+my $root = StatsigTest::root();
+
+my $t = StatsigTest->new(fake => 1, workers => 2);
+my $f = $t->fake;
+
+my $specs = slurp("$root/conf-examples/demo-specs.json");
+$f->set_specs($specs);
+$t->write_file('specs.json', $specs);
+$t->write_file('key', "$KEY\n");
+
+$t->write_conf(<<'EOF');
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 1m;
+    statsig_event_queue 8k;
+    statsig_server_key file:%%TESTDIR%%/key;
+    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
+    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
+    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    statsig_specs_file %%TESTDIR%%/specs.json;
+    statsig_flush_interval 100ms;
+    statsig_flush_batch 5;
+    statsig_upstream_timeout 2s;
+    statsig_user_id $arg_u;
+
+    server {
+        listen %%LISTEN%%;
+        location = /status { statsig_status; }
+        location = /gate { return 200 "$statsig_gate_public_launch"; }
+    }
+}
+EOF
+
+ok($t->run, 'started');
+
+# events of the requests answered in mode $mode (default: accepted ones)
+sub events {
+    my ($mode) = @_;
+    $mode //= 'normal';
+    my @e;
+    for my $r ($f->requests(path => qr{^/v1/log_event$})) {
+        next unless ($r->{control}{log_event} // 'normal') eq $mode;
+        push @e, @{ $r->{json}{events} // [] };
+    }
+    return @e;
+}
+
+sub sink {
+    my $r = $t->get('/status');
+    my $s = eval { decode_json($r->{content}) } || {};
+    return $s->{events}{sinks}{statsig} // {};
+}
+
+sub users { map { $_->{user}{userID} } @_ }
+
+# ---- 400: dropped, counted, logged, not retried ----
+
+$f->control(log_event => 'status400');
+$t->get("/gate?u=bad$_") for 1 .. 3;
+
+ok(wait_for(sub { (sink()->{dropped_rejected} // 0) == 3 }, 10),
+   '400: the events are dropped and counted as rejected');
+my $s = sink();
+is($s->{dropped}, 3, '400: counted in dropped');
+is($s->{retried}, 0, '400: not retried');
+like($s->{error}, qr/HTTP 400/, '400: the reason in the status');
+like($t->error_log, qr/refused \d+ events: HTTP 400.*not retryable, dropped/,
+     '400: the reason in the error log');
+is(scalar(events('status400')), 3, '400: each event was sent once');
+
+# ---- success:false: kept and sent again ----
+
+$f->control(log_event => 'refuse');
+$t->get('/gate?u=refused');
+ok(wait_for(sub { (sink()->{failures} // 0) > 3 }, 10),
+   '"success":false is a failure');
+$f->control(log_event => 'normal');
+ok(wait_for(sub { grep { $_ eq 'refused' } users(events()) }, 10),
+   '"success":false: retried until accepted');
+ok(sink()->{retried} >= 1, 'counted as retried');
+
+# ---- an outage with a small queue ----
+
+my $base = sink();
+my @sent_before = events();
+
+$f->control(log_event => 'status500');
+my $t0 = time;
+
+my @users = map { "out$_" } 1 .. 60;
+for my $u (@users) {
+    is($t->get("/gate?u=$u")->{content}, '1', "request $u served")
+        or last;
+}
+
+ok(wait_for(sub {
+    my $x = sink();
+    return $x->{queued} + $x->{dropped_full}
+           - $base->{queued} - $base->{dropped_full} == @users;
+}, 10), 'every exposure was queued or dropped as full');
+
+$s = sink();
+my $queued = $s->{queued} - $base->{queued};
+my $full = $s->{dropped_full} - $base->{dropped_full};
+ok($full > 0, "a full queue drops new events ($full dropped)");
+ok($queued > 0, "and keeps the ones that fit ($queued)");
+ok($s->{queue}{used} <= $s->{queue}{size}, 'the queue stays in its size');
+
+# the outage lasts; the flusher backs off meanwhile
+ok(wait_for(sub { time - $t0 >= $OUTAGE && sink()->{failures} > 0 },
+            $OUTAGE + 10), "outage of $OUTAGE s");
+my $tries = grep { $_->{control}{log_event} eq 'status500' }
+            $f->requests(path => qr{^/v1/log_event$});
+ok($tries < 20, "backed off during the outage ($tries attempts)");
+like($t->error_log, qr/events sink "statsig" failed: HTTP 500.*kept/,
+     'the failure is logged');
+
+$f->control(log_event => 'normal');
+
+ok(wait_for(sub {
+    my $x = sink();
+    return $x->{sent} - $base->{sent} == $queued && $x->{in_flight} == 0
+           && $x->{queue}{events} == 0;
+}, 75), 'after recovery everything queued is sent');
+
+my %out = map { $_ => 1 } @users;
+my @got = grep { $out{$_} } users(events());
+is(scalar @got, $queued, 'every queued event arrived');
+my %n;
+$n{$_}++ for @got;
+is(scalar(grep { $n{$_} > 1 } keys %n), 0, 'none arrived twice');
+$s = sink();
+is($s->{dropped_expired}, 0, 'no batch given up');
+is($s->{dropped_lost}, 0, 'nothing lost');
+like($t->error_log, qr/accepting events again/, 'the recovery is logged');
+
+$t->stop;
+unlike($t->error_log, qr/\Q$KEY\E/, 'key not in the error log');
+
+done_testing;
