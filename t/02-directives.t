@@ -13,7 +13,8 @@ use StatsigTest;
 my $t = StatsigTest->new;
 my $conf = $t->dir . '/nginx-t.conf';
 
-$t->write_file('specs.json', '{"has_updates":false}');
+$t->write_file('specs.json', '{"has_updates":true,"time":1,'
+    . '"feature_gates":[],"dynamic_configs":[],"layer_configs":[]}');
 $t->write_file('key.txt', "secret-file-key\n");
 
 sub conf {

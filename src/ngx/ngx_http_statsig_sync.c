@@ -27,7 +27,26 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#if (NGX_THREADS)
+
+/*
+ * statsig_compile() switches jansson's process-wide allocator while it
+ * parses (src/core/compile.c), so it must not run beside any other jansson
+ * user of the process: until the core parses with a private allocator the
+ * compile job runs on the event loop.  Building with
+ * -DNGX_HTTP_STATSIG_COMPILE_THREAD=1 moves it to a thread pool.
+ */
+
+#ifndef NGX_HTTP_STATSIG_COMPILE_THREAD
+#define NGX_HTTP_STATSIG_COMPILE_THREAD  0
+#endif
+
+#if (NGX_THREADS && NGX_HTTP_STATSIG_COMPILE_THREAD)
+#define NGX_HTTP_STATSIG_THREADS  1
+#else
+#define NGX_HTTP_STATSIG_THREADS  0
+#endif
+
+#if (NGX_HTTP_STATSIG_THREADS)
 #include <ngx_thread_pool.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -116,7 +135,7 @@ static ngx_int_t ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s,
     ngx_str_t *json, ngx_uint_t source);
 static void ngx_http_statsig_job_run(void *data, ngx_log_t *log);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 static void ngx_http_statsig_job_run_task(void *data, ngx_log_t *log);
 static void ngx_http_statsig_job_event(ngx_event_t *ev);
 #endif
@@ -156,7 +175,7 @@ static ngx_http_statsig_sync_t  ngx_http_statsig_sync;
 static ngx_http_statsig_job_t   ngx_http_statsig_job;
 static ngx_connection_t         ngx_http_statsig_tick_conn;
 
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 static ngx_str_t                ngx_http_statsig_tp_name =
     ngx_string("statsig");
 static ngx_str_t                ngx_http_statsig_tp_dflt =
@@ -205,7 +224,7 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 
     ngx_http_statsig_task = NULL;
     ngx_http_statsig_tp = ngx_thread_pool_get(cycle,
@@ -254,7 +273,7 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
 ngx_int_t
 ngx_http_statsig_sync_conf(ngx_conf_t *cf, ngx_http_statsig_main_conf_t *smcf)
 {
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 
     if (smcf->key_source != NGX_HTTP_STATSIG_KEY_NONE
         || smcf->specs_file.len)
@@ -836,7 +855,7 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
 
     s->compiling = 1;
 
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 
     if (ngx_http_statsig_task) {
         *(ngx_http_statsig_job_t **) ngx_http_statsig_task->ctx = job;
@@ -886,14 +905,14 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     ngx_http_statsig_sync_t   *s;
     ngx_http_statsig_shctx_t  *sh;
     const statsig_snapshot_t  *snap;
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
     int                        prio;
     id_t                       tid;
 #endif
 
     s = job->sync;
     sh = s->ctx->sh;
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
     prio = 0;
     tid = 0;
 #endif
@@ -907,7 +926,7 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     start = ngx_http_statsig_clock_ms();
 
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 
     /*
      * A pool thread compiles at the lowest priority: the event loops keep
@@ -932,7 +951,7 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     blob = statsig_compile((char *) job->json, job->len, &job->size, cerr,
                            sizeof(cerr));
 
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 
     if (job->threaded) {
         (void) setpriority(PRIO_PROCESS, tid, prio);
@@ -1026,7 +1045,7 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
 /* back in the event loop */
 
-#if (NGX_THREADS)
+#if (NGX_HTTP_STATSIG_THREADS)
 
 static void
 ngx_http_statsig_job_run_task(void *data, ngx_log_t *log)
