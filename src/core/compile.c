@@ -7,6 +7,9 @@
  * wins).  Everything an evaluation needs is precomputed here: JavaScript
  * conversions of target values, lower-cased strings, resolved gate and
  * delegate references, membership sets, JSON text of values.
+ *
+ * Thread-safe: compiling touches no global state (jansson's allocator
+ * hooks stay as they are), so a caller may compile in a thread pool.
  */
 
 #include <jansson.h>
@@ -1018,92 +1021,6 @@ sg_keyword_eq(const char *s, size_t len, const char *kw)
 }
 
 
-/*
- * jansson allocates every value and key separately; a DCS of megabytes
- * means hundreds of thousands of mallocs.  While one document is parsed
- * and compiled, its allocations come from large chunks released at once.
- * The allocator hooks are process-wide, so pointers from outside the
- * chunks are still freed normally.
- */
-#define SG_PARSE_CHUNK  (4u << 20)
-
-typedef struct sg_chunk_s  sg_chunk_t;
-
-struct sg_chunk_s {
-    sg_chunk_t  *next;
-    size_t       used;
-    size_t       size;
-    double       data[];
-};
-
-static sg_chunk_t  *sg_parse_chunks;
-
-
-static void *
-sg_parse_alloc(size_t n)
-{
-    sg_chunk_t  *c;
-    void        *p;
-
-    n = (n + 15) & ~(size_t) 15;
-    c = sg_parse_chunks;
-
-    if (c == NULL || c->size - c->used < n) {
-        if (n > SG_PARSE_CHUNK / 4) {
-            return malloc(n);
-        }
-
-        c = malloc(sizeof(sg_chunk_t) + SG_PARSE_CHUNK);
-        if (c == NULL) {
-            return NULL;
-        }
-
-        c->used = 0;
-        c->size = SG_PARSE_CHUNK;
-        c->next = sg_parse_chunks;
-        sg_parse_chunks = c;
-    }
-
-    p = (char *) c->data + c->used;
-    c->used += n;
-
-    return p;
-}
-
-
-static void
-sg_parse_free(void *p)
-{
-    sg_chunk_t  *c;
-
-    for (c = sg_parse_chunks; c != NULL; c = c->next) {
-        if ((char *) p >= (char *) c->data
-            && (char *) p < (char *) c->data + c->size)
-        {
-            return;
-        }
-    }
-
-    free(p);
-}
-
-
-static void
-sg_parse_arena_release(void)
-{
-    sg_chunk_t  *c, *next;
-
-    json_set_alloc_funcs(malloc, free);
-
-    for (c = sg_parse_chunks; c != NULL; c = next) {
-        next = c->next;
-        free(c);
-    }
-
-    sg_parse_chunks = NULL;
-}
-
-
 /* String(name) of every spec, hashed: names resolve before the index
  * inside the blob exists; a later duplicate wins, as with JS object keys */
 typedef struct sg_names_s {
@@ -1782,7 +1699,6 @@ sg_compile_cleanup(sg_compiler_t *c, json_t *root, sg_names_t *names)
     }
 
     json_decref(root);
-    sg_parse_arena_release();
     statsig_buf_free(&c->text);
     free(c->intern);
 }
@@ -1811,12 +1727,9 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
         err[0] = '\0';
     }
 
-    json_set_alloc_funcs(sg_parse_alloc, sg_parse_free);
-
     root = json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
                       &e);
     if (root == NULL) {
-        sg_parse_arena_release();
         sg_fail(&c, "invalid JSON at line %d, column %d: %s", e.line,
                 e.column, e.text);
         return NULL;

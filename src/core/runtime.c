@@ -415,8 +415,15 @@ statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
         return (uint32_t) (statsig_runtime_hash(rt, parts, 3) % 1000);
     }
 
-    h = statsig_str_hash(salt.data, salt.len)
-        ^ (statsig_str_hash(unit.data, unit.len) * 0x9E3779B97F4A7C15ULL);
+    /*
+     * The slot comes from where the strings live (a snapshot's salt, a
+     * user's id), which is cheap; the bytes are compared in full, so a
+     * reused address with other content is only a miss.
+     */
+    h = ((uint64_t) (uintptr_t) salt.data * 0x9E3779B97F4A7C15ULL)
+        ^ ((uint64_t) (uintptr_t) unit.data * 0xC2B2AE3D27D4EB4FULL)
+        ^ (salt.len << 16) ^ unit.len;
+    h ^= h >> 29;
     e = &rt->bucket_memo->entries[h % STATSIG_BUCKET_MEMO_SIZE];
 
     if (e->hash == h && e->salt_len == salt.len && e->unit_len == unit.len
