@@ -29,15 +29,14 @@
 
 
 /*
- * statsig_compile() switches jansson's process-wide allocator while it
- * parses (src/core/compile.c), so it must not run beside any other jansson
- * user of the process: until the core parses with a private allocator the
- * compile job runs on the event loop.  Building with
- * -DNGX_HTTP_STATSIG_COMPILE_THREAD=1 moves it to a thread pool.
+ * New specs are compiled in a thread pool (statsig_compile() touches no
+ * global state), so the fetching worker keeps serving while a large
+ * document compiles.  Building with -DNGX_HTTP_STATSIG_COMPILE_THREAD=0
+ * compiles on the event loop instead.
  */
 
 #ifndef NGX_HTTP_STATSIG_COMPILE_THREAD
-#define NGX_HTTP_STATSIG_COMPILE_THREAD  0
+#define NGX_HTTP_STATSIG_COMPILE_THREAD  1
 #endif
 
 #if (NGX_THREADS && NGX_HTTP_STATSIG_COMPILE_THREAD)
@@ -273,6 +272,12 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
 ngx_int_t
 ngx_http_statsig_sync_conf(ngx_conf_t *cf, ngx_http_statsig_main_conf_t *smcf)
 {
+    /*
+     * jansson seeds its hash tables once per process: do it here, before
+     * workers fork, not racing between a compile thread and the loop
+     */
+    json_object_seed(0);
+
 #if (NGX_HTTP_STATSIG_THREADS)
 
     if (smcf->key_source != NGX_HTTP_STATSIG_KEY_NONE
