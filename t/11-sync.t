@@ -3,7 +3,8 @@
 # Specs sync against the fake Statsig server, 2 workers: the first fetch
 # and its headers, sinceTime, the specs file rewritten, a change seen by
 # every worker within one interval plus a second, has_updates:false and
-# older times change nothing, one fetcher, the key in no log.
+# older times change nothing, specs made for another key are refused, one
+# fetcher, the key in no log.
 
 use strict;
 use warnings;
@@ -13,7 +14,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for slurp);
-use StatsigDCS qw(dcs_json status all_workers server_conf);
+use StatsigDCS qw(dcs dcs_json status all_workers server_conf);
 
 my $KEY = 'secret-K3yK3yK3y0123456789';
 
@@ -100,6 +101,33 @@ ok(wait_for(sub { status($t)->{specs}{sync}{no_updates} > $n + 1 }, 5),
    'no_updates answers counted');
 is(status($t)->{specs}{time}, 2000, 'has_updates:false changes nothing');
 $f->control();
+
+# ---- hashed_sdk_key_used: specs made for another key are refused ----
+
+# djb2 as the SDKs compute it (UTF-16 units; these keys are ASCII)
+sub djb2 {
+    my $h = 0;
+    $h = ($h * 31 + ord($_)) % 4294967296 for split //, $_[0];
+    return "$h";
+}
+
+my $other = dcs(time => 3000, flag => 1);
+$other->{hashed_sdk_key_used} = djb2('secret-someone-else');
+$f->set_specs(JSON::PP->new->canonical->encode($other));
+ok(wait_for(sub {
+       my $st = status($t);
+       $st->{specs}{sync}{state} eq 'failing'
+           && ($st->{specs}{sync}{error} // '') =~ /another server key/;
+   }, 5), 'specs for another key refused, with the reason in status');
+is(status($t)->{specs}{time}, 2000, 'refused specs not published');
+is($t->get('/flag')->{content}, '0', 'answer unchanged');
+
+my $ours = dcs(time => 3000, flag => 1);
+$ours->{hashed_sdk_key_used} = djb2($KEY);
+$f->set_specs(JSON::PP->new->canonical->encode($ours));
+ok(wait_for(sub { status($t)->{specs}{time} == 3000 }, 5),
+   'specs made for our key are published');
+is($t->get('/flag')->{content}, '1', 'their answer');
 
 # ---- the key stays secret ----
 

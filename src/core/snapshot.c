@@ -45,6 +45,13 @@ statsig_snapshot_has_updates(const statsig_snapshot_t *s)
 }
 
 
+statsig_str_t
+statsig_snapshot_hashed_sdk_key(const statsig_snapshot_t *s)
+{
+    return sg_str(s, SG_HDR(s)->hashed_sdk_key_used);
+}
+
+
 size_t
 statsig_snapshot_size(const statsig_snapshot_t *s)
 {

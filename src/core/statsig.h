@@ -132,6 +132,10 @@ const statsig_snapshot_t *statsig_snapshot_open(const void *blob,
 
 int64_t statsig_snapshot_time(const statsig_snapshot_t *s);
 int statsig_snapshot_has_updates(const statsig_snapshot_t *s);
+
+/* "hashed_sdk_key_used": djb2 of the server key the specs were made for
+ * (empty when the document has none) */
+statsig_str_t statsig_snapshot_hashed_sdk_key(const statsig_snapshot_t *s);
 size_t statsig_snapshot_size(const statsig_snapshot_t *s);
 
 uint32_t statsig_spec_count(const statsig_snapshot_t *s, statsig_kind_e k);

@@ -56,6 +56,7 @@
 #include "ngx_http_statsig_module.h"
 #include "ngx_http_statsig_snapshot.h"
 #include "ngx_http_statsig_http.h"
+#include "hash.h"
 #include "idlist.h"
 
 
@@ -119,6 +120,8 @@ typedef struct {
 
 
 static void ngx_http_statsig_sync_tick(ngx_event_t *ev);
+static ngx_uint_t ngx_http_statsig_other_key(ngx_http_statsig_sync_t *s,
+    const statsig_snapshot_t *snap);
 static ngx_uint_t ngx_http_statsig_lease_locked(ngx_http_statsig_sync_t *s,
     uint64_t now);
 static void ngx_http_statsig_lease_release(ngx_http_statsig_sync_t *s);
@@ -1002,6 +1005,16 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
             return;
         }
 
+        /* as the SDKs do: specs made for another server key are refused */
+        if (ngx_http_statsig_other_key(s, snap)) {
+            ngx_free(blob);
+            ngx_snprintf(job->err, sizeof(job->err),
+                         "the response was made for another server key "
+                         "(hashed_sdk_key_used)%Z");
+            job->outcome = NGX_HTTP_STATSIG_FAILED;
+            return;
+        }
+
         ngx_shmtx_lock(&s->ctx->shpool->mutex);
         cur = sh->specs_time;
         ngx_shmtx_unlock(&s->ctx->shpool->mutex);
@@ -1045,6 +1058,28 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     }
 
     job->outcome = NGX_HTTP_STATSIG_UPDATED;
+}
+
+
+/* hashed_sdk_key_used present and not djb2 of our key */
+
+static ngx_uint_t
+ngx_http_statsig_other_key(ngx_http_statsig_sync_t *s,
+    const statsig_snapshot_t *snap)
+{
+    u_char         buf[NGX_INT32_LEN + 1], *last;
+    statsig_str_t  used;
+
+    used = statsig_snapshot_hashed_sdk_key(snap);
+    if (used.len == 0 || s->key.len == 0) {
+        return 0;
+    }
+
+    last = ngx_sprintf(buf, "%uD",
+                       statsig_djb2((char *) s->key.data, s->key.len));
+
+    return (size_t) (last - buf) != used.len
+           || ngx_memcmp(buf, used.data, used.len) != 0;
 }
 
 
