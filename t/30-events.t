@@ -13,28 +13,12 @@ use lib 't/lib';
 use Test::More;
 use JSON::PP;
 use StatsigTest qw(wait_for slurp);
+use StatsigEvents qw(events_nginx status_json);
 
 my $KEY = 'secret-EvEnTs0123456789';
 my $root = StatsigTest::root();
 
-my $t = StatsigTest->new(fake => 1, workers => 2);
-my $f = $t->fake;
-
-my $specs = slurp("$root/conf-examples/demo-specs.json");
-$f->set_specs($specs);
-$t->write_file('specs.json', $specs);
-$t->write_file('key', "$KEY\n");
-
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 2m;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
-    statsig_specs_file %%TESTDIR%%/specs.json;
+my ($t, $f) = events_nginx(key => $KEY, zone => '2m', http => <<'EOF',
     statsig_flush_interval 100ms;
     statsig_exposure_dedupe 2s;
     statsig_user_id $arg_u;
@@ -42,10 +26,8 @@ http {
     statsig_user_custom plan $arg_plan;
     statsig_user_private secret $arg_secret;
     statsig_custom_id companyID $arg_c;
-
-    server {
-        listen %%LISTEN%%;
-        location = /status { statsig_status; }
+EOF
+    server => <<'EOF');
         location = /gate {
             return 200 "$statsig_gate_public_launch";
         }
@@ -57,11 +39,7 @@ http {
             statsig_event page_view;
             return 200 "ok";
         }
-    }
-}
 EOF
-
-ok($t->run, 'started');
 
 sub events {
     my @e;
@@ -77,10 +55,7 @@ sub wait_events {
     return events();
 }
 
-sub status {
-    my $r = $t->get('/status');
-    return eval { decode_json($r->{content}) } || {};
-}
+sub status { status_json($t) }
 
 sub user_events {
     my ($id, @e) = @_;

@@ -13,45 +13,20 @@ use lib 't/lib';
 use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
-use StatsigTest qw(wait_for slurp);
+use StatsigTest qw(wait_for);
+use StatsigEvents qw(events_nginx status_json);
 
 my $KEY = 'secret-FaIlUrEs0123456789';
 my $OUTAGE = $ENV{STATSIG_OUTAGE} // 60;
-my $root = StatsigTest::root();
 
-my $t = StatsigTest->new(fake => 1, workers => 2);
-my $f = $t->fake;
-
-my $specs = slurp("$root/conf-examples/demo-specs.json");
-$f->set_specs($specs);
-$t->write_file('specs.json', $specs);
-$t->write_file('key', "$KEY\n");
-
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 1m;
+my ($t, $f) = events_nginx(key => $KEY, zone => '1m', http => <<'EOF',
     statsig_event_queue 8k;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
-    statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_flush_interval 100ms;
     statsig_flush_batch 5;
     statsig_upstream_timeout 2s;
     statsig_user_id $arg_u;
-
-    server {
-        listen %%LISTEN%%;
-        location = /status { statsig_status; }
-        location = /gate { return 200 "$statsig_gate_public_launch"; }
-    }
-}
 EOF
-
-ok($t->run, 'started');
+    server => '        location = /gate { return 200 "$statsig_gate_public_launch"; }');
 
 # events of the requests answered in mode $mode (default: accepted ones)
 sub events {
@@ -65,11 +40,7 @@ sub events {
     return @e;
 }
 
-sub sink {
-    my $r = $t->get('/status');
-    my $s = eval { decode_json($r->{content}) } || {};
-    return $s->{events}{sinks}{statsig} // {};
-}
+sub sink { status_json($t)->{events}{sinks}{statsig} // {} }
 
 sub users { map { $_->{user}{userID} } @_ }
 

@@ -15,41 +15,16 @@ use HTTP::Tiny;
 use POSIX qw(_exit);
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for slurp);
+use StatsigEvents qw(events_nginx status_json);
 
 my $KEY = 'secret-ShUtDoWn0123456789';
-my $root = StatsigTest::root();
 
-my $t = StatsigTest->new(fake => 1, workers => 2);
-my $f = $t->fake;
-
-my $specs = slurp("$root/conf-examples/demo-specs.json");
-$f->set_specs($specs);
-$t->write_file('specs.json', $specs);
-$t->write_file('key', "$KEY\n");
-
-$t->write_conf(<<'EOF');
-%%TEST_GLOBALS%%
-http {
-    %%TEST_GLOBALS_HTTP%%
-    statsig_zone statsig 4m;
-    statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
-    statsig_specs_file %%TESTDIR%%/specs.json;
+my ($t, $f) = events_nginx(key => $KEY, zone => '4m', http => <<'EOF',
     statsig_flush_interval 200ms;
     statsig_flush_batch 100;
     statsig_user_id $arg_u;
-
-    server {
-        listen %%LISTEN%%;
-        location = /status { statsig_status; }
-        location = /gate { return 200 "$statsig_gate_public_launch"; }
-    }
-}
 EOF
-
-ok($t->run, 'started');
+    server => '        location = /gate { return 200 "$statsig_gate_public_launch"; }');
 
 my $dir = $t->dir;
 my $url = $t->url('/gate');
@@ -137,7 +112,7 @@ ok(wait_for(sub {
 }, 20), 'reload: delivered');
 check('reload', \@served, received());
 
-my $s = eval { decode_json($t->get('/status')->{content}) } || {};
+my $s = status_json($t);
 my $sink = $s->{events}{sinks}{statsig} // {};
 is($sink->{dropped}, 0, 'reload: nothing dropped');
 is($s->{zone}{reloads}, 1, 'the zone (and its queue) was kept');

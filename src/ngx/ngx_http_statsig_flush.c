@@ -97,6 +97,7 @@ static ngx_uint_t ngx_http_statsig_flush_retryable(
 static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f);
 static void ngx_http_statsig_flush_exit_start(void);
 static void ngx_http_statsig_flush_exit_finish(void);
+static void ngx_http_statsig_flush_release(void);
 static void ngx_http_statsig_flush_guard(ngx_event_t *ev);
 static ngx_uint_t ngx_http_statsig_flush_abort(ngx_uint_t *lost);
 static void ngx_http_statsig_watcher(ngx_event_t *ev);
@@ -202,11 +203,9 @@ ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
 void
 ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                     i, j, back, lost;
-    ngx_slab_pool_t               *shpool;
-    ngx_http_statsig_sink_t       *sink;
-    ngx_http_statsig_flusher_t    *f;
-    ngx_http_statsig_events_sh_t  *es;
+    ngx_uint_t                   i, j, back, lost;
+    ngx_http_statsig_sink_t     *sink;
+    ngx_http_statsig_flusher_t  *f;
 
     f = &ngx_http_statsig_flusher;
 
@@ -236,17 +235,7 @@ ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
                       "%ui were lost", back, lost);
     }
 
-    es = ngx_http_statsig_events_sh();
-    shpool = ngx_http_statsig_events_shpool();
-
-    ngx_shmtx_lock(&shpool->mutex);
-
-    if (es->flush_pid == ngx_pid) {
-        es->flush_pid = 0;
-        es->flush_deadline = 0;
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_statsig_flush_release();
 
     for (i = 0; i < f->nsinks; i++) {
         sink = &f->sinks[i];
@@ -1049,9 +1038,7 @@ ngx_http_statsig_flush_exit_start(void)
 static void
 ngx_http_statsig_flush_exit_finish(void)
 {
-    ngx_slab_pool_t               *shpool;
-    ngx_http_statsig_flusher_t    *f;
-    ngx_http_statsig_events_sh_t  *es;
+    ngx_http_statsig_flusher_t  *f;
 
     f = &ngx_http_statsig_flusher;
 
@@ -1062,20 +1049,32 @@ ngx_http_statsig_flush_exit_finish(void)
     }
 
     if (f->holder) {
-        es = ngx_http_statsig_events_sh();
-        shpool = ngx_http_statsig_events_shpool();
-
-        ngx_shmtx_lock(&shpool->mutex);
-
-        if (es->flush_pid == ngx_pid) {
-            es->flush_pid = 0;
-            es->flush_deadline = 0;
-        }
-
-        ngx_shmtx_unlock(&shpool->mutex);
-
-        f->holder = 0;
+        ngx_http_statsig_flush_release();
     }
+}
+
+
+/* gives the flush lease up, if this worker holds it */
+
+static void
+ngx_http_statsig_flush_release(void)
+{
+    ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_events_sh_t  *es;
+
+    es = ngx_http_statsig_events_sh();
+    shpool = ngx_http_statsig_events_shpool();
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (es->flush_pid == ngx_pid) {
+        es->flush_pid = 0;
+        es->flush_deadline = 0;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    ngx_http_statsig_flusher.holder = 0;
 }
 
 

@@ -1,0 +1,67 @@
+package StatsigEvents;
+
+# Setup shared by the event tests (t/3x-*.t): nginx with a key, the fake
+# Statsig server for specs and log_event, conf-examples/demo-specs.json.
+#
+#   my ($t, $f) = events_nginx(key => $KEY, workers => 2, zone => '2m',
+#                              http => "statsig_flush_interval 100ms;\n...",
+#                              server => "location /gate { ... }");
+#   status_json($t)     decoded GET /status
+
+use strict;
+use warnings;
+
+use Exporter qw(import);
+use JSON::PP;
+use Test::More;
+use StatsigTest qw(slurp);
+
+our @EXPORT_OK = qw(events_nginx status_json);
+
+sub events_nginx {
+    my (%o) = @_;
+    my $root = StatsigTest::root();
+
+    my $t = StatsigTest->new(fake => 1, workers => $o{workers} // 2);
+    my $f = $t->fake;
+
+    my $specs = slurp("$root/conf-examples/demo-specs.json");
+    $f->set_specs($specs);
+    $t->write_file('specs.json', $specs);
+    $t->write_file('key', "$o{key}\n");
+
+    my $zone = $o{zone} // '2m';
+    my $http = $o{http} // '';
+    my $server = $o{server} // '';
+
+    $t->write_conf(<<"EOF");
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig $zone;
+    statsig_server_key file:%%TESTDIR%%/key;
+    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
+    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
+    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    statsig_specs_file %%TESTDIR%%/specs.json;
+$http
+    server {
+        listen %%LISTEN%%;
+        location = /status { statsig_status; }
+$server
+    }
+}
+EOF
+
+    ok($t->run, 'started');
+
+    return ($t, $f);
+}
+
+sub status_json {
+    my ($t) = @_;
+    my $r = $t->get('/status');
+    return eval { decode_json($r->{content}) } || {};
+}
+
+1;
