@@ -151,6 +151,20 @@ statsig_js_to_number(const char *s, size_t len)
         return NAN;
     }
 
+    /* plain digits (version parts, buckets, ids): exact below 2^53 */
+    if (len > 0 && len <= 15) {
+        double  d;
+
+        d = 0;
+        for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            d = d * 10 + (s[i] - '0');
+        }
+
+        if (i == len) {
+            return d;
+        }
+    }
+
     statsig_js_trim(&s, &len);
 
     if (len == 0) {
