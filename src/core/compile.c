@@ -35,8 +35,12 @@ typedef struct {
     sg_sref_t       empty;
     char           *err;
     size_t          errlen;
-    const char     *where;          /* "feature_gates[3].rules[1]" context */
-    char            path[256];
+    /* where the compiler is, for messages: -1 = not inside one */
+    int             at_kind;
+    long            at_spec;
+    long            at_rule;
+    long            at_cond;
+    const char     *at_name;
     json_t         *lists[STATSIG_KIND_COUNT];
     uint32_t        name_index[STATSIG_KIND_COUNT];
     statsig_buf_t   text;           /* scratch for JSON text */
@@ -62,9 +66,31 @@ sg_fail(sg_compiler_t *c, const char *fmt, ...)
         return;
     }
 
+    /* e.g. feature_gates[3] "new_checkout".rules[1].conditions[0]: ... */
     n = 0;
-    if (c->path[0]) {
-        n = (size_t) snprintf(c->err, c->errlen, "%s: ", c->path);
+    if (c->at_kind >= 0) {
+        n += (size_t) snprintf(c->err, c->errlen, "%s[%ld]",
+                               sg_kind_keys[c->at_kind], c->at_spec);
+
+        if (c->at_name && n < c->errlen) {
+            n += (size_t) snprintf(c->err + n, c->errlen - n, " \"%.80s\"",
+                                   c->at_name);
+        }
+
+        if (c->at_rule >= 0 && n < c->errlen) {
+            n += (size_t) snprintf(c->err + n, c->errlen - n, ".rules[%ld]",
+                                   c->at_rule);
+        }
+
+        if (c->at_cond >= 0 && n < c->errlen) {
+            n += (size_t) snprintf(c->err + n, c->errlen - n,
+                                   ".conditions[%ld]", c->at_cond);
+        }
+
+        if (n < c->errlen) {
+            n += (size_t) snprintf(c->err + n, c->errlen - n, ": ");
+        }
+
         if (n >= c->errlen) {
             return;
         }
@@ -712,19 +738,6 @@ sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
 
 /* ---- target values ---- */
 
-static int
-sg_setent_cmp(const void *a, const void *b)
-{
-    const sg_setent_t  *x = a, *y = b;
-
-    if (x->hash != y->hash) {
-        return (x->hash > y->hash) - (x->hash < y->hash);
-    }
-
-    return (x->str.off > y->str.off) - (x->str.off < y->str.off);
-}
-
-
 /* String(v) and its lower case for one element, into the blob */
 static void
 sg_put_item_strings(sg_compiler_t *c, json_t *v, sg_sref_t *str,
@@ -744,7 +757,7 @@ sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
 {
     sg_setent_t  *ents, *tab;
     sg_sref_t     str, lower;
-    size_t        off, k, w, i, n, mask, slot;
+    size_t        off, k, i, n, mask, slot;
 
     n = json_array_size(arr);
     ents = malloc((n ? n : 1) * 2 * sizeof(sg_setent_t));
@@ -770,25 +783,9 @@ sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
         }
     }
 
-    qsort(ents, k, sizeof(sg_setent_t), sg_setent_cmp);
-
-    /* equal strings stored twice add nothing to a set */
-    w = 0;
-    for (i = 0; i < k; i++) {
-        if (w > 0 && ents[w - 1].hash == ents[i].hash
-            && ents[w - 1].str.len == ents[i].str.len
-            && memcmp(sg_blob_str(c, ents[w - 1].str),
-                      sg_blob_str(c, ents[i].str), ents[i].str.len) == 0)
-        {
-            continue;
-        }
-
-        ents[w++] = ents[i];
-    }
-
     /* an open-addressing table at most half full: a probe or two */
     mask = 1;
-    while (mask < w * 2 + 1) {
+    while (mask < k * 2 + 1) {
         mask <<= 1;
     }
 
@@ -799,10 +796,18 @@ sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
     }
 
     tab = (sg_setent_t *) (c->blob.data + off);
-    for (i = 0; i < w; i++) {
-        slot = ents[i].hash & (mask - 1);
-        while (tab[slot].str.off != 0) {
-            slot = (slot + 1) & (mask - 1);
+    for (i = 0; i < k; i++) {
+        for (slot = ents[i].hash & (mask - 1); tab[slot].str.off != 0;
+             slot = (slot + 1) & (mask - 1))
+        {
+            /* equal strings stored twice add nothing to a set */
+            if (tab[slot].hash == ents[i].hash
+                && tab[slot].str.len == ents[i].str.len
+                && memcmp(sg_blob_str(c, tab[slot].str),
+                          sg_blob_str(c, ents[i].str), ents[i].str.len) == 0)
+            {
+                break;
+            }
         }
 
         tab[slot] = ents[i];
@@ -1296,7 +1301,7 @@ sg_truthy(json_t *v)
 
 static int
 sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
-    size_t index, size_t path_len)
+    size_t index)
 {
     json_t     *id, *salt, *pp, *conds, *delegate, *group;
     sg_cond_t  *cs;
@@ -1304,8 +1309,8 @@ sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
 
     memset(r, 0, sizeof(*r));
 
-    snprintf(c->path + path_len, sizeof(c->path) - path_len, ".rules[%zu]",
-             index);
+    c->at_rule = (long) index;
+    c->at_cond = -1;
 
     if (!json_is_object(j)) {
         sg_fail(c, "rule is not an object");
@@ -1369,8 +1374,7 @@ sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
     }
 
     for (i = 0; i < n; i++) {
-        snprintf(c->path + path_len, sizeof(c->path) - path_len,
-                 ".rules[%zu].conditions[%zu]", index, i);
+        c->at_cond = (long) i;
 
         if (sg_put_cond(c, json_array_get(conds, i), &cs[i]) != 0) {
             free(cs);
@@ -1458,11 +1462,15 @@ sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
 {
     json_t      *rules, *entity, *version, *ex, *apps;
     sg_rule_t   *rs;
-    size_t       off, i, n, path_len;
+    size_t       off, i, n;
 
     memset(s, 0, sizeof(*s));
 
-    snprintf(c->path, sizeof(c->path), "%s[%zu]", sg_kind_keys[kind], index);
+    c->at_kind = (int) kind;
+    c->at_spec = (long) index;
+    c->at_name = NULL;
+    c->at_rule = -1;
+    c->at_cond = -1;
 
     if (!json_is_object(j)) {
         sg_fail(c, "spec is not an object");
@@ -1476,12 +1484,8 @@ sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
     s->enabled = (uint8_t) sg_truthy(json_object_get(j, "enabled"));
 
     if (json_is_string(json_object_get(j, "name"))) {
-        path_len = strlen(c->path);
-        snprintf(c->path + path_len, sizeof(c->path) - path_len, " \"%.80s\"",
-                 json_string_value(json_object_get(j, "name")));
+        c->at_name = json_string_value(json_object_get(j, "name"));
     }
-
-    path_len = strlen(c->path);
 
     s->has_id_type = json_object_get(j, "idType") != NULL
                      && !json_is_null(json_object_get(j, "idType"));
@@ -1538,8 +1542,7 @@ sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
     }
 
     for (i = 0; i < n; i++) {
-        if (sg_put_rule(c, json_array_get(rules, i), kind, &rs[i], i,
-                        path_len) != 0)
+        if (sg_put_rule(c, json_array_get(rules, i), kind, &rs[i], i) != 0)
         {
             free(rs);
             return -1;
@@ -1584,7 +1587,7 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
         }
     }
 
-    c->path[0] = '\0';
+    c->at_kind = -1;
 
     off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(statsig_spec_t),
                               8);
@@ -1718,6 +1721,7 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
 
     memset(&c, 0, sizeof(c));
     memset(names, 0, sizeof(names));
+    c.at_kind = -1;
     c.err = err;
     c.errlen = errlen;
     statsig_buf_init(&c.blob);
@@ -1823,7 +1827,7 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
 failed:
 
     if (err && errlen && err[0] == '\0') {
-        c.path[0] = '\0';
+        c.at_kind = -1;
         sg_fail(&c, "out of memory while compiling specs");
     }
 
