@@ -1053,7 +1053,8 @@ main(int argc, char **argv)
     statsig_runtime_t   *rt;
     statsig_arena_t     *arena;
     sg_users_t           users;
-    double               t0, g, c, l;
+    double               t0, warm, g, c, l;
+    int                  i;
     int                  rc;
 
     if (sg_parse_args(argc, argv, &a) != 0) {
@@ -1068,12 +1069,35 @@ main(int argc, char **argv)
     t0 = sg_now();
     blob = statsig_compile(text, len, &size, err, sizeof(err));
     t0 = sg_now() - t0;
-    free(text);
 
     if (blob == NULL) {
+        free(text);
         fprintf(stderr, "statsig-eval: %s: %s\n", a.specs, err);
         return 2;
     }
+
+    /*
+     * A long-lived process (an nginx worker) compiles with a warm heap: the
+     * first compile of a process also pays for fresh pages.
+     */
+    warm = t0;
+    if (a.bench > 0) {
+        for (i = 0; i < 4; i++) {
+            double  t1;
+            void   *again;
+
+            t1 = sg_now();
+            again = statsig_compile(text, len, &idsize, err, sizeof(err));
+            t1 = sg_now() - t1;
+            free(again);
+
+            if (t1 < warm) {
+                warm = t1;
+            }
+        }
+    }
+
+    free(text);
 
     ids = NULL;
     idsize = 0;
@@ -1123,6 +1147,7 @@ main(int argc, char **argv)
         l = sg_bench_kind(&ctx, &users, STATSIG_KIND_LAYER, a.bench,
                           a.rounds);
         printf("compile_ms=%.1f\n", t0 * 1000);
+        printf("compile_warm_ms=%.1f\n", warm * 1000);
         printf("config_evals_per_sec=%.0f\n", c);
         printf("layer_evals_per_sec=%.0f\n", l);
         printf("evals_per_sec=%.0f\n", g);
