@@ -403,7 +403,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         }
 
         ip = sg_get_from_user(ctx, ctx->user, sg_field_ip, sg_field_ip);
-        if (statsig_runtime_country(ctx->rt, ip, country)) {
+        if (statsig_runtime_country(ctx->rt, ctx->session, ip, country)) {
             v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
         }
 
@@ -429,8 +429,8 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        if (statsig_runtime_ua_field(ctx->rt, ua->str, ua->len, field_lower,
-                                     &uaf))
+        if (statsig_runtime_ua_field(ctx->rt, ctx->session, ua->str,
+                                     ua->len, field_lower, &uaf))
         {
             v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
         }

@@ -330,24 +330,37 @@ statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
 
 
 int
-statsig_runtime_country(statsig_runtime_t *rt, const statsig_value_t *ip,
-    char out[3])
+statsig_runtime_country(statsig_runtime_t *rt, uint64_t session,
+    const statsig_value_t *ip, char out[3])
 {
-    if (ip->type == STATSIG_V_STRING) {
-        return statsig_country_lookup(rt->country, ip->str, ip->len, out);
+    if (rt->country_session != session || rt->country_ip != ip) {
+        rt->country_session = session;
+        rt->country_ip = ip;
+        rt->country_found = 0;
+
+        if (ip->type == STATSIG_V_STRING) {
+            rt->country_found = statsig_country_lookup(rt->country, ip->str,
+                                                       ip->len,
+                                                       rt->country_code);
+
+        } else if (ip->type == STATSIG_V_NUMBER) {
+            rt->country_found = statsig_country_lookup_number(rt->country,
+                                                              ip->num,
+                                                              rt->country_code);
+        }
     }
 
-    if (ip->type == STATSIG_V_NUMBER) {
-        return statsig_country_lookup_number(rt->country, ip->num, out);
+    if (rt->country_found) {
+        memcpy(out, rt->country_code, 3);
     }
 
-    return 0;
+    return rt->country_found;
 }
 
 
 int
-statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua, size_t len,
-    statsig_str_t f, statsig_str_t *out)
+statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
+    const char *ua, size_t len, statsig_str_t f, statsig_str_t *out)
 {
     statsig_ua_info_t        *info;
     const char               *v;
@@ -355,28 +368,33 @@ statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua, size_t len,
 
     info = &rt->ua_info;
 
+    /* one parse per user agent and session: ua_based conditions come in
+     * groups (name and version) */
+    if (rt->ua_session != session || rt->ua_ptr != ua || rt->ua_len != len) {
+        statsig_ua_parse(rt->ua, ua, len, info);
+        rt->ua_session = session;
+        rt->ua_ptr = ua;
+        rt->ua_len = len;
+    }
+
 #define SG_FIELD_IS(name)                                                    \
     (f.len == sizeof(name) - 1 && memcmp(f.data, name, f.len) == 0)
 
     if (SG_FIELD_IS("os_name") || SG_FIELD_IS("osname")) {
-        statsig_ua_parse(rt->ua, ua, len, info);
         v = info->os_name;
         has = info->has_os_name;
 
     } else if (SG_FIELD_IS("os_version") || SG_FIELD_IS("osversion")) {
-        statsig_ua_parse(rt->ua, ua, len, info);
         v = info->os_version;
         has = info->has_os_version;
 
     } else if (SG_FIELD_IS("browser_name") || SG_FIELD_IS("browsername")) {
-        statsig_ua_parse(rt->ua, ua, len, info);
         v = info->browser_name;
         has = info->has_browser_name;
 
     } else if (SG_FIELD_IS("browser_version")
                || SG_FIELD_IS("browserversion"))
     {
-        statsig_ua_parse(rt->ua, ua, len, info);
         v = info->browser_version;
         has = info->has_browser_version;
 

