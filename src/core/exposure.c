@@ -114,7 +114,7 @@ sg_put_sdk_environment(statsig_buf_t *b, statsig_eval_ctx_t *ctx)
     }
 
     h = (const sg_header_t *) ctx->snap;
-    if (!h->has_default_environment) {
+    if (h == NULL || !h->has_default_environment) {
         return 0;
     }
 
@@ -131,8 +131,10 @@ sg_put_sdk_environment(statsig_buf_t *b, statsig_eval_ctx_t *ctx)
 static int
 sg_has_sdk_environment(statsig_eval_ctx_t *ctx)
 {
+    /* no snapshot yet (custom events before specs load): no default */
     return ctx->rt->has_env
-           || ((const sg_header_t *) ctx->snap)->has_default_environment;
+           || (ctx->snap != NULL
+               && ((const sg_header_t *) ctx->snap)->has_default_environment);
 }
 
 

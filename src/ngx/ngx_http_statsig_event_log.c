@@ -17,7 +17,6 @@
 #include "ngx_http_statsig_events.h"
 
 #include "exposure.h"
-#include "snapshot.h"
 
 
 static ngx_int_t ngx_http_statsig_event_log_handler(ngx_http_request_t *r);
@@ -28,9 +27,6 @@ static ngx_uint_t ngx_http_statsig_json_number(u_char *p, size_t len);
 
 /* one record buffer per worker, reused by every request */
 static statsig_buf_t  ngx_http_statsig_event_record;
-
-/* what the writer reads of a snapshot when none is loaded yet */
-static sg_header_t    ngx_http_statsig_no_snapshot;
 
 
 ngx_int_t
@@ -177,10 +173,6 @@ ngx_http_statsig_event_one(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
     /* the writer reads the snapshot's default environment */
     ectx = ctx->eval;
-
-    if (ectx.snap == NULL) {
-        ectx.snap = (const statsig_snapshot_t *) &ngx_http_statsig_no_snapshot;
-    }
 
     tp = ngx_timeofday();
 
