@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 
 # statsig_status: JSON and Prometheus, 503 until specs are loaded;
-# statsig_api: declared, answers 501 until it is built.
+# statsig_api without a key: 401 (t/40-api.t tests the API).
 
 use strict;
 use warnings;
@@ -76,8 +76,8 @@ is($t->request('POST', '/status', content => 'x')->{status}, 405,
    'POST not allowed');
 
 $r = $t->request('POST', '/v1/check_gate', content => '{}');
-is($r->{status}, 501, 'statsig_api: 501 for now');
-like($r->{content}, qr/not implemented yet/, 'statsig_api says so');
+is($r->{status}, 401, 'statsig_api without a key: 401');
+like($r->{content}, qr/statsig-api-key/, 'statsig_api says why');
 
 # a server key puts the status in server mode and is never shown
 my $t2 = StatsigTest->new;

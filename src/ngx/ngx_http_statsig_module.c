@@ -82,6 +82,13 @@ static ngx_command_t  ngx_http_statsig_commands[] = {
       0,
       NULL },
 
+    { ngx_string("statsig_api_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_statsig_server_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_statsig_main_conf_t, api_key_source),
+      NULL },
+
     { ngx_string("statsig_specs_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_statsig_set_url,
@@ -443,6 +450,17 @@ ngx_http_statsig_init_main_conf(ngx_conf_t *cf, void *conf)
 
     /* event_queue stays unset: "part of the zone", sized at zone init */
 
+    if (smcf->api_line
+        && smcf->api_key_source == NGX_HTTP_STATSIG_KEY_NONE
+        && smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE)
+    {
+        ngx_log_error(NGX_LOG_WARN, cf->log, 0,
+                      "\"statsig_api\" in %V:%ui has no key: it answers 401 "
+                      "to every request until \"statsig_api_key\" (or "
+                      "\"statsig_server_key\") is set", &smcf->api_file,
+                      smcf->api_line);
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -681,10 +699,24 @@ ngx_http_statsig_server_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_statsig_main_conf_t *smcf = conf;
 
-    u_char     *p;
-    ngx_str_t  *value, ref;
+    u_char      *p;
+    ngx_str_t   *value, ref, *field;
+    ngx_uint_t  *source;
 
-    if (smcf->key_source != NGX_HTTP_STATSIG_KEY_NONE) {
+    /* statsig_server_key, or statsig_api_key (same syntax) */
+
+    if (cmd->offset == offsetof(ngx_http_statsig_main_conf_t,
+                                api_key_source))
+    {
+        source = &smcf->api_key_source;
+        field = &smcf->api_key_ref;
+
+    } else {
+        source = &smcf->key_source;
+        field = &smcf->key_ref;
+    }
+
+    if (*source != NGX_HTTP_STATSIG_KEY_NONE) {
         return "is duplicate";
     }
 
@@ -706,13 +738,13 @@ ngx_http_statsig_server_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid environment variable name in "
-                                   "\"statsig_server_key env:\"");
+                                   "\"%V env:\"", &cmd->name);
                 return NGX_CONF_ERROR;
             }
         }
 
-        smcf->key_source = NGX_HTTP_STATSIG_KEY_ENV;
-        smcf->key_ref = ref;
+        *source = NGX_HTTP_STATSIG_KEY_ENV;
+        *field = ref;
 
         return NGX_CONF_OK;
     }
@@ -725,15 +757,15 @@ ngx_http_statsig_server_key(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             return NGX_CONF_ERROR;
         }
 
-        smcf->key_source = NGX_HTTP_STATSIG_KEY_FILE;
-        smcf->key_ref = ref;
+        *source = NGX_HTTP_STATSIG_KEY_FILE;
+        *field = ref;
 
         return NGX_CONF_OK;
     }
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"statsig_server_key\" must be \"env:VARIABLE\" or "
-                       "\"file:PATH\" (the value is not shown)");
+                       "\"%V\" must be \"env:VARIABLE\" or \"file:PATH\" "
+                       "(the value is not shown)", &cmd->name);
 
     return NGX_CONF_ERROR;
 }
@@ -1286,7 +1318,8 @@ ngx_http_statsig_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_statsig_loc_conf_t *slcf = conf;
 
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t      *clcf;
+    ngx_http_statsig_main_conf_t  *smcf;
 
     if (slcf->handler == cmd->offset) {
         return "is duplicate";
@@ -1312,6 +1345,13 @@ ngx_http_statsig_handler(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     } else {
         clcf->handler = ngx_http_statsig_api_handler;
+
+        smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
+
+        if (smcf->api_line == 0) {
+            smcf->api_file = cf->conf_file->file.name;
+            smcf->api_line = cf->conf_file->line;
+        }
     }
 
     return NGX_CONF_OK;

@@ -198,6 +198,14 @@ struct ngx_http_statsig_main_conf_s {
     ngx_uint_t                     key_source;
     ngx_str_t                      key_ref;    /* env name or file path */
 
+    /* statsig_api_key: the statsig_api credential (default: the server key) */
+    ngx_uint_t                     api_key_source;
+    ngx_str_t                      api_key_ref;
+
+    /* the first statsig_api location, for "needs a key" */
+    ngx_str_t                      api_file;
+    ngx_uint_t                     api_line;
+
     ngx_str_t                      specs_url;
     ngx_str_t                      specs_file;
     ngx_msec_t                     sync_interval;
@@ -277,6 +285,8 @@ ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
 
 /* ngx_http_statsig_status.c */
 ngx_int_t ngx_http_statsig_status_handler(ngx_http_request_t *r);
+
+/* ngx_http_statsig_api.c */
 ngx_int_t ngx_http_statsig_api_handler(ngx_http_request_t *r);
 
 /* ngx_http_statsig_module.c */

@@ -4,7 +4,7 @@
  *
  *   statsig_status;  JSON, or Prometheus text with ?format=prometheus.
  *                    503 until a specs snapshot is loaded (readiness).
- *   statsig_api;     the local Statsig-compatible API (not built yet).
+ *   (statsig_api;    ngx_http_statsig_api.c)
  */
 
 
@@ -404,36 +404,6 @@ ngx_http_statsig_prom(u_char *p, ngx_str_t *zone, char *prefix, char *name,
                           "statsig_%s%s%s{zone=\"%V\"} %uL\n",
                        prefix, sep, name, help, prefix, sep, name, type,
                        prefix, sep, name, zone, value);
-}
-
-
-ngx_int_t
-ngx_http_statsig_api_handler(ngx_http_request_t *r)
-{
-    ngx_int_t   rc;
-    ngx_str_t   type;
-    ngx_buf_t  *b;
-
-    static u_char  body[] =
-        "{\"error\":\"statsig_api is not implemented yet\"}\n";
-
-    rc = ngx_http_discard_request_body(r);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = body;
-    b->last = body + sizeof(body) - 1;
-    b->memory = 1;
-
-    ngx_str_set(&type, "application/json");
-
-    return ngx_http_statsig_send(r, NGX_HTTP_NOT_IMPLEMENTED, &type, b);
 }
 
 

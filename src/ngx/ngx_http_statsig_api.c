@@ -1,0 +1,1447 @@
+
+/*
+ * ngx_http_statsig_module: statsig_api, a local Statsig-compatible HTTP
+ * API evaluated at the edge.
+ *
+ *   location /statsig/ { statsig_api; }
+ *
+ * serves POST .../v1/check_gate, check_gate_multiple, get_config,
+ * get_experiment, get_layer, initialize, log_event and GET or POST
+ * .../v1/download_config_specs[/<key>.json] (ngx_http_statsig_api_dcs.c):
+ * the method is the path after the last "/v1/", whatever the location's
+ * prefix.  Every request carries the key in "statsig-api-key" (the DCS
+ * may carry it in the path instead): statsig_api_key, or the server key
+ * when there is none.
+ *
+ * A body is read whole (at most NGX_HTTP_STATSIG_API_MAX_BODY bytes,
+ * gunzipped when it says Content-Encoding: gzip), parsed into request pool
+ * memory, and answered on the snapshot pinned for the request.  Checks log
+ * exposures through the module's exposure path (statsig_exposures,
+ * dedupe), as the SDK methods do; the client initialize response logs
+ * none; log_event relays the caller's events into the event queue.
+ */
+
+
+#include "ngx_http_statsig_api.h"
+#include "ngx_http_statsig_events.h"
+
+#include "exposure.h"
+#include "initialize.h"
+#include "user.h"
+
+#include <openssl/crypto.h>
+#include <zlib.h>
+
+
+#define NGX_HTTP_STATSIG_API_CHECK_GATE      0
+#define NGX_HTTP_STATSIG_API_CHECK_GATES     1
+#define NGX_HTTP_STATSIG_API_GET_CONFIG      2
+#define NGX_HTTP_STATSIG_API_GET_EXPERIMENT  3
+#define NGX_HTTP_STATSIG_API_GET_LAYER       4
+#define NGX_HTTP_STATSIG_API_INITIALIZE      5
+#define NGX_HTTP_STATSIG_API_LOG_EVENT       6
+#define NGX_HTTP_STATSIG_API_DCS             7
+
+
+typedef struct {
+    ngx_str_t                      name;
+    ngx_int_t                      endpoint;
+} ngx_http_statsig_api_method_t;
+
+
+/* one API request: its user, its pinned snapshot, its exposures */
+typedef struct {
+    ngx_http_statsig_ctx_t         sctx;
+    statsig_value_t                user;
+    ngx_uint_t                     expose;
+    const char                    *msg;      /* why a 4xx/5xx */
+    u_char                         err[256];
+} ngx_http_statsig_api_t;
+
+
+static ngx_int_t ngx_http_statsig_api_method(ngx_http_request_t *r,
+    ngx_str_t *path_key);
+static ngx_int_t ngx_http_statsig_api_auth(ngx_http_request_t *r,
+    ngx_str_t *path_key);
+static ngx_int_t ngx_http_statsig_api_key(ngx_http_request_t *r,
+    ngx_str_t *key);
+static ngx_table_elt_t *ngx_http_statsig_api_header(ngx_http_request_t *r,
+    char *name, size_t len);
+static void ngx_http_statsig_api_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_statsig_api_run(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api);
+static ngx_int_t ngx_http_statsig_api_read(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, ngx_str_t *body);
+static ngx_int_t ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, ngx_str_t *body);
+static void *ngx_http_statsig_api_zalloc(void *opaque, u_int items,
+    u_int size);
+static void ngx_http_statsig_api_zfree(void *opaque, void *address);
+static void *ngx_http_statsig_api_palloc(void *data, size_t size);
+static ngx_int_t ngx_http_statsig_api_prepare(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json,
+    ngx_uint_t validate);
+static void ngx_http_statsig_api_unpin(void *data);
+static ngx_int_t ngx_http_statsig_api_gates(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json,
+    ngx_uint_t multiple);
+static void ngx_http_statsig_api_gate(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, statsig_buf_t *b, const statsig_value_t *n);
+static ngx_int_t ngx_http_statsig_api_config(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json,
+    ngx_uint_t experiment);
+static ngx_int_t ngx_http_statsig_api_layer(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json);
+static ngx_int_t ngx_http_statsig_api_initialize(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json);
+static ngx_int_t ngx_http_statsig_api_log_event(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json);
+static void ngx_http_statsig_api_event_json(statsig_buf_t *b,
+    const statsig_value_t *ev);
+static void ngx_http_statsig_api_expose(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, statsig_kind_e kind,
+    const statsig_spec_t *spec, const statsig_value_t *name,
+    const statsig_value_t *param, statsig_result_t *res);
+static const statsig_value_t *ngx_http_statsig_api_name(
+    ngx_http_statsig_api_t *api, const statsig_value_t *json, char *key,
+    char *key2);
+static ngx_uint_t ngx_http_statsig_api_true(const statsig_value_t *obj,
+    char *key);
+static void ngx_http_statsig_api_result(ngx_http_statsig_api_t *api,
+    statsig_buf_t *b, statsig_result_t *res, ngx_uint_t value,
+    ngx_uint_t group);
+static void ngx_http_statsig_api_str(statsig_buf_t *b, statsig_str_t s);
+static statsig_buf_t *ngx_http_statsig_api_buf(void);
+static ngx_int_t ngx_http_statsig_api_reply(ngx_http_request_t *r,
+    ngx_uint_t status, statsig_buf_t *b);
+
+
+static ngx_http_statsig_api_method_t  ngx_http_statsig_api_methods[] = {
+    { ngx_string("check_gate"), NGX_HTTP_STATSIG_API_CHECK_GATE },
+    { ngx_string("check_gate_multiple"), NGX_HTTP_STATSIG_API_CHECK_GATES },
+    { ngx_string("get_config"), NGX_HTTP_STATSIG_API_GET_CONFIG },
+    { ngx_string("get_experiment"), NGX_HTTP_STATSIG_API_GET_EXPERIMENT },
+    { ngx_string("get_layer"), NGX_HTTP_STATSIG_API_GET_LAYER },
+    { ngx_string("initialize"), NGX_HTTP_STATSIG_API_INITIALIZE },
+    { ngx_string("log_event"), NGX_HTTP_STATSIG_API_LOG_EVENT },
+    { ngx_string("download_config_specs"), NGX_HTTP_STATSIG_API_DCS },
+    { ngx_null_string, 0 }
+};
+
+
+/* per worker: responses are written here, then copied to the request */
+static statsig_buf_t  ngx_http_statsig_api_out;
+
+/* per worker: statsig_api_key, loaded at first use */
+static ngx_str_t      ngx_http_statsig_api_own_key;
+static ngx_uint_t     ngx_http_statsig_api_key_logged;
+
+/* per worker: sdkInfo.sessionId of client initialize responses */
+static u_char         ngx_http_statsig_api_session[40];
+
+
+ngx_int_t
+ngx_http_statsig_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t  rc, m;
+    ngx_str_t  path_key;
+
+    m = ngx_http_statsig_api_method(r, &path_key);
+
+    if (m == NGX_DECLINED
+        || (m == NGX_HTTP_STATSIG_API_DCS
+            ? !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))
+            : !(r->method & NGX_HTTP_POST))
+        || ngx_http_statsig_api_auth(r, &path_key) != NGX_OK)
+    {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (m == NGX_DECLINED) {
+            return ngx_http_statsig_api_error(r, NGX_HTTP_NOT_FOUND,
+                       "unknown method: the path must end with /v1/ and "
+                       "one of check_gate, check_gate_multiple, get_config, "
+                       "get_experiment, get_layer, initialize, log_event, "
+                       "download_config_specs");
+        }
+
+        if (!(r->method & NGX_HTTP_POST)
+            && (m != NGX_HTTP_STATSIG_API_DCS
+                || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))))
+        {
+            return ngx_http_statsig_api_error(r, NGX_HTTP_NOT_ALLOWED,
+                       m == NGX_HTTP_STATSIG_API_DCS
+                       ? "download_config_specs takes GET, HEAD or POST"
+                       : "this method takes POST");
+        }
+
+        return ngx_http_statsig_api_error(r, NGX_HTTP_UNAUTHORIZED,
+                   "a valid statsig-api-key header is required");
+    }
+
+    if (!(r->method & NGX_HTTP_POST)) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_statsig_api_dcs(r, NULL);
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_STATSIG_API_MAX_BODY) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_statsig_api_error(r,
+                   NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                   "the body is larger than the API takes (4 MB)");
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, ngx_http_statsig_api_body);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/* the method: what follows the last "/v1/" of the URI */
+
+static ngx_int_t
+ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
+{
+    u_char                         *p, *last, *m;
+    size_t                          len;
+    ngx_http_statsig_api_method_t  *am;
+
+    static u_char  dcs[] = "download_config_specs/";
+
+    ngx_str_null(path_key);
+
+    m = NULL;
+    last = r->uri.data + r->uri.len;
+
+    for (p = r->uri.data; p + 4 <= last; p++) {
+        if (p[0] == '/' && p[1] == 'v' && p[2] == '1' && p[3] == '/') {
+            m = p + 4;
+        }
+    }
+
+    if (m == NULL) {
+        return NGX_DECLINED;
+    }
+
+    len = last - m;
+
+    for (am = ngx_http_statsig_api_methods; am->name.len; am++) {
+        if (len == am->name.len && ngx_strncmp(m, am->name.data, len) == 0) {
+            return am->endpoint;
+        }
+    }
+
+    /* download_config_specs/<key>.json: the SDKs' form */
+
+    if (len > sizeof(dcs) - 1 + 5
+        && ngx_strncmp(m, dcs, sizeof(dcs) - 1) == 0
+        && ngx_strncmp(last - 5, ".json", 5) == 0)
+    {
+        path_key->data = m + sizeof(dcs) - 1;
+        path_key->len = last - 5 - path_key->data;
+
+        if (ngx_strlchr(path_key->data, last - 5, '/') == NULL) {
+            return NGX_HTTP_STATSIG_API_DCS;
+        }
+
+        ngx_str_null(path_key);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The statsig-api-key header (or the DCS path's key) must equal the key,
+ * compared in constant time.  No key configured or loadable: nothing
+ * passes.  The key is never logged nor echoed.
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_auth(ngx_http_request_t *r, ngx_str_t *path_key)
+{
+    ngx_str_t         key;
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_statsig_api_key(r, &key) != NGX_OK || key.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (path_key->len == key.len
+        && CRYPTO_memcmp(path_key->data, key.data, key.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    h = ngx_http_statsig_api_header(r, "statsig-api-key", 15);
+
+    if (h && h->value.len == key.len
+        && CRYPTO_memcmp(h->value.data, key.data, key.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_api_key(ngx_http_request_t *r, ngx_str_t *key)
+{
+    u_char                        *p, *v, *last;
+    ssize_t                        n;
+    ngx_fd_t                       fd;
+    u_char                         buf[4096];
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_statsig_module);
+
+    if (smcf->api_key_source == NGX_HTTP_STATSIG_KEY_NONE) {
+        if (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE) {
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_statsig_get_server_key(key);
+    }
+
+    if (ngx_http_statsig_api_own_key.len) {
+        *key = ngx_http_statsig_api_own_key;
+        return NGX_OK;
+    }
+
+    v = NULL;
+    n = 0;
+
+    if (smcf->api_key_source == NGX_HTTP_STATSIG_KEY_ENV) {
+        /* the name ends the directive's argument: NUL-terminated */
+        v = (u_char *) getenv((char *) smcf->api_key_ref.data);
+        n = v ? (ssize_t) ngx_strlen(v) : 0;
+
+    } else {
+        fd = ngx_open_file(smcf->api_key_ref.data, NGX_FILE_RDONLY,
+                           NGX_FILE_OPEN, 0);
+
+        if (fd != NGX_INVALID_FILE) {
+            n = ngx_read_fd(fd, buf, sizeof(buf));
+            (void) ngx_close_file(fd);
+            v = buf;
+        }
+    }
+
+    p = v;
+    last = (v && n > 0) ? v + n : v;
+
+    while (p < last && (*p == ' ' || *p == '\t' || *p == CR || *p == LF)) {
+        p++;
+    }
+
+    while (last > p
+           && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == CR
+               || last[-1] == LF))
+    {
+        last--;
+    }
+
+    if (p == last) {
+        if (!ngx_http_statsig_api_key_logged) {
+            ngx_http_statsig_api_key_logged = 1;
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "statsig_api_key: no key in %s \"%V\"%s; the API "
+                          "answers 401",
+                          smcf->api_key_source == NGX_HTTP_STATSIG_KEY_ENV
+                          ? "the environment variable" : "the file",
+                          &smcf->api_key_ref,
+                          smcf->api_key_source == NGX_HTTP_STATSIG_KEY_ENV
+                          ? " (nginx needs \"env\" to pass it to workers)"
+                          : "");
+        }
+
+        return NGX_DECLINED;
+    }
+
+    key->len = last - p;
+    key->data = ngx_pnalloc(ngx_cycle->pool, key->len);
+    if (key->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(key->data, p, key->len);
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    ngx_http_statsig_api_own_key = *key;
+
+    return NGX_OK;
+}
+
+
+static ngx_table_elt_t *
+ngx_http_statsig_api_header(ngx_http_request_t *r, char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+static void
+ngx_http_statsig_api_body(ngx_http_request_t *r)
+{
+    ngx_int_t                rc;
+    ngx_http_statsig_api_t  *api;
+
+    api = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_api_t));
+    if (api == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    rc = ngx_http_statsig_api_run(r, api);
+
+    if (rc >= NGX_HTTP_BAD_REQUEST) {
+        rc = ngx_http_statsig_api_error(r, rc, api->msg ? api->msg
+                                               : "internal error");
+    }
+
+    ngx_http_finalize_request(r, rc);
+}
+
+
+/* NGX_OK (or the output's rc) when answered; an HTTP status with api->msg */
+
+static ngx_int_t
+ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
+{
+    ngx_int_t        rc, m;
+    ngx_str_t        body, path_key;
+    statsig_alloc_t  a;
+    statsig_value_t  json;
+
+    m = ngx_http_statsig_api_method(r, &path_key);
+
+    rc = ngx_http_statsig_api_read(r, api, &body);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (m == NGX_HTTP_STATSIG_API_DCS && body.len == 0) {
+        return ngx_http_statsig_api_dcs(r, NULL);
+    }
+
+    a.alloc = ngx_http_statsig_api_palloc;
+    a.data = r->pool;
+
+    if (statsig_value_from_json(&a, (char *) body.data, body.len, &json,
+                                (char *) api->err, sizeof(api->err) - 32)
+        != 0)
+    {
+        api->msg = (char *) api->err;
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (json.type != STATSIG_V_OBJECT) {
+        api->msg = "the body must be a JSON object";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    switch (m) {
+
+    case NGX_HTTP_STATSIG_API_DCS:
+        return ngx_http_statsig_api_dcs(r, &json);
+
+    case NGX_HTTP_STATSIG_API_LOG_EVENT:
+        return ngx_http_statsig_api_log_event(r, api, &json);
+    }
+
+    rc = ngx_http_statsig_api_prepare(r, api, &json,
+                                      m != NGX_HTTP_STATSIG_API_INITIALIZE);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    switch (m) {
+
+    case NGX_HTTP_STATSIG_API_CHECK_GATE:
+    case NGX_HTTP_STATSIG_API_CHECK_GATES:
+        return ngx_http_statsig_api_gates(r, api, &json,
+                                        m == NGX_HTTP_STATSIG_API_CHECK_GATES);
+
+    case NGX_HTTP_STATSIG_API_GET_CONFIG:
+    case NGX_HTTP_STATSIG_API_GET_EXPERIMENT:
+        return ngx_http_statsig_api_config(r, api, &json,
+                                      m == NGX_HTTP_STATSIG_API_GET_EXPERIMENT);
+
+    case NGX_HTTP_STATSIG_API_GET_LAYER:
+        return ngx_http_statsig_api_layer(r, api, &json);
+
+    default: /* NGX_HTTP_STATSIG_API_INITIALIZE */
+        return ngx_http_statsig_api_initialize(r, api, &json);
+    }
+}
+
+
+/* the body, whole and contiguous in the request pool, gunzipped */
+
+static ngx_int_t
+ngx_http_statsig_api_read(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
+    ngx_str_t *body)
+{
+    u_char           *p;
+    off_t             len;
+    ssize_t           n;
+    ngx_buf_t        *b;
+    ngx_chain_t      *cl;
+    ngx_table_elt_t  *h;
+
+    ngx_str_set(body, "");
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+        len += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
+    }
+
+    if (len > NGX_HTTP_STATSIG_API_MAX_BODY) {
+        api->msg = "the body is larger than the API takes (4 MB)";
+        return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+    }
+
+    p = ngx_pnalloc(r->pool, (size_t) len + 1);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body->data = p;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file) {
+            n = ngx_read_file(b->file, p, (size_t) (b->file_last
+                                                    - b->file_pos),
+                              b->file_pos);
+
+            if (n != b->file_last - b->file_pos) {
+                api->msg = "cannot read the request body";
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            p += n;
+
+        } else if (b->last > b->pos) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
+    }
+
+    body->len = p - body->data;
+
+    h = ngx_http_statsig_api_header(r, "Content-Encoding", 16);
+
+    if (h == NULL || (h->value.len == 8
+                      && ngx_strncasecmp(h->value.data, (u_char *) "identity",
+                                         8) == 0))
+    {
+        return NGX_OK;
+    }
+
+    if (h->value.len == 4
+        && ngx_strncasecmp(h->value.data, (u_char *) "gzip", 4) == 0)
+    {
+        return ngx_http_statsig_api_gunzip(r, api, body);
+    }
+
+    api->msg = "unsupported Content-Encoding (gzip or none)";
+
+    return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
+}
+
+
+/* gunzip in the request pool, at most NGX_HTTP_STATSIG_API_MAX_BODY */
+
+static ngx_int_t
+ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, ngx_str_t *body)
+{
+    int        rc;
+    u_char    *out, *bigger;
+    size_t     cap;
+    z_stream   zs;
+
+    ngx_memzero(&zs, sizeof(z_stream));
+
+    zs.zalloc = ngx_http_statsig_api_zalloc;
+    zs.zfree = ngx_http_statsig_api_zfree;
+    zs.opaque = r->pool;
+
+    if (inflateInit2(&zs, MAX_WBITS + 16) != Z_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cap = ngx_min(ngx_max(body->len * 4, 4096),
+                  NGX_HTTP_STATSIG_API_MAX_BODY + 1);
+
+    out = ngx_pnalloc(r->pool, cap + 1);
+    if (out == NULL) {
+        (void) inflateEnd(&zs);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    zs.next_in = body->data;
+    zs.avail_in = (uInt) body->len;
+
+    for ( ;; ) {
+        zs.next_out = out + zs.total_out;
+        zs.avail_out = (uInt) (cap - zs.total_out);
+
+        rc = inflate(&zs, Z_NO_FLUSH);
+
+        if (rc == Z_STREAM_END) {
+            break;
+        }
+
+        if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
+            (void) inflateEnd(&zs);
+            api->msg = "the gzip body is broken";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        if (zs.avail_out) {
+            /* all input used, stream not ended */
+            (void) inflateEnd(&zs);
+            api->msg = "the gzip body is truncated";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        if (cap > NGX_HTTP_STATSIG_API_MAX_BODY) {
+            (void) inflateEnd(&zs);
+            api->msg = "the body is larger than the API takes (4 MB)";
+            return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+
+        cap = ngx_min(cap * 2, NGX_HTTP_STATSIG_API_MAX_BODY + 1);
+
+        bigger = ngx_pnalloc(r->pool, cap + 1);
+        if (bigger == NULL) {
+            (void) inflateEnd(&zs);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(bigger, out, zs.total_out);
+        out = bigger;
+    }
+
+    body->data = out;
+    body->len = zs.total_out;
+
+    (void) inflateEnd(&zs);
+
+    return NGX_OK;
+}
+
+
+static void *
+ngx_http_statsig_api_zalloc(void *opaque, u_int items, u_int size)
+{
+    return ngx_palloc(opaque, (size_t) items * size);
+}
+
+
+static void
+ngx_http_statsig_api_zfree(void *opaque, void *address)
+{
+    /* the request pool frees it */
+}
+
+
+static void *
+ngx_http_statsig_api_palloc(void *data, size_t size)
+{
+    return ngx_palloc(data, size);
+}
+
+
+/*
+ * The user from the body (validated as the SDK's check methods do, except
+ * for initialize, which statsig-node answers for any user), and the
+ * snapshot pinned until the request ends.
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_prepare(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json,
+    ngx_uint_t validate)
+{
+    const char                   *e;
+    ngx_pool_cleanup_t           *cln;
+    const statsig_value_t        *user, *md;
+    ngx_http_statsig_ctx_t       *sctx;
+    ngx_http_statsig_loc_conf_t  *slcf;
+
+    user = statsig_value_get(json, "user", 4);
+
+    if (user == NULL || user->type != STATSIG_V_OBJECT) {
+        api->msg = "\"user\" must be an object";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (validate) {
+        e = statsig_user_validate(user);
+        if (e) {
+            api->msg = e;
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    api->user = *user;
+    sctx = &api->sctx;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_http_statsig_view_acquire(&sctx->view) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sctx->pinned = 1;
+    cln->handler = ngx_http_statsig_api_unpin;
+    cln->data = sctx;
+
+    if (sctx->view.snap == NULL) {
+        api->msg = "no specs are loaded yet";
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    sctx->eval.rt = ngx_http_statsig_runtime();
+
+    if (sctx->eval.rt == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sctx->eval.snap = sctx->view.snap;
+    sctx->eval.idlists = sctx->view.idlists;
+    sctx->eval.user = &api->user;
+    sctx->ready = 1;
+
+    /* exposures: statsig_exposures here, and the caller's wish */
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+    md = statsig_value_get(json, "statsigMetadata", 15);
+
+    api->expose = slcf->exposures
+                  && !ngx_http_statsig_api_true(json,
+                                                "disableExposureLogging")
+                  && !ngx_http_statsig_api_true(md,
+                                                "exposureLoggingDisabled");
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_statsig_api_unpin(void *data)
+{
+    ngx_http_statsig_ctx_t  *sctx = data;
+
+    if (sctx->pinned) {
+        sctx->pinned = 0;
+        ngx_http_statsig_view_release(&sctx->view);
+    }
+}
+
+
+/*
+ * check_gate {"user", "gateName"}  -> {"name","value","rule_id",
+ *                                      "group_name"}
+ * check_gate {"user", "gateNames"} and check_gate_multiple
+ *                                  -> {"<name>": {...}, ...}
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_gates(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
+    const statsig_value_t *json, ngx_uint_t multiple)
+{
+    size_t                  i, j;
+    statsig_buf_t          *b;
+    const statsig_value_t  *names, *n;
+
+    names = statsig_value_get(json, "gateNames", 9);
+
+    if (!multiple && names == NULL) {
+        n = ngx_http_statsig_api_name(api, json, "gateName", NULL);
+        if (n == NULL) {
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        b = ngx_http_statsig_api_buf();
+        ngx_http_statsig_api_gate(r, api, b, n);
+
+        return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+    }
+
+    if (names == NULL || names->type != STATSIG_V_ARRAY) {
+        api->msg = "\"gateNames\" must be an array of gate names";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    if (names->n > NGX_HTTP_STATSIG_API_MAX_NAMES) {
+        api->msg = "\"gateNames\" has more than 1000 names";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    for (i = 0; i < names->n; i++) {
+        n = &names->items[i];
+
+        if (n->type != STATSIG_V_STRING || n->len == 0) {
+            api->msg = "\"gateNames\" must hold non-empty strings";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    b = ngx_http_statsig_api_buf();
+    statsig_buf_addc(b, '{');
+
+    for (i = 0; i < names->n; i++) {
+        n = &names->items[i];
+
+        /* a name asked twice is answered (and exposed) once */
+        for (j = 0; j < i; j++) {
+            if (names->items[j].len == n->len
+                && ngx_memcmp(names->items[j].str, n->str, n->len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < i) {
+            continue;
+        }
+
+        if (b->len > 1) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_json_str(b, n->str, n->len);
+        statsig_buf_addc(b, ':');
+        ngx_http_statsig_api_gate(r, api, b, n);
+    }
+
+    statsig_buf_addc(b, '}');
+
+    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+}
+
+
+static void
+ngx_http_statsig_api_gate(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
+    statsig_buf_t *b, const statsig_value_t *n)
+{
+    statsig_result_t      res;
+    const statsig_spec_t  *spec;
+
+    spec = statsig_spec_find(api->sctx.eval.snap, STATSIG_KIND_GATE, n->str,
+                             n->len);
+
+    statsig_eval_begin(&api->sctx.eval);
+    statsig_eval_spec(&api->sctx.eval, spec, &res);
+
+    statsig_buf_adds(b, "{\"name\":");
+    statsig_buf_json_str(b, n->str, n->len);
+    statsig_buf_adds(b, res.value ? ",\"value\":true" : ",\"value\":false");
+    ngx_http_statsig_api_result(api, b, &res, 0, 0);
+    statsig_buf_addc(b, '}');
+
+    /* statsig-node logs unrecognized gates too */
+    ngx_http_statsig_api_expose(r, api, STATSIG_KIND_GATE, spec, n, NULL,
+                                &res);
+}
+
+
+/*
+ * get_config {"user", "configName"}, get_experiment {"user",
+ * "experimentName" or "configName"}
+ *     -> {"name","value","group","rule_id","group_name"}
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_config(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json,
+    ngx_uint_t experiment)
+{
+    statsig_buf_t          *b;
+    statsig_result_t        res;
+    const statsig_spec_t   *spec;
+    const statsig_value_t  *n;
+
+    n = ngx_http_statsig_api_name(api, json, "configName",
+                                  experiment ? "experimentName" : NULL);
+    if (n == NULL) {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    spec = statsig_spec_find(api->sctx.eval.snap, STATSIG_KIND_CONFIG, n->str,
+                             n->len);
+
+    statsig_eval_begin(&api->sctx.eval);
+    statsig_eval_spec(&api->sctx.eval, spec, &res);
+
+    b = ngx_http_statsig_api_buf();
+
+    statsig_buf_adds(b, "{\"name\":");
+    statsig_buf_json_str(b, n->str, n->len);
+    ngx_http_statsig_api_result(api, b, &res, 1, 1);
+    statsig_buf_addc(b, '}');
+
+    /* statsig-node's getConfig logs unrecognized configs too */
+    ngx_http_statsig_api_expose(r, api, STATSIG_KIND_CONFIG, spec, n, NULL,
+                                &res);
+
+    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+}
+
+
+/*
+ * get_layer {"user", "layerName", "parameters"?: [...]}
+ *     -> {"name","value","rule_id","group_name",
+ *         "allocated_experiment_name"}
+ *
+ * A layer logs nothing by itself (as Layer objects do until get()); the
+ * caller names in "parameters" the parameters it reads, and each logs its
+ * layer exposure (none when the layer has no such parameter).
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_layer(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
+    const statsig_value_t *json)
+{
+    size_t                  i;
+    statsig_str_t           s;
+    statsig_buf_t          *b;
+    statsig_result_t        res;
+    const statsig_spec_t   *spec;
+    const statsig_value_t  *n, *params;
+
+    n = ngx_http_statsig_api_name(api, json, "layerName", NULL);
+    if (n == NULL) {
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    params = statsig_value_get(json, "parameters", 10);
+
+    if (params && params->type != STATSIG_V_ARRAY) {
+        api->msg = "\"parameters\" must be an array of parameter names";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    for (i = 0; params && i < params->n; i++) {
+        if (params->items[i].type != STATSIG_V_STRING) {
+            api->msg = "\"parameters\" must hold strings";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    spec = statsig_spec_find(api->sctx.eval.snap, STATSIG_KIND_LAYER, n->str,
+                             n->len);
+
+    statsig_eval_begin(&api->sctx.eval);
+    statsig_eval_spec(&api->sctx.eval, spec, &res);
+
+    b = ngx_http_statsig_api_buf();
+
+    statsig_buf_adds(b, "{\"name\":");
+    statsig_buf_json_str(b, n->str, n->len);
+    ngx_http_statsig_api_result(api, b, &res, 1, 0);
+    statsig_buf_adds(b, ",\"allocated_experiment_name\":");
+
+    if (res.delegate) {
+        s = statsig_spec_name(api->sctx.eval.snap, res.delegate);
+        ngx_http_statsig_api_str(b, s);
+
+    } else {
+        statsig_buf_adds(b, "null");
+    }
+
+    statsig_buf_addc(b, '}');
+
+    for (i = 0; params && i < params->n; i++) {
+        ngx_http_statsig_api_expose(r, api, STATSIG_KIND_LAYER, spec, n,
+                                    &params->items[i], &res);
+    }
+
+    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+}
+
+
+/*
+ * initialize {"user", "hash"?: "djb2"|"sha256"|"none", "clientKey"?}
+ *     -> statsig-node's getClientInitializeResponse(user, clientKey,
+ *        {hash})
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_initialize(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json)
+{
+    statsig_buf_t              *b;
+    const statsig_value_t      *h, *ck;
+    statsig_initialize_opts_t   opts;
+
+    ngx_memzero(&opts, sizeof(statsig_initialize_opts_t));
+
+    h = statsig_value_get(json, "hash", 4);
+
+    if (statsig_value_nullish(h)) {
+        opts.hash = STATSIG_HASH_DJB2;
+
+    } else if (h->type == STATSIG_V_STRING && h->len == 4
+               && ngx_strncmp(h->str, "djb2", 4) == 0)
+    {
+        opts.hash = STATSIG_HASH_DJB2;
+
+    } else if (h->type == STATSIG_V_STRING && h->len == 6
+               && ngx_strncmp(h->str, "sha256", 6) == 0)
+    {
+        opts.hash = STATSIG_HASH_SHA256;
+
+    } else if (h->type == STATSIG_V_STRING && h->len == 4
+               && ngx_strncmp(h->str, "none", 4) == 0)
+    {
+        opts.hash = STATSIG_HASH_NONE;
+
+    } else {
+        api->msg = "\"hash\" must be \"djb2\", \"sha256\" or \"none\"";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    ck = statsig_value_get(json, "clientKey", 9);
+
+    if (!statsig_value_nullish(ck)) {
+        if (ck->type != STATSIG_V_STRING) {
+            api->msg = "\"clientKey\" must be a string";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        opts.client_key = ck->str;
+        opts.client_key_len = ck->len;
+    }
+
+    if (ngx_http_statsig_api_session[0] == '\0') {
+        (void) ngx_sprintf(ngx_http_statsig_api_session,
+                           "%08xD-%04xD-4%03xD-%04xD-%04xD%08xD%Z",
+                           (uint32_t) ngx_random(),
+                           (uint32_t) ngx_random() & 0xffff,
+                           (uint32_t) ngx_random() & 0xfff,
+                           ((uint32_t) ngx_random() & 0x3fff) | 0x8000,
+                           (uint32_t) ngx_random() & 0xffff,
+                           (uint32_t) ngx_random());
+    }
+
+    opts.session_id = (char *) ngx_http_statsig_api_session;
+    opts.random = (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
+
+    b = ngx_http_statsig_api_buf();
+
+    if (statsig_initialize_response(&api->sctx.eval, &opts, b) != 0) {
+        api->msg = "no memory for the response";
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+}
+
+
+/*
+ * log_event {"events": [{"eventName", "user", ...}, ...]}
+ *     -> 202 {"success":true}
+ *
+ * Each event goes to the event queue as it came, but for its user's
+ * privateAttributes, which are dropped.  The batch is checked whole
+ * before anything is queued.  Needs no specs.
+ */
+
+static ngx_int_t
+ngx_http_statsig_api_log_event(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *json)
+{
+    size_t                  i;
+    ngx_str_t               record;
+    ngx_uint_t              kind;
+    statsig_buf_t          *b;
+    const statsig_value_t  *events, *ev, *name;
+
+    static u_char  ok[] = "{\"success\":true}";
+
+    events = statsig_value_get(json, "events", 6);
+
+    if (events == NULL || events->type != STATSIG_V_ARRAY) {
+        api->msg = "\"events\" must be an array";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    for (i = 0; i < events->n; i++) {
+        ev = &events->items[i];
+        name = statsig_value_get(ev, "eventName", 9);
+
+        if (ev->type != STATSIG_V_OBJECT || name == NULL
+            || name->type != STATSIG_V_STRING || name->len == 0)
+        {
+            api->msg = "every event must be an object with a non-empty "
+                       "\"eventName\"";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    for (i = 0; i < events->n; i++) {
+        ev = &events->items[i];
+        name = statsig_value_get(ev, "eventName", 9);
+
+        b = ngx_http_statsig_api_buf();
+        ngx_http_statsig_api_event_json(b, ev);
+
+        if (b->failed) {
+            api->msg = "no memory for an event";
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        kind = (name->len > 9 && ngx_strncmp(name->str, "statsig::", 9) == 0)
+               ? NGX_HTTP_STATSIG_EV_EXPOSURE : NGX_HTTP_STATSIG_EV_CUSTOM;
+
+        record.data = (u_char *) b->data;
+        record.len = b->len;
+
+        (void) ngx_http_statsig_events_push(r->connection->log, kind,
+                                            &record, NULL);
+    }
+
+    return ngx_http_statsig_api_send(r, NGX_HTTP_ACCEPTED, ok,
+                                     sizeof(ok) - 1);
+}
+
+
+/* an event as it came, but for user.privateAttributes */
+
+static void
+ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev)
+{
+    size_t                  i, j, start;
+    const statsig_value_t  *u;
+
+    statsig_buf_addc(b, '{');
+
+    for (i = 0; i < ev->n; i++) {
+        if (ev->items[i].type == STATSIG_V_UNDEFINED) {
+            continue;
+        }
+
+        if (b->len > 1) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_json_str(b, ev->keys[i], ev->key_lens[i]);
+        statsig_buf_addc(b, ':');
+
+        u = &ev->items[i];
+
+        if (!(ev->key_lens[i] == 4 && ngx_strncmp(ev->keys[i], "user", 4) == 0
+              && u->type == STATSIG_V_OBJECT))
+        {
+            statsig_exposure_value(b, u);
+            continue;
+        }
+
+        statsig_buf_addc(b, '{');
+        start = b->len;
+
+        for (j = 0; j < u->n; j++) {
+            if (u->items[j].type == STATSIG_V_UNDEFINED
+                || (u->key_lens[j] == 17
+                    && ngx_strncmp(u->keys[j], "privateAttributes", 17) == 0))
+            {
+                continue;
+            }
+
+            if (b->len > start) {
+                statsig_buf_addc(b, ',');
+            }
+
+            statsig_buf_json_str(b, u->keys[j], u->key_lens[j]);
+            statsig_buf_addc(b, ':');
+            statsig_exposure_value(b, &u->items[j]);
+        }
+
+        statsig_buf_addc(b, '}');
+    }
+
+    statsig_buf_addc(b, '}');
+}
+
+
+/*
+ * One exposure, through the module's exposure path, right after the
+ * evaluation (secondary exposures live until the next one).  The name is
+ * the one asked for, as statsig-node logs it.
+ */
+
+static void
+ngx_http_statsig_api_expose(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
+    statsig_kind_e kind, const statsig_spec_t *spec,
+    const statsig_value_t *name, const statsig_value_t *param,
+    statsig_result_t *res)
+{
+    ngx_str_t                 ename;
+    ngx_http_statsig_entry_t  e;
+
+    if (!api->expose) {
+        return;
+    }
+
+    ngx_memzero(&e, sizeof(ngx_http_statsig_entry_t));
+
+    ename.data = (u_char *) name->str;
+    ename.len = name->len;
+
+    e.kind = kind;
+    e.spec = spec;
+    e.name = ename;
+    e.result = *res;
+    e.evaluated = 1;
+
+    if (param) {
+        e.param.data = (u_char *) param->str;
+        e.param.len = param->len;
+    }
+
+    (void) ngx_http_statsig_expose(r, &api->sctx, &e, &ename);
+}
+
+
+/* a required non-empty string member (key, or key2 when given and set) */
+
+static const statsig_value_t *
+ngx_http_statsig_api_name(ngx_http_statsig_api_t *api,
+    const statsig_value_t *json, char *key, char *key2)
+{
+    const statsig_value_t  *n;
+
+    n = NULL;
+
+    if (key2) {
+        n = statsig_value_get(json, key2, ngx_strlen(key2));
+    }
+
+    if (n == NULL) {
+        n = statsig_value_get(json, key, ngx_strlen(key));
+    }
+
+    if (n == NULL || n->type != STATSIG_V_STRING || n->len == 0) {
+        (void) ngx_snprintf(api->err, sizeof(api->err),
+                            "\"%s\" must be a non-empty string%Z",
+                            key2 ? key2 : key);
+        api->msg = (char *) api->err;
+        return NULL;
+    }
+
+    return n;
+}
+
+
+static ngx_uint_t
+ngx_http_statsig_api_true(const statsig_value_t *obj, char *key)
+{
+    const statsig_value_t  *v;
+
+    v = statsig_value_get(obj, key, ngx_strlen(key));
+
+    return v && v->type == STATSIG_V_BOOL && v->b;
+}
+
+
+/* [,"value":V][,"group":R],"rule_id":R,"group_name":G of a result */
+
+static void
+ngx_http_statsig_api_result(ngx_http_statsig_api_t *api, statsig_buf_t *b,
+    statsig_result_t *res, ngx_uint_t value, ngx_uint_t group)
+{
+    statsig_str_t  s;
+
+    if (value) {
+        /* json_value 0 is the core's {} */
+        s = statsig_json_text(api->sctx.eval.snap, res->json_value);
+        statsig_buf_adds(b, ",\"value\":");
+        statsig_buf_add(b, s.data, s.len);
+    }
+
+    if (group) {
+        statsig_buf_adds(b, ",\"group\":");
+        ngx_http_statsig_api_str(b, res->rule_id);
+    }
+
+    statsig_buf_adds(b, ",\"rule_id\":");
+    ngx_http_statsig_api_str(b, res->rule_id);
+    statsig_buf_adds(b, ",\"group_name\":");
+
+    if (res->has_group_name) {
+        ngx_http_statsig_api_str(b, res->group_name);
+
+    } else {
+        statsig_buf_adds(b, "null");
+    }
+}
+
+
+static void
+ngx_http_statsig_api_str(statsig_buf_t *b, statsig_str_t s)
+{
+    statsig_buf_json_str(b, s.data ? s.data : "", s.data ? s.len : 0);
+}
+
+
+static statsig_buf_t *
+ngx_http_statsig_api_buf(void)
+{
+    statsig_buf_t  *b;
+
+    b = &ngx_http_statsig_api_out;
+    b->len = 0;
+    b->failed = 0;
+
+    return b;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_api_reply(ngx_http_request_t *r, ngx_uint_t status,
+    statsig_buf_t *b)
+{
+    if (b->failed) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_statsig_api_send(r, status, (u_char *) b->data, b->len);
+}
+
+
+ngx_int_t
+ngx_http_statsig_api_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *msg)
+{
+    statsig_buf_t  *b;
+
+    static u_char  fallback[] = "{\"error\":\"internal error\"}";
+
+    b = ngx_http_statsig_api_buf();
+
+    statsig_buf_adds(b, "{\"error\":");
+    statsig_buf_json_str(b, msg, ngx_strlen(msg));
+    statsig_buf_addc(b, '}');
+
+    if (b->failed) {
+        return ngx_http_statsig_api_send(r, status, fallback,
+                                         sizeof(fallback) - 1);
+    }
+
+    return ngx_http_statsig_api_send(r, status, (u_char *) b->data, b->len);
+}
+
+
+/* a JSON answer; the data is copied into the request pool */
+
+ngx_int_t
+ngx_http_statsig_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    rc = ngx_http_statsig_api_headers(r, status, len);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_create_temp_buf(r->pool, len ? len : 1);
+    if (b == NULL) {
+        return NGX_ERROR;
+    }
+
+    b->last = ngx_cpymem(b->pos, data, len);
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_statsig_api_headers(ngx_http_request_t *r, ngx_uint_t status,
+    off_t len)
+{
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = status;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = len;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    return ngx_http_send_header(r);
+}
