@@ -89,11 +89,28 @@ request = function()
 end
 LUA
 
+# the worker's CPU time (utime + stime, clock ticks) from /proc
+worker_cpu() {
+    local pid
+    pid=$(pgrep -P "$(cat "$dir/nginx.pid")" | head -1)
+    awk '{ print $14 + $15 }' "/proc/$pid/stat"
+}
+
+hz=$(getconf CLK_TCK)
+
 declare -A rps
 for path in plain vars vars-quiet plain; do
-    r=$(wrk -t1 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
-        "http://127.0.0.1:$port/$path" | awk '/Requests\/sec/ {print $2}')
+    c0=$(worker_cpu)
+    out=$(wrk -t1 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
+        "http://127.0.0.1:$port/$path")
+    c1=$(worker_cpu)
+    r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
     echo "variables_$path $r req/s"
+    # robust where wrk saturates first: the worker's CPU per request
+    awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$n" -v p="$path" \
+        'BEGIN { if (n > 0) printf "variables_%s_worker_cpu %.2f us/request\n",
+                 p, 1e6 * c / hz / n }'
     # the baseline is measured before and after; keep the better one
     if [ "$path" = plain ] && [ -n "${rps[plain]:-}" ]; then
         r=$(awk -v a="$r" -v b="${rps[plain]}" 'BEGIN {print (a > b) ? a : b}')

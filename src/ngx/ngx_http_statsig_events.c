@@ -37,6 +37,8 @@ typedef struct {
 } ngx_http_statsig_events_t;
 
 
+static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_events_sh_t *es, ngx_uint_t kind);
 static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
     ngx_http_statsig_main_conf_t *smcf);
 static uint64_t ngx_http_statsig_hash64(u_char *p, size_t len);
@@ -296,6 +298,49 @@ ngx_http_statsig_events_dedupe_key(void)
  * exposure, or every ring full; all counted).  Never waits.
  */
 
+/*
+ * Whether some sink sends events of this kind: when none does (local
+ * mode), callers may skip writing the record.  Counts it as skipped then.
+ */
+
+ngx_uint_t
+ngx_http_statsig_events_wanted(ngx_uint_t kind)
+{
+    ngx_http_statsig_events_t     *ev;
+    ngx_http_statsig_events_sh_t  *es;
+
+    ev = &ngx_http_statsig_events;
+    es = ev->sh;
+
+    if (es == NULL) {
+        return 0;
+    }
+
+    if (ev->kinds & kind) {
+        return 1;
+    }
+
+    ngx_http_statsig_events_skip(ev, es, kind);
+
+    return 0;
+}
+
+
+static void
+ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_events_sh_t *es, ngx_uint_t kind)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ev->nsinks; i++) {
+        if (ev->sinks[i].type->kinds & kind) {
+            (void) ngx_atomic_fetch_add(
+                             &es->sinks[ev->sinks[i].index].skipped, 1);
+        }
+    }
+}
+
+
 ngx_int_t
 ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key)
@@ -320,13 +365,7 @@ ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
 
     if (!(ev->kinds & kind)) {
         /* local mode: counted as not sent, no lock taken */
-        for (i = 0; i < ev->nsinks; i++) {
-            if (ev->sinks[i].type->kinds & kind) {
-                (void) ngx_atomic_fetch_add(
-                                 &es->sinks[ev->sinks[i].index].skipped, 1);
-            }
-        }
-
+        ngx_http_statsig_events_skip(ev, es, kind);
         return NGX_DECLINED;
     }
 

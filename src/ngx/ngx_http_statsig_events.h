@@ -195,6 +195,7 @@ struct ngx_http_statsig_sink_s {
 ngx_int_t ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
+ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key);
 statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);

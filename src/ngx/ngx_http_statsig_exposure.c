@@ -26,6 +26,22 @@ static statsig_buf_t  ngx_http_statsig_record;
 static ngx_atomic_uint_t  ngx_http_statsig_exposures_total;
 
 
+/* what statsig_exposure_layer() would write: a present, non-null value */
+
+static ngx_uint_t
+ngx_http_statsig_layer_param_logged(ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_entry_t *e)
+{
+    uint32_t  node;
+
+    node = statsig_json_object_get(ctx->eval.snap, e->result.json_value,
+                                   (char *) e->param.data, e->param.len);
+
+    return node != 0
+           && statsig_json_type(ctx->eval.snap, node) != STATSIG_JSON_NULL;
+}
+
+
 /*
  * The entry's result must come from the evaluation just made: secondary
  * exposures live in the runtime until the next statsig_eval_begin().
@@ -42,6 +58,24 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     statsig_exposure_opts_t   o;
 
     e->exposed = 1;
+
+    /*
+     * Local mode sends no exposures: skip writing the record unless the
+     * debug log shows it.  A layer parameter that is absent or null is
+     * no exposure either way (statsig-node's Layer.get).
+     */
+    if (!(r->connection->log->log_level & NGX_LOG_DEBUG_HTTP)
+        && !ngx_http_statsig_events_wanted(NGX_HTTP_STATSIG_EV_EXPOSURE))
+    {
+        if (e->kind != STATSIG_KIND_LAYER
+            || ngx_http_statsig_layer_param_logged(ctx, e))
+        {
+            ctx->exposures++;
+            ngx_http_statsig_exposures_total++;
+        }
+
+        return NGX_OK;
+    }
 
     tp = ngx_timeofday();
 

@@ -20,6 +20,8 @@
 
 #include "ngx_http_statsig_request.h"
 
+#include "hash.h"
+
 
 typedef struct {
     ngx_str_t                      prefix;
@@ -35,6 +37,9 @@ static ngx_int_t ngx_http_statsig_stable_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_statsig_exposure_count_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
+static const statsig_spec_t *ngx_http_statsig_find(
+    const statsig_snapshot_t *snap, ngx_uint_t generation, ngx_uint_t kind,
+    ngx_uint_t by_var, ngx_str_t *name, statsig_kind_e *skp);
 static ngx_int_t ngx_http_statsig_run(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
     ngx_str_t *name, ngx_uint_t expose);
@@ -168,17 +173,8 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    sk = (kind == NGX_HTTP_STATSIG_EVAL_GATE) ? STATSIG_KIND_GATE
-                                              : STATSIG_KIND_CONFIG;
-
-    spec = by_var
-           ? statsig_spec_find_var(snap, sk, (char *) name->data, name->len)
-           : statsig_spec_find(snap, sk, (char *) name->data, name->len);
-
-    if (spec == NULL && kind == NGX_HTTP_STATSIG_EVAL_PARAM) {
-        sk = STATSIG_KIND_LAYER;
-        spec = statsig_spec_find(snap, sk, (char *) name->data, name->len);
-    }
+    spec = ngx_http_statsig_find(snap, ctx->view.generation, kind, by_var,
+                                 name, &sk);
 
     if (spec == NULL) {
         ngx_http_statsig_unknown(r, kind, name);
@@ -246,6 +242,77 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
     }
 
     return ngx_http_statsig_param_value(snap, &e->result, param, value);
+}
+
+
+/*
+ * The spec a variable names, remembered per worker and snapshot
+ * generation (a later snapshot may reuse an earlier one's address): a few
+ * names are read by every request, and a small table stays in cache where
+ * the snapshot's name index is a probe into a large one.
+ */
+
+#define NGX_HTTP_STATSIG_FIND_CACHE  256
+
+typedef struct {
+    u_char                         name[64];
+    size_t                         len;
+    ngx_uint_t                     kind;    /* with EVAL_BY_VAR */
+    ngx_uint_t                     generation;
+    const statsig_spec_t          *spec;
+    statsig_kind_e                 sk;
+} ngx_http_statsig_find_t;
+
+
+static const statsig_spec_t *
+ngx_http_statsig_find(const statsig_snapshot_t *snap, ngx_uint_t generation,
+    ngx_uint_t kind, ngx_uint_t by_var, ngx_str_t *name, statsig_kind_e *skp)
+{
+    uintptr_t                       k;
+    statsig_kind_e                  sk;
+    const statsig_spec_t           *spec;
+    ngx_http_statsig_find_t        *f;
+    static ngx_http_statsig_find_t  cache[NGX_HTTP_STATSIG_FIND_CACHE];
+
+    k = (uintptr_t) statsig_str_hash((char *) name->data, name->len);
+    f = &cache[(k ^ kind) % NGX_HTTP_STATSIG_FIND_CACHE];
+
+    if (f->len == name->len && f->kind == (kind | by_var)
+        && f->generation == generation
+        && ngx_memcmp(f->name, name->data, name->len) == 0)
+    {
+        *skp = f->sk;
+        return f->spec;
+    }
+
+    sk = (kind == NGX_HTTP_STATSIG_EVAL_GATE) ? STATSIG_KIND_GATE
+                                              : STATSIG_KIND_CONFIG;
+
+    spec = by_var
+           ? statsig_spec_find_var(snap, sk, (char *) name->data, name->len)
+           : statsig_spec_find(snap, sk, (char *) name->data, name->len);
+
+    if (spec == NULL && kind == NGX_HTTP_STATSIG_EVAL_PARAM) {
+        sk = STATSIG_KIND_LAYER;
+        spec = statsig_spec_find(snap, sk, (char *) name->data, name->len);
+    }
+
+    if (name->len > sizeof(f->name)) {
+        /* long names are looked up every time */
+        *skp = sk;
+        return spec;
+    }
+
+    ngx_memcpy(f->name, name->data, name->len);
+    f->len = name->len;
+    f->kind = kind | by_var;
+    f->generation = generation;
+    f->spec = spec;
+    f->sk = sk;
+
+    *skp = sk;
+
+    return spec;
 }
 
 
