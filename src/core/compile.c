@@ -706,7 +706,8 @@ sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
 
     for (i = 0; i < n; i++) {
         memcpy(&name, c->blob.data + names_off + i * stride, sizeof(name));
-        slot = (uint32_t) statsig_str_hash(sg_blob_str(c, name), name.len) & mask;
+        slot = (uint32_t) statsig_str_hash(sg_blob_str(c, name), name.len)
+               & mask;
 
         for ( ;; ) {
             e = tab[1 + slot];

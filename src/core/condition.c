@@ -317,9 +317,10 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
             r.exposures_len = 0;
 
         } else {
-            statsig_eval_nested(ctx, statsig_spec_at(ctx->snap, STATSIG_KIND_GATE,
-                                         (uint32_t) g[i].gate), &r,
-                    depth + 1);
+            statsig_eval_nested(ctx,
+                                statsig_spec_at(ctx->snap, STATSIG_KIND_GATE,
+                                                (uint32_t) g[i].gate),
+                                &r, depth + 1);
 
             if (r.reason == STATSIG_REASON_UNSUPPORTED
                 || r.reason == STATSIG_REASON_ERROR)
@@ -424,7 +425,8 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
         ua = sg_get_from_user(ctx, ctx->user, sg_field_ua, sg_field_ua_lower);
         if (ua->type != STATSIG_V_STRING
-            || statsig_js_length(ua->str, ua->len) > 1000)
+            || (ua->len > 1000
+                && statsig_js_length(ua->str, ua->len) > 1000))
         {
             break;
         }

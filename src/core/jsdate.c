@@ -178,7 +178,9 @@ sg_read_token(sg_scan_t *s)
             }
 
             if (n < 3) {
-                word[n] = (char) (c > 127 ? 1 : (c >= 'A' && c <= 'Z') ? c + 32 : c);
+                /* non-ASCII never matches a keyword */
+                word[n] = (char) (c > 127 ? 1
+                                  : (c >= 'A' && c <= 'Z') ? c + 32 : c);
             }
 
             n++;

@@ -467,7 +467,8 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
     case SG_OP_STR_MATCHES:
         /* new RegExp(target).test(String(value)), values under 1000 */
-        if (statsig_js_length(v->str, v->len) >= 1000) {
+        /* UTF-16 units never outnumber UTF-8 bytes */
+        if (v->len >= 1000 && statsig_js_length(v->str, v->len) >= 1000) {
             return 0;
         }
 
