@@ -137,25 +137,24 @@ static const statsig_value_t *
 sg_lookup_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
     statsig_str_t field, statsig_str_t field_lower)
 {
-    const statsig_value_t  *v, *objs[3];
-    int                     both, i;
+    const statsig_value_t  *v;
+    uint32_t                i;
+    int                     both;
 
     /* a field already in lower case needs one lookup per object */
     both = (field.data != field_lower.data);
 
     v = NULL;
-    objs[0] = user;
-    objs[1] = ctx->user_custom;
-    objs[2] = ctx->user_private;
 
+    /* user[f] ?? user[lf] ?? custom[f] ?? ... ?? privateAttributes[lf] */
     for (i = 0; i < 3; i++) {
-        v = statsig_value_get(objs[i], field.data, field.len);
+        v = statsig_user_key(ctx, i, field.data, field.len);
         if (!statsig_value_nullish(v)) {
             return v;
         }
 
         if (both) {
-            v = statsig_value_get(objs[i], field_lower.data, field_lower.len);
+            v = statsig_user_key(ctx, i, field_lower.data, field_lower.len);
             if (!statsig_value_nullish(v)) {
                 return v;
             }

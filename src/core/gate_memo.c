@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "eval_internal.h"
+#include "hash.h"
 
 
 /*
@@ -28,9 +29,28 @@ typedef struct {
     unsigned               value:1;
 } sg_gate_memo_entry_t;
 
+/*
+ * The keys of the user, its custom and privateAttributes objects, hashed
+ * once per session: a condition on a field the user lacks otherwise
+ * scans all three objects, twice (exact and lower-case name).
+ */
+#define SG_USER_INDEX_SLOTS  128
+#define SG_USER_INDEX_KEYS   64
+
+typedef struct {
+    const char             *key;        /* NULL: empty */
+    size_t                  len;
+    uint32_t                hash;
+    uint32_t                obj;        /* 0 user, 1 custom, 2 private */
+    const statsig_value_t  *value;
+} sg_user_key_t;
+
 struct statsig_gate_memo_s {
     sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
     statsig_field_memo_t   fields[STATSIG_FIELD_MEMO_SLOTS];
+    sg_user_key_t          keys[SG_USER_INDEX_SLOTS];
+    uint64_t               keys_session;
+    int                    keys_indexed;
     statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
     uint32_t               exp_len;
     uint64_t               session;
@@ -174,4 +194,112 @@ statsig_field_memo(statsig_eval_ctx_t *ctx, const char *field)
     }
 
     return &f->value;
+}
+
+
+static void
+sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
+{
+    const statsig_value_t  *objs[3];
+    sg_user_key_t          *k;
+    uint32_t                h, slot, o;
+    size_t                  i, total;
+
+    objs[0] = ctx->user;
+    objs[1] = ctx->user_custom;
+    objs[2] = ctx->user_private;
+
+    m->keys_session = ctx->session;
+    m->keys_indexed = 0;
+
+    total = 0;
+    for (o = 0; o < 3; o++) {
+        if (objs[o] != NULL && objs[o]->type == STATSIG_V_OBJECT) {
+            total += objs[o]->n;
+        }
+    }
+
+    if (total > SG_USER_INDEX_KEYS) {
+        return;     /* a large user: plain scans */
+    }
+
+    memset(m->keys, 0, sizeof(m->keys));
+
+    for (o = 0; o < 3; o++) {
+        if (objs[o] == NULL || objs[o]->type != STATSIG_V_OBJECT) {
+            continue;
+        }
+
+        /* in order: a later duplicate key replaces (JSON.parse) */
+        for (i = 0; i < objs[o]->n; i++) {
+            h = (uint32_t) statsig_str_hash(objs[o]->keys[i],
+                                            objs[o]->key_lens[i]);
+
+            for (slot = (h ^ o) % SG_USER_INDEX_SLOTS; ;
+                 slot = (slot + 1) % SG_USER_INDEX_SLOTS)
+            {
+                k = &m->keys[slot];
+
+                if (k->key == NULL
+                    || (k->obj == o && k->hash == h
+                        && k->len == objs[o]->key_lens[i]
+                        && memcmp(k->key, objs[o]->keys[i], k->len) == 0))
+                {
+                    break;
+                }
+            }
+
+            k->key = objs[o]->keys[i];
+            k->len = objs[o]->key_lens[i];
+            k->hash = h;
+            k->obj = o;
+            k->value = &objs[o]->items[i];
+        }
+    }
+
+    m->keys_indexed = 1;
+}
+
+
+/*
+ * The value at key in the user (obj 0), custom (1) or privateAttributes
+ * (2), or NULL; found through the session's index when the user is small.
+ */
+const statsig_value_t *
+statsig_user_key(statsig_eval_ctx_t *ctx, uint32_t obj, const char *key,
+    size_t len)
+{
+    struct statsig_gate_memo_s  *m;
+    sg_user_key_t               *k;
+    uint32_t                     h, slot;
+    const statsig_value_t       *o;
+
+    m = ctx->rt->gate_memo;
+
+    if (m->keys_session != ctx->session) {
+        sg_user_index_build(ctx, m);
+    }
+
+    if (!m->keys_indexed) {
+        o = (obj == 0) ? ctx->user
+            : (obj == 1) ? ctx->user_custom : ctx->user_private;
+
+        return statsig_value_get(o, key, len);
+    }
+
+    h = (uint32_t) statsig_str_hash(key, len);
+
+    for (slot = (h ^ obj) % SG_USER_INDEX_SLOTS; m->keys[slot].key != NULL;
+         slot = (slot + 1) % SG_USER_INDEX_SLOTS)
+    {
+        k = &m->keys[slot];
+
+        if (k->obj == obj && k->hash == h && k->len == len
+            && memcmp(k->key, key, len) == 0)
+        {
+            return k->value;
+        }
+    }
+
+    return NULL;
 }
