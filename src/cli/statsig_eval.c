@@ -324,6 +324,19 @@ sg_put_key(statsig_buf_t *b, const char *key)
 }
 
 
+/* {"user_index":N,"kind":"gate"|"config"|"layer" */
+static void
+sg_put_head(statsig_buf_t *b, size_t user_index, statsig_kind_e kind)
+{
+    statsig_buf_adds(b, "{\"user_index\":");
+    statsig_buf_json_int(b, (long long) user_index);
+    sg_put_key(b, "kind");
+    statsig_buf_adds(b, kind == STATSIG_KIND_GATE ? "\"gate\""
+                        : kind == STATSIG_KIND_CONFIG ? "\"config\""
+                        : "\"layer\"");
+}
+
+
 static void
 sg_put_str_or_null(statsig_buf_t *b, int has, statsig_str_t s)
 {
@@ -352,12 +365,7 @@ sg_put_result(statsig_buf_t *b, statsig_eval_ctx_t *ctx, size_t user_index,
     name = statsig_spec_name(s, spec);
     supported = (r->reason == STATSIG_REASON_NETWORK);
 
-    statsig_buf_adds(b, "{\"user_index\":");
-    statsig_buf_json_int(b, (long long) user_index);
-    sg_put_key(b, "kind");
-    statsig_buf_adds(b, kind == STATSIG_KIND_GATE ? "\"gate\""
-                        : kind == STATSIG_KIND_CONFIG ? "\"config\""
-                        : "\"layer\"");
+    sg_put_head(b, user_index, kind);
     sg_put_key(b, "entity");
     statsig_buf_json_str(b, sg_entity_name(statsig_spec_entity(spec)),
                          strlen(sg_entity_name(statsig_spec_entity(spec))));
@@ -449,12 +457,7 @@ sg_put_user_error(statsig_buf_t *b, size_t user_index,
     kind = statsig_spec_kind(spec);
     name = statsig_spec_name(s, spec);
 
-    statsig_buf_adds(b, "{\"user_index\":");
-    statsig_buf_json_int(b, (long long) user_index);
-    sg_put_key(b, "kind");
-    statsig_buf_adds(b, kind == STATSIG_KIND_GATE ? "\"gate\""
-                        : kind == STATSIG_KIND_CONFIG ? "\"config\""
-                        : "\"layer\"");
+    sg_put_head(b, user_index, kind);
     sg_put_key(b, "name");
     statsig_buf_json_str(b, name.data, name.len);
     sg_put_key(b, "error");

@@ -128,6 +128,27 @@ sg_put_str(sg_compiler_t *c, const char *s, size_t len)
 
 
 /*
+ * Moves an array built in malloc'd memory (its elements reference blob
+ * offsets written meanwhile) into the blob; frees it either way.  Returns
+ * the offset, or (size_t) -1.
+ */
+static size_t
+sg_put_array(sg_compiler_t *c, void *items, size_t n, size_t size)
+{
+    size_t  off;
+
+    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * size, 8);
+    if (off != (size_t) -1) {
+        memcpy(c->blob.data + off, items, n * size);
+    }
+
+    free(items);
+
+    return off;
+}
+
+
+/*
  * Field names, once per snapshot: conditions that read the same field
  * share one string, so the evaluator can remember a lookup by address.
  */
@@ -875,14 +896,10 @@ sg_put_items(sg_compiler_t *c, json_t *arr, sg_tval_t *t)
                                     items[i].str.len);
     }
 
-    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_titem_t), 8);
+    off = sg_put_array(c, items, n, sizeof(sg_titem_t));
     if (off == (size_t) -1) {
-        free(items);
         return -1;
     }
-
-    memcpy(c->blob.data + off, items, n * sizeof(sg_titem_t));
-    free(items);
 
     t->items = (uint32_t) off;
     t->n = (uint32_t) n;
@@ -1383,14 +1400,10 @@ sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
         }
     }
 
-    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_cond_t), 8);
+    off = sg_put_array(c, cs, n, sizeof(sg_cond_t));
     if (off == (size_t) -1) {
-        free(cs);
         return -1;
     }
-
-    memcpy(c->blob.data + off, cs, n * sizeof(sg_cond_t));
-    free(cs);
 
     r->conds = (uint32_t) off;
     r->n_conds = (uint32_t) n;
@@ -1550,14 +1563,10 @@ sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
         }
     }
 
-    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(sg_rule_t), 8);
+    off = sg_put_array(c, rs, n, sizeof(sg_rule_t));
     if (off == (size_t) -1) {
-        free(rs);
         return -1;
     }
-
-    memcpy(c->blob.data + off, rs, n * sizeof(sg_rule_t));
-    free(rs);
 
     s->rules = (uint32_t) off;
     s->n_rules = (uint32_t) n;
@@ -1590,15 +1599,10 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
 
     c->at_kind = -1;
 
-    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(statsig_spec_t),
-                              8);
+    off = sg_put_array(c, specs, n, sizeof(statsig_spec_t));
     if (off == (size_t) -1) {
-        free(specs);
         return -1;
     }
-
-    memcpy(c->blob.data + off, specs, n * sizeof(statsig_spec_t));
-    free(specs);
 
     h->specs[kind] = (uint32_t) off;
     h->n_specs[kind] = (uint32_t) n;
