@@ -239,6 +239,7 @@ demo: module
 	@echo "  curl -i -H 'X-Country: US' http://127.0.0.1:8080/app                # stable backend"
 	@echo "  curl -i 'http://127.0.0.1:8080/statsig/status'"
 	@echo "  curl -s 'http://127.0.0.1:8080/statsig/status?format=prometheus'"
+	@echo "  curl -s -H 'statsig-api-key: demo-local-api-key' -d '{\"user\":{\"userID\":\"alice\",\"email\":\"alice@example.com\"},\"gateName\":\"beta_users\"}' http://127.0.0.1:8080/statsig/v1/check_gate"
 	@echo "one file per job (routing, canary, A/B, headers, cache key, prefetch):"
 	@echo "  conf-examples/*.conf, run one with CONF=conf-examples/canary.conf"
 	@exec $(NGINX_BIN) -p $(CURDIR)/$(B)/demo/ \
