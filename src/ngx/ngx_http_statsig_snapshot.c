@@ -22,6 +22,10 @@
 
 #include "ngx_http_statsig_module.h"
 #include "ngx_http_statsig_snapshot.h"
+
+#if (defined __GLIBC__)
+#include <malloc.h>
+#endif
 #include "idlist.h"
 
 
@@ -603,4 +607,20 @@ ngx_http_statsig_slot_update(void)
     ngx_memory_barrier();
 
     ngx_http_statsig_slot->oldest = oldest;
+}
+
+
+/*
+ * After a large document is compiled and its blob copied into the zone,
+ * the heap keeps the parser's tens of megabytes: hand them back, so that
+ * workers (and, for the specs file, the master they fork from) do not
+ * carry them.
+ */
+
+void
+ngx_http_statsig_trim_heap(void)
+{
+#if (defined __GLIBC__)
+    (void) malloc_trim(0);
+#endif
 }

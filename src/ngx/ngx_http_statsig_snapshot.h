@@ -46,4 +46,8 @@ void ngx_http_statsig_view_release(ngx_http_statsig_view_t *view);
 statsig_runtime_t *ngx_http_statsig_runtime(void);
 
 
+/* returns the heap's free memory to the system (after a compile) */
+void ngx_http_statsig_trim_heap(void);
+
+
 #endif /* _NGX_HTTP_STATSIG_SNAPSHOT_H_INCLUDED_ */

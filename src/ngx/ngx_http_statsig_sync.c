@@ -1043,6 +1043,7 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     job->publish_ms = ngx_http_statsig_clock_ms() - start;
 
     ngx_free(blob);
+    ngx_http_statsig_trim_heap();
 
     if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE) {
         ngx_shmtx_lock(&s->ctx->shpool->mutex);

@@ -428,4 +428,6 @@ ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone)
 
     ngx_free(ctx->file_blob);
     ctx->file_blob = NULL;
+
+    ngx_http_statsig_trim_heap();
 }
