@@ -107,6 +107,9 @@ static const statsig_value_t *ngx_http_statsig_api_name(
     char *key2);
 static ngx_uint_t ngx_http_statsig_api_true(const statsig_value_t *obj,
     char *key);
+static const statsig_spec_t *ngx_http_statsig_api_eval(
+    ngx_http_statsig_api_t *api, statsig_kind_e kind,
+    const statsig_value_t *n, statsig_buf_t *b, statsig_result_t *res);
 static void ngx_http_statsig_api_result(ngx_http_statsig_api_t *api,
     statsig_buf_t *b, statsig_result_t *res, ngx_uint_t value,
     ngx_uint_t group);
@@ -882,14 +885,7 @@ ngx_http_statsig_api_gate(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
     statsig_result_t      res;
     const statsig_spec_t  *spec;
 
-    spec = statsig_spec_find(api->sctx.eval.snap, STATSIG_KIND_GATE, n->str,
-                             n->len);
-
-    statsig_eval_begin(&api->sctx.eval);
-    statsig_eval_spec(&api->sctx.eval, spec, &res);
-
-    statsig_buf_adds(b, "{\"name\":");
-    statsig_buf_json_str(b, n->str, n->len);
+    spec = ngx_http_statsig_api_eval(api, STATSIG_KIND_GATE, n, b, &res);
     statsig_buf_adds(b, res.value ? ",\"value\":true" : ",\"value\":false");
     ngx_http_statsig_api_result(api, b, &res, 0, 0);
     statsig_buf_addc(b, '}');
@@ -922,16 +918,8 @@ ngx_http_statsig_api_config(ngx_http_request_t *r,
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    spec = statsig_spec_find(api->sctx.eval.snap, STATSIG_KIND_CONFIG, n->str,
-                             n->len);
-
-    statsig_eval_begin(&api->sctx.eval);
-    statsig_eval_spec(&api->sctx.eval, spec, &res);
-
     b = ngx_http_statsig_api_buf();
-
-    statsig_buf_adds(b, "{\"name\":");
-    statsig_buf_json_str(b, n->str, n->len);
+    spec = ngx_http_statsig_api_eval(api, STATSIG_KIND_CONFIG, n, b, &res);
     ngx_http_statsig_api_result(api, b, &res, 1, 1);
     statsig_buf_addc(b, '}');
 
@@ -983,16 +971,8 @@ ngx_http_statsig_api_layer(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
         }
     }
 
-    spec = statsig_spec_find(api->sctx.eval.snap, STATSIG_KIND_LAYER, n->str,
-                             n->len);
-
-    statsig_eval_begin(&api->sctx.eval);
-    statsig_eval_spec(&api->sctx.eval, spec, &res);
-
     b = ngx_http_statsig_api_buf();
-
-    statsig_buf_adds(b, "{\"name\":");
-    statsig_buf_json_str(b, n->str, n->len);
+    spec = ngx_http_statsig_api_eval(api, STATSIG_KIND_LAYER, n, b, &res);
     ngx_http_statsig_api_result(api, b, &res, 1, 0);
     statsig_buf_adds(b, ",\"allocated_experiment_name\":");
 
@@ -1300,6 +1280,29 @@ ngx_http_statsig_api_true(const statsig_value_t *obj, char *key)
 
 
 /* [,"value":V][,"group":R],"rule_id":R,"group_name":G of a result */
+
+/*
+ * The entity of this kind and name, evaluated for the request's user; the
+ * answer object is opened with its "name".
+ */
+
+static const statsig_spec_t *
+ngx_http_statsig_api_eval(ngx_http_statsig_api_t *api, statsig_kind_e kind,
+    const statsig_value_t *n, statsig_buf_t *b, statsig_result_t *res)
+{
+    const statsig_spec_t  *spec;
+
+    spec = statsig_spec_find(api->sctx.eval.snap, kind, n->str, n->len);
+
+    statsig_eval_begin(&api->sctx.eval);
+    statsig_eval_spec(&api->sctx.eval, spec, res);
+
+    statsig_buf_adds(b, "{\"name\":");
+    statsig_buf_json_str(b, n->str, n->len);
+
+    return spec;
+}
+
 
 static void
 ngx_http_statsig_api_result(ngx_http_statsig_api_t *api, statsig_buf_t *b,
