@@ -13,26 +13,13 @@ use lib 't/lib';
 use IO::Compress::Gzip qw(gzip);
 use JSON::PP;
 use Test::More;
-use StatsigTest qw(slurp);
+use StatsigTest;
+use StatsigDCS qw(api_specs);
 
-my $root = StatsigTest::root();
 my $KEY = 'edge-api-key-0123456789';
 my $J = JSON::PP->new->canonical;
 
-my $specs = decode_json(slurp("$root/conf-examples/demo-specs.json"));
-my $public = { type => 'public', operator => undef, targetValue => undef,
-               field => undef, additionalValues => {},
-               isDeviceBased => JSON::PP::false, idType => 'userID' };
-push @{ $specs->{layer_configs} }, {
-    name => 'checkout_layer', type => 'dynamic_config', entity => 'layer',
-    salt => 'checkout_layer', enabled => JSON::PP::true, idType => 'userID',
-    isDeviceBased => JSON::PP::false,
-    defaultValue => { color => 'red', size => 1 },
-    rules => [ { name => 'all', id => 'layer_all', salt => 'layer_all',
-                 passPercentage => 100, idType => 'userID',
-                 isDeviceBased => JSON::PP::false, conditions => [ $public ],
-                 returnValue => { color => 'green', size => 2 } } ],
-};
+my $specs = api_specs();
 my $specs_json = $J->encode($specs);
 my $time = $specs->{time};
 

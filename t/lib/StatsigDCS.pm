@@ -27,7 +27,7 @@ use JSON::PP;
 use Time::HiRes qw(time sleep);
 
 our @EXPORT_OK = qw(dcs dcs_json idlist_id status all_workers
-                    server_conf);
+                    server_conf api_specs);
 
 sub rule {
     my ($id, $pass, $cond) = @_;
@@ -99,6 +99,29 @@ http {
     }
 }
 EOF
+}
+
+# conf-examples/demo-specs.json plus a layer "checkout_layer" whose one
+# public rule sets {color: green, size: 2} (default {color: red, size: 1})
+sub api_specs {
+    my $root = StatsigTest::root();
+    open(my $fh, '<', "$root/conf-examples/demo-specs.json") or die $!;
+    my $specs = decode_json(do { local $/; <$fh> });
+    my $public = { type => 'public', operator => undef, targetValue => undef,
+                   field => undef, additionalValues => {},
+                   isDeviceBased => JSON::PP::false, idType => 'userID' };
+    push @{ $specs->{layer_configs} }, {
+        name => 'checkout_layer', type => 'dynamic_config', entity => 'layer',
+        salt => 'checkout_layer', enabled => JSON::PP::true,
+        idType => 'userID', isDeviceBased => JSON::PP::false,
+        defaultValue => { color => 'red', size => 1 },
+        rules => [ { name => 'all', id => 'layer_all', salt => 'layer_all',
+                     passPercentage => 100, idType => 'userID',
+                     isDeviceBased => JSON::PP::false,
+                     conditions => [ $public ],
+                     returnValue => { color => 'green', size => 2 } } ],
+    };
+    return $specs;
 }
 
 sub status {
