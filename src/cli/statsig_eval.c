@@ -4,6 +4,7 @@
  *   statsig-eval --specs DCS.json --users USERS.jsonl [--id-lists FILE]
  *       [--id-list NAME=PATH] [--environment TIER] > OUT.jsonl
  *   statsig-eval --specs DCS.json --users USERS.jsonl --bench SECONDS
+ *       [--rounds N] [--bench-kind gate|config|layer]
  *   statsig-eval --specs DCS.json --users USERS.jsonl --initialize
  *       [--hash djb2|sha256|none] [--client-key KEY]
  *   statsig-eval --specs DCS.json --users USERS.jsonl --exposures
@@ -39,6 +40,7 @@ typedef struct {
     const char   *environment;
     double        bench;
     long          rounds;       /* --rounds: exact work, for profilers */
+    int           bench_kind;   /* --bench-kind: one kind only; -1 all */
     int           initialize;
     const char   *hash;
     const char   *client_key;
@@ -127,6 +129,7 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
 
     memset(a, 0, sizeof(*a));
     a->hash = "djb2";
+    a->bench_kind = -1;
 
     for (i = 1; i < argc; i++) {
         const char  *k = argv[i];
@@ -188,6 +191,18 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
 
             if (a->bench == 0) {
                 a->bench = 1e9;
+            }
+
+        } else if (strcmp(k, "--bench-kind") == 0) {
+            /* profilers: one kind's loop, the others skipped */
+            a->bench_kind = strcmp(v, "gate") == 0 ? STATSIG_KIND_GATE
+                            : strcmp(v, "config") == 0 ? STATSIG_KIND_CONFIG
+                            : strcmp(v, "layer") == 0 ? STATSIG_KIND_LAYER
+                            : -2;
+            if (a->bench_kind == -2) {
+                fprintf(stderr, "statsig-eval: --bench-kind is gate, config "
+                        "or layer\n");
+                return -1;
             }
 
         } else if (strcmp(k, "--bench") == 0) {
@@ -1143,12 +1158,13 @@ main(int argc, char **argv)
     if (a.bench > 0) {
         fprintf(stderr, "statsig-eval: compiled %zu bytes of specs into %zu "
                 "in %.1f ms\n", len, size, t0 * 1000);
-        g = sg_bench_kind(&ctx, &users, STATSIG_KIND_GATE, a.bench,
-                          a.rounds);
-        c = sg_bench_kind(&ctx, &users, STATSIG_KIND_CONFIG, a.bench,
-                          a.rounds);
-        l = sg_bench_kind(&ctx, &users, STATSIG_KIND_LAYER, a.bench,
-                          a.rounds);
+#define SG_BENCH(kind)                                                       \
+        ((a.bench_kind < 0 || a.bench_kind == (kind))                        \
+         ? sg_bench_kind(&ctx, &users, (kind), a.bench, a.rounds) : 0)
+        g = SG_BENCH(STATSIG_KIND_GATE);
+        c = SG_BENCH(STATSIG_KIND_CONFIG);
+        l = SG_BENCH(STATSIG_KIND_LAYER);
+#undef SG_BENCH
         printf("compile_ms=%.1f\n", t0 * 1000);
         printf("compile_warm_ms=%.1f\n", warm * 1000);
         printf("config_evals_per_sec=%.0f\n", c);
