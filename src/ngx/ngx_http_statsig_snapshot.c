@@ -56,9 +56,6 @@ static ngx_queue_t               ngx_http_statsig_pins;
 static ngx_queue_t               ngx_http_statsig_free_pins;
 
 
-#define ngx_http_statsig_blob_data(b)  ((u_char *) (b) + sizeof(*(b)))
-
-
 uint64_t
 ngx_http_statsig_now_ms(void)
 {
@@ -85,9 +82,11 @@ ngx_http_statsig_pid_alive(ngx_pid_t pid)
 }
 
 
-static ngx_http_statsig_blob_t *
-ngx_http_statsig_blob_copy(ngx_http_statsig_zone_t *ctx, void *data,
-    size_t size, ngx_log_t *log)
+/* a blob nobody can see yet: the caller fills it without the lock */
+
+ngx_http_statsig_blob_t *
+ngx_http_statsig_blob_alloc(ngx_http_statsig_zone_t *ctx, size_t size,
+    ngx_log_t *log)
 {
     size_t                    used;
     ngx_http_statsig_blob_t  *b;
@@ -108,11 +107,24 @@ ngx_http_statsig_blob_copy(ngx_http_statsig_zone_t *ctx, void *data,
         return NULL;
     }
 
-    /* nobody can see the blob yet: copy without the lock */
-
     b->refs = 0;
     b->size = size;
-    ngx_memcpy(ngx_http_statsig_blob_data(b), data, size);
+
+    return b;
+}
+
+
+static ngx_http_statsig_blob_t *
+ngx_http_statsig_blob_copy(ngx_http_statsig_zone_t *ctx, void *data,
+    size_t size, ngx_log_t *log)
+{
+    ngx_http_statsig_blob_t  *b;
+
+    b = ngx_http_statsig_blob_alloc(ctx, size, log);
+
+    if (b) {
+        ngx_memcpy(ngx_http_statsig_blob_data(b), data, size);
+    }
 
     return b;
 }
@@ -138,13 +150,8 @@ ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx, void *specs,
     size_t specs_size, void *idlists, size_t idlists_size, ngx_uint_t source,
     ngx_log_t *log)
 {
-    ngx_slab_pool_t           *shpool;
-    ngx_http_statsig_rec_t    *rec, *old;
-    ngx_http_statsig_blob_t   *sb, *ib;
-    ngx_http_statsig_shctx_t  *sh;
+    ngx_http_statsig_blob_t  *sb, *ib;
 
-    sh = ctx->sh;
-    shpool = ctx->shpool;
     sb = NULL;
     ib = NULL;
 
@@ -158,8 +165,34 @@ ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx, void *specs,
     if (idlists) {
         ib = ngx_http_statsig_blob_copy(ctx, idlists, idlists_size, log);
         if (ib == NULL) {
-            goto failed;
+            ngx_http_statsig_publish_blobs(ctx, sb, NULL, source, log, 1);
+            return NGX_ERROR;
         }
+    }
+
+    return ngx_http_statsig_publish_blobs(ctx, sb, ib, source, log, 0);
+}
+
+
+/*
+ * Publishes blobs from ngx_http_statsig_blob_alloc(), filled; NULL keeps
+ * the current one.  On failure (or with "discard") they are freed.
+ */
+
+ngx_int_t
+ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
+    ngx_http_statsig_blob_t *sb, ngx_http_statsig_blob_t *ib,
+    ngx_uint_t source, ngx_log_t *log, ngx_uint_t discard)
+{
+    ngx_slab_pool_t           *shpool;
+    ngx_http_statsig_rec_t    *rec, *old;
+    ngx_http_statsig_shctx_t  *sh;
+
+    sh = ctx->sh;
+    shpool = ctx->shpool;
+
+    if (discard) {
+        goto failed;
     }
 
     ngx_shmtx_lock(&shpool->mutex);
@@ -188,19 +221,19 @@ ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx, void *specs,
 
     rec->generation = sh->generation + 1;
 
-    if (specs) {
+    if (sb) {
         sh->specs_time = statsig_snapshot_time(
                              statsig_snapshot_open(
-                                 ngx_http_statsig_blob_data(sb), specs_size));
+                                 ngx_http_statsig_blob_data(sb), sb->size));
         sh->specs_source = source;
         sh->specs_updated = ngx_time();
     }
 
-    if (idlists) {
+    if (ib) {
         sh->idlists_count = statsig_idlists_count(
                                 statsig_idlists_open(
                                     ngx_http_statsig_blob_data(ib),
-                                    idlists_size));
+                                    ib->size));
     }
 
     sh->current = rec;
@@ -221,8 +254,8 @@ ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx, void *specs,
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
                    "statsig: published generation %uA (specs %uz, "
-                   "idlists %uz)", rec->generation, specs_size,
-                   idlists_size);
+                   "idlists %uz)", rec->generation, sb ? sb->size : 0,
+                   ib ? ib->size : 0);
 
     return NGX_OK;
 

@@ -47,8 +47,12 @@
 
 #if (NGX_HTTP_STATSIG_THREADS)
 #include <ngx_thread_pool.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
+#if (NGX_LINUX)
+#include <sched.h>
+#endif
+#if (defined __GLIBC__)
+#include <malloc.h>
+#endif
 #endif
 
 #include <jansson.h>
@@ -115,6 +119,8 @@ typedef struct {
     ngx_msec_t                     compile_ms;
     ngx_msec_t                     publish_ms;
     ngx_uint_t                     threaded;
+    ngx_uint_t                     background;  /* SCHED_IDLE allowed */
+    ngx_uint_t                     idle;        /* SCHED_IDLE now */
     u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
 } ngx_http_statsig_job_t;
 
@@ -137,6 +143,8 @@ static ngx_int_t ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s,
     ngx_str_t *json, ngx_uint_t source);
 static void ngx_http_statsig_job_run(void *data, ngx_log_t *log);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
+static void ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job,
+    ngx_uint_t on);
 #if (NGX_HTTP_STATSIG_THREADS)
 static void ngx_http_statsig_job_run_task(void *data, ngx_log_t *log);
 static void ngx_http_statsig_job_event(ngx_event_t *ev);
@@ -144,7 +152,8 @@ static void ngx_http_statsig_job_event(ngx_event_t *ev);
 static ngx_int_t ngx_http_statsig_read_file(ngx_http_statsig_sync_t *s,
     ngx_http_statsig_job_t *job, ngx_file_info_t *fi);
 static void ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s);
-static void ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s,
+static void ngx_http_statsig_sync_dir(ngx_str_t *path, ngx_log_t *log);
+static void ngx_http_statsig_write_file(ngx_http_statsig_job_t *job,
     ngx_str_t *json, ngx_log_t *log);
 static void ngx_http_statsig_idlists_start(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res,
@@ -294,6 +303,16 @@ ngx_http_statsig_sync_conf(ngx_conf_t *cf, ngx_http_statsig_main_conf_t *smcf)
         {
             return NGX_ERROR;
         }
+
+#if (defined __GLIBC__ && defined M_ARENA_MAX)
+        /*
+         * glibc gives a thread its own malloc arena up to 8 per CPU, then
+         * shares them, the event loop's included.  The compile runs in
+         * whichever of the pool's threads is free, as an idle task: one
+         * sharing the loop's arena would make the loop wait for it.
+         */
+        (void) mallopt(M_ARENA_MAX, 8 * ngx_ncpu + 64);
+#endif
     }
 
 #endif
@@ -895,6 +914,50 @@ ngx_http_statsig_clock_ms(void)
 }
 
 
+/*
+ * A pool thread runs the job as an idle task: a worker (or any other
+ * process) that wakes up takes the CPU from it at once.  Nice 19 kept
+ * the CPU for whole slices: workers waited up to 7 ms behind it in the
+ * run queue.  The job is back at its normal priority while it holds a
+ * lock (the zone mutex, malloc's arenas in malloc_trim()): a holder
+ * preempted for long would stall every worker waiting for it.
+ */
+
+static void
+ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job, ngx_uint_t on)
+{
+#if (NGX_HTTP_STATSIG_THREADS && NGX_LINUX)
+    struct sched_param  sp;
+
+    if (!job->background || job->idle == on) {
+        return;
+    }
+
+    ngx_memzero(&sp, sizeof(struct sched_param));
+
+    if (sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &sp) == 0) {
+        job->idle = on;
+    }
+#endif
+}
+
+
+static void
+ngx_http_statsig_job_lock(ngx_http_statsig_job_t *job)
+{
+    ngx_http_statsig_job_idle(job, 0);
+    ngx_shmtx_lock(&job->sync->ctx->shpool->mutex);
+}
+
+
+static void
+ngx_http_statsig_job_unlock(ngx_http_statsig_job_t *job)
+{
+    ngx_shmtx_unlock(&job->sync->ctx->shpool->mutex);
+    ngx_http_statsig_job_idle(job, 1);
+}
+
+
 /* in a pool thread: no event loop state, no ngx_time_update() */
 
 static void
@@ -912,18 +975,12 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     ngx_file_info_t            fi;
     ngx_http_statsig_sync_t   *s;
     ngx_http_statsig_shctx_t  *sh;
+    ngx_int_t                  rc;
     const statsig_snapshot_t  *snap;
-#if (NGX_HTTP_STATSIG_THREADS)
-    int                        prio;
-    id_t                       tid;
-#endif
+    ngx_http_statsig_blob_t   *sb;
 
     s = job->sync;
     sh = s->ctx->sh;
-#if (NGX_HTTP_STATSIG_THREADS)
-    prio = 0;
-    tid = 0;
-#endif
 
     if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE
         && ngx_http_statsig_read_file(s, job, &fi) != NGX_OK)
@@ -934,38 +991,8 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     start = ngx_http_statsig_clock_ms();
 
-#if (NGX_HTTP_STATSIG_THREADS)
-
-    /*
-     * A pool thread compiles at the lowest priority: the event loops keep
-     * the CPU.  Only around the compile, which holds no lock.
-     */
-
-    if (job->threaded) {
-        tid = (id_t) syscall(SYS_gettid);
-
-        errno = 0;
-        prio = getpriority(PRIO_PROCESS, tid);
-
-        if (prio == -1 && errno) {
-            prio = 0;
-        }
-
-        (void) setpriority(PRIO_PROCESS, tid, 19);
-    }
-
-#endif
-
     blob = statsig_compile((char *) job->json, job->len, &job->size, cerr,
                            sizeof(cerr));
-
-#if (NGX_HTTP_STATSIG_THREADS)
-
-    if (job->threaded) {
-        (void) setpriority(PRIO_PROCESS, tid, prio);
-    }
-
-#endif
 
     job->compile_ms = ngx_http_statsig_clock_ms() - start;
 
@@ -1015,9 +1042,9 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
             return;
         }
 
-        ngx_shmtx_lock(&s->ctx->shpool->mutex);
+        ngx_http_statsig_job_lock(job);
         cur = sh->specs_time;
-        ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+        ngx_http_statsig_job_unlock(job);
 
         if (job->time < cur) {
             ngx_free(blob);
@@ -1029,11 +1056,27 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     start = ngx_http_statsig_clock_ms();
 
-    if (ngx_http_statsig_publish(s->ctx, blob, job->size, NULL, 0,
-                                 job->source, log)
-        != NGX_OK)
-    {
-        ngx_free(blob);
+    /* the copy into the zone, 10 MB for a 5 MB document, is idle too */
+
+    ngx_http_statsig_job_idle(job, 0);
+    sb = ngx_http_statsig_blob_alloc(s->ctx, job->size, log);
+    ngx_http_statsig_job_idle(job, 1);
+
+    if (sb) {
+        ngx_memcpy(ngx_http_statsig_blob_data(sb), blob, job->size);
+
+        ngx_http_statsig_job_idle(job, 0);
+        rc = ngx_http_statsig_publish_blobs(s->ctx, sb, NULL, job->source,
+                                            log, 0);
+        ngx_http_statsig_job_idle(job, 1);
+
+    } else {
+        rc = NGX_ERROR;
+    }
+
+    ngx_free(blob);
+
+    if (rc != NGX_OK) {
         ngx_snprintf(job->err, sizeof(job->err),
                      "the statsig zone is full%Z");
         job->outcome = NGX_HTTP_STATSIG_FAILED;
@@ -1042,20 +1085,21 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     job->publish_ms = ngx_http_statsig_clock_ms() - start;
 
-    ngx_free(blob);
+    ngx_http_statsig_job_idle(job, 0);
     ngx_http_statsig_trim_heap();
+    ngx_http_statsig_job_idle(job, 1);
 
     if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE) {
-        ngx_shmtx_lock(&s->ctx->shpool->mutex);
+        ngx_http_statsig_job_lock(job);
         sh->file_ino = ngx_file_uniq(&fi);
         sh->file_mtime = ngx_file_mtime(&fi);
         sh->file_size = ngx_file_size(&fi);
-        ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+        ngx_http_statsig_job_unlock(job);
 
     } else if (s->smcf->specs_file.len) {
         json.data = job->json;
         json.len = job->len;
-        ngx_http_statsig_write_file(s, &json, log);
+        ngx_http_statsig_write_file(job, &json, log);
     }
 
     job->outcome = NGX_HTTP_STATSIG_UPDATED;
@@ -1096,7 +1140,14 @@ ngx_http_statsig_job_run_task(void *data, ngx_log_t *log)
     job = *(ngx_http_statsig_job_t **) data;
     job->threaded = 1;
 
+#if (NGX_LINUX)
+    /* a pool thread under a real-time or batch policy is left as it is */
+    job->background = (sched_getscheduler(0) == SCHED_OTHER);
+#endif
+
+    ngx_http_statsig_job_idle(job, 1);
     ngx_http_statsig_job_run(job, log);
+    ngx_http_statsig_job_idle(job, 0);
 }
 
 
@@ -1211,11 +1262,11 @@ ngx_http_statsig_read_file(ngx_http_statsig_sync_t *s,
         goto failed;
     }
 
-    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    ngx_http_statsig_job_lock(job);
     sh->file_ino = ngx_file_uniq(fi);
     sh->file_mtime = ngx_file_mtime(fi);
     sh->file_size = ngx_file_size(fi);
-    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+    ngx_http_statsig_job_unlock(job);
 
     len = (size_t) ngx_file_size(fi);
 
@@ -1248,10 +1299,14 @@ failed:
 }
 
 
-/* the last good specs on disk: write a temporary file, then rename */
+/*
+ * The last good specs on disk: a temporary file, synced, then renamed
+ * over the old one and the directory synced, so that after a crash or a
+ * power cut the file is the old or the new document, never a torn one.
+ */
 
 static void
-ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json,
+ngx_http_statsig_write_file(ngx_http_statsig_job_t *job, ngx_str_t *json,
     ngx_log_t *log)
 {
     u_char                    *tmp;
@@ -1261,8 +1316,10 @@ ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     ngx_str_t                 *path;
     ngx_err_t                  e;
     ngx_file_info_t            fi;
+    ngx_http_statsig_sync_t   *s;
     ngx_http_statsig_shctx_t  *sh;
 
+    s = job->sync;
     sh = s->ctx->sh;
     path = &s->smcf->specs_file;
 
@@ -1290,7 +1347,8 @@ ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json,
         }
     }
 
-    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+    if (fsync(fd) == -1
+        || ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
         || ngx_close_file(fd) == NGX_FILE_ERROR
         || ngx_rename_file(tmp, path->data) == NGX_FILE_ERROR)
     {
@@ -1299,12 +1357,14 @@ ngx_http_statsig_write_file(ngx_http_statsig_sync_t *s, ngx_str_t *json,
         goto failed;
     }
 
-    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    ngx_http_statsig_sync_dir(path, log);
+
+    ngx_http_statsig_job_lock(job);
     sh->file_writes++;
     sh->file_ino = ngx_file_uniq(&fi);
     sh->file_mtime = ngx_file_mtime(&fi);
     sh->file_size = ngx_file_size(&fi);
-    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+    ngx_http_statsig_job_unlock(job);
 
     ngx_free(tmp);
 
@@ -1315,11 +1375,58 @@ failed:
     ngx_log_error(NGX_LOG_ERR, log, e,
                   "statsig: cannot write the specs file \"%s\"", tmp);
 
-    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    ngx_http_statsig_job_lock(job);
     sh->file_write_errors++;
-    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+    ngx_http_statsig_job_unlock(job);
 
     ngx_free(tmp);
+}
+
+
+
+/* the rename is durable once the directory holding the file is synced */
+
+static void
+ngx_http_statsig_sync_dir(ngx_str_t *path, ngx_log_t *log)
+{
+    u_char    *dir, *p;
+    size_t     len;
+    ngx_fd_t   fd;
+
+    for (p = path->data + path->len; p > path->data; p--) {
+        if (p[-1] == '/') {
+            break;
+        }
+    }
+
+    /* "/a/b" -> "/a", "/b" -> "/", "b" -> "." */
+
+    len = p - path->data;
+
+    dir = ngx_alloc(len + 2, log);
+    if (dir == NULL) {
+        return;
+    }
+
+    if (len == 0) {
+        (void) ngx_cpystrn(dir, (u_char *) ".", 2);
+
+    } else {
+        (void) ngx_cpystrn(dir, path->data, (len > 1) ? len : 2);
+    }
+
+    fd = ngx_open_file(dir, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd != NGX_INVALID_FILE) {
+        if (fsync(fd) == -1) {
+            ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                          "statsig: fsync(\"%s\") failed", dir);
+        }
+
+        (void) ngx_close_file(fd);
+    }
+
+    ngx_free(dir);
 }
 
 
