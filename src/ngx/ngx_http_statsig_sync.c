@@ -45,10 +45,14 @@
 #define NGX_HTTP_STATSIG_THREADS  0
 #endif
 
+/* how long a specs job may wait for idle CPU before it competes */
+#define NGX_HTTP_STATSIG_IDLE_MS  1000
+
 #if (NGX_HTTP_STATSIG_THREADS)
 #include <ngx_thread_pool.h>
 #if (NGX_LINUX)
 #include <sched.h>
+#include <sys/syscall.h>
 #endif
 #if (defined __GLIBC__)
 #include <malloc.h>
@@ -121,6 +125,9 @@ typedef struct {
     ngx_uint_t                     threaded;
     ngx_uint_t                     background;  /* SCHED_IDLE allowed */
     ngx_uint_t                     idle;        /* SCHED_IDLE now */
+    ngx_msec_t                     posted;      /* loop clock */
+    ngx_atomic_t                   tid;         /* the thread running it */
+    ngx_atomic_t                   urgent;      /* no more SCHED_IDLE */
     u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
 } ngx_http_statsig_job_t;
 
@@ -145,6 +152,7 @@ static void ngx_http_statsig_job_run(void *data, ngx_log_t *log);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
 static void ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job,
     ngx_uint_t on);
+static void ngx_http_statsig_job_urge(ngx_http_statsig_job_t *job);
 #if (NGX_HTTP_STATSIG_THREADS)
 static void ngx_http_statsig_job_run_task(void *data, ngx_log_t *log);
 static void ngx_http_statsig_job_event(ngx_event_t *ev);
@@ -404,6 +412,10 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, s->tick_ms);
+
+    if (s->compiling) {
+        ngx_http_statsig_job_urge(&ngx_http_statsig_job);
+    }
 
     smcf = s->smcf;
     sh = s->ctx->sh;
@@ -881,6 +893,7 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     }
 
     s->compiling = 1;
+    job->posted = ngx_current_msec;
 
 #if (NGX_HTTP_STATSIG_THREADS)
 
@@ -929,14 +942,62 @@ ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job, ngx_uint_t on)
 #if (NGX_HTTP_STATSIG_THREADS && NGX_LINUX)
     struct sched_param  sp;
 
-    if (!job->background || job->idle == on) {
+    if (!job->background || job->idle == on || (on && job->urgent)) {
         return;
     }
 
     ngx_memzero(&sp, sizeof(struct sched_param));
 
-    if (sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &sp) == 0) {
-        job->idle = on;
+    if (sched_setscheduler(0, on ? SCHED_IDLE : SCHED_OTHER, &sp) == -1) {
+        return;
+    }
+
+    job->idle = on;
+
+    /* urged between the check and the switch: the loop's switch is lost */
+
+    ngx_memory_barrier();
+
+    if (on && job->urgent) {
+        (void) sched_setscheduler(0, SCHED_OTHER, &sp);
+        job->idle = 0;
+    }
+#endif
+}
+
+
+/*
+ * From the loop: a job that waited over a second for idle CPU (a box
+ * busy to the last cycle) runs on at the workers' priority, so that new
+ * specs (a kill switch, say) still land within about a sync interval.
+ */
+
+static void
+ngx_http_statsig_job_urge(ngx_http_statsig_job_t *job)
+{
+#if (NGX_HTTP_STATSIG_THREADS && NGX_LINUX)
+    pid_t               tid;
+    struct sched_param  sp;
+
+    if (job->urgent
+        || ngx_current_msec - job->posted < NGX_HTTP_STATSIG_IDLE_MS)
+    {
+        return;
+    }
+
+    job->urgent = 1;
+    ngx_memory_barrier();
+
+    tid = (pid_t) job->tid;
+
+    if (tid) {
+        ngx_memzero(&sp, sizeof(struct sched_param));
+        (void) sched_setscheduler(tid, SCHED_OTHER, &sp);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_CORE, job->sync->log, 0,
+                       "statsig: specs job waited for idle CPU over %M ms, "
+                       "now at the workers' priority",
+                       (ngx_msec_t) NGX_HTTP_STATSIG_IDLE_MS);
     }
 #endif
 }
@@ -1143,11 +1204,19 @@ ngx_http_statsig_job_run_task(void *data, ngx_log_t *log)
 #if (NGX_LINUX)
     /* a pool thread under a real-time or batch policy is left as it is */
     job->background = (sched_getscheduler(0) == SCHED_OTHER);
+    job->tid = (ngx_atomic_t) syscall(SYS_gettid);
+    ngx_memory_barrier();
 #endif
 
     ngx_http_statsig_job_idle(job, 1);
     ngx_http_statsig_job_run(job, log);
     ngx_http_statsig_job_idle(job, 0);
+
+#if (NGX_LINUX)
+    /* the loop may still urge: not this thread, once it runs other tasks */
+    job->tid = 0;
+    ngx_memory_barrier();
+#endif
 }
 
 
