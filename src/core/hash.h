@@ -24,6 +24,41 @@ size_t statsig_base64(const unsigned char *in, size_t len, char *out);
 /* First 8 characters of Base64(SHA-256(id)): how ID lists store ids. */
 void statsig_idlist_hash(const char *id, size_t len, char out[8]);
 
+/* The last 0-7 bytes of a string as memcpy() would put them in a uint64. */
+static inline uint64_t
+statsig_load_tail(const char *s, size_t len)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const unsigned char  *p;
+    uint32_t              lo, hi;
+
+    p = (const unsigned char *) s;
+
+    if (len >= 4) {
+        /* two overlapping 4-byte loads; the shared bytes are equal */
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + len - 4, 4);
+
+        return (uint64_t) lo | (uint64_t) hi << ((len - 4) * 8);
+    }
+
+    if (len == 0) {
+        return 0;
+    }
+
+    return (uint64_t) p[0] | (uint64_t) p[len >> 1] << ((len >> 1) * 8)
+           | (uint64_t) p[len - 1] << ((len - 1) * 8);
+#else
+    uint64_t  k;
+
+    k = 0;
+    memcpy(&k, s, len);
+
+    return k;
+#endif
+}
+
+
 /*
  * The core's hash for names and string sets (not cryptographic): eight
  * bytes at a time, Murmur3's 64-bit finaliser.  Stored in snapshots:
@@ -46,8 +81,9 @@ statsig_str_hash(const char *s, size_t len)
         len -= 8;
     }
 
-    k = 0;
-    memcpy(&k, s, len);
+    /* whole loads: a byte-wise copy into k stalls the load that follows
+     * (no store forwarding), which cost more than the rest of the hash */
+    k = statsig_load_tail(s, len);
     k *= 0x87C37B91114253D5ULL;
     k = (k << 31) | (k >> 33);
     h ^= k * 0x4CF5AD432745937FULL;
