@@ -241,6 +241,22 @@ sg_eval_delegate(statsig_eval_ctx_t *ctx, const statsig_spec_t *layer,
 }
 
 
+/*
+ * A condition whose only effect is its value: a known type other than the
+ * gate conditions, with an operator the type uses (public ignores it).
+ */
+static inline int
+sg_cond_is_pure(const sg_cond_t *c)
+{
+    if (c->type == SG_COND_PUBLIC) {
+        return 1;
+    }
+
+    return c->type >= SG_COND_IP_BASED && c->type <= SG_COND_TARGET_APP
+           && c->op != SG_OP_UNKNOWN;
+}
+
+
 static int
 sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const sg_rule_t *rule)
@@ -300,6 +316,15 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
         unsupported = 0;
 
         for (k = 0; k < rule->n_conds; k++) {
+            /*
+             * statsig-node evaluates every condition of a rule, but once
+             * one failed, only gates (exposures, unsupported nested
+             * results) can still change the outcome.
+             */
+            if (!pass && sg_cond_is_pure(&conds[k])) {
+                continue;
+            }
+
             if (!statsig_eval_condition(ctx, &conds[k], depth, &unsupported)) {
                 pass = 0;
             }
