@@ -137,24 +137,29 @@ static const statsig_value_t *
 sg_lookup_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
     statsig_str_t field, statsig_str_t field_lower)
 {
-    const statsig_value_t  *v;
+    const statsig_value_t  *v, *f[3], *lf[3];
     uint32_t                i;
     int                     both;
 
     /* a field already in lower case needs one lookup per object */
     both = (field.data != field_lower.data);
 
+    statsig_user_key(ctx, field.data, field.len, f);
+    if (both) {
+        statsig_user_key(ctx, field_lower.data, field_lower.len, lf);
+    }
+
     v = NULL;
 
     /* user[f] ?? user[lf] ?? custom[f] ?? ... ?? privateAttributes[lf] */
     for (i = 0; i < 3; i++) {
-        v = statsig_user_key(ctx, i, field.data, field.len);
+        v = f[i];
         if (!statsig_value_nullish(v)) {
             return v;
         }
 
         if (both) {
-            v = statsig_user_key(ctx, i, field_lower.data, field_lower.len);
+            v = lf[i];
             if (!statsig_value_nullish(v)) {
                 return v;
             }

@@ -46,9 +46,9 @@ typedef struct {
     const statsig_value_t  *value;      /* NULL: not looked up yet */
 } statsig_field_memo_t;
 
-/* a key of the user (obj 0), its custom (1) or privateAttributes (2) */
-const statsig_value_t *statsig_user_key(statsig_eval_ctx_t *ctx,
-    uint32_t obj, const char *key, size_t len);
+/* a key's values in the user, its custom and privateAttributes (or NULL) */
+void statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
+    const statsig_value_t *out[3]);
 
 /* the session's slot for a field name (by address) */
 const statsig_value_t **statsig_field_memo(statsig_eval_ctx_t *ctx,

@@ -37,12 +37,12 @@ typedef struct {
 #define SG_USER_INDEX_SLOTS  128
 #define SG_USER_INDEX_KEYS   64
 
+/* one name and its values in the user, custom and privateAttributes */
 typedef struct {
     const char             *key;        /* NULL: empty */
     size_t                  len;
     uint32_t                hash;
-    uint32_t                obj;        /* 0 user, 1 custom, 2 private */
-    const statsig_value_t  *value;
+    const statsig_value_t  *values[3];
 } sg_user_key_t;
 
 struct statsig_gate_memo_s {
@@ -235,14 +235,13 @@ sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
             h = (uint32_t) statsig_str_hash(objs[o]->keys[i],
                                             objs[o]->key_lens[i]);
 
-            for (slot = (h ^ o) % SG_USER_INDEX_SLOTS; ;
+            for (slot = h % SG_USER_INDEX_SLOTS; ;
                  slot = (slot + 1) % SG_USER_INDEX_SLOTS)
             {
                 k = &m->keys[slot];
 
                 if (k->key == NULL
-                    || (k->obj == o && k->hash == h
-                        && k->len == objs[o]->key_lens[i]
+                    || (k->hash == h && k->len == objs[o]->key_lens[i]
                         && memcmp(k->key, objs[o]->keys[i], k->len) == 0))
                 {
                     break;
@@ -252,8 +251,7 @@ sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
             k->key = objs[o]->keys[i];
             k->len = objs[o]->key_lens[i];
             k->hash = h;
-            k->obj = o;
-            k->value = &objs[o]->items[i];
+            k->values[o] = &objs[o]->items[i];
         }
     }
 
@@ -262,17 +260,17 @@ sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 
 
 /*
- * The value at key in the user (obj 0), custom (1) or privateAttributes
- * (2), or NULL; found through the session's index when the user is small.
+ * The values at key in the user, its custom and privateAttributes objects
+ * (NULL where absent): one probe of the session's index when the user is
+ * small.
  */
-const statsig_value_t *
-statsig_user_key(statsig_eval_ctx_t *ctx, uint32_t obj, const char *key,
-    size_t len)
+void
+statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
+    const statsig_value_t *out[3])
 {
     struct statsig_gate_memo_s  *m;
     sg_user_key_t               *k;
     uint32_t                     h, slot;
-    const statsig_value_t       *o;
 
     m = ctx->rt->gate_memo;
 
@@ -281,25 +279,28 @@ statsig_user_key(statsig_eval_ctx_t *ctx, uint32_t obj, const char *key,
     }
 
     if (!m->keys_indexed) {
-        o = (obj == 0) ? ctx->user
-            : (obj == 1) ? ctx->user_custom : ctx->user_private;
-
-        return statsig_value_get(o, key, len);
+        out[0] = statsig_value_get(ctx->user, key, len);
+        out[1] = statsig_value_get(ctx->user_custom, key, len);
+        out[2] = statsig_value_get(ctx->user_private, key, len);
+        return;
     }
 
     h = (uint32_t) statsig_str_hash(key, len);
 
-    for (slot = (h ^ obj) % SG_USER_INDEX_SLOTS; m->keys[slot].key != NULL;
+    for (slot = h % SG_USER_INDEX_SLOTS; m->keys[slot].key != NULL;
          slot = (slot + 1) % SG_USER_INDEX_SLOTS)
     {
         k = &m->keys[slot];
 
-        if (k->obj == obj && k->hash == h && k->len == len
-            && memcmp(k->key, key, len) == 0)
-        {
-            return k->value;
+        if (k->hash == h && k->len == len && memcmp(k->key, key, len) == 0) {
+            out[0] = k->values[0];
+            out[1] = k->values[1];
+            out[2] = k->values[2];
+            return;
         }
     }
 
-    return NULL;
+    out[0] = NULL;
+    out[1] = NULL;
+    out[2] = NULL;
 }
