@@ -42,6 +42,26 @@ struct statsig_bucket_memo_s {
 };
 
 
+/*
+ * SHA-256 state after a key's first 64 bytes.  Pass-percentage keys are
+ * "specSalt.ruleSalt.unitID", usually longer than 55 bytes, so two blocks,
+ * and the first one holds only the salts: it is hashed once per rule, not
+ * once per evaluation.
+ */
+#define STATSIG_MIDSTATE_SLOTS  128
+#define STATSIG_HASH_BUF        512
+
+typedef struct {
+    unsigned char  block[SHA256_CBLOCK];
+    SHA256_CTX     ctx;
+    int            used;
+} statsig_midstate_t;
+
+struct statsig_midstate_cache_s {
+    statsig_midstate_t  slots[STATSIG_MIDSTATE_SLOTS];
+};
+
+
 typedef struct {
     char         *pattern;
     size_t        len;
@@ -76,8 +96,9 @@ statsig_runtime_create(char *err, size_t errlen)
     rt->regex = calloc(1, sizeof(struct statsig_regex_cache_s));
     rt->bucket_memo = calloc(1, sizeof(struct statsig_bucket_memo_s));
     rt->gate_memo = statsig_gate_memo_create();
+    rt->midstate = calloc(1, sizeof(struct statsig_midstate_cache_s));
     if (rt->md == NULL || rt->regex == NULL || rt->bucket_memo == NULL
-        || rt->gate_memo == NULL)
+        || rt->gate_memo == NULL || rt->midstate == NULL)
     {
         snprintf(err, errlen, "out of memory");
         goto failed;
@@ -145,6 +166,7 @@ statsig_runtime_free(statsig_runtime_t *rt)
 
     EVP_MD_CTX_free(rt->md);
     free(rt->bucket_memo);
+    free(rt->midstate);
     free(rt->gate_memo);
     statsig_ua_parser_free(rt->ua);
     statsig_country_table_free(rt->country);
@@ -218,21 +240,11 @@ statsig_runtime_now(statsig_runtime_t *rt)
 }
 
 
-uint64_t
-statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
+static uint64_t
+sg_digest_u64(const unsigned char *d)
 {
-    unsigned char  d[SHA256_DIGEST_LENGTH];
-    SHA256_CTX     c;
-    uint64_t       h;
-    size_t         i;
-
-    SHA256_Init(&c);
-
-    for (i = 0; i < n; i++) {
-        SHA256_Update(&c, p[i].data, p[i].len);
-    }
-
-    SHA256_Final(d, &c);
+    uint64_t  h;
+    int       i;
 
     h = 0;
     for (i = 0; i < 8; i++) {
@@ -240,6 +252,64 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
     }
 
     return h;
+}
+
+
+uint64_t
+statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
+{
+    unsigned char        d[SHA256_DIGEST_LENGTH];
+    char                 msg[STATSIG_HASH_BUF];
+    SHA256_CTX           c;
+    statsig_midstate_t  *m;
+    uint64_t             w[4];
+    size_t               i, len;
+
+    len = 0;
+    for (i = 0; i < n; i++) {
+        len += p[i].len;
+    }
+
+    if (len < SHA256_CBLOCK || len > sizeof(msg)) {
+        /* one block, or too long for the buffer: no midstate */
+        SHA256_Init(&c);
+
+        for (i = 0; i < n; i++) {
+            SHA256_Update(&c, p[i].data, p[i].len);
+        }
+
+        SHA256_Final(d, &c);
+
+        return sg_digest_u64(d);
+    }
+
+    len = 0;
+    for (i = 0; i < n; i++) {
+        memcpy(msg + len, p[i].data, p[i].len);
+        len += p[i].len;
+    }
+
+    /* the slot from a few words of the first block; its bytes decide */
+    memcpy(w, msg, 8);
+    memcpy(&w[1], msg + 24, 8);
+    memcpy(&w[2], msg + 40, 8);
+    memcpy(&w[3], msg + 56, 8);
+    w[0] = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL) ^ (w[2] << 7) ^ w[3])
+           * 0xC2B2AE3D27D4EB4FULL;
+    m = &rt->midstate->slots[(w[0] >> 40) % STATSIG_MIDSTATE_SLOTS];
+
+    if (!m->used || memcmp(m->block, msg, SHA256_CBLOCK) != 0) {
+        SHA256_Init(&m->ctx);
+        SHA256_Update(&m->ctx, msg, SHA256_CBLOCK);
+        memcpy(m->block, msg, SHA256_CBLOCK);
+        m->used = 1;
+    }
+
+    c = m->ctx;
+    SHA256_Update(&c, msg + SHA256_CBLOCK, len - SHA256_CBLOCK);
+    SHA256_Final(d, &c);
+
+    return sg_digest_u64(d);
 }
 
 

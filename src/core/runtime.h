@@ -44,6 +44,9 @@ struct statsig_runtime_s {
     /* user_bucket hashes by content: layers share salts across specs */
     struct statsig_bucket_memo_s  *bucket_memo;
 
+    /* SHA-256 states after the first block of long keys (runtime.c) */
+    struct statsig_midstate_cache_s  *midstate;
+
     /* nested gate results of the current session (see eval.c) */
     uint64_t                    next_session;
     struct statsig_gate_memo_s *gate_memo;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "runtime.h"
 #include "statsig_value.h"
 #include "tap.h"
 
@@ -25,6 +26,97 @@ djb2_str(const char *s)
 
     snprintf(out, sizeof(out), "%u", (unsigned) statsig_djb2(s, strlen(s)));
     return out;
+}
+
+
+/* statsig_str_hash as first written: the tail copied byte by byte */
+static uint64_t
+str_hash_ref(const char *s, size_t len)
+{
+    uint64_t  h, k;
+
+    h = 0x9E3779B97F4A7C15ULL ^ ((uint64_t) len * 0xC2B2AE3D27D4EB4FULL);
+
+    while (len >= 8) {
+        memcpy(&k, s, 8);
+        k *= 0x87C37B91114253D5ULL;
+        k = (k << 31) | (k >> 33);
+        h ^= k * 0x4CF5AD432745937FULL;
+        h = ((h << 27) | (h >> 37)) * 5 + 0x52DCE729;
+        s += 8;
+        len -= 8;
+    }
+
+    k = 0;
+    memcpy(&k, s, len);
+    k *= 0x87C37B91114253D5ULL;
+    k = (k << 31) | (k >> 33);
+    h ^= k * 0x4CF5AD432745937FULL;
+
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+
+    return h;
+}
+
+
+/*
+ * statsig_runtime_hash (parts, midstates of long keys) against one
+ * SHA-256 of the whole key, for keys of every length up to 600 bytes,
+ * each twice (the second from a remembered midstate), with prefixes that
+ * share their first block and some that differ only inside it.
+ */
+static void
+test_runtime_hash(void)
+{
+    statsig_runtime_t  *rt;
+    statsig_str_t       p[5];
+    char                key[601], err[256];
+    size_t              len, cut, bad;
+    int                 round;
+
+    rt = statsig_runtime_create(err, sizeof(err));
+    if (rt == NULL) {
+        ok(0, "runtime: %s", err);
+        return;
+    }
+
+    bad = 0;
+
+    for (round = 0; round < 3; round++) {
+        for (len = 0; len <= 600; len++) {
+            memset(key, 'a' + round, len);
+            if (len > 70) {
+                key[70] = (char) ('0' + len % 10);  /* after block 1 */
+            }
+
+            if (len > 10 && round == 2) {
+                key[10] = (char) ('0' + len % 7);   /* inside block 1 */
+            }
+
+            cut = len / 3;
+            p[0].data = key;
+            p[0].len = cut;
+            p[1].data = ".";
+            p[1].len = 0;
+            p[2].data = key + cut;
+            p[2].len = len - cut;
+
+            if (statsig_runtime_hash(rt, p, 3) != statsig_hash_u64(key, len)
+                || statsig_runtime_hash(rt, p, 3)
+                   != statsig_hash_u64(key, len))
+            {
+                bad++;
+            }
+        }
+    }
+
+    is_int(bad, 0, "runtime hash of 1803 keys of 0-600 bytes, twice each");
+
+    statsig_runtime_free(rt);
 }
 
 
@@ -96,6 +188,26 @@ main(void)
     ok(statsig_str_hash("abcdefgh", 8) != statsig_str_hash("abcdefgi", 8)
        && statsig_str_hash("", 0) != statsig_str_hash("a", 1),
        "statsig_str_hash distinguishes neighbours");
+
+    {
+        char    buf[40];
+        size_t  i, len, bad;
+
+        bad = 0;
+        for (len = 0; len <= sizeof(buf); len++) {
+            for (i = 0; i < len; i++) {
+                buf[i] = (char) (len * 31 + i * 7 + 0x80);
+            }
+
+            if (statsig_str_hash(buf, len) != str_hash_ref(buf, len)) {
+                bad++;
+            }
+        }
+
+        is_int(bad, 0, "statsig_str_hash tails equal the byte-wise copy");
+    }
+
+    test_runtime_hash();
 
     return done_testing();
 }
