@@ -292,7 +292,9 @@ statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
     {
         k = &m->keys[slot];
 
-        if (k->hash == h && k->len == len && memcmp(k->key, key, len) == 0) {
+        if (k->hash == h && k->len == len
+            && statsig_mem_eq(k->key, key, len))
+        {
             out[0] = k->values[0];
             out[1] = k->values[1];
             out[2] = k->values[2];

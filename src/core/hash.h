@@ -60,6 +60,61 @@ statsig_load_tail(const char *s, size_t len)
 
 
 /*
+ * a[0..len) == b[0..len), inline: the names, keys and set members the
+ * evaluator compares are short, and a call to memcmp cost more than the
+ * comparison.  Overlapping whole-word loads, never past either string.
+ */
+static inline int
+statsig_mem_eq(const void *a, const void *b, size_t len)
+{
+    const unsigned char  *p, *q;
+    uint64_t              x, y, u, v;
+    uint32_t              x4, y4, u4, v4;
+
+    p = a;
+    q = b;
+
+    if (len >= 8) {
+        while (len > 16) {
+            memcpy(&x, p, 8);
+            memcpy(&y, q, 8);
+            if (x != y) {
+                return 0;
+            }
+
+            p += 8;
+            q += 8;
+            len -= 8;
+        }
+
+        /* 8-16 bytes left: the first and the last eight */
+        memcpy(&x, p, 8);
+        memcpy(&y, q, 8);
+        memcpy(&u, p + len - 8, 8);
+        memcpy(&v, q + len - 8, 8);
+
+        return ((x ^ y) | (u ^ v)) == 0;
+    }
+
+    if (len >= 4) {
+        memcpy(&x4, p, 4);
+        memcpy(&y4, q, 4);
+        memcpy(&u4, p + len - 4, 4);
+        memcpy(&v4, q + len - 4, 4);
+
+        return ((x4 ^ y4) | (u4 ^ v4)) == 0;
+    }
+
+    if (len == 0) {
+        return 1;
+    }
+
+    return p[0] == q[0] && p[len >> 1] == q[len >> 1]
+           && p[len - 1] == q[len - 1];
+}
+
+
+/*
  * The core's hash for names and string sets (not cryptographic): eight
  * bytes at a time, Murmur3's 64-bit finaliser.  Stored in snapshots:
  * changing it changes STATSIG_SNAPSHOT_VERSION.

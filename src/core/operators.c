@@ -110,7 +110,7 @@ sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
 
     for (slot = h32 & mask; e[slot].str.off != 0; slot = (slot + 1) & mask) {
         if (e[slot].hash == h32 && e[slot].str.len == len
-            && memcmp((const char *) s + e[slot].str.off, str, len) == 0)
+            && statsig_mem_eq((const char *) s + e[slot].str.off, str, len))
         {
             return 1;
         }

@@ -99,7 +99,7 @@ sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
 
         n = (const sg_sref_t *) ((const char *) &specs[e - 1] + name_field);
         if (n->len == len
-            && memcmp((const char *) s + n->off, name, len) == 0)
+            && statsig_mem_eq((const char *) s + n->off, name, len))
         {
             return &specs[e - 1];
         }

@@ -207,6 +207,32 @@ main(void)
         is_int(bad, 0, "statsig_str_hash tails equal the byte-wise copy");
     }
 
+    {
+        char    x[70], y[70];
+        size_t  len, i, bad;
+
+        bad = 0;
+        for (len = 0; len < sizeof(x); len++) {
+            memset(x, 'q', len);
+            memcpy(y, x, len);
+            if (!statsig_mem_eq(x, y, len)) {
+                bad++;
+            }
+
+            /* one byte differs, at every position */
+            for (i = 0; i < len; i++) {
+                y[i] = 'r';
+                if (statsig_mem_eq(x, y, len)) {
+                    bad++;
+                }
+
+                y[i] = 'q';
+            }
+        }
+
+        is_int(bad, 0, "statsig_mem_eq on 0-69 bytes, every one changed");
+    }
+
     test_runtime_hash();
 
     return done_testing();
