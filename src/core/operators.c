@@ -221,8 +221,10 @@ sg_any(const statsig_snapshot_t *s, const sg_cond_t *c,
             return 1;
         }
 
-        return ci && sg_set_has(s, &c->target, v->lower, v->lower_len,
-                                sg_value_hash(v, 1));
+        /* a value already in lower case shares its bytes: one probe */
+        return ci && (v->lower != v->str || v->lower_len != v->len)
+               && sg_set_has(s, &c->target, v->lower, v->lower_len,
+                             sg_value_hash(v, 1));
     }
 
     return sg_array_any_str(s, v, &c->target, ci, SG_STR_EQ);
