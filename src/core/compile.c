@@ -1166,7 +1166,9 @@ sg_put_id_type(sg_compiler_t *c, json_t *v, sg_sref_t *id_type,
         return;
     }
 
-    *id_type = sg_put_str(c, json_string_value(v), json_string_length(v));
+    /* interned: the evaluator remembers a session's unit ids by address */
+    *id_type = sg_put_interned(c, json_string_value(v),
+                               json_string_length(v));
     *lower = sg_put_lower(c, *id_type);
     *custom = !(lower->len == 6
                 && memcmp(sg_blob_str(c, *lower), "userid", 6) == 0);

@@ -173,21 +173,27 @@ sg_lookup_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
 const statsig_value_t *
 statsig_unit_id(statsig_eval_ctx_t *ctx, int custom, statsig_str_t id_type)
 {
-    const statsig_value_t  *v;
+    const statsig_value_t  *v, **memo;
 
-    if (custom) {
-        v = statsig_value_get(ctx->user_custom_ids, id_type.data,
-                              id_type.len);
-        if (v != NULL) {
-            return v;
-        }
-
-        v = statsig_value_get_ci(ctx->user_custom_ids, id_type.data,
-                                 id_type.len);
-        return v ? v : &statsig_value_undefined;
+    if (!custom) {
+        return ctx->user_id ? ctx->user_id : &statsig_value_undefined;
     }
 
-    return ctx->user_id ? ctx->user_id : &statsig_value_undefined;
+    /* the case-insensitive scan lower-cases every customIDs key: once */
+    memo = statsig_unit_memo(ctx, id_type.data);
+    if (*memo != NULL) {
+        return *memo;
+    }
+
+    v = statsig_value_get(ctx->user_custom_ids, id_type.data, id_type.len);
+    if (v == NULL) {
+        v = statsig_value_get_ci(ctx->user_custom_ids, id_type.data,
+                                 id_type.len);
+    }
+
+    *memo = v ? v : &statsig_value_undefined;
+
+    return *memo;
 }
 
 

@@ -54,6 +54,10 @@ void statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
 const statsig_value_t **statsig_field_memo(statsig_eval_ctx_t *ctx,
     const char *field);
 
+/* the session's slot for a custom unit id type (by address) */
+const statsig_value_t **statsig_unit_memo(statsig_eval_ctx_t *ctx,
+    const char *id_type);
+
 void statsig_eval_session(statsig_eval_ctx_t *ctx);
 int statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *r);

@@ -45,9 +45,12 @@ typedef struct {
     const statsig_value_t  *values[3];
 } sg_user_key_t;
 
+#define SG_UNIT_MEMO_SLOTS  8
+
 struct statsig_gate_memo_s {
     sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
     statsig_field_memo_t   fields[STATSIG_FIELD_MEMO_SLOTS];
+    statsig_field_memo_t   units[SG_UNIT_MEMO_SLOTS];
     sg_user_key_t          keys[SG_USER_INDEX_SLOTS];
     uint64_t               keys_session;
     int                    keys_indexed;
@@ -189,6 +192,26 @@ statsig_field_memo(statsig_eval_ctx_t *ctx, const char *field)
 
     if (f->field != field || f->session != ctx->session) {
         f->field = field;
+        f->session = ctx->session;
+        f->value = NULL;
+    }
+
+    return &f->value;
+}
+
+
+/* getUnitID for a custom id type, by the address of the type's name */
+const statsig_value_t **
+statsig_unit_memo(statsig_eval_ctx_t *ctx, const char *id_type)
+{
+    statsig_field_memo_t  *f;
+    uintptr_t              k;
+
+    k = (uintptr_t) id_type;
+    f = &ctx->rt->gate_memo->units[(k ^ (k >> 5)) % SG_UNIT_MEMO_SLOTS];
+
+    if (f->field != id_type || f->session != ctx->session) {
+        f->field = id_type;
         f->session = ctx->session;
         f->value = NULL;
     }
