@@ -517,7 +517,7 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     case SG_OP_NOT_IN_SEGMENT_LIST:
         cmp = 0;
         if (v->type == STATSIG_V_STRING) {
-            statsig_idlist_hash(v->str, v->len, id);
+            statsig_runtime_idlist_hash(ctx->rt, v->str, v->len, id);
             cmp = statsig_idlists_contains(ctx->idlists,
                                            (const char *) s + t->str.off,
                                            t->str.len, id);

@@ -313,6 +313,36 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
 }
 
 
+void
+statsig_runtime_idlist_hash(statsig_runtime_t *rt, const char *id,
+    size_t len, char out[8])
+{
+    uint32_t  i;
+
+    if (len >= STATSIG_IDLIST_MEMO_ID) {
+        statsig_idlist_hash(id, len, out);
+        return;
+    }
+
+    /* slots hold len + 1: 0 is an empty slot */
+    for (i = 0; i < STATSIG_IDLIST_MEMO_SLOTS; i++) {
+        if (rt->idlist_memo[i].len == len + 1
+            && statsig_mem_eq(rt->idlist_memo[i].id, id, len))
+        {
+            memcpy(out, rt->idlist_memo[i].hash, 8);
+            return;
+        }
+    }
+
+    statsig_idlist_hash(id, len, out);
+
+    i = rt->idlist_memo_next++ % STATSIG_IDLIST_MEMO_SLOTS;
+    memcpy(rt->idlist_memo[i].id, id, len);
+    rt->idlist_memo[i].len = (uint32_t) len + 1;
+    memcpy(rt->idlist_memo[i].hash, out, 8);
+}
+
+
 static pcre2_code *
 statsig_regex_compile(const char *pattern, size_t len)
 {

@@ -13,6 +13,9 @@
 
 #define STATSIG_TMP_VALUE_SIZE  256
 
+#define STATSIG_IDLIST_MEMO_SLOTS  4
+#define STATSIG_IDLIST_MEMO_ID     64
+
 
 struct statsig_runtime_s {
     statsig_exposure_t          exp[STATSIG_MAX_EXPOSURES];
@@ -47,6 +50,14 @@ struct statsig_runtime_s {
     /* SHA-256 states after the first block of long keys (runtime.c) */
     struct statsig_midstate_cache_s  *midstate;
 
+    /* the last ID-list hashes, by content */
+    struct {
+        char      id[STATSIG_IDLIST_MEMO_ID];
+        uint32_t  len;
+        char      hash[8];
+    }                           idlist_memo[STATSIG_IDLIST_MEMO_SLOTS];
+    uint32_t                    idlist_memo_next;
+
     /* nested gate results of the current session (see eval.c) */
     uint64_t                    next_session;
     struct statsig_gate_memo_s *gate_memo;
@@ -79,5 +90,10 @@ int statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
     statsig_str_t *out);
 
 double statsig_runtime_now(statsig_runtime_t *rt);
+
+/* statsig_idlist_hash, remembering the last few ids (a user's unit id is
+ * checked against several lists) */
+void statsig_runtime_idlist_hash(statsig_runtime_t *rt, const char *id,
+    size_t len, char out[8]);
 
 #endif /* STATSIG_RUNTIME_H */
