@@ -229,13 +229,12 @@ sg_key_join_item(statsig_buf_t *k, const statsig_value_t *v)
 }
 
 
-static void
-sg_key_start(statsig_buf_t *k, statsig_eval_ctx_t *ctx, const char *event)
+void
+statsig_exposure_key_prefix(statsig_buf_t *k, statsig_eval_ctx_t *ctx)
 {
     const statsig_value_t  *u, *ids;
     size_t                  i;
 
-    k->len = 0;
     u = ctx->user;
 
     if (u != NULL && u->type == STATSIG_V_OBJECT) {
@@ -261,7 +260,23 @@ sg_key_start(statsig_buf_t *k, statsig_eval_ctx_t *ctx, const char *event)
     }
 
     statsig_buf_addc(k, ',');
-    statsig_buf_adds(k, event);
+}
+
+
+static void
+sg_key_start(statsig_buf_t *k, const statsig_exposure_opts_t *o,
+    const char *event, size_t len)
+{
+    k->len = 0;
+
+    if (o->key_prefix != NULL) {
+        statsig_buf_add(k, o->key_prefix, o->key_prefix_len);
+
+    } else {
+        statsig_exposure_key_prefix(k, o->ctx);
+    }
+
+    statsig_buf_add(k, event, len);
     statsig_buf_addc(k, ',');
 }
 
@@ -271,6 +286,10 @@ sg_key_start(statsig_buf_t *k, statsig_eval_ctx_t *ctx, const char *event)
 static void
 sg_meta_key(sg_meta_t *m, const char *key)
 {
+    if (m->b == NULL) {
+        return;
+    }
+
     if (!m->first) {
         statsig_buf_addc(m->b, ',');
     }
@@ -286,7 +305,10 @@ static void
 sg_meta_str(sg_meta_t *m, const char *key, const char *v, size_t len)
 {
     sg_meta_key(m, key);
-    statsig_buf_json_str(m->b, v, len);
+
+    if (m->b != NULL) {
+        statsig_buf_json_str(m->b, v, len);
+    }
 
     if (m->key != NULL) {
         if (m->nkey++) {
@@ -302,14 +324,6 @@ static void
 sg_meta_bool(sg_meta_t *m, const char *key, int v)
 {
     sg_meta_str(m, key, v ? "true" : "false", v ? 4 : 5);
-}
-
-
-static void
-sg_meta_num(sg_meta_t *m, const char *key, double v)
-{
-    sg_meta_key(m, key);
-    statsig_buf_json_num(m->b, v);
 }
 
 
@@ -333,40 +347,60 @@ sg_meta_version(sg_meta_t *m, const statsig_result_t *r)
 }
 
 
-/* safeAddEvaulationDetailsToEvent; not part of the dedupe key */
-static void
-sg_meta_details(sg_meta_t *m, const statsig_exposure_opts_t *o,
-    const statsig_result_t *r)
+/*
+ * What follows the reason in every exposure of one user, snapshot and
+ * time: the rest of the metadata, time, user, value, and the
+ * "secondaryExposures" key.
+ */
+void
+statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o)
 {
-    const char  *reason;
-
-    reason = sg_reason(r->reason);
-    sg_meta_key(m, "reason");
-    statsig_buf_json_str(m->b, reason, strlen(reason));
-    sg_meta_num(m, "configSyncTime", o->config_sync_time);
-    sg_meta_num(m, "initTime", o->init_time);
-    sg_meta_num(m, "serverTime", o->server_time);
-}
-
-
-static void
-sg_event_start(statsig_buf_t *b, const char *event, size_t len)
-{
-    statsig_buf_adds(b, "{\"eventName\":");
-    statsig_buf_json_str(b, event, len);
-}
-
-
-/* time, user, value, secondaryExposures, statsigMetadata */
-static int
-sg_event_finish(statsig_buf_t *b, const statsig_exposure_opts_t *o,
-    uint32_t exp_off, uint32_t exp_len)
-{
-    statsig_buf_adds(b, ",\"time\":");
+    statsig_buf_adds(b, ",\"configSyncTime\":");
+    statsig_buf_json_num(b, o->config_sync_time);
+    statsig_buf_adds(b, ",\"initTime\":");
+    statsig_buf_json_num(b, o->init_time);
+    statsig_buf_adds(b, ",\"serverTime\":");
+    statsig_buf_json_num(b, o->server_time);
+    statsig_buf_adds(b, "},\"time\":");
     statsig_buf_json_num(b, o->time);
     statsig_buf_adds(b, ",\"user\":");
     statsig_exposure_user(b, o->ctx, STATSIG_USER_EVENT);
     statsig_buf_adds(b, ",\"value\":null,\"secondaryExposures\":");
+}
+
+
+/*
+ * safeAddEvaulationDetailsToEvent (not part of the dedupe key), the end
+ * of the metadata, time, user, value, secondaryExposures, statsigMetadata
+ */
+static int
+sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
+    const statsig_result_t *r, uint32_t exp_off, uint32_t exp_len)
+{
+    const char     *reason;
+    statsig_buf_t  *b;
+
+    b = m->b;
+
+    if (o->dedupe_key != NULL && o->dedupe_key->failed) {
+        return -1;
+    }
+
+    if (b == NULL) {
+        return 1;
+    }
+
+    reason = sg_reason(r->reason);
+    sg_meta_key(m, "reason");
+    statsig_buf_json_str(b, reason, strlen(reason));
+
+    if (o->tail != NULL) {
+        statsig_buf_add(b, o->tail, o->tail_len);
+
+    } else {
+        statsig_exposure_tail(b, o);
+    }
+
     statsig_exposures_json(b, o->ctx, exp_off, exp_len,
                            STATSIG_HASH_NONE);
 
@@ -374,17 +408,13 @@ sg_event_finish(statsig_buf_t *b, const statsig_exposure_opts_t *o,
      * is logged, which is always correct */
     statsig_buf_adds(b, ",\"statsigMetadata\":{}}");
 
-    if (o->dedupe_key != NULL && o->dedupe_key->failed) {
-        return -1;
-    }
-
     return b->failed ? -1 : 1;
 }
 
 
 static void
 sg_meta_start(sg_meta_t *m, statsig_buf_t *b, const statsig_exposure_opts_t *o,
-    const char *event)
+    const char *event, size_t len)
 {
     m->b = b;
     m->key = o->dedupe_key;
@@ -392,10 +422,14 @@ sg_meta_start(sg_meta_t *m, statsig_buf_t *b, const statsig_exposure_opts_t *o,
     m->nkey = 0;
 
     if (m->key != NULL) {
-        sg_key_start(m->key, o->ctx, event);
+        sg_key_start(m->key, o, event, len);
     }
 
-    statsig_buf_adds(b, ",\"metadata\":{");
+    if (b != NULL) {
+        statsig_buf_adds(b, "{\"eventName\":");
+        statsig_buf_json_str(b, event, len);
+        statsig_buf_adds(b, ",\"metadata\":{");
+    }
 }
 
 
@@ -405,16 +439,13 @@ statsig_exposure_gate(statsig_buf_t *b, const statsig_exposure_opts_t *o,
 {
     sg_meta_t  m;
 
-    sg_event_start(b, "statsig::gate_exposure", 22);
-    sg_meta_start(&m, b, o, "statsig::gate_exposure");
+    sg_meta_start(&m, b, o, "statsig::gate_exposure", 22);
     sg_meta_str(&m, "gate", name, len);
     sg_meta_bool(&m, "gateValue", r->value);
     sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
     sg_meta_version(&m, r);
-    sg_meta_details(&m, o, r);
-    statsig_buf_addc(b, '}');
 
-    return sg_event_finish(b, o, r->exposures_off, r->exposures_len);
+    return sg_event_finish(&m, o, r, r->exposures_off, r->exposures_len);
 }
 
 
@@ -424,16 +455,13 @@ statsig_exposure_config(statsig_buf_t *b, const statsig_exposure_opts_t *o,
 {
     sg_meta_t  m;
 
-    sg_event_start(b, "statsig::config_exposure", 24);
-    sg_meta_start(&m, b, o, "statsig::config_exposure");
+    sg_meta_start(&m, b, o, "statsig::config_exposure", 24);
     sg_meta_str(&m, "config", name, len);
     sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
     sg_meta_bool(&m, "rulePassed", r->value);
     sg_meta_version(&m, r);
-    sg_meta_details(&m, o, r);
-    statsig_buf_addc(b, '}');
 
-    return sg_event_finish(b, o, r->exposures_off, r->exposures_len);
+    return sg_event_finish(&m, o, r, r->exposures_off, r->exposures_len);
 }
 
 
@@ -492,21 +520,19 @@ statsig_exposure_layer(statsig_buf_t *b, const statsig_exposure_opts_t *o,
         exp = statsig_spec_name(s, r->delegate);
     }
 
-    sg_event_start(b, "statsig::layer_exposure", 23);
-    sg_meta_start(&m, b, o, "statsig::layer_exposure");
+    sg_meta_start(&m, b, o, "statsig::layer_exposure", 23);
     sg_meta_str(&m, "config", name, len);
     sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
     sg_meta_str(&m, "allocatedExperiment", exp.data, exp.len);
     sg_meta_str(&m, "parameterName", param, param_len);
     sg_meta_bool(&m, "isExplicitParameter", explicit);
     sg_meta_version(&m, r);
-    sg_meta_details(&m, o, r);
-    statsig_buf_addc(b, '}');
 
     /* an explicit parameter exposes the experiment's targeting too */
     return explicit
-           ? sg_event_finish(b, o, r->exposures_off, r->exposures_len)
-           : sg_event_finish(b, o, r->undelegated_off, r->undelegated_len);
+           ? sg_event_finish(&m, o, r, r->exposures_off, r->exposures_len)
+           : sg_event_finish(&m, o, r, r->undelegated_off,
+                             r->undelegated_len);
 }
 
 
@@ -529,8 +555,8 @@ statsig_event_custom(statsig_buf_t *b, const statsig_exposure_opts_t *o,
         len = 13;
     }
 
-    sg_event_start(b, event, len);
-
+    statsig_buf_adds(b, "{\"eventName\":");
+    statsig_buf_json_str(b, event, len);
     statsig_buf_adds(b, ",\"metadata\":");
     if (meta_keys == NULL) {
         statsig_buf_adds(b, "null");

@@ -39,6 +39,18 @@ typedef struct {
      * values but the times and reason, joined with ",").  Reset first.
      */
     statsig_buf_t       *dedupe_key;
+
+    /*
+     * Optional, for writing several exposures of one user, snapshot and
+     * time: what statsig_exposure_tail() wrote for these options (from
+     * ",\"configSyncTime\":" to "\"secondaryExposures\":"), and what
+     * statsig_exposure_key_prefix() wrote ("userID,customIDs,").  NULL:
+     * written for each event.
+     */
+    const char          *tail;
+    size_t               tail_len;
+    const char          *key_prefix;
+    size_t               key_prefix_len;
 } statsig_exposure_opts_t;
 
 
@@ -57,7 +69,8 @@ typedef struct {
 /*
  * Each writes one event object.  Returns 1 when an event was written,
  * 0 when statsig-node logs nothing (a layer parameter that is absent or
- * null), -1 when the buffer could not grow.
+ * null), -1 when the buffer could not grow.  With b NULL only the dedupe
+ * key is written (o->dedupe_key), as it would be with the event.
  */
 int statsig_exposure_gate(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     const char *name, size_t len, const statsig_result_t *r);
@@ -77,6 +90,12 @@ int statsig_event_custom(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     const char *event, size_t len, const statsig_event_value_t *value,
     const statsig_str_t *meta_keys, const statsig_str_t *meta_values,
     size_t n);
+
+/* The bytes every exposure with these options shares (see opts.tail). */
+void statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o);
+
+/* The start of every dedupe key of the user (see opts.key_prefix). */
+void statsig_exposure_key_prefix(statsig_buf_t *k, statsig_eval_ctx_t *ctx);
 
 /* The user object (o->ctx->user) as events or client initialize show it. */
 void statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,

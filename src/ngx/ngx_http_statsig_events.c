@@ -41,7 +41,6 @@ static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_events_sh_t *es, ngx_uint_t kind);
 static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
     ngx_http_statsig_main_conf_t *smcf);
-static uint64_t ngx_http_statsig_hash64(u_char *p, size_t len);
 static ngx_uint_t ngx_http_statsig_dedupe_locked(
     ngx_http_statsig_events_sh_t *es, uint64_t hash, ngx_msec_t now,
     ngx_msec_t window);
@@ -345,9 +344,27 @@ ngx_int_t
 ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key)
 {
+    uint64_t  hash;
+
+    hash = 0;
+
+    if (dedupe_key && dedupe_key->len) {
+        hash = ngx_http_statsig_events_hash(dedupe_key->data,
+                                            dedupe_key->len);
+    }
+
+    return ngx_http_statsig_events_push_hash(log, kind, record, hash);
+}
+
+
+/* the same, with the dedupe key's hash (0: no dedupe) */
+
+ngx_int_t
+ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
+    ngx_str_t *record, uint64_t hash)
+{
     size_t                         need, used;
     uint32_t                       len;
-    uint64_t                       hash;
     ngx_int_t                      rc;
     ngx_uint_t                     i, full;
     ngx_msec_t                     now;
@@ -369,10 +386,8 @@ ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    hash = 0;
-
-    if (dedupe_key && dedupe_key->len && ev->window && es->dedupe) {
-        hash = ngx_http_statsig_hash64(dedupe_key->data, dedupe_key->len);
+    if (ev->window == 0 || es->dedupe == NULL) {
+        hash = 0;
     }
 
     len = (uint32_t) record->len;
@@ -384,7 +399,7 @@ ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_shmtx_lock(&ev->shpool->mutex);
 
     if (hash && ngx_http_statsig_dedupe_locked(es, hash, now, ev->window)) {
-        es->deduped++;
+        (void) ngx_atomic_fetch_add(&es->deduped, 1);
         ngx_shmtx_unlock(&ev->shpool->mutex);
         return NGX_DECLINED;
     }
@@ -474,31 +489,106 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_sh_t *es,
         free = oldest;
     }
 
+    /* the hash first: ngx_http_statsig_events_seen() reads unlocked */
     free->hash = hash;
+    ngx_memory_barrier();
     free->time = now;
 
     return 0;
 }
 
 
-/* FNV-1a, then a final mix; never 0 (a free slot) */
+/*
+ * Whether an exposure with this dedupe key hash was logged within the
+ * window, looked up without the lock (counted as deduped when it was):
+ * a writer that finds it skips writing the event.  A racing insert of
+ * the same key is a duplicate too; anything missed here is caught by
+ * the locked lookup of ngx_http_statsig_events_push_hash().  The bucket
+ * stays in the cache for that lookup.
+ */
 
-static uint64_t
-ngx_http_statsig_hash64(u_char *p, size_t len)
+ngx_uint_t
+ngx_http_statsig_events_seen(uint64_t hash)
 {
-    u_char    *last;
-    uint64_t   h;
+    uint64_t                             h;
+    ngx_uint_t                           i;
+    ngx_msec_t                           now, t1, t2;
+    ngx_http_statsig_events_t           *ev;
+    ngx_http_statsig_events_sh_t        *es;
+    volatile ngx_http_statsig_dedupe_t  *b;
 
-    h = 0xcbf29ce484222325ULL;
+    ev = &ngx_http_statsig_events;
+    es = ev->sh;
 
-    for (last = p + len; p < last; p++) {
-        h ^= *p;
-        h *= 0x100000001b3ULL;
+    if (es == NULL || hash == 0 || ev->window == 0 || es->dedupe == NULL
+        || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
+    {
+        return 0;
     }
 
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
+    b = &es->dedupe[(hash & es->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+    now = ngx_current_msec;
+
+    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
+        /*
+         * A writer stores the hash, then the time: the same time before
+         * and after reading the hash is an entry that was not torn.
+         */
+        t1 = b[i].time;
+        ngx_memory_barrier();
+        h = b[i].hash;
+        ngx_memory_barrier();
+        t2 = b[i].time;
+
+        if (h == hash && t1 == t2 && now - t1 < ev->window) {
+            (void) ngx_atomic_fetch_add(&es->deduped, 1);
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The dedupe key's 64-bit hash (MurmurHash64A, eight bytes a step);
+ * never 0 (a free slot)
+ */
+
+uint64_t
+ngx_http_statsig_events_hash(u_char *p, size_t len)
+{
+    u_char    *last;
+    uint64_t   h, k, t;
+
+    static const uint64_t  m = 0xc6a4a7935bd1e995ULL;
+
+    h = 0x5354455645ULL ^ (len * m);
+
+    for (last = p + (len & ~(size_t) 7); p < last; p += 8) {
+        ngx_memcpy(&k, p, 8);
+
+        k *= m;
+        k ^= k >> 47;
+        k *= m;
+
+        h ^= k;
+        h *= m;
+    }
+
+    len &= 7;
+
+    if (len) {
+        t = 0;
+        ngx_memcpy(&t, p, len);
+
+        h ^= t;
+        h *= m;
+    }
+
+    h ^= h >> 47;
+    h *= m;
+    h ^= h >> 47;
 
     return h ? h : 1;
 }
@@ -739,7 +829,8 @@ ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
                     ev->window,
                     es->dedupe ? (es->dedupe_mask + 1)
                                  * NGX_HTTP_STATSIG_DEDUPE_WAYS : 0,
-                    es->deduped, es->dedupe_evicted, es->flush_pid,
+                    (uint64_t) es->deduped, es->dedupe_evicted,
+                    es->flush_pid,
                     es->flush_changes);
 
     for (i = 0; i < ev->nsinks; i++) {
@@ -778,7 +869,7 @@ ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
                         ss->dropped_full, ss->dropped_rejected,
                         ss->dropped_expired, ss->dropped_lost,
                         (sink->type->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
-                        ? es->deduped : 0,
+                        ? (uint64_t) es->deduped : 0,
                         ss->skipped, ss->in_flight, ss->requests,
                         ss->failures, ss->last_status);
 
@@ -842,7 +933,7 @@ ngx_http_statsig_events_prom(u_char *p, ngx_http_statsig_events_sh_t *es,
                     "logged again within the dedupe window.\n"
                     "# TYPE statsig_events_deduped_total counter\n"
                     "statsig_events_deduped_total{zone=\"%V\"} %uL\n",
-                    zone, es->deduped);
+                    zone, (uint64_t) es->deduped);
 
     for (k = 0; names[3 * k]; k++) {
         p = ngx_sprintf(p, "# HELP statsig_events_%s %s\n"

@@ -83,7 +83,7 @@ struct ngx_http_statsig_events_sh_s {
 
     ngx_http_statsig_dedupe_t     *dedupe;
     ngx_uint_t                     dedupe_mask;  /* buckets - 1 */
-    uint64_t                       deduped;
+    ngx_atomic_t                   deduped;    /* also counted unlocked */
     uint64_t                       dedupe_evicted;
 
     /* the flush lease: one worker posts batches at a time */
@@ -198,7 +198,11 @@ void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key);
+ngx_int_t ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
+    ngx_str_t *record, uint64_t hash);
 statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
+uint64_t ngx_http_statsig_events_hash(u_char *p, size_t len);
+ngx_uint_t ngx_http_statsig_events_seen(uint64_t hash);
 ngx_int_t ngx_http_statsig_events_status(ngx_http_request_t *r,
     ngx_uint_t prometheus, ngx_str_t *zone, ngx_str_t *out);
 

@@ -43,8 +43,110 @@ ngx_http_statsig_layer_param_logged(ngx_http_statsig_ctx_t *ctx,
 
 
 /*
+ * What every exposure of a request shares, written once per request:
+ * the event's bytes from configSyncTime to "secondaryExposures" (the
+ * user object included) and the start of the dedupe key.  In the
+ * request's pool, for one user, snapshot and time: written again when
+ * one of them changes.
+ */
+
+typedef struct {
+    const statsig_value_t         *user;
+    const statsig_snapshot_t      *snap;
+    double                         time;
+    ngx_str_t                      tail;
+    ngx_str_t                      key;
+} ngx_http_statsig_exposure_cache_t;
+
+
+static ngx_int_t
+ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, statsig_exposure_opts_t *o)
+{
+    size_t                              n;
+    statsig_buf_t                      *b;
+    ngx_http_statsig_exposure_cache_t  *c;
+
+    c = ctx->exposure_cache;
+
+    if (c == NULL) {
+        c = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_exposure_cache_t));
+        if (c == NULL) {
+            return NGX_ERROR;
+        }
+
+        ctx->exposure_cache = c;
+    }
+
+    if (c->tail.data == NULL || c->user != ctx->eval.user
+        || c->snap != ctx->eval.snap || c->time != o->time)
+    {
+        b = &ngx_http_statsig_record;
+        b->len = 0;
+        b->failed = 0;
+
+        statsig_exposure_tail(b, o);
+        n = b->len;
+        statsig_exposure_key_prefix(b, o->ctx);
+
+        if (b->failed) {
+            return NGX_ERROR;
+        }
+
+        /* one allocation: the tail, then the key's start */
+        c->tail.data = ngx_pnalloc(r->pool, b->len);
+        if (c->tail.data == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(c->tail.data, b->data, b->len);
+
+        c->tail.len = n;
+        c->key.data = c->tail.data + n;
+        c->key.len = b->len - n;
+
+        c->user = ctx->eval.user;
+        c->snap = ctx->eval.snap;
+        c->time = o->time;
+    }
+
+    o->tail = (char *) c->tail.data;
+    o->tail_len = c->tail.len;
+    o->key_prefix = (char *) c->key.data;
+    o->key_prefix_len = c->key.len;
+
+    return NGX_OK;
+}
+
+
+static int
+ngx_http_statsig_exposure_write(statsig_buf_t *b, statsig_exposure_opts_t *o,
+    ngx_http_statsig_entry_t *e, ngx_str_t *name)
+{
+    switch (e->kind) {
+
+    case STATSIG_KIND_GATE:
+        return statsig_exposure_gate(b, o, (char *) name->data, name->len,
+                                     &e->result);
+
+    case STATSIG_KIND_CONFIG:
+        return statsig_exposure_config(b, o, (char *) name->data, name->len,
+                                       &e->result);
+
+    default: /* STATSIG_KIND_LAYER */
+        return statsig_exposure_layer(b, o, (char *) name->data, name->len,
+                                      &e->result, (char *) e->param.data,
+                                      e->param.len);
+    }
+}
+
+
+/*
  * The entry's result must come from the evaluation just made: secondary
  * exposures live in the runtime until the next statsig_eval_begin().
+ *
+ * When the pipeline dedupes, the dedupe key is written first and looked
+ * up: an exposure logged within the window is counted and not written.
  */
 
 ngx_int_t
@@ -52,19 +154,23 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_entry_t *e, ngx_str_t *name)
 {
     int                       rc;
+    uint64_t                  hash;
     ngx_str_t                 record;
+    ngx_uint_t                debug, seen;
     ngx_time_t               *tp;
-    statsig_buf_t            *b;
+    statsig_buf_t            *b, *key;
     statsig_exposure_opts_t   o;
 
     e->exposed = 1;
+
+    debug = (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) != 0;
 
     /*
      * Local mode sends no exposures: skip writing the record unless the
      * debug log shows it.  A layer parameter that is absent or null is
      * no exposure either way (statsig-node's Layer.get).
      */
-    if (!(r->connection->log->log_level & NGX_LOG_DEBUG_HTTP)
+    if (!debug
         && !ngx_http_statsig_events_wanted(NGX_HTTP_STATSIG_EV_EXPOSURE))
     {
         if (e->kind != STATSIG_KIND_LAYER
@@ -90,64 +196,94 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         o.init_time = o.config_sync_time;
     }
 
+    if (ngx_http_statsig_exposure_cache(r, ctx, &o) != NGX_OK) {
+        goto nomem;
+    }
+
+    hash = 0;
+    seen = 0;
+
     /* statsig-node's dedupe key, when the event pipeline dedupes */
-    o.dedupe_key = ngx_http_statsig_events_dedupe_key();
+    key = ngx_http_statsig_events_dedupe_key();
+
+    if (key) {
+        o.dedupe_key = key;
+        key->len = 0;
+        key->failed = 0;
+
+        rc = ngx_http_statsig_exposure_write(NULL, &o, e, name);
+
+        if (rc == 0) {
+            /* statsig-node logs nothing: an absent layer parameter */
+            return NGX_OK;
+        }
+
+        if (rc < 0) {
+            goto nomem;
+        }
+
+        o.dedupe_key = NULL;
+
+        hash = ngx_http_statsig_events_hash((u_char *) key->data, key->len);
+        seen = ngx_http_statsig_events_seen(hash);
+
+        if (seen && !debug) {
+            ctx->exposures++;
+            ngx_http_statsig_exposures_total++;
+            return NGX_OK;
+        }
+    }
 
     b = &ngx_http_statsig_record;
     b->len = 0;
     b->failed = 0;
 
-    switch (e->kind) {
-
-    case STATSIG_KIND_GATE:
-        rc = statsig_exposure_gate(b, &o, (char *) name->data, name->len,
-                                   &e->result);
-        break;
-
-    case STATSIG_KIND_CONFIG:
-        rc = statsig_exposure_config(b, &o, (char *) name->data, name->len,
-                                     &e->result);
-        break;
-
-    default: /* STATSIG_KIND_LAYER */
-        rc = statsig_exposure_layer(b, &o, (char *) name->data, name->len,
-                                    &e->result, (char *) e->param.data,
-                                    e->param.len);
-        break;
-    }
+    rc = ngx_http_statsig_exposure_write(b, &o, e, name);
 
     if (rc == 0) {
-        /* statsig-node logs nothing: an absent layer parameter */
         return NGX_OK;
     }
 
     if (rc < 0 || b->failed) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "statsig: no memory for an exposure record");
-        return NGX_OK;
+        goto nomem;
     }
 
     record.data = (u_char *) b->data;
     record.len = b->len;
 
-    return ngx_http_statsig_exposure_sink(r, ctx, &record);
+    if (seen) {
+        /* the debug log shows it; the queue had it already */
+        ctx->exposures++;
+        ngx_http_statsig_exposures_total++;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig exposure #%uA (deduped): %V",
+                       ngx_http_statsig_exposures_total, &record);
+        return NGX_OK;
+    }
+
+    return ngx_http_statsig_exposure_sink(r, ctx, &record, hash);
+
+nomem:
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "statsig: no memory for an exposure record");
+    return NGX_OK;
 }
 
 
 /*
  * The event pipeline's entry point: counts the record (per request, for
  * $statsig_exposure_count, and per worker), logs it at the debug level
- * and queues it for the sinks (dedupe, bounded queue: never waits).  The
- * record is only valid during the call.
+ * and queues it for the sinks (dedupe by the key's hash, 0: none;
+ * bounded queue: never waits).  The record is only valid during the
+ * call.
  */
 
 ngx_int_t
 ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
-    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record)
+    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record, uint64_t hash)
 {
-    ngx_str_t       key, *kp;
-    statsig_buf_t  *b;
-
     ctx->exposures++;
     ngx_http_statsig_exposures_total++;
 
@@ -155,18 +291,9 @@ ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
                    "statsig exposure #%uA: %V",
                    ngx_http_statsig_exposures_total, record);
 
-    kp = NULL;
-    b = ngx_http_statsig_events_dedupe_key();
-
-    if (b && b->len && !b->failed) {
-        key.data = (u_char *) b->data;
-        key.len = b->len;
-        kp = &key;
-    }
-
-    (void) ngx_http_statsig_events_push(r->connection->log,
-                                        NGX_HTTP_STATSIG_EV_EXPOSURE, record,
-                                        kp);
+    (void) ngx_http_statsig_events_push_hash(r->connection->log,
+                                             NGX_HTTP_STATSIG_EV_EXPOSURE,
+                                             record, hash);
 
     return NGX_OK;
 }

@@ -52,6 +52,7 @@ typedef struct {
     ngx_http_statsig_loc_conf_t   *cookie_conf;  /* set the cookie by it */
 
     ngx_uint_t                     exposures;    /* records produced */
+    void                          *exposure_cache;  /* exposure.c's */
 
     unsigned                       ready:1;      /* view + user */
     unsigned                       pinned:1;
@@ -85,7 +86,7 @@ ngx_int_t ngx_http_statsig_expose(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
     ngx_str_t *name);
 ngx_int_t ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
-    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record);
+    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record, uint64_t hash);
 
 
 #endif /* _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_ */
