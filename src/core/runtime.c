@@ -259,19 +259,19 @@ uint64_t
 statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
 {
     unsigned char        d[SHA256_DIGEST_LENGTH];
-    char                 msg[STATSIG_HASH_BUF];
+    unsigned char        msg[STATSIG_HASH_BUF + 3 * SHA256_CBLOCK];
+    unsigned char       *at;
     SHA256_CTX           c;
     statsig_midstate_t  *m;
-    uint64_t             w[4];
-    size_t               i, len;
+    uint64_t             w[4], bits;
+    size_t               i, len, r;
 
     len = 0;
     for (i = 0; i < n; i++) {
         len += p[i].len;
     }
 
-    if (len < SHA256_CBLOCK || len > sizeof(msg)) {
-        /* one block, or too long for the buffer: no midstate */
+    if (len > STATSIG_HASH_BUF) {
         SHA256_Init(&c);
 
         for (i = 0; i < n; i++) {
@@ -289,27 +289,72 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
         len += p[i].len;
     }
 
-    /* the slot from a few words of the first block; its bytes decide */
-    memcpy(w, msg, 8);
-    memcpy(&w[1], msg + 24, 8);
-    memcpy(&w[2], msg + 40, 8);
-    memcpy(&w[3], msg + 56, 8);
-    w[0] = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL) ^ (w[2] << 7) ^ w[3])
-           * 0xC2B2AE3D27D4EB4FULL;
-    m = &rt->midstate->slots[(w[0] >> 40) % STATSIG_MIDSTATE_SLOTS];
+    if (len < SHA256_CBLOCK) {
+        SHA256_Init(&c);
+        at = msg;
 
-    if (!m->used || memcmp(m->block, msg, SHA256_CBLOCK) != 0) {
-        SHA256_Init(&m->ctx);
-        SHA256_Update(&m->ctx, msg, SHA256_CBLOCK);
-        memcpy(m->block, msg, SHA256_CBLOCK);
-        m->used = 1;
+    } else {
+        /* the slot from a few words of the first block; its bytes decide */
+        memcpy(w, msg, 8);
+        memcpy(&w[1], msg + 24, 8);
+        memcpy(&w[2], msg + 40, 8);
+        memcpy(&w[3], msg + 56, 8);
+        w[0] = (w[0] ^ (w[1] * 0x9E3779B97F4A7C15ULL) ^ (w[2] << 7) ^ w[3])
+               * 0xC2B2AE3D27D4EB4FULL;
+        m = &rt->midstate->slots[(w[0] >> 40) % STATSIG_MIDSTATE_SLOTS];
+
+        if (!m->used || !statsig_mem_eq(m->block, msg, SHA256_CBLOCK)) {
+            SHA256_Init(&m->ctx);
+            SHA256_Transform(&m->ctx, msg);
+            memcpy(m->block, msg, SHA256_CBLOCK);
+            m->used = 1;
+        }
+
+        c = m->ctx;
+        at = msg + SHA256_CBLOCK;
     }
 
-    c = m->ctx;
-    SHA256_Update(&c, msg + SHA256_CBLOCK, len - SHA256_CBLOCK);
-    SHA256_Final(d, &c);
+    r = len - (size_t) (at - msg);
 
-    return sg_digest_u64(d);
+    while (r >= SHA256_CBLOCK) {
+        SHA256_Transform(&c, at);
+        at += SHA256_CBLOCK;
+        r -= SHA256_CBLOCK;
+    }
+
+    /*
+     * The padding written after the message, in place, and the blocks
+     * handed to the compression function directly: SHA256_Update and
+     * SHA256_Final buffer, copy and wipe, which cost as much as the
+     * compression itself with SHA-NI.
+     */
+    i = (r + 9 <= SHA256_CBLOCK) ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
+    at[r] = 0x80;
+
+    /* whole blocks of zeros (inline stores; a variable-length memset
+     * became rep stos, slow to start), the length written over them */
+    memset(at + r + 1, 0, SHA256_CBLOCK);
+    if (i > SHA256_CBLOCK) {
+        memset(at + r + 1 + SHA256_CBLOCK, 0, SHA256_CBLOCK);
+    }
+
+    bits = (uint64_t) len * 8;
+    at[i - 8] = (unsigned char) (bits >> 56);
+    at[i - 7] = (unsigned char) (bits >> 48);
+    at[i - 6] = (unsigned char) (bits >> 40);
+    at[i - 5] = (unsigned char) (bits >> 32);
+    at[i - 4] = (unsigned char) (bits >> 24);
+    at[i - 3] = (unsigned char) (bits >> 16);
+    at[i - 2] = (unsigned char) (bits >> 8);
+    at[i - 1] = (unsigned char) bits;
+
+    SHA256_Transform(&c, at);
+    if (i > SHA256_CBLOCK) {
+        SHA256_Transform(&c, at + SHA256_CBLOCK);
+    }
+
+    /* the digest's first 8 bytes are the first two state words */
+    return (uint64_t) c.h[0] << 32 | c.h[1];
 }
 
 
