@@ -283,8 +283,20 @@ sg_key_start(statsig_buf_t *k, const statsig_exposure_opts_t *o,
 
 /* ---- metadata ---- */
 
+/*
+ * Member names are plain ASCII literals: written with their quotes and
+ * colon as one string ("\"gate\":"), nothing to escape.
+ */
+#define sg_meta_key(m, key)                                                 \
+    sg_meta_lit(m, "\"" key "\":", sizeof("\"" key "\":") - 1)
+#define sg_meta_str(m, key, v, len)                                         \
+    sg_meta_str_lit(m, "\"" key "\":", sizeof("\"" key "\":") - 1, v, len)
+#define sg_meta_bool(m, key, v)                                             \
+    sg_meta_str(m, key, (v) ? "true" : "false", (v) ? 4 : 5)
+
+
 static void
-sg_meta_key(sg_meta_t *m, const char *key)
+sg_meta_lit(sg_meta_t *m, const char *lit, size_t n)
 {
     if (m->b == NULL) {
         return;
@@ -295,16 +307,16 @@ sg_meta_key(sg_meta_t *m, const char *key)
     }
 
     m->first = 0;
-    statsig_buf_json_str(m->b, key, strlen(key));
-    statsig_buf_addc(m->b, ':');
+    statsig_buf_add(m->b, lit, n);
 }
 
 
 /* a string member that takes part in the dedupe key */
 static void
-sg_meta_str(sg_meta_t *m, const char *key, const char *v, size_t len)
+sg_meta_str_lit(sg_meta_t *m, const char *lit, size_t n, const char *v,
+    size_t len)
 {
-    sg_meta_key(m, key);
+    sg_meta_lit(m, lit, n);
 
     if (m->b != NULL) {
         statsig_buf_json_str(m->b, v, len);
@@ -317,13 +329,6 @@ sg_meta_str(sg_meta_t *m, const char *key, const char *v, size_t len)
 
         statsig_buf_add(m->key, v, len);
     }
-}
-
-
-static void
-sg_meta_bool(sg_meta_t *m, const char *key, int v)
-{
-    sg_meta_str(m, key, v ? "true" : "false", v ? 4 : 5);
 }
 
 

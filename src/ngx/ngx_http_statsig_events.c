@@ -31,6 +31,9 @@ typedef struct {
     ngx_slab_pool_t               *shpool;
     ngx_uint_t                     kinds;      /* taken by a live sink */
     ngx_msec_t                     window;
+    /* es->dedupe and its mask, read here: the zone's line is busy */
+    ngx_http_statsig_dedupe_t     *dedupe;    /* NULL: no dedupe */
+    ngx_uint_t                     dedupe_mask;
     ngx_uint_t                     nsinks;
     ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
     statsig_buf_t                  key;
@@ -42,8 +45,7 @@ static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
 static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
     ngx_http_statsig_main_conf_t *smcf);
 static ngx_uint_t ngx_http_statsig_dedupe_locked(
-    ngx_http_statsig_events_sh_t *es, uint64_t hash, ngx_msec_t now,
-    ngx_msec_t window);
+    ngx_http_statsig_events_t *ev, uint64_t hash, ngx_msec_t now);
 static void ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss,
     uint64_t pos, void *data, size_t len);
 static void ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss,
@@ -209,6 +211,11 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
     ev->shpool = ctx->shpool;
     ev->window = smcf->exposure_dedupe;
 
+    if (ev->window && ev->sh->dedupe) {
+        ev->dedupe = ev->sh->dedupe;
+        ev->dedupe_mask = ev->sh->dedupe_mask;
+    }
+
     statsig_buf_init(&ev->key);
 
     for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
@@ -278,7 +285,7 @@ ngx_http_statsig_events_dedupe_key(void)
 
     ev = &ngx_http_statsig_events;
 
-    if (ev->sh == NULL || ev->window == 0 || ev->sh->dedupe == NULL
+    if (ev->sh == NULL || ev->dedupe == NULL
         || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
     {
         return NULL;
@@ -386,7 +393,7 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    if (ev->window == 0 || es->dedupe == NULL) {
+    if (ev->dedupe == NULL) {
         hash = 0;
     }
 
@@ -398,7 +405,7 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
 
     ngx_shmtx_lock(&ev->shpool->mutex);
 
-    if (hash && ngx_http_statsig_dedupe_locked(es, hash, now, ev->window)) {
+    if (hash && ngx_http_statsig_dedupe_locked(ev, hash, now)) {
         (void) ngx_atomic_fetch_add(&es->deduped, 1);
         ngx_shmtx_unlock(&ev->shpool->mutex);
         return NGX_DECLINED;
@@ -453,13 +460,15 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
 
 
 static ngx_uint_t
-ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_sh_t *es,
-    uint64_t hash, ngx_msec_t now, ngx_msec_t window)
+ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
+    ngx_msec_t now)
 {
     ngx_uint_t                  i;
+    ngx_msec_t                  window;
     ngx_http_statsig_dedupe_t  *b, *free, *oldest;
 
-    b = &es->dedupe[(hash & es->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+    b = &ev->dedupe[(hash & ev->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+    window = ev->window;
 
     free = NULL;
     oldest = &b[0];
@@ -485,7 +494,7 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_sh_t *es,
     }
 
     if (free == NULL) {
-        es->dedupe_evicted++;
+        ev->sh->dedupe_evicted++;
         free = oldest;
     }
 
@@ -520,13 +529,13 @@ ngx_http_statsig_events_seen(uint64_t hash)
     ev = &ngx_http_statsig_events;
     es = ev->sh;
 
-    if (es == NULL || hash == 0 || ev->window == 0 || es->dedupe == NULL
+    if (es == NULL || hash == 0 || ev->dedupe == NULL
         || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
     {
         return 0;
     }
 
-    b = &es->dedupe[(hash & es->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+    b = &ev->dedupe[(hash & ev->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
     now = ngx_current_msec;
 
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
