@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "eval_internal.h"
+#include "hash.h"
 
 
 const statsig_str_t  statsig_rule_none = { "", 0 };
@@ -85,8 +86,9 @@ sg_exposure_eq(const statsig_exposure_t *a, const statsig_exposure_t *b)
 {
     return a->value == b->value
            && a->gate.len == b->gate.len && a->rule_id.len == b->rule_id.len
-           && memcmp(a->gate.data, b->gate.data, a->gate.len) == 0
-           && memcmp(a->rule_id.data, b->rule_id.data, a->rule_id.len) == 0;
+           && statsig_mem_eq(a->gate.data, b->gate.data, a->gate.len)
+           && statsig_mem_eq(a->rule_id.data, b->rule_id.data,
+                             a->rule_id.len);
 }
 
 
@@ -291,11 +293,12 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const statsig_snapshot_t  *s;
     const sg_rule_t           *rules, *rule;
     const sg_cond_t           *conds;
-    uint32_t                   base, i, k;
+    uint32_t                   base, clean, i, k;
     int                        pass, unsupported;
 
     s = ctx->snap;
     base = ctx->rt->exp_len;
+    clean = base;
     sg_result_init(ctx, spec, res);
 
     if (depth > STATSIG_MAX_DEPTH || ++ctx->rt->evals > STATSIG_MAX_EVALS) {
@@ -338,7 +341,9 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
             }
         }
 
-        sg_clean_exposures(ctx->rt, base, base);
+        /* the earlier rules' exposures are clean already */
+        sg_clean_exposures(ctx->rt, base, clean);
+        clean = ctx->rt->exp_len;
 
         if (!pass) {
             continue;
