@@ -78,8 +78,31 @@ sg_tmp_string(sg_tmp_t *t, const char *s, size_t len, unsigned needs)
 }
 
 
+/*
+ * Whether an operator reads String(value) of a number: comparisons, ==,
+ * dates and versions use Number() or the type only.
+ */
+static int
+sg_op_reads_number_str(unsigned op)
+{
+    switch (op) {
+    case SG_OP_GT: case SG_OP_GTE: case SG_OP_LT: case SG_OP_LTE:
+    case SG_OP_VERSION_GT: case SG_OP_VERSION_GTE: case SG_OP_VERSION_LT:
+    case SG_OP_VERSION_LTE: case SG_OP_VERSION_EQ: case SG_OP_VERSION_NEQ:
+    case SG_OP_EQ: case SG_OP_NEQ:
+    case SG_OP_BEFORE: case SG_OP_AFTER: case SG_OP_ON:
+    case SG_OP_IN_SEGMENT_LIST: case SG_OP_NOT_IN_SEGMENT_LIST:
+    case SG_OP_ARRAY_CONTAINS_ANY: case SG_OP_ARRAY_CONTAINS_NONE:
+    case SG_OP_ARRAY_CONTAINS_ALL: case SG_OP_NOT_ARRAY_CONTAINS_ALL:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+
 static const statsig_value_t *
-sg_tmp_number(sg_tmp_t *t, double num, unsigned needs)
+sg_tmp_number(sg_tmp_t *t, double num, unsigned op)
 {
     memset(&t->v, 0, sizeof(t->v));
     t->v.type = STATSIG_V_NUMBER;
@@ -87,8 +110,9 @@ sg_tmp_number(sg_tmp_t *t, double num, unsigned needs)
     t->v.str = t->buf;
     t->v.lower = t->buf;
 
-    /* digits, "e", "Infinity": lower case only for the last two */
-    if (needs & (SG_NEED_STR | SG_NEED_LOWER)) {
+    /* digits, "e", "Infinity": lower case only for the last two; a
+     * current time's digits cost more than the rest of the condition */
+    if (sg_op_reads_number_str(op)) {
         t->v.len = statsig_js_number_to_string(num, t->buf);
         t->v.lower = t->lower;
         t->v.lower_len = statsig_js_lower(t->buf, t->v.len, t->lower);
@@ -464,8 +488,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_CURRENT_TIME:
-        v = sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt),
-                          sg_op_needs(c->op));
+        v = sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt), c->op);
         break;
 
     case SG_COND_USER_BUCKET:
@@ -475,7 +498,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         uaf.len = statsig_value_nullish(v) ? 0 : v->len;
         v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
                                                sg_str(s, c->salt), uaf),
-                          sg_op_needs(c->op));
+                          c->op);
         break;
 
     case SG_COND_UNIT_ID:
