@@ -39,7 +39,7 @@ typedef struct {
 
 /* one name and its values in the user, custom and privateAttributes */
 typedef struct {
-    const char             *key;        /* NULL: empty */
+    const char             *key;
     size_t                  len;
     uint32_t                hash;
     const statsig_value_t  *values[3];
@@ -51,7 +51,10 @@ struct statsig_gate_memo_s {
     sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
     statsig_field_memo_t   fields[STATSIG_FIELD_MEMO_SLOTS];
     statsig_field_memo_t   units[SG_UNIT_MEMO_SLOTS];
-    sg_user_key_t          keys[SG_USER_INDEX_SLOTS];
+    /* open addressing: entry index + 1, 0 empty; the entries in order,
+     * so that a new session clears 128 bytes, not the entries */
+    uint8_t                key_slots[SG_USER_INDEX_SLOTS];
+    sg_user_key_t          keys[SG_USER_INDEX_KEYS];
     uint64_t               keys_session;
     int                    keys_indexed;
     statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
@@ -225,7 +228,7 @@ sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 {
     const statsig_value_t  *objs[3];
     sg_user_key_t          *k;
-    uint32_t                h, slot, o;
+    uint32_t                h, slot, o, n;
     size_t                  i, total;
 
     objs[0] = ctx->user;
@@ -246,7 +249,8 @@ sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
         return;     /* a large user: plain scans */
     }
 
-    memset(m->keys, 0, sizeof(m->keys));
+    memset(m->key_slots, 0, sizeof(m->key_slots));
+    n = 0;
 
     for (o = 0; o < 3; o++) {
         if (objs[o] == NULL || objs[o]->type != STATSIG_V_OBJECT) {
@@ -261,19 +265,27 @@ sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
             for (slot = h % SG_USER_INDEX_SLOTS; ;
                  slot = (slot + 1) % SG_USER_INDEX_SLOTS)
             {
-                k = &m->keys[slot];
+                if (m->key_slots[slot] == 0) {
+                    k = &m->keys[n++];
+                    m->key_slots[slot] = (uint8_t) n;
+                    k->key = objs[o]->keys[i];
+                    k->len = objs[o]->key_lens[i];
+                    k->hash = h;
+                    k->values[0] = NULL;
+                    k->values[1] = NULL;
+                    k->values[2] = NULL;
+                    break;
+                }
 
-                if (k->key == NULL
-                    || (k->hash == h && k->len == objs[o]->key_lens[i]
-                        && memcmp(k->key, objs[o]->keys[i], k->len) == 0))
+                k = &m->keys[m->key_slots[slot] - 1];
+
+                if (k->hash == h && k->len == objs[o]->key_lens[i]
+                    && memcmp(k->key, objs[o]->keys[i], k->len) == 0)
                 {
                     break;
                 }
             }
 
-            k->key = objs[o]->keys[i];
-            k->len = objs[o]->key_lens[i];
-            k->hash = h;
             k->values[o] = &objs[o]->items[i];
         }
     }
@@ -310,10 +322,10 @@ statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
 
     h = (uint32_t) statsig_str_hash(key, len);
 
-    for (slot = h % SG_USER_INDEX_SLOTS; m->keys[slot].key != NULL;
+    for (slot = h % SG_USER_INDEX_SLOTS; m->key_slots[slot] != 0;
          slot = (slot + 1) % SG_USER_INDEX_SLOTS)
     {
-        k = &m->keys[slot];
+        k = &m->keys[m->key_slots[slot] - 1];
 
         if (k->hash == h && k->len == len
             && statsig_mem_eq(k->key, key, len))
