@@ -39,6 +39,21 @@
                  LONG100 LONG100 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10   \
                  LONG10 LONG10 LONG10 "aaaaaaaaa"
 
+/* 70 custom keys: more than the session's key index holds */
+#define MANY_KEYS  \
+    "\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6," \
+    "\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12," \
+    "\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,\"k18\":18," \
+    "\"k19\":19,\"k20\":20,\"k21\":21,\"k22\":22,\"k23\":23,\"k24\":24," \
+    "\"k25\":25,\"k26\":26,\"k27\":27,\"k28\":28,\"k29\":29,\"k30\":30," \
+    "\"k31\":31,\"k32\":32,\"k33\":33,\"k34\":34,\"k35\":35,\"k36\":36," \
+    "\"k37\":37,\"k38\":38,\"k39\":39,\"k40\":40,\"k41\":41,\"k42\":42," \
+    "\"k43\":43,\"k44\":44,\"k45\":45,\"k46\":46,\"k47\":47,\"k48\":48," \
+    "\"k49\":49,\"k50\":50,\"k51\":51,\"k52\":52,\"k53\":53,\"k54\":54," \
+    "\"k55\":55,\"k56\":56,\"k57\":57,\"k58\":58,\"k59\":59,\"k60\":60," \
+    "\"k61\":61,\"k62\":62,\"k63\":63,\"k64\":64,\"k65\":65,\"k66\":66," \
+    "\"k67\":67,\"k68\":68,\"k69\":69,"
+
 
 typedef struct {
     const char  *what;
@@ -146,6 +161,29 @@ static const op_case_t  cases[] = {
       T },
     { "custom key lower-cased fallback", UF("any", "[\"x\"]", "Region"),
       U("\"region\":\"x\""), T },
+    { "user[lower] before custom[field]", UF("any", "[\"a\"]", "Tier"),
+      "{\"userID\":\"u1\",\"tier\":\"a\",\"custom\":{\"Tier\":\"b\"}}",
+      T },
+    { "null user field falls through to custom",
+      UF("any", "[\"b\"]", "Tier"),
+      "{\"userID\":\"u1\",\"Tier\":null,\"custom\":{\"Tier\":\"b\"}}",
+      T },
+    { "custom before privateAttributes", UF("any", "[\"c\"]", "t"),
+      "{\"userID\":\"u1\",\"custom\":{\"t\":\"c\"},"
+      "\"privateAttributes\":{\"t\":\"p\"}}", T },
+    { "duplicate key: the last wins", UF("any", "[\"2\"]", "t"),
+      "{\"userID\":\"u1\",\"t\":\"1\",\"t\":\"2\"}", T },
+    { "a user too large for the key index", UF("any", "[\"69\"]", "k69"),
+      "{\"userID\":\"u1\",\"custom\":{" MANY_KEYS "\"k69\":69}}", T },
+    { "large user, privateAttributes", UF("any", "[\"p\"]", "Z"),
+      "{\"userID\":\"u1\",\"custom\":{" MANY_KEYS "\"y\":0},"
+      "\"privateAttributes\":{\"z\":\"p\"}}", T },
+    { "failed condition, then an unknown operator: unsupported",
+      UF("any", "[\"zz\"]", "s") "," UF("encoded_any_of", "[1]", "x"),
+      U("\"s\":\"x\""), UNSUP },
+    { "failed condition, then a failing one: false",
+      UF("any", "[\"zz\"]", "s") "," UF("any", "[\"x\"]", "s"),
+      U("\"s\":\"x\""), F },
 
     /* str_* */
     { "starts_with ALI", UF("str_starts_with_any", "[\"ALI\"]", "email"),
