@@ -37,7 +37,23 @@ typedef struct {
     ngx_uint_t                     nsinks;
     ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
     statsig_buf_t                  key;
+
+    /* events of this event loop iteration, pushed in one go */
+    ngx_http_statsig_wbuf_t        pending;    /* [pending hdr][record]... */
+    ngx_event_t                    post;
 } ngx_http_statsig_events_t;
+
+
+/* a record waiting in ev->pending */
+typedef struct {
+    uint64_t                       hash;       /* dedupe; 0: none */
+    uint32_t                       len;
+    uint32_t                       kind;
+} ngx_http_statsig_pending_t;
+
+
+/* pushed at once past this many bytes */
+#define NGX_HTTP_STATSIG_PENDING_MAX   (256 * 1024)
 
 
 static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
@@ -46,6 +62,11 @@ static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
     ngx_http_statsig_main_conf_t *smcf);
 static ngx_uint_t ngx_http_statsig_dedupe_locked(
     ngx_http_statsig_events_t *ev, uint64_t hash, ngx_msec_t now);
+static void ngx_http_statsig_events_posted(ngx_event_t *ev);
+static void ngx_http_statsig_events_push_pending(void);
+static ngx_int_t ngx_http_statsig_events_in_locked(
+    ngx_http_statsig_events_t *ev, ngx_uint_t kind, u_char *data,
+    size_t size, uint64_t hash, ngx_msec_t now, ngx_uint_t *full);
 static void ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss,
     uint64_t pos, void *data, size_t len);
 static void ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss,
@@ -65,6 +86,7 @@ static ngx_http_statsig_sink_type_t  *ngx_http_statsig_sink_types[] = {
 
 
 static ngx_http_statsig_events_t  ngx_http_statsig_events;
+static ngx_connection_t           ngx_http_statsig_events_conn;
 
 
 /* ---- the zone (master: init_zone, also on reload) ---- */
@@ -218,6 +240,13 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
 
     statsig_buf_init(&ev->key);
 
+    /* debug logging of events may read ((ngx_connection_t *) data)->fd */
+    ngx_http_statsig_events_conn.fd = (ngx_socket_t) -1;
+
+    ev->post.handler = ngx_http_statsig_events_posted;
+    ev->post.data = &ngx_http_statsig_events_conn;
+    ev->post.log = cycle->log;
+
     for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
         t = ngx_http_statsig_sink_types[i];
         sink = &ev->sinks[ev->nsinks++];
@@ -251,7 +280,19 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
         return;
     }
 
+    /* this iteration's events go to the rings, for whoever flushes next */
+    if (ev->post.posted) {
+        ngx_delete_posted_event(&ev->post);
+    }
+
+    ngx_http_statsig_events_push_pending();
+
     ngx_http_statsig_flush_exit_worker(cycle);
+
+    if (ev->pending.data) {
+        ngx_free(ev->pending.data);
+        ev->pending.data = NULL;
+    }
 
     statsig_buf_free(&ev->key);
     ev->sh = NULL;
@@ -370,13 +411,8 @@ ngx_int_t
 ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, uint64_t hash)
 {
-    size_t                         need, used;
-    uint32_t                       len;
     ngx_int_t                      rc;
-    ngx_uint_t                     i, full;
-    ngx_msec_t                     now;
-    ngx_http_statsig_sink_t       *sink;
-    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_uint_t                     full;
     ngx_http_statsig_events_t     *ev;
     ngx_http_statsig_events_sh_t  *es;
 
@@ -393,23 +429,160 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    if (ev->dedupe == NULL) {
-        hash = 0;
-    }
-
-    len = (uint32_t) record->len;
-    need = NGX_HTTP_STATSIG_REC_HDR + record->len;
-    now = ngx_current_msec;
-    rc = NGX_DECLINED;
     full = 0;
 
     ngx_shmtx_lock(&ev->shpool->mutex);
 
-    if (hash && ngx_http_statsig_dedupe_locked(ev, hash, now)) {
-        (void) ngx_atomic_fetch_add(&es->deduped, 1);
-        ngx_shmtx_unlock(&ev->shpool->mutex);
+    rc = ngx_http_statsig_events_in_locked(ev, kind, record->data,
+                                           record->len, hash,
+                                           ngx_current_msec, &full);
+
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    ngx_http_statsig_flush_notify(full);
+
+    return rc;
+}
+
+
+/*
+ * Queues an event at the end of this event loop iteration (a posted
+ * event), with the others of the iteration: one lock for all of them.
+ * The record is copied.  Dedupe and drops are counted then.
+ */
+
+ngx_int_t
+ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
+    ngx_str_t *record, uint64_t hash)
+{
+    u_char                      *p;
+    ngx_http_statsig_events_t   *ev;
+    ngx_http_statsig_pending_t   h;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->sh == NULL) {
         return NGX_DECLINED;
     }
+
+    if (!(ev->kinds & kind)) {
+        ngx_http_statsig_events_skip(ev, ev->sh, kind);
+        return NGX_DECLINED;
+    }
+
+    if (record->len > NGX_HTTP_STATSIG_PENDING_MAX
+        || ngx_http_statsig_wbuf_reserve(&ev->pending,
+                                   sizeof(ngx_http_statsig_pending_t)
+                                   + ngx_align(record->len, 8), log)
+           != NGX_OK)
+    {
+        /* no memory to wait in: queued now */
+        return ngx_http_statsig_events_push_hash(log, kind, record, hash);
+    }
+
+    h.hash = hash;
+    h.len = (uint32_t) record->len;
+    h.kind = (uint32_t) kind;
+
+    p = ev->pending.data + ev->pending.len;
+    p = ngx_cpymem(p, &h, sizeof(ngx_http_statsig_pending_t));
+    ngx_memcpy(p, record->data, record->len);
+
+    ev->pending.len += sizeof(ngx_http_statsig_pending_t)
+                       + ngx_align(record->len, 8);
+
+    if (ev->pending.len >= NGX_HTTP_STATSIG_PENDING_MAX) {
+        if (ev->post.posted) {
+            ngx_delete_posted_event(&ev->post);
+        }
+
+        ngx_http_statsig_events_push_pending();
+
+    } else if (!ev->post.posted) {
+        ngx_post_event(&ev->post, &ngx_posted_events);
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_statsig_events_posted(ngx_event_t *e)
+{
+    ngx_http_statsig_events_push_pending();
+}
+
+
+static void
+ngx_http_statsig_events_push_pending(void)
+{
+    u_char                      *p, *last;
+    ngx_uint_t                   full;
+    ngx_msec_t                   now;
+    ngx_http_statsig_pending_t   h;
+    ngx_http_statsig_events_t   *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->sh == NULL || ev->pending.len == 0) {
+        return;
+    }
+
+    p = ev->pending.data;
+    last = p + ev->pending.len;
+    now = ngx_current_msec;
+    full = 0;
+
+    ngx_shmtx_lock(&ev->shpool->mutex);
+
+    while (p < last) {
+        ngx_memcpy(&h, p, sizeof(ngx_http_statsig_pending_t));
+        p += sizeof(ngx_http_statsig_pending_t);
+
+        (void) ngx_http_statsig_events_in_locked(ev, h.kind, p, h.len,
+                                                 h.hash, now, &full);
+
+        p += ngx_align(h.len, 8);
+    }
+
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    ev->pending.len = 0;
+
+    ngx_http_statsig_flush_notify(full);
+}
+
+
+/*
+ * One event into every ring that takes its kind, under the lock: the
+ * dedupe lookup first (hash 0: none), drops counted.  NGX_DECLINED: not
+ * queued anywhere.
+ */
+
+static ngx_int_t
+ngx_http_statsig_events_in_locked(ngx_http_statsig_events_t *ev,
+    ngx_uint_t kind, u_char *data, size_t size, uint64_t hash,
+    ngx_msec_t now, ngx_uint_t *full)
+{
+    size_t                         need, used;
+    uint32_t                       len;
+    ngx_int_t                      rc;
+    ngx_uint_t                     i;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_sh_t  *es;
+
+    es = ev->sh;
+
+    if (hash && ev->dedupe && ngx_http_statsig_dedupe_locked(ev, hash, now))
+    {
+        (void) ngx_atomic_fetch_add(&es->deduped, 1);
+        return NGX_DECLINED;
+    }
+
+    len = (uint32_t) size;
+    need = NGX_HTTP_STATSIG_REC_HDR + size;
+    rc = NGX_DECLINED;
 
     for (i = 0; i < ev->nsinks; i++) {
         sink = &ev->sinks[i];
@@ -433,8 +606,8 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
         }
 
         ngx_http_statsig_ring_in(ss, ss->tail, &len, sizeof(uint32_t));
-        ngx_http_statsig_ring_in(ss, ss->tail + sizeof(uint32_t),
-                                 record->data, record->len);
+        ngx_http_statsig_ring_in(ss, ss->tail + sizeof(uint32_t), data,
+                                 size);
 
         ss->tail += need;
         ss->events++;
@@ -445,15 +618,11 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
         }
 
         if (ss->events >= sink->limit) {
-            full = 1;
+            *full = 1;
         }
 
         rc = NGX_OK;
     }
-
-    ngx_shmtx_unlock(&ev->shpool->mutex);
-
-    ngx_http_statsig_flush_notify(full);
 
     return rc;
 }

@@ -6,6 +6,9 @@
  *                  bounded byte ring per sink, in the shared zone, under
  *                  the zone mutex for a hash probe and a memcpy; a full
  *                  ring drops the event and counts it; nothing waits.
+ *                  ngx_http_statsig_events_queue(): the same at the end
+ *                  of the event loop iteration, for all of its events
+ *                  under one lock (exposures).
  *   flusher        one worker at a time (a lease in the zone) takes
  *                  batches out of the rings and posts them with the
  *                  event-loop HTTP client (ngx_http_statsig_flush.c).
@@ -199,6 +202,8 @@ ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key);
 ngx_int_t ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
+    ngx_str_t *record, uint64_t hash);
+ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, uint64_t hash);
 statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
 uint64_t ngx_http_statsig_events_hash(u_char *p, size_t len);

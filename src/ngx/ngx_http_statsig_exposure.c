@@ -275,9 +275,9 @@ nomem:
 /*
  * The event pipeline's entry point: counts the record (per request, for
  * $statsig_exposure_count, and per worker), logs it at the debug level
- * and queues it for the sinks (dedupe by the key's hash, 0: none;
- * bounded queue: never waits).  The record is only valid during the
- * call.
+ * and queues it for the sinks at the end of the event loop iteration
+ * (dedupe by the key's hash, 0: none; bounded queue: never waits).  The
+ * record is copied.
  */
 
 ngx_int_t
@@ -291,9 +291,9 @@ ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
                    "statsig exposure #%uA: %V",
                    ngx_http_statsig_exposures_total, record);
 
-    (void) ngx_http_statsig_events_push_hash(r->connection->log,
-                                             NGX_HTTP_STATSIG_EV_EXPOSURE,
-                                             record, hash);
+    (void) ngx_http_statsig_events_queue(r->connection->log,
+                                         NGX_HTTP_STATSIG_EV_EXPOSURE,
+                                         record, hash);
 
     return NGX_OK;
 }
