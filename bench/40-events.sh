@@ -7,7 +7,10 @@
 # The sink is a second nginx (1 worker) answering 202 {"success":true}
 # and logging each request's STATSIG-EVENT-COUNT; what the bodies hold is
 # checked by t/30-events.t, not here.  LOCAL=1 runs without a key (local
-# mode: exposures are written but not queued), to split the cost.
+# mode: exposures are counted, neither written nor queued), to split the
+# cost.  A second scenario (lines "repeat_users_...") runs the same with
+# REPEAT_USERS (default 10000) users coming back in turn, so that most
+# exposures are deduped as in real traffic; REPEAT_USERS=0 skips it.
 set -euo pipefail
 
 so=${STATSIG_MODULE:-$(pwd)/build/nginx/ngx_http_statsig_module.so}
@@ -105,16 +108,22 @@ http {
 }
 EOF
 
-# a fresh user for every request, whatever the thread
+# a fresh user for every request, whatever the thread; with USERS=N in
+# the environment, users r0..r(N-1) in turn instead (they come back, so
+# the exposure dedupe applies, as in real traffic)
 cat > "$dir/users.lua" <<'EOF'
 local threads = 0
 function setup(thread)
     threads = threads + 1
     thread:set("tid", threads)
 end
+local users = tonumber(os.getenv("USERS") or "0")
 local n = 0
 request = function()
     n = n + 1
+    if users > 0 then
+        return wrk.format("GET", wrk.path .. "?u=r" .. ((n * 2 + tid) % users))
+    end
     return wrk.format("GET", wrk.path .. "?u=u" .. tid .. "-" .. n)
 end
 EOF
@@ -127,7 +136,7 @@ for i in $(seq 50); do
 done
 
 rps() {
-    wrk -t2 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
+    USERS=$2 wrk -t2 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
         "http://127.0.0.1:$port/$1" | awk '/Requests\/sec/ { print $2 }'
 }
 
@@ -147,52 +156,82 @@ cpu() {
 }
 hz=$(getconf CLK_TCK)
 
-w0=$(cpu "$dir/nginx.pid")
-rps_off=$(rps off)
-w1=$(cpu "$dir/nginx.pid")
-c0=$(count)
-s0=$(cpu "$dir/sink/nginx.pid")
-t0=$(date +%s.%N)
-rps_on=$(rps on)
-w2=$(cpu "$dir/nginx.pid")
+# the sink's counters: queued dropped_full dropped_other skipped requests
+# deduped
+counters() {
+    curl -s "http://127.0.0.1:$port/status" | perl -MJSON::PP -e '
+        local $/; my $j = decode_json(<STDIN>)->{events};
+        my $s = $j->{sinks}{statsig};
+        printf "%d %d %d %d %d %d\n", $s->{queued}, $s->{dropped_full},
+            $s->{dropped} - $s->{dropped_full}, $s->{skipped},
+            $s->{requests}, $j->{dedupe}{deduped};'
+}
 
-# until the sink has everything the queue took (the queue is drained)
-prev=-1
-t1=$t0
-while :; do
-    c=$(count)
-    [ "$c" = "$prev" ] && break
-    prev=$c
-    t1=$(date +%s.%N)
-    sleep 1.5
-done
+# one scenario: $1 the prefix of its result names, $2 the users (0: a
+# fresh one per request)
+scenario() {
+    local p=$1 users=$2 w0 w1 w2 w3 rps_off rps_on c c0 s0 s1 t0 t1 prev
+    local k0 k1
 
-w3=$(cpu "$dir/nginx.pid")
-s1=$(cpu "$dir/sink/nginx.pid")
+    k0=$(counters)
+    w0=$(cpu "$dir/nginx.pid")
+    rps_off=$(rps off "$users")
+    w1=$(cpu "$dir/nginx.pid")
+    c0=$(count)
+    s0=$(cpu "$dir/sink/nginx.pid")
+    t0=$(date +%s.%N)
+    rps_on=$(rps on "$users")
+    w2=$(cpu "$dir/nginx.pid")
 
-curl -s "http://127.0.0.1:$port/status" | perl -MJSON::PP -e '
-    local $/; my $s = decode_json(<STDIN>)->{events}{sinks}{statsig};
-    printf "events_queued %d events\n", $s->{queued};
-    printf "events_dropped_queue_full %d events\n", $s->{dropped_full};
-    printf "events_dropped_other %d events\n",
-        $s->{dropped} - $s->{dropped_full};
-    printf "events_skipped_local_mode %d events\n", $s->{skipped};
-    printf "events_requests %d requests\n", $s->{requests};'
+    # until the sink has everything the queue took (the queue is drained)
+    prev=-1
+    t1=$t0
+    while :; do
+        c=$(count)
+        [ "$c" = "$prev" ] && break
+        prev=$c
+        t1=$(date +%s.%N)
+        sleep 1.5
+    done
 
-awk -v off="$rps_off" -v on="$rps_on" -v ev="$((c - c0))" -v t0="$t0" \
-    -v t1="$t1" -v d="$duration" -v hz="$hz" -v w0="$w0" -v w1="$w1" \
-    -v w2="$w2" -v w3="$w3" -v s0="$s0" -v s1="$s1" 'BEGIN {
-    # worker CPU per request: the drain after the run counts for "on"
-    off_us = (w1 - w0) / hz * 1e6 / (off * d)
-    on_us = (w3 - w1) / hz * 1e6 / (on * d)
-    printf "worker_cpu_per_request_exposures_off %.2f us\n", off_us
-    printf "worker_cpu_per_request_exposures_on %.2f us\n", on_us
-    printf "worker_cpu_cost_per_request %.1f %%\n", (on_us - off_us) * 100 / off_us
-    printf "sink_cpu_per_event %.2f us\n", (s1 - s0) / hz * 1e6 / (ev ? ev : 1)
-    printf "requests_per_sec_exposures_off %.0f req/s\n", off
-    printf "requests_per_sec_exposures_on %.0f req/s\n", on
-    printf "request_rate_cost %.1f %%\n", (off - on) * 100 / off
-    printf "events_delivered %d events\n", ev
-    printf "events_per_sec_delivered %.0f events/s\n", \
-        (t1 > t0) ? ev / (t1 - t0) : 0
-}'
+    w3=$(cpu "$dir/nginx.pid")
+    s1=$(cpu "$dir/sink/nginx.pid")
+    k1=$(counters)
+
+    echo "$k0 $k1" | awk -v p="$p" '{
+        printf "%sevents_queued %d events\n", p, $7 - $1
+        printf "%sevents_dropped_queue_full %d events\n", p, $8 - $2
+        printf "%sevents_dropped_other %d events\n", p, $9 - $3
+        printf "%sevents_skipped_local_mode %d events\n", p, $10 - $4
+        printf "%sevents_requests %d requests\n", p, $11 - $5
+        printf "%sevents_deduped %d events\n", p, $12 - $6
+    }'
+
+    awk -v off="$rps_off" -v on="$rps_on" -v ev="$((c - c0))" -v t0="$t0" \
+        -v t1="$t1" -v d="$duration" -v hz="$hz" -v w0="$w0" -v w1="$w1" \
+        -v w2="$w2" -v w3="$w3" -v s0="$s0" -v s1="$s1" -v p="$p" 'BEGIN {
+        # worker CPU per request: the drain after the run counts for "on"
+        off_us = (w1 - w0) / hz * 1e6 / (off * d)
+        on_us = (w3 - w1) / hz * 1e6 / (on * d)
+        printf "%sworker_cpu_per_request_exposures_off %.2f us\n", p, off_us
+        printf "%sworker_cpu_per_request_exposures_on %.2f us\n", p, on_us
+        printf "%sworker_cpu_cost_per_request %.1f %%\n", p,
+            (on_us - off_us) * 100 / off_us
+        printf "%ssink_cpu_per_event %.2f us\n", p,
+            (s1 - s0) / hz * 1e6 / (ev ? ev : 1)
+        printf "%srequests_per_sec_exposures_off %.0f req/s\n", p, off
+        printf "%srequests_per_sec_exposures_on %.0f req/s\n", p, on
+        printf "%srequest_rate_cost %.1f %%\n", p, (off - on) * 100 / off
+        printf "%sevents_delivered %d events\n", p, ev
+        printf "%sevents_per_sec_delivered %.0f events/s\n", p,
+            (t1 > t0) ? ev / (t1 - t0) : 0
+    }'
+}
+
+# the worst case: a fresh user per request, every exposure new
+scenario "" 0
+
+# users that come back: most exposures deduped (REPEAT_USERS=0 skips it)
+if [ "${REPEAT_USERS:-10000}" -gt 0 ]; then
+    scenario repeat_users_ "${REPEAT_USERS:-10000}"
+fi

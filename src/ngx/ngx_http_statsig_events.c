@@ -38,6 +38,9 @@ typedef struct {
     ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
     statsig_buf_t                  key;
 
+    /* exposures found deduped without the lock, not yet in the zone */
+    ngx_uint_t                     deduped;
+
     /* events of this event loop iteration, pushed in one go */
     ngx_http_statsig_wbuf_t        pending;    /* [pending hdr][record]... */
     ngx_event_t                    post;
@@ -287,6 +290,12 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_statsig_events_push_pending();
 
+    if (ev->deduped) {
+        ngx_shmtx_lock(&ev->shpool->mutex);
+        ngx_http_statsig_events_fold_locked();
+        ngx_shmtx_unlock(&ev->shpool->mutex);
+    }
+
     ngx_http_statsig_flush_exit_worker(cycle);
 
     if (ev->pending.data) {
@@ -433,6 +442,8 @@ ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
 
     ngx_shmtx_lock(&ev->shpool->mutex);
 
+    ngx_http_statsig_events_fold_locked();
+
     rc = ngx_http_statsig_events_in_locked(ev, kind, record->data,
                                            record->len, hash,
                                            ngx_current_msec, &full);
@@ -534,6 +545,8 @@ ngx_http_statsig_events_push_pending(void)
     full = 0;
 
     ngx_shmtx_lock(&ev->shpool->mutex);
+
+    ngx_http_statsig_events_fold_locked();
 
     while (p < last) {
         ngx_memcpy(&h, p, sizeof(ngx_http_statsig_pending_t));
@@ -678,7 +691,8 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
 
 /*
  * Whether an exposure with this dedupe key hash was logged within the
- * window, looked up without the lock (counted as deduped when it was):
+ * window, looked up without the lock (counted as deduped when it was,
+ * in the zone's counter later: ngx_http_statsig_events_fold_locked()):
  * a writer that finds it skips writing the event.  A racing insert of
  * the same key is a duplicate too; anything missed here is caught by
  * the locked lookup of ngx_http_statsig_events_push_hash().  The bucket
@@ -719,12 +733,32 @@ ngx_http_statsig_events_seen(uint64_t hash)
         t2 = b[i].time;
 
         if (h == hash && t1 == t2 && now - t1 < ev->window) {
-            (void) ngx_atomic_fetch_add(&es->deduped, 1);
+            /* counted in the zone with the next lock taken */
+            ev->deduped++;
             return 1;
         }
     }
 
     return 0;
+}
+
+
+/*
+ * Under the zone lock: adds the exposures this worker found deduped
+ * without the lock to the zone's counter (on every push and flush tick).
+ */
+
+void
+ngx_http_statsig_events_fold_locked(void)
+{
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->sh && ev->deduped) {
+        (void) ngx_atomic_fetch_add(&ev->sh->deduped, ev->deduped);
+        ev->deduped = 0;
+    }
 }
 
 

@@ -86,7 +86,7 @@ struct ngx_http_statsig_events_sh_s {
 
     ngx_http_statsig_dedupe_t     *dedupe;
     ngx_uint_t                     dedupe_mask;  /* buckets - 1 */
-    ngx_atomic_t                   deduped;    /* also counted unlocked */
+    ngx_atomic_t                   deduped;
     uint64_t                       dedupe_evicted;
 
     /* the flush lease: one worker posts batches at a time */
@@ -208,6 +208,7 @@ ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
 statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
 uint64_t ngx_http_statsig_events_hash(u_char *p, size_t len);
 ngx_uint_t ngx_http_statsig_events_seen(uint64_t hash);
+void ngx_http_statsig_events_fold_locked(void);
 ngx_int_t ngx_http_statsig_events_status(ngx_http_request_t *r,
     ngx_uint_t prometheus, ngx_str_t *zone, ngx_str_t *out);
 

@@ -43,28 +43,28 @@ ngx_http_statsig_layer_param_logged(ngx_http_statsig_ctx_t *ctx,
 
 
 /*
- * What every exposure of a request shares, written once per request:
- * the event's bytes from configSyncTime to "secondaryExposures" (the
- * user object included) and the start of the dedupe key.  In the
- * request's pool, for one user, snapshot and time: written again when
- * one of them changes.
+ * What every exposure of a request shares, written once per request, in
+ * its pool: the start of the dedupe key (for its user), and the event's
+ * bytes from configSyncTime to "secondaryExposures", the user object
+ * included (for its user, snapshot and time), written only when an event
+ * is: not for requests whose exposures are all deduped.
  */
 
 typedef struct {
-    const statsig_value_t         *user;
-    const statsig_snapshot_t      *snap;
-    double                         time;
-    ngx_str_t                      tail;
+    const statsig_value_t         *key_user;
     ngx_str_t                      key;
+
+    const statsig_value_t         *tail_user;
+    const statsig_snapshot_t      *tail_snap;
+    double                         tail_time;
+    ngx_str_t                      tail;
 } ngx_http_statsig_exposure_cache_t;
 
 
-static ngx_int_t
+static ngx_http_statsig_exposure_cache_t *
 ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
-    ngx_http_statsig_ctx_t *ctx, statsig_exposure_opts_t *o)
+    ngx_http_statsig_ctx_t *ctx)
 {
-    size_t                              n;
-    statsig_buf_t                      *b;
     ngx_http_statsig_exposure_cache_t  *c;
 
     c = ctx->exposure_cache;
@@ -72,48 +72,95 @@ ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
     if (c == NULL) {
         c = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_exposure_cache_t));
         if (c == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         ctx->exposure_cache = c;
     }
 
-    if (c->tail.data == NULL || c->user != ctx->eval.user
-        || c->snap != ctx->eval.snap || c->time != o->time)
+    return c;
+}
+
+
+/* a copy of the record buffer's bytes in the request's pool */
+
+static ngx_int_t
+ngx_http_statsig_exposure_copy(ngx_http_request_t *r, ngx_str_t *to)
+{
+    statsig_buf_t  *b;
+
+    b = &ngx_http_statsig_record;
+
+    if (b->failed || b->len == 0) {
+        return NGX_ERROR;
+    }
+
+    to->data = ngx_pnalloc(r->pool, b->len);
+    if (to->data == NULL) {
+        to->len = 0;
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(to->data, b->data, b->len);
+    to->len = b->len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_exposure_key(ngx_http_request_t *r,
+    ngx_http_statsig_exposure_cache_t *c, statsig_exposure_opts_t *o)
+{
+    statsig_buf_t  *b;
+
+    if (c->key.data == NULL || c->key_user != o->ctx->user) {
+        b = &ngx_http_statsig_record;
+        b->len = 0;
+        b->failed = 0;
+
+        statsig_exposure_key_prefix(b, o->ctx);
+
+        if (ngx_http_statsig_exposure_copy(r, &c->key) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        c->key_user = o->ctx->user;
+    }
+
+    o->key_prefix = (char *) c->key.data;
+    o->key_prefix_len = c->key.len;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_exposure_tail(ngx_http_request_t *r,
+    ngx_http_statsig_exposure_cache_t *c, statsig_exposure_opts_t *o)
+{
+    statsig_buf_t  *b;
+
+    if (c->tail.data == NULL || c->tail_user != o->ctx->user
+        || c->tail_snap != o->ctx->snap || c->tail_time != o->time)
     {
         b = &ngx_http_statsig_record;
         b->len = 0;
         b->failed = 0;
 
         statsig_exposure_tail(b, o);
-        n = b->len;
-        statsig_exposure_key_prefix(b, o->ctx);
 
-        if (b->failed) {
+        if (ngx_http_statsig_exposure_copy(r, &c->tail) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        /* one allocation: the tail, then the key's start */
-        c->tail.data = ngx_pnalloc(r->pool, b->len);
-        if (c->tail.data == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(c->tail.data, b->data, b->len);
-
-        c->tail.len = n;
-        c->key.data = c->tail.data + n;
-        c->key.len = b->len - n;
-
-        c->user = ctx->eval.user;
-        c->snap = ctx->eval.snap;
-        c->time = o->time;
+        c->tail_user = o->ctx->user;
+        c->tail_snap = o->ctx->snap;
+        c->tail_time = o->time;
     }
 
     o->tail = (char *) c->tail.data;
     o->tail_len = c->tail.len;
-    o->key_prefix = (char *) c->key.data;
-    o->key_prefix_len = c->key.len;
 
     return NGX_OK;
 }
@@ -161,6 +208,8 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     statsig_buf_t            *b, *key;
     statsig_exposure_opts_t   o;
 
+    ngx_http_statsig_exposure_cache_t  *c;
+
     e->exposed = 1;
 
     debug = (r->connection->log->log_level & NGX_LOG_DEBUG_HTTP) != 0;
@@ -196,7 +245,8 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         o.init_time = o.config_sync_time;
     }
 
-    if (ngx_http_statsig_exposure_cache(r, ctx, &o) != NGX_OK) {
+    c = ngx_http_statsig_exposure_cache(r, ctx);
+    if (c == NULL) {
         goto nomem;
     }
 
@@ -207,6 +257,10 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     key = ngx_http_statsig_events_dedupe_key();
 
     if (key) {
+        if (ngx_http_statsig_exposure_key(r, c, &o) != NGX_OK) {
+            goto nomem;
+        }
+
         o.dedupe_key = key;
         key->len = 0;
         key->failed = 0;
@@ -232,6 +286,10 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
             ngx_http_statsig_exposures_total++;
             return NGX_OK;
         }
+    }
+
+    if (ngx_http_statsig_exposure_tail(r, c, &o) != NGX_OK) {
+        goto nomem;
     }
 
     b = &ngx_http_statsig_record;
