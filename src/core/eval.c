@@ -327,8 +327,10 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
              * one failed, only gates (exposures, unsupported nested
              * results) can still change the outcome.
              */
-            if (!pass && sg_cond_is_pure(&conds[k])) {
-                continue;
+            if ((!pass && sg_cond_is_pure(&conds[k]))
+                || conds[k].type == SG_COND_PUBLIC)
+            {
+                continue;       /* public: true, nothing else */
             }
 
             if (!statsig_eval_condition(ctx, &conds[k], depth, &unsupported)) {

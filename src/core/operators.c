@@ -156,19 +156,19 @@ sg_array_any_str(const statsig_snapshot_t *s, const statsig_value_t *v,
 
         switch (how) {
         case SG_STR_EQ:
-            if (alen == blen && memcmp(a, b, alen) == 0) {
+            if (alen == blen && statsig_mem_eq(a, b, alen)) {
                 return 1;
             }
             break;
 
         case SG_STR_STARTS:
-            if (alen >= blen && memcmp(a, b, blen) == 0) {
+            if (alen >= blen && statsig_mem_eq(a, b, blen)) {
                 return 1;
             }
             break;
 
         case SG_STR_ENDS:
-            if (alen >= blen && memcmp(a + alen - blen, b, blen) == 0) {
+            if (alen >= blen && statsig_mem_eq(a + alen - blen, b, blen)) {
                 return 1;
             }
             break;

@@ -432,7 +432,8 @@ statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
 
     for (i = 0; i < c->n; i++) {
         if (c->entries[i].len == pattern.len
-            && memcmp(c->entries[i].pattern, pattern.data, pattern.len) == 0)
+            && statsig_mem_eq(c->entries[i].pattern, pattern.data,
+                              pattern.len))
         {
             e = &c->entries[i];
             break;

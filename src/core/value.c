@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "statsig_value.h"
+#include "hash.h"
 #include "jsnum.h"
 #include "jsstr.h"
 
@@ -332,7 +333,7 @@ statsig_value_get(const statsig_value_t *obj, const char *key, size_t len)
     for (i = obj->n; i-- > 0; ) {
         if (obj->key_lens[i] == len
             && (len == 0 || obj->keys[i][0] == key[0])
-            && memcmp(obj->keys[i], key, len) == 0)
+            && statsig_mem_eq(obj->keys[i], key, len))
         {
             return &obj->items[i];
         }
