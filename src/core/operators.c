@@ -364,12 +364,12 @@ sg_loose_eq(const statsig_snapshot_t *s, const statsig_value_t *v,
 
 /* dateCompare's Date for a value: strings by Date.parse, else seconds/ms */
 static double
-sg_value_date(const statsig_value_t *v)
+sg_value_date(statsig_runtime_t *rt, const statsig_value_t *v)
 {
     double  d;
 
     if (v->type == STATSIG_V_STRING) {
-        d = statsig_js_date_parse(v->str, v->len);
+        d = statsig_runtime_date_parse(rt, v->str, v->len);
         if (!isnan(d)) {
             return d;
         }
@@ -497,7 +497,7 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
             return 0;
         }
 
-        a = sg_value_date(v);
+        a = sg_value_date(ctx->rt, v);
         b = t->date;
         if (isnan(a) || isnan(b)) {
             return 0;

@@ -18,6 +18,7 @@
 
 #include "country.h"
 #include "hash.h"
+#include "jsdate.h"
 #include "jsstr.h"
 #include "runtime.h"
 #include "statsig_data.h"
@@ -355,6 +356,31 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
 
     /* the digest's first 8 bytes are the first two state words */
     return (uint64_t) c.h[0] << 32 | c.h[1];
+}
+
+
+double
+statsig_runtime_date_parse(statsig_runtime_t *rt, const char *s, size_t len)
+{
+    double  d;
+
+    if (len >= STATSIG_DATE_MEMO_STR) {
+        return statsig_js_date_parse(s, len);
+    }
+
+    if (rt->date_memo_len == len + 1
+        && statsig_mem_eq(rt->date_memo_str, s, len))
+    {
+        return rt->date_memo;
+    }
+
+    d = statsig_js_date_parse(s, len);
+
+    memcpy(rt->date_memo_str, s, len);
+    rt->date_memo_len = (uint32_t) len + 1;
+    rt->date_memo = d;
+
+    return d;
 }
 
 

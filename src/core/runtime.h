@@ -15,6 +15,7 @@
 
 #define STATSIG_IDLIST_MEMO_SLOTS  4
 #define STATSIG_IDLIST_MEMO_ID     64
+#define STATSIG_DATE_MEMO_STR      64
 
 
 struct statsig_runtime_s {
@@ -58,6 +59,11 @@ struct statsig_runtime_s {
     }                           idlist_memo[STATSIG_IDLIST_MEMO_SLOTS];
     uint32_t                    idlist_memo_next;
 
+    /* the last Date.parse, by content (len + 1; 0: none) */
+    char                        date_memo_str[STATSIG_DATE_MEMO_STR];
+    uint32_t                    date_memo_len;
+    double                      date_memo;
+
     /* nested gate results of the current session (see eval.c) */
     uint64_t                    next_session;
     struct statsig_gate_memo_s *gate_memo;
@@ -90,6 +96,11 @@ int statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
     statsig_str_t *out);
 
 double statsig_runtime_now(statsig_runtime_t *rt);
+
+/* Date.parse, remembering the last string (a user's date field is
+ * compared by several conditions) */
+double statsig_runtime_date_parse(statsig_runtime_t *rt, const char *s,
+    size_t len);
 
 /* statsig_idlist_hash, remembering the last few ids (a user's unit id is
  * checked against several lists) */
