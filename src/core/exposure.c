@@ -17,6 +17,67 @@
 #include "snapshot.h"
 
 
+/*
+ * The writers of every event inline what fits the buffer already (the
+ * buffer is reused, so it nearly always does) and leave growth to buf.c.
+ */
+
+static inline void
+sg_add(statsig_buf_t *b, const char *s, size_t n)
+{
+    if (b->cap - b->len >= n && !b->failed) {
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        return;
+    }
+
+    statsig_buf_add(b, s, n);
+}
+
+
+static inline void
+sg_addc(statsig_buf_t *b, char c)
+{
+    if (b->cap > b->len && !b->failed) {
+        b->data[b->len++] = c;
+        return;
+    }
+
+    statsig_buf_addc(b, c);
+}
+
+
+#define sg_addl(b, lit)  sg_add(b, lit, sizeof(lit) - 1)
+
+
+/* statsig_buf_json_str(), inline for printable ASCII with nothing to
+ * escape (names, rule IDs), as JSON.stringify writes it */
+static inline void
+sg_json_str(statsig_buf_t *b, const char *s, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] >= 0x80
+            || s[i] == '"' || s[i] == '\\')
+        {
+            statsig_buf_json_str(b, s, n);
+            return;
+        }
+    }
+
+    if (b->cap - b->len >= n + 2 && !b->failed) {
+        b->data[b->len] = '"';
+        memcpy(b->data + b->len + 1, s, n);
+        b->data[b->len + 1 + n] = '"';
+        b->len += n + 2;
+        return;
+    }
+
+    statsig_buf_json_str(b, s, n);
+}
+
+
 typedef struct {
     statsig_buf_t  *b;
     statsig_buf_t  *key;        /* dedupe key, or NULL */
@@ -270,14 +331,14 @@ sg_key_start(statsig_buf_t *k, const statsig_exposure_opts_t *o,
     k->len = 0;
 
     if (o->key_prefix != NULL) {
-        statsig_buf_add(k, o->key_prefix, o->key_prefix_len);
+        sg_add(k, o->key_prefix, o->key_prefix_len);
 
     } else {
         statsig_exposure_key_prefix(k, o->ctx);
     }
 
-    statsig_buf_add(k, event, len);
-    statsig_buf_addc(k, ',');
+    sg_add(k, event, len);
+    sg_addc(k, ',');
 }
 
 
@@ -303,11 +364,11 @@ sg_meta_lit(sg_meta_t *m, const char *lit, size_t n)
     }
 
     if (!m->first) {
-        statsig_buf_addc(m->b, ',');
+        sg_addc(m->b, ',');
     }
 
     m->first = 0;
-    statsig_buf_add(m->b, lit, n);
+    sg_add(m->b, lit, n);
 }
 
 
@@ -319,15 +380,15 @@ sg_meta_str_lit(sg_meta_t *m, const char *lit, size_t n, const char *v,
     sg_meta_lit(m, lit, n);
 
     if (m->b != NULL) {
-        statsig_buf_json_str(m->b, v, len);
+        sg_json_str(m->b, v, len);
     }
 
     if (m->key != NULL) {
         if (m->nkey++) {
-            statsig_buf_addc(m->key, ',');
+            sg_addc(m->key, ',');
         }
 
-        statsig_buf_add(m->key, v, len);
+        sg_add(m->key, v, len);
     }
 }
 
@@ -397,21 +458,26 @@ sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
 
     reason = sg_reason(r->reason);
     sg_meta_key(m, "reason");
-    statsig_buf_json_str(b, reason, strlen(reason));
+    sg_json_str(b, reason, strlen(reason));
 
     if (o->tail != NULL) {
-        statsig_buf_add(b, o->tail, o->tail_len);
+        sg_add(b, o->tail, o->tail_len);
 
     } else {
         statsig_exposure_tail(b, o);
     }
 
-    statsig_exposures_json(b, o->ctx, exp_off, exp_len,
-                           STATSIG_HASH_NONE);
+    if (exp_len == 0) {
+        sg_addl(b, "[]");
+
+    } else {
+        statsig_exposures_json(b, o->ctx, exp_off, exp_len,
+                               STATSIG_HASH_NONE);
+    }
 
     /* sampling (sdk_configs.sampling_mode) is not applied: every exposure
      * is logged, which is always correct */
-    statsig_buf_adds(b, ",\"statsigMetadata\":{}}");
+    sg_addl(b, ",\"statsigMetadata\":{}}");
 
     return b->failed ? -1 : 1;
 }
@@ -431,9 +497,9 @@ sg_meta_start(sg_meta_t *m, statsig_buf_t *b, const statsig_exposure_opts_t *o,
     }
 
     if (b != NULL) {
-        statsig_buf_adds(b, "{\"eventName\":");
-        statsig_buf_json_str(b, event, len);
-        statsig_buf_adds(b, ",\"metadata\":{");
+        sg_addl(b, "{\"eventName\":");
+        sg_json_str(b, event, len);
+        sg_addl(b, ",\"metadata\":{");
     }
 }
 
