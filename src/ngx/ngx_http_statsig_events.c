@@ -641,6 +641,19 @@ ngx_http_statsig_events_in_locked(ngx_http_statsig_events_t *ev,
 }
 
 
+/*
+ * How old an entry is: each worker's ngx_current_msec is cached at its
+ * own moment, so another worker's entry may be a few ms "ahead": age 0,
+ * not a wrapped difference that would make it look expired.
+ */
+
+static ngx_inline ngx_msec_t
+ngx_http_statsig_dedupe_age(ngx_msec_t now, ngx_msec_t t)
+{
+    return ((ngx_msec_int_t) (now - t) > 0) ? now - t : 0;
+}
+
+
 static ngx_uint_t
 ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
     ngx_msec_t now)
@@ -657,7 +670,7 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
 
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
         if (b[i].hash == hash) {
-            if (now - b[i].time < window) {
+            if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
                 return 1;
             }
 
@@ -665,7 +678,9 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
             return 0;
         }
 
-        if (b[i].hash == 0 || now - b[i].time >= window) {
+        if (b[i].hash == 0
+            || ngx_http_statsig_dedupe_age(now, b[i].time) >= window)
+        {
             if (free == NULL) {
                 free = &b[i];
             }
@@ -732,7 +747,9 @@ ngx_http_statsig_events_seen(uint64_t hash)
         ngx_memory_barrier();
         t2 = b[i].time;
 
-        if (h == hash && t1 == t2 && now - t1 < ev->window) {
+        if (h == hash && t1 == t2
+            && ngx_http_statsig_dedupe_age(now, t1) < ev->window)
+        {
             /* counted in the zone with the next lock taken */
             ev->deduped++;
             return 1;
