@@ -443,6 +443,56 @@ statsig_idlist_builder_finish(statsig_idlist_builder_t *b, size_t *size)
 }
 
 
+/*
+ * A builder holding what a published blob holds: a worker that takes the
+ * fetch over goes on from the bytes already applied, not from zero.
+ */
+
+statsig_idlist_builder_t *
+statsig_idlist_builder_from(const statsig_idlists_t *l)
+{
+    const sg_idlists_hdr_t    *h;
+    const sg_idlist_t         *lists;
+    statsig_idlist_builder_t  *b;
+    uint32_t                   i, j;
+    int                        list;
+
+    b = statsig_idlist_builder_create();
+    if (b == NULL || l == NULL) {
+        return b;
+    }
+
+    h = (const sg_idlists_hdr_t *) l;
+    lists = SG_AT(l, h->lists, sg_idlist_t);
+
+    for (i = 0; i < h->n; i++) {
+        list = statsig_idlist_builder_list(b,
+                   (const char *) l + lists[i].name.off, lists[i].name.len);
+        if (list < 0) {
+            goto failed;
+        }
+
+        for (j = 0; j < lists[i].count; j++) {
+            if (sg_idset_add(&b->lists[list],
+                             sg_id_key((const char *) l + lists[i].ids
+                                       + (size_t) j * 8))
+                != 0)
+            {
+                goto failed;
+            }
+        }
+    }
+
+    return b;
+
+failed:
+
+    statsig_idlist_builder_free(b);
+
+    return NULL;
+}
+
+
 const statsig_idlists_t *
 statsig_idlists_open(const void *blob, size_t size)
 {

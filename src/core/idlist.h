@@ -38,6 +38,10 @@ int statsig_idlist_builder_add_raw(statsig_idlist_builder_t *b, int list,
 
 size_t statsig_idlist_builder_count(statsig_idlist_builder_t *b, int list);
 
+/* A builder with the lists and ids of a blob, or NULL (no memory). */
+statsig_idlist_builder_t *statsig_idlist_builder_from(
+    const statsig_idlists_t *l);
+
 /* The blob (malloc'd); the builder stays usable. */
 void *statsig_idlist_builder_finish(statsig_idlist_builder_t *b,
     size_t *size);
