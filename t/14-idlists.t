@@ -3,7 +3,8 @@
 # ID lists: the index from statsig_id_lists_url, each list downloaded with
 # Range from the bytes already applied (+/- lines), stored in the zone and
 # used by in_segment_list conditions in every worker; a replaced file
-# (new fileID) and a removed list start over; a bad range is refetched.
+# (new fileID) and a removed list start over; a bad range is refetched;
+# after a reload the new fetcher goes on from the offsets in the zone.
 
 use strict;
 use warnings;
@@ -85,6 +86,26 @@ $f->add_id_list('vips', "+$bob\n", fileID => 'file_vips_4',
                 creationTime => 1700000003000);
 ok(wait_for(sub { vip('bob') eq '1' && vip('alice') eq '0' }, 5),
    'a good file again');
+
+# ---- a reload: the new fetcher goes on from the offsets in the zone ----
+
+my $seen = () = $f->requests(path => qr{^/idlists/vips$});
+ok($t->reload, 'reloaded: all workers are new, so is the fetcher');
+is(vip('bob'), '1', 'the lists survive the reload');
+my $len4 = length "+$bob\n";
+$f->add_id_list('vips', "+$bob\n+$alice\n", fileID => 'file_vips_4',
+                creationTime => 1700000003000);
+ok(wait_for(sub { vip('alice') eq '1' && vip('bob') eq '1' }, 8),
+   'lines appended after the reload applied');
+my @all = $f->requests(path => qr{^/idlists/vips$});
+my @after = @all[$seen .. $#all];
+ok(@after, 'the list was fetched after the reload');
+ok(!grep({ ($_->{headers}{range} // '') eq 'bytes=0-' } @after),
+   'not from the start');
+ok(grep({ ($_->{headers}{range} // '') eq "bytes=$len4-" } @after),
+   "but with Range: bytes=$len4-, the offset kept in the zone");
+like($t->error_log, qr/ID lists go on from the 1 in the zone/,
+     'logged');
 
 # ---- a removed list is gone ----
 

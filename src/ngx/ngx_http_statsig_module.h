@@ -16,7 +16,7 @@
 #define NGX_HTTP_STATSIG_VERSION          "0.1.0"
 
 #define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
-#define NGX_HTTP_STATSIG_ZONE_LAYOUT      3
+#define NGX_HTTP_STATSIG_ZONE_LAYOUT      4
 #define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
 
 #define NGX_HTTP_STATSIG_KEY_NONE         0
@@ -132,6 +132,8 @@ typedef struct {
     ngx_uint_t                     specs_source;
     time_t                         specs_updated;
     ngx_uint_t                     idlists_count;
+    u_char                        *idlists_state;      /* files, offsets */
+    size_t                         idlists_state_size;
 
     /* the specs file last loaded (local mode re-reads it on change) */
     ino_t                          file_ino;

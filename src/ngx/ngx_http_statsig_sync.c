@@ -172,6 +172,8 @@ static void ngx_http_statsig_idlist_next(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res,
     void *data);
 static void ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s);
+static void ngx_http_statsig_idlists_save(ngx_http_statsig_sync_t *s);
+static ngx_int_t ngx_http_statsig_idlists_resume(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_result(ngx_http_statsig_sync_t *s,
     ngx_http_statsig_stats_t *st, char *what, ngx_msec_t elapsed,
     ngx_uint_t outcome, u_char *reason);
@@ -1604,6 +1606,12 @@ ngx_http_statsig_idlists_index(ngx_http_statsig_sync_t *s, ngx_str_t *json,
         goto nomem;
     }
 
+    if (s->builder == NULL && !s->idl_reset
+        && ngx_http_statsig_idlists_resume(s) != NGX_OK)
+    {
+        goto nomem;
+    }
+
     reset = s->idl_reset || s->builder == NULL;
     old = s->idlists ? s->idlists->elts : NULL;
 
@@ -1877,12 +1885,234 @@ ngx_http_statsig_idlists_publish(ngx_http_statsig_sync_t *s)
         == NGX_OK)
     {
         s->idl_dirty = 0;
+        ngx_http_statsig_idlists_save(s);
 
         ngx_http_statsig_result(s, &s->ctx->sh->idlists_stats, "ID lists",
                                 0, NGX_HTTP_STATSIG_UPDATED, NULL);
     }
 
     ngx_free(blob);
+}
+
+
+/*
+ * What the published ID lists were built from (each list's name, file,
+ * creation time and the bytes applied), kept in the zone beside them:
+ * a worker that takes the fetch over (a reload, a dead fetcher) goes on
+ * with Range from there instead of downloading every list again.  The
+ * record is written after its blob is published, so it is never ahead of
+ * it; one behind only applies again lines already applied, which leaves
+ * the same sets.  Each list: name, fileID (uint32 length, bytes), then
+ * the creation time and the offset (int64).
+ */
+
+static void
+ngx_http_statsig_idlists_save(ngx_http_statsig_sync_t *s)
+{
+    u_char                     *p, *state;
+    size_t                      size;
+    int64_t                     v[2];
+    uint32_t                    len;
+    ngx_uint_t                  i;
+    ngx_slab_pool_t            *shpool;
+    ngx_http_statsig_idlist_t  *l;
+    ngx_http_statsig_shctx_t   *sh;
+
+    sh = s->ctx->sh;
+    shpool = s->ctx->shpool;
+    l = s->idlists->elts;
+    size = 0;
+
+    for (i = 0; i < s->idlists->nelts; i++) {
+        size += 2 * sizeof(uint32_t) + l[i].name.len + l[i].file_id.len
+                + 2 * sizeof(int64_t);
+    }
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    if (sh->idlists_state) {
+        ngx_slab_free_locked(shpool, sh->idlists_state);
+        sh->idlists_state = NULL;
+        sh->idlists_state_size = 0;
+    }
+
+    state = size ? ngx_slab_alloc_locked(shpool, size) : NULL;
+
+    if (state) {
+        p = state;
+
+        for (i = 0; i < s->idlists->nelts; i++) {
+            len = (uint32_t) l[i].name.len;
+            p = ngx_cpymem(p, &len, sizeof(uint32_t));
+            p = ngx_cpymem(p, l[i].name.data, len);
+
+            len = (uint32_t) l[i].file_id.len;
+            p = ngx_cpymem(p, &len, sizeof(uint32_t));
+            p = ngx_cpymem(p, l[i].file_id.data, len);
+
+            v[0] = l[i].creation_time;
+            v[1] = (int64_t) l[i].offset;
+            p = ngx_cpymem(p, v, sizeof(v));
+        }
+
+        sh->idlists_state = state;
+        sh->idlists_state_size = size;
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+}
+
+
+/* the other end: the lists and a builder from the zone, if it has them */
+
+static ngx_int_t
+ngx_http_statsig_idlists_resume(ngx_http_statsig_sync_t *s)
+{
+    u_char                     *p, *last, *copy;
+    size_t                      size;
+    int64_t                     v[2];
+    uint32_t                    len;
+    ngx_int_t                   rc;
+    ngx_str_t                  *str[2];
+    ngx_uint_t                  k;
+    ngx_pool_t                 *pool;
+    ngx_array_t                *lists;
+    ngx_http_statsig_view_t     view;
+    ngx_http_statsig_idlist_t  *l;
+    ngx_http_statsig_shctx_t   *sh;
+
+    sh = s->ctx->sh;
+    copy = NULL;
+    pool = NULL;
+    rc = NGX_ERROR;
+
+    if (ngx_http_statsig_view_acquire(&view) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (view.idlists == NULL) {
+        rc = NGX_OK;
+        goto done;
+    }
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+
+    size = sh->idlists_state_size;
+
+    if (size) {
+        copy = ngx_alloc(size, s->log);
+        if (copy) {
+            ngx_memcpy(copy, sh->idlists_state, size);
+        }
+    }
+
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    if (size == 0) {
+        rc = NGX_OK;
+        goto done;
+    }
+
+    if (copy == NULL) {
+        goto done;
+    }
+
+    pool = ngx_create_pool(4096, s->log);
+    if (pool == NULL) {
+        goto done;
+    }
+
+    lists = ngx_array_create(pool, 8, sizeof(ngx_http_statsig_idlist_t));
+    if (lists == NULL) {
+        goto done;
+    }
+
+    p = copy;
+    last = copy + size;
+
+    while (p < last) {
+        l = ngx_array_push(lists);
+        if (l == NULL) {
+            goto done;
+        }
+
+        ngx_memzero(l, sizeof(ngx_http_statsig_idlist_t));
+
+        str[0] = &l->name;
+        str[1] = &l->file_id;
+
+        for (k = 0; k < 2; k++) {
+            if ((size_t) (last - p) < sizeof(uint32_t)) {
+                goto corrupt;
+            }
+
+            ngx_memcpy(&len, p, sizeof(uint32_t));
+            p += sizeof(uint32_t);
+
+            if ((size_t) (last - p) < len) {
+                goto corrupt;
+            }
+
+            str[k]->len = len;
+            str[k]->data = ngx_pnalloc(pool, len + 1);
+            if (str[k]->data == NULL) {
+                goto done;
+            }
+
+            ngx_memcpy(str[k]->data, p, len);
+            str[k]->data[len] = '\0';
+            p += len;
+        }
+
+        if ((size_t) (last - p) < sizeof(v)) {
+            goto corrupt;
+        }
+
+        ngx_memcpy(v, p, sizeof(v));
+        p += sizeof(v);
+
+        l->creation_time = v[0];
+        l->offset = (off_t) v[1];
+        l->size = l->offset;
+        l->list = -1;
+    }
+
+    s->builder = statsig_idlist_builder_from(view.idlists);
+    if (s->builder == NULL) {
+        goto done;
+    }
+
+    s->idl_pool = pool;
+    s->idlists = lists;
+    pool = NULL;
+
+    ngx_log_error(NGX_LOG_INFO, s->log, 0,
+                  "statsig: ID lists go on from the %ui in the zone",
+                  lists->nelts);
+
+    rc = NGX_OK;
+    goto done;
+
+corrupt:
+
+    /* not expected; then every list is downloaded from the start */
+    ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                  "statsig: the ID lists' state in the zone is corrupt");
+    rc = NGX_OK;
+
+done:
+
+    ngx_http_statsig_view_release(&view);
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+
+    if (copy) {
+        ngx_free(copy);
+    }
+
+    return rc;
 }
 
 
