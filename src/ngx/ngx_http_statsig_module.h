@@ -271,7 +271,7 @@ ngx_http_statsig_blob_t *ngx_http_statsig_blob_alloc(
     ngx_http_statsig_zone_t *ctx, size_t size, ngx_log_t *log);
 ngx_int_t ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
     ngx_http_statsig_blob_t *sb, ngx_http_statsig_blob_t *ib,
-    ngx_uint_t source, ngx_log_t *log, ngx_uint_t discard);
+    ngx_uint_t source, ngx_log_t *log);
 void ngx_http_statsig_gc_locked(ngx_http_statsig_zone_t *ctx);
 ngx_int_t ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_snapshot_exit_worker(ngx_cycle_t *cycle);

@@ -41,6 +41,8 @@ typedef struct {
 
 static ngx_http_statsig_blob_t *ngx_http_statsig_blob_copy(
     ngx_http_statsig_zone_t *ctx, void *data, size_t size, ngx_log_t *log);
+static void ngx_http_statsig_blobs_free(ngx_http_statsig_zone_t *ctx,
+    ngx_http_statsig_blob_t *sb, ngx_http_statsig_blob_t *ib);
 static void ngx_http_statsig_blob_unref_locked(ngx_http_statsig_zone_t *ctx,
     ngx_http_statsig_blob_t *b);
 static ngx_int_t ngx_http_statsig_view_refresh(ngx_http_statsig_zone_t *ctx);
@@ -130,6 +132,26 @@ ngx_http_statsig_blob_copy(ngx_http_statsig_zone_t *ctx, void *data,
 }
 
 
+/* blobs that were never published */
+
+static void
+ngx_http_statsig_blobs_free(ngx_http_statsig_zone_t *ctx,
+    ngx_http_statsig_blob_t *sb, ngx_http_statsig_blob_t *ib)
+{
+    ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    if (sb) {
+        ngx_slab_free_locked(ctx->shpool, sb);
+    }
+
+    if (ib) {
+        ngx_slab_free_locked(ctx->shpool, ib);
+    }
+
+    ngx_shmtx_unlock(&ctx->shpool->mutex);
+}
+
+
 static void
 ngx_http_statsig_blob_unref_locked(ngx_http_statsig_zone_t *ctx,
     ngx_http_statsig_blob_t *b)
@@ -165,24 +187,24 @@ ngx_http_statsig_publish(ngx_http_statsig_zone_t *ctx, void *specs,
     if (idlists) {
         ib = ngx_http_statsig_blob_copy(ctx, idlists, idlists_size, log);
         if (ib == NULL) {
-            ngx_http_statsig_publish_blobs(ctx, sb, NULL, source, log, 1);
+            ngx_http_statsig_blobs_free(ctx, sb, NULL);
             return NGX_ERROR;
         }
     }
 
-    return ngx_http_statsig_publish_blobs(ctx, sb, ib, source, log, 0);
+    return ngx_http_statsig_publish_blobs(ctx, sb, ib, source, log);
 }
 
 
 /*
  * Publishes blobs from ngx_http_statsig_blob_alloc(), filled; NULL keeps
- * the current one.  On failure (or with "discard") they are freed.
+ * the current one.  On failure they are freed.
  */
 
 ngx_int_t
 ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
     ngx_http_statsig_blob_t *sb, ngx_http_statsig_blob_t *ib,
-    ngx_uint_t source, ngx_log_t *log, ngx_uint_t discard)
+    ngx_uint_t source, ngx_log_t *log)
 {
     ngx_slab_pool_t           *shpool;
     ngx_http_statsig_rec_t    *rec, *old;
@@ -190,10 +212,6 @@ ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
 
     sh = ctx->sh;
     shpool = ctx->shpool;
-
-    if (discard) {
-        goto failed;
-    }
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -261,17 +279,7 @@ ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
 
 failed:
 
-    ngx_shmtx_lock(&shpool->mutex);
-
-    if (sb) {
-        ngx_slab_free_locked(shpool, sb);
-    }
-
-    if (ib) {
-        ngx_slab_free_locked(shpool, ib);
-    }
-
-    ngx_shmtx_unlock(&shpool->mutex);
+    ngx_http_statsig_blobs_free(ctx, sb, ib);
 
     return NGX_ERROR;
 }

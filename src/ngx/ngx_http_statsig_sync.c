@@ -1130,7 +1130,7 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
         ngx_http_statsig_job_idle(job, 0);
         rc = ngx_http_statsig_publish_blobs(s->ctx, sb, NULL, job->source,
-                                            log, 0);
+                                            log);
         ngx_http_statsig_job_idle(job, 1);
 
     } else {
@@ -1152,14 +1152,11 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     ngx_http_statsig_trim_heap();
     ngx_http_statsig_job_idle(job, 1);
 
-    if (job->source == NGX_HTTP_STATSIG_SOURCE_FILE) {
-        ngx_http_statsig_job_lock(job);
-        sh->file_ino = ngx_file_uniq(&fi);
-        sh->file_mtime = ngx_file_mtime(&fi);
-        sh->file_size = ngx_file_size(&fi);
-        ngx_http_statsig_job_unlock(job);
+    /* a file read in local mode was recorded by ngx_http_statsig_read_file */
 
-    } else if (s->smcf->specs_file.len) {
+    if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK
+        && s->smcf->specs_file.len)
+    {
         json.data = job->json;
         json.len = job->len;
         ngx_http_statsig_write_file(job, &json, log);
