@@ -1,0 +1,547 @@
+/*
+ * jtree.c against jansson: the compiler's parser must accept exactly what
+ * json_loadb(JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL) accepts and build
+ * the same tree (member order, repeated keys, number bits, string bytes).
+ * Hand-written edge cases, then seeded random documents and mutations.
+ */
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jtree.h"
+#include "tap.h"
+
+
+typedef struct {
+    char    *data;
+    size_t   len;
+    size_t   cap;
+} dump_t;
+
+
+static void
+dump_add(dump_t *d, const void *p, size_t n)
+{
+    if (d->len + n + 1 > d->cap) {
+        d->cap = (d->len + n + 1) * 2;
+        d->data = realloc(d->data, d->cap);
+        if (d->data == NULL) {
+            abort();
+        }
+    }
+
+    memcpy(d->data + d->len, p, n);
+    d->len += n;
+    d->data[d->len] = '\0';
+}
+
+
+static void
+dump_fmt(dump_t *d, const char *tag, uint64_t v)
+{
+    char  tmp[40];
+    int   n;
+
+    n = snprintf(tmp, sizeof(tmp), "%s%llx:", tag, (unsigned long long) v);
+    dump_add(d, tmp, (size_t) n);
+}
+
+
+static void
+dump_num(dump_t *d, double v)
+{
+    uint64_t  bits;
+
+    memcpy(&bits, &v, sizeof(bits));
+    dump_fmt(d, "d", bits);
+}
+
+
+static void
+dump_jansson(dump_t *d, json_t *v)
+{
+    const char  *k;
+    json_t      *m;
+    size_t       i;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        dump_fmt(d, "o", json_object_size(v));
+        json_object_foreach(v, k, m) {
+            dump_fmt(d, "k", strlen(k));
+            dump_add(d, k, strlen(k));
+            dump_jansson(d, m);
+        }
+        break;
+    case JSON_ARRAY:
+        dump_fmt(d, "a", json_array_size(v));
+        for (i = 0; i < json_array_size(v); i++) {
+            dump_jansson(d, json_array_get(v, i));
+        }
+        break;
+    case JSON_STRING:
+        dump_fmt(d, "s", json_string_length(v));
+        dump_add(d, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_REAL:
+        dump_num(d, json_real_value(v));
+        break;
+    case JSON_INTEGER:
+        dump_add(d, "INTEGER", 7);      /* never, with INT_AS_REAL */
+        break;
+    case JSON_TRUE:
+        dump_add(d, "t", 1);
+        break;
+    case JSON_FALSE:
+        dump_add(d, "f", 1);
+        break;
+    default:
+        dump_add(d, "n", 1);
+    }
+}
+
+
+static void
+dump_jtree(dump_t *d, const statsig_jnode_t *v)
+{
+    size_t  i;
+
+    switch (v->type) {
+    case STATSIG_JT_OBJECT:
+        dump_fmt(d, "o", v->n);
+        for (i = 0; i < v->n; i++) {
+            dump_fmt(d, "k", v->u.members[i].keylen);
+            dump_add(d, v->u.members[i].key, v->u.members[i].keylen);
+            dump_jtree(d, &v->u.members[i].value);
+        }
+        break;
+    case STATSIG_JT_ARRAY:
+        dump_fmt(d, "a", v->n);
+        for (i = 0; i < v->n; i++) {
+            dump_jtree(d, &v->u.items[i]);
+        }
+        break;
+    case STATSIG_JT_STRING:
+        dump_fmt(d, "s", v->n);
+        dump_add(d, v->u.str, v->n);
+        break;
+    case STATSIG_JT_NUMBER:
+        dump_num(d, v->u.num);
+        break;
+    case STATSIG_JT_TRUE:
+        dump_add(d, "t", 1);
+        break;
+    case STATSIG_JT_FALSE:
+        dump_add(d, "f", 1);
+        break;
+    default:
+        dump_add(d, "n", 1);
+    }
+}
+
+
+static statsig_jtree_t  *tree;
+
+
+/*
+ * 1 if both parsers agree (both reject, or both accept the same tree);
+ * *accepted tells which.
+ */
+static int
+same_as_jansson(const char *text, size_t len, int *accepted, char *why,
+    size_t whylen)
+{
+    json_t                 *j;
+    json_error_t            e;
+    const statsig_jnode_t  *root;
+    dump_t                  a, b;
+    char                    err[100];
+    int                     rc, same;
+
+    j = json_loadb(text, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
+    rc = statsig_jtree_load(tree, text, len, &root, err, sizeof(err));
+
+    *accepted = (j != NULL);
+
+    if ((j == NULL) != (rc != 0)) {
+        snprintf(why, whylen, "jansson %s (%s), jtree %s (%s)",
+                 j ? "accepts" : "rejects", j ? "" : e.text,
+                 rc ? "rejects" : "accepts", rc ? err : "");
+        json_decref(j);
+        return 0;
+    }
+
+    if (j == NULL) {
+        if (strncmp(err, "line ", 5) != 0) {
+            snprintf(why, whylen, "message without a position: %s", err);
+            return 0;
+        }
+
+        return 1;
+    }
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    dump_jansson(&a, j);
+    dump_jtree(&b, root);
+    json_decref(j);
+
+    same = a.len == b.len && memcmp(a.data, b.data, a.len) == 0;
+    if (!same) {
+        snprintf(why, whylen, "trees differ: %.60s / %.60s", a.data, b.data);
+    }
+
+    free(a.data);
+    free(b.data);
+
+    return same;
+}
+
+
+static void
+check(const char *text, size_t len, int want_accept, const char *name)
+{
+    char  why[512];
+    int   acc, same;
+
+    why[0] = '\0';
+    same = same_as_jansson(text, len, &acc, why, sizeof(why));
+    ok(same && acc == want_accept, "%s: %s%s", name,
+       want_accept ? "accepted" : "rejected", same ? "" : "");
+    if (!same || acc != want_accept) {
+        printf("#   %s (jansson %s)\n", why, acc ? "accepts" : "rejects");
+    }
+}
+
+#define CHECK(lit, want)  check(lit, sizeof(lit) - 1, want, #lit)
+
+
+static void
+test_cases(void)
+{
+    char    *deep;
+    size_t   i;
+
+    /* structure */
+    CHECK("{}", 1);
+    CHECK("[]", 1);
+    CHECK(" \t\r\n{ } \n", 1);
+    CHECK("[1,[2,[3,{}]],{\"a\":[]}]", 1);
+    CHECK("", 0);
+    CHECK("   ", 0);
+    CHECK("1", 0);
+    CHECK("\"a\"", 0);
+    CHECK("null", 0);
+    CHECK("[1,]", 0);
+    CHECK("[,1]", 0);
+    CHECK("[1 2]", 0);
+    CHECK("{\"a\":1,}", 0);
+    CHECK("{\"a\" 1}", 0);
+    CHECK("{\"a\":}", 0);
+    CHECK("{1:2}", 0);
+    CHECK("{\"a\":1 \"b\":2}", 0);
+    CHECK("{} x", 0);
+    CHECK("{}{}", 0);
+    CHECK("{}\0", 0);
+    CHECK("[", 0);
+    CHECK("{\"a\":[1,2}", 0);
+    CHECK("[1]]", 0);
+
+    /* repeated keys: first place, last value */
+    CHECK("{\"a\":1,\"b\":2,\"a\":3}", 1);
+    CHECK("{\"a\":{\"x\":1},\"a\":[2],\"c\":0,\"a\":null}", 1);
+    CHECK("{\"k0\":0,\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,"
+          "\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k11\":11,\"k12\":12,"
+          "\"k13\":13,\"k14\":14,\"k15\":15,\"k16\":16,\"k17\":17,"
+          "\"k3\":33,\"k17\":1717,\"k0\":100,\"k18\":18,\"k3\":333}", 1);
+
+    /* literals */
+    CHECK("[true,false,null]", 1);
+    CHECK("[tru]", 0);
+    CHECK("[truex]", 0);
+    CHECK("[True]", 0);
+    CHECK("[nul]", 0);
+    CHECK("[nullx]", 0);
+    CHECK("[null1]", 0);
+    CHECK("[falsE]", 0);
+
+    /* numbers */
+    CHECK("[0,-0,1,-1,0.5,-0.5,1e2,1E-2,1e+2,2.5e-3,100,1234567890]", 1);
+    CHECK("[0.1,0.2,0.3,3.14159,1.7976931348623157e308,4.9e-324]", 1);
+    CHECK("[9007199254740993,123456789012345678901234567890]", 1);
+    CHECK("[1e-400,-1e-400,0e999999999999,1.0000000000000000000001]", 1);
+    CHECK("[0.000000000000000000000000000001,12345678901234567890e-30]", 1);
+    CHECK("[1e400]", 0);
+    CHECK("[-1e400]", 0);
+    CHECK("[01]", 0);
+    CHECK("[-01]", 0);
+    CHECK("[1.]", 0);
+    CHECK("[.5]", 0);
+    CHECK("[1e]", 0);
+    CHECK("[1e+]", 0);
+    CHECK("[-]", 0);
+    CHECK("[+1]", 0);
+    CHECK("[1.5.3]", 0);
+    CHECK("[0x10]", 0);
+    CHECK("[NaN]", 0);
+    CHECK("[Infinity]", 0);
+
+    /* strings */
+    CHECK("[\"\",\"a\",\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", 1);
+    CHECK("[\"\\u0041\\u00e9\\u20ac\\ud83d\\ude00\"]", 1);
+    CHECK("[\"a\\u0000b\"]", 1);
+    CHECK("{\"a\\u0000b\":1}", 0);
+    CHECK("[\"\\ud83d\"]", 0);
+    CHECK("[\"\\ude00\"]", 0);
+    CHECK("[\"\\ud83dx\"]", 0);
+    CHECK("[\"\\ud83d\\u0041\"]", 0);
+    CHECK("[\"\\ud83d\\n\"]", 0);
+    CHECK("[\"\\x\"]", 0);
+    CHECK("[\"\\u12\"]", 0);
+    CHECK("[\"\\u12g4\"]", 0);
+    CHECK("[\"a\nb\"]", 0);
+    CHECK("[\"a\tb\"]", 0);
+    CHECK("[\"a\001b\"]", 0);
+    CHECK("[\"abc", 0);
+    CHECK("[\"abc\\", 0);
+    CHECK("[\"\303\251\342\202\254\360\237\230\200\"]", 1);
+    CHECK("[\"\377\"]", 0);
+    CHECK("[\"\300\200\"]", 0);            /* overlong */
+    CHECK("[\"\340\200\200\"]", 0);        /* overlong */
+    CHECK("[\"\355\240\200\"]", 0);        /* a surrogate */
+    CHECK("[\"\364\220\200\200\"]", 0);    /* above U+10FFFF */
+    CHECK("[\"\303\"]", 0);                /* truncated */
+    CHECK("[\"\303", 0);
+    CHECK("[\"\200\"]", 0);                /* a lone continuation */
+    CHECK("[\303\251]", 0);
+    CHECK("{\"\303\251\":\"\342\202\254\"}", 1);
+
+    /* depth: jansson allows 2048 levels */
+    deep = malloc(2 * 2049 + 1);
+    for (i = 0; i < 2048; i++) {
+        deep[i] = '[';
+        deep[2048 + i] = ']';
+    }
+    check(deep, 4096, 1, "2048 nested arrays");
+
+    for (i = 0; i < 2049; i++) {
+        deep[i] = '[';
+        deep[2049 + i] = ']';
+    }
+    check(deep, 4098, 0, "2049 nested arrays");
+    free(deep);
+}
+
+
+/* ---- seeded random documents and mutations ---- */
+
+static uint64_t  rnd_state = 0x9E3779B97F4A7C15ULL;
+
+static uint64_t
+rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
+
+
+static const char  *pieces[] = {
+    "0", "-0", "1", "-12", "3.25", "1e5", "-2.5E-3", "1e308", "1e309",
+    "12345678901234567890", "0.1", "007", "1.", "true", "false", "null",
+    "\"\"", "\"a\"", "\"key\"", "\"\\u0000\"", "\"\\ud83d\\ude00\"",
+    "\"\\ud800\"", "\"\\n\\t\\\"\"", "\"\303\251\"", "\"\377\"",
+    "\"a\\u0041\"", "\"x\\/y\"", "4.9e-324", "-1e-400"
+};
+
+
+static void
+gen_value(dump_t *d, int depth)
+{
+    size_t  i, n;
+    int     k;
+
+    k = (int) (rnd() % (depth > 6 ? 4 : 8));
+
+    if (k >= 6) {
+        n = rnd() % 6;
+        dump_add(d, "[", 1);
+        for (i = 0; i < n; i++) {
+            if (i) {
+                dump_add(d, ",", 1);
+            }
+            gen_value(d, depth + 1);
+        }
+        dump_add(d, "]", 1);
+        return;
+    }
+
+    if (k >= 4) {
+        n = rnd() % (rnd() % 8 == 0 ? 30 : 6);
+        dump_add(d, "{", 1);
+        for (i = 0; i < n; i++) {
+            char  key[16];
+            int   kl;
+
+            if (i) {
+                dump_add(d, ",", 1);
+            }
+            /* few distinct keys: repeats are common */
+            kl = snprintf(key, sizeof(key), "\"k%u\":",
+                          (unsigned) (rnd() % (n + 2)));
+            dump_add(d, key, (size_t) kl);
+            gen_value(d, depth + 1);
+        }
+        dump_add(d, "}", 1);
+        return;
+    }
+
+    i = rnd() % (sizeof(pieces) / sizeof(pieces[0]));
+    dump_add(d, pieces[i], strlen(pieces[i]));
+    if (rnd() % 4 == 0) {
+        dump_add(d, " \n", 2);
+    }
+}
+
+
+static void
+test_random(void)
+{
+    static const char  noise[] = "{}[],:\"\\ u0123456789.eE+-tfn\n\t\001\377";
+    dump_t   d;
+    size_t   i, pos;
+    int      r, acc, same, bad, accepted, mutated;
+    char     why[512];
+
+    bad = 0;
+    accepted = 0;
+    mutated = 0;
+    memset(&d, 0, sizeof(d));
+
+    for (r = 0; r < 20000; r++) {
+        d.len = 0;
+        dump_add(&d, (rnd() % 2) ? "{\"r\":" : "[", (rnd() % 2) ? 5 : 1);
+        if (d.data[0] == '{' && d.len == 1) {
+            d.len = 0;
+            dump_add(&d, "[", 1);
+        }
+        gen_value(&d, 0);
+        dump_add(&d, d.data[0] == '{' ? "}" : "]", 1);
+
+        /* half of them broken a little */
+        if (r % 2) {
+            mutated++;
+            for (i = 0; i < 1 + rnd() % 3; i++) {
+                pos = (size_t) (rnd() % d.len);
+                switch (rnd() % 3) {
+                case 0:
+                    d.data[pos] = noise[rnd() % (sizeof(noise) - 1)];
+                    break;
+                case 1:
+                    memmove(d.data + pos, d.data + pos + 1, d.len - pos - 1);
+                    d.len--;
+                    break;
+                default:
+                    dump_add(&d, " ", 1);
+                    memmove(d.data + pos + 1, d.data + pos, d.len - pos - 1);
+                    d.data[pos] = noise[rnd() % (sizeof(noise) - 1)];
+                }
+                if (d.len == 0) {
+                    break;
+                }
+            }
+        }
+
+        same = same_as_jansson(d.data, d.len, &acc, why, sizeof(why));
+        accepted += acc;
+        if (!same) {
+            if (bad++ < 5) {
+                printf("# case %d: %s\n#   %.*s\n", r, why,
+                       (int) (d.len < 300 ? d.len : 300), d.data);
+            }
+        }
+    }
+
+    free(d.data);
+
+    ok(bad == 0, "20000 random documents (%d mutated, %d accepted): "
+       "%d disagreements with jansson", mutated, accepted, bad);
+    ok(accepted > 5000 && accepted < 19000,
+       "the random set has both outcomes (%d accepted)", accepted);
+}
+
+
+/* one tree reused: a big document, a small one, a bad one, the big again */
+static void
+test_reuse(void)
+{
+    dump_t                  big, a, b;
+    const statsig_jnode_t  *root;
+    char                    err[160];
+    size_t                  i;
+    int                     rc;
+
+    memset(&big, 0, sizeof(big));
+    dump_add(&big, "[", 1);
+    for (i = 0; i < 200000; i++) {
+        char  item[64];
+        int   n;
+
+        n = snprintf(item, sizeof(item), "%s{\"id\":%zu,\"name\":\"n%zu\"}",
+                     i ? "," : "", i, i * 7);
+        dump_add(&big, item, (size_t) n);
+    }
+    dump_add(&big, "]", 1);
+
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+
+    rc = statsig_jtree_load(tree, big.data, big.len, &root, err, sizeof(err));
+    ok(rc == 0 && root->n == 200000, "a 6 MB document");
+    if (rc == 0) {
+        dump_jtree(&a, root);
+    }
+
+    rc = statsig_jtree_load(tree, "{\"x\":[1]}", 9, &root, err, sizeof(err));
+    ok(rc == 0 && root->n == 1
+       && statsig_jarray_size(statsig_jobject_get(root, "x")) == 1,
+       "then a small one in the same tree");
+
+    rc = statsig_jtree_load(tree, "{\"x\":", 5, &root, err, sizeof(err));
+    ok(rc != 0 && root == NULL && strstr(err, "line 1") != NULL,
+       "then a bad one: %s", err);
+
+    rc = statsig_jtree_load(tree, big.data, big.len, &root, err, sizeof(err));
+    if (rc == 0) {
+        dump_jtree(&b, root);
+    }
+    ok(rc == 0 && a.len == b.len && memcmp(a.data, b.data, a.len) == 0,
+       "then the big one again: the same tree");
+
+    ok(statsig_jobject_get(NULL, "x") == NULL
+       && statsig_jarray_get(root, 200000) == NULL
+       && statsig_jstring(root) == NULL && statsig_jarray_size(NULL) == 0,
+       "lookups take NULL and other types");
+
+    free(big.data);
+    free(a.data);
+    free(b.data);
+}
+
+
+int
+main(void)
+{
+    tree = statsig_jtree_create();
+
+    test_cases();
+    test_random();
+    test_reuse();
+
+    statsig_jtree_free(tree);
+
+    return done_testing();
+}
