@@ -256,7 +256,7 @@ size_t
 statsig_js_number_to_string(double d, char *out)
 {
     char    digits[40], *e, *p;
-    int     prec, k, n, exp10, i;
+    int     prec, lo, hi, k, n, exp10, i;
     size_t  o;
 
     if (isnan(d)) {
@@ -304,13 +304,25 @@ statsig_js_number_to_string(double d, char *out)
         return o;
     }
 
-    /* shortest precision that round-trips */
-    for (prec = 1; prec <= 17; prec++) {
+    /*
+     * The shortest precision that round-trips, by bisection: if p digits
+     * round-trip, so do p + 1 (the finer grid's nearest point is no
+     * farther from d).  17 always do.
+     */
+    lo = 1;
+    hi = 17;
+    while (lo < hi) {
+        prec = (lo + hi) / 2;
         snprintf(digits, sizeof(digits), "%.*e", prec - 1, d);
         if (strtod(digits, NULL) == d) {
-            break;
+            hi = prec;
+
+        } else {
+            lo = prec + 1;
         }
     }
+
+    snprintf(digits, sizeof(digits), "%.*e", lo - 1, d);
 
     /* digits is [-]D[.DDD]e[+-]XX: collect significant digits */
     o = 0;
