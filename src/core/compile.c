@@ -8,11 +8,12 @@
  * conversions of target values, lower-cased strings, resolved gate and
  * delegate references, membership sets, JSON text of values.
  *
- * Thread-safe: compiling touches no global state (jansson's allocator
- * hooks stay as they are), so a caller may compile in a thread pool.
+ * The text is parsed by jtree.c (jansson's accept set, one arena) rather
+ * than jansson: most of a compile used to be jansson's allocations.
+ * Thread-safe: compiling touches no global state, so a caller may compile
+ * in a thread pool.
  */
 
-#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,30 +25,35 @@
 #include "jsdate.h"
 #include "jsnum.h"
 #include "jsstr.h"
+#include "jtree.h"
 #include "snapshot.h"
 
 
 #define SG_MAX_JSON_DEPTH  512
 
+/* the parse tree's lookups, short: sg_is(v, ARRAY), sg_get(obj, "key") */
+#define sg_is(v, type)     statsig_jis(v, STATSIG_JT_ ## type)
+#define sg_get(v, key)     statsig_jobject_get(v, key)
+
 
 typedef struct {
-    statsig_buf_t   blob;
-    sg_sref_t       empty;
-    char           *err;
-    size_t          errlen;
+    statsig_buf_t           blob;
+    sg_sref_t               empty;
+    char                   *err;
+    size_t                  errlen;
     /* where the compiler is, for messages: -1 = not inside one */
-    int             at_kind;
-    long            at_spec;
-    long            at_rule;
-    long            at_cond;
-    const char     *at_name;
-    json_t         *lists[STATSIG_KIND_COUNT];
-    uint32_t        name_index[STATSIG_KIND_COUNT];
-    statsig_buf_t   text;           /* scratch for JSON text */
-    struct sg_names_s  *names;      /* [STATSIG_KIND_COUNT] */
-    uint32_t       *intern;         /* interned strings: offsets, 0 empty */
-    size_t          intern_mask;
-    size_t          intern_used;
+    int                     at_kind;
+    long                    at_spec;
+    long                    at_rule;
+    long                    at_cond;
+    const char             *at_name;
+    const statsig_jnode_t  *lists[STATSIG_KIND_COUNT];
+    uint32_t                name_index[STATSIG_KIND_COUNT];
+    statsig_buf_t           text;       /* scratch for JSON text */
+    struct sg_names_s      *names;      /* [STATSIG_KIND_COUNT] */
+    uint32_t               *intern;     /* interned strings: offsets */
+    size_t                  intern_mask;
+    size_t                  intern_used;
 } sg_compiler_t;
 
 
@@ -241,7 +247,7 @@ sg_put_lower(sg_compiler_t *c, sg_sref_t s)
 /* ---- JavaScript String() of JSON values, into c->text ---- */
 
 static void
-sg_js_string(statsig_buf_t *b, json_t *v, int depth)
+sg_js_string(statsig_buf_t *b, const statsig_jnode_t *v, int depth)
 {
     char    tmp[STATSIG_NUMBER_STR_SIZE];
     size_t  i, n;
@@ -251,40 +257,36 @@ sg_js_string(statsig_buf_t *b, json_t *v, int depth)
         return;
     }
 
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        statsig_buf_add(b, json_string_value(v), json_string_length(v));
+    switch (v->type) {
+    case STATSIG_JT_STRING:
+        statsig_buf_add(b, statsig_jstring(v), statsig_jstring_len(v));
         break;
-    case JSON_INTEGER:
-        n = statsig_js_number_to_string((double) json_integer_value(v), tmp);
+    case STATSIG_JT_NUMBER:
+        n = statsig_js_number_to_string(statsig_jnumber(v), tmp);
         statsig_buf_add(b, tmp, n);
         break;
-    case JSON_REAL:
-        n = statsig_js_number_to_string(json_real_value(v), tmp);
-        statsig_buf_add(b, tmp, n);
-        break;
-    case JSON_TRUE:
+    case STATSIG_JT_TRUE:
         statsig_buf_adds(b, "true");
         break;
-    case JSON_FALSE:
+    case STATSIG_JT_FALSE:
         statsig_buf_adds(b, "false");
         break;
-    case JSON_NULL:
+    case STATSIG_JT_NULL:
         statsig_buf_adds(b, "null");
         break;
-    case JSON_ARRAY:
+    case STATSIG_JT_ARRAY:
         if (depth > SG_MAX_JSON_DEPTH) {
             b->failed = 1;
             return;
         }
 
-        for (i = 0; i < json_array_size(v); i++) {
+        for (i = 0; i < statsig_jarray_size(v); i++) {
             if (i) {
                 statsig_buf_addc(b, ',');
             }
 
-            if (!json_is_null(json_array_get(v, i))) {
-                sg_js_string(b, json_array_get(v, i), depth + 1);
+            if (!sg_is(statsig_jarray_get(v, i), NULL)) {
+                sg_js_string(b, statsig_jarray_get(v, i), depth + 1);
             }
         }
 
@@ -296,7 +298,7 @@ sg_js_string(statsig_buf_t *b, json_t *v, int depth)
 
 
 static sg_sref_t
-sg_put_js_string(sg_compiler_t *c, json_t *v)
+sg_put_js_string(sg_compiler_t *c, const statsig_jnode_t *v)
 {
     c->text.len = 0;
     sg_js_string(&c->text, v, 0);
@@ -311,23 +313,21 @@ sg_put_js_string(sg_compiler_t *c, json_t *v)
 
 
 static double
-sg_js_number(json_t *v, const char *str, size_t len)
+sg_js_number(const statsig_jnode_t *v, const char *str, size_t len)
 {
     if (v == NULL) {
         return NAN;
     }
 
-    switch (json_typeof(v)) {
-    case JSON_INTEGER:
-        return (double) json_integer_value(v);
-    case JSON_REAL:
-        return json_real_value(v);
-    case JSON_TRUE:
+    switch (v->type) {
+    case STATSIG_JT_NUMBER:
+        return statsig_jnumber(v);
+    case STATSIG_JT_TRUE:
         return 1;
-    case JSON_FALSE:
-    case JSON_NULL:
+    case STATSIG_JT_FALSE:
+    case STATSIG_JT_NULL:
         return 0;
-    case JSON_OBJECT:
+    case STATSIG_JT_OBJECT:
         return NAN;
     default:
         /* strings, and arrays through their joined string */
@@ -362,10 +362,10 @@ sg_is_array_index(const char *k, size_t len)
 
 
 typedef struct {
-    const char  *key;
-    size_t       len;
-    json_t      *value;
-    double       index;
+    const char             *key;
+    size_t                  len;
+    const statsig_jnode_t  *value;
+    double                  index;
 } sg_okey_t;
 
 
@@ -383,29 +383,27 @@ sg_okey_cmp(const void *a, const void *b)
  * the other keys in insertion order.  Returns a malloc'd array.
  */
 static sg_okey_t *
-sg_object_keys(json_t *o, size_t *n)
+sg_object_keys(const statsig_jnode_t *o, size_t *n)
 {
-    sg_okey_t   *keys;
-    const char  *k;
-    json_t      *v;
-    size_t       i, nidx;
+    sg_okey_t                *keys;
+    const statsig_jmember_t  *m;
+    size_t                    i, nidx;
 
-    *n = json_object_size(o);
+    *n = statsig_jobject_size(o);
     keys = malloc((*n ? *n : 1) * sizeof(sg_okey_t));
     if (keys == NULL) {
         return NULL;
     }
 
-    i = 0;
     nidx = 0;
-    json_object_foreach(o, k, v) {
-        keys[i].key = k;
-        keys[i].len = strlen(k);
-        keys[i].value = v;
-        keys[i].index = sg_is_array_index(k, keys[i].len)
-                        ? strtod(k, NULL) : -1;
+    for (i = 0; i < *n; i++) {
+        m = &o->u.members[i];
+        keys[i].key = m->key;
+        keys[i].len = m->keylen;
+        keys[i].value = &m->value;
+        keys[i].index = sg_is_array_index(m->key, m->keylen)
+                        ? strtod(m->key, NULL) : -1;
         nidx += (keys[i].index >= 0);
-        i++;
     }
 
     if (nidx) {
@@ -424,7 +422,7 @@ sg_object_keys(json_t *o, size_t *n)
 
 
 static void
-sg_json_text(statsig_buf_t *b, json_t *v, int depth)
+sg_json_text(statsig_buf_t *b, const statsig_jnode_t *v, int depth)
 {
     sg_okey_t  *keys;
     size_t      i, n;
@@ -434,8 +432,8 @@ sg_json_text(statsig_buf_t *b, json_t *v, int depth)
         return;
     }
 
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+    switch (v->type) {
+    case STATSIG_JT_OBJECT:
         keys = sg_object_keys(v, &n);
         if (keys == NULL) {
             b->failed = 1;
@@ -457,36 +455,32 @@ sg_json_text(statsig_buf_t *b, json_t *v, int depth)
         free(keys);
         break;
 
-    case JSON_ARRAY:
+    case STATSIG_JT_ARRAY:
         statsig_buf_addc(b, '[');
-        for (i = 0; i < json_array_size(v); i++) {
+        for (i = 0; i < statsig_jarray_size(v); i++) {
             if (i) {
                 statsig_buf_addc(b, ',');
             }
 
-            sg_json_text(b, json_array_get(v, i), depth + 1);
+            sg_json_text(b, statsig_jarray_get(v, i), depth + 1);
         }
 
         statsig_buf_addc(b, ']');
         break;
 
-    case JSON_STRING:
-        statsig_buf_json_str(b, json_string_value(v), json_string_length(v));
+    case STATSIG_JT_STRING:
+        statsig_buf_json_str(b, statsig_jstring(v), statsig_jstring_len(v));
         break;
 
-    case JSON_INTEGER:
-        statsig_buf_json_num(b, (double) json_integer_value(v));
+    case STATSIG_JT_NUMBER:
+        statsig_buf_json_num(b, statsig_jnumber(v));
         break;
 
-    case JSON_REAL:
-        statsig_buf_json_num(b, json_real_value(v));
-        break;
-
-    case JSON_TRUE:
+    case STATSIG_JT_TRUE:
         statsig_buf_adds(b, "true");
         break;
 
-    case JSON_FALSE:
+    case STATSIG_JT_FALSE:
         statsig_buf_adds(b, "false");
         break;
 
@@ -502,7 +496,7 @@ sg_json_text(statsig_buf_t *b, json_t *v, int depth)
  * reads free at request time.
  */
 static uint32_t
-sg_put_json(sg_compiler_t *c, json_t *v, int depth)
+sg_put_json(sg_compiler_t *c, const statsig_jnode_t *v, int depth)
 {
     sg_json_t    node;
     sg_okey_t   *keys;
@@ -528,8 +522,8 @@ sg_put_json(sg_compiler_t *c, json_t *v, int depth)
     node.text = sg_put_str(c, c->text.data, c->text.len);
     node.str = c->empty;
 
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+    switch (v->type) {
+    case STATSIG_JT_OBJECT:
         node.type = STATSIG_JSON_OBJECT;
         keys = sg_object_keys(v, &n);
         if (keys == NULL) {
@@ -561,16 +555,16 @@ sg_put_json(sg_compiler_t *c, json_t *v, int depth)
         node.items = (uint32_t) items;
         break;
 
-    case JSON_ARRAY:
+    case STATSIG_JT_ARRAY:
         node.type = STATSIG_JSON_ARRAY;
-        n = json_array_size(v);
+        n = statsig_jarray_size(v);
         items = statsig_buf_reserve(&c->blob, (n ? n : 1) * 4, 4);
         if (items == (size_t) -1) {
             return 0;
         }
 
         for (i = 0; i < n; i++) {
-            child = sg_put_json(c, json_array_get(v, i), depth + 1);
+            child = sg_put_json(c, statsig_jarray_get(v, i), depth + 1);
             if (c->blob.failed) {
                 return 0;
             }
@@ -582,26 +576,21 @@ sg_put_json(sg_compiler_t *c, json_t *v, int depth)
         node.items = (uint32_t) items;
         break;
 
-    case JSON_STRING:
+    case STATSIG_JT_STRING:
         node.type = STATSIG_JSON_STRING;
-        node.str = sg_put_str(c, json_string_value(v), json_string_length(v));
+        node.str = sg_put_str(c, statsig_jstring(v), statsig_jstring_len(v));
         break;
 
-    case JSON_INTEGER:
+    case STATSIG_JT_NUMBER:
         node.type = STATSIG_JSON_NUMBER;
-        node.num = (double) json_integer_value(v);
+        node.num = statsig_jnumber(v);
         break;
 
-    case JSON_REAL:
-        node.type = STATSIG_JSON_NUMBER;
-        node.num = json_real_value(v);
-        break;
-
-    case JSON_TRUE:
+    case STATSIG_JT_TRUE:
         node.type = STATSIG_JSON_TRUE;
         break;
 
-    case JSON_FALSE:
+    case STATSIG_JT_FALSE:
         node.type = STATSIG_JSON_FALSE;
         break;
 
@@ -622,9 +611,9 @@ sg_put_json(sg_compiler_t *c, json_t *v, int depth)
 
 /* A config value: booleans and undefined become {} (ConfigEvaluation). */
 static uint32_t
-sg_put_config_value(sg_compiler_t *c, json_t *v)
+sg_put_config_value(sg_compiler_t *c, const statsig_jnode_t *v)
 {
-    if (v == NULL || json_is_boolean(v)) {
+    if (v == NULL || statsig_jis_bool(v)) {
         return 0;
     }
 
@@ -633,13 +622,13 @@ sg_put_config_value(sg_compiler_t *c, json_t *v)
 
 
 static uint32_t
-sg_put_strlist(sg_compiler_t *c, json_t *arr)
+sg_put_strlist(sg_compiler_t *c, const statsig_jnode_t *arr)
 {
     size_t     off, i, n;
     uint32_t   n32;
     sg_sref_t  s;
 
-    n = json_is_array(arr) ? json_array_size(arr) : 0;
+    n = sg_is(arr, ARRAY) ? statsig_jarray_size(arr) : 0;
 
     off = statsig_buf_reserve(&c->blob, 4 + n * sizeof(sg_sref_t), 4);
     if (off == (size_t) -1) {
@@ -650,7 +639,7 @@ sg_put_strlist(sg_compiler_t *c, json_t *arr)
     memcpy(c->blob.data + off, &n32, 4);
 
     for (i = 0; i < n; i++) {
-        s = sg_put_js_string(c, json_array_get(arr, i));
+        s = sg_put_js_string(c, statsig_jarray_get(arr, i));
         memcpy(c->blob.data + off + 4 + i * sizeof(sg_sref_t), &s,
                sizeof(s));
     }
@@ -762,7 +751,7 @@ sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
 
 /* String(v) and its lower case for one element, into the blob */
 static void
-sg_put_item_strings(sg_compiler_t *c, json_t *v, sg_sref_t *str,
+sg_put_item_strings(sg_compiler_t *c, const statsig_jnode_t *v, sg_sref_t *str,
     sg_sref_t *lower)
 {
     *str = sg_put_js_string(c, v);
@@ -775,13 +764,13 @@ sg_put_item_strings(sg_compiler_t *c, json_t *v, sg_sref_t *str,
  * case for any/none; identical entries are kept once.
  */
 static int
-sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
+sg_put_set(sg_compiler_t *c, const statsig_jnode_t *arr, int ci, sg_tval_t *t)
 {
     sg_setent_t  *ents, *tab;
     sg_sref_t     str, lower;
     size_t        off, k, i, n, mask, slot;
 
-    n = json_array_size(arr);
+    n = statsig_jarray_size(arr);
     ents = malloc((n ? n : 1) * 2 * sizeof(sg_setent_t));
     if (ents == NULL) {
         c->blob.failed = 1;
@@ -790,7 +779,7 @@ sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
 
     k = 0;
     for (i = 0; i < n; i++) {
-        sg_put_item_strings(c, json_array_get(arr, i), &str, &lower);
+        sg_put_item_strings(c, statsig_jarray_get(arr, i), &str, &lower);
 
         ents[k].str = str;
         ents[k].hash = (uint32_t) statsig_str_hash(sg_blob_str(c, str),
@@ -845,27 +834,26 @@ sg_put_set(sg_compiler_t *c, json_t *arr, int ci, sg_tval_t *t)
 
 
 static void
-sg_item_type(json_t *v, uint8_t *type, uint8_t *b)
+sg_item_type(const statsig_jnode_t *v, uint8_t *type, uint8_t *b)
 {
     *b = 0;
 
-    switch (json_typeof(v)) {
-    case JSON_STRING:
+    switch (v->type) {
+    case STATSIG_JT_STRING:
         *type = STATSIG_V_STRING;
         break;
-    case JSON_INTEGER:
-    case JSON_REAL:
+    case STATSIG_JT_NUMBER:
         *type = STATSIG_V_NUMBER;
         break;
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case STATSIG_JT_TRUE:
+    case STATSIG_JT_FALSE:
         *type = STATSIG_V_BOOL;
-        *b = json_is_true(v);
+        *b = sg_is(v, TRUE);
         break;
-    case JSON_NULL:
+    case STATSIG_JT_NULL:
         *type = STATSIG_V_NULL;
         break;
-    case JSON_OBJECT:
+    case STATSIG_JT_OBJECT:
         *type = STATSIG_V_OBJECT;
         break;
     default:
@@ -875,13 +863,13 @@ sg_item_type(json_t *v, uint8_t *type, uint8_t *b)
 
 
 static int
-sg_put_items(sg_compiler_t *c, json_t *arr, sg_tval_t *t)
+sg_put_items(sg_compiler_t *c, const statsig_jnode_t *arr, sg_tval_t *t)
 {
-    sg_titem_t  *items;
-    size_t       off, i, n;
-    json_t      *v;
+    sg_titem_t             *items;
+    size_t                  off, i, n;
+    const statsig_jnode_t  *v;
 
-    n = json_array_size(arr);
+    n = statsig_jarray_size(arr);
     items = calloc(n ? n : 1, sizeof(sg_titem_t));
     if (items == NULL) {
         c->blob.failed = 1;
@@ -889,7 +877,7 @@ sg_put_items(sg_compiler_t *c, json_t *arr, sg_tval_t *t)
     }
 
     for (i = 0; i < n; i++) {
-        v = json_array_get(arr, i);
+        v = statsig_jarray_get(arr, i);
         sg_item_type(v, &items[i].type, &items[i].b);
         sg_put_item_strings(c, v, &items[i].str, &items[i].lower);
         items[i].num = sg_js_number(v, sg_blob_str(c, items[i].str),
@@ -910,11 +898,12 @@ sg_put_items(sg_compiler_t *c, json_t *arr, sg_tval_t *t)
 
 /* dateCompare's Date for a target: string -> Date.parse, else seconds/ms */
 static double
-sg_target_date(json_t *v, const char *str, size_t len, double num)
+sg_target_date(const statsig_jnode_t *v, const char *str, size_t len,
+    double num)
 {
     double  d;
 
-    if (v != NULL && json_is_string(v)) {
+    if (v != NULL && sg_is(v, STRING)) {
         d = statsig_js_date_parse(str, len);
         if (!isnan(d)) {
             return d;
@@ -938,12 +927,12 @@ sg_target_date(json_t *v, const char *str, size_t len, double num)
  * set (0: none, 1: String(v), 2: with lower case) instead of the items.
  */
 static int
-sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int set)
+sg_put_tval(sg_compiler_t *c, const statsig_jnode_t *v, sg_tval_t *t, int set)
 {
     memset(t, 0, sizeof(*t));
 
     t->str = sg_put_js_string(c, v);
-    t->lower = (v != NULL && json_is_array(v)) ? t->str
+    t->lower = (v != NULL && sg_is(v, ARRAY)) ? t->str
                                                : sg_put_lower(c, t->str);
     t->num = sg_js_number(v, sg_blob_str(c, t->str), t->str.len);
     t->date = sg_target_date(v, sg_blob_str(c, t->str), t->str.len, t->num);
@@ -956,7 +945,7 @@ sg_put_tval(sg_compiler_t *c, json_t *v, sg_tval_t *t, int set)
     sg_item_type(v, &t->type, &t->b);
 
     if (t->type == STATSIG_V_ARRAY) {
-        t->n = (uint32_t) json_array_size(v);
+        t->n = (uint32_t) statsig_jarray_size(v);
 
         if (set) {
             return sg_put_set(c, v, set == 2, t);
@@ -1055,12 +1044,12 @@ typedef struct sg_names_s {
 
 
 static int
-sg_names_build(sg_compiler_t *c, json_t *list, sg_names_t *t)
+sg_names_build(sg_compiler_t *c, const statsig_jnode_t *list, sg_names_t *t)
 {
     size_t    i, n;
     uint32_t  slot, e;
 
-    n = json_array_size(list);
+    n = statsig_jarray_size(list);
     t->mask = 1;
     while (t->mask < n * 2 + 1) {
         t->mask <<= 1;
@@ -1077,7 +1066,7 @@ sg_names_build(sg_compiler_t *c, json_t *list, sg_names_t *t)
     for (i = 0; i < n; i++) {
         c->text.len = 0;
         sg_js_string(&c->text,
-                     json_object_get(json_array_get(list, i), "name"), 0);
+                     sg_get(statsig_jarray_get(list, i), "name"), 0);
         if (c->text.failed) {
             return -1;
         }
@@ -1155,20 +1144,20 @@ sg_find_spec(sg_compiler_t *c, statsig_kind_e k, const char *name,
 
 /* getUnitID's idType: a string other than userID names a custom ID. */
 static void
-sg_put_id_type(sg_compiler_t *c, json_t *v, sg_sref_t *id_type,
+sg_put_id_type(sg_compiler_t *c, const statsig_jnode_t *v, sg_sref_t *id_type,
     sg_sref_t *lower, uint8_t *custom)
 {
     *custom = 0;
     *id_type = c->empty;
     *lower = c->empty;
 
-    if (!json_is_string(v)) {
+    if (!sg_is(v, STRING)) {
         return;
     }
 
     /* interned: the evaluator remembers a session's unit ids by address */
-    *id_type = sg_put_interned(c, json_string_value(v),
-                               json_string_length(v));
+    *id_type = sg_put_interned(c, statsig_jstring(v),
+                               statsig_jstring_len(v));
     *lower = sg_put_lower(c, *id_type);
     *custom = !(lower->len == 6
                 && memcmp(sg_blob_str(c, *lower), "userid", 6) == 0);
@@ -1176,32 +1165,32 @@ sg_put_id_type(sg_compiler_t *c, json_t *v, sg_sref_t *id_type,
 
 
 static int
-sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
+sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
 {
-    json_t        *type, *op, *field, *target, *av, *salt;
-    const char    *ops;
-    size_t         i, n, off;
-    sg_gateref_t   g;
+    const statsig_jnode_t  *type, *op, *field, *target, *av, *salt;
+    const char             *ops;
+    size_t                  i, n, off;
+    sg_gateref_t            g;
 
     memset(cond, 0, sizeof(*cond));
 
-    if (!json_is_object(j)) {
+    if (!sg_is(j, OBJECT)) {
         sg_fail(c, "condition is not an object");
         return -1;
     }
 
-    type = json_object_get(j, "type");
-    op = json_object_get(j, "operator");
-    field = json_object_get(j, "field");
-    target = json_object_get(j, "targetValue");
+    type = sg_get(j, "type");
+    op = sg_get(j, "operator");
+    field = sg_get(j, "field");
+    target = sg_get(j, "targetValue");
 
     cond->type = SG_COND_UNKNOWN;
-    if (json_is_string(type)) {
+    if (sg_is(type, STRING)) {
         for (i = 0; i < sizeof(sg_cond_types) / sizeof(sg_cond_types[0]);
              i++)
         {
-            if (sg_keyword_eq(json_string_value(type),
-                              json_string_length(type), sg_cond_types[i].name))
+            if (sg_keyword_eq(statsig_jstring(type),
+                              statsig_jstring_len(type), sg_cond_types[i].name))
             {
                 cond->type = sg_cond_types[i].code;
                 break;
@@ -1210,23 +1199,23 @@ sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
     }
 
     cond->op = SG_OP_UNKNOWN;
-    if (json_is_string(op)) {
-        ops = json_string_value(op);
+    if (sg_is(op, STRING)) {
+        ops = statsig_jstring(op);
         for (i = 0; i < sizeof(sg_ops) / sizeof(sg_ops[0]); i++) {
-            if (sg_keyword_eq(ops, json_string_length(op), sg_ops[i].name)) {
+            if (sg_keyword_eq(ops, statsig_jstring_len(op), sg_ops[i].name)) {
                 cond->op = sg_ops[i].code;
                 break;
             }
         }
 
         /* ConfigCondition builds its set only for these exact spellings */
-        cond->op_set = json_is_array(target)
+        cond->op_set = sg_is(target, ARRAY)
                        && (strcmp(ops, "any") == 0 || strcmp(ops, "none") == 0
                            || strcmp(ops, "any_case_sensitive") == 0
                            || strcmp(ops, "none_case_sensitive") == 0);
     }
 
-    cond->has_field = (field != NULL && !json_is_null(field));
+    cond->has_field = (field != NULL && !sg_is(field, NULL));
     cond->field = c->empty;
     cond->field_lower = c->empty;
 
@@ -1244,12 +1233,12 @@ sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
         }
     }
 
-    sg_put_id_type(c, json_object_get(j, "idType"), &cond->id_type,
+    sg_put_id_type(c, sg_get(j, "idType"), &cond->id_type,
                    &cond->id_type_lower, &cond->id_type_custom);
 
     /* `salt + '.'`: undefined and null print as themselves */
-    av = json_object_get(j, "additionalValues");
-    salt = json_is_object(av) ? json_object_get(av, "salt") : NULL;
+    av = sg_get(j, "additionalValues");
+    salt = sg_is(av, OBJECT) ? sg_get(av, "salt") : NULL;
     cond->salt = sg_put_js_string(c, salt);
 
     if (sg_put_tval(c, target, &cond->target,
@@ -1270,16 +1259,16 @@ sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
     }
 
     if ((cond->type == SG_COND_MULTI_PASS_GATE
-         || cond->type == SG_COND_MULTI_FAIL_GATE) && json_is_array(target))
+         || cond->type == SG_COND_MULTI_FAIL_GATE) && sg_is(target, ARRAY))
     {
-        n = json_array_size(target);
+        n = statsig_jarray_size(target);
         off = statsig_buf_reserve(&c->blob, (n ? n : 1) * sizeof(g), 4);
         if (off == (size_t) -1) {
             return -1;
         }
 
         for (i = 0; i < n; i++) {
-            g.name = sg_put_js_string(c, json_array_get(target, i));
+            g.name = sg_put_js_string(c, statsig_jarray_get(target, i));
             g.gate = sg_find_spec(c, STATSIG_KIND_GATE,
                                   sg_blob_str(c, g.name), g.name.len);
             g.pad = 0;
@@ -1295,23 +1284,21 @@ sg_put_cond(sg_compiler_t *c, json_t *j, sg_cond_t *cond)
 
 
 static int
-sg_truthy(json_t *v)
+sg_truthy(const statsig_jnode_t *v)
 {
     if (v == NULL) {
         return 0;
     }
 
-    switch (json_typeof(v)) {
-    case JSON_TRUE:
+    switch (v->type) {
+    case STATSIG_JT_TRUE:
         return 1;
-    case JSON_STRING:
-        return json_string_length(v) > 0;
-    case JSON_INTEGER:
-        return json_integer_value(v) != 0;
-    case JSON_REAL:
-        return json_real_value(v) != 0 && !isnan(json_real_value(v));
-    case JSON_OBJECT:
-    case JSON_ARRAY:
+    case STATSIG_JT_STRING:
+        return statsig_jstring_len(v) > 0;
+    case STATSIG_JT_NUMBER:
+        return statsig_jnumber(v) != 0 && !isnan(statsig_jnumber(v));
+    case STATSIG_JT_OBJECT:
+    case STATSIG_JT_ARRAY:
         return 1;
     default:
         return 0;
@@ -1320,52 +1307,52 @@ sg_truthy(json_t *v)
 
 
 static int
-sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
-    size_t index)
+sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
+    sg_rule_t *r, size_t index)
 {
-    json_t     *id, *salt, *pp, *conds, *delegate, *group;
-    sg_cond_t  *cs;
-    size_t      off, i, n;
+    const statsig_jnode_t  *id, *salt, *pp, *conds, *delegate, *group;
+    sg_cond_t              *cs;
+    size_t                  off, i, n;
 
     memset(r, 0, sizeof(*r));
 
     c->at_rule = (long) index;
     c->at_cond = -1;
 
-    if (!json_is_object(j)) {
+    if (!sg_is(j, OBJECT)) {
         sg_fail(c, "rule is not an object");
         return -1;
     }
 
-    id = json_object_get(j, "id");
-    salt = json_object_get(j, "salt");
+    id = sg_get(j, "id");
+    salt = sg_get(j, "salt");
 
-    r->id = (id == NULL || json_is_null(id)) ? c->empty
+    r->id = (id == NULL || sg_is(id, NULL)) ? c->empty
                                              : sg_put_js_string(c, id);
-    r->salt = (salt == NULL || json_is_null(salt)) ? sg_put_js_string(c, id)
+    r->salt = (salt == NULL || sg_is(salt, NULL)) ? sg_put_js_string(c, id)
                                                    : sg_put_js_string(c, salt);
 
     /* `hash < passPercentage * 100`, with JavaScript's coercion */
-    pp = json_object_get(j, "passPercentage");
+    pp = sg_get(j, "passPercentage");
     c->text.len = 0;
     sg_js_string(&c->text, pp, 0);
     r->pass_percentage = sg_js_number(pp, c->text.data ? c->text.data : "",
                                       c->text.len);
 
-    sg_put_id_type(c, json_object_get(j, "idType"), &r->id_type,
+    sg_put_id_type(c, sg_get(j, "idType"), &r->id_type,
                    &r->id_type_lower, &r->id_type_custom);
 
-    group = json_object_get(j, "groupName");
-    r->has_group_name = (group != NULL && !json_is_null(group));
+    group = sg_get(j, "groupName");
+    r->has_group_name = (group != NULL && !sg_is(group, NULL));
     r->group_name = r->has_group_name ? sg_put_js_string(c, group) : c->empty;
 
-    r->is_experiment_group = sg_truthy(json_object_get(j,
+    r->is_experiment_group = sg_truthy(sg_get(j,
                                                        "isExperimentGroup"));
 
-    delegate = json_object_get(j, "configDelegate");
+    delegate = sg_get(j, "configDelegate");
     r->delegate = -1;
     r->config_delegate = c->empty;
-    if (delegate != NULL && !json_is_null(delegate)) {
+    if (delegate != NULL && !sg_is(delegate, NULL)) {
         r->has_delegate = 1;
         r->config_delegate = sg_put_js_string(c, delegate);
         r->delegate = sg_find_spec(c, STATSIG_KIND_CONFIG,
@@ -1373,16 +1360,16 @@ sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
                                    r->config_delegate.len);
     }
 
-    r->return_value = sg_put_config_value(c, json_object_get(j,
+    r->return_value = sg_put_config_value(c, sg_get(j,
                                                              "returnValue"));
     if (c->blob.failed) {
         return -1;
     }
 
-    conds = json_object_get(j, "conditions");
-    n = json_is_array(conds) ? json_array_size(conds) : 0;
+    conds = sg_get(j, "conditions");
+    n = sg_is(conds, ARRAY) ? statsig_jarray_size(conds) : 0;
 
-    if (conds != NULL && !json_is_null(conds) && !json_is_array(conds)) {
+    if (conds != NULL && !sg_is(conds, NULL) && !sg_is(conds, ARRAY)) {
         sg_fail(c, "\"conditions\" is not an array");
         return -1;
     }
@@ -1396,7 +1383,7 @@ sg_put_rule(sg_compiler_t *c, json_t *j, statsig_kind_e kind, sg_rule_t *r,
     for (i = 0; i < n; i++) {
         c->at_cond = (long) i;
 
-        if (sg_put_cond(c, json_array_get(conds, i), &cs[i]) != 0) {
+        if (sg_put_cond(c, statsig_jarray_get(conds, i), &cs[i]) != 0) {
             free(cs);
             return -1;
         }
@@ -1473,12 +1460,12 @@ sg_put_var_name(sg_compiler_t *c, sg_sref_t name)
 
 
 static int
-sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
-    statsig_spec_t *s)
+sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
+    size_t index, statsig_spec_t *s)
 {
-    json_t      *rules, *entity, *version, *ex, *apps;
-    sg_rule_t   *rs;
-    size_t       off, i, n;
+    const statsig_jnode_t  *rules, *entity, *version, *ex, *apps;
+    sg_rule_t              *rs;
+    size_t                  off, i, n;
 
     memset(s, 0, sizeof(*s));
 
@@ -1488,69 +1475,68 @@ sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
     c->at_rule = -1;
     c->at_cond = -1;
 
-    if (!json_is_object(j)) {
+    if (!sg_is(j, OBJECT)) {
         sg_fail(c, "spec is not an object");
         return -1;
     }
 
     s->kind = (uint8_t) kind;
-    s->name = sg_put_js_string(c, json_object_get(j, "name"));
+    s->name = sg_put_js_string(c, sg_get(j, "name"));
     s->var_name = sg_put_var_name(c, s->name);
-    s->salt = sg_put_js_string(c, json_object_get(j, "salt"));
-    s->enabled = (uint8_t) sg_truthy(json_object_get(j, "enabled"));
+    s->salt = sg_put_js_string(c, sg_get(j, "salt"));
+    s->enabled = (uint8_t) sg_truthy(sg_get(j, "enabled"));
 
-    if (json_is_string(json_object_get(j, "name"))) {
-        c->at_name = json_string_value(json_object_get(j, "name"));
+    if (sg_is(sg_get(j, "name"), STRING)) {
+        c->at_name = statsig_jstring(sg_get(j, "name"));
     }
 
-    s->has_id_type = json_object_get(j, "idType") != NULL
-                     && !json_is_null(json_object_get(j, "idType"));
+    s->has_id_type = sg_get(j, "idType") != NULL
+                     && !sg_is(sg_get(j, "idType"), NULL);
     s->id_type = s->has_id_type
-                 ? sg_put_js_string(c, json_object_get(j, "idType"))
+                 ? sg_put_js_string(c, sg_get(j, "idType"))
                  : c->empty;
 
-    entity = json_object_get(j, "entity");
+    entity = sg_get(j, "entity");
     s->entity = (kind == STATSIG_KIND_GATE) ? STATSIG_ENTITY_FEATURE_GATE
                 : (kind == STATSIG_KIND_LAYER) ? STATSIG_ENTITY_LAYER
                 : STATSIG_ENTITY_DYNAMIC_CONFIG;
-    if (json_is_string(entity)) {
+    if (sg_is(entity, STRING)) {
         s->entity = STATSIG_ENTITY_OTHER;
         for (i = 0; i < sizeof(sg_entities) / sizeof(sg_entities[0]); i++) {
-            if (strcmp(json_string_value(entity), sg_entities[i].name) == 0) {
+            if (strcmp(statsig_jstring(entity), sg_entities[i].name) == 0) {
                 s->entity = sg_entities[i].code;
             }
         }
     }
 
-    s->is_active = json_is_true(json_object_get(j, "isActive"));
-    s->has_shared_params = json_is_true(json_object_get(j,
-                                                        "hasSharedParams"));
+    s->is_active = sg_is(sg_get(j, "isActive"), TRUE);
+    s->has_shared_params = sg_is(sg_get(j, "hasSharedParams"), TRUE);
 
-    version = json_object_get(j, "version");
-    if (json_is_number(version)) {
+    version = sg_get(j, "version");
+    if (sg_is(version, NUMBER)) {
         s->has_version = 1;
-        s->version = json_number_value(version);
+        s->version = statsig_jnumber(version);
     }
 
-    ex = json_object_get(j, "explicitParameters");
-    s->has_explicit_params = json_is_array(ex);
+    ex = sg_get(j, "explicitParameters");
+    s->has_explicit_params = sg_is(ex, ARRAY);
     s->explicit_params = sg_put_strlist(c, ex);
 
-    apps = json_object_get(j, "targetAppIDs");
-    s->has_target_apps = json_is_array(apps);
+    apps = sg_get(j, "targetAppIDs");
+    s->has_target_apps = sg_is(apps, ARRAY);
     s->target_apps = sg_put_strlist(c, apps);
 
-    s->default_value = sg_put_config_value(c, json_object_get(j,
+    s->default_value = sg_put_config_value(c, sg_get(j,
                                                               "defaultValue"));
     s->layer = c->empty;
 
-    rules = json_object_get(j, "rules");
-    if (!json_is_array(rules)) {
+    rules = sg_get(j, "rules");
+    if (!sg_is(rules, ARRAY)) {
         sg_fail(c, "\"rules\" is missing or not an array");
         return -1;
     }
 
-    n = json_array_size(rules);
+    n = statsig_jarray_size(rules);
     rs = calloc(n ? n : 1, sizeof(sg_rule_t));
     if (rs == NULL) {
         c->blob.failed = 1;
@@ -1558,7 +1544,7 @@ sg_put_spec(sg_compiler_t *c, json_t *j, statsig_kind_e kind, size_t index,
     }
 
     for (i = 0; i < n; i++) {
-        if (sg_put_rule(c, json_array_get(rules, i), kind, &rs[i], i) != 0)
+        if (sg_put_rule(c, statsig_jarray_get(rules, i), kind, &rs[i], i) != 0)
         {
             free(rs);
             return -1;
@@ -1583,7 +1569,7 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
     statsig_spec_t  *specs;
     size_t           off, i, n;
 
-    n = json_array_size(c->lists[kind]);
+    n = statsig_jarray_size(c->lists[kind]);
     specs = calloc(n ? n : 1, sizeof(statsig_spec_t));
     if (specs == NULL) {
         c->blob.failed = 1;
@@ -1591,7 +1577,7 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
     }
 
     for (i = 0; i < n; i++) {
-        if (sg_put_spec(c, json_array_get(c->lists[kind], i), kind, i,
+        if (sg_put_spec(c, statsig_jarray_get(c->lists[kind], i), kind, i,
                         &specs[i]) != 0)
         {
             free(specs);
@@ -1620,27 +1606,30 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
 
 /* "layers": {layer: [experiment, ...]} -> each experiment's layer. */
 static void
-sg_put_layers(sg_compiler_t *c, json_t *layers, sg_header_t *h)
+sg_put_layers(sg_compiler_t *c, const statsig_jnode_t *layers, sg_header_t *h)
 {
-    const char      *lname;
-    json_t          *exps, *e;
-    size_t           i;
-    sg_sref_t        ln;
-    uint32_t         hit;
-    statsig_spec_t  *spec;
+    const statsig_jmember_t  *m;
+    const statsig_jnode_t    *exps, *e;
+    size_t                    i, k;
+    sg_sref_t                 ln;
+    uint32_t                  hit;
+    statsig_spec_t           *spec;
 
-    if (!json_is_object(layers)) {
+    if (!sg_is(layers, OBJECT)) {
         return;
     }
 
-    json_object_foreach(layers, lname, exps) {
-        if (!json_is_array(exps)) {
+    for (k = 0; k < layers->n; k++) {
+        m = &layers->u.members[k];
+        exps = &m->value;
+        if (!sg_is(exps, ARRAY)) {
             continue;
         }
 
-        ln = sg_put_str(c, lname, strlen(lname));
+        ln = sg_put_str(c, m->key, m->keylen);
 
-        json_array_foreach(exps, i, e) {
+        for (i = 0; i < exps->n; i++) {
+            e = &exps->u.items[i];
             c->text.len = 0;
             sg_js_string(&c->text, e, 0);
 
@@ -1661,12 +1650,13 @@ sg_put_layers(sg_compiler_t *c, json_t *layers, sg_header_t *h)
 
 
 static uint32_t
-sg_put_optional_json(sg_compiler_t *c, json_t *root, const char *key)
+sg_put_optional_json(sg_compiler_t *c, const statsig_jnode_t *root,
+    const char *key)
 {
-    json_t  *v;
+    const statsig_jnode_t  *v;
 
-    v = json_object_get(root, key);
-    if (v == NULL || json_is_null(v)) {
+    v = sg_get(root, key);
+    if (v == NULL || sg_is(v, NULL)) {
         return 0;
     }
 
@@ -1675,15 +1665,15 @@ sg_put_optional_json(sg_compiler_t *c, json_t *root, const char *key)
 
 
 static void
-sg_put_optional_str(sg_compiler_t *c, json_t *root, const char *key,
-    sg_sref_t *out, uint8_t *has)
+sg_put_optional_str(sg_compiler_t *c, const statsig_jnode_t *root,
+    const char *key, sg_sref_t *out, uint8_t *has)
 {
-    json_t  *v;
+    const statsig_jnode_t  *v;
 
-    v = json_object_get(root, key);
+    v = sg_get(root, key);
     *out = c->empty;
 
-    if (v == NULL || json_is_null(v)) {
+    if (v == NULL || sg_is(v, NULL)) {
         if (has) {
             *has = 0;
         }
@@ -1698,18 +1688,62 @@ sg_put_optional_str(sg_compiler_t *c, json_t *root, const char *key,
 }
 
 
+struct statsig_compile_mem_s {
+    statsig_jtree_t  *tree;
+    statsig_buf_t     blob;
+    statsig_buf_t     text;
+};
+
+
+statsig_compile_mem_t *
+statsig_compile_mem_create(void)
+{
+    statsig_compile_mem_t  *m;
+
+    m = malloc(sizeof(statsig_compile_mem_t));
+    if (m == NULL) {
+        return NULL;
+    }
+
+    m->tree = statsig_jtree_create();
+    if (m->tree == NULL) {
+        free(m);
+        return NULL;
+    }
+
+    statsig_buf_init(&m->blob);
+    statsig_buf_init(&m->text);
+
+    return m;
+}
+
+
+void
+statsig_compile_mem_free(statsig_compile_mem_t *m)
+{
+    if (m) {
+        statsig_jtree_free(m->tree);
+        statsig_buf_free(&m->blob);
+        statsig_buf_free(&m->text);
+        free(m);
+    }
+}
+
+
+/* the buffers go back to m, grown if they grew */
 static void
-sg_compile_cleanup(sg_compiler_t *c, json_t *root, sg_names_t *names)
+sg_compile_cleanup(sg_compiler_t *c, statsig_compile_mem_t *m,
+    sg_names_t *names)
 {
     size_t  k;
 
     for (k = 0; k < STATSIG_KIND_COUNT; k++) {
-        sg_names_free(&names[k], c->lists[k] ? json_array_size(c->lists[k])
-                                             : 0);
+        sg_names_free(&names[k], c->lists[k]
+                                 ? statsig_jarray_size(c->lists[k]) : 0);
     }
 
-    json_decref(root);
-    statsig_buf_free(&c->text);
+    m->blob = c->blob;
+    m->text = c->text;
     free(c->intern);
 }
 
@@ -1718,35 +1752,64 @@ void *
 statsig_compile(const char *json, size_t len, size_t *size, char *err,
     size_t errlen)
 {
-    sg_compiler_t   c;
-    json_t         *root, *t;
-    json_error_t    e;
-    sg_header_t     h;
-    size_t          k;
-    void           *blob;
-    sg_names_t      names[STATSIG_KIND_COUNT];
+    void                   *blob;
+    statsig_compile_mem_t  *m;
+
+    m = statsig_compile_mem_create();
+    if (m == NULL) {
+        if (err && errlen) {
+            snprintf(err, errlen, "out of memory while compiling specs");
+        }
+
+        return NULL;
+    }
+
+    blob = (void *) statsig_compile_in(m, json, len, size, err, errlen);
+    if (blob) {
+        statsig_buf_init(&m->blob);     /* the caller's now */
+    }
+
+    statsig_compile_mem_free(m);
+
+    return blob;
+}
+
+
+const void *
+statsig_compile_in(statsig_compile_mem_t *m, const char *json, size_t len,
+    size_t *size, char *err, size_t errlen)
+{
+    sg_compiler_t           c;
+    const statsig_jnode_t  *root, *t;
+    sg_header_t             h;
+    size_t                  k, want;
+    sg_names_t              names[STATSIG_KIND_COUNT];
+    char                    jerr[160];
 
     memset(&c, 0, sizeof(c));
     memset(names, 0, sizeof(names));
     c.at_kind = -1;
     c.err = err;
     c.errlen = errlen;
-    statsig_buf_init(&c.blob);
-    statsig_buf_init(&c.text);
+    c.blob = m->blob;
+    c.blob.len = 0;
+    c.blob.failed = 0;
+    c.text = m->text;
+    c.text.len = 0;
+    c.text.failed = 0;
 
     if (err && errlen) {
         err[0] = '\0';
     }
 
-    root = json_loadb(json, len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL,
-                      &e);
-    if (root == NULL) {
-        sg_fail(&c, "invalid JSON at line %d, column %d: %s", e.line,
-                e.column, e.text);
+    if (statsig_jtree_load(m->tree, json, len, &root, jerr, sizeof(jerr))
+        != 0)
+    {
+        sg_fail(&c, "invalid JSON at %s", jerr);
         return NULL;
     }
 
-    if (!json_is_object(root)) {
+    if (!sg_is(root, OBJECT)) {
         sg_fail(&c, "the document is not a JSON object");
         goto failed;
     }
@@ -1754,8 +1817,8 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
     memset(&h, 0, sizeof(h));
 
     for (k = 0; k < STATSIG_KIND_COUNT; k++) {
-        c.lists[k] = json_object_get(root, sg_kind_keys[k]);
-        if (!json_is_array(c.lists[k])) {
+        c.lists[k] = sg_get(root, sg_kind_keys[k]);
+        if (!sg_is(c.lists[k], ARRAY)) {
             sg_fail(&c, "\"%s\" is missing or not an array", sg_kind_keys[k]);
             goto failed;
         }
@@ -1770,18 +1833,22 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
     }
 
     /* the compiled size is close to the JSON's: one allocation, no copies */
-    c.blob.data = malloc(len + len / 2 + 4096);
-    c.blob.cap = c.blob.data ? len + len / 2 + 4096 : 0;
+    want = len + len / 2 + 4096;
+    if (c.blob.cap < want) {
+        free(c.blob.data);
+        c.blob.data = malloc(want);
+        c.blob.cap = c.blob.data ? want : 0;
+    }
 
     /* the header first, then one empty string at a fixed place */
     statsig_buf_reserve(&c.blob, sizeof(sg_header_t), 8);
     c.empty.off = (uint32_t) statsig_buf_reserve(&c.blob, 1, 1);
     c.empty.len = 0;
 
-    h.has_updates = (uint8_t) sg_truthy(json_object_get(root, "has_updates"));
+    h.has_updates = (uint8_t) sg_truthy(sg_get(root, "has_updates"));
 
-    t = json_object_get(root, "time");
-    h.time = json_is_number(t) ? json_number_value(t) : 0;
+    t = sg_get(root, "time");
+    h.time = sg_is(t, NUMBER) ? statsig_jnumber(t) : 0;
 
     sg_put_optional_str(&c, root, "app_id", &h.app_id, &h.has_app_id);
     sg_put_optional_str(&c, root, "default_environment",
@@ -1799,7 +1866,7 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
         }
     }
 
-    sg_put_layers(&c, json_object_get(root, "layers"), &h);
+    sg_put_layers(&c, sg_get(root, "layers"), &h);
 
     h.sdk_keys_to_app_ids = sg_put_optional_json(&c, root,
                                                  "sdk_keys_to_app_ids");
@@ -1824,12 +1891,11 @@ statsig_compile(const char *json, size_t len, size_t *size, char *err,
     h.size = (uint32_t) c.blob.len;
     memcpy(c.blob.data, &h, sizeof(h));
 
-    sg_compile_cleanup(&c, root, names);
+    sg_compile_cleanup(&c, m, names);
 
     *size = c.blob.len;
-    blob = c.blob.data;
 
-    return blob;
+    return c.blob.data;
 
 failed:
 
@@ -1838,8 +1904,7 @@ failed:
         sg_fail(&c, "out of memory while compiling specs");
     }
 
-    sg_compile_cleanup(&c, root, names);
-    statsig_buf_free(&c.blob);
+    sg_compile_cleanup(&c, m, names);
 
     return NULL;
 }

@@ -8,6 +8,7 @@
  *
  * Lifecycle:
  *   statsig_compile()      JSON -> snapshot blob (malloc'd, freed by caller)
+ *   statsig_compile_in()   the same in memory kept between compiles
  *   statsig_user_*()       a user object, allocated from a caller's arena
  *   statsig_eval_*()       evaluation in place, no heap allocation
  */
@@ -125,6 +126,20 @@ void statsig_runtime_set_now(statsig_runtime_t *rt, double now_ms);
  */
 void *statsig_compile(const char *json, size_t len, size_t *size,
     char *err, size_t errlen);
+
+/*
+ * Memory kept from one compile to the next: the parse tree, the blob and
+ * scratch buffers.  A process that compiles again and again (a fetching
+ * worker) then touches no fresh page; one compile at a time per object.
+ */
+typedef struct statsig_compile_mem_s  statsig_compile_mem_t;
+
+statsig_compile_mem_t *statsig_compile_mem_create(void);
+void statsig_compile_mem_free(statsig_compile_mem_t *m);
+
+/* statsig_compile() in m: the blob is m's, valid until m compiles again */
+const void *statsig_compile_in(statsig_compile_mem_t *m, const char *json,
+    size_t len, size_t *size, char *err, size_t errlen);
 
 /* Validates a blob copied elsewhere; NULL if it is not a snapshot. */
 const statsig_snapshot_t *statsig_snapshot_open(const void *blob,
