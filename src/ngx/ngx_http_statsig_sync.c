@@ -48,6 +48,9 @@
 /* how long a specs job may wait for idle CPU before it competes */
 #define NGX_HTTP_STATSIG_IDLE_MS  1000
 
+/* how long a compile's memory is kept after the last specs job */
+#define NGX_HTTP_STATSIG_KEEP_MS  60000
+
 #if (NGX_HTTP_STATSIG_THREADS)
 #include <ngx_thread_pool.h>
 #if (NGX_LINUX)
@@ -132,6 +135,21 @@ typedef struct {
 } ngx_http_statsig_job_t;
 
 
+/*
+ * A specs job's memory, kept from one job to the next while they come
+ * often: the compiler's tree, blob and buffers, and the document.  Fresh
+ * pages (tens of MB per 5 MB document) were most of a swap's cost; a
+ * fetching worker now touches none.  Used by one job at a time; freed by
+ * the loop after NGX_HTTP_STATSIG_KEEP_MS without a job.
+ */
+typedef struct {
+    statsig_compile_mem_t         *mem;
+    u_char                        *json;
+    size_t                         cap;
+    ngx_msec_t                     used;        /* loop clock */
+} ngx_http_statsig_kept_t;
+
+
 static void ngx_http_statsig_sync_tick(ngx_event_t *ev);
 static ngx_uint_t ngx_http_statsig_other_key(ngx_http_statsig_sync_t *s,
     const statsig_snapshot_t *snap);
@@ -149,6 +167,8 @@ static void ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res,
 static ngx_int_t ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s,
     ngx_str_t *json, ngx_uint_t source);
 static void ngx_http_statsig_job_run(void *data, ngx_log_t *log);
+static u_char *ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log);
+static void ngx_http_statsig_kept_free(void);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
 static void ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job,
     ngx_uint_t on);
@@ -194,6 +214,7 @@ static u_char *ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
 
 static ngx_http_statsig_sync_t  ngx_http_statsig_sync;
 static ngx_http_statsig_job_t   ngx_http_statsig_job;
+static ngx_http_statsig_kept_t  ngx_http_statsig_kept;
 static ngx_connection_t         ngx_http_statsig_tick_conn;
 
 #if (NGX_HTTP_STATSIG_THREADS)
@@ -351,10 +372,7 @@ ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle)
     ngx_http_statsig_http_cleanup();
 
     /* the thread pool is gone by now: a job it ran is not reported */
-    if (ngx_http_statsig_job.json) {
-        ngx_free(ngx_http_statsig_job.json);
-        ngx_http_statsig_job.json = NULL;
-    }
+    ngx_http_statsig_kept_free();
 
     if (s->key.data) {
         ngx_explicit_memzero(s->key.data, s->key.len);
@@ -417,6 +435,13 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
 
     if (s->compiling) {
         ngx_http_statsig_job_urge(&ngx_http_statsig_job);
+
+    } else if ((ngx_http_statsig_kept.json || ngx_http_statsig_kept.mem)
+               && ngx_current_msec - ngx_http_statsig_kept.used
+                  >= NGX_HTTP_STATSIG_KEEP_MS)
+    {
+        ngx_http_statsig_kept_free();
+        ngx_http_statsig_trim_heap();
     }
 
     smcf = s->smcf;
@@ -871,6 +896,54 @@ ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
  * One job at a time: no fetch starts while one runs.
  */
 
+/* the kept document buffer, grown to len bytes (in the loop or the job) */
+
+static u_char *
+ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log)
+{
+    u_char                   *p;
+    ngx_http_statsig_kept_t  *k;
+
+    k = &ngx_http_statsig_kept;
+
+    if (k->cap < len) {
+        p = ngx_alloc(len, log);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        if (k->json) {
+            ngx_free(k->json);
+        }
+
+        k->json = p;
+        k->cap = len;
+    }
+
+    return k->json;
+}
+
+
+static void
+ngx_http_statsig_kept_free(void)
+{
+    ngx_http_statsig_kept_t  *k;
+
+    k = &ngx_http_statsig_kept;
+
+    if (k->mem) {
+        statsig_compile_mem_free(k->mem);
+        k->mem = NULL;
+    }
+
+    if (k->json) {
+        ngx_free(k->json);
+        k->json = NULL;
+        k->cap = 0;
+    }
+}
+
+
 static ngx_int_t
 ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     ngx_uint_t source)
@@ -885,7 +958,7 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     job->source = source;
 
     if (json) {
-        job->json = ngx_alloc(json->len + 1, s->log);
+        job->json = ngx_http_statsig_kept_buffer(json->len + 1, s->log);
         if (job->json == NULL) {
             return NGX_ERROR;
         }
@@ -1029,7 +1102,7 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     ngx_http_statsig_job_t *job = data;
 
     char                       cerr[NGX_HTTP_STATSIG_ERRLEN];
-    void                      *blob;
+    const void                *blob;
     int64_t                    cur;
     json_t                    *root;
     ngx_str_t                  json;
@@ -1054,8 +1127,20 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     start = ngx_http_statsig_clock_ms();
 
-    blob = statsig_compile((char *) job->json, job->len, &job->size, cerr,
-                           sizeof(cerr));
+    if (ngx_http_statsig_kept.mem == NULL) {
+        ngx_http_statsig_kept.mem = statsig_compile_mem_create();
+    }
+
+    if (ngx_http_statsig_kept.mem) {
+        blob = statsig_compile_in(ngx_http_statsig_kept.mem,
+                                  (char *) job->json, job->len, &job->size,
+                                  cerr, sizeof(cerr));
+
+    } else {
+        blob = NULL;
+        ngx_cpystrn((u_char *) cerr, (u_char *) "out of memory",
+                    sizeof(cerr));
+    }
 
     job->compile_ms = ngx_http_statsig_clock_ms() - start;
 
@@ -1090,14 +1175,12 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK) {
         if (!statsig_snapshot_has_updates(snap)) {
-            ngx_free(blob);
             job->outcome = NGX_HTTP_STATSIG_NO_UPDATES;
             return;
         }
 
         /* as the SDKs do: specs made for another server key are refused */
         if (ngx_http_statsig_other_key(s, snap)) {
-            ngx_free(blob);
             ngx_snprintf(job->err, sizeof(job->err),
                          "the response was made for another server key "
                          "(hashed_sdk_key_used)%Z");
@@ -1110,7 +1193,6 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
         ngx_http_statsig_job_unlock(job);
 
         if (job->time < cur) {
-            ngx_free(blob);
             job->old_time = cur;
             job->outcome = NGX_HTTP_STATSIG_IGNORED;
             return;
@@ -1137,8 +1219,6 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
         rc = NGX_ERROR;
     }
 
-    ngx_free(blob);
-
     if (rc != NGX_OK) {
         ngx_snprintf(job->err, sizeof(job->err),
                      "the statsig zone is full%Z");
@@ -1147,10 +1227,6 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     }
 
     job->publish_ms = ngx_http_statsig_clock_ms() - start;
-
-    ngx_http_statsig_job_idle(job, 0);
-    ngx_http_statsig_trim_heap();
-    ngx_http_statsig_job_idle(job, 1);
 
     /* a file read in local mode was recorded by ngx_http_statsig_read_file */
 
@@ -1237,11 +1313,8 @@ ngx_http_statsig_job_report(ngx_http_statsig_job_t *job)
 
     s = job->sync;
     s->compiling = 0;
-
-    if (job->json) {
-        ngx_free(job->json);
-        job->json = NULL;
-    }
+    job->json = NULL;
+    ngx_http_statsig_kept.used = ngx_current_msec;
 
     if (s->ctx == NULL) {
         return;
@@ -1338,7 +1411,7 @@ ngx_http_statsig_read_file(ngx_http_statsig_sync_t *s,
 
     len = (size_t) ngx_file_size(fi);
 
-    job->json = ngx_alloc(len + 1, s->log);
+    job->json = ngx_http_statsig_kept_buffer(len + 1, s->log);
     if (job->json == NULL) {
         goto failed;
     }
