@@ -1228,6 +1228,11 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     job->publish_ms = ngx_http_statsig_clock_ms() - start;
 
+    /* what the compile freed goes back; what it keeps stays mapped */
+    ngx_http_statsig_job_idle(job, 0);
+    ngx_http_statsig_trim_heap();
+    ngx_http_statsig_job_idle(job, 1);
+
     /* a file read in local mode was recorded by ngx_http_statsig_read_file */
 
     if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK
