@@ -181,7 +181,7 @@ $(B)/statsig-eval: $(CLI_SRCS) $(CORE_LIB) $(wildcard src/cli/*.h) \
 
 unit: deps $(UNIT_BINS)
 
-$(B)/unit/%: t/unit/%.c t/unit/tap.h $(CORE_LIB) $(CORE_HDRS) | $(B)/unit
+$(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_LIB) $(CORE_HDRS) | $(B)/unit
 	$(CC) $(CORE_CFLAGS) -It/unit -o $@ $< $(CORE_LIB) $(CORE_LIBS)
 
 # ---------------------------------------------------------------- tests ----

@@ -96,11 +96,11 @@ if [ -f "$gen" ] && command -v node >/dev/null; then
                'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }')
     done
     echo "big_specs_bytes $bytes bytes"
-    # a fresh process's first compile also pays for its fresh heap pages;
-    # a worker that fetches specs compiles in a long-lived process
+    # a fresh process's first compile also pays for its fresh pages; a
+    # worker that fetches specs compiles in memory kept from its last one
     echo "big_specs_compile_cold_ms $best ms (first compile of a process)"
     awk -v m="$warm" 'BEGIN {
-        printf "big_specs_compile_ms %s ms (warm process, best of 20; "\
+        printf "big_specs_compile_ms %s ms (kept memory, best of 20; "\
                "target < 100: %s)\n", m, (m + 0 < 100) ? "met" : "MISSED" }'
 else
     echo "eval.sh: gen.js not found, compile-time measurement skipped"

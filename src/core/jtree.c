@@ -1065,18 +1065,18 @@ statsig_jtree_load(statsig_jtree_t *t, const char *text, size_t len,
 const statsig_jnode_t *
 statsig_jobject_get(const statsig_jnode_t *v, const char *key)
 {
-    const statsig_jmember_t  *m, *end;
-    size_t                    len;
+    const statsig_jmember_t  *m;
+    size_t                    len, i;
 
     if (!statsig_jis(v, STATSIG_JT_OBJECT)) {
         return NULL;
     }
 
     len = strlen(key);
-    m = v->u.members;
-    end = m + v->n;
 
-    for ( ; m < end; m++) {
+    /* an empty object has no members array: index, never offset NULL */
+    for (i = 0; i < v->n; i++) {
+        m = &v->u.members[i];
         if (m->keylen == len && memcmp(m->key, key, len) == 0) {
             return &m->value;
         }
