@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jtree.h"
+#include "utf8.h"
 
 
 #define SG_JT_MAX_DEPTH     2048        /* jansson's JSON_PARSER_MAX_DEPTH */
@@ -249,49 +250,19 @@ sg_jt_skip_ws(sg_jt_parser_t *jp)
 }
 
 
-/* length of a valid UTF-8 sequence at p (jansson's checks), 0 if none */
+/*
+ * Length of a valid UTF-8 sequence at p (a byte >= 0x80), 0 if none:
+ * utf8.h's rules are jansson's (no overlong forms, surrogates or values
+ * above U+10FFFF), and it consumes one byte of an invalid sequence.
+ */
 static size_t
 sg_jt_utf8_len(const unsigned char *p, const unsigned char *end)
 {
-    unsigned char  c = p[0];
-    size_t         n, i;
-    uint32_t       v;
+    const unsigned char  *q = p;
 
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-        v = c & 0x1F;
+    (void) statsig_utf8_next(&q, end);
 
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        v = c & 0x0F;
-
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        v = c & 0x07;
-
-    } else {
-        return 0;
-    }
-
-    if ((size_t) (end - p) < n) {
-        return 0;
-    }
-
-    for (i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80) {
-            return 0;
-        }
-
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-
-    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)
-        || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000))
-    {
-        return 0;
-    }
-
-    return n;
+    return (q - p >= 2) ? (size_t) (q - p) : 0;
 }
 
 
@@ -320,32 +291,6 @@ sg_jt_hex4(const unsigned char *p)
     }
 
     return v;
-}
-
-
-static char *
-sg_jt_put_utf8(char *t, uint32_t v)
-{
-    if (v < 0x80) {
-        *t++ = (char) v;
-
-    } else if (v < 0x800) {
-        *t++ = (char) (0xC0 | (v >> 6));
-        *t++ = (char) (0x80 | (v & 0x3F));
-
-    } else if (v < 0x10000) {
-        *t++ = (char) (0xE0 | (v >> 12));
-        *t++ = (char) (0x80 | ((v >> 6) & 0x3F));
-        *t++ = (char) (0x80 | (v & 0x3F));
-
-    } else {
-        *t++ = (char) (0xF0 | (v >> 18));
-        *t++ = (char) (0x80 | ((v >> 12) & 0x3F));
-        *t++ = (char) (0x80 | ((v >> 6) & 0x3F));
-        *t++ = (char) (0x80 | (v & 0x3F));
-    }
-
-    return t;
 }
 
 
@@ -481,7 +426,7 @@ sg_jt_string(sg_jt_parser_t *jp, const char **out, uint32_t *outlen,
         }
 
         *nul |= (v == 0);
-        t = sg_jt_put_utf8(t, (uint32_t) v);
+        t += statsig_utf8_put((uint32_t) v, t);
     }
 
     *t = '\0';
@@ -640,6 +585,34 @@ sg_jt_number(sg_jt_parser_t *jp, double *out)
 static int sg_jt_value(sg_jt_parser_t *jp, statsig_jnode_t *v);
 
 
+/*
+ * Room for one more entry on a scratch stack of *cap entries of size
+ * bytes: the stack, moved if it grew; NULL if out of memory.
+ */
+static void *
+sg_jt_stack_room(sg_jt_parser_t *jp, void *stack, size_t used, size_t *cap,
+    size_t size)
+{
+    size_t   n;
+    void    *grown;
+
+    if (used < *cap) {
+        return stack;
+    }
+
+    n = *cap ? *cap * 2 : 1024;
+    grown = realloc(stack, n * size);
+    if (grown == NULL) {
+        (void) sg_jt_oom(jp);
+        return NULL;
+    }
+
+    *cap = n;
+
+    return grown;
+}
+
+
 static int
 sg_jt_array(sg_jt_parser_t *jp, statsig_jnode_t *v)
 {
@@ -663,16 +636,13 @@ sg_jt_array(sg_jt_parser_t *jp, statsig_jnode_t *v)
             return -1;
         }
 
-        if (jp->nitems == jp->items_cap) {
-            n = jp->items_cap ? jp->items_cap * 2 : 1024;
-            grown = realloc(jp->items, n * sizeof(statsig_jnode_t));
-            if (grown == NULL) {
-                return sg_jt_oom(jp);
-            }
-
-            jp->items = grown;
-            jp->items_cap = n;
+        grown = sg_jt_stack_room(jp, jp->items, jp->nitems, &jp->items_cap,
+                                 sizeof(statsig_jnode_t));
+        if (grown == NULL) {
+            return -1;
         }
+
+        jp->items = grown;
 
         jp->items[jp->nitems++] = item;
 
@@ -848,16 +818,13 @@ sg_jt_object(sg_jt_parser_t *jp, statsig_jnode_t *v)
             return -1;
         }
 
-        if (jp->nmembers == jp->members_cap) {
-            n = jp->members_cap ? jp->members_cap * 2 : 1024;
-            grown = realloc(jp->members, n * sizeof(statsig_jmember_t));
-            if (grown == NULL) {
-                return sg_jt_oom(jp);
-            }
-
-            jp->members = grown;
-            jp->members_cap = n;
+        grown = sg_jt_stack_room(jp, jp->members, jp->nmembers,
+                                 &jp->members_cap, sizeof(statsig_jmember_t));
+        if (grown == NULL) {
+            return -1;
         }
+
+        jp->members = grown;
 
         jp->members[jp->nmembers++] = m;
 

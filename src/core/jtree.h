@@ -11,7 +11,9 @@
  * an object or array at the top, strict RFC 8259 grammar, valid UTF-8,
  * no lone surrogate escapes, \u0000 in strings but not in keys, numbers
  * as doubles (an overflowing one is an error), at most 2048 levels.  A
- * repeated key keeps its first position and takes its last value.
+ * repeated key keeps its first position and takes its last value.  One
+ * difference: a raw NUL byte is always an error, as in JSON.parse, where
+ * jansson skips one right after a number.
  */
 
 #ifndef STATSIG_JTREE_H
