@@ -13,6 +13,11 @@
 #     SWAP_COPY=1 copies the 5 MB with cp instead, which adds the copy's
 #     own cost to the swaps' side.
 #   - compile and publish times of the 5 MB file, from the error log.
+#   - the same paced comparison in remote mode (REMOTE=0 skips it): a
+#     plain nginx on 127.0.0.1 stands in for Statsig's CDN and answers
+#     every fetch (one a second) with the full 5 MB document, which the
+#     fetching worker downloads, compiles, publishes and writes to the
+#     specs file (fsync'ed); "no swaps" is {"has_updates":false}.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,11 +29,19 @@ dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
 port=$(perl -MIO::Socket::INET -e \
     'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
 swapper=
+mode=local
+cdn_pid=
+cdn_port=$(perl -MIO::Socket::INET -e \
+    'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
 
 cleanup() {
     [ -n "$swapper" ] && kill "$swapper" 2>/dev/null
     [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null
+    [ -n "$cdn_pid" ] && kill -QUIT "$cdn_pid" 2>/dev/null
     sleep 0.3
+    # KEEP_LOGS=DIR: the error logs stay there
+    [ -n "${KEEP_LOGS:-}" ] && mkdir -p "$KEEP_LOGS" \
+        && cp "$dir"/*.log "$dir"/cdn-logs/*.log "$KEEP_LOGS"/ 2>/dev/null
     rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -62,6 +75,17 @@ gate=$(perl -MJSON::PP -0777 -ne '
 
 user=; [ "$(id -u)" = 0 ] && user="user root;"
 
+# remote mode: the key, Statsig's URLs on the stand-in CDN
+remote_conf() {
+    [ "$mode" = remote ] || return 0
+    cat <<CONF
+    statsig_server_key file:$dir/key.txt;
+    statsig_specs_url http://127.0.0.1:$cdn_port/v1/download_config_specs;
+    statsig_id_lists_url http://127.0.0.1:$cdn_port/v1/get_id_lists;
+    statsig_id_lists_sync_interval 1h;
+CONF
+}
+
 start_nginx() {
     cat > "$dir/nginx.conf" <<CONF
 load_module $so;
@@ -78,6 +102,7 @@ http {
     statsig_sync_interval 1s;
     statsig_exposures off;
     statsig_user_id \$http_x_user_id;
+$(remote_conf)
     server {
         listen 127.0.0.1:$port reuseport;
         location = /status { statsig_status; }
@@ -165,6 +190,10 @@ printf 'function delay()\n    return 1\nend\n' > "$dir/paced.lua"
 # and mv every second raised the p99 by 10-25% on its own, with nginx not
 # even watching the files.
 start_swapper() {
+    if [ "$mode" = remote ]; then
+        cdn_serve "$dir/c.json"
+        return
+    fi
     perl -e '
         my ($d, $copy) = @ARGV;
         while (1) {
@@ -186,7 +215,19 @@ start_swapper() {
     sleep 1.5
 }
 
+# remote mode: what the stand-in CDN answers, swapped in by rename
+cdn_serve() {
+    ln -f "$1" "$dir/cdn/v1/download_config_specs/k.tmp"
+    mv -f "$dir/cdn/v1/download_config_specs/k.tmp" \
+          "$dir/cdn/v1/download_config_specs/$key.json"
+    sleep 1.5
+}
+
 stop_swapper() {
+    if [ "$mode" = remote ]; then
+        cdn_serve "$dir/noupdates.json"
+        return
+    fi
     kill "$swapper"; swapper=
     sleep 1.5
 }
@@ -250,3 +291,48 @@ for p in $(workers); do
 done
 echo "worker_rss_anon_kb_after_swaps max $max kB (the compiling worker)," \
      "min $min kB (private)"
+
+[ "${REMOTE:-1}" = 0 ] && exit 0
+
+# ---- remote mode: the fetching worker downloads the 5 MB every second ----
+stop_nginx
+mode=remote
+key=secret-bench-key
+printf '%s' "$key" > "$dir/key.txt"
+printf '{"has_updates":false}' > "$dir/noupdates.json"
+# newer than both local versions, and served as it is again and again: the
+# same time is not older, so every fetch is a full download and swap
+perl -0777 -pe 's/"time":\s*(\d+)/"time":1000003/' "$big" > "$dir/c.json"
+mkdir -p "$dir/cdn/v1/download_config_specs" "$dir/cdn-logs"
+ln -f "$dir/noupdates.json" "$dir/cdn/v1/download_config_specs/$key.json"
+cat > "$dir/cdn.conf" <<CONF
+$user
+worker_processes 1;
+pid $dir/cdn.pid;
+error_log $dir/cdn-logs/error.log;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    server {
+        listen 127.0.0.1:$cdn_port;
+        root $dir/cdn;
+        default_type application/json;
+        location = /v1/get_id_lists { return 200 "{}"; }
+    }
+}
+CONF
+/usr/sbin/nginx -p "$dir/" -c "$dir/cdn.conf" -e "$dir/cdn-logs/error.log" \
+    -g 'daemon off;' &
+cdn_pid=$!
+start_nginx 4
+wrk -t2 -c"$conns" -d1s -H 'X-User-Id: u1' \
+    "http://127.0.0.1:$port/gate" >/dev/null
+
+compare remote_paced "${PACED_CONNECTIONS:-48}" paced
+echo "remote_paced_swaps_p99_ratio $ratio x (target <= 1.10:" \
+     "$(awk -v r="$ratio" 'BEGIN { print (r <= 1.10) ? "met" : "MISSED" }'))"
+perl -ne 'if (/compiled in (\d+) ms, published in (\d+) ms/) {
+        $c += $1; $p += $2; $n++; $m = $1 if $1 > $m }
+    END { printf "remote_swap_compile_ms %.1f ms (avg of %d; max %d)\n",
+                 $n ? $c / $n : 0, $n, $m }' "$dir/error.log"

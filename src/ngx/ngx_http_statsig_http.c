@@ -41,6 +41,8 @@ struct ngx_http_statsig_http_req_s {
     u_char                        *body;
     size_t                         body_len;
     size_t                         body_cap;
+    u_char                       **body_buf;  /* the caller's, or NULL */
+    size_t                        *body_buf_cap;
     u_char                        *head;
     size_t                         head_len;
     size_t                         head_cap;
@@ -201,6 +203,13 @@ ngx_http_statsig_http_start(ngx_http_statsig_http_request_t *rq)
     req->data = rq->data;
     req->max_body = rq->max_body;
     req->start = ngx_current_msec;
+
+    if (rq->body_buf) {
+        req->body_buf = rq->body_buf;
+        req->body_buf_cap = rq->body_cap;
+        req->body = *rq->body_buf;
+        req->body_cap = *rq->body_cap;
+    }
 
     for (i = 0; i < rq->nheaders; i++) {
         url = ngx_http_statsig_http_cstr(&rq->headers[i],
@@ -422,7 +431,7 @@ ngx_http_statsig_http_free(ngx_http_statsig_http_req_t *req)
         curl_slist_free_all(req->hdrs);
     }
 
-    if (req->body) {
+    if (req->body && req->body_buf == NULL) {
         ngx_free(req->body);
     }
 
@@ -738,6 +747,12 @@ ngx_http_statsig_http_write_cb(char *ptr, size_t size, size_t nmemb,
         != NGX_OK)
     {
         return 0;
+    }
+
+    if (req->body_buf) {
+        /* grown: the caller's old buffer is freed, this is its new one */
+        *req->body_buf = req->body;
+        *req->body_buf_cap = req->body_cap;
     }
 
     return n;

@@ -46,6 +46,13 @@ typedef struct {
     ngx_str_t                      body;      /* copied */
     ngx_msec_t                     timeout;   /* whole transfer */
     size_t                         max_body;  /* 0: unlimited */
+    /*
+     * The caller's buffer (and its size) the body is written into: grown
+     * by the client, updated in place, never freed by it.  NULL: the
+     * client's own, freed after done().
+     */
+    u_char                       **body_buf;
+    size_t                        *body_cap;
     ngx_http_statsig_http_done_pt  done;
     void                          *data;
 } ngx_http_statsig_http_request_t;

@@ -160,7 +160,8 @@ static void ngx_http_statsig_sync_stop(ngx_http_statsig_sync_t *s);
 static ngx_int_t ngx_http_statsig_load_key(ngx_http_statsig_sync_t *s);
 static ngx_int_t ngx_http_statsig_request(ngx_http_statsig_sync_t *s,
     char *method, ngx_str_t *url, ngx_str_t *body, ngx_str_t *extra,
-    ngx_http_statsig_http_done_pt done, ngx_http_statsig_http_req_t **req);
+    ngx_uint_t kept, ngx_http_statsig_http_done_pt done,
+    ngx_http_statsig_http_req_t **req);
 static void ngx_http_statsig_specs_start(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res,
     void *data);
@@ -437,6 +438,7 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
         ngx_http_statsig_job_urge(&ngx_http_statsig_job);
 
     } else if ((ngx_http_statsig_kept.json || ngx_http_statsig_kept.mem)
+               && s->specs_req == NULL
                && ngx_current_msec - ngx_http_statsig_kept.used
                   >= NGX_HTTP_STATSIG_KEEP_MS)
     {
@@ -695,11 +697,14 @@ ngx_http_statsig_load_key(ngx_http_statsig_sync_t *s)
 }
 
 
-/* a request with the headers the SDKs send */
+/*
+ * A request with the headers the SDKs send; kept: the body goes into the
+ * kept document buffer (a specs download: no fresh pages, no copy).
+ */
 
 static ngx_int_t
 ngx_http_statsig_request(ngx_http_statsig_sync_t *s, char *method,
-    ngx_str_t *url, ngx_str_t *body, ngx_str_t *extra,
+    ngx_str_t *url, ngx_str_t *body, ngx_str_t *extra, ngx_uint_t kept,
     ngx_http_statsig_http_done_pt done, ngx_http_statsig_http_req_t **req)
 {
     u_char                           *p;
@@ -760,6 +765,11 @@ ngx_http_statsig_request(ngx_http_statsig_sync_t *s, char *method,
     rq.done = done;
     rq.data = s;
 
+    if (kept) {
+        rq.body_buf = &ngx_http_statsig_kept.json;
+        rq.body_cap = &ngx_http_statsig_kept.cap;
+    }
+
     if (body) {
         rq.body = *body;
     }
@@ -806,7 +816,7 @@ ngx_http_statsig_specs_start(ngx_http_statsig_sync_t *s)
 
     url.len = p - url.data;
 
-    if (ngx_http_statsig_request(s, "GET", &url, NULL, NULL,
+    if (ngx_http_statsig_request(s, "GET", &url, NULL, NULL, 1,
                                  ngx_http_statsig_specs_done, &s->specs_req)
         != NGX_OK)
     {
@@ -957,7 +967,12 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     job->sync = s;
     job->source = source;
 
-    if (json) {
+    if (json && json->data == ngx_http_statsig_kept.json) {
+        /* downloaded into the kept buffer */
+        job->json = json->data;
+        job->len = json->len;
+
+    } else if (json) {
         job->json = ngx_http_statsig_kept_buffer(json->len + 1, s->log);
         if (job->json == NULL) {
             return NGX_ERROR;
@@ -1585,7 +1600,7 @@ ngx_http_statsig_idlists_start(ngx_http_statsig_sync_t *s)
     ngx_str_t  body = ngx_string("{}");
 
     if (ngx_http_statsig_request(s, "POST", &s->smcf->id_lists_url, &body,
-                                 NULL, ngx_http_statsig_idlists_done,
+                                 NULL, 0, ngx_http_statsig_idlists_done,
                                  &s->idl_req)
         != NGX_OK)
     {
@@ -1856,7 +1871,7 @@ ngx_http_statsig_idlist_next(ngx_http_statsig_sync_t *s)
     range.data = buf;
     range.len = ngx_sprintf(buf, "Range: bytes=%O-", l->offset) - buf;
 
-    if (ngx_http_statsig_request(s, "GET", &l->url, NULL, &range,
+    if (ngx_http_statsig_request(s, "GET", &l->url, NULL, &range, 0,
                                  ngx_http_statsig_idlist_done, &s->idl_req)
         != NGX_OK)
     {
