@@ -48,7 +48,7 @@
 /* how long a specs job may wait for idle CPU before it competes */
 #define NGX_HTTP_STATSIG_IDLE_MS  1000
 
-/* how long a compile's memory is kept after the last specs job */
+/* how long a compile's memory is kept after the last new specs */
 #define NGX_HTTP_STATSIG_KEEP_MS  60000
 
 #if (NGX_HTTP_STATSIG_THREADS)
@@ -136,11 +136,12 @@ typedef struct {
 
 
 /*
- * A specs job's memory, kept from one job to the next while they come
- * often: the compiler's tree, blob and buffers, and the document.  Fresh
- * pages (tens of MB per 5 MB document) were most of a swap's cost; a
- * fetching worker now touches none.  Used by one job at a time; freed by
- * the loop after NGX_HTTP_STATSIG_KEEP_MS without a job.
+ * A specs job's memory, kept from one job to the next while new specs
+ * come often: the compiler's tree, blob and buffers, and the document
+ * (downloads go straight into it).  Fresh pages (tens of MB per 5 MB
+ * document) were most of a swap's cost; a fetching worker now touches
+ * none.  Used by one job or download at a time; freed by the loop
+ * NGX_HTTP_STATSIG_KEEP_MS after the last new specs.
  */
 typedef struct {
     statsig_compile_mem_t         *mem;
@@ -1334,7 +1335,11 @@ ngx_http_statsig_job_report(ngx_http_statsig_job_t *job)
     s = job->sync;
     s->compiling = 0;
     job->json = NULL;
-    ngx_http_statsig_kept.used = ngx_current_msec;
+
+    /* polls answered "no updates" do not keep the compile memory alive */
+    if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
+        ngx_http_statsig_kept.used = ngx_current_msec;
+    }
 
     if (s->ctx == NULL) {
         return;
