@@ -166,7 +166,7 @@ static ngx_int_t ngx_http_statsig_request(ngx_http_statsig_sync_t *s,
 static void ngx_http_statsig_specs_start(ngx_http_statsig_sync_t *s);
 static void ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res,
     void *data);
-static ngx_int_t ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s,
+static void ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s,
     ngx_str_t *json, ngx_uint_t source);
 static void ngx_http_statsig_job_run(void *data, ngx_log_t *log);
 static u_char *ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log);
@@ -849,14 +849,8 @@ ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res, void *data)
     ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs",
                             res->elapsed, NGX_HTTP_STATSIG_ATTEMPT, NULL);
 
-    if (ngx_http_statsig_specs_job(s, &res->body,
-                                   NGX_HTTP_STATSIG_SOURCE_NETWORK)
-        != NGX_OK)
-    {
-        ngx_http_statsig_result(s, &s->ctx->sh->specs_stats, "specs", 0,
-                                NGX_HTTP_STATSIG_FAILED,
-                                (u_char *) "out of memory");
-    }
+    /* the body was downloaded into the kept buffer: no copy */
+    ngx_http_statsig_specs_job(s, &res->body, NGX_HTTP_STATSIG_SOURCE_NETWORK);
 }
 
 
@@ -898,16 +892,7 @@ ngx_http_statsig_upstream_error(ngx_http_statsig_sync_t *s,
 }
 
 
-/*
- * Compiling a 5 MB document takes from tens to hundreds of milliseconds:
- * too long for the event loop.  The job (read the file in local mode,
- * compile, check has_updates and time, copy into the zone and publish,
- * rewrite the specs file) runs in the "statsig" thread pool; only its
- * outcome is reported from the loop.  Without threads it runs inline.
- * One job at a time: no fetch starts while one runs.
- */
-
-/* the kept document buffer, grown to len bytes (in the loop or the job) */
+/* the kept document buffer, grown to len bytes (the job, for the file) */
 
 static u_char *
 ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log)
@@ -955,7 +940,16 @@ ngx_http_statsig_kept_free(void)
 }
 
 
-static ngx_int_t
+/*
+ * Compiling a 5 MB document takes from tens to hundreds of milliseconds:
+ * too long for the event loop.  The job (read the file in local mode,
+ * compile, check has_updates and time, copy into the zone and publish,
+ * rewrite the specs file) runs in the "statsig" thread pool; only its
+ * outcome is reported from the loop.  Without threads it runs inline.
+ * One job at a time: no fetch starts while one runs.
+ */
+
+static void
 ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     ngx_uint_t source)
 {
@@ -968,18 +962,9 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
     job->sync = s;
     job->source = source;
 
-    if (json && json->data == ngx_http_statsig_kept.json) {
-        /* downloaded into the kept buffer */
+    /* a download, in the kept buffer; a file is read by the job */
+    if (json) {
         job->json = json->data;
-        job->len = json->len;
-
-    } else if (json) {
-        job->json = ngx_http_statsig_kept_buffer(json->len + 1, s->log);
-        if (job->json == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_memcpy(job->json, json->data, json->len);
         job->len = json->len;
     }
 
@@ -994,7 +979,7 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
         if (ngx_thread_task_post(ngx_http_statsig_tp, ngx_http_statsig_task)
             == NGX_OK)
         {
-            return NGX_OK;
+            return;
         }
     }
 
@@ -1002,8 +987,6 @@ ngx_http_statsig_specs_job(ngx_http_statsig_sync_t *s, ngx_str_t *json,
 
     ngx_http_statsig_job_run(job, s->log);
     ngx_http_statsig_job_report(job);
-
-    return NGX_OK;
 }
 
 
@@ -1397,7 +1380,7 @@ ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s)
     ngx_http_statsig_result(s, &sh->specs_stats, "specs", 0,
                             NGX_HTTP_STATSIG_ATTEMPT, NULL);
 
-    (void) ngx_http_statsig_specs_job(s, NULL, NGX_HTTP_STATSIG_SOURCE_FILE);
+    ngx_http_statsig_specs_job(s, NULL, NGX_HTTP_STATSIG_SOURCE_FILE);
 }
 
 
