@@ -59,7 +59,7 @@ CORE_HDRS := $(wildcard src/core/*.h)
 CORE_CFLAGS := -std=c99 -D_DEFAULT_SOURCE -O2 -g -W -Wall -Wextra \
     -Wpointer-arith -Wno-unused-parameter -Werror -fPIC -Isrc/core \
     -I$(B)/gen
-CORE_LIBS := -ljansson -lcrypto -lpcre2-8 -lm
+CORE_LIBS := -ljansson -lcrypto -lpcre2-8 -lz -lm
 CORE_LIB := $(B)/libstatsigcore.a
 
 core_obj = $(B)/core/$(subst /,__,$(basename $(1))).o
