@@ -1,0 +1,783 @@
+/*
+ * src/core/pack: gzip members assembled from packs and literal blocks, as
+ * the event flusher builds them, must inflate (zlib, gzip mode: CRC and
+ * size checked) to exactly the bytes that went in.  Event batches, seeded
+ * random records and their mutations, distances beyond deflate's window,
+ * empty records, reuse after reset; and a bound on the size of events.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "pack.h"
+#include "tap.h"
+
+
+/* ---- seeded randomness (xorshift64*) ---- */
+
+static uint64_t  rng_state = 0x243F6A8885A308D3ULL;
+
+static uint32_t
+rnd(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t) ((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
+}
+
+
+static uint32_t
+rnd_below(uint32_t n)
+{
+    return n ? rnd() % n : 0;
+}
+
+
+/* ---- a growable byte string ---- */
+
+typedef struct {
+    unsigned char  *data;
+    size_t          len;
+    size_t          cap;
+} bytes_t;
+
+
+static void
+bytes_add(bytes_t *b, const void *data, size_t len)
+{
+    if (b->len + len > b->cap) {
+        b->cap = (b->len + len) * 2 + 64;
+        b->data = realloc(b->data, b->cap);
+        if (b->data == NULL) {
+            abort();
+        }
+    }
+
+    if (data != NULL && len) {
+        memcpy(b->data + b->len, data, len);
+    }
+
+    b->len += len;      /* data NULL: room, left as it is */
+}
+
+
+static void
+bytes_adds(bytes_t *b, const char *s)
+{
+    bytes_add(b, s, strlen(s));
+}
+
+
+/* ---- a gzip member: header, literals, packs, literals, trailer ---- */
+
+static void
+add_literals(bytes_t *gz, const void *data, size_t len, int final)
+{
+    size_t  bound, n;
+
+    bound = statsig_deflate_literals_bound(len);
+    bytes_add(gz, NULL, bound);
+    gz->len -= bound;
+
+    n = statsig_deflate_literals(gz->data + gz->len, data, len, final);
+    if (n > bound) {
+        printf("# literals: %zu bytes written, bound %zu\n", n, bound);
+        abort();
+    }
+
+    gz->len += n;
+}
+
+
+/*
+ * prefix, the packs joined by mid, suffix: the member and the bytes it
+ * must inflate to; the CRC-32 combined from the pieces' as the flusher
+ * combines it.
+ */
+static void
+assemble(bytes_t *gz, bytes_t *want, const char *prefix,
+    statsig_pack_t **packs, size_t npacks, const char *mid,
+    const char *suffix)
+{
+    unsigned char  head[STATSIG_GZIP_HEADER_LEN];
+    unsigned char  tail[STATSIG_GZIP_TRAILER_LEN];
+    uint32_t       crc;
+    uint64_t       size;
+    size_t         i;
+
+    gz->len = 0;
+    want->len = 0;
+
+    statsig_gzip_header(head);
+    bytes_add(gz, head, sizeof(head));
+
+    crc = crc32(0, (const unsigned char *) prefix, (uInt) strlen(prefix));
+    size = strlen(prefix);
+    add_literals(gz, prefix, strlen(prefix), 0);
+    bytes_adds(want, prefix);
+
+    for (i = 0; i < npacks; i++) {
+        if (i > 0) {
+            add_literals(gz, mid, strlen(mid), 0);
+            crc = crc32_combine(crc, crc32(0, (const unsigned char *) mid,
+                                           (uInt) strlen(mid)),
+                                (z_off_t) strlen(mid));
+            size += strlen(mid);
+            bytes_adds(want, mid);
+        }
+
+        bytes_add(gz, packs[i]->out, packs[i]->out_len);
+        crc = crc32_combine(crc, packs[i]->crc, (z_off_t) packs[i]->raw_len);
+        size += packs[i]->raw_len;
+        bytes_add(want, packs[i]->raw, packs[i]->raw_len);
+    }
+
+    add_literals(gz, suffix, strlen(suffix), 1);
+    crc = crc32_combine(crc, crc32(0, (const unsigned char *) suffix,
+                                   (uInt) strlen(suffix)),
+                        (z_off_t) strlen(suffix));
+    size += strlen(suffix);
+    bytes_adds(want, suffix);
+
+    statsig_gzip_trailer(tail, crc, size);
+    bytes_add(gz, tail, sizeof(tail));
+}
+
+
+/* 1 if gz inflates (gzip, checked by zlib) to want exactly */
+static int
+inflates_to(const bytes_t *gz, const bytes_t *want, char *why, size_t n)
+{
+    z_stream        zs;
+    unsigned char  *out;
+    size_t          cap, at;
+    int             rc;
+
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, 31) != Z_OK) {
+        snprintf(why, n, "inflateInit2");
+        return 0;
+    }
+
+    cap = want->len + 64;
+    out = malloc(cap);
+    if (out == NULL) {
+        abort();
+    }
+
+    zs.next_in = gz->data;
+    zs.avail_in = (uInt) gz->len;
+    zs.next_out = out;
+    zs.avail_out = (uInt) cap;
+
+    rc = inflate(&zs, Z_FINISH);
+    at = zs.total_out;
+
+    if (rc != Z_STREAM_END) {
+        snprintf(why, n, "inflate: %d (%s) after %zu of %zu bytes", rc,
+                 zs.msg ? zs.msg : "-", at, want->len);
+
+    } else if (zs.avail_in != 0) {
+        snprintf(why, n, "%u bytes after the member", zs.avail_in);
+        rc = Z_DATA_ERROR;
+
+    } else if (at != want->len || memcmp(out, want->data, at) != 0) {
+        size_t  i = 0;
+
+        while (i < at && i < want->len && out[i] == want->data[i]) {
+            i++;
+        }
+
+        snprintf(why, n, "%zu bytes, want %zu, first difference at %zu",
+                 at, want->len, i);
+        rc = Z_DATA_ERROR;
+    }
+
+    inflateEnd(&zs);
+    free(out);
+
+    return rc == Z_STREAM_END;
+}
+
+
+static bytes_t  gz, want;
+static char     why[256];
+
+/* ok() with the reason of a failed round trip */
+#define ok_why(cond, ...)                                                    \
+    do {                                                                     \
+        why[0] = '\0';                                                       \
+        if (!(cond)) {                                                       \
+            ok(0, __VA_ARGS__);                                              \
+            printf("#   %s\n", why);                                         \
+        } else {                                                             \
+            ok(1, __VA_ARGS__);                                              \
+        }                                                                    \
+    } while (0)
+
+
+/* packs (finished here) between the batch's prefix and suffix */
+static int
+round_trip(statsig_pack_t **packs, size_t npacks)
+{
+    size_t  i;
+
+    for (i = 0; i < npacks; i++) {
+        if (statsig_pack_finish(packs[i]) != 0) {
+            snprintf(why, sizeof(why), "finish failed");
+            return 0;
+        }
+
+        if (packs[i]->crc != crc32(0, packs[i]->raw,
+                                   (uInt) packs[i]->raw_len))
+        {
+            snprintf(why, sizeof(why), "pack %zu: CRC", i);
+            return 0;
+        }
+    }
+
+    assemble(&gz, &want, "{\"statsigMetadata\":{},\"events\":[", packs,
+             npacks, ",", "]}");
+
+    return inflates_to(&gz, &want, why, sizeof(why));
+}
+
+
+/* ---- records ---- */
+
+/* an exposure as the module writes it, for user uid at time t */
+static size_t
+exposure(char *out, size_t cap, int gate, const char *uid, long long t)
+{
+    static const char  *gates[][3] = {
+        { "beta_users", "false", "default" },
+        { "new_checkout", "false", "demoNewCheckoutHalf" },
+        { "public_launch", "true", "demoPublicLaunchAll" },
+        { "holdout_q3", "false", "layerAssignment" },
+    };
+
+    return (size_t) snprintf(out, cap,
+        "{\"eventName\":\"statsig::gate_exposure\",\"metadata\":{\"gate\":"
+        "\"%s\",\"gateValue\":\"%s\",\"ruleID\":\"%s\",\"reason\":"
+        "\"Network\",\"configSyncTime\":1735689600000,\"initTime\":"
+        "1735689600000,\"serverTime\":%lld},\"time\":%lld,\"user\":{"
+        "\"userID\":\"%s\",\"ip\":\"127.0.0.1\",\"privateAttributes\":null},"
+        "\"value\":null,\"secondaryExposures\":[],\"statsigMetadata\":{}}",
+        gates[gate][0], gates[gate][1], gates[gate][2], t, t, uid);
+}
+
+
+/* n events of fresh users, three gates each, time creeping on */
+static void
+add_events(statsig_pack_t *p, int first_user, int n, int per_user)
+{
+    char       rec[512], uid[32];
+    long long  t = 1795425245151LL;
+    int        i;
+
+    for (i = 0; i < n; i++) {
+        snprintf(uid, sizeof(uid), "u%d-%d", (first_user + i / per_user) % 3,
+                 first_user + i / per_user);
+        t += rnd_below(3) == 0;
+        if (statsig_pack_add(p, ",", p->raw_len ? 1 : 0, rec,
+                             exposure(rec, sizeof(rec),
+                                      (i + i / per_user) % 3, uid, t))
+            != 0)
+        {
+            abort();
+        }
+    }
+}
+
+
+static const char  *words[] = {
+    "eventName", "user", "userID", "metadata", "time", "value", "gate",
+    "statsig::gate_exposure", "custom", "ip", "null", "true", "false",
+    "ruleID", "reason", "Network", "secondaryExposures", "\\u00e9", "\\\"",
+    "\xc3\xa9t\xc3\xa9", "", "a", "{}", "[]"
+};
+
+#define NWORDS  (sizeof(words) / sizeof(words[0]))
+
+
+/* JSON-ish text: objects, arrays, strings from the vocabulary, numbers */
+static void
+json_value(bytes_t *b, int depth, size_t max)
+{
+    char      num[32];
+    uint32_t  i, n;
+
+    if (b->len >= max) {
+        bytes_adds(b, "0");
+        return;
+    }
+
+    switch (depth > 4 ? rnd_below(3) : rnd_below(5)) {
+    case 0:
+        snprintf(num, sizeof(num), "%u", rnd() >> rnd_below(32));
+        bytes_adds(b, num);
+        break;
+
+    case 1:
+    case 2:
+        bytes_adds(b, "\"");
+        bytes_adds(b, words[rnd_below(NWORDS)]);
+        if (rnd_below(2)) {
+            snprintf(num, sizeof(num), "-%u", rnd_below(100000));
+            bytes_adds(b, num);
+        }
+        bytes_adds(b, "\"");
+        break;
+
+    case 3:
+        n = rnd_below(8);
+        bytes_adds(b, "{");
+        for (i = 0; i < n; i++) {
+            bytes_adds(b, i ? ",\"" : "\"");
+            bytes_adds(b, words[rnd_below(NWORDS)]);
+            bytes_adds(b, "\":");
+            json_value(b, depth + 1, max);
+        }
+        bytes_adds(b, "}");
+        break;
+
+    default:
+        n = rnd_below(8);
+        bytes_adds(b, "[");
+        for (i = 0; i < n; i++) {
+            if (i) {
+                bytes_adds(b, ",");
+            }
+            json_value(b, depth + 1, max);
+        }
+        bytes_adds(b, "]");
+    }
+}
+
+
+/* mostly short, some beyond 32 KB, a few near 70 KB */
+static size_t
+random_length(void)
+{
+    uint32_t  r = rnd_below(100);
+
+    if (r < 70) {
+        return rnd_below(600);
+    }
+
+    if (r < 90) {
+        return 600 + rnd_below(4400);
+    }
+
+    if (r < 98) {
+        return 5000 + rnd_below(35000);
+    }
+
+    return 40000 + rnd_below(30001);
+}
+
+
+/* substitutions, insertions and deletions in a copy of prev */
+static void
+mutate(bytes_t *b, const bytes_t *prev)
+{
+    unsigned char  junk[64];
+    size_t         at, n, k;
+    uint32_t       edits, e, i;
+
+    b->len = 0;
+    bytes_add(b, prev->data, prev->len);
+
+    edits = 1 + rnd_below(6);
+    for (e = 0; e < edits; e++) {
+        at = b->len ? rnd_below((uint32_t) b->len + 1) : 0;
+        n = 1 + rnd_below(rnd_below(4) ? 8 : 64);
+
+        for (i = 0; i < n; i++) {
+            junk[i] = rnd_below(2) ? (unsigned char) "0123456789\",:{}[]"
+                                     [rnd_below(17)]
+                                   : (unsigned char) rnd();
+        }
+
+        switch (rnd_below(3)) {
+        case 0:     /* substitute */
+            for (k = 0; k < n && at + k < b->len; k++) {
+                b->data[at + k] = junk[k];
+            }
+            break;
+
+        case 1:     /* insert */
+            bytes_add(b, junk, n);
+            memmove(b->data + at + n, b->data + at, b->len - n - at);
+            memcpy(b->data + at, junk, n);
+            break;
+
+        default:    /* delete */
+            n = at + n > b->len ? b->len - at : n;
+            memmove(b->data + at, b->data + at + n, b->len - at - n);
+            b->len -= n;
+        }
+    }
+}
+
+
+/* a record of some kind: JSON-ish, bytes, a mutation of prev, empty */
+static void
+random_record(bytes_t *b, const bytes_t *prev)
+{
+    size_t    len, i;
+    uint32_t  kind = rnd_below(10);
+
+    b->len = 0;
+
+    if (kind < 4 && prev->len) {
+        mutate(b, prev);
+
+    } else if (kind < 7) {
+        len = random_length();
+        while (b->len < len) {
+            json_value(b, 0, len);
+        }
+
+    } else if (kind < 9) {
+        len = random_length();
+        bytes_add(b, NULL, len);
+        for (i = 0; i < len; i++) {
+            b->data[i] = (unsigned char) (rnd_below(4) ? rnd() : '"');
+        }
+
+    } else if (rnd_below(2)) {
+        /* left empty */
+
+    } else {
+        bytes_add(b, prev->data, prev->len);      /* the same again */
+    }
+}
+
+
+/* ---- tests ---- */
+
+static void
+test_literals(void)
+{
+    unsigned char  all[256], piece[16];
+    bytes_t        z = { NULL, 0, 0 }, w = { NULL, 0, 0 };
+    size_t         len, n;
+    int            i, bad;
+
+    for (i = 0; i < 256; i++) {
+        all[i] = (unsigned char) (255 - i);
+    }
+
+    /* a whole gzip member of one final literal block */
+    statsig_gzip_header(piece);
+    bytes_add(&z, piece, STATSIG_GZIP_HEADER_LEN);
+    ok(memcmp(piece, "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10)
+       == 0, "gzip header: deflate, no name, no time, OS unknown");
+
+    add_literals(&z, all, sizeof(all), 1);
+    statsig_gzip_trailer(piece, 0x12345678, 0x100000000ULL + sizeof(all));
+    ok(memcmp(piece, "\x78\x56\x34\x12\x00\x01\x00\x00", 8) == 0,
+       "gzip trailer: CRC, size modulo 2^32, little-endian");
+    statsig_gzip_trailer(piece, (uint32_t) crc32(0, all, sizeof(all)),
+                         sizeof(all));
+    bytes_add(&z, piece, STATSIG_GZIP_TRAILER_LEN);
+    bytes_add(&w, all, sizeof(all));
+    ok_why(inflates_to(&z, &w, why, sizeof(why)),
+       "one final literal block of every byte value");
+
+    /* the bound holds for every length, final or not */
+    bad = 0;
+    for (len = 0; len <= 2000 && !bad; len++) {
+        unsigned char  buf[2400], in[2000];
+
+        memset(in, len % 2 ? 0xff : 0x00, len);
+        n = statsig_deflate_literals(buf, in, len, (int) (len % 2));
+        bad = n > statsig_deflate_literals_bound(len);
+    }
+
+    ok(!bad, "literal blocks stay within their bound (0 .. 2000 bytes)");
+
+    /* an empty literal block that is not final ends on a byte */
+    n = statsig_deflate_literals(piece, "", 0, 0);
+    is_int(n, 6, "an empty literal block: 10 bits, then 00 00 ff ff");
+
+    free(z.data);
+    free(w.data);
+}
+
+
+static void
+test_batch(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    size_t           per_event;
+
+    statsig_pack_reset(a);
+    statsig_pack_reset(b);
+    add_events(a, 100, 1000, 1);
+    statsig_pack_finish(a);
+
+    /* fresh users: every user id is new, only the layout repeats */
+    per_event = a->out_len / 1000;
+    ok(per_event < 20, "1000 events of fresh users: %.1f bytes each "
+       "(%zu for %zu)", a->out_len / 1000.0, a->out_len, a->raw_len);
+    ok_why(round_trip(packs, 1), "them in a gzip member");
+
+    /* users with three exposures each, split in two packs */
+    statsig_pack_reset(a);
+    add_events(a, 7, 600, 3);
+    add_events(b, 900, 400, 3);
+    ok_why(round_trip(packs, 2), "1000 events in two packs");
+    ok(a->out_len + b->out_len < 20 * 1000, "%zu bytes for 1000 events",
+       a->out_len + b->out_len);
+}
+
+
+static void
+test_small(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    unsigned char   *raw;
+    char             rec[512];
+    size_t           raw_cap, n;
+
+    /* nothing added */
+    statsig_pack_reset(a);
+    statsig_pack_reset(b);
+    ok(statsig_pack_finish(a) == 0 && a->out_len == 0,
+       "an empty pack finishes as nothing");
+    ok_why(round_trip(packs, 2), "an empty pack beside another");
+
+    /* only empty records and separators */
+    statsig_pack_reset(a);
+    statsig_pack_reset(b);
+    statsig_pack_add(a, "", 0, "", 0);
+    statsig_pack_add(a, NULL, 0, NULL, 0);
+    ok(statsig_pack_finish(a) == 0 && a->out_len == 0 && a->records == 2,
+       "empty records: no bytes");
+    statsig_pack_add(b, ",", 1, "", 0);
+    statsig_pack_add(b, "", 0, "", 0);
+    statsig_pack_add(b, ",", 1, "x", 1);
+    statsig_pack_add(b, ",,", 2, "", 0);
+    ok_why(round_trip(packs, 2), "empty records between separators");
+
+    /* one record */
+    statsig_pack_reset(a);
+    statsig_pack_reset(b);
+    n = exposure(rec, sizeof(rec), 1, "u1-1", 1700000000000LL);
+    statsig_pack_add(a, "", 0, rec, n);
+    ok_why(round_trip(packs, 1), "a pack of one record");
+    ok(a->out_len > n, "the first record is literals (%zu bytes for %zu)",
+       a->out_len, n);
+
+    /* the same record twice: the second costs a few bytes */
+    statsig_pack_reset(a);
+    statsig_pack_add(a, "", 0, rec, n);
+    statsig_pack_finish(a);
+    raw_cap = a->out_len;
+    statsig_pack_reset(a);
+    statsig_pack_add(a, "", 0, rec, n);
+    statsig_pack_add(a, ",", 1, rec, n);
+    ok_why(round_trip(packs, 1), "a record twice");
+    ok(a->out_len < raw_cap + 8, "a repeated record: %zu bytes",
+       a->out_len - raw_cap);
+
+    /* nothing after finish, until reset; the memory is kept */
+    ok(statsig_pack_add(a, ",", 1, rec, n) == -1 && !a->failed,
+       "no adding after finish");
+    raw = a->raw;
+    raw_cap = a->raw_cap;
+    statsig_pack_reset(a);
+    ok(a->raw == raw && a->raw_cap == raw_cap && a->raw_len == 0
+       && a->out_len == 0 && a->records == 0 && a->crc == 0,
+       "reset keeps the buffers, forgets the content");
+    ok(statsig_pack_add(a, "", 0, rec, n) == 0, "adding after reset");
+    ok_why(round_trip(packs, 1), "a pack after reset");
+}
+
+
+/*
+ * References further back than deflate's 32 KB: a record like one 40 KB
+ * before, and a record whose insertion carries the reference beyond the
+ * window part-way through.
+ */
+static void
+test_window(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    bytes_t          r = { NULL, 0, 0 };
+    char             rec[512];
+    size_t           n, i;
+    static const char  tail[] =
+        "\",\"z\":\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\"}";
+
+    statsig_pack_reset(a);
+    statsig_pack_reset(b);
+
+    n = exposure(rec, sizeof(rec), 0, "far-away", 1700000000000LL);
+    statsig_pack_add(a, "", 0, rec, n);
+
+    /* 40 KB of records of another shape */
+    for (i = 0; i < 40; i++) {
+        r.len = 0;
+        bytes_add(&r, NULL, 1000);
+        memset(r.data, 'a' + (int) i % 26, 1000);
+        r.data[0] = '[';
+        statsig_pack_add(a, ",", 1, r.data, r.len);
+    }
+
+    statsig_pack_add(a, ",", 1, rec, n);
+    ok_why(round_trip(packs, 1), "a record like one 40 KB before");
+
+    /*
+     * {"k":"aaa…","z":"bbb…"}, then the same with 15,000 bytes inserted
+     * before the second quote: after them, "," z … is 35 KB back
+     */
+    statsig_pack_reset(a);
+    r.len = 0;
+    bytes_adds(&r, "{\"k\":\"");
+    for (i = 0; i < 20000; i++) {
+        bytes_adds(&r, "a");
+    }
+    bytes_adds(&r, tail);
+    statsig_pack_add(a, "", 0, r.data, r.len);
+
+    r.len -= strlen(tail);
+    for (i = 0; i < 15000; i++) {
+        bytes_adds(&r, "c");
+    }
+    bytes_adds(&r, tail);
+    statsig_pack_add(a, ",", 1, r.data, r.len);
+    statsig_pack_add(a, ",", 1, r.data, r.len);
+    ok_why(round_trip(packs, 1), "a reference carried past 32 KB");
+
+    /* a 100 KB record twice: its second half is out of reach */
+    statsig_pack_reset(a);
+    r.len = 0;
+    for (i = 0; i < 100000; i++) {
+        bytes_add(&r, &"{\"a\":1,\"b\":[2,3]}"[rnd_below(17)], 1);
+    }
+    statsig_pack_add(a, "", 0, r.data, r.len);
+    statsig_pack_add(a, ",", 1, r.data, r.len);
+    ok_why(round_trip(packs, 1), "a 100 KB record twice");
+
+    free(r.data);
+}
+
+
+/* seeded random records in packs of 1 .. 60 records, reusing two packs */
+static void
+test_random(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    bytes_t          rec = { NULL, 0, 0 }, prev = { NULL, 0, 0 }, t;
+    size_t           total, records, grown;
+    int              round, i, n, bad;
+    static const char  *seps[] = { ",", "", "\n", ",\n  " };
+
+    bad = 0;
+    total = 0;
+    records = 0;
+    grown = 0;
+
+    for (round = 0; round < 120 && !bad; round++) {
+        statsig_pack_reset(a);
+        statsig_pack_reset(b);
+
+        for (i = 0; i < 2; i++) {
+            n = (int) rnd_below(rnd_below(4) ? 20 : 60);
+
+            while (n-- > 0) {
+                random_record(&rec, &prev);
+                if (statsig_pack_add(packs[i],
+                                     seps[rnd_below(4)],
+                                     packs[i]->raw_len ? rnd_below(4) : 0,
+                                     rec.data, rec.len) != 0)
+                {
+                    abort();
+                }
+
+                t = prev;
+                prev = rec;
+                rec = t;
+                records++;
+            }
+        }
+
+        total += a->raw_len + b->raw_len;
+        if (a->raw_cap > grown) {
+            grown = a->raw_cap;
+        }
+
+        if (!round_trip(packs, 2)) {
+            bad = 1;
+            printf("# round %d: %s\n", round, why);
+        }
+    }
+
+    ok(!bad, "%zu random records (%zu bytes) in 120 gzip members", records,
+       total);
+    ok(grown >= 65536, "packs grew to %zu bytes", grown);
+
+    free(rec.data);
+    free(prev.data);
+}
+
+
+/* one pack of 8 MB: growth of raw and out well past their first size */
+static void
+test_large(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    bytes_t          rec = { NULL, 0, 0 }, prev = { NULL, 0, 0 }, t;
+
+    statsig_pack_reset(a);
+
+    while (a->raw_len < 8 * 1024 * 1024) {
+        random_record(&rec, &prev);
+        if (statsig_pack_add(a, ",", a->raw_len ? 1 : 0, rec.data, rec.len)
+            != 0)
+        {
+            abort();
+        }
+
+        t = prev;
+        prev = rec;
+        rec = t;
+    }
+
+    ok_why(round_trip(packs, 1), "a pack of %zu bytes (%zu compressed)",
+       a->raw_len, a->out_len);
+
+    free(rec.data);
+    free(prev.data);
+}
+
+
+int
+main(void)
+{
+    statsig_pack_t  a, b;
+
+    statsig_pack_init(&a);
+    statsig_pack_init(&b);
+
+    test_literals();
+    test_small(&a, &b);
+    test_batch(&a, &b);
+    test_window(&a, &b);
+    test_random(&a, &b);
+    test_large(&a, &b);
+
+    statsig_pack_free(&a);
+    statsig_pack_free(&b);
+    free(gz.data);
+    free(want.data);
+
+    return done_testing();
+}
