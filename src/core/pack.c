@@ -1,14 +1,21 @@
 /*
  * Packs: records deflate-encoded against an earlier record of the same
- * pack (see pack.h), in fixed-Huffman blocks (RFC 1951, 3.2.6).
+ * pack (see pack.h).
  *
  * A record is compared with its reference a word or a vector at a time;
- * a common run of 4 or more bytes becomes a back-reference.  At a difference both
- * sides skip to the next occurrence of the same JSON delimiter (the end
- * of a changed id or number, mostly) and compare again; what the record
- * skipped goes out as literals.  Every byte is compared or scanned once,
- * so a record costs O(its length + the reference region), whatever it
- * holds.
+ * a common run of 4 or more bytes becomes a back-reference.  At a
+ * difference both sides skip to the next occurrence of the same JSON
+ * delimiter (the end of a changed id or number, mostly) and compare
+ * again; what the record skipped goes out as literals.  Every byte is
+ * compared or scanned once, so a record costs O(its length + the
+ * reference region), whatever it holds.
+ *
+ * Symbols are written as they come, in one block per pack: a fixed-
+ * Huffman block (RFC 1951, 3.2.6) for the first pack, then a dynamic one
+ * (3.2.7) with codes built from the counts of the pack before, which a
+ * sink's next pack resembles: events of the same kind.  No symbol is
+ * buffered and nothing is encoded twice, except a record those codes
+ * would make cost more than 9 bits a byte.
  */
 
 #include <stdlib.h>
@@ -25,7 +32,6 @@
 #define SG_PK_WINDOW    32768   /* deflate's largest distance */
 #define SG_PK_MIN_RUN   4       /* shorter runs cost more as a match */
 #define SG_PK_SIG_LEN   96      /* bytes a record's signature covers */
-#define SG_PK_EOB_BITS  7       /* end of block: symbol 256, code 0 */
 #define SG_PK_MAX_ADD   ((size_t) -1 / 16)  /* out's bound cannot overflow */
 
 /*
@@ -151,79 +157,152 @@ sg_pk_literals(sg_pk_bits_t *w, const unsigned char *s, size_t len)
 }
 
 
-/*
- * A distance (1 .. 32768) as its 5-bit code and extra bits, the same for
- * every piece of a match; *n receives the number of bits.
- */
-static inline uint32_t
-sg_pk_distance(uint32_t dist, unsigned *n)
+/* a distance (1 .. 32768): its symbol, extra bits and their number */
+static inline unsigned
+sg_pk_distance_sym(uint32_t dist, uint32_t *extra, unsigned *n)
 {
-    uint32_t  x, sym, extra, base;
+    uint32_t  x, sym, bits;
 
     x = dist - 1;
     if (x < 4) {
-        *n = 5;
-        return sg_pk_rev8[x] >> 3;
+        *extra = 0;
+        *n = 0;
+        return x;
     }
 
-    extra = sg_pk_log2(x) - 1;
-    sym = 2 * extra + 2 + ((x >> extra) & 1);
-    base = 1 + ((2 + (sym & 1)) << extra);
+    bits = sg_pk_log2(x) - 1;
+    sym = 2 * bits + 2 + ((x >> bits) & 1);
 
-    *n = 5 + extra;
-    return (uint32_t) (sg_pk_rev8[sym] >> 3) | (dist - base) << 5;
+    *extra = dist - 1 - ((2 + (sym & 1)) << bits);
+    *n = bits;
+    return sym;
 }
 
 
-/*
- * A length (3 .. 258) as its code (symbols 257-279: 7 bits, 280-285:
- * 8 bits) and extra bits; *n receives the number of bits.
- */
-static inline uint32_t
-sg_pk_length(uint32_t len, unsigned *n)
+/* a length (3 .. 258): its symbol less 257, extra bits and their number */
+static inline unsigned
+sg_pk_length_sym(uint32_t len, uint32_t *extra, unsigned *n)
 {
-    uint32_t  x, sym, extra, base, code;
-    unsigned  bits;
+    uint32_t  x, sym, bits;
 
     x = len - 3;
-    if (x < 8) {
-        sym = x;
-        extra = 0;
-        base = len;
-
-    } else if (len == 258) {
-        sym = 28;
-        extra = 0;
-        base = len;
-
-    } else {
-        extra = sg_pk_log2(x) - 2;
-        sym = 4 * extra + 4 + ((x >> extra) & 3);
-        base = 3 + ((4 + (sym & 3)) << extra);
+    if (x < 8 || len == 258) {
+        *extra = 0;
+        *n = 0;
+        return x < 8 ? x : 28;
     }
 
-    if (sym < 23) {
-        code = sg_pk_rev8[sym + 1] >> 1;
-        bits = 7;
+    bits = sg_pk_log2(x) - 2;
+    sym = 4 * bits + 4 + ((x >> bits) & 3);
 
-    } else {
-        code = sg_pk_rev8[0xc0 + sym - 23];
-        bits = 8;
-    }
-
-    *n = bits + extra;
-    return code | (len - base) << bits;
+    *extra = len - 3 - ((4 + (sym & 3)) << bits);
+    *n = bits;
+    return sym;
 }
 
 
-/* a match in pieces of 3 .. 258 bytes, one 31-bit put per piece */
-static void
-sg_pk_match(sg_pk_bits_t *w, size_t len, uint32_t dist)
+/* the fixed code of length symbol 257 + sym: 7 bits to 279, then 8 */
+static inline uint32_t
+sg_pk_fixed_length(unsigned sym, unsigned *n)
 {
-    uint32_t  d, l, v;
-    unsigned  dn, ln;
+    if (sym < 23) {
+        *n = 7;
+        return sg_pk_rev8[sym + 1] >> 1;
+    }
 
-    d = sg_pk_distance(dist, &dn);
+    *n = 8;
+    return sg_pk_rev8[0xc0 + sym - 23];
+}
+
+
+/* ---- a pack's codes: fixed, or built from the last pack's counts ---- */
+
+#define SG_PK_NLIT       286    /* literal/length symbols */
+#define SG_PK_NDIST      30
+#define SG_PK_MAX_BITS   15     /* deflate's longest code */
+#define SG_PK_ADAPT_MIN  1024   /* symbols a pack needs to set codes */
+
+
+/* the fixed codes (3.2.6) in the tables a pack writes with */
+static void
+sg_pk_fixed_codes(statsig_pack_t *p)
+{
+    unsigned  i, n;
+
+    for (i = 0; i < 256; i++) {
+        if (i < 144) {
+            p->lit_code[i] = sg_pk_rev8[0x30 + i];
+            p->lit_len[i] = 8;
+
+        } else {
+            p->lit_code[i] = (uint16_t) (sg_pk_rev8[i] << 1 | 1);
+            p->lit_len[i] = 9;
+        }
+    }
+
+    p->lit_code[256] = 0;                   /* end of block: 7 zeros */
+    p->lit_len[256] = 7;
+
+    for (i = 257; i < SG_PK_NLIT; i++) {
+        p->lit_code[i] = (uint16_t) sg_pk_fixed_length(i - 257, &n);
+        p->lit_len[i] = (unsigned char) n;
+    }
+
+    for (i = 0; i < SG_PK_NDIST; i++) {
+        p->dist_code[i] = sg_pk_rev8[i] >> 3;
+        p->dist_len[i] = 5;
+    }
+
+    p->head_bits = 0;
+}
+
+
+/* a pack's block header: fixed, or dynamic with the pack's codes */
+static void
+sg_pk_open(statsig_pack_t *p, sg_pk_bits_t *w)
+{
+    unsigned  i;
+
+    if (p->head_bits == 0) {
+        sg_pk_put(w, 2, 3);             /* BFINAL 0, BTYPE 01 */
+        return;
+    }
+
+    for (i = 0; i < p->head_bits / 8; i++) {
+        sg_pk_put(w, p->head[i], 8);
+    }
+
+    sg_pk_put(w, p->head[i] & ((1u << (p->head_bits % 8)) - 1),
+              p->head_bits % 8);
+}
+
+
+/* literals written with the pack's codes, and counted */
+static inline void
+sg_pk_lit_run(statsig_pack_t *p, sg_pk_bits_t *w, const unsigned char *s,
+    size_t len)
+{
+    const unsigned char  *end;
+    unsigned              c;
+
+    for (end = s + len; s < end; s++) {
+        c = *s;
+        sg_pk_put(w, p->lit_code[c], p->lit_len[c]);
+        p->lit_freq[c]++;
+    }
+}
+
+
+/* a match in pieces of 3 .. 258 bytes */
+static void
+sg_pk_match(statsig_pack_t *p, sg_pk_bits_t *w, size_t len, uint32_t dist)
+{
+    uint32_t  d, x, l, v;
+    unsigned  ds, dn, ls, ln, xn;
+
+    ds = sg_pk_distance_sym(dist, &x, &xn);
+    d = p->dist_code[ds] | x << p->dist_len[ds];
+    dn = p->dist_len[ds] + xn;
 
     while (len > 0) {
         l = len > 258 ? 258 : (uint32_t) len;
@@ -231,8 +310,21 @@ sg_pk_match(sg_pk_bits_t *w, size_t len, uint32_t dist)
             l = (uint32_t) len - 3;
         }
 
-        v = sg_pk_length(l, &ln);
-        sg_pk_put(w, v | d << ln, ln + dn);
+        ls = 257 + sg_pk_length_sym(l, &x, &xn);
+        v = p->lit_code[ls] | x << p->lit_len[ls];
+        ln = p->lit_len[ls] + xn;
+
+        /* up to 15 + 5 and 15 + 13 bits: one put, or two past 32 */
+        if (ln + dn <= 32) {
+            sg_pk_put(w, v | d << ln, ln + dn);
+
+        } else {
+            sg_pk_put(w, v, ln);
+            sg_pk_put(w, d, dn);
+        }
+
+        p->lit_freq[ls]++;
+        p->dist_freq[ds]++;
         len -= l;
     }
 }
@@ -404,26 +496,28 @@ void
 statsig_pack_init(statsig_pack_t *p)
 {
     memset(p, 0, sizeof(*p));
+    sg_pk_fixed_codes(p);
 }
 
 
+/* what a pack holds is forgotten; its memory and codes are kept */
 void
 statsig_pack_reset(statsig_pack_t *p)
 {
-    unsigned char  *raw, *out;
-    size_t          raw_cap, out_cap;
-
-    raw = p->raw;
-    raw_cap = p->raw_cap;
-    out = p->out;
-    out_cap = p->out_cap;
-
-    memset(p, 0, sizeof(*p));
-
-    p->raw = raw;
-    p->raw_cap = raw_cap;
-    p->out = out;
-    p->out_cap = out_cap;
+    p->raw_len = 0;
+    p->out_len = 0;
+    p->crc = 0;
+    p->crc_len = 0;
+    p->records = 0;
+    p->bits = 0;
+    p->nbits = 0;
+    p->open = 0;
+    p->finished = 0;
+    p->last = 0;
+    p->failed = 0;
+    memset(p->sig, 0, sizeof(p->sig));
+    memset(p->lit_freq, 0, sizeof(p->lit_freq));
+    memset(p->dist_freq, 0, sizeof(p->dist_freq));
 }
 
 
@@ -502,11 +596,13 @@ sg_pk_reference(const statsig_pack_t *p, size_t start, size_t len,
  * followed it); run is the common prefix already measured there.
  */
 static void
-sg_pk_delta(sg_pk_bits_t *w, const unsigned char *raw, size_t from,
-    size_t end, size_t ref, size_t limit, size_t run)
+sg_pk_delta(statsig_pack_t *p, sg_pk_bits_t *w, size_t from, size_t end,
+    size_t ref, size_t limit, size_t run)
 {
-    const unsigned char  *hit;
+    const unsigned char  *raw, *hit;
     size_t                a, b, m, lit, stop;
+
+    raw = p->raw;
 
     a = from;
     b = ref;
@@ -515,8 +611,8 @@ sg_pk_delta(sg_pk_bits_t *w, const unsigned char *raw, size_t from,
 
     while (a < end) {
         if (m >= SG_PK_MIN_RUN && a - b <= SG_PK_WINDOW) {
-            sg_pk_literals(w, raw + lit, a - lit);
-            sg_pk_match(w, m, (uint32_t) (a - b));
+            sg_pk_lit_run(p, w, raw + lit, a - lit);
+            sg_pk_match(p, w, m, (uint32_t) (a - b));
             a += m;
             b += m;
             lit = a;
@@ -558,7 +654,26 @@ sg_pk_delta(sg_pk_bits_t *w, const unsigned char *raw, size_t from,
                          end - a < limit - b ? end - a : limit - b);
     }
 
-    sg_pk_literals(w, raw + lit, end - lit);
+    sg_pk_lit_run(p, w, raw + lit, end - lit);
+}
+
+
+/* raw[from .. end): separators, then the record at start of signature h */
+static void
+sg_pk_encode(statsig_pack_t *p, sg_pk_bits_t *w, size_t from, size_t start,
+    size_t end, unsigned h)
+{
+    size_t  at, ref, run;
+
+    if (sg_pk_reference(p, start, end - start, start - from, p->sig[h], &at,
+                        &ref, &run))
+    {
+        sg_pk_lit_run(p, w, p->raw + from, at - from);
+        sg_pk_delta(p, w, at, end, ref, start, run);
+
+    } else {
+        sg_pk_lit_run(p, w, p->raw + from, end - from);
+    }
 }
 
 
@@ -566,8 +681,8 @@ int
 statsig_pack_add(statsig_pack_t *p, const void *sep, size_t sep_len,
     const void *rec, size_t len)
 {
-    sg_pk_bits_t  w;
-    size_t        from, start, end, at, ref, run, n;
+    sg_pk_bits_t  w, mark;
+    size_t        from, start, end, n;
     unsigned      h;
 
     if (p->failed || p->finished) {
@@ -586,10 +701,13 @@ statsig_pack_add(statsig_pack_t *p, const void *sep, size_t sep_len,
         return 0;
     }
 
-    /* 9 bits per byte at most (a match costs less), a block header */
+    /*
+     * codes of 15 bits at most: 2 bytes a byte before the check below
+     * (a match costs less), a block header, end of block and another
+     */
     if (sg_pk_grow(&p->raw, &p->raw_cap, p->raw_len, n) != 0
-        || sg_pk_grow(&p->out, &p->out_cap, p->out_len, n + n / 8 + 16)
-           != 0)
+        || sg_pk_grow(&p->out, &p->out_cap, p->out_len,
+                      2 * n + 16 + STATSIG_PACK_HEAD_MAX) != 0)
     {
         p->failed = 1;
         return -1;
@@ -619,18 +737,28 @@ statsig_pack_add(statsig_pack_t *p, const void *sep, size_t sep_len,
     w.n = p->nbits;
 
     if (!p->open) {
-        sg_pk_put(&w, 2, 3);            /* BFINAL 0, BTYPE 01 */
+        sg_pk_open(p, &w);
         p->open = 1;
     }
 
     h = sg_pk_signature(p->raw + start, len);
+    mark = w;
 
-    if (sg_pk_reference(p, start, len, sep_len, p->sig[h], &at, &ref, &run)) {
-        sg_pk_literals(&w, p->raw + from, at - from);
-        sg_pk_delta(&w, p->raw, at, end, ref, start, run);
+    sg_pk_encode(p, &w, from, start, end, h);
 
-    } else {
-        sg_pk_literals(&w, p->raw + from, end - from);
+    /*
+     * Codes from an earlier pack can make a record of other bytes cost
+     * more than 9 bits a byte: it is written again, after the end of the
+     * dynamic block, in a fixed one that holds the rest of the pack
+     */
+    if (p->head_bits
+        && (size_t) (w.out - mark.out) * 8 + w.n - mark.n > 9 * n)
+    {
+        w = mark;
+        sg_pk_put(&w, p->lit_code[256], p->lit_len[256]);
+        sg_pk_fixed_codes(p);
+        sg_pk_put(&w, 2, 3);            /* BFINAL 0, BTYPE 01 */
+        sg_pk_encode(p, &w, from, start, end, h);
     }
 
     p->out_len = (size_t) (w.out - p->out);
@@ -646,6 +774,363 @@ statsig_pack_add(statsig_pack_t *p, const void *sep, size_t sep_len,
     p->records++;
 
     return 0;
+}
+
+
+/* ---- codes for the next pack (3.2.2, 3.2.7), built at finish ---- */
+
+typedef struct {
+    uint32_t  key;
+    uint32_t  sym;
+} sg_pk_item_t;
+
+
+/*
+ * Code lengths of n ascending weights, in place (Moffat and Katajainen,
+ * "In-place calculation of minimum-redundancy codes", 1995).
+ */
+static void
+sg_pk_min_redundancy(uint32_t *a, int n)
+{
+    int  root, leaf, next, avail, used, depth;
+
+    a[0] += a[1];
+    root = 0;
+    leaf = 2;
+
+    for (next = 1; next < n - 1; next++) {
+        if (leaf >= n || a[root] < a[leaf]) {
+            a[next] = a[root];
+            a[root++] = (uint32_t) next;
+
+        } else {
+            a[next] = a[leaf++];
+        }
+
+        if (leaf >= n || (root < next && a[root] < a[leaf])) {
+            a[next] += a[root];
+            a[root++] = (uint32_t) next;
+
+        } else {
+            a[next] += a[leaf++];
+        }
+    }
+
+    a[n - 2] = 0;
+    for (next = n - 3; next >= 0; next--) {
+        a[next] = a[a[next]] + 1;
+    }
+
+    avail = 1;
+    used = 0;
+    depth = 0;
+    root = n - 2;
+    next = n - 1;
+
+    while (avail > 0) {
+        while (root >= 0 && a[root] == (uint32_t) depth) {
+            used++;
+            root--;
+        }
+
+        while (avail > used) {
+            a[next--] = (uint32_t) depth;
+            avail--;
+        }
+
+        avail = 2 * used;
+        depth++;
+        used = 0;
+    }
+}
+
+
+/*
+ * Lengths of at most limit bits for n symbols of these frequencies; two
+ * codes at least (zlib's rule: some inflaters reject a lone code), and
+ * the code is complete.
+ */
+static void
+sg_pk_code_lengths(const uint32_t *freq, unsigned n, unsigned limit,
+    unsigned char *len)
+{
+    sg_pk_item_t  item[SG_PK_NLIT + 2], x;
+    uint32_t      a[SG_PK_NLIT + 2], total;
+    unsigned      count[33], nonzero, used, i, l, c, j;
+
+    /*
+     * sorted by weight: those of weight 1 (symbols a pack did not use,
+     * counted once) first as they are, then the others by insertion,
+     * a few dozen in a pack of events
+     */
+    nonzero = 0;
+    for (i = 0; i < n; i++) {
+        len[i] = 0;
+        nonzero += freq[i] != 0;
+    }
+
+    /* two codes at least, as zlib writes them: unused ones if need be */
+    used = 0;
+    for (i = 0; nonzero + used < 2; i++) {
+        if (freq[i] == 0) {
+            item[used].key = 0;
+            item[used++].sym = i;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (freq[i] == 1) {
+            item[used].key = 1;
+            item[used++].sym = i;
+        }
+    }
+
+    for (i = 0; i < n; i++) {
+        if (freq[i] > 1) {
+            x.key = freq[i];
+            x.sym = i;
+
+            for (j = used++; j > 0 && item[j - 1].key > x.key; j--) {
+                item[j] = item[j - 1];
+            }
+
+            item[j] = x;
+        }
+    }
+
+    for (i = 0; i < used; i++) {
+        a[i] = item[i].key;
+    }
+
+    sg_pk_min_redundancy(a, (int) used);
+
+    memset(count, 0, sizeof(count));
+    for (i = 0; i < used; i++) {
+        count[a[i] < 32 ? a[i] : 32]++;
+    }
+
+    /* longer codes cut to limit, shorter ones lengthened to make room */
+    for (l = limit + 1; l <= 32; l++) {
+        count[limit] += count[l];
+    }
+
+    total = 0;
+    for (l = limit; l > 0; l--) {
+        total += count[l] << (limit - l);
+    }
+
+    while (total != 1u << limit) {
+        count[limit]--;
+        for (l = limit - 1; l > 0; l--) {
+            if (count[l]) {
+                count[l]--;
+                count[l + 1] += 2;
+                break;
+            }
+        }
+
+        total--;
+    }
+
+    /* the most frequent symbols get the shortest codes */
+    j = used;
+    for (l = 1; l <= limit; l++) {
+        for (c = count[l]; c > 0; c--) {
+            len[item[--j].sym] = (unsigned char) l;
+        }
+    }
+}
+
+
+/* canonical codes (3.2.2), bit-reversed for the LSB-first writer */
+static void
+sg_pk_codes(const unsigned char *len, unsigned n, uint16_t *code)
+{
+    unsigned  count[16], next[16], i, c, l;
+
+    memset(count, 0, sizeof(count));
+    for (i = 0; i < n; i++) {
+        count[len[i]]++;
+    }
+
+    count[0] = 0;
+    c = 0;
+    for (l = 1; l < 16; l++) {
+        c = (c + count[l - 1]) << 1;
+        next[l] = c;
+    }
+
+    for (i = 0; i < n; i++) {
+        l = len[i];
+        if (l) {
+            c = next[l]++;
+            c = (unsigned) sg_pk_rev8[c & 0xff] << 8 | sg_pk_rev8[c >> 8];
+            code[i] = (uint16_t) (c >> (16 - l));
+        }
+    }
+}
+
+
+static const unsigned char  sg_pk_cl_order[19] = {
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15
+};
+
+static const unsigned char  sg_pk_cl_extra[19] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 3, 7
+};
+
+
+typedef struct {
+    uint16_t   cl[SG_PK_NLIT + SG_PK_NDIST];     /* symbol | extra << 5 */
+    unsigned   ncl;
+    uint32_t   freq[19];
+} sg_pk_cl_t;
+
+
+static void
+sg_pk_cl_add(sg_pk_cl_t *t, unsigned sym, unsigned extra)
+{
+    t->cl[t->ncl++] = (uint16_t) (sym | extra << 5);
+    t->freq[sym]++;
+}
+
+
+/* code lengths, run-length coded (3.2.7): 16 repeats, 17 and 18 zeros */
+static void
+sg_pk_cl_encode(sg_pk_cl_t *t, const unsigned char *all, unsigned n)
+{
+    unsigned  i, run, r, l;
+
+    memset(t->freq, 0, sizeof(t->freq));
+    t->ncl = 0;
+
+    for (i = 0; i < n; i += run) {
+        l = all[i];
+        for (run = 1; i + run < n && all[i + run] == l; run++) {
+            /* void */
+        }
+
+        r = run;
+
+        if (l == 0) {
+            for ( /* void */ ; r >= 11; r -= r < 138 ? r : 138) {
+                sg_pk_cl_add(t, 18, (r < 138 ? r : 138) - 11);
+            }
+
+            if (r >= 3) {
+                sg_pk_cl_add(t, 17, r - 3);
+                r = 0;
+            }
+
+        } else {
+            sg_pk_cl_add(t, l, 0);
+            for (r--; r >= 3; r -= r < 6 ? r : 6) {
+                sg_pk_cl_add(t, 16, (r < 6 ? r : 6) - 3);
+            }
+        }
+
+        while (r-- > 0) {
+            sg_pk_cl_add(t, l, 0);
+        }
+    }
+}
+
+
+/*
+ * After a pack of some size: codes for the next packs from its counts,
+ * every symbol kept codable (one more each); kept only if they would have
+ * written this pack in fewer bits than the fixed codes, header included.
+ * (The counts may hold a record twice, see statsig_pack_add.)
+ */
+static void
+sg_pk_adapt(statsig_pack_t *p)
+{
+    unsigned char  all[SG_PK_NLIT + SG_PK_NDIST], cl_len[19];
+    uint16_t       cl_code[19];
+    uint32_t       lit[SG_PK_NLIT], dist[SG_PK_NDIST];
+    sg_pk_cl_t     t;
+    sg_pk_bits_t   w;
+    uint64_t       used, fixed, dyn, head;
+    unsigned       i, s, hclen;
+
+    used = 0;
+    fixed = 0;
+
+    for (i = 0; i < SG_PK_NLIT; i++) {
+        used += p->lit_freq[i];
+        fixed += (uint64_t) p->lit_freq[i]
+                 * (i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8);
+        lit[i] = p->lit_freq[i] + 1;
+    }
+
+    for (i = 0; i < SG_PK_NDIST; i++) {
+        fixed += (uint64_t) p->dist_freq[i] * 5;
+        dist[i] = p->dist_freq[i] + 1;
+    }
+
+    /* too few to go by; past 1 GB the counts could have wrapped */
+    if (used < SG_PK_ADAPT_MIN || p->raw_len > (size_t) 1 << 30) {
+        return;
+    }
+
+    sg_pk_code_lengths(lit, SG_PK_NLIT, SG_PK_MAX_BITS, all);
+    sg_pk_code_lengths(dist, SG_PK_NDIST, SG_PK_MAX_BITS,
+                       all + SG_PK_NLIT);
+
+    sg_pk_cl_encode(&t, all, SG_PK_NLIT + SG_PK_NDIST);
+    sg_pk_code_lengths(t.freq, 19, 7, cl_len);
+    sg_pk_codes(cl_len, 19, cl_code);
+
+    for (hclen = 19; cl_len[sg_pk_cl_order[hclen - 1]] == 0; hclen--) {
+        /* void */
+    }
+
+    head = 3 + 5 + 5 + 4 + 3 * hclen;
+    for (i = 0; i < 19; i++) {
+        head += (uint64_t) t.freq[i] * (cl_len[i] + sg_pk_cl_extra[i]);
+    }
+
+    dyn = head;
+    for (i = 0; i < SG_PK_NLIT; i++) {
+        dyn += (uint64_t) p->lit_freq[i] * all[i];
+    }
+
+    for (i = 0; i < SG_PK_NDIST; i++) {
+        dyn += (uint64_t) p->dist_freq[i] * all[SG_PK_NLIT + i];
+    }
+
+    if (dyn >= fixed + 3 || head > 8 * STATSIG_PACK_HEAD_MAX) {
+        sg_pk_fixed_codes(p);
+        return;
+    }
+
+    memcpy(p->lit_len, all, SG_PK_NLIT);
+    memcpy(p->dist_len, all + SG_PK_NLIT, SG_PK_NDIST);
+    sg_pk_codes(p->lit_len, SG_PK_NLIT, p->lit_code);
+    sg_pk_codes(p->dist_len, SG_PK_NDIST, p->dist_code);
+
+    /* the block header, written as it is at the start of each pack */
+    w.out = p->head;
+    w.bits = 0;
+    w.n = 0;
+
+    sg_pk_put(&w, 4, 3);                    /* BFINAL 0, BTYPE 10 */
+    sg_pk_put(&w, SG_PK_NLIT - 257, 5);
+    sg_pk_put(&w, SG_PK_NDIST - 1, 5);
+    sg_pk_put(&w, hclen - 4, 4);
+
+    for (i = 0; i < hclen; i++) {
+        sg_pk_put(&w, cl_len[sg_pk_cl_order[i]], 3);
+    }
+
+    for (i = 0; i < t.ncl; i++) {
+        s = t.cl[i] & 31;
+        sg_pk_put(&w, cl_code[s], cl_len[s]);
+        sg_pk_put(&w, t.cl[i] >> 5, sg_pk_cl_extra[s]);
+    }
+
+    sg_pk_align(&w);
+    p->head_bits = (unsigned) head;
 }
 
 
@@ -683,13 +1168,15 @@ statsig_pack_finish(statsig_pack_t *p)
     w.bits = p->bits;
     w.n = p->nbits;
 
-    sg_pk_put(&w, 0, SG_PK_EOB_BITS);
+    sg_pk_put(&w, p->lit_code[256], p->lit_len[256]);
     sg_pk_sync(&w);
 
     p->out_len = (size_t) (w.out - p->out);
     p->bits = 0;
     p->nbits = 0;
     p->open = 0;
+
+    sg_pk_adapt(p);
 
     return 0;
 }
@@ -742,7 +1229,7 @@ statsig_deflate_literals(unsigned char *out, const void *data, size_t len,
     if (len) {
         sg_pk_literals(&w, data, len);
     }
-    sg_pk_put(&w, 0, SG_PK_EOB_BITS);
+    sg_pk_put(&w, 0, 7);                /* end of block: 7 zero bits */
 
     if (final) {
         sg_pk_align(&w);
