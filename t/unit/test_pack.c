@@ -232,6 +232,15 @@ round_trip(statsig_pack_t **packs, size_t npacks)
             return 0;
         }
 
+        /* 9 bits a byte at most, and a dynamic block's header */
+        if (packs[i]->out_len > packs[i]->raw_len + packs[i]->raw_len / 8
+                                + STATSIG_PACK_HEAD_MAX + 16)
+        {
+            snprintf(why, sizeof(why), "pack %zu: %zu bytes for %zu", i,
+                     packs[i]->out_len, packs[i]->raw_len);
+            return 0;
+        }
+
         if (packs[i]->crc != crc32(0, packs[i]->raw,
                                    (uInt) packs[i]->raw_len))
         {
@@ -676,7 +685,8 @@ test_random(statsig_pack_t *a, statsig_pack_t *b)
 {
     statsig_pack_t  *packs[2] = { a, b };
     bytes_t          rec = { NULL, 0, 0 }, prev = { NULL, 0, 0 }, t;
-    size_t           total, records, grown;
+    size_t           total, records, grown, dynamic, fallback;
+    unsigned         head;
     int              round, i, n, bad;
     static const char  *seps[] = { ",", "", "\n", ",\n  " };
 
@@ -684,6 +694,8 @@ test_random(statsig_pack_t *a, statsig_pack_t *b)
     total = 0;
     records = 0;
     grown = 0;
+    dynamic = 0;
+    fallback = 0;
 
     for (round = 0; round < 120 && !bad; round++) {
         statsig_pack_reset(a);
@@ -691,6 +703,7 @@ test_random(statsig_pack_t *a, statsig_pack_t *b)
 
         for (i = 0; i < 2; i++) {
             n = (int) rnd_below(rnd_below(4) ? 20 : 60);
+            head = packs[i]->head_bits;
 
             while (n-- > 0) {
                 random_record(&rec, &prev);
@@ -707,6 +720,10 @@ test_random(statsig_pack_t *a, statsig_pack_t *b)
                 rec = t;
                 records++;
             }
+
+            /* codes from the pack before, given up for a fixed block */
+            dynamic += head && packs[i]->raw_len;
+            fallback += head && packs[i]->head_bits == 0;
         }
 
         total += a->raw_len + b->raw_len;
@@ -722,10 +739,67 @@ test_random(statsig_pack_t *a, statsig_pack_t *b)
 
     ok(!bad, "%zu random records (%zu bytes) in 120 gzip members", records,
        total);
+    ok(dynamic > 20 && fallback > 5, "%zu packs in dynamic blocks, %zu of "
+       "them ended in a fixed one", dynamic, fallback);
     ok(grown >= 65536, "packs grew to %zu bytes", grown);
 
     free(rec.data);
     free(prev.data);
+}
+
+
+/*
+ * Codes from the counts of a pack for the next: events after events in
+ * a dynamic block, smaller; bytes those codes make long go into a fixed
+ * block instead, within 9 bits a byte.
+ */
+static void
+test_adaptive(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    unsigned char    junk[3000];
+    size_t           first, i;
+
+    statsig_pack_free(a);
+    statsig_pack_init(a);
+    ok(a->head_bits == 0, "a new pack writes a fixed block");
+
+    add_events(a, 5000, 1000, 2);
+    ok_why(round_trip(packs, 1), "1000 events in a fixed block");
+    first = a->out_len;
+    ok(a->head_bits > 0, "then codes for the next pack: %u bits of header",
+       a->head_bits);
+
+    statsig_pack_reset(a);
+    add_events(a, 6000, 1000, 2);
+    ok_why(round_trip(packs, 1), "1000 events in a dynamic block");
+    ok(a->out_len < first * 85 / 100, "%zu bytes, %zu in the fixed block",
+       a->out_len, first);
+    ok(a->out_len < 12 * 1000, "%.1f bytes an event", a->out_len / 1000.0);
+
+    /* bytes the event codes make long: 15 bits, where fixed takes 9 */
+    statsig_pack_reset(a);
+    add_events(a, 7000, 10, 2);
+    ok(a->head_bits > 0, "events in a dynamic block again");
+
+    for (i = 0; i < sizeof(junk); i++) {
+        junk[i] = (unsigned char) (0xf0 + rnd_below(16));
+    }
+
+    statsig_pack_add(a, ",", 1, junk, sizeof(junk));
+    ok(a->head_bits == 0, "bytes above 0xf0: the rest in a fixed block");
+    add_events(a, 8000, 10, 2);
+    ok_why(round_trip(packs, 1), "a pack of two blocks");
+
+    /* a pack too small to go by keeps the codes it had */
+    statsig_pack_reset(a);
+    add_events(a, 9000, 1000, 2);
+    statsig_pack_finish(a);
+    first = a->head_bits;
+    statsig_pack_reset(a);
+    add_events(a, 9000, 3, 1);
+    statsig_pack_finish(a);
+    ok(a->head_bits == first, "a pack of 3 events leaves the codes");
 }
 
 
@@ -772,6 +846,7 @@ main(void)
     test_batch(&a, &b);
     test_window(&a, &b);
     test_random(&a, &b);
+    test_adaptive(&a, &b);
     test_large(&a, &b);
 
     statsig_pack_free(&a);
