@@ -1,14 +1,21 @@
 /*
  * libFuzzer: the input is records separated by 0xFF bytes.  They go into
- * two packs (reused across inputs, as the flusher reuses its packs), which
- * are laid between literal blocks under a gzip header and trailer; zlib
+ * packs laid between literal blocks under a gzip header and trailer; zlib
  * must inflate that member, CRC and size checked, to exactly the bytes
  * that went in.
  *
- * The first byte chooses the separator and the record from which on the
- * second pack is filled.  A record starting with 0xFE n is its rest
- * repeated 64 n times (up to 1 MB an input): long records and references
- * beyond deflate's 32 KB window from short inputs.
+ * One pack object writes the packs one after the other (reset between
+ * them, as the flusher reuses its packs), so a pack is written with the
+ * codes the one before it left (a dynamic block, or a fixed one after a
+ * record those codes would make long).  Its memory is kept across inputs,
+ * its codes are not: each input starts from the fixed codes, so that a
+ * crash replays from its input alone.
+ *
+ * The first byte chooses the separator and after how many records a pack
+ * ends (up to 8 packs).  A record starting with 0xFE n is its rest
+ * repeated 64 n times (up to 1 MB an input): long records, references
+ * beyond deflate's 32 KB window and packs big enough to set codes, from
+ * short inputs.
  */
 
 #include <stdint.h>
@@ -25,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FZ_MAX_BODY  (1024 * 1024)
 
-static statsig_pack_t   fz_packs[2];
+static statsig_pack_t   fz_pack, fz_fresh;
 static unsigned char   *fz_rec, *fz_gz, *fz_want, *fz_out;
 static size_t           fz_gz_len, fz_want_len;
 
@@ -86,6 +93,39 @@ fz_record(const uint8_t *p, size_t n, size_t room)
 }
 
 
+/* ends the pack: checked, then its bytes into the member after a "," */
+static uint32_t
+fz_close(uint32_t crc, size_t npacks)
+{
+    statsig_pack_t  *pk = &fz_pack;
+
+    if (statsig_pack_finish(pk) != 0
+        || pk->crc != crc32(0, pk->raw, (uInt) pk->raw_len)
+        || pk->out_len > pk->raw_len + pk->raw_len / 8
+                         + STATSIG_PACK_HEAD_MAX + 16)
+    {
+        fprintf(stderr, "pack: %zu bytes for %zu\n", pk->out_len,
+                pk->raw_len);
+        abort();
+    }
+
+    if (npacks > 0) {
+        crc = fz_literals(crc, ",", 0);
+    }
+
+    fz_put(pk->out, pk->out_len, 0);
+    if (pk->raw_len) {
+        memcpy(fz_want + fz_want_len, pk->raw, pk->raw_len);
+        fz_want_len += pk->raw_len;
+    }
+
+    crc = (uint32_t) crc32_combine(crc, pk->crc, (z_off_t) pk->raw_len);
+    statsig_pack_reset(pk);
+
+    return crc;
+}
+
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -94,10 +134,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char       tail[STATSIG_GZIP_TRAILER_LEN];
     const uint8_t      *end, *p, *q;
     const char         *sep;
-    statsig_pack_t     *pk;
+    statsig_pack_t     *pk = &fz_pack;
     z_stream            zs;
     uint32_t            crc;
-    size_t              split, index, total, reserve, n, i;
+    size_t              split, index, total, reserve, npacks, n;
     int                 rc;
 
     if (fz_rec == NULL) {
@@ -109,8 +149,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
 
-        statsig_pack_init(&fz_packs[0]);
-        statsig_pack_init(&fz_packs[1]);
+        statsig_pack_init(&fz_pack);
+        statsig_pack_init(&fz_fresh);
     }
 
     /* 5 bytes of input make at most 4 of separators and 1 of a record */
@@ -123,11 +163,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    statsig_pack_reset(&fz_packs[0]);
-    statsig_pack_reset(&fz_packs[1]);
+    /* the memory of the inputs before, the codes of a new pack */
+    statsig_pack_reset(pk);
+    memcpy(pk->lit_code, fz_fresh.lit_code, sizeof(pk->lit_code));
+    memcpy(pk->dist_code, fz_fresh.dist_code, sizeof(pk->dist_code));
+    memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
+    memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
+    pk->head_bits = fz_fresh.head_bits;
+
+    fz_gz_len = 0;
+    fz_want_len = 0;
+    statsig_gzip_header(head);
+    fz_put(head, sizeof(head), 0);
+    crc = fz_literals(0, "{\"events\":[", 0);
 
     total = 0;
-    index = 0;
+    npacks = 0;
     end = data + size;
 
     for (p = data, index = 0; ; p = q + 1, index++) {
@@ -136,13 +187,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q = end;
         }
 
+        if (split && index && index % split == 0 && npacks < 7) {
+            crc = fz_close(crc, npacks++);
+        }
+
         /* what is left after this separator and those still to come */
         total += strlen(sep);
         reserve = total + 4 * (size_t) (end - q) + 64;
         n = fz_record(p, (size_t) (q - p),
                       reserve < FZ_MAX_BODY ? FZ_MAX_BODY - reserve : 0);
         total += n;
-        pk = &fz_packs[index >= split];
 
         if (statsig_pack_add(pk, sep, pk->raw_len ? strlen(sep) : 0,
                              fz_rec, n) != 0)
@@ -155,33 +209,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    /* the member: prefix, pack, ",", pack, suffix */
-    fz_gz_len = 0;
-    fz_want_len = 0;
-    statsig_gzip_header(head);
-    fz_put(head, sizeof(head), 0);
-    crc = fz_literals(0, "{\"events\":[", 0);
-
-    for (i = 0; i < 2; i++) {
-        pk = &fz_packs[i];
-        if (statsig_pack_finish(pk) != 0
-            || pk->crc != crc32(0, pk->raw, (uInt) pk->raw_len))
-        {
-            abort();
-        }
-
-        if (i == 1) {
-            crc = fz_literals(crc, ",", 0);
-        }
-
-        fz_put(pk->out, pk->out_len, 0);
-        if (pk->raw_len) {
-            memcpy(fz_want + fz_want_len, pk->raw, pk->raw_len);
-            fz_want_len += pk->raw_len;
-        }
-        crc = (uint32_t) crc32_combine(crc, pk->crc, (z_off_t) pk->raw_len);
-    }
-
+    crc = fz_close(crc, npacks);
     crc = fz_literals(crc, "]}", 1);
     statsig_gzip_trailer(tail, crc, fz_want_len);
     fz_put(tail, sizeof(tail), 0);
