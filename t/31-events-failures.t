@@ -26,7 +26,17 @@ my ($t, $f) = events_nginx(key => $KEY, zone => '1m', http => <<'EOF',
     statsig_upstream_timeout 2s;
     statsig_user_id $arg_u;
 EOF
-    server => '        location = /gate { return 200 "$statsig_gate_public_launch"; }');
+    server => <<'EOF');
+        location = /gate { return 200 "$statsig_gate_public_launch"; }
+        location = /five {
+            statsig_event e1 value=$arg_u;
+            statsig_event e2 value=$arg_u;
+            statsig_event e3 value=$arg_u;
+            statsig_event e4 value=$arg_u;
+            statsig_event e5 value=$arg_u;
+            return 204;
+        }
+EOF
 
 # events of the requests answered in mode $mode (default: accepted ones)
 sub events {
@@ -70,6 +80,32 @@ ok(wait_for(sub { grep { $_ eq 'refused' } users(events()) }, 10),
    '"success":false: retried until accepted');
 ok(sink()->{retried} >= 1, 'counted as retried');
 
+# ---- 413: the batch is split until the sink takes it ----
+
+# one request logs 5 events: one pack of 5 (statsig_flush_batch), which
+# the sink refuses as too large until a request carries at most 2
+$f->control(log_event => 'max_events2');
+my $split0 = sink();
+$t->get('/five?u=big');
+
+ok(wait_for(sub { sink()->{sent} - $split0->{sent} == 5 }, 15),
+   '413: every event of the refused batch is sent in smaller ones');
+my @split = grep { ($_->{control}{log_event} // '') eq 'max_events2' }
+            $f->requests(path => qr{^/v1/log_event$});
+my @sizes = map { scalar @{ $_->{json}{events} } } @split;
+# the requests the sink took: at most 2 events
+my @big = grep { $_->{value} eq 'big' }
+          map { @{ $_->{json}{events} } }
+          grep { @{ $_->{json}{events} } <= 2 } @split;
+is(join(',', sort map { $_->{eventName} } @big), 'e1,e2,e3,e4,e5',
+   '413: each event arrived once');
+is($sizes[0], 5, '413: the first request carried the whole pack');
+ok($sizes[-1] <= 2 && @sizes >= 4,
+   "413: split until a request carries at most 2 (@sizes)");
+like($t->error_log, qr/refused 5 events as too large/, '413: logged');
+is(sink()->{dropped} - $split0->{dropped}, 0, '413: nothing dropped');
+$f->control(log_event => 'normal');
+
 # ---- an outage with a small queue ----
 
 my $base = sink();
@@ -78,7 +114,8 @@ my @sent_before = events();
 $f->control(log_event => 'status500');
 my $t0 = time;
 
-my @users = map { "out$_" } 1 .. 60;
+# the queue holds packs of up to 5 events, ~0.5 KB each: 8k fill up
+my @users = map { "out$_" } 1 .. 200;
 for my $u (@users) {
     is($t->get("/gate?u=$u")->{content}, '1', "request $u served")
         or last;

@@ -41,6 +41,7 @@ http {
     server {
         listen %%LISTEN%%;
         location /statsig/ { statsig_api; }
+        location = /status { statsig_status; }
         location /quiet/ {
             statsig_exposures off;
             statsig_api;
@@ -65,12 +66,16 @@ sub events {
         $f->requests(path => qr{^/v1/log_event});
 }
 
-# waits until an event of user $id arrived: everything queued before it
-# was flushed too (one queue, in order)
+# waits until an event of user $id arrived and nothing is left to send:
+# the other worker's open pack may go out after it
 sub until_user {
     my ($id) = @_;
     return StatsigTest::wait_for(sub {
-        grep { ($_->{user}{userID} // '') eq $id } events();
+        return 0 unless grep { ($_->{user}{userID} // '') eq $id } events();
+        my $s = eval { $J->decode($t->get('/status')->{content}) } || {};
+        my $k = $s->{events}{sinks}{statsig} or return 0;
+        return $k->{queue}{buffered} == 0 && $k->{queue}{events} == 0
+               && $k->{in_flight} == 0;
     }, 15);
 }
 

@@ -4,11 +4,16 @@
  * shared zone.
  *
  * Each sink has a byte ring carved from the zone once (init_zone, in the
- * master; kept across reloads): records are [u32 length][event JSON],
- * written at "tail" and taken at "head" (both count bytes ever, so
- * "tail - head" is what is in use), split in two copies where the ring
- * wraps.  A push takes the zone mutex for a dedupe probe and one memcpy
- * per sink; when a ring is full the event is dropped and counted.
+ * master; kept across reloads): records are packs, [pack header][deflate
+ * bytes of events joined by ","], written at "tail" and taken at "head"
+ * (both count bytes ever, so "tail - head" is what is in use), split in
+ * two copies where the ring wraps.  A worker encodes its events into an
+ * open pack per sink as they come (a few bytes each once encoded: the
+ * ring holds ~30 times more events than as JSON) and puts the pack into
+ * the ring when it holds a request's worth of events or at the next
+ * flush tick; when a ring is full the pack's events are dropped and
+ * counted.  A worker that crashes loses its open packs (at most one
+ * tick's events).
  *
  * Dedupe: statsig-node's key of an exposure (user ids, event, metadata
  * values but times and reason) hashed to 64 bits, in an 8-way table of
@@ -23,7 +28,7 @@
 
 
 /* changes with the layout: a reload into a new build starts afresh */
-#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455638L   /* "STEV8" */
+#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455639L   /* "STEV9" */
 
 /*
  * 8-way buckets (two cache lines): users who keep coming back while the
@@ -76,9 +81,13 @@ static ngx_uint_t ngx_http_statsig_dedupe_locked(
     ngx_http_statsig_events_t *ev, uint64_t hash, ngx_msec_t now);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
-static ngx_int_t ngx_http_statsig_events_in_locked(
-    ngx_http_statsig_events_t *ev, ngx_uint_t kind, u_char *data,
-    size_t size, uint64_t hash, ngx_msec_t now, ngx_uint_t *full);
+static void ngx_http_statsig_events_publish(ngx_http_statsig_events_t *ev);
+static ngx_uint_t ngx_http_statsig_events_accept(
+    ngx_http_statsig_events_t *ev, uint64_t hash);
+static void ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev,
+    ngx_uint_t kind, u_char *data, size_t len, ngx_uint_t *full);
+static void ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, ngx_uint_t *full);
 static void ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss,
     uint64_t pos, void *data, size_t len);
 static void ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss,
@@ -266,6 +275,7 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
         sink->type = t;
         sink->index = i;
         sink->smcf = smcf;
+        statsig_pack_init(&sink->pack);
         sink->batch = ngx_min(smcf->flush_batch, t->max_batch);
         sink->limit = sink->batch;
 
@@ -284,6 +294,7 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
 void
 ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
 {
+    ngx_uint_t                  i;
     ngx_http_statsig_events_t  *ev;
 
     ev = &ngx_http_statsig_events;
@@ -298,6 +309,7 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
     }
 
     ngx_http_statsig_events_push_pending();
+    (void) ngx_http_statsig_events_close_packs();
 
     if (ev->deduped) {
         ngx_shmtx_lock(&ev->shpool->mutex);
@@ -310,6 +322,10 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
     if (ev->pending.data) {
         ngx_free(ev->pending.data);
         ev->pending.data = NULL;
+    }
+
+    for (i = 0; i < ev->nsinks; i++) {
+        statsig_pack_free(&ev->sinks[i].pack);
     }
 
     statsig_buf_free(&ev->key);
@@ -358,12 +374,6 @@ ngx_http_statsig_events_dedupe_key(void)
 
 
 /*
- * Queues one event (its JSON, valid during the call) for every sink that
- * takes its kind.  NGX_DECLINED: not queued (no sink, a duplicate
- * exposure, or every ring full; all counted).  Never waits.
- */
-
-/*
  * Whether some sink sends events of this kind: when none does (local
  * mode), callers may skip writing the record.  Counts it as skipped then.
  */
@@ -406,6 +416,12 @@ ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
 }
 
 
+/*
+ * Queues one event (its JSON, valid during the call) for every sink that
+ * takes its kind, with statsig-node's dedupe key (NULL: none).
+ * NGX_DECLINED: no sink takes it (counted as skipped).  Never waits.
+ */
+
 ngx_int_t
 ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key)
@@ -419,56 +435,15 @@ ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
                                             dedupe_key->len);
     }
 
-    return ngx_http_statsig_events_push_hash(log, kind, record, hash);
-}
-
-
-/* the same, with the dedupe key's hash (0: no dedupe) */
-
-ngx_int_t
-ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
-    ngx_str_t *record, uint64_t hash)
-{
-    ngx_int_t                      rc;
-    ngx_uint_t                     full;
-    ngx_http_statsig_events_t     *ev;
-    ngx_http_statsig_events_sh_t  *es;
-
-    ev = &ngx_http_statsig_events;
-    es = ev->sh;
-
-    if (es == NULL) {
-        return NGX_DECLINED;
-    }
-
-    if (!(ev->kinds & kind)) {
-        /* local mode: counted as not sent, no lock taken */
-        ngx_http_statsig_events_skip(ev, es, kind);
-        return NGX_DECLINED;
-    }
-
-    full = 0;
-
-    ngx_shmtx_lock(&ev->shpool->mutex);
-
-    ngx_http_statsig_events_fold_locked();
-
-    rc = ngx_http_statsig_events_in_locked(ev, kind, record->data,
-                                           record->len, hash,
-                                           ngx_current_msec, &full);
-
-    ngx_shmtx_unlock(&ev->shpool->mutex);
-
-    ngx_http_statsig_flush_notify(full);
-
-    return rc;
+    return ngx_http_statsig_events_queue(log, kind, record, hash);
 }
 
 
 /*
- * Queues an event at the end of this event loop iteration (a posted
- * event), with the others of the iteration: one lock for all of them.
- * The record is copied.  Dedupe and drops are counted then.
+ * The same with the dedupe key's hash (0: no dedupe): the event waits
+ * in this worker's list for the end of the event loop iteration (a
+ * posted event), where all of the iteration's events take the lock
+ * once.  The record is copied.  Dedupe and drops are counted then.
  */
 
 ngx_int_t
@@ -476,6 +451,7 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, uint64_t hash)
 {
     u_char                      *p;
+    ngx_uint_t                   full;
     ngx_http_statsig_events_t   *ev;
     ngx_http_statsig_pending_t   h;
 
@@ -496,8 +472,18 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
                                    + ngx_align(record->len, 8), log)
            != NGX_OK)
     {
-        /* no memory to wait in: queued now */
-        return ngx_http_statsig_events_push_hash(log, kind, record, hash);
+        /* too big or no memory to wait in: packed now */
+        full = 0;
+
+        if (ngx_http_statsig_events_accept(ev, hash)) {
+            ngx_http_statsig_events_pack(ev, kind, record->data,
+                                         record->len, &full);
+            ngx_http_statsig_events_publish(ev);
+        }
+
+        ngx_http_statsig_flush_notify(full);
+
+        return NGX_OK;
     }
 
     h.hash = hash;
@@ -533,13 +519,18 @@ ngx_http_statsig_events_posted(ngx_event_t *e)
 }
 
 
+/*
+ * The iteration's events: the dedupe under one lock (a duplicate's kind
+ * becomes 0), then into the open packs without it.
+ */
+
 static void
 ngx_http_statsig_events_push_pending(void)
 {
     u_char                      *p, *last;
     ngx_uint_t                   full;
     ngx_msec_t                   now;
-    ngx_http_statsig_pending_t   h;
+    ngx_http_statsig_pending_t  *h;
     ngx_http_statsig_events_t   *ev;
 
     ev = &ngx_http_statsig_events;
@@ -548,63 +539,116 @@ ngx_http_statsig_events_push_pending(void)
         return;
     }
 
-    p = ev->pending.data;
-    last = p + ev->pending.len;
+    last = ev->pending.data + ev->pending.len;
     now = ngx_current_msec;
     full = 0;
 
-    ngx_shmtx_lock(&ev->shpool->mutex);
+    if (ev->dedupe) {
+        ngx_shmtx_lock(&ev->shpool->mutex);
 
-    ngx_http_statsig_events_fold_locked();
+        ngx_http_statsig_events_fold_locked();
 
-    while (p < last) {
-        ngx_memcpy(&h, p, sizeof(ngx_http_statsig_pending_t));
-        p += sizeof(ngx_http_statsig_pending_t);
+        for (p = ev->pending.data; p < last; /* void */) {
+            h = (ngx_http_statsig_pending_t *) p;
 
-        (void) ngx_http_statsig_events_in_locked(ev, h.kind, p, h.len,
-                                                 h.hash, now, &full);
+            if (h->hash && ngx_http_statsig_dedupe_locked(ev, h->hash, now))
+            {
+                (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
+                h->kind = 0;
+            }
 
-        p += ngx_align(h.len, 8);
+            p += sizeof(ngx_http_statsig_pending_t) + ngx_align(h->len, 8);
+        }
+
+        ngx_shmtx_unlock(&ev->shpool->mutex);
     }
 
-    ngx_shmtx_unlock(&ev->shpool->mutex);
+    for (p = ev->pending.data; p < last; /* void */) {
+        h = (ngx_http_statsig_pending_t *) p;
+        p += sizeof(ngx_http_statsig_pending_t);
+
+        if (h->kind) {
+            ngx_http_statsig_events_pack(ev, h->kind, p, h->len, &full);
+        }
+
+        p += ngx_align(h->len, 8);
+    }
 
     ev->pending.len = 0;
+
+    ngx_http_statsig_events_publish(ev);
+
+    if (ngx_exiting) {
+        /* the shutdown flush sends what was logged until the end */
+        full |= ngx_http_statsig_events_close_packs();
+    }
 
     ngx_http_statsig_flush_notify(full);
 }
 
 
-/*
- * One event into every ring that takes its kind, under the lock: the
- * dedupe lookup first (hash 0: none), drops counted.  NGX_DECLINED: not
- * queued anywhere.
- */
+/* the events that went into open packs, for the status: one add a sink */
 
-static ngx_int_t
-ngx_http_statsig_events_in_locked(ngx_http_statsig_events_t *ev,
-    ngx_uint_t kind, u_char *data, size_t size, uint64_t hash,
-    ngx_msec_t now, ngx_uint_t *full)
+static void
+ngx_http_statsig_events_publish(ngx_http_statsig_events_t *ev)
 {
-    size_t                         need, used;
-    uint32_t                       len;
-    ngx_int_t                      rc;
-    ngx_uint_t                     i;
-    ngx_http_statsig_sink_t       *sink;
-    ngx_http_statsig_sink_sh_t    *ss;
-    ngx_http_statsig_events_sh_t  *es;
+    ngx_uint_t                i;
+    ngx_http_statsig_sink_t  *sink;
 
-    es = ev->sh;
+    for (i = 0; i < ev->nsinks; i++) {
+        sink = &ev->sinks[i];
 
-    if (hash && ev->dedupe && ngx_http_statsig_dedupe_locked(ev, hash, now))
-    {
-        (void) ngx_atomic_fetch_add(&es->deduped, 1);
-        return NGX_DECLINED;
+        if (sink->unpublished) {
+            (void) ngx_atomic_fetch_add(&ev->sh->sinks[sink->index].buffered,
+                                        sink->unpublished);
+            sink->unpublished = 0;
+        }
+    }
+}
+
+
+/* the dedupe of one event on its own: 1 when it is to be sent */
+
+static ngx_uint_t
+ngx_http_statsig_events_accept(ngx_http_statsig_events_t *ev, uint64_t hash)
+{
+    ngx_uint_t  dup;
+
+    if (hash == 0 || ev->dedupe == NULL) {
+        return 1;
     }
 
-    len = (uint32_t) size;
-    need = NGX_HTTP_STATSIG_REC_HDR + size;
-    rc = NGX_DECLINED;
+    ngx_shmtx_lock(&ev->shpool->mutex);
+
+    ngx_http_statsig_events_fold_locked();
+
+    dup = ngx_http_statsig_dedupe_locked(ev, hash, ngx_current_msec);
+
+    if (dup) {
+        (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
+    }
+
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    return !dup;
+}
+
+
+/*
+ * One event into the open pack of every sink that takes its kind; a pack
+ * that reached its limits goes into the ring.  The pack's limits: the
+ * events a request may carry now (the flusher lowers it after a 413),
+ * the body's bytes, and a quarter of the ring.
+ */
+
+static void
+ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
+    u_char *data, size_t len, ngx_uint_t *full)
+{
+    size_t                       max_raw;
+    ngx_uint_t                   i, limit;
+    ngx_http_statsig_sink_t     *sink;
+    ngx_http_statsig_sink_sh_t  *ss;
 
     for (i = 0; i < ev->nsinks; i++) {
         sink = &ev->sinks[i];
@@ -613,40 +657,179 @@ ngx_http_statsig_events_in_locked(ngx_http_statsig_events_t *ev,
             continue;
         }
 
-        ss = &es->sinks[sink->index];
+        ss = &ev->sh->sinks[sink->index];
 
         if (!sink->enabled) {
             (void) ngx_atomic_fetch_add(&ss->skipped, 1);
             continue;
         }
 
-        used = (size_t) (ss->tail - ss->head);
+        max_raw = sink->type->max_bytes - NGX_HTTP_STATSIG_ENVELOPE_MAX;
 
-        if (need > ss->size - used || need > sink->type->max_bytes) {
+        if (len > max_raw) {
+            /* no request could carry it */
+            ngx_shmtx_lock(&ev->shpool->mutex);
             ss->dropped_full++;
+            ngx_shmtx_unlock(&ev->shpool->mutex);
             continue;
         }
 
-        ngx_http_statsig_ring_in(ss, ss->tail, &len, sizeof(uint32_t));
-        ngx_http_statsig_ring_in(ss, ss->tail + sizeof(uint32_t), data,
-                                 size);
+        if (sink->pack_events && sink->pack.raw_len + 1 + len > max_raw) {
+            ngx_http_statsig_events_close(ev, sink, full);
+        }
+
+        if (statsig_pack_add(&sink->pack, ",", sink->pack_events ? 1 : 0,
+                             data, len)
+            != 0)
+        {
+            sink->pack_events++;
+            sink->unpublished++;
+            ngx_http_statsig_events_close(ev, sink, full);
+            continue;
+        }
+
+        sink->pack_events++;
+        sink->unpublished++;
+
+        limit = ss->limit ? ngx_min(ss->limit, sink->batch) : sink->batch;
+
+        if (sink->pack_events >= limit
+            || sink->pack.out_len >= ss->size / 4)
+        {
+            ngx_http_statsig_events_close(ev, sink, full);
+        }
+    }
+}
+
+
+/*
+ * The largest record a sink's ring takes: what a batch buffer holds (a
+ * pack of max_bytes of events that deflate could not shrink, at most the
+ * ring).
+ */
+
+size_t
+ngx_http_statsig_pack_max(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_sink_sh_t *ss)
+{
+    size_t  max;
+
+    max = NGX_HTTP_STATSIG_REC_HDR + sink->type->max_bytes
+          + sink->type->max_bytes / 8 + 1024;
+
+    return ngx_min(max, ss->size);
+}
+
+
+/*
+ * Ends a sink's open pack and puts it into the ring as one record, or
+ * drops its events (counted) when the ring has no room.
+ */
+
+static void
+ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, ngx_uint_t *full)
+{
+    size_t                        need, used;
+    ngx_uint_t                    n, limit;
+    ngx_http_statsig_sink_sh_t   *ss;
+    ngx_http_statsig_pack_hdr_t   h;
+
+    n = sink->pack_events;
+
+    if (n == 0) {
+        return;
+    }
+
+    sink->pack_events = 0;
+    ss = &ev->sh->sinks[sink->index];
+
+    /* what was counted as buffered leaves it (the rest never entered) */
+    if (n > sink->unpublished) {
+        (void) ngx_atomic_fetch_add(&ss->buffered,
+                                    -(ngx_atomic_int_t) (n
+                                                  - sink->unpublished));
+    }
+
+    sink->unpublished = 0;
+
+    if (sink->pack.failed || statsig_pack_finish(&sink->pack) != 0) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "statsig: no memory to encode %ui events for sink "
+                      "\"%s\"; dropped", n, sink->type->name);
+
+        ngx_shmtx_lock(&ev->shpool->mutex);
+        ss->dropped_full += n;
+        ngx_shmtx_unlock(&ev->shpool->mutex);
+
+        statsig_pack_reset(&sink->pack);
+        return;
+    }
+
+    h.len = (uint32_t) sink->pack.out_len;
+    h.n = (uint32_t) n;
+    h.crc = sink->pack.crc;
+    h.raw = (uint32_t) sink->pack.raw_len;
+
+    need = NGX_HTTP_STATSIG_REC_HDR + sink->pack.out_len;
+
+    ngx_shmtx_lock(&ev->shpool->mutex);
+
+    used = (size_t) (ss->tail - ss->head);
+
+    if (need > ss->size - used || need > ngx_http_statsig_pack_max(sink, ss))
+    {
+        ss->dropped_full += n;
+
+    } else {
+        ngx_http_statsig_ring_in(ss, ss->tail, &h, NGX_HTTP_STATSIG_REC_HDR);
+        ngx_http_statsig_ring_in(ss, ss->tail + NGX_HTTP_STATSIG_REC_HDR,
+                                 sink->pack.out, sink->pack.out_len);
 
         ss->tail += need;
-        ss->events++;
-        ss->queued++;
+        ss->events += n;
+        ss->queued += n;
 
         if (used + need > ss->max_used) {
             ss->max_used = used + need;
         }
 
-        if (ss->events >= sink->limit) {
+        limit = ss->limit ? ngx_min(ss->limit, sink->batch) : sink->batch;
+
+        if (ss->events >= limit) {
             *full = 1;
         }
-
-        rc = NGX_OK;
     }
 
-    return rc;
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    statsig_pack_reset(&sink->pack);
+}
+
+
+/*
+ * Every open pack of this worker into the rings (the flush tick, and
+ * shutdown).  Returns whether a ring holds a full batch.
+ */
+
+ngx_uint_t
+ngx_http_statsig_events_close_packs(void)
+{
+    ngx_uint_t                  i, full;
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+    full = 0;
+
+    if (ev->sh == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < ev->nsinks; i++) {
+        ngx_http_statsig_events_close(ev, &ev->sinks[i], &full);
+    }
+
+    return full;
 }
 
 
@@ -719,7 +902,7 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
  * in the zone's counter later: ngx_http_statsig_events_fold_locked()):
  * a writer that finds it skips writing the event.  A racing insert of
  * the same key is a duplicate too; anything missed here is caught by
- * the locked lookup of ngx_http_statsig_events_push_hash().  The bucket
+ * the locked lookup at the end of the iteration.  The bucket
  * stays in the cache for that lookup.
  */
 
@@ -870,9 +1053,10 @@ ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
 
 
 /*
- * Moves up to max records, at most max_bytes (but always one), from the
- * ring into the batch, whose buffer must hold max_bytes already: one or
- * two memcpy under the lock.
+ * Moves packs out of the ring into the batch, whose buffer holds
+ * ngx_http_statsig_pack_max() bytes: as many as keep the batch within max
+ * events and max_bytes of events (but always one), one or two memcpy
+ * under the lock.
  */
 
 ngx_int_t
@@ -880,38 +1064,44 @@ ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
     ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
     ngx_log_t *log)
 {
-    size_t      bytes, need;
-    uint32_t    len;
-    uint64_t    pos;
-    ngx_uint_t  n;
+    size_t                       bytes, need, raw;
+    uint64_t                     pos;
+    ngx_uint_t                   n;
+    ngx_http_statsig_pack_hdr_t  h;
 
     bytes = 0;
+    raw = 0;
+    n = 0;
     pos = ss->head;
 
-    for (n = 0; n < max && pos < ss->tail; n++) {
-        ngx_http_statsig_ring_out(ss, pos, &len, sizeof(uint32_t));
+    while (pos < ss->tail) {
+        ngx_http_statsig_ring_out(ss, pos, &h, NGX_HTTP_STATSIG_REC_HDR);
 
-        need = NGX_HTTP_STATSIG_REC_HDR + len;
+        need = NGX_HTTP_STATSIG_REC_HDR + h.len;
 
-        if (bytes + need > max_bytes || bytes + need > batch->cap) {
+        if (bytes + need > batch->cap
+            || (n && (n + h.n > max || raw + 1 + h.raw > max_bytes)))
+        {
             break;
         }
 
         bytes += need;
+        raw += (n ? 1 : 0) + h.raw;
+        n += h.n;
         pos += need;
     }
 
     batch->len = bytes;
     batch->n = n;
 
-    if (n == 0) {
+    if (bytes == 0) {
         return NGX_DECLINED;
     }
 
     ngx_http_statsig_ring_out(ss, ss->head, batch->data, bytes);
 
     ss->head += bytes;
-    ss->events -= n;
+    ss->events -= ngx_min(ss->events, n);
     ss->in_flight += n;
 
     return NGX_OK;
@@ -1090,7 +1280,7 @@ ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
         }
 
         p = ngx_sprintf(p, ",\"queue\":{\"size\":%uz,\"used\":%uz,"
-                        "\"max_used\":%uz,\"events\":%ui},"
+                        "\"max_used\":%uz,\"events\":%ui,\"buffered\":%uA},"
                         "\"queued\":%uL,\"sent\":%uL,\"retried\":%uL,"
                         "\"requeued\":%uL,\"dropped\":%uL,"
                         "\"dropped_full\":%uL,\"dropped_rejected\":%uL,"
@@ -1100,7 +1290,8 @@ ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
                         "\"failures\":%ui,\"last_status\":%ui,"
                         "\"last_success\":",
                         ss->size, (size_t) (ss->tail - ss->head),
-                        ss->max_used, ss->events, ss->queued, ss->sent,
+                        ss->max_used, ss->events, ss->buffered, ss->queued,
+                        ss->sent,
                         ss->retried, ss->requeued,
                         ss->dropped_full + ss->dropped_rejected
                         + ss->dropped_expired + ss->dropped_lost,
@@ -1143,7 +1334,7 @@ ngx_http_statsig_events_prom(u_char *p, ngx_http_statsig_events_sh_t *es,
     ngx_uint_t                   i, k;
     ngx_http_statsig_sink_t     *sink;
     ngx_http_statsig_sink_sh_t  *ss;
-    uint64_t                     v[16];
+    uint64_t                     v[17];
 
     static char  *names[] = {
         "queued_total", "counter", "Events taken into the queue.",
@@ -1158,6 +1349,8 @@ ngx_http_statsig_events_prom(u_char *p, ngx_http_statsig_events_sh_t *es,
             "Events lost by a flusher that died or could not requeue.",
         "skipped_total", "counter", "Events not queued: sink off.",
         "queue_events", "gauge", "Events waiting in the queue.",
+        "queue_buffered_events", "gauge",
+            "Events in workers' open packs, not in the queue yet.",
         "queue_used_bytes", "gauge", "Bytes in use in the queue.",
         "queue_size_bytes", "gauge", "Size of the queue.",
         "in_flight_events", "gauge", "Events being sent.",
@@ -1192,12 +1385,13 @@ ngx_http_statsig_events_prom(u_char *p, ngx_http_statsig_events_sh_t *es,
             v[6] = ss->dropped_lost;
             v[7] = ss->skipped;
             v[8] = ss->events;
-            v[9] = ss->tail - ss->head;
-            v[10] = ss->size;
-            v[11] = ss->in_flight;
-            v[12] = ss->requests;
-            v[13] = ss->failures;
-            v[14] = ss->last_error <= ss->last_success;
+            v[9] = ss->buffered;
+            v[10] = ss->tail - ss->head;
+            v[11] = ss->size;
+            v[12] = ss->in_flight;
+            v[13] = ss->requests;
+            v[14] = ss->failures;
+            v[15] = ss->last_error <= ss->last_success;
 
             p = ngx_sprintf(p, "statsig_events_%s{zone=\"%V\",sink=\"%s\"} "
                             "%uL\n", names[3 * k], zone, sink->type->name,

@@ -2,20 +2,24 @@
 /*
  * ngx_http_statsig_module: the event pipeline.
  *
- *   request path   ngx_http_statsig_events_push(): exposure dedupe and one
- *                  bounded byte ring per sink, in the shared zone, under
- *                  the zone mutex for a hash probe and a memcpy; a full
- *                  ring drops the event and counts it; nothing waits.
- *                  ngx_http_statsig_events_queue(): the same at the end
- *                  of the event loop iteration, for all of its events
- *                  under one lock (exposures).
+ *   request path   ngx_http_statsig_events_queue(): the event is copied
+ *                  into this worker's list for the end of the event loop
+ *                  iteration (a posted event); nothing waits.
+ *   iteration end  under the zone mutex once: the exposure dedupe of all
+ *                  of the iteration's events; then, without the lock,
+ *                  each event is deflate-encoded into this worker's open
+ *                  pack of every sink that takes it (src/core/pack.h).
+ *   pack full or   (events per request, bytes, or the flush tick) the
+ *   tick           pack goes into the sink's bounded byte ring in the
+ *                  zone as one record; a full ring drops it, counted.
  *   flusher        one worker at a time (a lease in the zone) takes
- *                  batches out of the rings and posts them with the
- *                  event-loop HTTP client (ngx_http_statsig_flush.c).
+ *                  packs out of the rings, lays them end to end in one
+ *                  gzip body, and posts it with the event-loop HTTP
+ *                  client (ngx_http_statsig_flush.c).
  *   sinks          destinations described as data
  *                  (ngx_http_statsig_sink_type_t): URL, auth and headers,
- *                  body format, batch limits, retry classes, backoff.
- *                  Statsig's log_event is the first one
+ *                  the body's envelope, batch limits, retry classes,
+ *                  backoff.  Statsig's log_event is the first one
  *                  (ngx_http_statsig_sink_statsig.c).
  */
 
@@ -32,6 +36,7 @@
 #include "ngx_http_statsig_http.h"
 
 #include "buf.h"
+#include "pack.h"
 
 
 /* what an event is, for a sink's filter */
@@ -41,8 +46,19 @@
 #define NGX_HTTP_STATSIG_MAX_SINKS       4
 #define NGX_HTTP_STATSIG_MAX_INFLIGHT    4     /* requests per sink */
 
-/* the ring's record header: the payload length */
-#define NGX_HTTP_STATSIG_REC_HDR         sizeof(uint32_t)
+/* the most a sink's envelope adds to the events of a body */
+#define NGX_HTTP_STATSIG_ENVELOPE_MAX    512
+
+
+/* a ring record: this header, then the pack's deflate bytes */
+typedef struct {
+    uint32_t                       len;        /* deflate bytes */
+    uint32_t                       n;          /* events */
+    uint32_t                       crc;        /* CRC-32 of the events */
+    uint32_t                       raw;        /* events joined by "," */
+} ngx_http_statsig_pack_hdr_t;
+
+#define NGX_HTTP_STATSIG_REC_HDR         sizeof(ngx_http_statsig_pack_hdr_t)
 
 
 /* one sink's share of the zone: its ring and its counters */
@@ -51,7 +67,9 @@ typedef struct {
     size_t                         size;
     uint64_t                       head;       /* bytes taken, ever */
     uint64_t                       tail;       /* bytes written, ever */
-    ngx_uint_t                     events;     /* records in the ring */
+    ngx_uint_t                     events;     /* events in the ring */
+    ngx_uint_t                     limit;      /* events per request now */
+    ngx_atomic_t                   buffered;   /* in workers' open packs */
     size_t                         max_used;   /* high-water mark */
 
     uint64_t                       queued;     /* taken into the ring */
@@ -103,7 +121,7 @@ typedef struct ngx_http_statsig_sink_s  ngx_http_statsig_sink_t;
 
 /* a batch as the flusher holds it: ring records, copied out */
 typedef struct {
-    u_char                        *data;       /* [u32 len][payload]... */
+    u_char                        *data;       /* [pack hdr][deflate]... */
     size_t                         len;
     size_t                         cap;
     ngx_uint_t                     n;          /* events */
@@ -135,7 +153,6 @@ typedef struct {
     ngx_uint_t                     kinds;      /* NGX_HTTP_STATSIG_EV_* */
     ngx_uint_t                     max_batch;  /* events per request */
     size_t                         max_bytes;  /* uncompressed body */
-    ngx_uint_t                     gzip;       /* Content-Encoding: gzip */
     ngx_uint_t                     max_attempts;
     ngx_msec_t                     backoff_base;
     ngx_msec_t                     backoff_max;
@@ -152,10 +169,13 @@ typedef struct {
                                             ngx_uint_t n, ngx_uint_t attempt,
                                             ngx_array_t *headers,
                                             ngx_pool_t *pool);
-    /* the uncompressed body of a batch */
-    ngx_int_t                    (*body)(ngx_http_statsig_sink_t *sink,
-                                         ngx_http_statsig_batch_t *batch,
-                                         ngx_http_statsig_wbuf_t *out);
+    /*
+     * what the body holds around its events (joined by ","), at most
+     * NGX_HTTP_STATSIG_ENVELOPE_MAX bytes; the body is gzip
+     */
+    void                         (*envelope)(ngx_http_statsig_sink_t *sink,
+                                             ngx_str_t *prefix,
+                                             ngx_str_t *suffix);
     /* a 2xx answer: NGX_OK accepted, NGX_DECLINED refused (retryable) */
     ngx_int_t                    (*accepted)(ngx_http_statsig_sink_t *sink,
                                              ngx_http_statsig_http_res_t *res);
@@ -183,6 +203,11 @@ struct ngx_http_statsig_sink_s {
     ngx_http_statsig_main_conf_t  *smcf;
     void                          *data;       /* the type's own state */
 
+    /* this worker's open pack: events not in the ring yet */
+    statsig_pack_t                 pack;
+    ngx_uint_t                     pack_events;
+    ngx_uint_t                     unpublished;  /* not in ->buffered */
+
     ngx_http_statsig_slot_batch_t  slots[NGX_HTTP_STATSIG_MAX_INFLIGHT];
     ngx_uint_t                     in_flight;  /* requests */
     ngx_uint_t                     held;       /* events in slots */
@@ -201,14 +226,13 @@ void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_str_t *dedupe_key);
-ngx_int_t ngx_http_statsig_events_push_hash(ngx_log_t *log, ngx_uint_t kind,
-    ngx_str_t *record, uint64_t hash);
 ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, uint64_t hash);
 statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
 uint64_t ngx_http_statsig_events_hash(u_char *p, size_t len);
 ngx_uint_t ngx_http_statsig_events_seen(uint64_t hash);
 void ngx_http_statsig_events_fold_locked(void);
+ngx_uint_t ngx_http_statsig_events_close_packs(void);
 ngx_int_t ngx_http_statsig_events_status(ngx_http_request_t *r,
     ngx_uint_t prometheus, ngx_str_t *zone, ngx_str_t *out);
 
@@ -217,6 +241,8 @@ ngx_slab_pool_t *ngx_http_statsig_events_shpool(void);
 ngx_int_t ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
     ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
     ngx_log_t *log);
+size_t ngx_http_statsig_pack_max(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_sink_sh_t *ss);
 ngx_uint_t ngx_http_statsig_ring_requeue_locked(
     ngx_http_statsig_sink_sh_t *ss, ngx_http_statsig_batch_t *batch);
 ngx_int_t ngx_http_statsig_wbuf_add(ngx_http_statsig_wbuf_t *b,

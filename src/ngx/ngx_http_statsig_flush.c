@@ -44,13 +44,6 @@
 
 #define NGX_HTTP_STATSIG_EXIT_BUDGET    5000
 #define NGX_HTTP_STATSIG_FLUSH_TTL      3000
-#define NGX_HTTP_STATSIG_GZIP_LEVEL     1
-/*
- * 2^(5 + 7) hash heads instead of zlib's default 2^(8 + 7): a third less
- * CPU for batches of events (which repeat long runs: field names, the
- * user of a request), the same size of output
- */
-#define NGX_HTTP_STATSIG_GZIP_MEMLEVEL  5
 #define NGX_HTTP_STATSIG_MAX_RESPONSE   (64 * 1024)
 
 #define NGX_HTTP_STATSIG_SENT           0
@@ -76,10 +69,12 @@ typedef struct {
     ngx_msec_t                     exit_deadline;
     uint64_t                       exit_mark[NGX_HTTP_STATSIG_MAX_SINKS];
 
-    ngx_http_statsig_wbuf_t        body;
-    ngx_http_statsig_wbuf_t        gz;
-    z_stream                       zs;
-    ngx_uint_t                     zs_ready;
+    ngx_http_statsig_wbuf_t        gz;         /* the body */
+
+    /* splitting a pack refused as too large */
+    ngx_http_statsig_wbuf_t        raw;
+    ngx_http_statsig_wbuf_t        halves;
+    statsig_pack_t                 pack;
 } ngx_http_statsig_flusher_t;
 
 
@@ -100,7 +95,11 @@ static void ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
     u_char *reason);
 static ngx_uint_t ngx_http_statsig_flush_retryable(
     ngx_http_statsig_sink_type_t *t, ngx_uint_t status);
-static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f);
+static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_sink_t *sink, ngx_http_statsig_batch_t *batch);
+static size_t ngx_http_statsig_pack_len(ngx_http_statsig_batch_t *batch);
+static ngx_int_t ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot, u_char **err);
 static void ngx_http_statsig_flush_exit_start(void);
 static void ngx_http_statsig_flush_exit_finish(void);
 static void ngx_http_statsig_flush_release(void);
@@ -152,6 +151,8 @@ ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
     f->smcf = smcf;
     f->log = cycle->log;
     f->tick_ms = ngx_max(ngx_min(smcf->flush_interval / 4, 250), 10);
+
+    statsig_pack_init(&f->pack);
 
     /* debug logging of timers reads ((ngx_connection_t *) data)->fd */
     ngx_http_statsig_flush_conn.fd = (ngx_socket_t) -1;
@@ -254,17 +255,19 @@ ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
         }
     }
 
-    if (f->body.data) {
-        ngx_free(f->body.data);
-    }
-
     if (f->gz.data) {
         ngx_free(f->gz.data);
     }
 
-    if (f->zs_ready) {
-        (void) deflateEnd(&f->zs);
+    if (f->raw.data) {
+        ngx_free(f->raw.data);
     }
+
+    if (f->halves.data) {
+        ngx_free(f->halves.data);
+    }
+
+    statsig_pack_free(&f->pack);
 
     f->sinks = NULL;
 }
@@ -315,6 +318,9 @@ ngx_http_statsig_flush_tick(ngx_event_t *ev)
     }
 
     ngx_add_timer(ev, f->tick_ms);
+
+    /* this worker's events of the last tick go to the rings */
+    (void) ngx_http_statsig_events_close_packs();
 
     ngx_http_statsig_flush_run();
 }
@@ -522,7 +528,7 @@ ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
         }
 
         if (slot->batch.data == NULL) {
-            cap = ngx_min(sink->type->max_bytes, ss->size);
+            cap = ngx_http_statsig_pack_max(sink, ss);
 
             slot->batch.data = ngx_alloc(cap, f->log);
             if (slot->batch.data == NULL) {
@@ -545,9 +551,10 @@ ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
         }
 
         rc = due ? ngx_http_statsig_ring_take_locked(ss, &slot->batch,
-                                                     sink->limit,
-                                                     sink->type->max_bytes,
-                                                     f->log)
+                                        sink->limit,
+                                        sink->type->max_bytes
+                                        - NGX_HTTP_STATSIG_ENVELOPE_MAX,
+                                        f->log)
                  : NGX_DECLINED;
 
         ngx_shmtx_unlock(&shpool->mutex);
@@ -604,9 +611,7 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
         goto failed;
     }
 
-    f->body.len = 0;
-
-    if (t->body(sink, &slot->batch, &f->body) != NGX_OK) {
+    if (ngx_http_statsig_flush_gzip(f, sink, &slot->batch) != NGX_OK) {
         goto failed;
     }
 
@@ -621,18 +626,8 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     rq.done = ngx_http_statsig_flush_done;
     rq.data = slot;
 
-    if (t->gzip) {
-        if (ngx_http_statsig_flush_gzip(f) != NGX_OK) {
-            goto failed;
-        }
-
-        rq.body.data = f->gz.data;
-        rq.body.len = f->gz.len;
-
-    } else {
-        rq.body.data = f->body.data;
-        rq.body.len = f->body.len;
-    }
+    rq.body.data = f->gz.data;
+    rq.body.len = f->gz.len;
 
     /* the client copies the URL, headers and body */
     slot->req = ngx_http_statsig_http_start(&rq);
@@ -664,7 +659,7 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
 {
     ngx_http_statsig_slot_batch_t *slot = data;
 
-    u_char                        *p, reason[NGX_HTTP_STATSIG_ERRLEN];
+    u_char                        *p, *err, reason[NGX_HTTP_STATSIG_ERRLEN];
     size_t                         n;
     ngx_int_t                      secs;
     ngx_str_t                      v;
@@ -721,6 +716,18 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
         if (*p < ' ' || *p == 0x7f) {
             *p = ' ';
         }
+    }
+
+    if (outcome == NGX_HTTP_STATSIG_SPLIT
+        && slot->batch.len == NGX_HTTP_STATSIG_REC_HDR
+                              + ngx_http_statsig_pack_len(&slot->batch)
+        && ngx_http_statsig_flush_split(f, slot, &err) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                      "statsig: events sink \"%s\": cannot split a batch "
+                      "refused as too large: %s", t->name, err);
+
+        outcome = NGX_HTTP_STATSIG_REJECT;
     }
 
     ngx_http_statsig_flush_result(slot, outcome, status, retry_after, reason);
@@ -876,6 +883,9 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         break;
     }
 
+    /* the workers' packs hold no more events than a request may carry */
+    ss->limit = sink->limit;
+
     if (release) {
         slot->busy = 0;
         sink->held -= ngx_min(sink->held, n);
@@ -883,56 +893,261 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
 }
 
 
-static ngx_int_t
-ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f)
+/* the deflate bytes of a batch's first pack */
+
+static size_t
+ngx_http_statsig_pack_len(ngx_http_statsig_batch_t *batch)
 {
-    int            rc;
-    size_t         bound;
-    z_stream      *zs;
+    ngx_http_statsig_pack_hdr_t  h;
 
-    zs = &f->zs;
-
-    if (!f->zs_ready) {
-        ngx_memzero(zs, sizeof(z_stream));
-
-        /* windowBits 15 + 16: a gzip wrapper */
-        if (deflateInit2(zs, NGX_HTTP_STATSIG_GZIP_LEVEL, Z_DEFLATED, 31,
-                         NGX_HTTP_STATSIG_GZIP_MEMLEVEL, Z_DEFAULT_STRATEGY)
-            != Z_OK)
-        {
-            ngx_log_error(NGX_LOG_ERR, f->log, 0,
-                          "statsig: deflateInit2() failed");
-            return NGX_ERROR;
-        }
-
-        f->zs_ready = 1;
-
-    } else if (deflateReset(zs) != Z_OK) {
-        return NGX_ERROR;
+    if (batch->len < NGX_HTTP_STATSIG_REC_HDR) {
+        return 0;
     }
 
-    bound = deflateBound(zs, f->body.len);
+    ngx_memcpy(&h, batch->data, NGX_HTTP_STATSIG_REC_HDR);
+
+    return h.len;
+}
+
+
+/*
+ * The body: a gzip member laid out from the batch's packs as they are, the
+ * envelope and the commas between packs as literal blocks; the CRC-32 is
+ * combined from the pieces'.
+ */
+
+static ngx_int_t
+ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_sink_t *sink, ngx_http_statsig_batch_t *batch)
+{
+    u_char                       *p, *w, *last;
+    size_t                        size;
+    uint32_t                      crc;
+    uint64_t                      raw;
+    ngx_str_t                     prefix, suffix;
+    ngx_uint_t                    first;
+    ngx_http_statsig_pack_hdr_t   h;
+
+    sink->type->envelope(sink, &prefix, &suffix);
+
+    size = STATSIG_GZIP_HEADER_LEN + STATSIG_GZIP_TRAILER_LEN
+           + statsig_deflate_literals_bound(prefix.len)
+           + statsig_deflate_literals_bound(suffix.len)
+           + batch->len;
+
+    /* a comma between packs */
+    last = batch->data + batch->len;
+
+    for (p = batch->data; p + NGX_HTTP_STATSIG_REC_HDR <= last; /* void */)
+    {
+        ngx_memcpy(&h, p, NGX_HTTP_STATSIG_REC_HDR);
+        p += NGX_HTTP_STATSIG_REC_HDR + h.len;
+        size += statsig_deflate_literals_bound(1);
+    }
 
     f->gz.len = 0;
 
-    if (ngx_http_statsig_wbuf_reserve(&f->gz, bound, f->log) != NGX_OK) {
+    if (ngx_http_statsig_wbuf_reserve(&f->gz, size, f->log) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    zs->next_in = f->body.data;
-    zs->avail_in = f->body.len;
-    zs->next_out = f->gz.data;
-    zs->avail_out = f->gz.cap;
+    w = f->gz.data;
 
-    rc = deflate(zs, Z_FINISH);
+    statsig_gzip_header(w);
+    w += STATSIG_GZIP_HEADER_LEN;
 
-    if (rc != Z_STREAM_END) {
-        ngx_log_error(NGX_LOG_ERR, f->log, 0,
-                      "statsig: deflate() failed: %d", rc);
+    w += statsig_deflate_literals(w, prefix.data, prefix.len, 0);
+    crc = crc32(0, prefix.data, prefix.len);
+    raw = prefix.len;
+
+    first = 1;
+    p = batch->data;
+
+    while (p + NGX_HTTP_STATSIG_REC_HDR <= last) {
+        ngx_memcpy(&h, p, NGX_HTTP_STATSIG_REC_HDR);
+        p += NGX_HTTP_STATSIG_REC_HDR;
+
+        if ((size_t) (last - p) < h.len) {
+            ngx_log_error(NGX_LOG_ALERT, f->log, 0,
+                          "statsig: a broken pack in the event queue");
+            return NGX_ERROR;
+        }
+
+        if (!first) {
+            w += statsig_deflate_literals(w, ",", 1, 0);
+            crc = crc32(crc, (u_char *) ",", 1);
+            raw++;
+        }
+
+        first = 0;
+
+        w = ngx_cpymem(w, p, h.len);
+        crc = crc32_combine(crc, h.crc, h.raw);
+        raw += h.raw;
+
+        p += h.len;
+    }
+
+    w += statsig_deflate_literals(w, suffix.data, suffix.len, 1);
+    crc = crc32(crc, suffix.data, suffix.len);
+    raw += suffix.len;
+
+    statsig_gzip_trailer(w, crc, raw);
+    w += STATSIG_GZIP_TRAILER_LEN;
+
+    f->gz.len = w - f->gz.data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A batch of one pack refused as too large: the pack is decoded and its
+ * events encoded again as two packs, which go back into the ring in its
+ * place (the caller requeues the batch).
+ */
+
+static ngx_int_t
+ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot, u_char **err)
+{
+    int                           rc;
+    u_char                       *p, *last, *start, *data;
+    size_t                        need;
+    z_stream                      zs;
+    ngx_uint_t                    n, half, i, depth, quoted;
+    ngx_http_statsig_batch_t     *batch;
+    ngx_http_statsig_pack_hdr_t   h, out;
+
+    batch = &slot->batch;
+
+    ngx_memcpy(&h, batch->data, NGX_HTTP_STATSIG_REC_HDR);
+
+    if (h.n < 2) {
+        *err = (u_char *) "a single event is too large";
         return NGX_ERROR;
     }
 
-    f->gz.len = f->gz.cap - zs->avail_out;
+    f->raw.len = 0;
+
+    if (ngx_http_statsig_wbuf_reserve(&f->raw, h.raw + 1, f->log) != NGX_OK)
+    {
+        *err = (u_char *) "no memory to split the batch";
+        return NGX_ERROR;
+    }
+
+    ngx_memzero(&zs, sizeof(z_stream));
+
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
+        *err = (u_char *) "inflateInit2() failed";
+        return NGX_ERROR;
+    }
+
+    zs.next_in = batch->data + NGX_HTTP_STATSIG_REC_HDR;
+    zs.avail_in = h.len;
+    zs.next_out = f->raw.data;
+    zs.avail_out = h.raw + 1;
+
+    rc = inflate(&zs, Z_SYNC_FLUSH);
+
+    (void) inflateEnd(&zs);
+
+    if ((rc != Z_OK && rc != Z_STREAM_END) || zs.total_out != h.raw
+        || crc32(0, f->raw.data, h.raw) != h.crc)
+    {
+        *err = (u_char *) "a pack did not decode";
+        return NGX_ERROR;
+    }
+
+    /* the events are JSON objects joined by ",": split after half */
+
+    half = h.n / 2;
+    n = 0;
+    depth = 0;
+    quoted = 0;
+    p = f->raw.data;
+    last = p + h.raw;
+
+    for ( /* void */ ; p < last; p++) {
+        if (quoted) {
+            if (*p == '\\') {
+                p++;
+
+            } else if (*p == '"') {
+                quoted = 0;
+            }
+
+            continue;
+        }
+
+        if (*p == '"') {
+            quoted = 1;
+
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+
+        } else if (*p == '}' || *p == ']') {
+            depth--;
+
+        } else if (*p == ',' && depth == 0 && ++n == half) {
+            break;
+        }
+    }
+
+    if (p >= last) {
+        *err = (u_char *) "a pack's events did not split";
+        return NGX_ERROR;
+    }
+
+    f->halves.len = 0;
+
+    for (i = 0; i < 2; i++) {
+        start = (i == 0) ? f->raw.data : p + 1;
+        data = (i == 0) ? p : last;
+
+        statsig_pack_reset(&f->pack);
+
+        if (statsig_pack_add(&f->pack, "", 0, start, data - start) != 0
+            || statsig_pack_finish(&f->pack) != 0)
+        {
+            *err = (u_char *) "no memory to split the batch";
+            return NGX_ERROR;
+        }
+
+        out.len = (uint32_t) f->pack.out_len;
+        out.n = (i == 0) ? half : h.n - half;
+        out.crc = f->pack.crc;
+        out.raw = (uint32_t) f->pack.raw_len;
+
+        if (ngx_http_statsig_wbuf_add(&f->halves, &out,
+                                      NGX_HTTP_STATSIG_REC_HDR, f->log)
+               != NGX_OK
+            || ngx_http_statsig_wbuf_add(&f->halves, f->pack.out,
+                                         f->pack.out_len, f->log)
+               != NGX_OK)
+        {
+            *err = (u_char *) "no memory to split the batch";
+            return NGX_ERROR;
+        }
+    }
+
+    /* the halves may take more room than the pack did */
+    need = f->halves.len;
+
+    if (need > batch->cap) {
+        p = ngx_alloc(need, f->log);
+        if (p == NULL) {
+            *err = (u_char *) "no memory to split the batch";
+            return NGX_ERROR;
+        }
+
+        ngx_free(batch->data);
+        batch->data = p;
+        batch->cap = need;
+    }
+
+    ngx_memcpy(batch->data, f->halves.data, need);
+    batch->len = need;
 
     return NGX_OK;
 }
@@ -1018,6 +1233,8 @@ ngx_http_statsig_flush_exit_start(void)
 
     /* what is queued now, this worker's last events included, is this
      * shutdown's to send */
+
+    (void) ngx_http_statsig_events_close_packs();
 
     ngx_shmtx_lock(&shpool->mutex);
 

@@ -24,6 +24,8 @@
 typedef struct {
     ngx_str_t                      key;
     u_char                         session[36];
+    u_char                         prefix[NGX_HTTP_STATSIG_ENVELOPE_MAX];
+    size_t                         prefix_len;
 } ngx_http_statsig_sink_statsig_t;
 
 
@@ -34,8 +36,8 @@ static ngx_int_t ngx_http_statsig_statsig_ready(
 static ngx_int_t ngx_http_statsig_statsig_headers(
     ngx_http_statsig_sink_t *sink, ngx_uint_t n, ngx_uint_t attempt,
     ngx_array_t *headers, ngx_pool_t *pool);
-static ngx_int_t ngx_http_statsig_statsig_body(ngx_http_statsig_sink_t *sink,
-    ngx_http_statsig_batch_t *batch, ngx_http_statsig_wbuf_t *out);
+static void ngx_http_statsig_statsig_envelope(ngx_http_statsig_sink_t *sink,
+    ngx_str_t *prefix, ngx_str_t *suffix);
 static ngx_int_t ngx_http_statsig_statsig_accepted(
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
 
@@ -54,7 +56,6 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
     1000 * 100,                  /* max_batch: statsig_flush_batch rules */
     1024 * 1024,                 /* max_bytes */
-    1,                           /* gzip */
     10,                          /* max_attempts */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
@@ -63,7 +64,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     ngx_http_statsig_statsig_init,
     ngx_http_statsig_statsig_ready,
     ngx_http_statsig_statsig_headers,
-    ngx_http_statsig_statsig_body,
+    ngx_http_statsig_statsig_envelope,
     ngx_http_statsig_statsig_accepted
 };
 
@@ -97,6 +98,15 @@ ngx_http_statsig_statsig_init(ngx_http_statsig_sink_t *sink,
     st->session[14] = '4';
     st->session[18] = '-';
     st->session[23] = '-';
+
+    st->prefix_len = ngx_snprintf(st->prefix, sizeof(st->prefix),
+                         "{\"statsigMetadata\":{\"sdkType\":\""
+                         NGX_HTTP_STATSIG_SINK_SDK_TYPE "\","
+                         "\"sdkVersion\":\"" NGX_HTTP_STATSIG_VERSION "\","
+                         "\"languageVersion\":\"" NGINX_VERSION "\","
+                         "\"sessionID\":\"%*s\"},\"events\":[",
+                         sizeof(st->session), st->session)
+                     - st->prefix;
 
     sink->data = st;
 
@@ -174,55 +184,18 @@ ngx_http_statsig_statsig_headers(ngx_http_statsig_sink_t *sink, ngx_uint_t n,
 }
 
 
-static ngx_int_t
-ngx_http_statsig_statsig_body(ngx_http_statsig_sink_t *sink,
-    ngx_http_statsig_batch_t *batch, ngx_http_statsig_wbuf_t *out)
+/* {"statsigMetadata":{...},"events":[<event>,...]} */
+
+static void
+ngx_http_statsig_statsig_envelope(ngx_http_statsig_sink_t *sink,
+    ngx_str_t *prefix, ngx_str_t *suffix)
 {
     ngx_http_statsig_sink_statsig_t *st = sink->data;
 
-    u_char      *p, *last, *w;
-    uint32_t     len;
-    ngx_uint_t   first;
+    prefix->data = st->prefix;
+    prefix->len = st->prefix_len;
 
-    /* the records plus a comma each, and the envelope */
-    if (ngx_http_statsig_wbuf_reserve(out, batch->len + 512, ngx_cycle->log)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    w = out->data + out->len;
-
-    w = ngx_sprintf(w, "{\"statsigMetadata\":{\"sdkType\":\""
-                    NGX_HTTP_STATSIG_SINK_SDK_TYPE "\","
-                    "\"sdkVersion\":\"" NGX_HTTP_STATSIG_VERSION "\","
-                    "\"languageVersion\":\"" NGINX_VERSION "\","
-                    "\"sessionID\":\"%*s\"},\"events\":[",
-                    sizeof(st->session), st->session);
-
-    first = 1;
-    p = batch->data;
-    last = batch->data + batch->len;
-
-    while (p + NGX_HTTP_STATSIG_REC_HDR <= last) {
-        ngx_memcpy(&len, p, sizeof(uint32_t));
-        p += NGX_HTTP_STATSIG_REC_HDR;
-
-        if (!first) {
-            *w++ = ',';
-        }
-
-        first = 0;
-        w = ngx_cpymem(w, p, len);
-        p += len;
-    }
-
-    *w++ = ']';
-    *w++ = '}';
-
-    out->len = w - out->data;
-
-    return NGX_OK;
+    ngx_str_set(suffix, "]}");
 }
 
 

@@ -27,6 +27,7 @@ package FakeStatsig;
 #   status500  500 {"error":"fake"}
 #   status401  401
 #   statusNNN  NNN {"error":"fake NNN"} (any other status)
+#   max_eventsN  log_event: 413 when the body holds more than N events
 #   refuse     200 {"success":false}
 #   timeout    read the request, then hold the connection without answering
 #   garbage    200 with a non-JSON body
@@ -290,7 +291,7 @@ sub _record {
 sub _respond {
     my ($c, $status, $body, %h) = @_;
     my %reason = (200 => 'OK', 202 => 'Accepted', 206 => 'Partial Content',
-                  400 => 'Bad Request', 401 => 'Unauthorized',
+                  400 => 'Bad Request', 401 => 'Unauthorized', 413 => 'Too Large',
                   404 => 'Not Found', 416 => 'Range Not Satisfiable',
                   500 => 'Internal Server Error');
     my $len = delete $h{_length} // length $body;
@@ -382,6 +383,19 @@ sub _handle {
     if ($mode =~ /^status(\d\d\d)$/) {
         _respond($c, $1, qq({"error":"fake $1"}));
         return 1;
+    }
+    if ($mode =~ /^max_events(\d+)$/ && $ep eq 'log_event') {
+        my $plain = $body;
+        if (($h->{'content-encoding'} // '') eq 'gzip') {
+            my $out;
+            $plain = gunzip(\$body => \$out) ? $out : '';
+        }
+        my $n = eval { scalar @{ $JSON->decode($plain)->{events} } } // 0;
+        if ($n > $1) {
+            _respond($c, 413, qq({"error":"$n events is too many"}));
+            return 1;
+        }
+        $mode = 'normal';
     }
     if ($mode eq 'refuse') {
         _respond($c, 200, '{"success":false}');
