@@ -898,6 +898,10 @@ sg_pk_code_lengths(const uint32_t *freq, unsigned n, unsigned limit,
         }
     }
 
+    /* used >= 2 always; said for the compiler's flow analysis */
+    a[0] = 0;
+    a[1] = 0;
+
     for (i = 0; i < used; i++) {
         a[i] = item[i].key;
     }
