@@ -70,7 +70,7 @@ $(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz_common.h t/unit/jtree_dump.h $(FUZZ_CORE_OBJS)
 fuzz-build: deps $(FUZZ_BINS)
 
 # $(1) seconds per target.  New inputs go to build/fuzz/work/<target> (the
-# committed seeds in fuzz/corpus/<target> are read, never written);
+# committed seeds in fuzz/corpus/<target>, if any, are read, never written);
 # crashes to build/fuzz/artifacts/.
 define fuzz_run
 	@set -e; mkdir -p $(FUZZ_DIR)/artifacts; \
@@ -82,7 +82,8 @@ define fuzz_run
 	    $(FUZZ_DIR)/$$t -max_total_time=$(1) -timeout=10 -dict=fuzz/dcs.dict \
 	        -rss_limit_mb=2048 -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- \
-	        $(FUZZ_DIR)/work/$$t fuzz/corpus/$$t \
+	        $(FUZZ_DIR)/work/$$t \
+	        $$([ -d fuzz/corpus/$$t ] && echo fuzz/corpus/$$t) \
 	        2> $(FUZZ_DIR)/$$t.log \
 	    || { tail -n 60 $(FUZZ_DIR)/$$t.log; exit 1; }; \
 	    grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' \
