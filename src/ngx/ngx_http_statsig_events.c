@@ -86,6 +86,8 @@ static ngx_uint_t ngx_http_statsig_events_accept(
     ngx_http_statsig_events_t *ev, uint64_t hash);
 static void ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev,
     ngx_uint_t kind, u_char *data, size_t len, ngx_uint_t *full);
+static ngx_inline ngx_uint_t ngx_http_statsig_pack_limit(
+    ngx_http_statsig_sink_t *sink, ngx_http_statsig_sink_sh_t *ss);
 static void ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, ngx_uint_t *full);
 static void ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss,
@@ -691,7 +693,7 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
         sink->pack_events++;
         sink->unpublished++;
 
-        limit = ss->limit ? ngx_min(ss->limit, sink->batch) : sink->batch;
+        limit = ngx_http_statsig_pack_limit(sink, ss);
 
         if (sink->pack_events >= limit
             || sink->pack.out_len >= ss->size / 4)
@@ -699,6 +701,16 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
             ngx_http_statsig_events_close(ev, sink, full);
         }
     }
+}
+
+
+/* the events a pack may hold: a request's worth, as the flusher sends now */
+
+static ngx_inline ngx_uint_t
+ngx_http_statsig_pack_limit(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_sink_sh_t *ss)
+{
+    return ss->limit ? ngx_min(ss->limit, sink->batch) : sink->batch;
 }
 
 
@@ -794,7 +806,7 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
             ss->max_used = used + need;
         }
 
-        limit = ss->limit ? ngx_min(ss->limit, sink->batch) : sink->batch;
+        limit = ngx_http_statsig_pack_limit(sink, ss);
 
         if (ss->events >= limit) {
             *full = 1;
