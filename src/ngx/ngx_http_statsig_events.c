@@ -81,7 +81,8 @@ static ngx_uint_t ngx_http_statsig_dedupe_locked(
     ngx_http_statsig_events_t *ev, uint64_t hash, ngx_msec_t now);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
-static void ngx_http_statsig_events_publish(ngx_http_statsig_events_t *ev);
+static void ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
+    ngx_uint_t full);
 static ngx_uint_t ngx_http_statsig_events_accept(
     ngx_http_statsig_events_t *ev, uint64_t hash);
 static void ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev,
@@ -480,10 +481,9 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
         if (ngx_http_statsig_events_accept(ev, hash)) {
             ngx_http_statsig_events_pack(ev, kind, record->data,
                                          record->len, &full);
-            ngx_http_statsig_events_publish(ev);
         }
 
-        ngx_http_statsig_flush_notify(full);
+        ngx_http_statsig_events_packed(ev, full);
 
         return NGX_OK;
     }
@@ -555,7 +555,6 @@ ngx_http_statsig_events_push_pending(void)
 
             if (h->hash && ngx_http_statsig_dedupe_locked(ev, h->hash, now))
             {
-                (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
                 h->kind = 0;
             }
 
@@ -578,21 +577,19 @@ ngx_http_statsig_events_push_pending(void)
 
     ev->pending.len = 0;
 
-    ngx_http_statsig_events_publish(ev);
-
-    if (ngx_exiting) {
-        /* the shutdown flush sends what was logged until the end */
-        full |= ngx_http_statsig_events_close_packs();
-    }
-
-    ngx_http_statsig_flush_notify(full);
+    ngx_http_statsig_events_packed(ev, full);
 }
 
 
-/* the events that went into open packs, for the status: one add a sink */
+/*
+ * After events went into the open packs: their count for the status (one
+ * add a sink), the packs into the rings at shutdown (the shutdown flush
+ * sends what was logged until the end), the flusher told.
+ */
 
 static void
-ngx_http_statsig_events_publish(ngx_http_statsig_events_t *ev)
+ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
+    ngx_uint_t full)
 {
     ngx_uint_t                i;
     ngx_http_statsig_sink_t  *sink;
@@ -606,6 +603,12 @@ ngx_http_statsig_events_publish(ngx_http_statsig_events_t *ev)
             sink->unpublished = 0;
         }
     }
+
+    if (ngx_exiting) {
+        full |= ngx_http_statsig_events_close_packs();
+    }
+
+    ngx_http_statsig_flush_notify(full);
 }
 
 
@@ -625,10 +628,6 @@ ngx_http_statsig_events_accept(ngx_http_statsig_events_t *ev, uint64_t hash)
     ngx_http_statsig_events_fold_locked();
 
     dup = ngx_http_statsig_dedupe_locked(ev, hash, ngx_current_msec);
-
-    if (dup) {
-        (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
-    }
 
     ngx_shmtx_unlock(&ev->shpool->mutex);
 
@@ -858,6 +857,11 @@ ngx_http_statsig_dedupe_age(ngx_msec_t now, ngx_msec_t t)
 }
 
 
+/*
+ * Under the lock: 1 (counted as deduped) when the key was logged within
+ * the window; else it is entered, logged now, and 0.
+ */
+
 static ngx_uint_t
 ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
     ngx_msec_t now)
@@ -875,6 +879,7 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
         if (b[i].hash == hash) {
             if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
+                (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
                 return 1;
             }
 

@@ -97,7 +97,6 @@ static ngx_uint_t ngx_http_statsig_flush_retryable(
     ngx_http_statsig_sink_type_t *t, ngx_uint_t status);
 static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_batch_t *batch);
-static size_t ngx_http_statsig_pack_len(ngx_http_statsig_batch_t *batch);
 static ngx_int_t ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot, u_char **err);
 static void ngx_http_statsig_flush_exit_start(void);
@@ -719,9 +718,7 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
     }
 
     if (outcome == NGX_HTTP_STATSIG_SPLIT
-        && slot->batch.len == NGX_HTTP_STATSIG_REC_HDR
-                              + ngx_http_statsig_pack_len(&slot->batch)
-        && ngx_http_statsig_flush_split(f, slot, &err) != NGX_OK)
+        && ngx_http_statsig_flush_split(f, slot, &err) == NGX_ERROR)
     {
         ngx_log_error(NGX_LOG_ERR, f->log, 0,
                       "statsig: events sink \"%s\": cannot split a batch "
@@ -893,23 +890,6 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
 }
 
 
-/* the deflate bytes of a batch's first pack */
-
-static size_t
-ngx_http_statsig_pack_len(ngx_http_statsig_batch_t *batch)
-{
-    ngx_http_statsig_pack_hdr_t  h;
-
-    if (batch->len < NGX_HTTP_STATSIG_REC_HDR) {
-        return 0;
-    }
-
-    ngx_memcpy(&h, batch->data, NGX_HTTP_STATSIG_REC_HDR);
-
-    return h.len;
-}
-
-
 /*
  * The body: a gzip member laid out from the batch's packs as they are, the
  * envelope and the commas between packs as literal blocks; the CRC-32 is
@@ -1002,9 +982,11 @@ ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
 
 
 /*
- * A batch of one pack refused as too large: the pack is decoded and its
- * events encoded again as two packs, which go back into the ring in its
- * place (the caller requeues the batch).
+ * A batch refused as too large goes back into the ring (the caller
+ * requeues it) to be taken again in fewer events.  A batch of one pack
+ * cannot be: the pack is decoded and its events encoded again as two
+ * packs, which go back in its place.  NGX_DECLINED: several packs, left
+ * as they are.
  */
 
 static ngx_int_t
@@ -1022,6 +1004,10 @@ ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
     batch = &slot->batch;
 
     ngx_memcpy(&h, batch->data, NGX_HTTP_STATSIG_REC_HDR);
+
+    if (batch->len != NGX_HTTP_STATSIG_REC_HDR + h.len) {
+        return NGX_DECLINED;
+    }
 
     if (h.n < 2) {
         *err = (u_char *) "a single event is too large";
