@@ -1133,7 +1133,7 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
         record.len = b->len;
 
         (void) ngx_http_statsig_events_push(r->connection->log, kind,
-                                            &record, NULL);
+                                            &record);
     }
 
     return ngx_http_statsig_api_send(r, NGX_HTTP_ACCEPTED, ok,

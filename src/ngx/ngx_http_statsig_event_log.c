@@ -201,8 +201,7 @@ ngx_http_statsig_event_one(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
                    "statsig event \"%V\": %V", &ev->name, &record);
 
     (void) ngx_http_statsig_events_push(r->connection->log,
-                                        NGX_HTTP_STATSIG_EV_CUSTOM, &record,
-                                        NULL);
+                                        NGX_HTTP_STATSIG_EV_CUSTOM, &record);
 
     return NGX_OK;
 }

@@ -28,7 +28,7 @@
 
 
 /* changes with the layout: a reload into a new build starts afresh */
-#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455639L   /* "STEV9" */
+#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455641L   /* "STEVA" */
 
 /*
  * 8-way buckets (two cache lines): users who keep coming back while the
@@ -63,7 +63,7 @@ typedef struct {
 
 /* a record waiting in ev->pending */
 typedef struct {
-    uint64_t                       hash;       /* dedupe; 0: none */
+    ngx_http_statsig_dedupe_key_t  key;        /* hash 0: no dedupe */
     uint32_t                       len;
     uint32_t                       kind;
 } ngx_http_statsig_pending_t;
@@ -78,13 +78,14 @@ static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
 static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
     ngx_http_statsig_main_conf_t *smcf);
 static ngx_uint_t ngx_http_statsig_dedupe_locked(
-    ngx_http_statsig_events_t *ev, uint64_t hash, ngx_msec_t now);
+    ngx_http_statsig_events_t *ev, ngx_http_statsig_dedupe_key_t *key,
+    ngx_msec_t now);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
 static void ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
     ngx_uint_t full);
 static ngx_uint_t ngx_http_statsig_events_accept(
-    ngx_http_statsig_events_t *ev, uint64_t hash);
+    ngx_http_statsig_events_t *ev, ngx_http_statsig_dedupe_key_t *key);
 static void ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev,
     ngx_uint_t kind, u_char *data, size_t len, ngx_uint_t *full);
 static ngx_inline ngx_uint_t ngx_http_statsig_pack_limit(
@@ -427,23 +428,14 @@ ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
 
 ngx_int_t
 ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
-    ngx_str_t *record, ngx_str_t *dedupe_key)
+    ngx_str_t *record)
 {
-    uint64_t  hash;
-
-    hash = 0;
-
-    if (dedupe_key && dedupe_key->len) {
-        hash = ngx_http_statsig_events_hash(dedupe_key->data,
-                                            dedupe_key->len);
-    }
-
-    return ngx_http_statsig_events_queue(log, kind, record, hash);
+    return ngx_http_statsig_events_queue(log, kind, record, NULL);
 }
 
 
 /*
- * The same with the dedupe key's hash (0: no dedupe): the event waits
+ * The same with a dedupe key (NULL: no dedupe): the event waits
  * in this worker's list for the end of the event loop iteration (a
  * posted event), where all of the iteration's events take the lock
  * once.  The record is copied.  Dedupe and drops are counted then.
@@ -451,7 +443,7 @@ ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
 
 ngx_int_t
 ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
-    ngx_str_t *record, uint64_t hash)
+    ngx_str_t *record, ngx_http_statsig_dedupe_key_t *key)
 {
     u_char                      *p;
     ngx_uint_t                   full;
@@ -478,7 +470,7 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
         /* too big or no memory to wait in: packed now */
         full = 0;
 
-        if (ngx_http_statsig_events_accept(ev, hash)) {
+        if (ngx_http_statsig_events_accept(ev, key)) {
             ngx_http_statsig_events_pack(ev, kind, record->data,
                                          record->len, &full);
         }
@@ -488,7 +480,14 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
         return NGX_OK;
     }
 
-    h.hash = hash;
+    if (key) {
+        h.key = *key;
+
+    } else {
+        h.key.hash = 0;
+        h.key.bucket = 0;
+    }
+
     h.len = (uint32_t) record->len;
     h.kind = (uint32_t) kind;
 
@@ -553,7 +552,8 @@ ngx_http_statsig_events_push_pending(void)
         for (p = ev->pending.data; p < last; /* void */) {
             h = (ngx_http_statsig_pending_t *) p;
 
-            if (h->hash && ngx_http_statsig_dedupe_locked(ev, h->hash, now))
+            if (h->key.hash
+                && ngx_http_statsig_dedupe_locked(ev, &h->key, now))
             {
                 h->kind = 0;
             }
@@ -615,11 +615,12 @@ ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
 /* the dedupe of one event on its own: 1 when it is to be sent */
 
 static ngx_uint_t
-ngx_http_statsig_events_accept(ngx_http_statsig_events_t *ev, uint64_t hash)
+ngx_http_statsig_events_accept(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_dedupe_key_t *key)
 {
     ngx_uint_t  dup;
 
-    if (hash == 0 || ev->dedupe == NULL) {
+    if (key == NULL || key->hash == 0 || ev->dedupe == NULL) {
         return 1;
     }
 
@@ -627,7 +628,7 @@ ngx_http_statsig_events_accept(ngx_http_statsig_events_t *ev, uint64_t hash)
 
     ngx_http_statsig_events_fold_locked();
 
-    dup = ngx_http_statsig_dedupe_locked(ev, hash, ngx_current_msec);
+    dup = ngx_http_statsig_dedupe_locked(ev, key, ngx_current_msec);
 
     ngx_shmtx_unlock(&ev->shpool->mutex);
 
@@ -857,20 +858,33 @@ ngx_http_statsig_dedupe_age(ngx_msec_t now, ngx_msec_t t)
 }
 
 
+/* a key's bucket: NGX_HTTP_STATSIG_DEDUPE_WAYS slots, two cache lines */
+
+static ngx_inline ngx_http_statsig_dedupe_t *
+ngx_http_statsig_dedupe_bucket(ngx_http_statsig_events_t *ev,
+    uint32_t bucket)
+{
+    return &ev->dedupe[(bucket & ev->dedupe_mask)
+                       * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+}
+
+
 /*
  * Under the lock: 1 (counted as deduped) when the key was logged within
  * the window; else it is entered, logged now, and 0.
  */
 
 static ngx_uint_t
-ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
-    ngx_msec_t now)
+ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_dedupe_key_t *key, ngx_msec_t now)
 {
+    uint64_t                    hash;
     ngx_uint_t                  i;
     ngx_msec_t                  window;
     ngx_http_statsig_dedupe_t  *b, *free, *oldest;
 
-    b = &ev->dedupe[(hash & ev->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+    b = ngx_http_statsig_dedupe_bucket(ev, key->bucket);
+    hash = key->hash;
     window = ev->window;
 
     free = NULL;
@@ -883,7 +897,7 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
                 return 1;
             }
 
-            b[i].time = now;
+            __atomic_store_n(&b[i].time, now, __ATOMIC_RELEASE);
             return 0;
         }
 
@@ -904,60 +918,56 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev, uint64_t hash,
         free = oldest;
     }
 
-    /* the hash first: ngx_http_statsig_events_seen() reads unlocked */
-    free->hash = hash;
-    ngx_memory_barrier();
-    free->time = now;
+    /*
+     * The hash, then the time (a release: after the hash on every CPU),
+     * so that a reader who reads the time first, then the hash, never
+     * pairs this time with the hash it replaces.
+     */
+    __atomic_store_n(&free->hash, hash, __ATOMIC_RELAXED);
+    __atomic_store_n(&free->time, now, __ATOMIC_RELEASE);
 
     return 0;
 }
 
 
 /*
- * Whether an exposure with this dedupe key hash was logged within the
- * window, looked up without the lock (counted as deduped when it was,
- * in the zone's counter later: ngx_http_statsig_events_fold_locked()):
- * a writer that finds it skips writing the event.  A racing insert of
- * the same key is a duplicate too; anything missed here is caught by
- * the locked lookup at the end of the iteration.  The bucket
- * stays in the cache for that lookup.
+ * Whether an exposure with this dedupe key was logged within the window,
+ * looked up without the lock (counted as deduped when it was, in the
+ * zone's counter later: ngx_http_statsig_events_fold_locked()): a writer
+ * that finds it skips writing the event.  A racing insert of the same
+ * key is a duplicate too; anything missed here is caught by the locked
+ * lookup at the end of the iteration.  The bucket stays in the cache for
+ * that lookup.
+ *
+ * A slot's time is read before its hash (acquire loads: plain loads on
+ * x86, no fence): a hash seen with a live time is either the entry the
+ * time belongs to, or a newer insert of that hash, logged now.
  */
 
 ngx_uint_t
-ngx_http_statsig_events_seen(uint64_t hash)
+ngx_http_statsig_events_seen(ngx_http_statsig_dedupe_key_t *key)
 {
-    uint64_t                             h;
-    ngx_uint_t                           i;
-    ngx_msec_t                           now, t1, t2;
-    ngx_http_statsig_events_t           *ev;
-    ngx_http_statsig_events_sh_t        *es;
-    volatile ngx_http_statsig_dedupe_t  *b;
+    ngx_uint_t                  i;
+    ngx_msec_t                  now, t;
+    ngx_http_statsig_dedupe_t  *b;
+    ngx_http_statsig_events_t  *ev;
 
     ev = &ngx_http_statsig_events;
-    es = ev->sh;
 
-    if (es == NULL || hash == 0 || ev->dedupe == NULL
+    if (ev->sh == NULL || key->hash == 0 || ev->dedupe == NULL
         || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
     {
         return 0;
     }
 
-    b = &ev->dedupe[(hash & ev->dedupe_mask) * NGX_HTTP_STATSIG_DEDUPE_WAYS];
+    b = ngx_http_statsig_dedupe_bucket(ev, key->bucket);
     now = ngx_current_msec;
 
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
-        /*
-         * A writer stores the hash, then the time: the same time before
-         * and after reading the hash is an entry that was not torn.
-         */
-        t1 = b[i].time;
-        ngx_memory_barrier();
-        h = b[i].hash;
-        ngx_memory_barrier();
-        t2 = b[i].time;
+        t = __atomic_load_n(&b[i].time, __ATOMIC_ACQUIRE);
 
-        if (h == hash && t1 == t2
-            && ngx_http_statsig_dedupe_age(now, t1) < ev->window)
+        if (__atomic_load_n(&b[i].hash, __ATOMIC_ACQUIRE) == key->hash
+            && ngx_http_statsig_dedupe_age(now, t) < ev->window)
         {
             /* counted in the zone with the next lock taken */
             ev->deduped++;
@@ -966,6 +976,31 @@ ngx_http_statsig_events_seen(uint64_t hash)
     }
 
     return 0;
+}
+
+
+/*
+ * Starts fetching a bucket (both of its lines) from memory: a fresh key's
+ * bucket is a cache miss, and with the evaluation in between, the probe
+ * after it waits for nothing.
+ */
+
+void
+ngx_http_statsig_events_prefetch(uint32_t bucket)
+{
+    u_char                     *b;
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->dedupe == NULL) {
+        return;
+    }
+
+    b = (u_char *) ngx_http_statsig_dedupe_bucket(ev, bucket);
+
+    __builtin_prefetch(b);
+    __builtin_prefetch(b + 64);
 }
 
 
@@ -1029,6 +1064,36 @@ ngx_http_statsig_events_hash(u_char *p, size_t len)
     h ^= h >> 47;
 
     return h ? h : 1;
+}
+
+
+/*
+ * A dedupe bucket: of the hash of the user's part of the key (user ids),
+ * the entity's name and the layer parameter's name, all known before the
+ * evaluation.  Keys that share them (other rules or values) share the
+ * bucket.
+ */
+
+uint32_t
+ngx_http_statsig_events_bucket(uint64_t user, ngx_str_t *name,
+    ngx_str_t *param)
+{
+    uint64_t  h;
+
+    h = user ^ ngx_http_statsig_events_hash(name->data, name->len);
+
+    if (param && param->len) {
+        h ^= ngx_http_statsig_events_hash(param->data, param->len) << 1;
+    }
+
+    /* a 64-bit finalizer (MurmurHash3's fmix64) */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+
+    return (uint32_t) h;
 }
 
 

@@ -92,11 +92,26 @@ typedef struct {
 } ngx_http_statsig_sink_sh_t;
 
 
-/* a dedupe slot: a 64-bit hash of the SDK's key, when it was logged */
+/*
+ * A dedupe slot: a 64-bit hash of the SDK's key, when it was logged.  It
+ * is read without the lock (ngx_http_statsig_events_seen()), time first.
+ */
 typedef struct {
     uint64_t                       hash;       /* 0: free */
     ngx_msec_t                     time;
 } ngx_http_statsig_dedupe_t;
+
+
+/*
+ * An exposure's dedupe key: the hash of statsig-node's key, and its
+ * bucket, chosen by what is known before the evaluation (the user's ids,
+ * the entity's and parameter's names), so that the bucket can be fetched
+ * from memory while the evaluation runs.
+ */
+typedef struct {
+    uint64_t                       hash;
+    uint32_t                       bucket;
+} ngx_http_statsig_dedupe_key_t;
 
 
 struct ngx_http_statsig_events_sh_s {
@@ -225,12 +240,15 @@ ngx_int_t ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
 ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
-    ngx_str_t *record, ngx_str_t *dedupe_key);
+    ngx_str_t *record);
 ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
-    ngx_str_t *record, uint64_t hash);
+    ngx_str_t *record, ngx_http_statsig_dedupe_key_t *key);
 statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
 uint64_t ngx_http_statsig_events_hash(u_char *p, size_t len);
-ngx_uint_t ngx_http_statsig_events_seen(uint64_t hash);
+uint32_t ngx_http_statsig_events_bucket(uint64_t user, ngx_str_t *name,
+    ngx_str_t *param);
+void ngx_http_statsig_events_prefetch(uint32_t bucket);
+ngx_uint_t ngx_http_statsig_events_seen(ngx_http_statsig_dedupe_key_t *key);
 void ngx_http_statsig_events_fold_locked(void);
 ngx_uint_t ngx_http_statsig_events_close_packs(void);
 ngx_int_t ngx_http_statsig_events_status(ngx_http_request_t *r,

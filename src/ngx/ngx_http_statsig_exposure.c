@@ -53,12 +53,18 @@ ngx_http_statsig_layer_param_logged(ngx_http_statsig_ctx_t *ctx,
 typedef struct {
     const statsig_value_t         *key_user;
     ngx_str_t                      key;
+    uint64_t                       key_hash;   /* its dedupe bucket part */
 
     const statsig_value_t         *tail_user;
     const statsig_snapshot_t      *tail_snap;
     double                         tail_time;
     ngx_str_t                      tail;
 } ngx_http_statsig_exposure_cache_t;
+
+
+static ngx_int_t ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record,
+    ngx_http_statsig_dedupe_key_t *key);
 
 
 static ngx_http_statsig_exposure_cache_t *
@@ -110,28 +116,57 @@ ngx_http_statsig_exposure_copy(ngx_http_request_t *r, ngx_str_t *to)
 
 static ngx_int_t
 ngx_http_statsig_exposure_key(ngx_http_request_t *r,
-    ngx_http_statsig_exposure_cache_t *c, statsig_exposure_opts_t *o)
+    ngx_http_statsig_exposure_cache_t *c, statsig_eval_ctx_t *eval)
 {
     statsig_buf_t  *b;
 
-    if (c->key.data == NULL || c->key_user != o->ctx->user) {
+    if (c->key.data == NULL || c->key_user != eval->user) {
         b = &ngx_http_statsig_record;
         b->len = 0;
         b->failed = 0;
 
-        statsig_exposure_key_prefix(b, o->ctx);
+        statsig_exposure_key_prefix(b, eval);
 
         if (ngx_http_statsig_exposure_copy(r, &c->key) != NGX_OK) {
             return NGX_ERROR;
         }
 
-        c->key_user = o->ctx->user;
+        c->key_hash = ngx_http_statsig_events_hash(c->key.data, c->key.len);
+        c->key_user = eval->user;
     }
 
-    o->key_prefix = (char *) c->key.data;
-    o->key_prefix_len = c->key.len;
-
     return NGX_OK;
+}
+
+
+/*
+ * Before an evaluation that is to be exposed, when the pipeline dedupes:
+ * the exposure's dedupe bucket starts coming from memory, to be there
+ * for ngx_http_statsig_events_seen() after the evaluation.
+ */
+
+void
+ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
+    ngx_str_t *name)
+{
+    ngx_http_statsig_exposure_cache_t  *c;
+
+    if (ngx_http_statsig_events_dedupe_key() == NULL) {
+        return;
+    }
+
+    c = ngx_http_statsig_exposure_cache(r, ctx);
+
+    if (c == NULL
+        || ngx_http_statsig_exposure_key(r, c, &ctx->eval) != NGX_OK)
+    {
+        /* the exposure reports it */
+        return;
+    }
+
+    ngx_http_statsig_events_prefetch(
+        ngx_http_statsig_events_bucket(c->key_hash, name, &e->param));
 }
 
 
@@ -201,13 +236,13 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_entry_t *e, ngx_str_t *name)
 {
     int                       rc;
-    uint64_t                  hash;
     ngx_str_t                 record;
     ngx_uint_t                debug, seen;
     ngx_time_t               *tp;
     statsig_buf_t            *b, *key;
     statsig_exposure_opts_t   o;
 
+    ngx_http_statsig_dedupe_key_t       dk;
     ngx_http_statsig_exposure_cache_t  *c;
 
     e->exposed = 1;
@@ -250,17 +285,19 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         goto nomem;
     }
 
-    hash = 0;
+    dk.hash = 0;
     seen = 0;
 
     /* statsig-node's dedupe key, when the event pipeline dedupes */
     key = ngx_http_statsig_events_dedupe_key();
 
     if (key) {
-        if (ngx_http_statsig_exposure_key(r, c, &o) != NGX_OK) {
+        if (ngx_http_statsig_exposure_key(r, c, o.ctx) != NGX_OK) {
             goto nomem;
         }
 
+        o.key_prefix = (char *) c->key.data;
+        o.key_prefix_len = c->key.len;
         o.dedupe_key = key;
         key->len = 0;
         key->failed = 0;
@@ -278,8 +315,11 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
         o.dedupe_key = NULL;
 
-        hash = ngx_http_statsig_events_hash((u_char *) key->data, key->len);
-        seen = ngx_http_statsig_events_seen(hash);
+        dk.hash = ngx_http_statsig_events_hash((u_char *) key->data,
+                                               key->len);
+        dk.bucket = ngx_http_statsig_events_bucket(c->key_hash, name,
+                                                   &e->param);
+        seen = ngx_http_statsig_events_seen(&dk);
 
         if (seen && !debug) {
             ctx->exposures++;
@@ -320,7 +360,8 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         return NGX_OK;
     }
 
-    return ngx_http_statsig_exposure_sink(r, ctx, &record, hash);
+    return ngx_http_statsig_exposure_sink(r, ctx, &record,
+                                         dk.hash ? &dk : NULL);
 
 nomem:
 
@@ -334,13 +375,14 @@ nomem:
  * The event pipeline's entry point: counts the record (per request, for
  * $statsig_exposure_count, and per worker), logs it at the debug level
  * and queues it for the sinks at the end of the event loop iteration
- * (dedupe by the key's hash, 0: none; bounded queue: never waits).  The
+ * (dedupe by the key, NULL: none; bounded queue: never waits).  The
  * record is copied.
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
-    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record, uint64_t hash)
+    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record,
+    ngx_http_statsig_dedupe_key_t *key)
 {
     ctx->exposures++;
     ngx_http_statsig_exposures_total++;
@@ -351,7 +393,7 @@ ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
 
     (void) ngx_http_statsig_events_queue(r->connection->log,
                                          NGX_HTTP_STATSIG_EV_EXPOSURE,
-                                         record, hash);
+                                         record, key);
 
     return NGX_OK;
 }

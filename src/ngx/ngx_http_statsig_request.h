@@ -85,8 +85,9 @@ ngx_int_t ngx_http_statsig_cookie_init(ngx_conf_t *cf);
 ngx_int_t ngx_http_statsig_expose(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
     ngx_str_t *name);
-ngx_int_t ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
-    ngx_http_statsig_ctx_t *ctx, ngx_str_t *record, uint64_t hash);
+void ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
+    ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
+    ngx_str_t *name);
 
 
 #endif /* _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_ */

@@ -333,21 +333,25 @@ ngx_http_statsig_run(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         return NGX_OK;
     }
 
+    if (expose) {
+        if (e->spec) {
+            s = statsig_spec_name(ctx->eval.snap, e->spec);
+            ename.data = (u_char *) s.data;
+            ename.len = s.len;
+
+        } else {
+            ename = *name;
+        }
+
+        ngx_http_statsig_exposure_prefetch(r, ctx, e, &ename);
+    }
+
     statsig_eval_begin(&ctx->eval);
     statsig_eval_spec(&ctx->eval, e->spec, &e->result);
     e->evaluated = 1;
 
     if (!expose) {
         return NGX_OK;
-    }
-
-    if (e->spec) {
-        s = statsig_spec_name(ctx->eval.snap, e->spec);
-        ename.data = (u_char *) s.data;
-        ename.len = s.len;
-
-    } else {
-        ename = *name;
     }
 
     return ngx_http_statsig_expose(r, ctx, e, &ename);
