@@ -1,6 +1,7 @@
 /*
  * libFuzzer: the input is records separated by 0xFF bytes.  They go into
- * packs laid between literal blocks under a gzip header and trailer; zlib
+ * packs, and the packs into a gzip member as the flusher writes it
+ * (statsig_gzip_packs: literal blocks around and between them); zlib
  * must inflate that member, CRC and size checked, to exactly the bytes
  * that went in.
  *
@@ -30,42 +31,37 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 
-#define FZ_MAX_BODY  (1024 * 1024)
+#define FZ_MAX_BODY   (1024 * 1024)
+#define FZ_MAX_PACKS  8
 
-static statsig_pack_t   fz_pack, fz_fresh;
-static unsigned char   *fz_rec, *fz_gz, *fz_want, *fz_out;
-static size_t           fz_gz_len, fz_want_len;
+static statsig_pack_t         fz_pack, fz_fresh;
+static unsigned char         *fz_rec, *fz_packs, *fz_gz, *fz_want, *fz_out;
+static size_t                 fz_packs_len, fz_want_len;
+static statsig_gzip_piece_t   fz_piece[FZ_MAX_PACKS];
+static size_t                 fz_npieces, fz_next;
 
 
 static void
-fz_put(const void *p, size_t n, int want)
+fz_want_add(const void *p, size_t n)
 {
-    if (n == 0) {
-        return;
-    }
-
-    memcpy(fz_gz + fz_gz_len, p, n);
-    fz_gz_len += n;
-
-    if (want) {
+    if (n) {
         memcpy(fz_want + fz_want_len, p, n);
         fz_want_len += n;
     }
 }
 
 
-/* literals as a block of their own, their bytes in the expected text */
-static uint32_t
-fz_literals(uint32_t crc, const char *s, int final)
+/* the packs kept, in order, for statsig_gzip_packs() */
+static int
+fz_next_piece(void *data, statsig_gzip_piece_t *piece)
 {
-    size_t  n = strlen(s);
+    if (fz_next == fz_npieces) {
+        return 0;
+    }
 
-    fz_gz_len += statsig_deflate_literals(fz_gz + fz_gz_len, s, n, final);
-    memcpy(fz_want + fz_want_len, s, n);
-    fz_want_len += n;
+    *piece = fz_piece[fz_next++];
 
-    return (uint32_t) crc32_combine(crc, crc32(0, (const Bytef *) s,
-                                               (uInt) n), (z_off_t) n);
+    return 1;
 }
 
 
@@ -93,9 +89,9 @@ fz_record(const uint8_t *p, size_t n, size_t room)
 }
 
 
-/* ends the pack: checked, then its bytes into the member after a "," */
-static uint32_t
-fz_close(uint32_t crc, size_t npacks)
+/* ends the pack: checked, then kept as a piece of the member */
+static void
+fz_close(void)
 {
     statsig_pack_t  *pk = &fz_pack;
 
@@ -109,20 +105,25 @@ fz_close(uint32_t crc, size_t npacks)
         abort();
     }
 
-    if (npacks > 0) {
-        crc = fz_literals(crc, ",", 0);
+    if (fz_npieces > 0) {
+        fz_want_add(",", 1);
     }
 
-    fz_put(pk->out, pk->out_len, 0);
-    if (pk->raw_len) {
-        memcpy(fz_want + fz_want_len, pk->raw, pk->raw_len);
-        fz_want_len += pk->raw_len;
+    fz_want_add(pk->raw, pk->raw_len);
+
+    /* the pack's memory is the next pack's: its bytes are kept apart */
+    if (pk->out_len) {
+        memcpy(fz_packs + fz_packs_len, pk->out, pk->out_len);
     }
 
-    crc = (uint32_t) crc32_combine(crc, pk->crc, (z_off_t) pk->raw_len);
+    fz_piece[fz_npieces].data = fz_packs + fz_packs_len;
+    fz_piece[fz_npieces].len = pk->out_len;
+    fz_piece[fz_npieces].crc = pk->crc;
+    fz_piece[fz_npieces].raw = pk->raw_len;
+    fz_npieces++;
+    fz_packs_len += pk->out_len;
+
     statsig_pack_reset(pk);
-
-    return crc;
 }
 
 
@@ -130,22 +131,21 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char  *seps[] = { ",", "", "\n", ",\n  " };
-    unsigned char       head[STATSIG_GZIP_HEADER_LEN];
-    unsigned char       tail[STATSIG_GZIP_TRAILER_LEN];
     const uint8_t      *end, *p, *q;
     const char         *sep;
     statsig_pack_t     *pk = &fz_pack;
+    statsig_gzip_t      g;
     z_stream            zs;
-    uint32_t            crc;
-    size_t              split, index, total, reserve, npacks, n;
+    size_t              split, index, total, reserve, n, gz_len;
     int                 rc;
 
     if (fz_rec == NULL) {
         fz_rec = malloc(FZ_MAX_BODY);
+        fz_packs = malloc(2 * FZ_MAX_BODY);
         fz_gz = malloc(2 * FZ_MAX_BODY);
         fz_want = malloc(FZ_MAX_BODY + 64);
         fz_out = malloc(FZ_MAX_BODY + 64);
-        if (!fz_rec || !fz_gz || !fz_want || !fz_out) {
+        if (!fz_rec || !fz_packs || !fz_gz || !fz_want || !fz_out) {
             abort();
         }
 
@@ -171,14 +171,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
     pk->head_bits = fz_fresh.head_bits;
 
-    fz_gz_len = 0;
+    g.prefix = "{\"events\":[";
+    g.prefix_len = strlen(g.prefix);
+    g.joiner = ",";
+    g.joiner_len = 1;
+    g.suffix = "]}";
+    g.suffix_len = 2;
+    g.next = fz_next_piece;
+    g.data = NULL;
+
+    fz_packs_len = 0;
+    fz_npieces = 0;
+    fz_next = 0;
     fz_want_len = 0;
-    statsig_gzip_header(head);
-    fz_put(head, sizeof(head), 0);
-    crc = fz_literals(0, "{\"events\":[", 0);
+    fz_want_add(g.prefix, g.prefix_len);
 
     total = 0;
-    npacks = 0;
     end = data + size;
 
     for (p = data, index = 0; ; p = q + 1, index++) {
@@ -187,8 +195,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             q = end;
         }
 
-        if (split && index && index % split == 0 && npacks < 7) {
-            crc = fz_close(crc, npacks++);
+        if (split && index && index % split == 0
+            && fz_npieces < FZ_MAX_PACKS - 1)
+        {
+            fz_close();
         }
 
         /* what is left after this separator and those still to come */
@@ -209,10 +219,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
-    crc = fz_close(crc, npacks);
-    crc = fz_literals(crc, "]}", 1);
-    statsig_gzip_trailer(tail, crc, fz_want_len);
-    fz_put(tail, sizeof(tail), 0);
+    fz_close();
+    fz_want_add(g.suffix, g.suffix_len);
+
+    /* the member as the flusher writes it, into exactly its bound */
+    n = statsig_gzip_packs_bound(&g, fz_npieces, fz_packs_len);
+    gz_len = n <= 2 * FZ_MAX_BODY ? statsig_gzip_packs(&g, fz_gz, n) : 0;
+
+    if (gz_len == 0) {
+        fprintf(stderr, "pack: a member of %zu packs (%zu bytes) refused\n",
+                fz_npieces, fz_packs_len);
+        abort();
+    }
 
     memset(&zs, 0, sizeof(zs));
     if (inflateInit2(&zs, 31) != Z_OK) {
@@ -220,7 +238,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     zs.next_in = fz_gz;
-    zs.avail_in = (uInt) fz_gz_len;
+    zs.avail_in = (uInt) gz_len;
     zs.next_out = fz_out;
     zs.avail_out = FZ_MAX_BODY + 64;
     rc = inflate(&zs, Z_FINISH);

@@ -1078,3 +1078,93 @@ statsig_deflate_literals(unsigned char *out, const void *data, size_t len,
 
     return (size_t) (w.out - out);
 }
+
+
+size_t
+statsig_gzip_packs_bound(const statsig_gzip_t *g, size_t n, size_t len)
+{
+    return STATSIG_GZIP_HEADER_LEN + STATSIG_GZIP_TRAILER_LEN
+           + statsig_deflate_literals_bound(g->prefix_len)
+           + statsig_deflate_literals_bound(g->suffix_len)
+           + (n ? n - 1 : 0) * statsig_deflate_literals_bound(g->joiner_len)
+           + len;
+}
+
+
+size_t
+statsig_gzip_packs(const statsig_gzip_t *g, unsigned char *out, size_t cap)
+{
+    int                    rc;
+    size_t                 need, tail, n;
+    uint32_t               crc;
+    uint64_t               raw;
+    unsigned char         *w, *end;
+    statsig_gzip_piece_t   pc;
+
+    /* the final block and the trailer always have room at the end */
+    tail = statsig_deflate_literals_bound(g->suffix_len)
+           + STATSIG_GZIP_TRAILER_LEN;
+    need = STATSIG_GZIP_HEADER_LEN
+           + statsig_deflate_literals_bound(g->prefix_len);
+
+    if (cap < need + tail) {
+        return 0;
+    }
+
+    end = out + cap - tail;
+
+    statsig_gzip_header(out);
+    w = out + STATSIG_GZIP_HEADER_LEN;
+
+    /* crc32() of a NULL buffer is 0 whatever the CRC so far: skip empty */
+    w += statsig_deflate_literals(w, g->prefix, g->prefix_len, 0);
+    crc = g->prefix_len ? crc32(0, g->prefix, g->prefix_len) : 0;
+    raw = g->prefix_len;
+
+    for (n = 0; /* void */; n++) {
+        rc = g->next(g->data, &pc);
+
+        if (rc == 0) {
+            break;
+        }
+
+        if (rc != 1) {
+            return 0;
+        }
+
+        need = pc.len
+               + (n ? statsig_deflate_literals_bound(g->joiner_len) : 0);
+
+        if ((size_t) (end - w) < need) {
+            return 0;
+        }
+
+        if (n) {
+            w += statsig_deflate_literals(w, g->joiner, g->joiner_len, 0);
+
+            if (g->joiner_len) {
+                crc = crc32(crc, g->joiner, g->joiner_len);
+                raw += g->joiner_len;
+            }
+        }
+
+        if (pc.len) {
+            memcpy(w, pc.data, pc.len);
+            w += pc.len;
+        }
+
+        crc = crc32_combine(crc, pc.crc, (z_off_t) pc.raw);
+        raw += pc.raw;
+    }
+
+    w += statsig_deflate_literals(w, g->suffix, g->suffix_len, 1);
+
+    if (g->suffix_len) {
+        crc = crc32(crc, g->suffix, g->suffix_len);
+        raw += g->suffix_len;
+    }
+
+    statsig_gzip_trailer(w, crc, raw);
+
+    return (size_t) (w - out) + STATSIG_GZIP_TRAILER_LEN;
+}

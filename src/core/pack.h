@@ -17,6 +17,7 @@
  * packs can be laid end to end in any order, between literal blocks
  * (statsig_deflate_literals) and under a gzip header and trailer; the
  * trailer's CRC-32 is combined from each piece's (zlib's crc32_combine).
+ * statsig_gzip_packs() writes such a member.
  */
 
 #ifndef STATSIG_PACK_H
@@ -123,5 +124,47 @@ size_t statsig_deflate_literals_bound(size_t len);
  */
 size_t statsig_deflate_literals(unsigned char *out, const void *data,
     size_t len, int final);
+
+
+/* a finished pack's part of a member: its out, crc and raw_len */
+typedef struct {
+    const void            *data;      /* raw deflate, ending on a byte */
+    size_t                 len;
+    uint32_t               crc;       /* CRC-32 of the bytes it inflates to */
+    size_t                 raw;       /* how many they are */
+} statsig_gzip_piece_t;
+
+/* the next piece into *piece: 1, or 0 after the last one, or -1 */
+typedef int (*statsig_gzip_next_pt)(void *data, statsig_gzip_piece_t *piece);
+
+/*
+ * A member: the prefix, the pieces next() gives joined by the joiner,
+ * the suffix; the three as literal blocks (may be empty).  The pieces
+ * come from a callback so that they can be read where they lie (the
+ * flusher's batch: a header, then the deflate bytes) and are copied once.
+ */
+typedef struct {
+    const void            *prefix;
+    size_t                 prefix_len;
+    const void            *joiner;
+    size_t                 joiner_len;
+    const void            *suffix;
+    size_t                 suffix_len;
+    statsig_gzip_next_pt   next;
+    void                  *data;      /* next()'s */
+} statsig_gzip_t;
+
+/* the most statsig_gzip_packs() writes for n pieces of len bytes in all */
+size_t statsig_gzip_packs_bound(const statsig_gzip_t *g, size_t n,
+    size_t len);
+
+/*
+ * Writes the member: the gzip header, the literal blocks and pieces, the
+ * final block, the trailer with the CRC-32 combined from the pieces'.
+ * Returns its length, or 0 if next() failed or out's cap bytes would
+ * not hold it (checked before anything is written past them).
+ */
+size_t statsig_gzip_packs(const statsig_gzip_t *g, unsigned char *out,
+    size_t cap);
 
 #endif /* STATSIG_PACK_H */

@@ -78,6 +78,13 @@ typedef struct {
 } ngx_http_statsig_flusher_t;
 
 
+/* a batch's packs as statsig_gzip_packs() takes them */
+typedef struct {
+    u_char                        *pos;
+    u_char                        *last;
+} ngx_http_statsig_flush_walk_t;
+
+
 static void ngx_http_statsig_flush_tick(ngx_event_t *ev);
 static void ngx_http_statsig_flush_posted(ngx_event_t *ev);
 static void ngx_http_statsig_flush_run(void);
@@ -97,6 +104,8 @@ static ngx_uint_t ngx_http_statsig_flush_retryable(
     ngx_http_statsig_sink_type_t *t, ngx_uint_t status);
 static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_batch_t *batch);
+static int ngx_http_statsig_flush_piece(void *data,
+    statsig_gzip_piece_t *piece);
 static ngx_int_t ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot, u_char **err);
 static void ngx_http_statsig_flush_exit_start(void);
@@ -893,57 +902,28 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
 /*
  * The body: a gzip member laid out from the batch's packs as they are, the
  * envelope and the commas between packs as literal blocks; the CRC-32 is
- * combined from the pieces'.
+ * combined from the pieces' (statsig_gzip_packs()).
  */
 
 static ngx_int_t
 ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_batch_t *batch)
 {
-    u_char                       *p, *w, *last;
-    size_t                        size;
-    uint32_t                      crc;
-    uint64_t                      raw;
-    ngx_str_t                     prefix, suffix;
-    ngx_uint_t                    first;
-    ngx_http_statsig_pack_hdr_t   h;
+    u_char                         *p, *last;
+    size_t                          n, len, size;
+    ngx_str_t                       prefix, suffix;
+    statsig_gzip_t                  g;
+    ngx_http_statsig_pack_hdr_t     h;
+    ngx_http_statsig_flush_walk_t   walk;
 
     sink->type->envelope(sink, &prefix, &suffix);
 
-    size = STATSIG_GZIP_HEADER_LEN + STATSIG_GZIP_TRAILER_LEN
-           + statsig_deflate_literals_bound(prefix.len)
-           + statsig_deflate_literals_bound(suffix.len)
-           + batch->len;
-
-    /* a comma between packs */
+    /* the packs: how many and how long, none past the end */
+    n = 0;
+    len = 0;
     last = batch->data + batch->len;
 
-    for (p = batch->data; p + NGX_HTTP_STATSIG_REC_HDR <= last; /* void */)
-    {
-        ngx_memcpy(&h, p, NGX_HTTP_STATSIG_REC_HDR);
-        p += NGX_HTTP_STATSIG_REC_HDR + h.len;
-        size += statsig_deflate_literals_bound(1);
-    }
-
-    f->gz.len = 0;
-
-    if (ngx_http_statsig_wbuf_reserve(&f->gz, size, f->log) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    w = f->gz.data;
-
-    statsig_gzip_header(w);
-    w += STATSIG_GZIP_HEADER_LEN;
-
-    w += statsig_deflate_literals(w, prefix.data, prefix.len, 0);
-    crc = crc32(0, prefix.data, prefix.len);
-    raw = prefix.len;
-
-    first = 1;
-    p = batch->data;
-
-    while (p + NGX_HTTP_STATSIG_REC_HDR <= last) {
+    for (p = batch->data; p + NGX_HTTP_STATSIG_REC_HDR <= last; p += h.len) {
         ngx_memcpy(&h, p, NGX_HTTP_STATSIG_REC_HDR);
         p += NGX_HTTP_STATSIG_REC_HDR;
 
@@ -953,31 +933,61 @@ ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
             return NGX_ERROR;
         }
 
-        if (!first) {
-            w += statsig_deflate_literals(w, ",", 1, 0);
-            crc = crc32(crc, (u_char *) ",", 1);
-            raw++;
-        }
-
-        first = 0;
-
-        w = ngx_cpymem(w, p, h.len);
-        crc = crc32_combine(crc, h.crc, h.raw);
-        raw += h.raw;
-
-        p += h.len;
+        n++;
+        len += h.len;
     }
 
-    w += statsig_deflate_literals(w, suffix.data, suffix.len, 1);
-    crc = crc32(crc, suffix.data, suffix.len);
-    raw += suffix.len;
+    g.prefix = prefix.data;
+    g.prefix_len = prefix.len;
+    g.joiner = ",";
+    g.joiner_len = 1;
+    g.suffix = suffix.data;
+    g.suffix_len = suffix.len;
+    g.next = ngx_http_statsig_flush_piece;
+    g.data = &walk;
 
-    statsig_gzip_trailer(w, crc, raw);
-    w += STATSIG_GZIP_TRAILER_LEN;
+    walk.pos = batch->data;
+    walk.last = last;
 
-    f->gz.len = w - f->gz.data;
+    size = statsig_gzip_packs_bound(&g, n, len);
 
-    return NGX_OK;
+    f->gz.len = 0;
+
+    if (ngx_http_statsig_wbuf_reserve(&f->gz, size, f->log) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* never 0: the packs just counted, into their bound */
+    f->gz.len = statsig_gzip_packs(&g, f->gz.data, size);
+
+    return f->gz.len ? NGX_OK : NGX_ERROR;
+}
+
+
+/* the batch's next pack for statsig_gzip_packs(), as checked above */
+
+static int
+ngx_http_statsig_flush_piece(void *data, statsig_gzip_piece_t *piece)
+{
+    ngx_http_statsig_flush_walk_t *walk = data;
+
+    ngx_http_statsig_pack_hdr_t   h;
+
+    if (walk->pos + NGX_HTTP_STATSIG_REC_HDR > walk->last) {
+        return 0;
+    }
+
+    ngx_memcpy(&h, walk->pos, NGX_HTTP_STATSIG_REC_HDR);
+    walk->pos += NGX_HTTP_STATSIG_REC_HDR;
+
+    piece->data = walk->pos;
+    piece->len = h.len;
+    piece->crc = h.crc;
+    piece->raw = h.raw;
+
+    walk->pos += h.len;
+
+    return 1;
 }
 
 

@@ -93,58 +93,86 @@ add_literals(bytes_t *gz, const void *data, size_t len, int final)
 }
 
 
+/* the packs one by one, as statsig_gzip_packs() takes them */
+typedef struct {
+    statsig_pack_t  **packs;
+    size_t            n;
+    size_t            next;
+} pack_list_t;
+
+
+static int
+next_pack(void *data, statsig_gzip_piece_t *piece)
+{
+    pack_list_t     *l = data;
+    statsig_pack_t  *p;
+
+    if (l->next == l->n) {
+        return 0;
+    }
+
+    p = l->packs[l->next++];
+
+    piece->data = p->out;
+    piece->len = p->out_len;
+    piece->crc = p->crc;
+    piece->raw = p->raw_len;
+
+    return 1;
+}
+
+
 /*
- * prefix, the packs joined by mid, suffix: the member and the bytes it
- * must inflate to; the CRC-32 combined from the pieces' as the flusher
- * combines it.
+ * prefix, the packs joined by mid, suffix: the member as the flusher
+ * writes it (statsig_gzip_packs, into exactly its bound) and the bytes it
+ * must inflate to.  0 if it was refused.
  */
-static void
+static int
 assemble(bytes_t *gz, bytes_t *want, const char *prefix,
     statsig_pack_t **packs, size_t npacks, const char *mid,
     const char *suffix)
 {
-    unsigned char  head[STATSIG_GZIP_HEADER_LEN];
-    unsigned char  tail[STATSIG_GZIP_TRAILER_LEN];
-    uint32_t       crc;
-    uint64_t       size;
-    size_t         i;
+    statsig_gzip_t  g;
+    pack_list_t     l;
+    size_t          i, len, bound;
+
+    g.prefix = prefix;
+    g.prefix_len = strlen(prefix);
+    g.joiner = mid;
+    g.joiner_len = strlen(mid);
+    g.suffix = suffix;
+    g.suffix_len = strlen(suffix);
+    g.next = next_pack;
+    g.data = &l;
+
+    l.packs = packs;
+    l.n = npacks;
+    l.next = 0;
+
+    for (len = 0, i = 0; i < npacks; i++) {
+        len += packs[i]->out_len;
+    }
+
+    bound = statsig_gzip_packs_bound(&g, npacks, len);
 
     gz->len = 0;
+    bytes_add(gz, NULL, bound);
+    gz->len = statsig_gzip_packs(&g, gz->data, bound);
+
     want->len = 0;
-
-    statsig_gzip_header(head);
-    bytes_add(gz, head, sizeof(head));
-
-    crc = crc32(0, (const unsigned char *) prefix, (uInt) strlen(prefix));
-    size = strlen(prefix);
-    add_literals(gz, prefix, strlen(prefix), 0);
     bytes_adds(want, prefix);
 
     for (i = 0; i < npacks; i++) {
         if (i > 0) {
-            add_literals(gz, mid, strlen(mid), 0);
-            crc = crc32_combine(crc, crc32(0, (const unsigned char *) mid,
-                                           (uInt) strlen(mid)),
-                                (z_off_t) strlen(mid));
-            size += strlen(mid);
             bytes_adds(want, mid);
         }
 
-        bytes_add(gz, packs[i]->out, packs[i]->out_len);
-        crc = crc32_combine(crc, packs[i]->crc, (z_off_t) packs[i]->raw_len);
-        size += packs[i]->raw_len;
         bytes_add(want, packs[i]->raw, packs[i]->raw_len);
     }
 
-    add_literals(gz, suffix, strlen(suffix), 1);
-    crc = crc32_combine(crc, crc32(0, (const unsigned char *) suffix,
-                                   (uInt) strlen(suffix)),
-                        (z_off_t) strlen(suffix));
-    size += strlen(suffix);
     bytes_adds(want, suffix);
 
-    statsig_gzip_trailer(tail, crc, size);
-    bytes_add(gz, tail, sizeof(tail));
+    return gz->len != 0;
 }
 
 
@@ -249,8 +277,12 @@ round_trip(statsig_pack_t **packs, size_t npacks)
         }
     }
 
-    assemble(&gz, &want, "{\"statsigMetadata\":{},\"events\":[", packs,
-             npacks, ",", "]}");
+    if (!assemble(&gz, &want, "{\"statsigMetadata\":{},\"events\":[",
+                  packs, npacks, ",", "]}"))
+    {
+        snprintf(why, sizeof(why), "the member passed its bound");
+        return 0;
+    }
 
     return inflates_to(&gz, &want, why, sizeof(why));
 }
@@ -517,6 +549,89 @@ test_literals(void)
 
     free(z.data);
     free(w.data);
+}
+
+
+static int
+next_fails(void *data, statsig_gzip_piece_t *piece)
+{
+    return -1;
+}
+
+
+/* the member around the packs: its pieces, its room, a failing next() */
+static void
+test_member(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    statsig_gzip_t   g;
+    pack_list_t      l;
+    unsigned char   *tight;
+    size_t           len;
+
+    statsig_pack_reset(a);
+    statsig_pack_reset(b);
+    add_events(a, 1, 40, 2);
+    add_events(b, 50, 40, 2);
+    statsig_pack_finish(a);
+    statsig_pack_finish(b);
+
+    ok_why(assemble(&gz, &want, "[", packs, 0, ",", "]")
+           && inflates_to(&gz, &want, why, sizeof(why)),
+           "no packs: the envelope alone");
+    ok_why(assemble(&gz, &want, "", packs, 2, "", "")
+           && inflates_to(&gz, &want, why, sizeof(why)),
+           "no envelope, no joiner: the packs alone");
+    ok_why(assemble(&gz, &want, "{\"e\":[", packs, 2, ",\n  ", "\n]}")
+           && inflates_to(&gz, &want, why, sizeof(why)),
+           "a joiner of several bytes");
+
+    /* the same with no buffers at all: a NULL crc32() would reset */
+    g.prefix = NULL;
+    g.prefix_len = 0;
+    g.joiner = NULL;
+    g.joiner_len = 0;
+    g.suffix = NULL;
+    g.suffix_len = 0;
+    g.next = next_pack;
+    g.data = &l;
+
+    l.packs = packs;
+    l.n = 2;
+    l.next = 0;
+
+    len = statsig_gzip_packs_bound(&g, 2, a->out_len + b->out_len);
+    gz.len = 0;
+    bytes_add(&gz, NULL, len);
+    gz.len = statsig_gzip_packs(&g, gz.data, len);
+    want.len = 0;
+    bytes_add(&want, a->raw, a->raw_len);
+    bytes_add(&want, b->raw, b->raw_len);
+    ok_why(gz.len && inflates_to(&gz, &want, why, sizeof(why)),
+           "NULL prefix, joiner and suffix");
+
+    /* a byte short of the member: refused, nothing written past it */
+    ok(assemble(&gz, &want, "[", packs, 2, ",", "]"), "a member");
+    len = gz.len - 1;
+    tight = malloc(len);
+    if (tight == NULL) {
+        abort();
+    }
+
+    g.prefix = "[";
+    g.prefix_len = 1;
+    g.joiner = ",";
+    g.joiner_len = 1;
+    g.suffix = "]";
+    g.suffix_len = 1;
+    l.next = 0;
+    is_int(statsig_gzip_packs(&g, tight, len), 0,
+           "one byte short of it: refused");
+    is_int(statsig_gzip_packs(&g, tight, 5), 0, "no room for the header");
+
+    g.next = next_fails;
+    is_int(statsig_gzip_packs(&g, tight, len), 0, "a failing next()");
+    free(tight);
 }
 
 
@@ -842,6 +957,7 @@ main(void)
     statsig_pack_init(&b);
 
     test_literals();
+    test_member(&a, &b);
     test_small(&a, &b);
     test_batch(&a, &b);
     test_window(&a, &b);
