@@ -118,13 +118,14 @@ function setup(thread)
     thread:set("tid", threads)
 end
 local users = tonumber(os.getenv("USERS") or "0")
+local run = os.getenv("RUN") or ""  -- fresh users differ from run to run
 local n = 0
 request = function()
     n = n + 1
     if users > 0 then
         return wrk.format("GET", wrk.path .. "?u=r" .. ((n * 2 + tid) % users))
     end
-    return wrk.format("GET", wrk.path .. "?u=u" .. tid .. "-" .. n)
+    return wrk.format("GET", wrk.path .. "?u=u" .. run .. "-" .. tid .. "-" .. n)
 end
 EOF
 
@@ -135,8 +136,9 @@ for i in $(seq 50); do
     sleep 0.1
 done
 
+# $1 the location, $2 the users, $3 a name for the run's fresh users
 rps() {
-    USERS=$2 wrk -t2 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
+    RUN=$3 USERS=$2 wrk -t2 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
         "http://127.0.0.1:$port/$1" | awk '/Requests\/sec/ { print $2 }'
 }
 
@@ -167,34 +169,69 @@ counters() {
             $s->{requests}, $j->{dedupe}{deduped};'
 }
 
-# one scenario: $1 the prefix of its result names, $2 the users (0: a
-# fresh one per request)
-scenario() {
-    local p=$1 users=$2 w0 w1 w2 w3 rps_off rps_on c c0 s0 s1 t0 t1 prev
-    local k0 k1
-
-    k0=$(counters)
-    w0=$(cpu "$dir/nginx.pid")
-    rps_off=$(rps off "$users")
-    w1=$(cpu "$dir/nginx.pid")
-    c0=$(count)
-    s0=$(cpu "$dir/sink/nginx.pid")
-    t0=$(date +%s.%N)
-    rps_on=$(rps on "$users")
-    w2=$(cpu "$dir/nginx.pid")
-
-    # until the sink has everything the queue took (the queue is drained)
-    prev=-1
-    t1=$t0
+# the sink's event count once it stops growing (the queue is drained);
+# prints "count seconds_since_epoch_of_the_last_growth"
+drained() {
+    local c prev=-1 t
+    t=$(date +%s.%N)
     while :; do
         c=$(count)
         [ "$c" = "$prev" ] && break
         prev=$c
-        t1=$(date +%s.%N)
+        t=$(date +%s.%N)
         sleep 1.5
     done
+    echo "$prev $t"
+}
 
-    w3=$(cpu "$dir/nginx.pid")
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print 0; exit }
+        print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    }'
+}
+
+# one scenario: $1 the prefix of its result names, $2 the users (0: a
+# fresh one per request).  ROUNDS (default 3) pairs of runs, exposures
+# off then on, each followed by the drain of what "on" queued (its
+# flushing counts for "on"); each pair gives a cost, and the median pair
+# is reported, so that the host's slow spells, which last seconds, weigh
+# on one pair rather than on the result.
+scenario() {
+    local p=$1 users=$2 r w0 w1 w2 rps_off rps_on c0 c1 t0 t1 s0 s1
+    local k0 k1 costs cpus offs ons rates evs e0 off_us on_us
+
+    k0=$(counters)
+    e0=$(count)
+    s0=$(cpu "$dir/sink/nginx.pid")
+    costs= cpus= offs= ons= rates= evs=
+
+    for r in $(seq "${ROUNDS:-3}"); do
+        w0=$(cpu "$dir/nginx.pid")
+        rps_off=$(rps off "$users" "$p$r")
+        w1=$(cpu "$dir/nginx.pid")
+        read -r c0 t0 < <(drained)
+        t0=$(date +%s.%N)
+        rps_on=$(rps on "$users" "$p$r")
+        read -r c1 t1 < <(drained)
+        w2=$(cpu "$dir/nginx.pid")
+
+        # worker CPU per request: the drain after the run counts for "on"
+        read -r off_us on_us < <(awk -v hz="$hz" -v d="$duration" \
+            -v off="$rps_off" -v on="$rps_on" -v w0="$w0" -v w1="$w1" \
+            -v w2="$w2" 'BEGIN {
+                printf "%.3f %.3f\n", (w1 - w0) / hz * 1e6 / (off * d),
+                    (w2 - w1) / hz * 1e6 / (on * d) }')
+        offs="$offs $off_us" ons="$ons $on_us"
+        cpus="$cpus $(awk -v a="$off_us" -v b="$on_us" \
+                      'BEGIN { printf "%.1f", (b - a) * 100 / a }')"
+        costs="$costs $(awk -v a="$rps_off" -v b="$rps_on" \
+                       'BEGIN { printf "%.1f", (a - b) * 100 / a }')"
+        rates="$rates $rps_off/$rps_on"
+        evs="$evs $(awk -v n="$((c1 - c0))" -v t0="$t0" -v t1="$t1" \
+                    'BEGIN { printf "%.0f", (t1 > t0) ? n / (t1 - t0) : 0 }')"
+    done
+
     s1=$(cpu "$dir/sink/nginx.pid")
     k1=$(counters)
 
@@ -207,25 +244,20 @@ scenario() {
         printf "%sevents_deduped %d events\n", p, $12 - $6
     }'
 
-    awk -v off="$rps_off" -v on="$rps_on" -v ev="$((c - c0))" -v t0="$t0" \
-        -v t1="$t1" -v d="$duration" -v hz="$hz" -v w0="$w0" -v w1="$w1" \
-        -v w2="$w2" -v w3="$w3" -v s0="$s0" -v s1="$s1" -v p="$p" 'BEGIN {
-        # worker CPU per request: the drain after the run counts for "on"
-        off_us = (w1 - w0) / hz * 1e6 / (off * d)
-        on_us = (w3 - w1) / hz * 1e6 / (on * d)
-        printf "%sworker_cpu_per_request_exposures_off %.2f us\n", p, off_us
-        printf "%sworker_cpu_per_request_exposures_on %.2f us\n", p, on_us
-        printf "%sworker_cpu_cost_per_request %.1f %%\n", p,
-            (on_us - off_us) * 100 / off_us
-        printf "%ssink_cpu_per_event %.2f us\n", p,
-            (s1 - s0) / hz * 1e6 / (ev ? ev : 1)
-        printf "%srequests_per_sec_exposures_off %.0f req/s\n", p, off
-        printf "%srequests_per_sec_exposures_on %.0f req/s\n", p, on
-        printf "%srequest_rate_cost %.1f %%\n", p, (off - on) * 100 / off
-        printf "%sevents_delivered %d events\n", p, ev
-        printf "%sevents_per_sec_delivered %.0f events/s\n", p,
-            (t1 > t0) ? ev / (t1 - t0) : 0
-    }'
+    echo "${p}pairs ${ROUNDS:-3} (off/on req/s:$rates)"
+    echo "${p}worker_cpu_per_request_exposures_off" \
+         "$(echo $offs | tr ' ' '\n' | median) us"
+    echo "${p}worker_cpu_per_request_exposures_on" \
+         "$(echo $ons | tr ' ' '\n' | median) us"
+    echo "${p}worker_cpu_cost_per_request" \
+         "$(echo $cpus | tr ' ' '\n' | median) % (pairs:$cpus)"
+    echo "${p}sink_cpu_per_event $(awk -v s="$((s1 - s0))" -v hz="$hz" \
+         -v n="$(($(count) - e0))" \
+         'BEGIN { printf "%.2f", s / hz * 1e6 / (n ? n : 1) }') us"
+    echo "${p}request_rate_cost" \
+         "$(echo $costs | tr ' ' '\n' | median) % (pairs:$costs)"
+    echo "${p}events_per_sec_delivered" \
+         "$(echo $evs | tr ' ' '\n' | median) events/s (pairs:$evs)"
 }
 
 # the worst case: a fresh user per request, every exposure new
