@@ -11,6 +11,8 @@
 # cost.  A second scenario (lines "repeat_users_...") runs the same with
 # REPEAT_USERS (default 10000) users coming back in turn, so that most
 # exposures are deduped as in real traffic; REPEAT_USERS=0 skips it.
+# Each scenario is ROUNDS (default 3) interleaved off/on pairs; the
+# median pair is reported, every pair listed.
 set -euo pipefail
 
 so=${STATSIG_MODULE:-$(pwd)/build/nginx/ngx_http_statsig_module.so}
