@@ -212,7 +212,7 @@ scenario() {
         w0=$(cpu "$dir/nginx.pid")
         rps_off=$(rps off "$users" "$p$r")
         w1=$(cpu "$dir/nginx.pid")
-        read -r c0 t0 < <(drained)
+        read -r c0 _ < <(drained)
         t0=$(date +%s.%N)
         rps_on=$(rps on "$users" "$p$r")
         read -r c1 t1 < <(drained)

@@ -141,9 +141,8 @@ ngx_http_statsig_exposure_key(ngx_http_request_t *r,
 
 /*
  * Before an evaluation that is to be exposed, when the pipeline dedupes:
- * the exposure's dedupe bucket (kept in the entry for it) starts coming
- * from memory, to be there for ngx_http_statsig_events_seen() after the
- * evaluation.
+ * the exposure's dedupe bucket starts coming from memory, to be there
+ * for ngx_http_statsig_events_seen() after the evaluation.
  */
 
 void
@@ -166,11 +165,8 @@ ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
         return;
     }
 
-    e->dedupe_bucket = ngx_http_statsig_events_bucket(c->key_hash, name,
-                                                      &e->param);
-    e->has_dedupe_bucket = 1;
-
-    ngx_http_statsig_events_prefetch(e->dedupe_bucket);
+    ngx_http_statsig_events_prefetch(
+        ngx_http_statsig_events_bucket(c->key_hash, name, &e->param));
 }
 
 
@@ -321,11 +317,8 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
         dk.hash = ngx_http_statsig_events_hash((u_char *) key->data,
                                                key->len);
-        dk.bucket = e->has_dedupe_bucket
-                    ? e->dedupe_bucket
-                    : ngx_http_statsig_events_bucket(c->key_hash, name,
-                                                     &e->param);
-        e->has_dedupe_bucket = 0;
+        dk.bucket = ngx_http_statsig_events_bucket(c->key_hash, name,
+                                                   &e->param);
         seen = ngx_http_statsig_events_seen(&dk);
 
         if (seen && !debug) {

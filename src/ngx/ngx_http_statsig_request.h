@@ -37,10 +37,8 @@ typedef struct {
     ngx_str_t                      name;     /* as asked, when no spec */
     ngx_str_t                      param;    /* layer parameter exposures */
     statsig_result_t               result;
-    uint32_t                       dedupe_bucket;
     unsigned                       evaluated:1;
     unsigned                       exposed:1;
-    unsigned                       has_dedupe_bucket:1;
 } ngx_http_statsig_entry_t;
 
 
