@@ -2,8 +2,9 @@
 
 # statsig_specs_file: compiled at configuration (nginx -t names a bad
 # file), in the zone before the first request; in local mode re-read when
-# it changes, a bad replacement keeps the last good snapshot and is
-# logged once; a reload keeps the snapshot without a gap.
+# it changes (even in place within one second, to the same size), a bad
+# replacement keeps the last good snapshot and is logged once; a reload
+# keeps the snapshot without a gap.
 
 use strict;
 use warnings;
@@ -106,6 +107,25 @@ is($s->{zone}{reloads}, 1, 'zone reused');
 is($s->{zone}{generation}, $gen, 'same generation: nothing re-published');
 is($s->{specs}{time}, 3000, 'same specs');
 is($t->get('/flag')->{content}, '1', 'same answer');
+
+# ---- rewritten in place within the same second, to the same size ----
+# (inode, size and whole seconds all unchanged: only the nanoseconds of
+# the modification time tell the versions apart)
+
+my $path = "$t->{dir}/specs.json";
+my @old = Time::HiRes::stat($path);
+(my $same = dcs_json(time => 3000, flag => 1)) =~ s/"time":3000/"time":4000/;
+is(length $same, $old[7], 'the new version has the same size');
+open my $fh, '>', $path or die "$path: $!";
+print $fh $same;
+close $fh or die "$path: $!";
+my $sec = int $old[9];
+my $ns = $old[9] - $sec < 0.5 ? 0.75 : 0.25;
+Time::HiRes::utime($sec + $ns, $sec + $ns, $path) or die "utime: $!";
+my @new = Time::HiRes::stat($path);
+ok($new[1] == $old[1] && int($new[9]) == $sec, 'same inode, same second');
+ok(all_workers($t, sub { $_[0]{worker}{specs_time} == 4000 }, 5),
+   'the new version is loaded');
 
 $t->stop;
 

@@ -13,7 +13,7 @@
  * file is served (sendfile) only when its "time" is the time of the
  * snapshot this worker serves, else 503 until the two agree (the write
  * follows the publish by a moment).  The file's time is found by a scan
- * of its top-level object, once per worker and file (inode, mtime, size).
+ * of its top-level object, once per worker and version of the file.
  */
 
 
@@ -21,9 +21,7 @@
 
 
 typedef struct {
-    ngx_file_uniq_t                uniq;
-    time_t                         mtime;
-    off_t                          size;
+    ngx_http_statsig_file_id_t     id;
     int64_t                        time;       /* -1: none found */
     ngx_uint_t                     valid;
 } ngx_http_statsig_dcs_file_t;
@@ -121,9 +119,7 @@ ngx_http_statsig_api_dcs(ngx_http_request_t *r, const statsig_value_t *body)
     df = &ngx_http_statsig_dcs_file;
 
     if (!df->valid
-        || df->uniq != ngx_file_uniq(&fi)
-        || df->mtime != ngx_file_mtime(&fi)
-        || df->size != ngx_file_size(&fi))
+        || ngx_http_statsig_file_changed(&df->id, &fi))
     {
         if (ngx_http_statsig_dcs_scan(r, fd, path, &fi) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -266,9 +262,7 @@ ngx_http_statsig_dcs_scan(ngx_http_request_t *r, ngx_fd_t fd,
     }
 
     df->time = ngx_http_statsig_dcs_time(data, data + size);
-    df->uniq = ngx_file_uniq(fi);
-    df->mtime = ngx_file_mtime(fi);
-    df->size = ngx_file_size(fi);
+    ngx_http_statsig_file_id(&df->id, fi);
     df->valid = 1;
 
     ngx_free(data);

@@ -16,7 +16,7 @@
 #define NGX_HTTP_STATSIG_VERSION          "0.1.0"
 
 #define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
-#define NGX_HTTP_STATSIG_ZONE_LAYOUT      4
+#define NGX_HTTP_STATSIG_ZONE_LAYOUT      5
 #define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
 
 #define NGX_HTTP_STATSIG_KEY_NONE         0
@@ -104,6 +104,45 @@ typedef struct {
 } ngx_http_statsig_stats_t;
 
 
+/*
+ * What tells one version of a file from the next.  Seconds are not enough:
+ * a file rewritten (by rename) within the second it was last read, to the
+ * same size, may get the freed inode of the one before; hence the
+ * nanoseconds.  (Not the change time: the rename of a file we wrote
+ * changes it after we took the identity.)
+ */
+typedef struct {
+    ino_t                          ino;
+    off_t                          size;
+    time_t                         mtime;
+    long                           mtime_ns;
+} ngx_http_statsig_file_id_t;
+
+
+static ngx_inline void
+ngx_http_statsig_file_id(ngx_http_statsig_file_id_t *id, ngx_file_info_t *fi)
+{
+    ngx_memzero(id, sizeof(ngx_http_statsig_file_id_t));
+
+    id->ino = ngx_file_uniq(fi);
+    id->size = ngx_file_size(fi);
+    id->mtime = fi->st_mtim.tv_sec;
+    id->mtime_ns = fi->st_mtim.tv_nsec;
+}
+
+
+static ngx_inline ngx_uint_t
+ngx_http_statsig_file_changed(ngx_http_statsig_file_id_t *id,
+    ngx_file_info_t *fi)
+{
+    ngx_http_statsig_file_id_t  now;
+
+    ngx_http_statsig_file_id(&now, fi);
+
+    return ngx_memcmp(id, &now, sizeof(ngx_http_statsig_file_id_t)) != 0;
+}
+
+
 /* the event queues and dedupe table (ngx_http_statsig_events.h) */
 typedef struct ngx_http_statsig_events_sh_s  ngx_http_statsig_events_sh_t;
 
@@ -136,9 +175,7 @@ typedef struct {
     size_t                         idlists_state_size;
 
     /* the specs file last loaded (local mode re-reads it on change) */
-    ino_t                          file_ino;
-    time_t                         file_mtime;
-    off_t                          file_size;
+    ngx_http_statsig_file_id_t     file_id;
 
     /* the fetch lease: one worker fetches at a time */
     ngx_pid_t                      lease_pid;

@@ -1368,9 +1368,7 @@ ngx_http_statsig_local_check(ngx_http_statsig_sync_t *s)
     }
 
     ngx_shmtx_lock(&s->ctx->shpool->mutex);
-    same = (sh->file_ino == ngx_file_uniq(&fi)
-            && sh->file_mtime == ngx_file_mtime(&fi)
-            && sh->file_size == ngx_file_size(&fi));
+    same = !ngx_http_statsig_file_changed(&sh->file_id, &fi);
     ngx_shmtx_unlock(&s->ctx->shpool->mutex);
 
     if (same) {
@@ -1412,9 +1410,7 @@ ngx_http_statsig_read_file(ngx_http_statsig_sync_t *s,
     }
 
     ngx_http_statsig_job_lock(job);
-    sh->file_ino = ngx_file_uniq(fi);
-    sh->file_mtime = ngx_file_mtime(fi);
-    sh->file_size = ngx_file_size(fi);
+    ngx_http_statsig_file_id(&sh->file_id, fi);
     ngx_http_statsig_job_unlock(job);
 
     len = (size_t) ngx_file_size(fi);
@@ -1510,9 +1506,7 @@ ngx_http_statsig_write_file(ngx_http_statsig_job_t *job, ngx_str_t *json,
 
     ngx_http_statsig_job_lock(job);
     sh->file_writes++;
-    sh->file_ino = ngx_file_uniq(&fi);
-    sh->file_mtime = ngx_file_mtime(&fi);
-    sh->file_size = ngx_file_size(&fi);
+    ngx_http_statsig_file_id(&sh->file_id, &fi);
     ngx_http_statsig_job_unlock(job);
 
     ngx_free(tmp);

@@ -403,9 +403,7 @@ ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone)
     use = (sh->current == NULL || sh->current->specs == NULL);
 
     if (!use
-        && (sh->file_ino != ngx_file_uniq(fi)
-            || sh->file_mtime != ngx_file_mtime(fi)
-            || sh->file_size != ngx_file_size(fi)))
+        && ngx_http_statsig_file_changed(&sh->file_id, fi))
     {
         use = (ctx->smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE
                || t > sh->specs_time);
@@ -417,9 +415,7 @@ ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone)
                                     shm_zone->shm.log)
            == NGX_OK)
     {
-        sh->file_ino = ngx_file_uniq(fi);
-        sh->file_mtime = ngx_file_mtime(fi);
-        sh->file_size = ngx_file_size(fi);
+        ngx_http_statsig_file_id(&sh->file_id, fi);
 
         ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
                       "statsig: specs loaded from \"%V\" (time %L)",
