@@ -44,7 +44,7 @@ typedef struct {
 
     /*
      * CRC-32 of raw[0 .. crc_len): summed in chunks of 32 KB as records
-     * come (zlib's crc32() is slow on small buffers), of all of raw once
+     * come (a call costs more than a record's bytes), of all of raw once
      * finished
      */
     uint32_t        crc;

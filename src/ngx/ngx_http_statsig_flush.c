@@ -41,6 +41,8 @@
 #include "ngx_http_statsig_events.h"
 #include "ngx_http_statsig_http.h"
 
+#include "crc32.h"
+
 
 #define NGX_HTTP_STATSIG_EXIT_BUDGET    5000
 #define NGX_HTTP_STATSIG_FLUSH_TTL      3000
@@ -1049,7 +1051,7 @@ ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
     (void) inflateEnd(&zs);
 
     if ((rc != Z_OK && rc != Z_STREAM_END) || zs.total_out != h.raw
-        || crc32(0, f->raw.data, h.raw) != h.crc)
+        || statsig_crc32(0, f->raw.data, h.raw) != h.crc)
     {
         *err = (u_char *) "a pack did not decode";
         return NGX_ERROR;

@@ -15,26 +15,8 @@
 #include "pack.h"
 #include "tap.h"
 
-
-/* ---- seeded randomness (xorshift64*) ---- */
-
-static uint64_t  rng_state = 0x243F6A8885A308D3ULL;
-
-static uint32_t
-rnd(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t) ((rng_state * 0x2545F4914F6CDD1DULL) >> 32);
-}
-
-
-static uint32_t
-rnd_below(uint32_t n)
-{
-    return n ? rnd() % n : 0;
-}
+#define RNG_SEED  0x243F6A8885A308D3ULL
+#include "rng.h"
 
 
 /* ---- a growable byte string ---- */
