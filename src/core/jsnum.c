@@ -252,6 +252,56 @@ statsig_js_to_number(const char *s, size_t len)
 }
 
 
+/*
+ * An integer of magnitude 1 .. 2^53 - 1, two digits a division (event
+ * times have 13: this is most of the numbers an exposure writes)
+ */
+static size_t
+sg_js_integer_to_string(double d, char *out)
+{
+    static const char  pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233"
+        "34353637383940414243444546474849505152535455565758596061626364656667"
+        "6869707172737475767778798081828384858687888990919293949596979899";
+
+    char      buf[24], *p;
+    size_t    o, n;
+    uint64_t  u;
+    unsigned  r;
+
+    p = buf + sizeof(buf);
+    u = (uint64_t) fabs(d);
+
+    while (u >= 100) {
+        r = (unsigned) (u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * r, 2);
+    }
+
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * u, 2);
+
+    } else {
+        *--p = (char) ('0' + u);
+    }
+
+    o = 0;
+
+    if (d < 0) {
+        out[o++] = '-';
+    }
+
+    n = (size_t) (buf + sizeof(buf) - p);
+    memcpy(out + o, p, n);
+    o += n;
+    out[o] = '\0';
+
+    return o;
+}
+
+
 size_t
 statsig_js_number_to_string(double d, char *out)
 {
@@ -281,27 +331,7 @@ statsig_js_number_to_string(double d, char *out)
 
     /* integers below 2^53 print as plain digits: the common case */
     if (d == floor(d) && fabs(d) < 9007199254740992.0) {
-        char      rev[24];
-        uint64_t  u;
-
-        o = 0;
-        u = (uint64_t) fabs(d);
-        n = 0;
-        while (u) {
-            rev[n++] = (char) ('0' + u % 10);
-            u /= 10;
-        }
-
-        if (d < 0) {
-            out[o++] = '-';
-        }
-
-        while (n) {
-            out[o++] = rev[--n];
-        }
-
-        out[o] = '\0';
-        return o;
+        return sg_js_integer_to_string(d, out);
     }
 
     /*

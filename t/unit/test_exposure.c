@@ -3,6 +3,7 @@
  * and initialize responses, a gate exposure and a custom event.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,6 +121,34 @@ main(void)
            "\"statsigMetadata\":{}}", "gate exposure as statsig-node logs it");
     is_str(text(&key), "u,1,2,statsig::gate_exposure,g,true,r1,2",
            "statsig-node's dedupe key");
+
+    /* names written by the inline writer, 8 bytes a step: the same as
+     * statsig_buf_json_str (escapes at every place of an 8-byte step) */
+    {
+        static const char  *names[] = {
+            "plain_long_gate_name_", "gate_with_\"quote", "long_name_\xc3\xa9_x",
+            "tab\there_and_more", "bs\\12345678", "ctl\x01", "1234567\x7f",
+            "12345678\x1f", "abcdefgh\"", "", "exactly8"
+        };
+        statsig_buf_t  want;
+        size_t         i;
+        char           expect[256];
+
+        statsig_buf_init(&want);
+
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+            b.len = 0;
+            want.len = 0;
+            statsig_buf_json_str(&want, names[i], strlen(names[i]));
+            statsig_buf_addc(&want, '\0');
+            snprintf(expect, sizeof(expect), "\"gate\":%s,", want.data);
+            statsig_exposure_gate(&b, &o, names[i], strlen(names[i]), &r);
+            ok(strstr(text(&b), expect) != NULL,
+               "gate name %zu written as statsig_buf_json_str writes it", i);
+        }
+
+        statsig_buf_free(&want);
+    }
 
     b.len = 0;
     v.type = STATSIG_EVENT_VALUE_NUMBER;
