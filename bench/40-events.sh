@@ -11,8 +11,11 @@
 # cost.  A second scenario (lines "repeat_users_...") runs the same with
 # REPEAT_USERS (default 10000) users coming back in turn, so that most
 # exposures are deduped as in real traffic; REPEAT_USERS=0 skips it.
-# Each scenario is ROUNDS (default 3) interleaved off/on pairs; the
-# median pair is reported, every pair listed.
+# Each scenario is ROUNDS (default 3) off/on pairs for the worker CPU
+# per request and the events delivered (the median pair is reported,
+# every pair listed), then one interleaved run for the request-rate cost
+# (see interleaved() below), also with one gate a request (one_gate_*:
+# about 60,000 exposures/s, the target's event rate).
 set -euo pipefail
 
 so=${STATSIG_MODULE:-$(pwd)/build/nginx/ngx_http_statsig_module.so}
@@ -105,6 +108,11 @@ http {
             statsig_exposures off;
             return 200 "\$statsig_gate_public_launch\$statsig_gate_beta_users\$statsig_gate_new_checkout\n";
         }
+        location /on1 { return 200 "\$statsig_gate_public_launch\n"; }
+        location /off1 {
+            statsig_exposures off;
+            return 200 "\$statsig_gate_public_launch\n";
+        }
         location /status { statsig_status; }
     }
 }
@@ -112,8 +120,23 @@ EOF
 
 # a fresh user for every request, whatever the thread; with USERS=N in
 # the environment, users r0..r(N-1) in turn instead (they come back, so
-# the exposure dedupe applies, as in real traffic)
+# the exposure dedupe applies, as in real traffic).  With SLOTS_OUT set,
+# the run is cut in slots of SLOT_MS, each given to ON or OFF (the paths)
+# by a hash of its number, the same in both threads, so that no period of
+# the host's own lines up with them; each thread appends "slot responses
+# on" to SLOTS_OUT as its slots end.
 cat > "$dir/users.lua" <<'EOF'
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec_t;
+int clock_gettime(int clk, bench_timespec_t *ts);
+]]
+local ts = ffi.new("bench_timespec_t")
+local function now_ms()
+    ffi.C.clock_gettime(1, ts)          -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
 local threads = 0
 function setup(thread)
     threads = threads + 1
@@ -121,13 +144,42 @@ function setup(thread)
 end
 local users = tonumber(os.getenv("USERS") or "0")
 local run = os.getenv("RUN") or ""  -- fresh users differ from run to run
+local out = os.getenv("SLOTS_OUT")
+local slot_ms = tonumber(os.getenv("SLOT_MS") or "500")
+local on_path = os.getenv("ON") or "/on"
+local off_path = os.getenv("OFF") or "/off"
 local n = 0
+local cur, count = -1, 0
+
+function slot_on(s)
+    return math.floor((s * 2654435761) % 4294967296 / 65536) % 2 == 1
+end
+
 request = function()
+    local path = wrk.path
     n = n + 1
-    if users > 0 then
-        return wrk.format("GET", wrk.path .. "?u=r" .. ((n * 2 + tid) % users))
+    if out then
+        path = slot_on(math.floor(now_ms() / slot_ms)) and on_path or off_path
     end
-    return wrk.format("GET", wrk.path .. "?u=u" .. run .. "-" .. tid .. "-" .. n)
+    if users > 0 then
+        return wrk.format("GET", path .. "?u=r" .. ((n * 2 + tid) % users))
+    end
+    return wrk.format("GET", path .. "?u=u" .. run .. "-" .. tid .. "-" .. n)
+end
+
+if out then
+    response = function()
+        local s = math.floor(now_ms() / slot_ms)
+        if s ~= cur then
+            if cur >= 0 then
+                local f = io.open(out, "a")
+                f:write(cur, " ", count, " ", slot_on(cur) and 1 or 0, "\n")
+                f:close()
+            end
+            cur, count = s, 0
+        end
+        count = count + 1
+    end
 end
 EOF
 
@@ -256,16 +308,62 @@ scenario() {
     echo "${p}sink_cpu_per_event $(awk -v s="$((s1 - s0))" -v hz="$hz" \
          -v n="$(($(count) - e0))" \
          'BEGIN { printf "%.2f", s / hz * 1e6 / (n ? n : 1) }') us"
-    echo "${p}request_rate_cost" \
+    echo "${p}request_rate_cost_pairs" \
          "$(echo $costs | tr ' ' '\n' | median) % (pairs:$costs)"
     echo "${p}events_per_sec_delivered" \
          "$(echo $evs | tr ' ' '\n' | median) events/s (pairs:$evs)"
 }
 
-# the worst case: a fresh user per request, every exposure new
+# The request-rate cost, interleaved: one run of IDURATION (default 30)
+# seconds whose slots of 500 ms go to $2 (exposures on) or $3 (off), see
+# users.lua; cost = 1 - mean on slot / mean off slot, the first and last
+# slot left out.  Slow spells of the host, which last seconds, fall on
+# both kinds of slot alike, where the pairs above see them in one run of
+# the two.  The flusher's work, spread over every slot, is left out here
+# (it is in the pairs' worker CPU per request).  $4 the users (0: fresh),
+# $5 a name for the run's fresh users, $6 the gates a request reads.
+interleaved() {
+    local p=$1 on=$2 off=$3 users=$4 gates=$6
+    rm -f "$dir/slots.out"
+    RUN=$5 USERS=$users ON=$on OFF=$off SLOTS_OUT="$dir/slots.out" \
+        wrk -t2 -c"$conns" -d"${IDURATION:-30}s" -s "$dir/users.lua" \
+        "http://127.0.0.1:$port/" >/dev/null
+    drained >/dev/null
+    perl -e '
+        my ($p, %n, %on) = shift;
+        my $gates = pop @ARGV;
+        while (<>) { my ($s, $c, $o) = split; $n{$s} += $c; $on{$s} = $o }
+        my @s = sort { $a <=> $b } keys %n;
+        shift @s; pop @s;
+        sub cost {
+            my (@a, @b, $x, $y);
+            for (@_) { if ($on{$_}) { push @a, $n{$_} } else { push @b, $n{$_} } }
+            return "n/a" unless @a && @b;
+            $x += $_ for @a; $y += $_ for @b;
+            return sprintf "%.1f", 100 * (1 - ($x / @a) / ($y / @b));
+        }
+        my $h = int(@s / 2);
+        printf "%srequest_rate_cost %s %% (interleaved: %d slots of 500 ms;"
+            . " first half %s %%, second half %s %%)\n", $p, cost(@s),
+            scalar @s, cost(@s[0 .. $h - 1]), cost(@s[$h .. $#s]);
+        my ($c, $k) = (0, 0);
+        for (@s) { if ($on{$_}) { $c += $n{$_}; $k++ } }
+        printf "%sexposures_per_sec_while_on %.0f exposures/s (%d a request,"
+            . " before dedupe)\n", $p, $k ? $c * $gates / ($k * 0.5) : 0,
+            $gates;
+    ' "$p" "$dir/slots.out" "$gates"
+}
+
+# the worst case: a fresh user per request, every exposure new (3 a
+# request)
 scenario "" 0
+interleaved "" /on /off 0 i 3
+
+# one gate a request, fresh users: about the event rate of the target
+interleaved one_gate_ /on1 /off1 0 i1 1
 
 # users that come back: most exposures deduped (REPEAT_USERS=0 skips it)
 if [ "${REPEAT_USERS:-10000}" -gt 0 ]; then
     scenario repeat_users_ "${REPEAT_USERS:-10000}"
+    interleaved repeat_users_ /on /off "${REPEAT_USERS:-10000}" ri 3
 fi
