@@ -40,6 +40,9 @@
  * exposures instead of 30,000.
  */
 #define NGX_HTTP_STATSIG_DEDUPE_WAYS   16
+/* bytes of a bucket */
+#define NGX_HTTP_STATSIG_DEDUPE_BUCKET                                        \
+    (NGX_HTTP_STATSIG_DEDUPE_WAYS * sizeof(ngx_http_statsig_dedupe_t))
 
 
 typedef struct {
@@ -156,17 +159,14 @@ ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
 
     if (es->dedupe == NULL && smcf->exposure_dedupe) {
         /* about 1/32 of the zone, a power of two of 16-way buckets */
-        n = shm_zone->shm.size / 32
-            / (NGX_HTTP_STATSIG_DEDUPE_WAYS
-               * sizeof(ngx_http_statsig_dedupe_t));
+        n = shm_zone->shm.size / 32 / NGX_HTTP_STATSIG_DEDUPE_BUCKET;
 
         for (buckets = 16; buckets * 2 <= n; buckets *= 2) {
             /* void */
         }
 
         es->dedupe = ngx_slab_calloc_locked(shpool,
-                                 buckets * NGX_HTTP_STATSIG_DEDUPE_WAYS
-                                 * sizeof(ngx_http_statsig_dedupe_t));
+                                 buckets * NGX_HTTP_STATSIG_DEDUPE_BUCKET);
         if (es->dedupe == NULL) {
             goto nomem;
         }
@@ -305,8 +305,7 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
 
         ngx_http_statsig_events_map(ev->dedupe,
                                     (ev->dedupe_mask + 1)
-                                    * NGX_HTTP_STATSIG_DEDUPE_WAYS
-                                    * sizeof(ngx_http_statsig_dedupe_t),
+                                    * NGX_HTTP_STATSIG_DEDUPE_BUCKET,
                                     cycle->log);
     }
 
