@@ -24,6 +24,8 @@
 
 #include "ngx_http_statsig_api.h"
 #include "ngx_http_statsig_events.h"
+#include "ngx_http_statsig_id.h"
+#include "ngx_http_statsig_response.h"
 
 #include "exposure.h"
 #include "initialize.h"
@@ -135,12 +137,6 @@ static ngx_http_statsig_api_method_t  ngx_http_statsig_api_methods[] = {
 /* per worker: responses are written here, then copied to the request */
 static statsig_buf_t  ngx_http_statsig_api_out;
 
-/* per worker: statsig_api_key, loaded at first use */
-static ngx_str_t      ngx_http_statsig_api_own_key;
-static ngx_uint_t     ngx_http_statsig_api_key_logged;
-
-/* per worker: sdkInfo.sessionId of client initialize responses */
-static u_char         ngx_http_statsig_api_session[40];
 
 
 ngx_int_t
@@ -163,7 +159,7 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
         }
 
         if (m == NGX_DECLINED) {
-            return ngx_http_statsig_api_error(r, NGX_HTTP_NOT_FOUND,
+            return ngx_http_statsig_response_error(r, NGX_HTTP_NOT_FOUND,
                        "unknown method: the path must end with /v1/ and "
                        "one of check_gate, check_gate_multiple, get_config, "
                        "get_experiment, get_layer, initialize, log_event, "
@@ -174,13 +170,13 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
             && (m != NGX_HTTP_STATSIG_API_DCS
                 || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))))
         {
-            return ngx_http_statsig_api_error(r, NGX_HTTP_NOT_ALLOWED,
+            return ngx_http_statsig_response_error(r, NGX_HTTP_NOT_ALLOWED,
                        m == NGX_HTTP_STATSIG_API_DCS
                        ? "download_config_specs takes GET, HEAD or POST"
                        : "this method takes POST");
         }
 
-        return ngx_http_statsig_api_error(r, NGX_HTTP_UNAUTHORIZED,
+        return ngx_http_statsig_response_error(r, NGX_HTTP_UNAUTHORIZED,
                    "a valid statsig-api-key header is required");
     }
 
@@ -199,7 +195,7 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        return ngx_http_statsig_api_error(r,
+        return ngx_http_statsig_response_error(r,
                    NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                    "the body is larger than the API takes (4 MB)");
     }
@@ -304,92 +300,19 @@ ngx_http_statsig_api_auth(ngx_http_request_t *r, ngx_str_t *path_key)
 }
 
 
+/* statsig_api_key, or else the server key */
+
 static ngx_int_t
 ngx_http_statsig_api_key(ngx_http_request_t *r, ngx_str_t *key)
 {
-    u_char                        *p, *v, *last;
-    ssize_t                        n;
-    ngx_fd_t                       fd;
-    u_char                         buf[4096];
     ngx_http_statsig_main_conf_t  *smcf;
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_statsig_module);
 
-    if (smcf->api_key_source == NGX_HTTP_STATSIG_KEY_NONE) {
-        if (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE) {
-            return NGX_DECLINED;
-        }
-
-        return ngx_http_statsig_get_server_key(key);
-    }
-
-    if (ngx_http_statsig_api_own_key.len) {
-        *key = ngx_http_statsig_api_own_key;
-        return NGX_OK;
-    }
-
-    v = NULL;
-    n = 0;
-
-    if (smcf->api_key_source == NGX_HTTP_STATSIG_KEY_ENV) {
-        /* the name ends the directive's argument: NUL-terminated */
-        v = (u_char *) getenv((char *) smcf->api_key_ref.data);
-        n = v ? (ssize_t) ngx_strlen(v) : 0;
-
-    } else {
-        fd = ngx_open_file(smcf->api_key_ref.data, NGX_FILE_RDONLY,
-                           NGX_FILE_OPEN, 0);
-
-        if (fd != NGX_INVALID_FILE) {
-            n = ngx_read_fd(fd, buf, sizeof(buf));
-            (void) ngx_close_file(fd);
-            v = buf;
-        }
-    }
-
-    p = v;
-    last = (v && n > 0) ? v + n : v;
-
-    while (p < last && (*p == ' ' || *p == '\t' || *p == CR || *p == LF)) {
-        p++;
-    }
-
-    while (last > p
-           && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == CR
-               || last[-1] == LF))
-    {
-        last--;
-    }
-
-    if (p == last) {
-        if (!ngx_http_statsig_api_key_logged) {
-            ngx_http_statsig_api_key_logged = 1;
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "statsig_api_key: no key in %s \"%V\"%s; the API "
-                          "answers 401",
-                          smcf->api_key_source == NGX_HTTP_STATSIG_KEY_ENV
-                          ? "the environment variable" : "the file",
-                          &smcf->api_key_ref,
-                          smcf->api_key_source == NGX_HTTP_STATSIG_KEY_ENV
-                          ? " (nginx needs \"env\" to pass it to workers)"
-                          : "");
-        }
-
-        return NGX_DECLINED;
-    }
-
-    key->len = last - p;
-    key->data = ngx_pnalloc(ngx_cycle->pool, key->len);
-    if (key->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_memcpy(key->data, p, key->len);
-    ngx_explicit_memzero(buf, sizeof(buf));
-
-    ngx_http_statsig_api_own_key = *key;
-
-    return NGX_OK;
+    return ngx_http_statsig_secret_get(
+               ngx_http_statsig_secret_set(&smcf->api_key)
+               ? &smcf->api_key : &smcf->server_key,
+               r->connection->log, key);
 }
 
 
@@ -439,7 +362,7 @@ ngx_http_statsig_api_body(ngx_http_request_t *r)
     rc = ngx_http_statsig_api_run(r, api);
 
     if (rc >= NGX_HTTP_BAD_REQUEST) {
-        rc = ngx_http_statsig_api_error(r, rc, api->msg ? api->msg
+        rc = ngx_http_statsig_response_error(r, rc, api->msg ? api->msg
                                                : "internal error");
     }
 
@@ -1048,18 +971,7 @@ ngx_http_statsig_api_initialize(ngx_http_request_t *r,
         opts.client_key_len = ck->len;
     }
 
-    if (ngx_http_statsig_api_session[0] == '\0') {
-        (void) ngx_sprintf(ngx_http_statsig_api_session,
-                           "%08xD-%04xD-4%03xD-%04xD-%04xD%08xD%Z",
-                           (uint32_t) ngx_random(),
-                           (uint32_t) ngx_random() & 0xffff,
-                           (uint32_t) ngx_random() & 0xfff,
-                           ((uint32_t) ngx_random() & 0x3fff) | 0x8000,
-                           (uint32_t) ngx_random() & 0xffff,
-                           (uint32_t) ngx_random());
-    }
-
-    opts.session_id = (char *) ngx_http_statsig_api_session;
+    opts.session_id = (char *) ngx_http_statsig_session_id()->data;
     opts.random = (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
 
     b = ngx_http_statsig_api_buf();
@@ -1136,8 +1048,8 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
                                             &record);
     }
 
-    return ngx_http_statsig_api_send(r, NGX_HTTP_ACCEPTED, ok,
-                                     sizeof(ok) - 1);
+    return ngx_http_statsig_response_json(r, NGX_HTTP_ACCEPTED, ok,
+                                          sizeof(ok) - 1);
 }
 
 
@@ -1363,88 +1275,31 @@ ngx_http_statsig_api_reply(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_statsig_api_send(r, status, (u_char *) b->data, b->len);
+    return ngx_http_statsig_response_json(r, status, (u_char *) b->data,
+                                          b->len);
 }
 
 
-ngx_int_t
-ngx_http_statsig_api_error(ngx_http_request_t *r, ngx_uint_t status,
-    const char *msg)
+char *
+ngx_http_statsig_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    statsig_buf_t  *b;
+    char                          *rv;
+    ngx_http_statsig_main_conf_t  *smcf;
 
-    static u_char  fallback[] = "{\"error\":\"internal error\"}";
-
-    b = ngx_http_statsig_api_buf();
-
-    statsig_buf_adds(b, "{\"error\":");
-    statsig_buf_json_str(b, msg, ngx_strlen(msg));
-    statsig_buf_addc(b, '}');
-
-    if (b->failed) {
-        return ngx_http_statsig_api_send(r, status, fallback,
-                                         sizeof(fallback) - 1);
+    rv = ngx_http_statsig_conf_handler(cf, cmd, conf,
+                                       ngx_http_statsig_api_handler);
+    if (rv != NGX_CONF_OK) {
+        return rv;
     }
 
-    return ngx_http_statsig_api_send(r, status, (u_char *) b->data, b->len);
-}
+    /* for the warning of a statsig_api without a key */
 
+    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
 
-/* a JSON answer; the data is copied into the request pool */
-
-ngx_int_t
-ngx_http_statsig_api_send(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *data, size_t len)
-{
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    rc = ngx_http_statsig_api_headers(r, status, len);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
+    if (smcf->api_line == 0) {
+        smcf->api_file = cf->conf_file->file.name;
+        smcf->api_line = cf->conf_file->line;
     }
 
-    b = ngx_create_temp_buf(r->pool, len ? len : 1);
-    if (b == NULL) {
-        return NGX_ERROR;
-    }
-
-    b->last = ngx_cpymem(b->pos, data, len);
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-ngx_int_t
-ngx_http_statsig_api_headers(ngx_http_request_t *r, ngx_uint_t status,
-    off_t len)
-{
-    ngx_table_elt_t  *h;
-
-    r->headers_out.status = status;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = len;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    return ngx_http_send_header(r);
+    return NGX_CONF_OK;
 }

@@ -21,14 +21,6 @@
 #define NGX_HTTP_STATSIG_API_MAX_NAMES   1000
 
 
-/* ngx_http_statsig_api.c */
-ngx_int_t ngx_http_statsig_api_send(ngx_http_request_t *r,
-    ngx_uint_t status, u_char *data, size_t len);
-ngx_int_t ngx_http_statsig_api_headers(ngx_http_request_t *r,
-    ngx_uint_t status, off_t len);
-ngx_int_t ngx_http_statsig_api_error(ngx_http_request_t *r,
-    ngx_uint_t status, const char *msg);
-
 /* ngx_http_statsig_api_dcs.c */
 ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,
     const statsig_value_t *body);

@@ -18,6 +18,8 @@
 
 
 #include "ngx_http_statsig_api.h"
+#include "ngx_http_statsig_response.h"
+#include "ngx_http_statsig_zone.h"
 
 
 typedef struct {
@@ -61,7 +63,7 @@ ngx_http_statsig_api_dcs(ngx_http_request_t *r, const statsig_value_t *body)
     static u_char  no_updates[] = "{\"has_updates\":false}";
 
     if (ngx_http_statsig_dcs_since(r, body, &since) != NGX_OK) {
-        return ngx_http_statsig_api_error(r, NGX_HTTP_BAD_REQUEST,
+        return ngx_http_statsig_response_error(r, NGX_HTTP_BAD_REQUEST,
                    "\"sinceTime\" must be a number");
     }
 
@@ -74,20 +76,20 @@ ngx_http_statsig_api_dcs(ngx_http_request_t *r, const statsig_value_t *body)
     ngx_http_statsig_view_release(&view);
 
     if (t < 0) {
-        return ngx_http_statsig_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "no specs are loaded yet");
+        return ngx_http_statsig_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               "no specs are loaded yet");
     }
 
     if (since > 0 && t <= since) {
-        return ngx_http_statsig_api_send(r, NGX_HTTP_OK, no_updates,
-                                         sizeof(no_updates) - 1);
+        return ngx_http_statsig_response_json(r, NGX_HTTP_OK, no_updates,
+                                              sizeof(no_updates) - 1);
     }
 
     smcf = ngx_http_get_module_main_conf(r, ngx_http_statsig_module);
     path = &smcf->specs_file;
 
     if (path->len == 0) {
-        return ngx_http_statsig_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+        return ngx_http_statsig_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                    "download_config_specs needs statsig_specs_file, where "
                    "the specs document is kept");
     }
@@ -102,8 +104,8 @@ ngx_http_statsig_api_dcs(ngx_http_request_t *r, const statsig_value_t *body)
     if (fd == NGX_INVALID_FILE) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
                       "statsig_api: cannot open the specs file \"%V\"", path);
-        return ngx_http_statsig_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          "the specs file cannot be read");
+        return ngx_http_statsig_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               "the specs file cannot be read");
     }
 
     clnf = cln->data;
@@ -136,11 +138,12 @@ ngx_http_statsig_api_dcs(ngx_http_request_t *r, const statsig_value_t *body)
                             "hold the current specs (time %L) yet%Z",
                             df->time, t);
 
-        return ngx_http_statsig_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                          (char *) msg);
+        return ngx_http_statsig_response_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                               (char *) msg);
     }
 
-    rc = ngx_http_statsig_api_headers(r, NGX_HTTP_OK, ngx_file_size(&fi));
+    rc = ngx_http_statsig_response_header(r, NGX_HTTP_OK, NULL,
+                                          ngx_file_size(&fi));
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;

@@ -17,12 +17,10 @@
 
 
 #include "ngx_http_statsig_request.h"
-
-#include <openssl/rand.h>
+#include "ngx_http_statsig_id.h"
 
 
 #define NGX_HTTP_STATSIG_STABLE_ID_MAX  128
-#define NGX_HTTP_STATSIG_UUID_LEN       36
 
 
 static ngx_int_t ngx_http_statsig_read_cookie(ngx_http_request_t *r,
@@ -146,41 +144,18 @@ ngx_http_statsig_valid_stable_id(ngx_str_t *id)
 }
 
 
-/* a random (version 4) UUID in lower case, as the Statsig SDKs make them */
+/* a new visitor's ID */
 
 static ngx_int_t
 ngx_http_statsig_generate_id(ngx_http_request_t *r, ngx_str_t *id)
 {
-    u_char      *p, b[16];
-    ngx_uint_t   i;
-
-    static u_char  hex[] = "0123456789abcdef";
-
-    if (RAND_bytes(b, sizeof(b)) != 1) {
-        for (i = 0; i < sizeof(b); i++) {
-            b[i] = (u_char) ngx_random();
-        }
-    }
-
-    b[6] = (u_char) ((b[6] & 0x0f) | 0x40);
-    b[8] = (u_char) ((b[8] & 0x3f) | 0x80);
-
-    p = ngx_pnalloc(r->pool, NGX_HTTP_STATSIG_UUID_LEN);
-    if (p == NULL) {
+    id->data = ngx_pnalloc(r->pool, NGX_HTTP_STATSIG_UUID_LEN);
+    if (id->data == NULL) {
         return NGX_ERROR;
     }
 
-    id->data = p;
+    ngx_http_statsig_uuid(id->data);
     id->len = NGX_HTTP_STATSIG_UUID_LEN;
-
-    for (i = 0; i < sizeof(b); i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) {
-            *p++ = '-';
-        }
-
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 0x0f];
-    }
 
     return NGX_OK;
 }
@@ -289,4 +264,58 @@ ngx_http_statsig_cookie_filter(ngx_http_request_t *r)
     }
 
     return ngx_http_next_header_filter(r);
+}
+
+
+char *
+ngx_http_statsig_stable_id_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_statsig_loc_conf_t *slcf = conf;
+
+    u_char      *p;
+    time_t       age;
+    ngx_str_t   *value, s;
+
+    if (slcf->stable_id_cookie.data) {
+        return "is duplicate";
+    }
+
+    ngx_http_statsig_conf_used(cf);
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "has an empty cookie name";
+    }
+
+    for (p = value[1].data; p < value[1].data + value[1].len; p++) {
+        if (*p <= ' ' || *p >= 0x7f || ngx_strchr("()<>@,;:\\\"/[]?={}", *p))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid cookie name \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    slcf->stable_id_cookie = value[1];
+
+    if (cf->args->nelts == 3) {
+        if (ngx_http_statsig_conf_option(cf, &value[2], "max_age=TIME", &s)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
+        age = ngx_parse_time(&s, 1);
+        if (age == (time_t) NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid max_age \"%V\"", &s);
+            return NGX_CONF_ERROR;
+        }
+
+        slcf->stable_id_max_age = age;
+    }
+
+    return NGX_CONF_OK;
 }

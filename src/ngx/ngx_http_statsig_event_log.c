@@ -262,3 +262,128 @@ ngx_http_statsig_json_number(u_char *p, size_t len)
 
     return p == last;
 }
+
+
+char *
+ngx_http_statsig_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_statsig_loc_conf_t *slcf = conf;
+
+    u_char                    *eq;
+    ngx_str_t                 *value, key, val;
+    ngx_uint_t                 i, j;
+    ngx_http_statsig_kv_t     *kv;
+    ngx_http_statsig_event_t  *ev;
+
+    ngx_http_statsig_conf_used(cf);
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || ngx_strlchr(value[1].data,
+                                         value[1].data + value[1].len, '='))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid event name \"%V\": the first argument "
+                           "of \"statsig_event\" is the event name",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->events == NULL) {
+        slcf->events = ngx_array_create(cf->pool, 2,
+                                        sizeof(ngx_http_statsig_event_t));
+        if (slcf->events == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ev = ngx_array_push(slcf->events);
+    if (ev == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(ev, sizeof(ngx_http_statsig_event_t));
+
+    ev->name = value[1];
+
+    for (i = 2; i < cf->args->nelts; i++) {
+        eq = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+        if (eq == NULL || eq == value[i].data) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\", expected KEY=VALUE",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        key.data = value[i].data;
+        key.len = eq - value[i].data;
+        val.data = eq + 1;
+        val.len = value[i].data + value[i].len - val.data;
+
+        if (key.len == 5 && ngx_strncmp(key.data, "value", 5) == 0) {
+            if (ev->value) {
+                goto duplicate;
+            }
+
+            ev->value = ngx_http_statsig_compile(cf, &val);
+            if (ev->value == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (key.len == 2 && ngx_strncmp(key.data, "if", 2) == 0) {
+            if (ev->cond) {
+                goto duplicate;
+            }
+
+            ev->cond = ngx_http_statsig_compile(cf, &val);
+            if (ev->cond == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ev->metadata == NULL) {
+            ev->metadata = ngx_array_create(cf->pool, 4,
+                                            sizeof(ngx_http_statsig_kv_t));
+            if (ev->metadata == NULL) {
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        kv = ev->metadata->elts;
+
+        for (j = 0; j < ev->metadata->nelts; j++) {
+            if (kv[j].name.len == key.len
+                && ngx_strncmp(kv[j].name.data, key.data, key.len) == 0)
+            {
+                goto duplicate;
+            }
+        }
+
+        kv = ngx_array_push(ev->metadata);
+        if (kv == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        kv->name = key;
+        kv->value = ngx_http_statsig_compile(cf, &val);
+        if (kv->value == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    return NGX_CONF_OK;
+
+duplicate:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "duplicate parameter \"%V\" in \"statsig_event\"",
+                       &key);
+
+    return NGX_CONF_ERROR;
+}

@@ -340,7 +340,33 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
         ev->kinds |= t->kinds;
     }
 
-    return ngx_http_statsig_flush_init_worker(cycle, ev->sinks, ev->nsinks);
+    return NGX_OK;
+}
+
+
+ngx_http_statsig_sink_t *
+ngx_http_statsig_events_sinks(ngx_uint_t *n)
+{
+    *n = ngx_http_statsig_events.nsinks;
+
+    return ngx_http_statsig_events.sinks;
+}
+
+
+ngx_uint_t
+ngx_http_statsig_events_enabled(void)
+{
+    ngx_uint_t                  i, n;
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+    n = 0;
+
+    for (i = 0; i < ev->nsinks; i++) {
+        n += ev->sinks[i].enabled;
+    }
+
+    return n;
 }
 
 
@@ -369,8 +395,6 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
         ngx_http_statsig_events_fold_locked();
         ngx_shmtx_unlock(&ev->shpool->mutex);
     }
-
-    ngx_http_statsig_flush_exit_worker(cycle);
 
     if (ev->pending.data) {
         ngx_free(ev->pending.data);
@@ -1396,8 +1420,8 @@ ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
                     es->dedupe ? (es->dedupe_mask + 1)
                                  * NGX_HTTP_STATSIG_DEDUPE_WAYS : 0,
                     (uint64_t) es->deduped, es->dedupe_evicted,
-                    es->flush_pid,
-                    es->flush_changes);
+                    es->flush_lease.pid,
+                    es->flush_lease.changes);
 
     for (i = 0; i < ev->nsinks; i++) {
         sink = &ev->sinks[i];

@@ -32,7 +32,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_conf.h"
+#include "ngx_http_statsig_zone.h"
 #include "ngx_http_statsig_http.h"
 
 #include "buf.h"
@@ -122,10 +123,8 @@ struct ngx_http_statsig_events_sh_s {
     ngx_atomic_t                   deduped;
     uint64_t                       dedupe_evicted;
 
-    /* the flush lease: one worker posts batches at a time */
-    ngx_pid_t                      flush_pid;
-    uint64_t                       flush_deadline;   /* ms, wall clock */
-    ngx_uint_t                     flush_changes;
+    /* one worker posts batches at a time */
+    ngx_http_statsig_lease_t       flush_lease;
 
     ngx_http_statsig_sink_sh_t     sinks[NGX_HTTP_STATSIG_MAX_SINKS];
 };
@@ -238,6 +237,8 @@ struct ngx_http_statsig_sink_s {
 ngx_int_t ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
+ngx_http_statsig_sink_t *ngx_http_statsig_events_sinks(ngx_uint_t *n);
+ngx_uint_t ngx_http_statsig_events_enabled(void);
 ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record);
@@ -269,16 +270,12 @@ ngx_int_t ngx_http_statsig_wbuf_reserve(ngx_http_statsig_wbuf_t *b,
     size_t len, ngx_log_t *log);
 
 /* ngx_http_statsig_flush.c */
-ngx_int_t ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
-    ngx_http_statsig_sink_t *sinks, ngx_uint_t nsinks);
+ngx_int_t ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_flush_notify(ngx_uint_t pending_full);
 
 /* ngx_http_statsig_sink_statsig.c */
 extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig;
-
-/* ngx_http_statsig_event_log.c */
-ngx_int_t ngx_http_statsig_event_log_init(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_STATSIG_EVENTS_H_INCLUDED_ */

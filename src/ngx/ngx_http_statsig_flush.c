@@ -124,17 +124,19 @@ static ngx_connection_t            ngx_http_statsig_flush_conn;
 
 
 ngx_int_t
-ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
-    ngx_http_statsig_sink_t *sinks, ngx_uint_t nsinks)
+ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle)
 {
-    ngx_uint_t                     i, any;
+    ngx_uint_t                     i, any, nsinks;
     ngx_connection_t              *c, *saved;
+    ngx_http_statsig_sink_t       *sinks;
     ngx_http_statsig_flusher_t    *f;
     ngx_http_statsig_main_conf_t  *smcf;
 
     f = &ngx_http_statsig_flusher;
 
     ngx_memzero(f, sizeof(ngx_http_statsig_flusher_t));
+
+    sinks = ngx_http_statsig_events_sinks(&nsinks);
 
     any = 0;
 
@@ -149,12 +151,6 @@ ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle,
     }
 
     smcf = sinks[0].smcf;
-
-    if (ngx_http_statsig_http_init(cycle, &smcf->ca_file, &smcf->proxy)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
 
     f->sinks = sinks;
     f->nsinks = nsinks;
@@ -431,43 +427,34 @@ ngx_http_statsig_flush_lease_locked(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_sink_t     *sink;
     ngx_http_statsig_sink_sh_t  *ss;
 
-    if (!claim) {
-        if (es->flush_pid == ngx_pid) {
-            es->flush_pid = 0;
-            es->flush_deadline = 0;
-        }
+    ngx_pid_t  dead;
 
+    if (!claim) {
+        ngx_http_statsig_lease_drop_locked(&es->flush_lease);
         return 0;
     }
 
-    if (es->flush_pid != ngx_pid) {
-        if (es->flush_pid != 0 && now < es->flush_deadline
-            && ngx_http_statsig_pid_alive(es->flush_pid))
-        {
-            return 0;
-        }
-
-        if (es->flush_pid != 0
-            && !ngx_http_statsig_pid_alive(es->flush_pid))
-        {
-            /* what a dead holder had out of the rings is gone */
-            for (i = 0; i < f->nsinks; i++) {
-                sink = &f->sinks[i];
-                ss = &es->sinks[sink->index];
-
-                if (ss->in_flight > sink->held) {
-                    *lost += ss->in_flight - sink->held;
-                    ss->dropped_lost += ss->in_flight - sink->held;
-                    ss->in_flight = sink->held;
-                }
-            }
-        }
-
-        es->flush_pid = ngx_pid;
-        es->flush_changes++;
+    if (!ngx_http_statsig_lease_take_locked(&es->flush_lease, now,
+                                            NGX_HTTP_STATSIG_FLUSH_TTL
+                                            + 2 * f->tick_ms,
+                                            &dead))
+    {
+        return 0;
     }
 
-    es->flush_deadline = now + NGX_HTTP_STATSIG_FLUSH_TTL + 2 * f->tick_ms;
+    if (dead) {
+        /* what a dead holder had out of the rings is gone */
+        for (i = 0; i < f->nsinks; i++) {
+            sink = &f->sinks[i];
+            ss = &es->sinks[sink->index];
+
+            if (ss->in_flight > sink->held) {
+                *lost += ss->in_flight - sink->held;
+                ss->dropped_lost += ss->in_flight - sink->held;
+                ss->in_flight = sink->held;
+            }
+        }
+    }
 
     return 1;
 }
@@ -1288,12 +1275,7 @@ ngx_http_statsig_flush_release(void)
     shpool = ngx_http_statsig_events_shpool();
 
     ngx_shmtx_lock(&shpool->mutex);
-
-    if (es->flush_pid == ngx_pid) {
-        es->flush_pid = 0;
-        es->flush_deadline = 0;
-    }
-
+    ngx_http_statsig_lease_drop_locked(&es->flush_lease);
     ngx_shmtx_unlock(&shpool->mutex);
 
     ngx_http_statsig_flusher.holder = 0;

@@ -23,7 +23,7 @@
 
 #include <curl/curl.h>
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_conf.h"
 #include "ngx_http_statsig_http.h"
 
 

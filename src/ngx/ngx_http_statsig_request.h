@@ -16,7 +16,7 @@
 #define _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_
 
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_conf.h"
 
 #include "statsig.h"
 
@@ -88,6 +88,33 @@ ngx_int_t ngx_http_statsig_expose(ngx_http_request_t *r,
 void ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
     ngx_str_t *name);
+
+
+/* ngx_http_statsig_variables.c */
+ngx_int_t ngx_http_statsig_add_variables(ngx_conf_t *cf);
+char *ngx_http_statsig_gate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_statsig_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ngx_http_statsig_user.c: statsig_user_id, _field, _custom, ... */
+char *ngx_http_statsig_user_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_statsig_user_field(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_statsig_user_pairs(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_statsig_cookie.c */
+char *ngx_http_statsig_stable_id_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* ngx_http_statsig_event_log.c */
+ngx_int_t ngx_http_statsig_event_log_init(ngx_conf_t *cf);
+char *ngx_http_statsig_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+
+/* ngx_http_statsig_status.c, ngx_http_statsig_api.c */
+char *ngx_http_statsig_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_statsig_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 
 #endif /* _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_ */

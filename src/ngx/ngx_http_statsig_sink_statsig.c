@@ -16,14 +16,12 @@
 
 
 #include "ngx_http_statsig_events.h"
-
-
-#define NGX_HTTP_STATSIG_SINK_SDK_TYPE  "ngx-http-statsig-module"
+#include "ngx_http_statsig_sdk.h"
 
 
 typedef struct {
+    ngx_http_statsig_secret_t     *secret;
     ngx_str_t                      key;
-    u_char                         session[36];
     u_char                         prefix[NGX_HTTP_STATSIG_ENVELOPE_MAX];
     size_t                         prefix_len;
 } ngx_http_statsig_sink_statsig_t;
@@ -76,10 +74,9 @@ static ngx_int_t
 ngx_http_statsig_statsig_init(ngx_http_statsig_sink_t *sink,
     ngx_http_statsig_main_conf_t *smcf)
 {
-    ngx_uint_t                        i;
     ngx_http_statsig_sink_statsig_t  *st;
 
-    if (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE) {
+    if (!ngx_http_statsig_secret_set(&smcf->server_key)) {
         /* local mode: nothing goes to Statsig */
         return NGX_DECLINED;
     }
@@ -89,23 +86,15 @@ ngx_http_statsig_statsig_init(ngx_http_statsig_sink_t *sink,
     st = &ngx_http_statsig_statsig_state;
     ngx_memzero(st, sizeof(ngx_http_statsig_sink_statsig_t));
 
-    for (i = 0; i < sizeof(st->session); i++) {
-        st->session[i] = "0123456789abcdef"[ngx_random() & 0xf];
-    }
-
-    st->session[8] = '-';
-    st->session[13] = '-';
-    st->session[14] = '4';
-    st->session[18] = '-';
-    st->session[23] = '-';
+    st->secret = &smcf->server_key;
 
     st->prefix_len = ngx_snprintf(st->prefix, sizeof(st->prefix),
                          "{\"statsigMetadata\":{\"sdkType\":\""
-                         NGX_HTTP_STATSIG_SINK_SDK_TYPE "\","
+                         NGX_HTTP_STATSIG_SDK_TYPE "\","
                          "\"sdkVersion\":\"" NGX_HTTP_STATSIG_VERSION "\","
                          "\"languageVersion\":\"" NGINX_VERSION "\","
-                         "\"sessionID\":\"%*s\"},\"events\":[",
-                         sizeof(st->session), st->session)
+                         "\"sessionID\":\"%V\"},\"events\":[",
+                         ngx_http_statsig_session_id())
                      - st->prefix;
 
     sink->data = st;
@@ -119,8 +108,7 @@ ngx_http_statsig_statsig_ready(ngx_http_statsig_sink_t *sink)
 {
     ngx_http_statsig_sink_statsig_t  *st = sink->data;
 
-    /* loaded (and logged when it cannot be) by the specs sync */
-    return ngx_http_statsig_get_server_key(&st->key);
+    return ngx_http_statsig_secret_get(st->secret, ngx_cycle->log, &st->key);
 }
 
 
@@ -132,53 +120,28 @@ ngx_http_statsig_statsig_headers(ngx_http_statsig_sink_t *sink, ngx_uint_t n,
 
     u_char     *p;
     ngx_str_t  *h;
-    ngx_uint_t  i;
 
-    static ngx_str_t  fixed[] = {
-        ngx_string("STATSIG-SDK-TYPE: " NGX_HTTP_STATSIG_SINK_SDK_TYPE),
-        ngx_string("STATSIG-SDK-VERSION: " NGX_HTTP_STATSIG_VERSION),
-        ngx_string("Content-Type: application/json; charset=UTF-8"),
-        ngx_string("Content-Encoding: gzip")
-    };
-
-    h = ngx_array_push_n(headers, 4 + sizeof(fixed) / sizeof(ngx_str_t));
+    h = ngx_array_push_n(headers, NGX_HTTP_STATSIG_SDK_HEADERS + 2);
     if (h == NULL) {
         return NGX_ERROR;
     }
 
-    p = ngx_pnalloc(pool, sizeof("STATSIG-API-KEY: ") - 1 + st->key.len);
+    p = ngx_pnalloc(pool, NGX_HTTP_STATSIG_SDK_HEADERS_LEN(st->key.len)
+                          + sizeof("STATSIG-EVENT-COUNT: ") + NGX_INT_T_LEN);
     if (p == NULL) {
         return NGX_ERROR;
     }
+
+    /* the client time too: made anew for every attempt, as the SDKs do */
+    p = ngx_http_statsig_sdk_headers(h, p, &st->key);
+
+    h += NGX_HTTP_STATSIG_SDK_HEADERS;
 
     h[0].data = p;
-    p = ngx_cpymem(p, "STATSIG-API-KEY: ", sizeof("STATSIG-API-KEY: ") - 1);
-    p = ngx_cpymem(p, st->key.data, st->key.len);
+    p = ngx_sprintf(p, "STATSIG-EVENT-COUNT: %ui", n);
     h[0].len = p - h[0].data;
 
-    p = ngx_pnalloc(pool, 256);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* regenerated on every attempt, as the SDKs do */
-    h[1].data = p;
-    p = ngx_sprintf(p, "STATSIG-CLIENT-TIME: %uL",
-                    ngx_http_statsig_now_ms());
-    h[1].len = p - h[1].data;
-
-    h[2].data = p;
-    p = ngx_sprintf(p, "STATSIG-SERVER-SESSION-ID: %*s",
-                    sizeof(st->session), st->session);
-    h[2].len = p - h[2].data;
-
-    h[3].data = p;
-    p = ngx_sprintf(p, "STATSIG-EVENT-COUNT: %ui", n);
-    h[3].len = p - h[3].data;
-
-    for (i = 0; i < sizeof(fixed) / sizeof(ngx_str_t); i++) {
-        h[4 + i] = fixed[i];
-    }
+    ngx_str_set(&h[1], "Content-Encoding: gzip");
 
     return NGX_OK;
 }

@@ -20,7 +20,7 @@
  */
 
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_zone.h"
 #include "ngx_http_statsig_snapshot.h"
 
 #if (defined __GLIBC__)
@@ -56,32 +56,6 @@ static ngx_http_statsig_slot_t  *ngx_http_statsig_slot;
 static ngx_http_statsig_pin_t   *ngx_http_statsig_cur;
 static ngx_queue_t               ngx_http_statsig_pins;
 static ngx_queue_t               ngx_http_statsig_free_pins;
-
-
-uint64_t
-ngx_http_statsig_now_ms(void)
-{
-    ngx_time_t  *tp;
-
-    tp = ngx_timeofday();
-
-    return (uint64_t) tp->sec * 1000 + tp->msec;
-}
-
-
-ngx_uint_t
-ngx_http_statsig_pid_alive(ngx_pid_t pid)
-{
-    if (pid <= 0) {
-        return 0;
-    }
-
-    if (kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
-        return 0;
-    }
-
-    return 1;
-}
 
 
 /* a blob nobody can see yet: the caller fills it without the lock */

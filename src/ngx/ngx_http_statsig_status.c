@@ -8,9 +8,10 @@
  */
 
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_zone.h"
 #include "ngx_http_statsig_snapshot.h"
 #include "ngx_http_statsig_events.h"
+#include "ngx_http_statsig_response.h"
 #include "idlist.h"
 
 
@@ -37,8 +38,6 @@ typedef struct {
 } ngx_http_statsig_status_t;
 
 
-static ngx_int_t ngx_http_statsig_send(ngx_http_request_t *r,
-    ngx_uint_t status, ngx_str_t *type, ngx_buf_t *b);
 static ngx_buf_t *ngx_http_statsig_status_json(ngx_http_request_t *r,
     ngx_http_statsig_status_t *st);
 static u_char *ngx_http_statsig_json_stats(u_char *p,
@@ -103,7 +102,7 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
 
     st->zone = smcf->shm_zone->shm.name;
     st->size = smcf->shm_zone->shm.size;
-    st->local = (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE);
+    st->local = !ngx_http_statsig_secret_set(&smcf->server_key);
     st->file = smcf->specs_file;
     st->now = ngx_time();
 
@@ -148,10 +147,10 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_statsig_send(r, st->sh.specs_loaded
-                                    ? NGX_HTTP_OK
-                                    : NGX_HTTP_SERVICE_UNAVAILABLE,
-                                 &type, b);
+    return ngx_http_statsig_response_buf(r, st->sh.specs_loaded
+                                            ? NGX_HTTP_OK
+                                            : NGX_HTTP_SERVICE_UNAVAILABLE,
+                                         &type, b);
 }
 
 
@@ -234,7 +233,7 @@ ngx_http_statsig_status_json(ngx_http_request_t *r,
                           "\"changes\":%ui},\"worker\":{\"pid\":%P,"
                           "\"generation\":%ui,\"loaded\":%s,"
                           "\"specs_time\":%L,\"id_lists\":%ui}%V}\n",
-                          sh->lease_pid, sh->lease_changes, ngx_pid,
+                          sh->lease.pid, sh->lease.changes, ngx_pid,
                           st->view_generation,
                           st->view_loaded ? "true" : "false",
                           st->view_time, st->view_idlists, &events);
@@ -264,10 +263,11 @@ ngx_http_statsig_json_stats(u_char *p, ngx_http_statsig_stats_t *ss)
     p = ngx_http_statsig_json_time(p, ss->last_error);
     p = ngx_sprintf(p, ",\"error\":");
 
-    if (ss->error[0]) {
-        ss->error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
+    if (ss->report.reason[0]) {
+        ss->report.reason[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
         *p++ = '"';
-        p = (u_char *) ngx_escape_json(p, ss->error, ngx_strlen(ss->error));
+        p = (u_char *) ngx_escape_json(p, ss->report.reason,
+                                       ngx_strlen(ss->report.reason));
         *p++ = '"';
 
     } else {
@@ -407,42 +407,9 @@ ngx_http_statsig_prom(u_char *p, ngx_str_t *zone, char *prefix, char *name,
 }
 
 
-static ngx_int_t
-ngx_http_statsig_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *type, ngx_buf_t *b)
+char *
+ngx_http_statsig_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_int_t         rc;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
-
-    r->headers_out.status = status;
-    r->headers_out.content_type = *type;
-    r->headers_out.content_type_len = type->len;
-    r->headers_out.content_length_n = b->last - b->pos;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->hash = 1;
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_statsig_conf_handler(cf, cmd, conf,
+                                         ngx_http_statsig_status_handler);
 }

@@ -370,3 +370,132 @@ ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
 
     return NGX_OK;
 }
+
+
+/* ---- the directives ---- */
+
+
+char *
+ngx_http_statsig_user_id(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_statsig_loc_conf_t *slcf = conf;
+
+    ngx_str_t  *value;
+
+    if (slcf->user_id) {
+        return "is duplicate";
+    }
+
+    ngx_http_statsig_conf_used(cf);
+
+    value = cf->args->elts;
+
+    slcf->user_id = ngx_http_statsig_compile(cf, &value[1]);
+    if (slcf->user_id == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_statsig_user_field(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_statsig_loc_conf_t *slcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    ngx_http_statsig_conf_used(cf);
+
+    value = cf->args->elts;
+
+    for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
+        if (value[1].len == ngx_http_statsig_user_keys[i].len
+            && ngx_strncmp(value[1].data, ngx_http_statsig_user_keys[i].data,
+                           value[1].len)
+               == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == NGX_HTTP_STATSIG_NFIELDS) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown user field \"%V\", expected one of "
+                           "email, ip, userAgent, country, locale, "
+                           "appVersion (use statsig_user_custom for other "
+                           "fields)", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (slcf->fields[i]) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate user field \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    slcf->fields[i] = ngx_http_statsig_compile(cf, &value[2]);
+    if (slcf->fields[i] == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_statsig_user_pairs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_str_t              *value;
+    ngx_uint_t              i;
+    ngx_array_t           **a;
+    ngx_http_statsig_kv_t  *kv;
+
+    ngx_http_statsig_conf_used(cf);
+
+    value = cf->args->elts;
+    a = (ngx_array_t **) (p + cmd->offset);
+
+    if (value[1].len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "empty name in \"%V\"", &value[0]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (*a == NULL) {
+        *a = ngx_array_create(cf->pool, 4, sizeof(ngx_http_statsig_kv_t));
+        if (*a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = (*a)->elts;
+
+    for (i = 0; i < (*a)->nelts; i++) {
+        if (kv[i].name.len == value[1].len
+            && ngx_strncmp(kv[i].name.data, value[1].data, value[1].len) == 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "duplicate name \"%V\" in \"%V\"",
+                               &value[1], &value[0]);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    kv = ngx_array_push(*a);
+    if (kv == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    kv->name = value[1];
+    kv->value = ngx_http_statsig_compile(cf, &value[2]);
+    if (kv->value == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

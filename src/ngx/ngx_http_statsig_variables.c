@@ -23,10 +23,30 @@
 #include "hash.h"
 
 
+/* what a variable asks the evaluator for */
+#define NGX_HTTP_STATSIG_EVAL_GATE        0
+#define NGX_HTTP_STATSIG_EVAL_CONFIG      1
+#define NGX_HTTP_STATSIG_EVAL_EXPERIMENT  2
+#define NGX_HTTP_STATSIG_EVAL_PARAM       3
+
+
+/* statsig_gate $var NAME; statsig_param $var NAME PARAM [default=V]; */
+typedef struct {
+    ngx_uint_t                     kind;
+    ngx_str_t                      name;
+    ngx_str_t                      param;
+    ngx_http_complex_value_t      *deflt;
+} ngx_http_statsig_var_t;
+
+
 typedef struct {
     ngx_str_t                      prefix;
     ngx_uint_t                     kind;
 } ngx_http_statsig_prefix_t;
+
+
+static ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r,
+    ngx_uint_t kind, ngx_str_t *name, ngx_str_t *param, ngx_str_t *value);
 
 
 static ngx_int_t ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
@@ -134,7 +154,7 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
  * warning, once per worker and name).
  */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
     ngx_str_t *name, ngx_str_t *param, ngx_str_t *value)
 {

@@ -14,16 +14,17 @@
  */
 
 
-#include "ngx_http_statsig_module.h"
+#include "ngx_http_statsig_zone.h"
 #include "ngx_http_statsig_snapshot.h"
-#include "ngx_http_statsig_events.h"
 
 
-static ngx_int_t ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone,
-    void *data);
+#define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
+#define NGX_HTTP_STATSIG_ZONE_LAYOUT      6
+#define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
+
+
 static ngx_int_t ngx_http_statsig_zone_compatible(
     ngx_http_statsig_shctx_t *sh);
-static void ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone);
 static void ngx_http_statsig_file_cleanup(void *data);
 
 
@@ -92,7 +93,7 @@ ngx_http_statsig_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    smcf->shm_zone->init = ngx_http_statsig_init_zone;
+    /* the module's init_zone is set by postconfiguration */
     smcf->shm_zone->data = ctx;
 
     return NGX_CONF_OK;
@@ -109,8 +110,13 @@ ngx_http_statsig_zone_compatible(ngx_http_statsig_shctx_t *sh)
 }
 
 
-static ngx_int_t
-ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+/*
+ * The header of a new zone, or the old one's after a reload when its
+ * layout is ours.  NGX_DONE: the zone exists already (no fork: Windows).
+ */
+
+ngx_int_t
+ngx_http_statsig_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 {
     ngx_http_statsig_zone_t  *octx = data;
 
@@ -130,12 +136,6 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
             (void) ngx_atomic_fetch_add(&ctx->sh->reloads, 1);
 
-            if (ngx_http_statsig_events_init_zone(shm_zone) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            ngx_http_statsig_load_file(shm_zone);
-
             return NGX_OK;
         }
 
@@ -154,7 +154,7 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     if (shm_zone->shm.exists) {
         ctx->sh = shpool->data;
-        return NGX_OK;
+        return NGX_DONE;
     }
 
     sh = ngx_slab_alloc(shpool, sizeof(ngx_http_statsig_shctx_t));
@@ -191,13 +191,6 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     /* a full zone is reported by us, with what did not fit */
     shpool->log_nomem = 0;
-
-    /* the event queue first: its size is fixed, the specs' is not */
-    if (ngx_http_statsig_events_init_zone(shm_zone) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_statsig_load_file(shm_zone);
 
     return NGX_OK;
 }
@@ -316,10 +309,6 @@ ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    if (ngx_http_statsig_sync_conf(cf, smcf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
     if (smcf->specs_file.len == 0) {
         return NGX_OK;
     }
@@ -340,7 +329,7 @@ ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
                                           &ctx->file_info, err, sizeof(err));
 
     if (rc == NGX_DECLINED) {
-        if (smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE) {
+        if (!ngx_http_statsig_secret_set(&smcf->server_key)) {
             ngx_log_error(NGX_LOG_WARN, cf->log, 0,
                           "statsig_specs_file \"%V\" does not exist; "
                           "in local mode it is the only source of specs, "
@@ -380,8 +369,8 @@ ngx_http_statsig_file_cleanup(void *data)
  * mode (the file is the source) or the file is newer than the snapshot.
  */
 
-static void
-ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone)
+void
+ngx_http_statsig_zone_load_file(ngx_shm_zone_t *shm_zone)
 {
     int64_t                    t;
     ngx_uint_t                 use;
@@ -405,7 +394,7 @@ ngx_http_statsig_load_file(ngx_shm_zone_t *shm_zone)
     if (!use
         && ngx_http_statsig_file_changed(&sh->file_id, fi))
     {
-        use = (ctx->smcf->key_source == NGX_HTTP_STATSIG_KEY_NONE
+        use = (!ngx_http_statsig_secret_set(&ctx->smcf->server_key)
                || t > sh->specs_time);
     }
 

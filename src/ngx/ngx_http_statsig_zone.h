@@ -1,52 +1,30 @@
 
 /*
- * ngx_http_statsig_module: shared declarations of the nginx glue.
+ * ngx_http_statsig_module: the shared zone.
+ *
+ * One zone per http{} holds what every worker shares: the published
+ * snapshot (compiled specs and ID lists, by generation), what the sync
+ * knows of its sources, the leases, the counters statsig_status shows,
+ * and the event rings (ngx_http_statsig_events.h).  A snapshot is
+ * published whole and never changed; readers pin a generation
+ * (ngx_http_statsig_snapshot.h).
  */
 
 
-#ifndef _NGX_HTTP_STATSIG_MODULE_H_INCLUDED_
-#define _NGX_HTTP_STATSIG_MODULE_H_INCLUDED_
+#ifndef _NGX_HTTP_STATSIG_ZONE_H_INCLUDED_
+#define _NGX_HTTP_STATSIG_ZONE_H_INCLUDED_
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
 
-
-#define NGX_HTTP_STATSIG_VERSION          "0.1.0"
-
-#define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
-#define NGX_HTTP_STATSIG_ZONE_LAYOUT      5
-#define NGX_HTTP_STATSIG_ZONE_MIN_SIZE    (128 * 1024)
-
-#define NGX_HTTP_STATSIG_KEY_NONE         0
-#define NGX_HTTP_STATSIG_KEY_ENV          1
-#define NGX_HTTP_STATSIG_KEY_FILE         2
-
-/* indexes of statsig_user_field FIELD */
-#define NGX_HTTP_STATSIG_FIELD_EMAIL      0
-#define NGX_HTTP_STATSIG_FIELD_IP         1
-#define NGX_HTTP_STATSIG_FIELD_USER_AGENT 2
-#define NGX_HTTP_STATSIG_FIELD_COUNTRY    3
-#define NGX_HTTP_STATSIG_FIELD_LOCALE     4
-#define NGX_HTTP_STATSIG_FIELD_APP_VER    5
-#define NGX_HTTP_STATSIG_NFIELDS          6
-
-/* what a variable asks the evaluator for */
-#define NGX_HTTP_STATSIG_EVAL_GATE        0
-#define NGX_HTTP_STATSIG_EVAL_CONFIG      1
-#define NGX_HTTP_STATSIG_EVAL_EXPERIMENT  2
-#define NGX_HTTP_STATSIG_EVAL_PARAM       3
-
-/* location content handlers */
-#define NGX_HTTP_STATSIG_HANDLER_NONE     0
-#define NGX_HTTP_STATSIG_HANDLER_STATUS   1
-#define NGX_HTTP_STATSIG_HANDLER_API      2
+#include "ngx_http_statsig_conf.h"
+#include "ngx_http_statsig_lease.h"
+#include "ngx_http_statsig_report.h"
 
 
 #define NGX_HTTP_STATSIG_SLOTS           256
 #define NGX_HTTP_STATSIG_GEN_NONE        ((ngx_atomic_uint_t) -1)
-#define NGX_HTTP_STATSIG_ERRLEN          256
 
 #define NGX_HTTP_STATSIG_SOURCE_NONE     0
 #define NGX_HTTP_STATSIG_SOURCE_FILE     1
@@ -100,7 +78,7 @@ typedef struct {
     time_t                         last_success;
     time_t                         last_error;
     ngx_uint_t                     state;
-    u_char                         error[NGX_HTTP_STATSIG_ERRLEN];
+    ngx_http_statsig_report_t      report;    /* the last error */
 } ngx_http_statsig_stats_t;
 
 
@@ -177,10 +155,8 @@ typedef struct {
     /* the specs file last loaded (local mode re-reads it on change) */
     ngx_http_statsig_file_id_t     file_id;
 
-    /* the fetch lease: one worker fetches at a time */
-    ngx_pid_t                      lease_pid;
-    uint64_t                       lease_deadline;     /* ms, wall clock */
-    ngx_uint_t                     lease_changes;
+    /* one worker fetches at a time */
+    ngx_http_statsig_lease_t       lease;
     uint64_t                       specs_next;         /* ms, wall clock */
     uint64_t                       idlists_next;
 
@@ -195,8 +171,6 @@ typedef struct {
 } ngx_http_statsig_shctx_t;
 
 
-typedef struct ngx_http_statsig_main_conf_s  ngx_http_statsig_main_conf_t;
-
 typedef struct {
     ngx_http_statsig_shctx_t      *sh;
     ngx_slab_pool_t               *shpool;
@@ -209,89 +183,10 @@ typedef struct {
 } ngx_http_statsig_zone_t;
 
 
-/* NAME VALUE pairs: statsig_user_custom, _private, statsig_custom_id */
-typedef struct {
-    ngx_str_t                      name;
-    ngx_http_complex_value_t      *value;
-} ngx_http_statsig_kv_t;
-
-
-typedef struct {
-    ngx_str_t                      name;
-    ngx_http_complex_value_t      *value;
-    ngx_http_complex_value_t      *cond;
-    ngx_array_t                   *metadata;   /* ngx_http_statsig_kv_t */
-} ngx_http_statsig_event_t;
-
-
-/* statsig_gate $var NAME; statsig_param $var NAME PARAM [default=V]; */
-typedef struct {
-    ngx_uint_t                     kind;
-    ngx_str_t                      name;
-    ngx_str_t                      param;
-    ngx_http_complex_value_t      *deflt;
-} ngx_http_statsig_var_t;
-
-
-struct ngx_http_statsig_main_conf_s {
-    ngx_shm_zone_t                *shm_zone;
-
-    ngx_uint_t                     key_source;
-    ngx_str_t                      key_ref;    /* env name or file path */
-
-    /* statsig_api_key: the statsig_api credential (default: the server key) */
-    ngx_uint_t                     api_key_source;
-    ngx_str_t                      api_key_ref;
-
-    /* the first statsig_api location, for "needs a key" */
-    ngx_str_t                      api_file;
-    ngx_uint_t                     api_line;
-
-    ngx_str_t                      specs_url;
-    ngx_str_t                      specs_file;
-    ngx_msec_t                     sync_interval;
-    ngx_str_t                      id_lists_url;
-    ngx_msec_t                     id_lists_sync_interval;
-    ngx_str_t                      events_url;
-    ngx_msec_t                     flush_interval;
-    ngx_uint_t                     flush_batch;
-    size_t                         event_queue;
-    ngx_msec_t                     exposure_dedupe;
-    ngx_str_t                      environment;
-    ngx_msec_t                     upstream_timeout;
-    ngx_str_t                      ca_file;
-    ngx_str_t                      proxy;
-
-    /* where a statsig directive was first used, for "no statsig_zone" */
-    ngx_str_t                      used_file;
-    ngx_uint_t                     used_line;
-    ngx_str_t                      used_name;
-
-    /* compiled once, shared by every location that keeps the default */
-    ngx_http_complex_value_t      *default_ip;
-    ngx_http_complex_value_t      *default_user_agent;
-};
-
-
-typedef struct {
-    ngx_http_complex_value_t      *user_id;
-    ngx_http_complex_value_t      *fields[NGX_HTTP_STATSIG_NFIELDS];
-    ngx_array_t                   *custom;     /* ngx_http_statsig_kv_t */
-    ngx_array_t                   *private_attrs;
-    ngx_array_t                   *custom_ids;
-
-    ngx_str_t                      stable_id_cookie;
-    time_t                         stable_id_max_age;
-
-    ngx_flag_t                     exposures;
-    ngx_array_t                   *events;     /* ngx_http_statsig_event_t */
-
-    ngx_uint_t                     handler;
-} ngx_http_statsig_loc_conf_t;
-
-
 /* ngx_http_statsig_zone.c */
 char *ngx_http_statsig_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_statsig_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+void ngx_http_statsig_zone_load_file(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_http_statsig_zone_usage(ngx_shm_zone_t *shm_zone,
     size_t *used);
 ngx_int_t ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
@@ -312,40 +207,6 @@ ngx_int_t ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
 void ngx_http_statsig_gc_locked(ngx_http_statsig_zone_t *ctx);
 ngx_int_t ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_snapshot_exit_worker(ngx_cycle_t *cycle);
-ngx_uint_t ngx_http_statsig_pid_alive(ngx_pid_t pid);
-uint64_t ngx_http_statsig_now_ms(void);
-
-/* ngx_http_statsig_sync.c */
-ngx_int_t ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle);
-void ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle);
-ngx_int_t ngx_http_statsig_sync_conf(ngx_conf_t *cf,
-    ngx_http_statsig_main_conf_t *smcf);
-ngx_int_t ngx_http_statsig_get_server_key(ngx_str_t *key);
-
-/* ngx_http_statsig_variables.c */
-ngx_int_t ngx_http_statsig_add_variables(ngx_conf_t *cf);
-char *ngx_http_statsig_gate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_statsig_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
-    ngx_str_t *name, ngx_str_t *param, ngx_str_t *value);
-
-/* ngx_http_statsig_status.c */
-ngx_int_t ngx_http_statsig_status_handler(ngx_http_request_t *r);
-
-/* ngx_http_statsig_api.c */
-ngx_int_t ngx_http_statsig_api_handler(ngx_http_request_t *r);
-
-/* ngx_http_statsig_module.c */
-void ngx_http_statsig_conf_used(ngx_conf_t *cf);
-ngx_http_complex_value_t *ngx_http_statsig_compile(ngx_conf_t *cf,
-    ngx_str_t *value);
-ngx_int_t ngx_http_statsig_conf_option(ngx_conf_t *cf, ngx_str_t *arg,
-    char *expect, ngx_str_t *rest);
-ngx_int_t ngx_http_statsig_check_url(ngx_conf_t *cf, ngx_str_t *url,
-    ngx_uint_t proxy);
 
 
-extern ngx_module_t  ngx_http_statsig_module;
-
-
-#endif /* _NGX_HTTP_STATSIG_MODULE_H_INCLUDED_ */
+#endif /* _NGX_HTTP_STATSIG_ZONE_H_INCLUDED_ */

@@ -1,0 +1,131 @@
+
+/*
+ * ngx_http_statsig_module: the configuration, as every layer reads it,
+ * and the helpers that parse it.
+ *
+ * A directive is parsed where what it configures lives: statsig_zone in
+ * the zone, statsig_gate and statsig_param with the variables, the user's
+ * directives with the user, statsig_event with the custom events,
+ * statsig_status and statsig_api with their handlers, the keys by the
+ * secret slot.  Plain values (URLs, paths, intervals, sizes) use nginx's
+ * stock slots with the checks below as their posts.  The module file
+ * holds the table, creates and merges the structures, and nothing else
+ * of the configuration.
+ */
+
+
+#ifndef _NGX_HTTP_STATSIG_CONF_H_INCLUDED_
+#define _NGX_HTTP_STATSIG_CONF_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_statsig_secret.h"
+
+
+#define NGX_HTTP_STATSIG_VERSION          "0.1.0"
+
+/* the user's fields set by statsig_user_field NAME VALUE */
+#define NGX_HTTP_STATSIG_FIELD_EMAIL      0
+#define NGX_HTTP_STATSIG_FIELD_IP         1
+#define NGX_HTTP_STATSIG_FIELD_USER_AGENT 2
+#define NGX_HTTP_STATSIG_FIELD_COUNTRY    3
+#define NGX_HTTP_STATSIG_FIELD_LOCALE     4
+#define NGX_HTTP_STATSIG_FIELD_APP_VER    5
+#define NGX_HTTP_STATSIG_NFIELDS          6
+
+
+/* NAME VALUE pairs: statsig_user_custom, _private, statsig_custom_id */
+typedef struct {
+    ngx_str_t                      name;
+    ngx_http_complex_value_t      *value;
+} ngx_http_statsig_kv_t;
+
+
+typedef struct {
+    ngx_str_t                      name;
+    ngx_http_complex_value_t      *value;
+    ngx_http_complex_value_t      *cond;
+    ngx_array_t                   *metadata;   /* ngx_http_statsig_kv_t */
+} ngx_http_statsig_event_t;
+
+
+typedef struct {
+    ngx_shm_zone_t                *shm_zone;
+
+    ngx_http_statsig_secret_t      server_key;
+    /* the statsig_api credential (default: the server key) */
+    ngx_http_statsig_secret_t      api_key;
+
+    /* the first statsig_api location, for "needs a key" */
+    ngx_str_t                      api_file;
+    ngx_uint_t                     api_line;
+
+    ngx_str_t                      specs_url;
+    ngx_str_t                      specs_file;
+    ngx_msec_t                     sync_interval;
+    ngx_str_t                      id_lists_url;
+    ngx_msec_t                     id_lists_sync_interval;
+    ngx_str_t                      events_url;
+    ngx_msec_t                     flush_interval;
+    ngx_uint_t                     flush_batch;
+    size_t                         event_queue;
+    ngx_msec_t                     exposure_dedupe;
+    ngx_str_t                      environment;
+    ngx_msec_t                     upstream_timeout;
+    ngx_str_t                      ca_file;
+    ngx_str_t                      proxy;
+
+    /* where a statsig directive was first used, for "no statsig_zone" */
+    ngx_str_t                      used_file;
+    ngx_uint_t                     used_line;
+    ngx_str_t                      used_name;
+
+    /* compiled once, shared by every location that keeps the default */
+    ngx_http_complex_value_t      *default_ip;
+    ngx_http_complex_value_t      *default_user_agent;
+} ngx_http_statsig_main_conf_t;
+
+
+typedef struct {
+    ngx_http_complex_value_t      *user_id;
+    ngx_http_complex_value_t      *fields[NGX_HTTP_STATSIG_NFIELDS];
+    ngx_array_t                   *custom;     /* ngx_http_statsig_kv_t */
+    ngx_array_t                   *private_attrs;
+    ngx_array_t                   *custom_ids;
+
+    ngx_str_t                      stable_id_cookie;
+    time_t                         stable_id_max_age;
+
+    ngx_flag_t                     exposures;
+    ngx_array_t                   *events;     /* ngx_http_statsig_event_t */
+
+    ngx_str_t                      handler;    /* statsig_status, _api */
+} ngx_http_statsig_loc_conf_t;
+
+
+/* the posts of stock slots: each also records that statsig is used */
+extern ngx_conf_post_t  ngx_http_statsig_used_post;
+extern ngx_conf_post_t  ngx_http_statsig_url_post;
+extern ngx_conf_post_t  ngx_http_statsig_proxy_post;
+extern ngx_conf_post_t  ngx_http_statsig_path_post;
+extern ngx_conf_post_t  ngx_http_statsig_interval_post;
+extern ngx_conf_post_t  ngx_http_statsig_batch_post;
+
+void ngx_http_statsig_conf_used(ngx_conf_t *cf);
+ngx_http_complex_value_t *ngx_http_statsig_compile(ngx_conf_t *cf,
+    ngx_str_t *value);
+ngx_int_t ngx_http_statsig_conf_option(ngx_conf_t *cf, ngx_str_t *arg,
+    char *expect, ngx_str_t *rest);
+ngx_int_t ngx_http_statsig_check_url(ngx_conf_t *cf, ngx_str_t *url,
+    ngx_uint_t proxy);
+char *ngx_http_statsig_conf_handler(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_http_statsig_loc_conf_t *slcf, ngx_http_handler_pt handler);
+
+
+extern ngx_module_t  ngx_http_statsig_module;
+
+
+#endif /* _NGX_HTTP_STATSIG_CONF_H_INCLUDED_ */
