@@ -15,12 +15,7 @@
  * counted.  A worker that crashes loses its open packs (at most one
  * tick's events).
  *
- * Dedupe: statsig-node's key of an exposure (user ids, event, metadata
- * values but times and reason) hashed to 64 bits, in a 16-way table of
- * fixed size in the zone, with the time it was last logged; an identical
- * exposure within statsig_exposure_dedupe is not logged again.  When a
- * bucket is full the oldest entry gives way (counted): a duplicate may
- * then be logged, which costs volume, never correctness.
+ * Exposures are deduped first (ngx_http_statsig_dedupe.c).
  */
 
 
@@ -30,35 +25,12 @@
 /* changes with the layout: a reload into a new build starts afresh */
 #define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455641L   /* "STEVA" */
 
-/*
- * 16-way buckets (four cache lines, 256 bytes): users who keep coming
- * back while the table is full of other live keys evict each other only
- * where more than 16 of them share a bucket, and then, as the oldest goes
- * first, on every round of their visits.  With 8 ways, 10,000 users x 3
- * gates in a 64 MB zone (131,072 entries) had 2 or 3 buckets of 9 keys:
- * 76 to 407 exposures logged again in a few seconds; with 4 ways, 38,398
- * exposures instead of 30,000.
- */
-#define NGX_HTTP_STATSIG_DEDUPE_WAYS   16
-/* bytes of a bucket */
-#define NGX_HTTP_STATSIG_DEDUPE_BUCKET                                        \
-    (NGX_HTTP_STATSIG_DEDUPE_WAYS * sizeof(ngx_http_statsig_dedupe_t))
-
-
 typedef struct {
     ngx_http_statsig_events_sh_t  *sh;
     ngx_slab_pool_t               *shpool;
     ngx_uint_t                     kinds;      /* taken by a live sink */
-    ngx_msec_t                     window;
-    /* es->dedupe and its mask, read here: the zone's line is busy */
-    ngx_http_statsig_dedupe_t     *dedupe;    /* NULL: no dedupe */
-    ngx_uint_t                     dedupe_mask;
     ngx_uint_t                     nsinks;
     ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
-    statsig_buf_t                  key;
-
-    /* exposures found deduped without the lock, not yet in the zone */
-    ngx_uint_t                     deduped;
 
     /* events of this event loop iteration, pushed in one go */
     ngx_http_statsig_wbuf_t        pending;    /* [pending hdr][record]... */
@@ -80,12 +52,8 @@ typedef struct {
 
 static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_events_sh_t *es, ngx_uint_t kind);
-static void ngx_http_statsig_events_map(void *p, size_t size, ngx_log_t *log);
 static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
     ngx_http_statsig_main_conf_t *smcf);
-static ngx_uint_t ngx_http_statsig_dedupe_locked(
-    ngx_http_statsig_events_t *ev, ngx_http_statsig_dedupe_key_t *key,
-    ngx_msec_t now);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
 static void ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
@@ -98,15 +66,6 @@ static ngx_inline ngx_uint_t ngx_http_statsig_pack_limit(
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_sink_sh_t *ss);
 static void ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, ngx_uint_t *full);
-static void ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss,
-    uint64_t pos, void *data, size_t len);
-static void ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss,
-    uint64_t pos, void *dst, size_t len);
-static u_char *ngx_http_statsig_events_json(u_char *p,
-    ngx_http_statsig_events_sh_t *es, ngx_http_statsig_events_t *ev);
-static u_char *ngx_http_statsig_events_prom(u_char *p,
-    ngx_http_statsig_events_sh_t *es, ngx_http_statsig_events_t *ev,
-    ngx_str_t *zone);
 
 
 /* the sinks, by their slot in the zone: append only */
@@ -126,8 +85,8 @@ static ngx_connection_t           ngx_http_statsig_events_conn;
 ngx_int_t
 ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
 {
-    size_t                         qsize, n;
-    ngx_uint_t                     i, buckets;
+    size_t                         qsize;
+    ngx_uint_t                     i;
     ngx_slab_pool_t               *shpool;
     ngx_http_statsig_zone_t       *ctx;
     ngx_http_statsig_sink_sh_t    *ss;
@@ -157,21 +116,8 @@ ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
         ctx->sh->events = es;
     }
 
-    if (es->dedupe == NULL && smcf->exposure_dedupe) {
-        /* about 1/32 of the zone, a power of two of 16-way buckets */
-        n = shm_zone->shm.size / 32 / NGX_HTTP_STATSIG_DEDUPE_BUCKET;
-
-        for (buckets = 16; buckets * 2 <= n; buckets *= 2) {
-            /* void */
-        }
-
-        es->dedupe = ngx_slab_calloc_locked(shpool,
-                                 buckets * NGX_HTTP_STATSIG_DEDUPE_BUCKET);
-        if (es->dedupe == NULL) {
-            goto nomem;
-        }
-
-        es->dedupe_mask = buckets - 1;
+    if (ngx_http_statsig_dedupe_init_zone_locked(shm_zone, es) != NGX_OK) {
+        goto nomem;
     }
 
     for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
@@ -235,44 +181,6 @@ ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
 /* ---- per worker ---- */
 
 
-/*
- * Maps a ring or the dedupe table into this worker's page tables at once.
- * A worker's first touch of each page of shared memory faults (fork does
- * not copy the page tables of shared mappings), and these are written end
- * to end, under the zone lock for the rings: without this, a page fault
- * every 4 KB of events for the first pass through the ring (~1% of a
- * request's cost in the bench).
- */
-
-static void
-ngx_http_statsig_events_map(void *p, size_t size, ngx_log_t *log)
-{
-#if (NGX_LINUX)
-    u_char  *start, *end;
-
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE  23         /* Linux 5.14 */
-#endif
-
-    start = (u_char *) ((uintptr_t) p & ~((uintptr_t) ngx_pagesize - 1));
-    end = (u_char *) p + size;
-
-    if (madvise(start, end - start, MADV_POPULATE_WRITE) == 0) {
-        return;
-    }
-
-    ngx_log_debug1(NGX_LOG_DEBUG_CORE, log, ngx_errno,
-                   "statsig: madvise(MADV_POPULATE_WRITE) failed, %uz "
-                   "bytes touched instead", size);
-
-    /* older kernels: a read of each page maps it (shared memory) */
-    for (/* void */; start < end; start += ngx_pagesize) {
-        (void) *(volatile u_char *) start;
-    }
-#endif
-}
-
-
 ngx_int_t
 ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
 {
@@ -297,19 +205,6 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
 
     ev->sh = ctx->sh->events;
     ev->shpool = ctx->shpool;
-    ev->window = smcf->exposure_dedupe;
-
-    if (ev->window && ev->sh->dedupe) {
-        ev->dedupe = ev->sh->dedupe;
-        ev->dedupe_mask = ev->sh->dedupe_mask;
-
-        ngx_http_statsig_events_map(ev->dedupe,
-                                    (ev->dedupe_mask + 1)
-                                    * NGX_HTTP_STATSIG_DEDUPE_BUCKET,
-                                    cycle->log);
-    }
-
-    statsig_buf_init(&ev->key);
 
     /* debug logging of events may read ((ngx_connection_t *) data)->fd */
     ngx_http_statsig_events_conn.fd = (ngx_socket_t) -1;
@@ -333,12 +228,19 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
             continue;
         }
 
-        ngx_http_statsig_events_map(ev->sh->sinks[i].ring,
-                                    ev->sh->sinks[i].size, cycle->log);
+        ngx_http_statsig_zone_map(ev->sh->sinks[i].ring, ev->sh->sinks[i].size,
+                                  cycle->log);
 
         sink->enabled = 1;
         ev->kinds |= t->kinds;
     }
+
+    /* only exposures dedupe, and only when a sink takes them */
+    ngx_http_statsig_dedupe_init_worker(ev->sh, ev->shpool,
+                                        (ev->kinds
+                                         & NGX_HTTP_STATSIG_EV_EXPOSURE)
+                                        ? smcf->exposure_dedupe : 0,
+                                        cycle->log);
 
     return NGX_OK;
 }
@@ -390,11 +292,7 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
     ngx_http_statsig_events_push_pending();
     (void) ngx_http_statsig_events_close_packs();
 
-    if (ev->deduped) {
-        ngx_shmtx_lock(&ev->shpool->mutex);
-        ngx_http_statsig_events_fold_locked();
-        ngx_shmtx_unlock(&ev->shpool->mutex);
-    }
+    ngx_http_statsig_dedupe_exit_worker();
 
     if (ev->pending.data) {
         ngx_free(ev->pending.data);
@@ -405,7 +303,6 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
         statsig_pack_free(&ev->sinks[i].pack);
     }
 
-    statsig_buf_free(&ev->key);
     ev->sh = NULL;
     ev->kinds = 0;
 }
@@ -422,28 +319,6 @@ ngx_slab_pool_t *
 ngx_http_statsig_events_shpool(void)
 {
     return ngx_http_statsig_events.shpool;
-}
-
-
-/*
- * Where the exposure writer puts statsig-node's dedupe key, or NULL when
- * nothing dedupes (statsig_exposure_dedupe 0, no sink takes exposures).
- */
-
-statsig_buf_t *
-ngx_http_statsig_events_dedupe_key(void)
-{
-    ngx_http_statsig_events_t  *ev;
-
-    ev = &ngx_http_statsig_events;
-
-    if (ev->sh == NULL || ev->dedupe == NULL
-        || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
-    {
-        return NULL;
-    }
-
-    return &ev->key;
 }
 
 
@@ -617,16 +492,15 @@ ngx_http_statsig_events_push_pending(void)
     now = ngx_current_msec;
     full = 0;
 
-    if (ev->dedupe) {
+    if (ngx_http_statsig_dedupe_on()) {
         ngx_shmtx_lock(&ev->shpool->mutex);
 
-        ngx_http_statsig_events_fold_locked();
+        ngx_http_statsig_dedupe_fold_locked();
 
         for (p = ev->pending.data; p < last; /* void */) {
             h = (ngx_http_statsig_pending_t *) p;
 
-            if (h->key.hash
-                && ngx_http_statsig_dedupe_locked(ev, &h->key, now))
+            if (h->key.hash && ngx_http_statsig_dedupe_locked(&h->key, now))
             {
                 h->kind = 0;
             }
@@ -693,15 +567,15 @@ ngx_http_statsig_events_accept(ngx_http_statsig_events_t *ev,
 {
     ngx_uint_t  dup;
 
-    if (key == NULL || key->hash == 0 || ev->dedupe == NULL) {
+    if (key == NULL || key->hash == 0 || !ngx_http_statsig_dedupe_on()) {
         return 1;
     }
 
     ngx_shmtx_lock(&ev->shpool->mutex);
 
-    ngx_http_statsig_events_fold_locked();
+    ngx_http_statsig_dedupe_fold_locked();
 
-    dup = ngx_http_statsig_dedupe_locked(ev, key, ngx_current_msec);
+    dup = ngx_http_statsig_dedupe_locked(key, ngx_current_msec);
 
     ngx_shmtx_unlock(&ev->shpool->mutex);
 
@@ -815,7 +689,7 @@ static void
 ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, ngx_uint_t *full)
 {
-    size_t                        need, used;
+    size_t                        need;
     ngx_uint_t                    n, limit;
     ngx_http_statsig_sink_sh_t   *ss;
     ngx_http_statsig_pack_hdr_t   h;
@@ -860,25 +734,13 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
 
     ngx_shmtx_lock(&ev->shpool->mutex);
 
-    used = (size_t) (ss->tail - ss->head);
-
-    if (need > ss->size - used || need > ngx_http_statsig_pack_max(sink, ss))
+    if (need > ngx_http_statsig_pack_max(sink, ss)
+        || ngx_http_statsig_ring_put_locked(ss, &h, sink->pack.out)
+           != NGX_OK)
     {
         ss->dropped_full += n;
 
     } else {
-        ngx_http_statsig_ring_in(ss, ss->tail, &h, NGX_HTTP_STATSIG_REC_HDR);
-        ngx_http_statsig_ring_in(ss, ss->tail + NGX_HTTP_STATSIG_REC_HDR,
-                                 sink->pack.out, sink->pack.out_len);
-
-        ss->tail += need;
-        ss->events += n;
-        ss->queued += n;
-
-        if (used + need > ss->max_used) {
-            ss->max_used = used + need;
-        }
-
         limit = ngx_http_statsig_pack_limit(sink, ss);
 
         if (ss->events >= limit) {
@@ -915,387 +777,6 @@ ngx_http_statsig_events_close_packs(void)
     }
 
     return full;
-}
-
-
-/*
- * How old an entry is: each worker's ngx_current_msec is cached at its
- * own moment, so another worker's entry may be a few ms "ahead": age 0,
- * not a wrapped difference that would make it look expired.
- */
-
-static ngx_inline ngx_msec_t
-ngx_http_statsig_dedupe_age(ngx_msec_t now, ngx_msec_t t)
-{
-    return ((ngx_msec_int_t) (now - t) > 0) ? now - t : 0;
-}
-
-
-/* a key's bucket: NGX_HTTP_STATSIG_DEDUPE_WAYS slots, 256 bytes */
-
-static ngx_inline ngx_http_statsig_dedupe_t *
-ngx_http_statsig_dedupe_bucket(ngx_http_statsig_events_t *ev,
-    uint32_t bucket)
-{
-    return &ev->dedupe[(bucket & ev->dedupe_mask)
-                       * NGX_HTTP_STATSIG_DEDUPE_WAYS];
-}
-
-
-/*
- * Under the lock: 1 (counted as deduped) when the key was logged within
- * the window; else it is entered, logged now, and 0.
- */
-
-static ngx_uint_t
-ngx_http_statsig_dedupe_locked(ngx_http_statsig_events_t *ev,
-    ngx_http_statsig_dedupe_key_t *key, ngx_msec_t now)
-{
-    uint64_t                    hash;
-    ngx_uint_t                  i;
-    ngx_msec_t                  window;
-    ngx_http_statsig_dedupe_t  *b, *free, *oldest;
-
-    b = ngx_http_statsig_dedupe_bucket(ev, key->bucket);
-    hash = key->hash;
-    window = ev->window;
-
-    free = NULL;
-    oldest = &b[0];
-
-    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
-        if (b[i].hash == hash) {
-            if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
-                (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
-                return 1;
-            }
-
-            __atomic_store_n(&b[i].time, now, __ATOMIC_RELEASE);
-            return 0;
-        }
-
-        if (b[i].hash == 0
-            || ngx_http_statsig_dedupe_age(now, b[i].time) >= window)
-        {
-            if (free == NULL) {
-                free = &b[i];
-            }
-
-        } else if (b[i].time < oldest->time) {
-            oldest = &b[i];
-        }
-    }
-
-    if (free == NULL) {
-        ev->sh->dedupe_evicted++;
-        free = oldest;
-    }
-
-    /*
-     * The hash, then the time (a release: after the hash on every CPU),
-     * so that a reader who reads the time first, then the hash, never
-     * pairs this time with the hash it replaces.
-     */
-    __atomic_store_n(&free->hash, hash, __ATOMIC_RELAXED);
-    __atomic_store_n(&free->time, now, __ATOMIC_RELEASE);
-
-    return 0;
-}
-
-
-/*
- * Whether an exposure with this dedupe key was logged within the window,
- * looked up without the lock (counted as deduped when it was, in the
- * zone's counter later: ngx_http_statsig_events_fold_locked()): a writer
- * that finds it skips writing the event.  A racing insert of the same
- * key is a duplicate too; anything missed here is caught by the locked
- * lookup at the end of the iteration.  The bucket stays in the cache for
- * that lookup.
- *
- * A slot's time is read before its hash (acquire loads: plain loads on
- * x86, no fence): a hash seen with a live time is either the entry the
- * time belongs to, or a newer insert of that hash, logged now.
- */
-
-ngx_uint_t
-ngx_http_statsig_events_seen(ngx_http_statsig_dedupe_key_t *key)
-{
-    ngx_uint_t                  i;
-    ngx_msec_t                  now, t;
-    ngx_http_statsig_dedupe_t  *b;
-    ngx_http_statsig_events_t  *ev;
-
-    ev = &ngx_http_statsig_events;
-
-    if (ev->sh == NULL || key->hash == 0 || ev->dedupe == NULL
-        || !(ev->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE))
-    {
-        return 0;
-    }
-
-    b = ngx_http_statsig_dedupe_bucket(ev, key->bucket);
-    now = ngx_current_msec;
-
-    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
-        t = __atomic_load_n(&b[i].time, __ATOMIC_ACQUIRE);
-
-        if (__atomic_load_n(&b[i].hash, __ATOMIC_ACQUIRE) == key->hash
-            && ngx_http_statsig_dedupe_age(now, t) < ev->window)
-        {
-            /* counted in the zone with the next lock taken */
-            ev->deduped++;
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * Starts fetching a bucket (its four lines) from memory: a fresh key's
- * bucket is a cache miss, and with the evaluation in between, the probe
- * after it waits for nothing.
- */
-
-void
-ngx_http_statsig_events_prefetch(uint32_t bucket)
-{
-    u_char                     *b;
-    ngx_http_statsig_events_t  *ev;
-
-    ev = &ngx_http_statsig_events;
-
-    if (ev->dedupe == NULL) {
-        return;
-    }
-
-    b = (u_char *) ngx_http_statsig_dedupe_bucket(ev, bucket);
-
-    __builtin_prefetch(b);
-    __builtin_prefetch(b + 64);
-    __builtin_prefetch(b + 128);
-    __builtin_prefetch(b + 192);
-}
-
-
-/*
- * Under the zone lock: adds the exposures this worker found deduped
- * without the lock to the zone's counter (on every push and flush tick).
- */
-
-void
-ngx_http_statsig_events_fold_locked(void)
-{
-    ngx_http_statsig_events_t  *ev;
-
-    ev = &ngx_http_statsig_events;
-
-    if (ev->sh && ev->deduped) {
-        (void) ngx_atomic_fetch_add(&ev->sh->deduped, ev->deduped);
-        ev->deduped = 0;
-    }
-}
-
-
-/*
- * The dedupe key's 64-bit hash (MurmurHash64A, eight bytes a step);
- * never 0 (a free slot)
- */
-
-uint64_t
-ngx_http_statsig_events_hash(u_char *p, size_t len)
-{
-    u_char    *last;
-    uint64_t   h, k, t;
-
-    static const uint64_t  m = 0xc6a4a7935bd1e995ULL;
-
-    h = 0x5354455645ULL ^ (len * m);
-
-    for (last = p + (len & ~(size_t) 7); p < last; p += 8) {
-        ngx_memcpy(&k, p, 8);
-
-        k *= m;
-        k ^= k >> 47;
-        k *= m;
-
-        h ^= k;
-        h *= m;
-    }
-
-    len &= 7;
-
-    if (len) {
-        t = 0;
-        ngx_memcpy(&t, p, len);
-
-        h ^= t;
-        h *= m;
-    }
-
-    h ^= h >> 47;
-    h *= m;
-    h ^= h >> 47;
-
-    return h ? h : 1;
-}
-
-
-/*
- * A dedupe bucket: the user's part of the key (user ids) picks a page of
- * the table (4 KB: 16 buckets), the entity's and layer parameter's names
- * the bucket in it, all known before the evaluation.  The exposures of a
- * request then miss the TLB once, not once each.  Keys that differ only
- * by rule or value share a bucket.
- */
-
-#define NGX_HTTP_STATSIG_DEDUPE_PAGE_BITS  4    /* 4096 / (16 ways x 16) */
-
-uint32_t
-ngx_http_statsig_events_bucket(uint64_t user, ngx_str_t *name,
-    ngx_str_t *param)
-{
-    uint64_t  h;
-
-    h = user ^ ngx_http_statsig_events_hash(name->data, name->len);
-
-    if (param && param->len) {
-        h ^= ngx_http_statsig_events_hash(param->data, param->len) << 1;
-    }
-
-    /* a 64-bit finalizer (MurmurHash3's fmix64) */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-
-    return (uint32_t) (user >> 32) << NGX_HTTP_STATSIG_DEDUPE_PAGE_BITS
-           | ((uint32_t) h
-              & ((1u << NGX_HTTP_STATSIG_DEDUPE_PAGE_BITS) - 1));
-}
-
-
-/* ---- the rings ---- */
-
-
-static void
-ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
-    void *data, size_t len)
-{
-    size_t  off, n;
-
-    off = (size_t) (pos % ss->size);
-    n = ngx_min(len, ss->size - off);
-
-    ngx_memcpy(ss->ring + off, data, n);
-
-    if (n < len) {
-        ngx_memcpy(ss->ring, (u_char *) data + n, len - n);
-    }
-}
-
-
-static void
-ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
-    void *dst, size_t len)
-{
-    size_t  off, n;
-
-    off = (size_t) (pos % ss->size);
-    n = ngx_min(len, ss->size - off);
-
-    ngx_memcpy(dst, ss->ring + off, n);
-
-    if (n < len) {
-        ngx_memcpy((u_char *) dst + n, ss->ring, len - n);
-    }
-}
-
-
-/*
- * Moves packs out of the ring into the batch, whose buffer holds
- * ngx_http_statsig_pack_max() bytes: as many as keep the batch within max
- * events and max_bytes of events (but always one), one or two memcpy
- * under the lock.
- */
-
-ngx_int_t
-ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
-    ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
-    ngx_log_t *log)
-{
-    size_t                       bytes, need, raw;
-    uint64_t                     pos;
-    ngx_uint_t                   n;
-    ngx_http_statsig_pack_hdr_t  h;
-
-    bytes = 0;
-    raw = 0;
-    n = 0;
-    pos = ss->head;
-
-    while (pos < ss->tail) {
-        ngx_http_statsig_ring_out(ss, pos, &h, NGX_HTTP_STATSIG_REC_HDR);
-
-        need = NGX_HTTP_STATSIG_REC_HDR + h.len;
-
-        if (bytes + need > batch->cap
-            || (n && (n + h.n > max || raw + 1 + h.raw > max_bytes)))
-        {
-            break;
-        }
-
-        bytes += need;
-        raw += (n ? 1 : 0) + h.raw;
-        n += h.n;
-        pos += need;
-    }
-
-    batch->len = bytes;
-    batch->n = n;
-
-    if (bytes == 0) {
-        return NGX_DECLINED;
-    }
-
-    ngx_http_statsig_ring_out(ss, ss->head, batch->data, bytes);
-
-    ss->head += bytes;
-    ss->events -= ngx_min(ss->events, n);
-    ss->in_flight += n;
-
-    return NGX_OK;
-}
-
-
-/*
- * Puts a batch back at the head of the ring, ahead of newer events, for
- * whichever worker flushes next.  Returns the events put back: 0 when
- * they no longer fit (the caller counts them lost).
- */
-
-ngx_uint_t
-ngx_http_statsig_ring_requeue_locked(ngx_http_statsig_sink_sh_t *ss,
-    ngx_http_statsig_batch_t *batch)
-{
-    ss->in_flight -= ngx_min(ss->in_flight, batch->n);
-
-    if (ss->ring == NULL
-        || batch->len > ss->size - (size_t) (ss->tail - ss->head))
-    {
-        ss->dropped_lost += batch->n;
-        return 0;
-    }
-
-    ss->head -= batch->len;
-    ngx_http_statsig_ring_in(ss, ss->head, batch->data, batch->len);
-
-    ss->events += batch->n;
-    ss->requeued += batch->n;
-
-    return batch->n;
 }
 
 
@@ -1350,216 +831,3 @@ ngx_http_statsig_wbuf_add(ngx_http_statsig_wbuf_t *b, void *data,
 /* ---- statsig_status ---- */
 
 
-/*
- * The "events" section: ",\"events\":{...}" for JSON, or Prometheus
- * lines; in r->pool.  The counters are copied under the lock.
- */
-
-ngx_int_t
-ngx_http_statsig_events_status(ngx_http_request_t *r, ngx_uint_t prometheus,
-    ngx_str_t *zone, ngx_str_t *out)
-{
-    size_t                         len;
-    u_char                        *p;
-    ngx_http_statsig_events_t     *ev;
-    ngx_http_statsig_events_sh_t  *es;
-
-    ev = &ngx_http_statsig_events;
-
-    out->len = 0;
-    out->data = NULL;
-
-    if (ev->sh == NULL) {
-        return NGX_OK;
-    }
-
-    es = ngx_palloc(r->pool, sizeof(ngx_http_statsig_events_sh_t));
-    if (es == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_shmtx_lock(&ev->shpool->mutex);
-    ngx_memcpy(es, ev->sh, sizeof(ngx_http_statsig_events_sh_t));
-    ngx_shmtx_unlock(&ev->shpool->mutex);
-
-    len = 1024 + NGX_HTTP_STATSIG_MAX_SINKS
-                 * (prometheus ? 40 * (160 + zone->len)
-                               : 1024 + 6 * NGX_HTTP_STATSIG_ERRLEN
-                                 + 6 * 2048);
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->data = p;
-
-    p = prometheus ? ngx_http_statsig_events_prom(p, es, ev, zone)
-                   : ngx_http_statsig_events_json(p, es, ev);
-
-    out->len = p - out->data;
-
-    return NGX_OK;
-}
-
-
-static u_char *
-ngx_http_statsig_events_json(u_char *p, ngx_http_statsig_events_sh_t *es,
-    ngx_http_statsig_events_t *ev)
-{
-    size_t                       n;
-    ngx_uint_t                   i;
-    ngx_http_statsig_sink_t     *sink;
-    ngx_http_statsig_sink_sh_t  *ss;
-
-    p = ngx_sprintf(p, ",\"events\":{\"dedupe\":{\"window_ms\":%M,"
-                    "\"entries\":%ui,\"deduped\":%uL,\"evicted\":%uL},"
-                    "\"flusher\":{\"pid\":%P,\"changes\":%ui},"
-                    "\"sinks\":{",
-                    ev->window,
-                    es->dedupe ? (es->dedupe_mask + 1)
-                                 * NGX_HTTP_STATSIG_DEDUPE_WAYS : 0,
-                    (uint64_t) es->deduped, es->dedupe_evicted,
-                    es->flush_lease.pid,
-                    es->flush_lease.changes);
-
-    for (i = 0; i < ev->nsinks; i++) {
-        sink = &ev->sinks[i];
-        ss = &es->sinks[sink->index];
-
-        p = ngx_sprintf(p, "%s\"%s\":{\"enabled\":%s,\"url\":",
-                        i ? "," : "", sink->type->name,
-                        sink->enabled ? "true" : "false");
-
-        if (sink->url.len) {
-            n = ngx_min(sink->url.len, 2048);
-            *p++ = '"';
-            p = (u_char *) ngx_escape_json(p, sink->url.data, n);
-            *p++ = '"';
-
-        } else {
-            p = ngx_sprintf(p, "null");
-        }
-
-        p = ngx_sprintf(p, ",\"queue\":{\"size\":%uz,\"used\":%uz,"
-                        "\"max_used\":%uz,\"events\":%ui,\"buffered\":%uA},"
-                        "\"queued\":%uL,\"sent\":%uL,\"retried\":%uL,"
-                        "\"requeued\":%uL,\"dropped\":%uL,"
-                        "\"dropped_full\":%uL,\"dropped_rejected\":%uL,"
-                        "\"dropped_expired\":%uL,\"dropped_lost\":%uL,"
-                        "\"deduped\":%uL,\"skipped\":%uA,"
-                        "\"in_flight\":%ui,\"requests\":%ui,"
-                        "\"failures\":%ui,\"last_status\":%ui,"
-                        "\"last_success\":",
-                        ss->size, (size_t) (ss->tail - ss->head),
-                        ss->max_used, ss->events, ss->buffered, ss->queued,
-                        ss->sent,
-                        ss->retried, ss->requeued,
-                        ss->dropped_full + ss->dropped_rejected
-                        + ss->dropped_expired + ss->dropped_lost,
-                        ss->dropped_full, ss->dropped_rejected,
-                        ss->dropped_expired, ss->dropped_lost,
-                        (sink->type->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
-                        ? (uint64_t) es->deduped : 0,
-                        ss->skipped, ss->in_flight, ss->requests,
-                        ss->failures, ss->last_status);
-
-        p = ss->last_success ? ngx_sprintf(p, "%T", ss->last_success)
-                             : ngx_sprintf(p, "null");
-        p = ngx_sprintf(p, ",\"last_error\":");
-        p = ss->last_error ? ngx_sprintf(p, "%T", ss->last_error)
-                           : ngx_sprintf(p, "null");
-        p = ngx_sprintf(p, ",\"error\":");
-
-        if (ss->error[0]) {
-            ss->error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
-            *p++ = '"';
-            p = (u_char *) ngx_escape_json(p, ss->error,
-                                           ngx_strlen(ss->error));
-            *p++ = '"';
-
-        } else {
-            p = ngx_sprintf(p, "null");
-        }
-
-        *p++ = '}';
-    }
-
-    return ngx_sprintf(p, "}}");
-}
-
-
-static u_char *
-ngx_http_statsig_events_prom(u_char *p, ngx_http_statsig_events_sh_t *es,
-    ngx_http_statsig_events_t *ev, ngx_str_t *zone)
-{
-    ngx_uint_t                   i, k;
-    ngx_http_statsig_sink_t     *sink;
-    ngx_http_statsig_sink_sh_t  *ss;
-    uint64_t                     v[17];
-
-    static char  *names[] = {
-        "queued_total", "counter", "Events taken into the queue.",
-        "sent_total", "counter", "Events the sink accepted.",
-        "retried_total", "counter", "Events sent again after a failure.",
-        "dropped_full_total", "counter", "Events dropped: queue full.",
-        "dropped_rejected_total", "counter",
-            "Events dropped: the sink refused them (not retryable).",
-        "dropped_expired_total", "counter",
-            "Events dropped: retries used up.",
-        "dropped_lost_total", "counter",
-            "Events lost by a flusher that died or could not requeue.",
-        "skipped_total", "counter", "Events not queued: sink off.",
-        "queue_events", "gauge", "Events waiting in the queue.",
-        "queue_buffered_events", "gauge",
-            "Events in workers' open packs, not in the queue yet.",
-        "queue_used_bytes", "gauge", "Bytes in use in the queue.",
-        "queue_size_bytes", "gauge", "Size of the queue.",
-        "in_flight_events", "gauge", "Events being sent.",
-        "requests_total", "counter", "Requests made to the sink.",
-        "failures_total", "counter", "Requests that failed.",
-        "up", "gauge", "1 unless the last request failed.",
-        NULL
-    };
-
-    p = ngx_sprintf(p, "# HELP statsig_events_deduped_total Exposures not "
-                    "logged again within the dedupe window.\n"
-                    "# TYPE statsig_events_deduped_total counter\n"
-                    "statsig_events_deduped_total{zone=\"%V\"} %uL\n",
-                    zone, (uint64_t) es->deduped);
-
-    for (k = 0; names[3 * k]; k++) {
-        p = ngx_sprintf(p, "# HELP statsig_events_%s %s\n"
-                        "# TYPE statsig_events_%s %s\n",
-                        names[3 * k], names[3 * k + 2], names[3 * k],
-                        names[3 * k + 1]);
-
-        for (i = 0; i < ev->nsinks; i++) {
-            sink = &ev->sinks[i];
-            ss = &es->sinks[sink->index];
-
-            v[0] = ss->queued;
-            v[1] = ss->sent;
-            v[2] = ss->retried;
-            v[3] = ss->dropped_full;
-            v[4] = ss->dropped_rejected;
-            v[5] = ss->dropped_expired;
-            v[6] = ss->dropped_lost;
-            v[7] = ss->skipped;
-            v[8] = ss->events;
-            v[9] = ss->buffered;
-            v[10] = ss->tail - ss->head;
-            v[11] = ss->size;
-            v[12] = ss->in_flight;
-            v[13] = ss->requests;
-            v[14] = ss->failures;
-            v[15] = ss->last_error <= ss->last_success;
-
-            p = ngx_sprintf(p, "statsig_events_%s{zone=\"%V\",sink=\"%s\"} "
-                            "%uL\n", names[3 * k], zone, sink->type->name,
-                            v[k]);
-        }
-    }
-
-    return p;
-}

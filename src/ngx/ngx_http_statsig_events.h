@@ -244,30 +244,43 @@ ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record);
 ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_http_statsig_dedupe_key_t *key);
-statsig_buf_t *ngx_http_statsig_events_dedupe_key(void);
-uint64_t ngx_http_statsig_events_hash(u_char *p, size_t len);
-uint32_t ngx_http_statsig_events_bucket(uint64_t user, ngx_str_t *name,
-    ngx_str_t *param);
-void ngx_http_statsig_events_prefetch(uint32_t bucket);
-ngx_uint_t ngx_http_statsig_events_seen(ngx_http_statsig_dedupe_key_t *key);
-void ngx_http_statsig_events_fold_locked(void);
 ngx_uint_t ngx_http_statsig_events_close_packs(void);
-ngx_int_t ngx_http_statsig_events_status(ngx_http_request_t *r,
-    ngx_uint_t prometheus, ngx_str_t *zone, ngx_str_t *out);
+size_t ngx_http_statsig_pack_max(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_sink_sh_t *ss);
 
 ngx_http_statsig_events_sh_t *ngx_http_statsig_events_sh(void);
 ngx_slab_pool_t *ngx_http_statsig_events_shpool(void);
-ngx_int_t ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
-    ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
-    ngx_log_t *log);
-size_t ngx_http_statsig_pack_max(ngx_http_statsig_sink_t *sink,
-    ngx_http_statsig_sink_sh_t *ss);
-ngx_uint_t ngx_http_statsig_ring_requeue_locked(
-    ngx_http_statsig_sink_sh_t *ss, ngx_http_statsig_batch_t *batch);
 ngx_int_t ngx_http_statsig_wbuf_add(ngx_http_statsig_wbuf_t *b,
     void *data, size_t len, ngx_log_t *log);
 ngx_int_t ngx_http_statsig_wbuf_reserve(ngx_http_statsig_wbuf_t *b,
     size_t len, ngx_log_t *log);
+
+/* ngx_http_statsig_ring.c */
+ngx_int_t ngx_http_statsig_ring_put_locked(ngx_http_statsig_sink_sh_t *ss,
+    ngx_http_statsig_pack_hdr_t *h, u_char *data);
+ngx_int_t ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
+    ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
+    ngx_log_t *log);
+ngx_uint_t ngx_http_statsig_ring_requeue_locked(
+    ngx_http_statsig_sink_sh_t *ss, ngx_http_statsig_batch_t *batch);
+
+/* ngx_http_statsig_dedupe.c */
+ngx_int_t ngx_http_statsig_dedupe_init_zone_locked(ngx_shm_zone_t *shm_zone,
+    ngx_http_statsig_events_sh_t *es);
+void ngx_http_statsig_dedupe_init_worker(ngx_http_statsig_events_sh_t *es,
+    ngx_slab_pool_t *shpool, ngx_msec_t window, ngx_log_t *log);
+void ngx_http_statsig_dedupe_exit_worker(void);
+ngx_uint_t ngx_http_statsig_dedupe_on(void);
+ngx_uint_t ngx_http_statsig_dedupe_entries(ngx_http_statsig_events_sh_t *es);
+statsig_buf_t *ngx_http_statsig_dedupe_key(void);
+uint64_t ngx_http_statsig_dedupe_hash(u_char *p, size_t len);
+uint32_t ngx_http_statsig_dedupe_bucket(uint64_t user, ngx_str_t *name,
+    ngx_str_t *param);
+void ngx_http_statsig_dedupe_prefetch(uint32_t bucket);
+ngx_uint_t ngx_http_statsig_dedupe_seen(ngx_http_statsig_dedupe_key_t *key);
+ngx_uint_t ngx_http_statsig_dedupe_locked(ngx_http_statsig_dedupe_key_t *key,
+    ngx_msec_t now);
+void ngx_http_statsig_dedupe_fold_locked(void);
 
 /* ngx_http_statsig_flush.c */
 ngx_int_t ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle);

@@ -131,7 +131,7 @@ ngx_http_statsig_exposure_key(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        c->key_hash = ngx_http_statsig_events_hash(c->key.data, c->key.len);
+        c->key_hash = ngx_http_statsig_dedupe_hash(c->key.data, c->key.len);
         c->key_user = eval->user;
     }
 
@@ -142,7 +142,7 @@ ngx_http_statsig_exposure_key(ngx_http_request_t *r,
 /*
  * Before an evaluation that is to be exposed, when the pipeline dedupes:
  * the exposure's dedupe bucket starts coming from memory, to be there
- * for ngx_http_statsig_events_seen() after the evaluation.
+ * for ngx_http_statsig_dedupe_seen() after the evaluation.
  */
 
 void
@@ -152,7 +152,7 @@ ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
 {
     ngx_http_statsig_exposure_cache_t  *c;
 
-    if (ngx_http_statsig_events_dedupe_key() == NULL) {
+    if (ngx_http_statsig_dedupe_key() == NULL) {
         return;
     }
 
@@ -165,8 +165,8 @@ ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_statsig_events_prefetch(
-        ngx_http_statsig_events_bucket(c->key_hash, name, &e->param));
+    ngx_http_statsig_dedupe_prefetch(
+        ngx_http_statsig_dedupe_bucket(c->key_hash, name, &e->param));
 }
 
 
@@ -289,7 +289,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     seen = 0;
 
     /* statsig-node's dedupe key, when the event pipeline dedupes */
-    key = ngx_http_statsig_events_dedupe_key();
+    key = ngx_http_statsig_dedupe_key();
 
     if (key) {
         if (ngx_http_statsig_exposure_key(r, c, o.ctx) != NGX_OK) {
@@ -315,11 +315,11 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
         o.dedupe_key = NULL;
 
-        dk.hash = ngx_http_statsig_events_hash((u_char *) key->data,
+        dk.hash = ngx_http_statsig_dedupe_hash((u_char *) key->data,
                                                key->len);
-        dk.bucket = ngx_http_statsig_events_bucket(c->key_hash, name,
+        dk.bucket = ngx_http_statsig_dedupe_bucket(c->key_hash, name,
                                                    &e->param);
-        seen = ngx_http_statsig_events_seen(&dk);
+        seen = ngx_http_statsig_dedupe_seen(&dk);
 
         if (seen && !debug) {
             ctx->exposures++;

@@ -366,7 +366,7 @@ ngx_http_statsig_flush_run(void)
 
     ngx_shmtx_lock(&shpool->mutex);
     holder = ngx_http_statsig_flush_lease_locked(f, es, now, claim, &lost);
-    ngx_http_statsig_events_fold_locked();
+    ngx_http_statsig_dedupe_fold_locked();
     ngx_shmtx_unlock(&shpool->mutex);
 
     if (lost) {

@@ -1,22 +1,31 @@
 
 /*
- * ngx_http_statsig_module: location handlers.
+ * ngx_http_statsig_module: statsig_status.
  *
  *   statsig_status;  JSON, or Prometheus text with ?format=prometheus.
  *                    503 until a specs snapshot is loaded (readiness).
- *   (statsig_api;    ngx_http_statsig_api.c)
+ *
+ * What the zone holds is copied under its lock, then written without it.
+ * Every write is bounded by the buffer's end (ngx_slprintf, escaped
+ * strings measured first); a body that does not fit is written again
+ * into a buffer twice as large.
  */
 
 
 #include "ngx_http_statsig_zone.h"
 #include "ngx_http_statsig_snapshot.h"
 #include "ngx_http_statsig_events.h"
+#include "ngx_http_statsig_request.h"
 #include "ngx_http_statsig_response.h"
 #include "idlist.h"
 
 
-#define NGX_HTTP_STATSIG_STATUS_JSON        0
-#define NGX_HTTP_STATSIG_STATUS_PROMETHEUS  1
+/* the first buffer, and the most a body may take */
+#define NGX_HTTP_STATSIG_STATUS_SIZE  8192
+#define NGX_HTTP_STATSIG_STATUS_MAX   (4 * 1024 * 1024)
+
+/* a sink's URL is shown up to this many bytes */
+#define NGX_HTTP_STATSIG_STATUS_URL   2048
 
 
 typedef struct {
@@ -34,19 +43,42 @@ typedef struct {
     ngx_uint_t                     view_idlists;
     ngx_uint_t                     view_loaded;
 
-    ngx_http_statsig_shctx_t       sh;       /* a copy, taken locked */
+    /* copies, taken locked */
+    ngx_http_statsig_shctx_t       sh;
+    ngx_http_statsig_events_sh_t   es;
+    ngx_uint_t                     events;     /* es was copied */
+
+    /* this worker's sinks: their types and settings */
+    ngx_http_statsig_sink_t       *sinks;
+    ngx_uint_t                     nsinks;
+    ngx_msec_t                     window;
 } ngx_http_statsig_status_t;
 
 
-static ngx_buf_t *ngx_http_statsig_status_json(ngx_http_request_t *r,
+typedef u_char *(*ngx_http_statsig_status_pt)(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st);
-static u_char *ngx_http_statsig_json_stats(u_char *p,
+
+
+static ngx_int_t ngx_http_statsig_status_handler(ngx_http_request_t *r);
+static void ngx_http_statsig_status_copy(ngx_http_request_t *r,
+    ngx_http_statsig_status_t *st);
+static u_char *ngx_http_statsig_status_json(u_char *p, u_char *last,
+    ngx_http_statsig_status_t *st);
+static u_char *ngx_http_statsig_json_stats(u_char *p, u_char *last,
     ngx_http_statsig_stats_t *ss);
-static u_char *ngx_http_statsig_json_time(u_char *p, time_t t);
-static ngx_buf_t *ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
+static u_char *ngx_http_statsig_json_events(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st);
-static u_char *ngx_http_statsig_prom(u_char *p, ngx_str_t *zone,
-    char *prefix, char *name, char *type, char *help, uint64_t value);
+static u_char *ngx_http_statsig_json_time(u_char *p, u_char *last,
+    time_t t);
+static u_char *ngx_http_statsig_json_str(u_char *p, u_char *last,
+    u_char *s, size_t len);
+static u_char *ngx_http_statsig_status_prometheus(u_char *p, u_char *last,
+    ngx_http_statsig_status_t *st);
+static u_char *ngx_http_statsig_prom_events(u_char *p, u_char *last,
+    ngx_http_statsig_status_t *st);
+static u_char *ngx_http_statsig_prom(u_char *p, u_char *last,
+    ngx_str_t *zone, char *prefix, char *name, char *type, char *help,
+    uint64_t value);
 
 
 static char  *ngx_http_statsig_sources[] = {
@@ -54,17 +86,24 @@ static char  *ngx_http_statsig_sources[] = {
 };
 
 
-ngx_int_t
+char *
+ngx_http_statsig_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_statsig_conf_handler(cf, cmd, conf,
+                                         ngx_http_statsig_status_handler);
+}
+
+
+static ngx_int_t
 ngx_http_statsig_status_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                      rc;
-    ngx_str_t                      format, type;
-    ngx_buf_t                     *b;
-    ngx_uint_t                     fmt, i;
-    ngx_http_statsig_view_t        view;
-    ngx_http_statsig_zone_t       *ctx;
-    ngx_http_statsig_status_t     *st;
-    ngx_http_statsig_main_conf_t  *smcf;
+    u_char                      *p;
+    size_t                       size;
+    ngx_int_t                    rc;
+    ngx_str_t                    format, type;
+    ngx_buf_t                   *b;
+    ngx_http_statsig_status_t   *st;
+    ngx_http_statsig_status_pt   write;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -75,13 +114,15 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    fmt = NGX_HTTP_STATSIG_STATUS_JSON;
+    ngx_str_set(&type, "application/json");
+    write = ngx_http_statsig_status_json;
 
     if (ngx_http_arg(r, (u_char *) "format", 6, &format) == NGX_OK) {
         if (format.len == 10
             && ngx_strncmp(format.data, "prometheus", 10) == 0)
         {
-            fmt = NGX_HTTP_STATSIG_STATUS_PROMETHEUS;
+            ngx_str_set(&type, "text/plain; version=0.0.4");
+            write = ngx_http_statsig_status_prometheus;
 
         } else if (!(format.len == 4
                      && ngx_strncmp(format.data, "json", 4) == 0))
@@ -90,12 +131,63 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
         }
     }
 
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_statsig_module);
-
     st = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_status_t));
     if (st == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    ngx_http_statsig_status_copy(r, st);
+
+    if (st->view_generation == NGX_HTTP_STATSIG_GEN_NONE) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (size = NGX_HTTP_STATSIG_STATUS_SIZE;
+         size <= NGX_HTTP_STATSIG_STATUS_MAX;
+         size *= 2)
+    {
+        b = ngx_create_temp_buf(r->pool, size);
+        if (b == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p = write(b->pos, b->end, st);
+
+        /* a body that reached the end may have been cut: again, larger */
+        if (p < b->end) {
+            b->last = p;
+
+            return ngx_http_statsig_response_buf(r, st->sh.specs_loaded
+                                                ? NGX_HTTP_OK
+                                                : NGX_HTTP_SERVICE_UNAVAILABLE,
+                                                 &type, b);
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig status: %uz bytes are not enough", size);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "statsig: the status is larger than %uz bytes",
+                  (size_t) NGX_HTTP_STATSIG_STATUS_MAX);
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
+/* what the body is written from; view_generation GEN_NONE: failed */
+
+static void
+ngx_http_statsig_status_copy(ngx_http_request_t *r,
+    ngx_http_statsig_status_t *st)
+{
+    ngx_uint_t                     i;
+    ngx_http_statsig_view_t        view;
+    ngx_http_statsig_zone_t       *ctx;
+    ngx_http_statsig_events_sh_t  *es;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_statsig_module);
 
     /* postconfiguration guarantees the zone exists */
     ctx = smcf->shm_zone->data;
@@ -105,11 +197,14 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
     st->local = !ngx_http_statsig_secret_set(&smcf->server_key);
     st->file = smcf->specs_file;
     st->now = ngx_time();
+    st->window = smcf->exposure_dedupe;
+    st->sinks = ngx_http_statsig_events_sinks(&st->nsinks);
 
     (void) ngx_http_statsig_zone_usage(smcf->shm_zone, &st->used);
 
     if (ngx_http_statsig_view_acquire(&view) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        st->view_generation = NGX_HTTP_STATSIG_GEN_NONE;
+        return;
     }
 
     st->view_generation = view.generation;
@@ -120,8 +215,17 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
 
     ngx_http_statsig_view_release(&view);
 
+    es = ngx_http_statsig_events_sh();
+
     ngx_shmtx_lock(&ctx->shpool->mutex);
+
     ngx_memcpy(&st->sh, ctx->sh, sizeof(ngx_http_statsig_shctx_t));
+
+    if (es) {
+        ngx_memcpy(&st->es, es, sizeof(ngx_http_statsig_events_sh_t));
+        st->events = 1;
+    }
+
     ngx_shmtx_unlock(&ctx->shpool->mutex);
 
     for (i = 0; i < NGX_HTTP_STATSIG_SLOTS; i++) {
@@ -133,173 +237,247 @@ ngx_http_statsig_status_handler(ngx_http_request_t *r)
     if (st->sh.specs_source > NGX_HTTP_STATSIG_SOURCE_NETWORK) {
         st->sh.specs_source = NGX_HTTP_STATSIG_SOURCE_NONE;
     }
-
-    if (fmt == NGX_HTTP_STATSIG_STATUS_PROMETHEUS) {
-        ngx_str_set(&type, "text/plain; version=0.0.4");
-        b = ngx_http_statsig_status_prometheus(r, st);
-
-    } else {
-        ngx_str_set(&type, "application/json");
-        b = ngx_http_statsig_status_json(r, st);
-    }
-
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_statsig_response_buf(r, st->sh.specs_loaded
-                                            ? NGX_HTTP_OK
-                                            : NGX_HTTP_SERVICE_UNAVAILABLE,
-                                         &type, b);
 }
 
 
-static ngx_buf_t *
-ngx_http_statsig_status_json(ngx_http_request_t *r,
+/* ---- JSON ---- */
+
+
+static u_char *
+ngx_http_statsig_status_json(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st)
 {
-    size_t                     len;
-    ngx_str_t                  events;
-    ngx_buf_t                 *b;
     ngx_http_statsig_shctx_t  *sh;
 
     sh = &st->sh;
 
-    if (ngx_http_statsig_events_status(r, 0, &st->zone, &events) != NGX_OK) {
-        return NULL;
-    }
-
     /* zone names are restricted at parse time: no quoting needed */
 
-    len = 2048 + st->zone.len + 6 * st->file.len
-          + 2 * 6 * NGX_HTTP_STATSIG_ERRLEN + events.len;
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    b->last = ngx_sprintf(b->last,
-                          "{\"module\":\"ngx_http_statsig_module\","
-                          "\"version\":\"" NGX_HTTP_STATSIG_VERSION "\","
-                          "\"mode\":\"%s\","
-                          "\"zone\":{\"name\":\"%V\",\"size\":%uz,"
-                          "\"used\":%uz,\"free\":%uz,\"created\":%T,"
-                          "\"reloads\":%uA,\"processes\":%ui,"
-                          "\"generation\":%uA,\"retired\":%ui,"
-                          "\"freed\":%ui},"
-                          "\"specs\":{\"loaded\":%s,\"source\":%s,",
-                          st->local ? "local" : "server",
-                          &st->zone, st->size, st->used,
-                          st->size - st->used, sh->created, sh->reloads,
-                          st->workers, sh->generation, sh->retired_count,
-                          sh->freed, sh->specs_loaded ? "true" : "false",
-                          ngx_http_statsig_sources[sh->specs_source]);
+    p = ngx_slprintf(p, last,
+                     "{\"module\":\"ngx_http_statsig_module\","
+                     "\"version\":\"" NGX_HTTP_STATSIG_VERSION "\","
+                     "\"mode\":\"%s\","
+                     "\"zone\":{\"name\":\"%V\",\"size\":%uz,"
+                     "\"used\":%uz,\"free\":%uz,\"created\":%T,"
+                     "\"reloads\":%uA,\"processes\":%ui,"
+                     "\"generation\":%uA,\"retired\":%ui,"
+                     "\"freed\":%ui},"
+                     "\"specs\":{\"loaded\":%s,\"source\":%s,",
+                     st->local ? "local" : "server",
+                     &st->zone, st->size, st->used,
+                     st->size - st->used, sh->created, sh->reloads,
+                     st->workers, sh->generation, sh->retired_count,
+                     sh->freed, sh->specs_loaded ? "true" : "false",
+                     ngx_http_statsig_sources[sh->specs_source]);
 
     if (sh->specs_loaded) {
-        b->last = ngx_sprintf(b->last, "\"time\":%L,\"age\":%L,"
-                              "\"updated\":%T,",
-                              sh->specs_time,
-                              (int64_t) st->now - sh->specs_time / 1000,
-                              sh->specs_updated);
+        p = ngx_slprintf(p, last, "\"time\":%L,\"age\":%L,\"updated\":%T,",
+                         sh->specs_time,
+                         (int64_t) st->now - sh->specs_time / 1000,
+                         sh->specs_updated);
 
     } else {
-        b->last = ngx_sprintf(b->last,
-                              "\"time\":null,\"age\":null,\"updated\":null,");
+        p = ngx_slprintf(p, last,
+                         "\"time\":null,\"age\":null,\"updated\":null,");
     }
 
-    b->last = ngx_sprintf(b->last, "\"file\":");
+    p = ngx_slprintf(p, last, "\"file\":");
 
     if (st->file.len) {
-        *b->last++ = '"';
-        b->last = (u_char *) ngx_escape_json(b->last, st->file.data,
-                                             st->file.len);
-        b->last = ngx_sprintf(b->last, "\",\"file_writes\":%ui,"
-                              "\"file_write_errors\":%ui,",
-                              sh->file_writes, sh->file_write_errors);
+        p = ngx_http_statsig_json_str(p, last, st->file.data, st->file.len);
+        p = ngx_slprintf(p, last, ",\"file_writes\":%ui,"
+                         "\"file_write_errors\":%ui,",
+                         sh->file_writes, sh->file_write_errors);
 
     } else {
-        b->last = ngx_sprintf(b->last, "null,");
+        p = ngx_slprintf(p, last, "null,");
     }
 
-    b->last = ngx_sprintf(b->last, "\"sync\":");
-    b->last = ngx_http_statsig_json_stats(b->last, &sh->specs_stats);
+    p = ngx_slprintf(p, last, "\"sync\":");
+    p = ngx_http_statsig_json_stats(p, last, &sh->specs_stats);
 
-    b->last = ngx_sprintf(b->last, "},\"id_lists\":{\"count\":%ui,"
-                          "\"sync\":", sh->idlists_count);
-    b->last = ngx_http_statsig_json_stats(b->last, &sh->idlists_stats);
+    p = ngx_slprintf(p, last, "},\"id_lists\":{\"count\":%ui,\"sync\":",
+                     sh->idlists_count);
+    p = ngx_http_statsig_json_stats(p, last, &sh->idlists_stats);
 
-    b->last = ngx_sprintf(b->last, "},\"lease\":{\"pid\":%P,"
-                          "\"changes\":%ui},\"worker\":{\"pid\":%P,"
-                          "\"generation\":%ui,\"loaded\":%s,"
-                          "\"specs_time\":%L,\"id_lists\":%ui}%V}\n",
-                          sh->lease.pid, sh->lease.changes, ngx_pid,
-                          st->view_generation,
-                          st->view_loaded ? "true" : "false",
-                          st->view_time, st->view_idlists, &events);
+    p = ngx_slprintf(p, last, "},\"lease\":{\"pid\":%P,"
+                     "\"changes\":%ui},\"worker\":{\"pid\":%P,"
+                     "\"generation\":%ui,\"loaded\":%s,"
+                     "\"specs_time\":%L,\"id_lists\":%ui}",
+                     sh->lease.pid, sh->lease.changes, ngx_pid,
+                     st->view_generation,
+                     st->view_loaded ? "true" : "false",
+                     st->view_time, st->view_idlists);
 
-    return b;
+    if (st->events) {
+        p = ngx_http_statsig_json_events(p, last, st);
+    }
+
+    return ngx_slprintf(p, last, "}\n");
 }
 
 
 static u_char *
-ngx_http_statsig_json_stats(u_char *p, ngx_http_statsig_stats_t *ss)
+ngx_http_statsig_json_stats(u_char *p, u_char *last,
+    ngx_http_statsig_stats_t *ss)
 {
+    u_char  *error;
+
     static char  *states[] = { "unknown", "ok", "failing" };
 
-    p = ngx_sprintf(p, "{\"state\":\"%s\",\"requests\":%ui,"
-                    "\"failures\":%ui,\"updates\":%ui,\"no_updates\":%ui,"
-                    "\"ignored\":%ui,\"latency_ms\":{\"last\":%M,"
-                    "\"max\":%M,\"avg\":%uL},\"last_attempt\":",
-                    states[ss->state > 2 ? 0 : ss->state], ss->requests,
-                    ss->failures, ss->updates, ss->no_updates, ss->ignored,
-                    ss->last_ms, ss->max_ms,
-                    ss->requests ? ss->total_ms / ss->requests : 0);
+    p = ngx_slprintf(p, last, "{\"state\":\"%s\",\"requests\":%ui,"
+                     "\"failures\":%ui,\"updates\":%ui,\"no_updates\":%ui,"
+                     "\"ignored\":%ui,\"latency_ms\":{\"last\":%M,"
+                     "\"max\":%M,\"avg\":%uL},\"last_attempt\":",
+                     states[ss->state > 2 ? 0 : ss->state], ss->requests,
+                     ss->failures, ss->updates, ss->no_updates, ss->ignored,
+                     ss->last_ms, ss->max_ms,
+                     ss->requests ? ss->total_ms / ss->requests : 0);
 
-    p = ngx_http_statsig_json_time(p, ss->last_attempt);
-    p = ngx_sprintf(p, ",\"last_success\":");
-    p = ngx_http_statsig_json_time(p, ss->last_success);
-    p = ngx_sprintf(p, ",\"last_error\":");
-    p = ngx_http_statsig_json_time(p, ss->last_error);
-    p = ngx_sprintf(p, ",\"error\":");
+    p = ngx_http_statsig_json_time(p, last, ss->last_attempt);
+    p = ngx_slprintf(p, last, ",\"last_success\":");
+    p = ngx_http_statsig_json_time(p, last, ss->last_success);
+    p = ngx_slprintf(p, last, ",\"last_error\":");
+    p = ngx_http_statsig_json_time(p, last, ss->last_error);
+    p = ngx_slprintf(p, last, ",\"error\":");
 
-    if (ss->report.reason[0]) {
-        ss->report.reason[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
-        *p++ = '"';
-        p = (u_char *) ngx_escape_json(p, ss->report.reason,
-                                       ngx_strlen(ss->report.reason));
-        *p++ = '"';
+    error = ss->report.reason;
+    error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
+
+    if (error[0]) {
+        p = ngx_http_statsig_json_str(p, last, error, ngx_strlen(error));
 
     } else {
-        p = ngx_sprintf(p, "null");
+        p = ngx_slprintf(p, last, "null");
     }
 
-    *p++ = '}';
+    return ngx_slprintf(p, last, "}");
+}
+
+
+static u_char *
+ngx_http_statsig_json_events(u_char *p, u_char *last,
+    ngx_http_statsig_status_t *st)
+{
+    ngx_uint_t                     i;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_sh_t  *es;
+
+    es = &st->es;
+
+    p = ngx_slprintf(p, last, ",\"events\":{\"dedupe\":{\"window_ms\":%M,"
+                     "\"entries\":%ui,\"deduped\":%uL,\"evicted\":%uL},"
+                     "\"flusher\":{\"pid\":%P,\"changes\":%ui},"
+                     "\"sinks\":{",
+                     st->window, ngx_http_statsig_dedupe_entries(es),
+                     (uint64_t) es->deduped, es->dedupe_evicted,
+                     es->flush_lease.pid, es->flush_lease.changes);
+
+    for (i = 0; i < st->nsinks; i++) {
+        sink = &st->sinks[i];
+        ss = &es->sinks[sink->index];
+
+        p = ngx_slprintf(p, last, "%s\"%s\":{\"enabled\":%s,\"url\":",
+                         i ? "," : "", sink->type->name,
+                         sink->enabled ? "true" : "false");
+
+        if (sink->url.len) {
+            p = ngx_http_statsig_json_str(p, last, sink->url.data,
+                                          ngx_min(sink->url.len,
+                                                  NGX_HTTP_STATSIG_STATUS_URL));
+
+        } else {
+            p = ngx_slprintf(p, last, "null");
+        }
+
+        p = ngx_slprintf(p, last, ",\"queue\":{\"size\":%uz,\"used\":%uz,"
+                         "\"max_used\":%uz,\"events\":%ui,"
+                         "\"buffered\":%uA},"
+                         "\"queued\":%uL,\"sent\":%uL,\"retried\":%uL,"
+                         "\"requeued\":%uL,\"dropped\":%uL,"
+                         "\"dropped_full\":%uL,\"dropped_rejected\":%uL,"
+                         "\"dropped_expired\":%uL,\"dropped_lost\":%uL,"
+                         "\"deduped\":%uL,\"skipped\":%uA,"
+                         "\"in_flight\":%ui,\"requests\":%ui,"
+                         "\"failures\":%ui,\"last_status\":%ui,"
+                         "\"last_success\":",
+                         ss->size, (size_t) (ss->tail - ss->head),
+                         ss->max_used, ss->events, ss->buffered, ss->queued,
+                         ss->sent, ss->retried, ss->requeued,
+                         ss->dropped_full + ss->dropped_rejected
+                         + ss->dropped_expired + ss->dropped_lost,
+                         ss->dropped_full, ss->dropped_rejected,
+                         ss->dropped_expired, ss->dropped_lost,
+                         (sink->type->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
+                         ? (uint64_t) es->deduped : 0,
+                         ss->skipped, ss->in_flight, ss->requests,
+                         ss->failures, ss->last_status);
+
+        p = ngx_http_statsig_json_time(p, last, ss->last_success);
+        p = ngx_slprintf(p, last, ",\"last_error\":");
+        p = ngx_http_statsig_json_time(p, last, ss->last_error);
+        p = ngx_slprintf(p, last, ",\"error\":");
+
+        ss->error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
+
+        if (ss->error[0]) {
+            p = ngx_http_statsig_json_str(p, last, ss->error,
+                                          ngx_strlen(ss->error));
+
+        } else {
+            p = ngx_slprintf(p, last, "null");
+        }
+
+        p = ngx_slprintf(p, last, "}");
+    }
+
+    return ngx_slprintf(p, last, "}}");
+}
+
+
+static u_char *
+ngx_http_statsig_json_time(u_char *p, u_char *last, time_t t)
+{
+    if (t == 0) {
+        return ngx_slprintf(p, last, "null");
+    }
+
+    return ngx_slprintf(p, last, "%T", t);
+}
+
+
+/* a JSON string, or last (the body is written again) when it is cut */
+
+static u_char *
+ngx_http_statsig_json_str(u_char *p, u_char *last, u_char *s, size_t len)
+{
+    size_t  n;
+
+    n = len + ngx_escape_json(NULL, s, len);
+
+    if ((size_t) (last - p) < n + 2) {
+        return last;
+    }
+
+    *p++ = '"';
+    p = (u_char *) ngx_escape_json(p, s, len);
+    *p++ = '"';
 
     return p;
 }
 
 
+/* ---- Prometheus ---- */
+
+
 static u_char *
-ngx_http_statsig_json_time(u_char *p, time_t t)
-{
-    if (t == 0) {
-        return ngx_sprintf(p, "null");
-    }
-
-    return ngx_sprintf(p, "%T", t);
-}
-
-
-static ngx_buf_t *
-ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
+ngx_http_statsig_status_prometheus(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st)
 {
     char                      *k;
-    u_char                    *p;
-    ngx_buf_t                 *b;
     ngx_uint_t                 i;
-    ngx_str_t                 *z, events;
+    ngx_str_t                 *z;
     ngx_http_statsig_stats_t  *ss;
     ngx_http_statsig_shctx_t  *sh;
 
@@ -308,39 +486,28 @@ ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
     sh = &st->sh;
     z = &st->zone;
 
-    if (ngx_http_statsig_events_status(r, 1, z, &events) != NGX_OK) {
-        return NULL;
-    }
-
-    b = ngx_create_temp_buf(r->pool, 40 * (256 + z->len) + events.len);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    p = b->last;
-
-    p = ngx_http_statsig_prom(p, z, "", "specs_loaded", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_loaded", "gauge",
                               "Whether a specs snapshot is loaded.",
                               sh->specs_loaded);
-    p = ngx_http_statsig_prom(p, z, "", "specs_time_ms", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_time_ms", "gauge",
                               "Time (lcut) of the loaded specs, ms.",
                               sh->specs_loaded ? sh->specs_time : 0);
-    p = ngx_http_statsig_prom(p, z, "", "specs_age_seconds", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_age_seconds", "gauge",
                               "Seconds since the loaded specs' time.",
                               sh->specs_loaded && sh->specs_time
                               ? st->now - sh->specs_time / 1000 : 0);
-    p = ngx_http_statsig_prom(p, z, "", "specs_source_network", "gauge",
-                              "1 when the specs came from the network, 0 "
-                              "from the specs file.",
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_source_network",
+                              "gauge", "1 when the specs came from the "
+                              "network, 0 from the specs file.",
                               sh->specs_source
                               == NGX_HTTP_STATSIG_SOURCE_NETWORK);
-    p = ngx_http_statsig_prom(p, z, "", "specs_generation", "counter",
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_generation", "counter",
                               "Snapshots published in the zone.",
                               sh->generation);
-    p = ngx_http_statsig_prom(p, z, "", "specs_file_writes_total", "counter",
-                              "Specs file rewrites after a fetch.",
-                              sh->file_writes);
-    p = ngx_http_statsig_prom(p, z, "", "id_lists", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_file_writes_total",
+                              "counter", "Specs file rewrites after a "
+                              "fetch.", sh->file_writes);
+    p = ngx_http_statsig_prom(p, last, z, "", "id_lists", "gauge",
                               "ID lists loaded.", sh->idlists_count);
 
     for (i = 0; i < 2; i++) {
@@ -348,68 +515,148 @@ ngx_http_statsig_status_prometheus(ngx_http_request_t *r,
 
         k = kinds[i];
 
-        p = ngx_http_statsig_prom(p, z, k, "sync_up", "gauge",
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_up", "gauge",
                                   "1 unless the last sync failed.",
                                   ss->state
                                   != NGX_HTTP_STATSIG_STATE_FAILING);
-        p = ngx_http_statsig_prom(p, z, k, "sync_requests_total", "counter",
-                                  "Requests made.", ss->requests);
-        p = ngx_http_statsig_prom(p, z, k, "sync_failures_total", "counter",
-                                  "Failed syncs.", ss->failures);
-        p = ngx_http_statsig_prom(p, z, k, "sync_updates_total", "counter",
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_requests_total",
+                                  "counter", "Requests made.",
+                                  ss->requests);
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_failures_total",
+                                  "counter", "Failed syncs.", ss->failures);
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_updates_total",
+                                  "counter",
                                   "Syncs that published new data.",
                                   ss->updates);
-        p = ngx_http_statsig_prom(p, z, k, "sync_no_updates_total",
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_no_updates_total",
                                   "counter", "Syncs with nothing new.",
                                   ss->no_updates);
-        p = ngx_http_statsig_prom(p, z, k, "sync_latency_ms_sum", "counter",
-                                  "Total request time, ms.", ss->total_ms);
-        p = ngx_http_statsig_prom(p, z, k, "sync_latency_ms_max", "gauge",
-                                  "Slowest request, ms.", ss->max_ms);
-        p = ngx_http_statsig_prom(p, z, k, "sync_last_success_seconds",
-                                  "gauge", "Unix time of the last good "
-                                  "sync.", ss->last_success);
-        p = ngx_http_statsig_prom(p, z, k, "sync_last_error_seconds",
-                                  "gauge", "Unix time of the last failed "
-                                  "sync.", ss->last_error);
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_latency_ms_sum",
+                                  "counter", "Total request time, ms.",
+                                  ss->total_ms);
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_latency_ms_max",
+                                  "gauge", "Slowest request, ms.",
+                                  ss->max_ms);
+        p = ngx_http_statsig_prom(p, last, z, k,
+                                  "sync_last_success_seconds", "gauge",
+                                  "Unix time of the last good sync.",
+                                  ss->last_success);
+        p = ngx_http_statsig_prom(p, last, z, k, "sync_last_error_seconds",
+                                  "gauge",
+                                  "Unix time of the last failed sync.",
+                                  ss->last_error);
     }
 
-    p = ngx_http_statsig_prom(p, z, "", "zone_size_bytes", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "zone_size_bytes", "gauge",
                               "Size of the statsig shared zone.", st->size);
-    p = ngx_http_statsig_prom(p, z, "", "zone_used_bytes", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "zone_used_bytes", "gauge",
                               "Bytes in use in the statsig zone.", st->used);
-    p = ngx_http_statsig_prom(p, z, "", "zone_free_bytes", "gauge",
+    p = ngx_http_statsig_prom(p, last, z, "", "zone_free_bytes", "gauge",
                               "Free bytes in the statsig zone.",
                               st->size - st->used);
-    p = ngx_http_statsig_prom(p, z, "", "zone_reloads_total", "counter",
-                              "Reloads that kept the zone.", sh->reloads);
-    p = ngx_cpymem(p, events.data, events.len);
+    p = ngx_http_statsig_prom(p, last, z, "", "zone_reloads_total",
+                              "counter", "Reloads that kept the zone.",
+                              sh->reloads);
 
-    b->last = p;
+    if (st->events) {
+        p = ngx_http_statsig_prom_events(p, last, st);
+    }
 
-    return b;
+    return p;
 }
 
 
 static u_char *
-ngx_http_statsig_prom(u_char *p, ngx_str_t *zone, char *prefix, char *name,
-    char *type, char *help, uint64_t value)
+ngx_http_statsig_prom_events(u_char *p, u_char *last,
+    ngx_http_statsig_status_t *st)
+{
+    uint64_t                       v[16];
+    ngx_uint_t                     i, k;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_sh_t  *es;
+
+    static char  *names[] = {
+        "queued_total", "counter", "Events taken into the queue.",
+        "sent_total", "counter", "Events the sink accepted.",
+        "retried_total", "counter", "Events sent again after a failure.",
+        "dropped_full_total", "counter", "Events dropped: queue full.",
+        "dropped_rejected_total", "counter",
+            "Events dropped: the sink refused them (not retryable).",
+        "dropped_expired_total", "counter",
+            "Events dropped: retries used up.",
+        "dropped_lost_total", "counter",
+            "Events lost by a flusher that died or could not requeue.",
+        "skipped_total", "counter", "Events not queued: sink off.",
+        "queue_events", "gauge", "Events waiting in the queue.",
+        "queue_buffered_events", "gauge",
+            "Events in workers' open packs, not in the queue yet.",
+        "queue_used_bytes", "gauge", "Bytes in use in the queue.",
+        "queue_size_bytes", "gauge", "Size of the queue.",
+        "in_flight_events", "gauge", "Events being sent.",
+        "requests_total", "counter", "Requests made to the sink.",
+        "failures_total", "counter", "Requests that failed.",
+        "up", "gauge", "1 unless the last request failed.",
+        NULL
+    };
+
+    es = &st->es;
+
+    p = ngx_slprintf(p, last, "# HELP statsig_events_deduped_total "
+                     "Exposures not logged again within the dedupe "
+                     "window.\n"
+                     "# TYPE statsig_events_deduped_total counter\n"
+                     "statsig_events_deduped_total{zone=\"%V\"} %uL\n",
+                     &st->zone, (uint64_t) es->deduped);
+
+    for (k = 0; names[3 * k]; k++) {
+        p = ngx_slprintf(p, last, "# HELP statsig_events_%s %s\n"
+                         "# TYPE statsig_events_%s %s\n",
+                         names[3 * k], names[3 * k + 2], names[3 * k],
+                         names[3 * k + 1]);
+
+        for (i = 0; i < st->nsinks; i++) {
+            sink = &st->sinks[i];
+            ss = &es->sinks[sink->index];
+
+            v[0] = ss->queued;
+            v[1] = ss->sent;
+            v[2] = ss->retried;
+            v[3] = ss->dropped_full;
+            v[4] = ss->dropped_rejected;
+            v[5] = ss->dropped_expired;
+            v[6] = ss->dropped_lost;
+            v[7] = ss->skipped;
+            v[8] = ss->events;
+            v[9] = ss->buffered;
+            v[10] = ss->tail - ss->head;
+            v[11] = ss->size;
+            v[12] = ss->in_flight;
+            v[13] = ss->requests;
+            v[14] = ss->failures;
+            v[15] = ss->last_error <= ss->last_success;
+
+            p = ngx_slprintf(p, last, "statsig_events_%s{zone=\"%V\","
+                             "sink=\"%s\"} %uL\n", names[3 * k], &st->zone,
+                             sink->type->name, v[k]);
+        }
+    }
+
+    return p;
+}
+
+
+static u_char *
+ngx_http_statsig_prom(u_char *p, u_char *last, ngx_str_t *zone,
+    char *prefix, char *name, char *type, char *help, uint64_t value)
 {
     char  *sep;
 
     sep = prefix[0] ? "_" : "";
 
-    return ngx_sprintf(p, "# HELP statsig_%s%s%s %s\n"
-                          "# TYPE statsig_%s%s%s %s\n"
-                          "statsig_%s%s%s{zone=\"%V\"} %uL\n",
-                       prefix, sep, name, help, prefix, sep, name, type,
-                       prefix, sep, name, zone, value);
-}
-
-
-char *
-ngx_http_statsig_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    return ngx_http_statsig_conf_handler(cf, cmd, conf,
-                                         ngx_http_statsig_status_handler);
+    return ngx_slprintf(p, last, "# HELP statsig_%s%s%s %s\n"
+                        "# TYPE statsig_%s%s%s %s\n"
+                        "statsig_%s%s%s{zone=\"%V\"} %uL\n",
+                        prefix, sep, name, help, prefix, sep, name, type,
+                        prefix, sep, name, zone, value);
 }

@@ -187,6 +187,7 @@ typedef struct {
 char *ngx_http_statsig_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_statsig_zone_init(ngx_shm_zone_t *shm_zone, void *data);
 void ngx_http_statsig_zone_load_file(ngx_shm_zone_t *shm_zone);
+void ngx_http_statsig_zone_map(void *p, size_t size, ngx_log_t *log);
 ngx_int_t ngx_http_statsig_zone_usage(ngx_shm_zone_t *shm_zone,
     size_t *used);
 ngx_int_t ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
