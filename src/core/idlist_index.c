@@ -235,7 +235,10 @@ sg_idx_copy(char *dst, const char **s, size_t len)
 }
 
 
-/* Moves every entry's strings into one new block: *block, or -1. */
+/*
+ * Copies every entry's strings into one new block, *block, and points the
+ * entries at the copies; or -1.
+ */
 static int
 sg_idx_own_strings(statsig_idlist_entry_t *entries, size_t n, char **block)
 {

@@ -84,8 +84,10 @@ int statsig_idlist_index_update(const statsig_idlist_index_t *old,
     const char *json, size_t len, statsig_idlist_index_t *out, int *reset,
     char *err, size_t errlen);
 
-/* The first entry at or after i with bytes to fetch (size > offset), or
- * ix->n when none. */
+/*
+ * The first entry at or after i with bytes to fetch (size > offset), or
+ * ix->n when none.
+ */
 size_t statsig_idlist_index_next(const statsig_idlist_index_t *ix,
     size_t i);
 
@@ -105,9 +107,10 @@ void statsig_idlist_state_write(const statsig_idlist_index_t *ix,
 
 /*
  * Reads a state into *out (what it held is freed): entries with url "",
- * size = offset and list -1.  No bytes read as no entries.  Returns 0;
- * -1 out of memory or -2 corrupt (an entry cut short), both with *out
- * unchanged.
+ * size = offset and list -1.  No bytes read as no entries (the glue took
+ * an empty state as none, which starts over even on an empty index).
+ * Returns 0; -1 out of memory or -2 corrupt (an entry cut short), both
+ * with *out unchanged.
  */
 int statsig_idlist_state_read(const unsigned char *p, size_t len,
     statsig_idlist_index_t *out);
