@@ -15,22 +15,10 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include <jansson.h>
-
 #include "ngx_http_statsig_sync.h"
 #include "ngx_http_statsig_snapshot.h"
 #include "idlist.h"
-
-
-typedef struct {
-    ngx_str_t                      name;
-    ngx_str_t                      url;
-    ngx_str_t                      file_id;
-    int64_t                        creation_time;
-    off_t                          size;
-    off_t                          offset;
-    int                            list;
-} ngx_http_statsig_idlist_t;
+#include "idlist_index.h"
 
 
 typedef struct {
@@ -38,14 +26,14 @@ typedef struct {
     ngx_http_statsig_main_conf_t  *smcf;
     ngx_log_t                     *log;
 
-    ngx_http_statsig_http_req_t   *idl_req;
+    ngx_http_statsig_http_req_t   *req;
     statsig_idlist_builder_t      *builder;
-    ngx_pool_t                    *idl_pool;
-    ngx_array_t                   *idlists;   /* ngx_http_statsig_idlist_t */
-    ngx_uint_t                     idl_next;
-    ngx_uint_t                     idl_dirty;
-    ngx_uint_t                     idl_reset;
-    ngx_uint_t                     idl_failed;
+    statsig_idlist_index_t         index;     /* the lists, as applied */
+    ngx_uint_t                     indexed;   /* index is a round's */
+    size_t                         next;      /* being downloaded */
+    ngx_uint_t                     dirty;     /* applied, not published */
+    ngx_uint_t                     reset;     /* start over next round */
+    ngx_uint_t                     failed;    /* this round */
 } ngx_http_statsig_idlists_t;
 
 
@@ -55,13 +43,13 @@ typedef struct {
                                   "ID lists", ms, outcome, reason)
 
 
+static ngx_int_t ngx_http_statsig_idlists_start(ngx_http_statsig_idlists_t *s,
+    ngx_str_t *url, ngx_str_t *body, ngx_str_t *range);
 static void ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res,
     void *data);
 static ngx_int_t ngx_http_statsig_idlists_index(ngx_http_statsig_idlists_t *s,
     ngx_str_t *json, u_char *err, size_t errlen);
 static void ngx_http_statsig_idlist_next(ngx_http_statsig_idlists_t *s);
-static ngx_int_t ngx_http_statsig_idlist_start(ngx_http_statsig_idlists_t *s,
-    ngx_str_t *url, ngx_str_t *body, ngx_str_t *range);
 static void ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res,
     void *data);
 static void ngx_http_statsig_idlists_publish(ngx_http_statsig_idlists_t *s);
@@ -89,6 +77,8 @@ ngx_http_statsig_idlists_init_worker(ngx_cycle_t *cycle)
     s->ctx = smcf->shm_zone->data;
     s->log = cycle->log;
 
+    statsig_idlist_index_init(&s->index);
+
     return NGX_OK;
 }
 
@@ -105,11 +95,11 @@ ngx_http_statsig_idlists_exit_worker(ngx_cycle_t *cycle)
 ngx_uint_t
 ngx_http_statsig_idlists_busy(void)
 {
-    return ngx_http_statsig_idlists.idl_req != NULL;
+    return ngx_http_statsig_idlists.req != NULL;
 }
 
 
-/* drops what the holder had in flight and its state */
+/* drops what the holder had in flight and its lists */
 
 void
 ngx_http_statsig_idlists_stop(void)
@@ -118,9 +108,9 @@ ngx_http_statsig_idlists_stop(void)
 
     s = &ngx_http_statsig_idlists;
 
-    if (s->idl_req) {
-        ngx_http_statsig_http_cancel(s->idl_req);
-        s->idl_req = NULL;
+    if (s->req) {
+        ngx_http_statsig_http_cancel(s->req);
+        s->req = NULL;
     }
 
     if (s->builder) {
@@ -128,11 +118,8 @@ ngx_http_statsig_idlists_stop(void)
         s->builder = NULL;
     }
 
-    if (s->idl_pool) {
-        ngx_destroy_pool(s->idl_pool);
-        s->idl_pool = NULL;
-        s->idlists = NULL;
-    }
+    statsig_idlist_index_free(&s->index);
+    s->indexed = 0;
 }
 
 
@@ -151,8 +138,8 @@ ngx_http_statsig_idlists_fetch(void)
         return;
     }
 
-    if (ngx_http_statsig_idlist_start(s, &s->smcf->id_lists_url, &body,
-                                      NULL)
+    if (ngx_http_statsig_idlists_start(s, &s->smcf->id_lists_url, &body,
+                                       NULL)
         != NGX_OK)
     {
         ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_FAILED,
@@ -164,7 +151,7 @@ ngx_http_statsig_idlists_fetch(void)
 /* the index (body: a POST), or a list's bytes from an offset (range) */
 
 static ngx_int_t
-ngx_http_statsig_idlist_start(ngx_http_statsig_idlists_t *s, ngx_str_t *url,
+ngx_http_statsig_idlists_start(ngx_http_statsig_idlists_t *s, ngx_str_t *url,
     ngx_str_t *body, ngx_str_t *range)
 {
     ngx_http_statsig_http_request_t  rq;
@@ -184,9 +171,9 @@ ngx_http_statsig_idlist_start(ngx_http_statsig_idlists_t *s, ngx_str_t *url,
         rq.done = ngx_http_statsig_idlist_done;
     }
 
-    s->idl_req = ngx_http_statsig_fetch_start(s->ctx, &rq, range);
+    s->req = ngx_http_statsig_fetch_start(s->ctx, &rq, range);
 
-    return s->idl_req ? NGX_OK : NGX_ERROR;
+    return s->req ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -197,7 +184,7 @@ ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res, void *data)
 
     u_char  err[NGX_HTTP_STATSIG_ERRLEN];
 
-    s->idl_req = NULL;
+    s->req = NULL;
 
     if (ngx_http_statsig_fetch_error(s->ctx, res, err, sizeof(err)) != NULL
         || ngx_http_statsig_idlists_index(s, &res->body, err, sizeof(err))
@@ -211,161 +198,48 @@ ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res, void *data)
     ngx_http_statsig_idlists_result(s, res->elapsed, NGX_HTTP_STATSIG_ATTEMPT,
                                     NULL);
 
-    s->idl_next = 0;
-    s->idl_failed = 0;
+    s->next = 0;
+    s->failed = 0;
 
     ngx_http_statsig_idlist_next(s);
 }
 
 
-static ngx_int_t
-ngx_http_statsig_idlist_str(ngx_pool_t *pool, json_t *v, ngx_str_t *s)
-{
-    const char  *p;
-
-    p = json_string_value(v);
-    if (p == NULL) {
-        p = "";
-    }
-
-    s->len = ngx_strlen(p);
-    s->data = ngx_pstrdup(pool, &(ngx_str_t) { s->len, (u_char *) p });
-
-    return s->data ? NGX_OK : NGX_ERROR;
-}
-
-
 /*
- * The index: {"name": {"name", "url", "size", "creationTime", "fileID"}}.
- * Known lists keep their offset; a list that is new, gone, or replaced by
+ * The new index against the lists applied (statsig_idlist_index_update):
+ * known lists keep their offset; a list that is new, gone, or replaced by
  * a newer file makes the builder start over (it cannot drop one list).
  */
 
 static ngx_int_t
-ngx_http_statsig_idlists_index(ngx_http_statsig_idlists_t *s, ngx_str_t *json,
-    u_char *err, size_t errlen)
+ngx_http_statsig_idlists_index(ngx_http_statsig_idlists_t *s,
+    ngx_str_t *json, u_char *err, size_t errlen)
 {
-    json_t                     *root, *v;
-    const char                 *name;
-    ngx_uint_t                  i, j, reset, found;
-    ngx_pool_t                 *pool;
-    ngx_array_t                *lists;
-    json_error_t                jerr;
-    ngx_http_statsig_idlist_t  *l, *old;
+    int                      reset;
+    size_t                   i;
+    statsig_idlist_entry_t  *l;
 
-    root = json_loadb((char *) json->data, json->len, 0, &jerr);
-
-    if (root == NULL || !json_is_object(root)) {
-        ngx_snprintf(err, errlen, "the ID lists index is not a JSON "
-                     "object: %s%Z", root ? "" : jerr.text);
-        if (root) {
-            json_decref(root);
-        }
-
-        return NGX_ERROR;
-    }
-
-    pool = ngx_create_pool(4096, s->log);
-    if (pool == NULL) {
-        goto nomem;
-    }
-
-    lists = ngx_array_create(pool, 8, sizeof(ngx_http_statsig_idlist_t));
-    if (lists == NULL) {
-        goto nomem;
-    }
-
-    if (s->builder == NULL && !s->idl_reset
+    if (s->builder == NULL && !s->reset
         && ngx_http_statsig_idlists_resume(s) != NGX_OK)
     {
         goto nomem;
     }
 
-    reset = s->idl_reset || s->builder == NULL;
-    old = s->idlists ? s->idlists->elts : NULL;
+    reset = s->reset || s->builder == NULL;
 
-    json_object_foreach(root, name, v) {
-        if (!json_is_object(v)
-            || !json_is_string(json_object_get(v, "url")))
-        {
-            continue;
-        }
-
-        l = ngx_array_push(lists);
-        if (l == NULL) {
-            goto nomem;
-        }
-
-        ngx_memzero(l, sizeof(ngx_http_statsig_idlist_t));
-
-        if (ngx_http_statsig_idlist_str(pool, json_object_get(v, "url"),
-                                        &l->url)
-            != NGX_OK
-            || ngx_http_statsig_idlist_str(pool,
-                                           json_object_get(v, "fileID"),
-                                           &l->file_id)
-               != NGX_OK)
-        {
-            goto nomem;
-        }
-
-        l->name.len = ngx_strlen(name);
-        l->name.data = ngx_pstrdup(pool,
-                                   &(ngx_str_t) { l->name.len,
-                                                  (u_char *) name });
-        if (l->name.data == NULL) {
-            goto nomem;
-        }
-
-        l->size = (off_t) json_number_value(json_object_get(v, "size"));
-        l->creation_time = (int64_t) json_number_value(
-                                         json_object_get(v, "creationTime"));
-
-        found = 0;
-
-        for (j = 0; old && j < s->idlists->nelts; j++) {
-            if (old[j].name.len != l->name.len
-                || ngx_strncmp(old[j].name.data, l->name.data, l->name.len)
-                   != 0)
-            {
-                continue;
-            }
-
-            found = 1;
-
-            if (old[j].file_id.len != l->file_id.len
-                || ngx_strncmp(old[j].file_id.data, l->file_id.data,
-                               l->file_id.len)
-                   != 0)
-            {
-                if (l->creation_time < old[j].creation_time) {
-                    /* an older file: keep ours */
-                    l->file_id = old[j].file_id;
-                    l->creation_time = old[j].creation_time;
-                    l->offset = old[j].offset;
-                    l->size = old[j].offset;
-
-                } else {
-                    reset = 1;
-                }
-
-            } else {
-                l->offset = old[j].offset;
-            }
-        }
-
-        if (!found) {
-            reset = 1;
-        }
+    if (statsig_idlist_index_update(s->indexed ? &s->index : NULL,
+                                    (char *) json->data, json->len,
+                                    &s->index, &reset, (char *) err, errlen)
+        != 0)
+    {
+        return NGX_ERROR;
     }
 
-    json_decref(root);
-    root = NULL;
+    s->indexed = 1;
 
-    /* lists that left the index */
-    if (old && lists->nelts != s->idlists->nelts) {
-        reset = 1;
-    }
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "statsig idlists: %uz lists in the index%s",
+                   s->index.n, reset ? ", starting over" : "");
 
     if (reset) {
         if (s->builder) {
@@ -377,45 +251,23 @@ ngx_http_statsig_idlists_index(ngx_http_statsig_idlists_t *s, ngx_str_t *json,
             goto nomem;
         }
 
-        l = lists->elts;
-
-        for (i = 0; i < lists->nelts; i++) {
-            l[i].offset = 0;
-        }
-
-        s->idl_dirty = 1;
-        s->idl_reset = 0;
+        s->dirty = 1;
+        s->reset = 0;
     }
 
-    l = lists->elts;
+    l = s->index.entries;
 
-    for (i = 0; i < lists->nelts; i++) {
-        l[i].list = statsig_idlist_builder_list(s->builder,
-                                                (char *) l[i].name.data,
-                                                l[i].name.len);
+    for (i = 0; i < s->index.n; i++) {
+        l[i].list = statsig_idlist_builder_list(s->builder, l[i].name,
+                                                l[i].name_len);
         if (l[i].list < 0) {
             goto nomem;
         }
     }
 
-    if (s->idl_pool) {
-        ngx_destroy_pool(s->idl_pool);
-    }
-
-    s->idl_pool = pool;
-    s->idlists = lists;
-
     return NGX_OK;
 
 nomem:
-
-    if (root) {
-        json_decref(root);
-    }
-
-    if (pool) {
-        ngx_destroy_pool(pool);
-    }
 
     ngx_snprintf(err, errlen, "out of memory%Z");
 
@@ -428,30 +280,30 @@ nomem:
 static void
 ngx_http_statsig_idlist_next(ngx_http_statsig_idlists_t *s)
 {
-    u_char                      buf[sizeof("Range: bytes=-") + NGX_OFF_T_LEN];
-    ngx_str_t                   range;
-    ngx_http_statsig_idlist_t  *l;
+    u_char                   buf[sizeof("Range: bytes=-") + NGX_INT64_LEN];
+    ngx_str_t                range, url;
+    statsig_idlist_entry_t  *l;
 
-    l = s->idlists->elts;
+    s->next = statsig_idlist_index_next(&s->index, s->next);
 
-    for ( /* void */ ; s->idl_next < s->idlists->nelts; s->idl_next++) {
-        if (l[s->idl_next].size > l[s->idl_next].offset) {
-            break;
-        }
-    }
-
-    if (s->idl_next == s->idlists->nelts) {
+    if (s->next == s->index.n) {
         ngx_http_statsig_idlists_publish(s);
         return;
     }
 
-    l = &l[s->idl_next];
+    l = &s->index.entries[s->next];
 
     range.data = buf;
-    range.len = ngx_sprintf(buf, "Range: bytes=%O-", l->offset) - buf;
+    range.len = ngx_sprintf(buf, "Range: bytes=%L-", l->offset) - buf;
 
-    if (ngx_http_statsig_idlist_start(s, &l->url, NULL, &range) != NGX_OK)
-    {
+    url.data = (u_char *) l->url;
+    url.len = l->url_len;
+
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "statsig idlists: \"%s\" from %L of %L", l->name,
+                   l->offset, l->size);
+
+    if (ngx_http_statsig_idlists_start(s, &url, NULL, &range) != NGX_OK) {
         ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_FAILED,
                                         (u_char *) "cannot start the request");
     }
@@ -463,16 +315,16 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
 {
     ngx_http_statsig_idlists_t *s = data;
 
-    u_char                      err[NGX_HTTP_STATSIG_ERRLEN];
-    ngx_http_statsig_idlist_t  *l;
+    u_char                   err[NGX_HTTP_STATSIG_ERRLEN];
+    statsig_idlist_entry_t  *l;
 
-    s->idl_req = NULL;
-    l = &((ngx_http_statsig_idlist_t *) s->idlists->elts)[s->idl_next];
+    s->req = NULL;
+    l = &s->index.entries[s->next];
 
     if (res->status == 416) {
         /* nothing after our offset */
         l->size = l->offset;
-        s->idl_next++;
+        s->next++;
         ngx_http_statsig_idlist_next(s);
         return;
     }
@@ -480,7 +332,7 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
     if (ngx_http_statsig_fetch_error(s->ctx, res, err, sizeof(err)) != NULL) {
         ngx_http_statsig_idlists_result(s, res->elapsed,
                                         NGX_HTTP_STATSIG_FAILED, err);
-        s->idl_failed = 1;
+        s->failed = 1;
         ngx_http_statsig_idlists_publish(s);
         return;
     }
@@ -497,14 +349,14 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
                                         res->body.len)
            != 0)
     {
-        ngx_snprintf(err, sizeof(err), "ID list \"%V\": the data at offset "
-                     "%O does not start with + or -; it is downloaded "
-                     "again from the start%Z", &l->name, l->offset);
+        ngx_snprintf(err, sizeof(err), "ID list \"%s\": the data at offset "
+                     "%L does not start with + or -; it is downloaded "
+                     "again from the start%Z", l->name, l->offset);
         ngx_http_statsig_idlists_result(s, res->elapsed,
                                         NGX_HTTP_STATSIG_FAILED, err);
-        s->idl_reset = 1;
-        s->idl_failed = 1;
-        s->idl_next++;
+        s->reset = 1;
+        s->failed = 1;
+        s->next++;
         ngx_http_statsig_idlist_next(s);
         return;
     }
@@ -512,14 +364,14 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
     l->offset += res->body.len;
 
     if (res->body.len) {
-        s->idl_dirty = 1;
+        s->dirty = 1;
     }
 
     if (l->offset < l->size && res->body.len == 0) {
         l->size = l->offset;
     }
 
-    s->idl_next++;
+    s->next++;
     ngx_http_statsig_idlist_next(s);
 }
 
@@ -535,9 +387,7 @@ ngx_http_statsig_idlists_publish(ngx_http_statsig_idlists_t *s)
      * be incomplete.  What it applied is published by the next good one.
      */
 
-    if (s->idl_failed || s->idl_reset || !s->idl_dirty
-        || s->builder == NULL)
-    {
+    if (s->failed || s->reset || !s->dirty || s->builder == NULL) {
         return;
     }
 
@@ -550,7 +400,7 @@ ngx_http_statsig_idlists_publish(ngx_http_statsig_idlists_t *s)
                                  NGX_HTTP_STATSIG_SOURCE_NETWORK, s->log)
         == NGX_OK)
     {
-        s->idl_dirty = 0;
+        s->dirty = 0;
         ngx_http_statsig_idlists_save(s);
 
         ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_UPDATED, NULL);
@@ -562,36 +412,25 @@ ngx_http_statsig_idlists_publish(ngx_http_statsig_idlists_t *s)
 
 /*
  * What the published ID lists were built from (each list's name, file,
- * creation time and the bytes applied), kept in the zone beside them:
- * a worker that takes the fetch over (a reload, a dead fetcher) goes on
- * with Range from there instead of downloading every list again.  The
- * record is written after its blob is published, so it is never ahead of
- * it; one behind only applies again lines already applied, which leaves
- * the same sets.  Each list: name, fileID (uint32 length, bytes), then
- * the creation time and the offset (int64).
+ * creation time and the bytes applied: statsig_idlist_state_write()),
+ * kept in the zone beside them: a worker that takes the fetch over (a
+ * reload, a dead fetcher) goes on with Range from there instead of
+ * downloading every list again.  The record is written after its blob is
+ * published, so it is never ahead of it; one behind only applies again
+ * lines already applied, which leaves the same sets.
  */
 
 static void
 ngx_http_statsig_idlists_save(ngx_http_statsig_idlists_t *s)
 {
-    u_char                     *p, *state;
-    size_t                      size;
-    int64_t                     v[2];
-    uint32_t                    len;
-    ngx_uint_t                  i;
-    ngx_slab_pool_t            *shpool;
-    ngx_http_statsig_idlist_t  *l;
-    ngx_http_statsig_shctx_t   *sh;
+    u_char                    *state;
+    size_t                     size;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_statsig_shctx_t  *sh;
 
     sh = s->ctx->sh;
     shpool = s->ctx->shpool;
-    l = s->idlists->elts;
-    size = 0;
-
-    for (i = 0; i < s->idlists->nelts; i++) {
-        size += 2 * sizeof(uint32_t) + l[i].name.len + l[i].file_id.len
-                + 2 * sizeof(int64_t);
-    }
+    size = statsig_idlist_state_size(&s->index);
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -604,21 +443,7 @@ ngx_http_statsig_idlists_save(ngx_http_statsig_idlists_t *s)
     state = size ? ngx_slab_alloc_locked(shpool, size) : NULL;
 
     if (state) {
-        p = state;
-
-        for (i = 0; i < s->idlists->nelts; i++) {
-            len = (uint32_t) l[i].name.len;
-            p = ngx_cpymem(p, &len, sizeof(uint32_t));
-            p = ngx_cpymem(p, l[i].name.data, len);
-
-            len = (uint32_t) l[i].file_id.len;
-            p = ngx_cpymem(p, &len, sizeof(uint32_t));
-            p = ngx_cpymem(p, l[i].file_id.data, len);
-
-            v[0] = l[i].creation_time;
-            v[1] = (int64_t) l[i].offset;
-            p = ngx_cpymem(p, v, sizeof(v));
-        }
+        statsig_idlist_state_write(&s->index, state);
 
         sh->idlists_state = state;
         sh->idlists_state_size = size;
@@ -633,30 +458,21 @@ ngx_http_statsig_idlists_save(ngx_http_statsig_idlists_t *s)
 static ngx_int_t
 ngx_http_statsig_idlists_resume(ngx_http_statsig_idlists_t *s)
 {
-    u_char                     *p, *last, *copy;
-    size_t                      size;
-    int64_t                     v[2];
-    uint32_t                    len;
-    ngx_int_t                   rc;
-    ngx_str_t                  *str[2];
-    ngx_uint_t                  k;
-    ngx_pool_t                 *pool;
-    ngx_array_t                *lists;
-    ngx_http_statsig_view_t     view;
-    ngx_http_statsig_idlist_t  *l;
-    ngx_http_statsig_shctx_t   *sh;
+    int                        rc;
+    u_char                    *copy;
+    size_t                     size;
+    ngx_http_statsig_view_t    view;
+    ngx_http_statsig_shctx_t  *sh;
 
     sh = s->ctx->sh;
     copy = NULL;
-    pool = NULL;
-    rc = NGX_ERROR;
 
     if (ngx_http_statsig_view_acquire(&view) != NGX_OK) {
         return NGX_ERROR;
     }
 
     if (view.idlists == NULL) {
-        rc = NGX_OK;
+        rc = 0;
         goto done;
     }
 
@@ -673,109 +489,51 @@ ngx_http_statsig_idlists_resume(ngx_http_statsig_idlists_t *s)
 
     ngx_shmtx_unlock(&s->ctx->shpool->mutex);
 
+    /* none (an empty state too): every list from the start */
     if (size == 0) {
-        rc = NGX_OK;
+        rc = 0;
         goto done;
     }
 
     if (copy == NULL) {
+        rc = -1;
         goto done;
     }
 
-    pool = ngx_create_pool(4096, s->log);
-    if (pool == NULL) {
+    rc = statsig_idlist_state_read(copy, size, &s->index);
+
+    if (rc == -2) {
+        /* not expected; then every list is downloaded from the start */
+        ngx_log_error(NGX_LOG_ALERT, s->log, 0,
+                      "statsig: the ID lists' state in the zone is corrupt");
+        rc = 0;
         goto done;
     }
 
-    lists = ngx_array_create(pool, 8, sizeof(ngx_http_statsig_idlist_t));
-    if (lists == NULL) {
+    if (rc != 0) {
         goto done;
-    }
-
-    p = copy;
-    last = copy + size;
-
-    while (p < last) {
-        l = ngx_array_push(lists);
-        if (l == NULL) {
-            goto done;
-        }
-
-        ngx_memzero(l, sizeof(ngx_http_statsig_idlist_t));
-
-        str[0] = &l->name;
-        str[1] = &l->file_id;
-
-        for (k = 0; k < 2; k++) {
-            if ((size_t) (last - p) < sizeof(uint32_t)) {
-                goto corrupt;
-            }
-
-            ngx_memcpy(&len, p, sizeof(uint32_t));
-            p += sizeof(uint32_t);
-
-            if ((size_t) (last - p) < len) {
-                goto corrupt;
-            }
-
-            str[k]->len = len;
-            str[k]->data = ngx_pnalloc(pool, len + 1);
-            if (str[k]->data == NULL) {
-                goto done;
-            }
-
-            ngx_memcpy(str[k]->data, p, len);
-            str[k]->data[len] = '\0';
-            p += len;
-        }
-
-        if ((size_t) (last - p) < sizeof(v)) {
-            goto corrupt;
-        }
-
-        ngx_memcpy(v, p, sizeof(v));
-        p += sizeof(v);
-
-        l->creation_time = v[0];
-        l->offset = (off_t) v[1];
-        l->size = l->offset;
-        l->list = -1;
     }
 
     s->builder = statsig_idlist_builder_from(view.idlists);
     if (s->builder == NULL) {
+        statsig_idlist_index_free(&s->index);
+        rc = -1;
         goto done;
     }
 
-    s->idl_pool = pool;
-    s->idlists = lists;
-    pool = NULL;
+    s->indexed = 1;
 
     ngx_log_error(NGX_LOG_INFO, s->log, 0,
-                  "statsig: ID lists go on from the %ui in the zone",
-                  lists->nelts);
-
-    rc = NGX_OK;
-    goto done;
-
-corrupt:
-
-    /* not expected; then every list is downloaded from the start */
-    ngx_log_error(NGX_LOG_ALERT, s->log, 0,
-                  "statsig: the ID lists' state in the zone is corrupt");
-    rc = NGX_OK;
+                  "statsig: ID lists go on from the %uz in the zone",
+                  s->index.n);
 
 done:
 
     ngx_http_statsig_view_release(&view);
 
-    if (pool) {
-        ngx_destroy_pool(pool);
-    }
-
     if (copy) {
         ngx_free(copy);
     }
 
-    return rc;
+    return (rc == 0) ? NGX_OK : NGX_ERROR;
 }
