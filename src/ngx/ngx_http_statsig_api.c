@@ -147,6 +147,10 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
 
     m = ngx_http_statsig_api_method(r, &path_key);
 
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "statsig api: method %i, body %O", m,
+                   r->headers_in.content_length_n);
+
     if (m == NGX_DECLINED
         || (m == NGX_HTTP_STATSIG_API_DCS
             ? !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))
@@ -175,6 +179,9 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
                        ? "download_config_specs takes GET, HEAD or POST"
                        : "this method takes POST");
         }
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig api: no valid key: 401");
 
         return ngx_http_statsig_response_error(r, NGX_HTTP_UNAUTHORIZED,
                    "a valid statsig-api-key header is required");

@@ -228,8 +228,7 @@ struct ngx_http_statsig_sink_s {
     ngx_msec_t                     backoff;    /* 0: healthy */
     ngx_msec_t                     retry_at;
     ngx_msec_t                     last_take;
-    ngx_uint_t                     logged;     /* errors logged lately */
-    time_t                         logged_at;
+    ngx_http_statsig_report_t      report;     /* its failures' log */
 };
 
 

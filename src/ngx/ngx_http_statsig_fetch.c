@@ -38,9 +38,10 @@ ngx_http_statsig_fetch_start(ngx_http_statsig_zone_t *ctx,
     rq->timeout = smcf->upstream_timeout;
     rq->max_body = NGX_HTTP_STATSIG_MAX_BODY;
 
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
-                   "statsig fetch: %s %V%s", rq->method, &rq->url,
-                   range ? " (ranged)" : "");
+    /* not the URL: the specs URL holds the key */
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "statsig fetch: %s%s", rq->method,
+                   range ? ", an ID list's bytes" : "");
 
     if (range) {
         rq->headers = range;

@@ -375,6 +375,10 @@ ngx_http_statsig_flush_run(void)
                       "events in flight; they are lost", lost);
     }
 
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "statsig flush: run, holder:%ui claim:%ui exiting:%ui",
+                   holder, claim, f->exiting);
+
     if (holder != f->holder) {
         ngx_log_error(NGX_LOG_INFO, f->log, 0, holder
                       ? "statsig: this worker now flushes events"
@@ -560,6 +564,11 @@ ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
             return;
         }
 
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "statsig flush: \"%s\" takes %ui events, %uz bytes, "
+                       "%ui left", sink->type->name, slot->batch.n,
+                       slot->batch.len, ss->events);
+
         sink->last_take = now;
         sink->held += slot->batch.n;
 
@@ -638,6 +647,11 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
 
     sink->in_flight++;
 
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "statsig flush: \"%s\" posts %ui events in %uz bytes, "
+                   "attempt %ui", t->name, slot->batch.n, f->gz.len,
+                   slot->attempts + 1);
+
     return;
 
 failed:
@@ -715,6 +729,11 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
         }
     }
 
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "statsig flush: \"%s\" answered %ui after %M ms, "
+                   "outcome %ui, retry after %M ms", t->name, status,
+                   res->elapsed, outcome, retry_after);
+
     if (outcome == NGX_HTTP_STATSIG_SPLIT
         && ngx_http_statsig_flush_split(f, slot, &err) == NGX_ERROR)
     {
@@ -754,7 +773,7 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
     ngx_uint_t outcome, ngx_uint_t status, ngx_msec_t retry_after,
     u_char *reason)
 {
-    ngx_uint_t                     n, release, was_failing, log_it;
+    ngx_uint_t                     n, release, report;
     ngx_msec_t                     backoff;
     ngx_slab_pool_t               *shpool;
     ngx_http_statsig_sink_t       *sink;
@@ -770,7 +789,6 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
     shpool = ngx_http_statsig_events_shpool();
 
     release = 1;
-    was_failing = (sink->backoff != 0);
 
     if (outcome == NGX_HTTP_STATSIG_RETRY) {
         slot->attempts++;
@@ -823,12 +841,15 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
 
     ngx_shmtx_unlock(&shpool->mutex);
 
-    log_it = (ngx_time() - sink->logged_at >= 10);
+    /* the one rule for repeated errors, but every drop is logged */
+    report = ngx_http_statsig_report(&sink->report,
+                                     (outcome == NGX_HTTP_STATSIG_SENT)
+                                     ? NULL : reason, ngx_time());
 
     switch (outcome) {
 
     case NGX_HTTP_STATSIG_SENT:
-        if (was_failing) {
+        if (report == NGX_HTTP_STATSIG_REPORT_RECOVERED) {
             ngx_log_error(NGX_LOG_NOTICE, f->log, 0,
                           "statsig: events sink \"%s\" is accepting events "
                           "again", t->name);
@@ -856,9 +877,9 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         sink->retry_at = ngx_current_msec + backoff
                          + ngx_random() % (backoff / 8 + 1);
 
-        if (!was_failing || log_it) {
-            sink->logged_at = ngx_time();
-
+        if (report == NGX_HTTP_STATSIG_REPORT_FAILED
+            || (release && !f->exiting))
+        {
             ngx_log_error(NGX_LOG_ERR, f->log, 0,
                           "statsig: events sink \"%s\" failed: %s; %ui "
                           "events %s, next attempt in %M ms", t->name,
@@ -872,9 +893,12 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         break;
 
     default:
-        ngx_log_error(NGX_LOG_ERR, f->log, 0,
-                      "statsig: events sink \"%s\" refused %ui events: %s; "
-                      "not retryable, dropped", t->name, n, reason);
+        if (report == NGX_HTTP_STATSIG_REPORT_FAILED) {
+            ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                          "statsig: events sink \"%s\" refused %ui events: "
+                          "%s; not retryable, dropped", t->name, n, reason);
+        }
+
         break;
     }
 

@@ -290,6 +290,11 @@ ngx_http_statsig_http_start(ngx_http_statsig_http_request_t *rq)
     ngx_queue_insert_tail(&ngx_http_statsig_reqs, &req->queue);
     ngx_http_statsig_nreqs++;
 
+    /* not the URL: the specs URL holds the key */
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, ngx_http_statsig_http_log, 0,
+                   "statsig http: %p %s, %uz bytes, %ui in flight", req,
+                   rq->method, rq->body.len, ngx_http_statsig_nreqs);
+
     mc = curl_multi_add_handle(ngx_http_statsig_multi, easy);
 
     if (mc != CURLM_OK) {
@@ -452,6 +457,10 @@ ngx_http_statsig_http_socket_cb(CURL *easy, curl_socket_t s, int what,
 {
     ngx_connection_t  *c = socketp;
 
+    ngx_log_debug3(NGX_LOG_DEBUG_EVENT, ngx_http_statsig_http_log, 0,
+                   "statsig http: socket %d, curl wants %d, conn %p",
+                   (int) s, what, c);
+
     if (what == CURL_POLL_REMOVE) {
         if (c) {
             ngx_http_statsig_http_close(c);
@@ -504,6 +513,9 @@ ngx_http_statsig_http_socket_cb(CURL *easy, curl_socket_t s, int what,
 static int
 ngx_http_statsig_http_timer_cb(CURLM *multi, long ms, void *userp)
 {
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, ngx_http_statsig_http_log, 0,
+                   "statsig http: curl timer %l ms", ms);
+
     if (ms < 0) {
         if (ngx_http_statsig_timer_ev.timer_set) {
             ngx_del_timer(&ngx_http_statsig_timer_ev);
@@ -682,6 +694,11 @@ ngx_http_statsig_http_finish(ngx_http_statsig_http_req_t *req, CURLcode code)
 
         res.error = err;
     }
+
+    ngx_log_debug5(NGX_LOG_DEBUG_HTTP, ngx_http_statsig_http_log, 0,
+                   "statsig http: %p done: status %ui, %uz bytes in %M ms%s",
+                   req, res.status, res.body.len, res.elapsed,
+                   res.error ? ", failed" : "");
 
     req->done(&res, req->data);
 

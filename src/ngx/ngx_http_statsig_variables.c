@@ -39,9 +39,13 @@ typedef struct {
 } ngx_http_statsig_var_t;
 
 
+/*
+ * A prefix variable's handler: nginx passes the variable's full name as
+ * its data, so each prefix has its own handler, which knows its kind.
+ */
 typedef struct {
     ngx_str_t                      prefix;
-    ngx_uint_t                     kind;
+    ngx_http_get_variable_pt       handler;
 } ngx_http_statsig_prefix_t;
 
 
@@ -49,8 +53,15 @@ static ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r,
     ngx_uint_t kind, ngx_str_t *name, ngx_str_t *param, ngx_str_t *value);
 
 
-static ngx_int_t ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
+static ngx_int_t ngx_http_statsig_gate_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_statsig_config_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_statsig_experiment_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_str_t *var, size_t skip,
+    ngx_uint_t kind);
 static ngx_int_t ngx_http_statsig_named_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_statsig_stable_id_variable(ngx_http_request_t *r,
@@ -75,10 +86,11 @@ static ngx_int_t ngx_http_statsig_set_value(ngx_http_request_t *r,
 
 
 static ngx_http_statsig_prefix_t  ngx_http_statsig_prefixes[] = {
-    { ngx_string("statsig_gate_"), NGX_HTTP_STATSIG_EVAL_GATE },
-    { ngx_string("statsig_config_"), NGX_HTTP_STATSIG_EVAL_CONFIG },
-    { ngx_string("statsig_experiment_"), NGX_HTTP_STATSIG_EVAL_EXPERIMENT },
-    { ngx_null_string, 0 }
+    { ngx_string("statsig_gate_"), ngx_http_statsig_gate_variable },
+    { ngx_string("statsig_config_"), ngx_http_statsig_config_variable },
+    { ngx_string("statsig_experiment_"),
+      ngx_http_statsig_experiment_variable },
+    { ngx_null_string, NULL }
 };
 
 
@@ -112,8 +124,7 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
             return NGX_ERROR;
         }
 
-        /* nginx passes the full variable name as "data" */
-        v->get_handler = ngx_http_statsig_prefix_variable;
+        v->get_handler = p->handler;
     }
 
     v = ngx_http_add_variable(cf, &ngx_http_statsig_stable_id_name, 0);
@@ -488,36 +499,55 @@ ngx_http_statsig_set_value(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
+ngx_http_statsig_gate_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_str_t *var = (ngx_str_t *) data;
+    return ngx_http_statsig_prefix_variable(r, v, (ngx_str_t *) data,
+                                            sizeof("statsig_gate_") - 1,
+                                            NGX_HTTP_STATSIG_EVAL_GATE);
+}
 
-    u_char                     *p, *last;
-    ngx_int_t                   rc;
-    ngx_str_t                   name, value;
-    ngx_http_statsig_prefix_t  *pf;
 
-    /*
-     * "data" is the full variable name: find which prefix it carries and
-     * normalise the rest as the snapshot's name index does.
-     */
+static ngx_int_t
+ngx_http_statsig_config_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_statsig_prefix_variable(r, v, (ngx_str_t *) data,
+                                            sizeof("statsig_config_") - 1,
+                                            NGX_HTTP_STATSIG_EVAL_CONFIG);
+}
 
-    for (pf = ngx_http_statsig_prefixes; pf->prefix.len; pf++) {
-        if (var->len > pf->prefix.len
-            && ngx_strncasecmp(var->data, pf->prefix.data, pf->prefix.len)
-               == 0)
-        {
-            break;
-        }
-    }
 
-    if (pf->prefix.len == 0) {
+static ngx_int_t
+ngx_http_statsig_experiment_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    return ngx_http_statsig_prefix_variable(r, v, (ngx_str_t *) data,
+                                            sizeof("statsig_experiment_") - 1,
+                                            NGX_HTTP_STATSIG_EVAL_EXPERIMENT);
+}
+
+
+/*
+ * var is the full variable name, skip its prefix's length: the rest is
+ * normalised as the snapshot's name index does.
+ */
+
+static ngx_int_t
+ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_str_t *var, size_t skip,
+    ngx_uint_t kind)
+{
+    u_char     *p, *last;
+    ngx_int_t   rc;
+    ngx_str_t   name, value;
+
+    if (var->len <= skip) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    name.len = var->len - pf->prefix.len;
+    name.len = var->len - skip;
     name.data = ngx_pnalloc(r->pool, name.len);
     if (name.data == NULL) {
         return NGX_ERROR;
@@ -525,13 +555,13 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
 
     last = var->data + var->len;
 
-    for (p = var->data + pf->prefix.len; p < last; p++) {
-        name.data[p - var->data - pf->prefix.len] =
+    for (p = var->data + skip; p < last; p++) {
+        name.data[p - var->data - skip] =
             ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) ? *p
             : (*p >= 'A' && *p <= 'Z') ? (u_char) (*p | 0x20) : '_';
     }
 
-    rc = ngx_http_statsig_evaluate(r, pf->kind | NGX_HTTP_STATSIG_EVAL_BY_VAR,
+    rc = ngx_http_statsig_evaluate(r, kind | NGX_HTTP_STATSIG_EVAL_BY_VAR,
                                    &name, NULL, &value);
 
     return ngx_http_statsig_set_value(r, v, rc, &value, NULL);

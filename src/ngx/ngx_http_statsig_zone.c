@@ -136,6 +136,10 @@ ngx_http_statsig_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
             (void) ngx_atomic_fetch_add(&ctx->sh->reloads, 1);
 
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                           "statsig zone \"%V\": reused after a reload",
+                           &shm_zone->shm.name);
+
             return NGX_OK;
         }
 
@@ -191,6 +195,10 @@ ngx_http_statsig_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     /* a full zone is reported by us, with what did not fit */
     shpool->log_nomem = 0;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, shm_zone->shm.log, 0,
+                   "statsig zone \"%V\": new, %uz bytes",
+                   &shm_zone->shm.name, shm_zone->shm.size);
 
     return NGX_OK;
 }
