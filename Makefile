@@ -74,7 +74,7 @@ UNIT_BINS := $(patsubst t/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 # ------------------------------------------------------------- targets ----
 
 .PHONY: all deps deps-system module asan core cli unit test test-unit \
-    test-integration style oracle demo bench clean FORCE
+    test-integration style check-config oracle demo bench clean FORCE
 
 all: deps module core cli
 
@@ -132,7 +132,8 @@ define nginx_configure
 	     rm -f $(CURDIR)/$(1)/Makefile; exit 1; }
 endef
 
-$(B)/nginx/sources $(B)/nginx-asan/sources: FORCE | deps $(DATA_GEN_SRCS)
+$(B)/nginx/sources $(B)/nginx-asan/sources: FORCE | deps check-config \
+    $(DATA_GEN_SRCS)
 	@mkdir -p $(@D)
 	@echo '$(MODULE_SOURCES)' > $@.new
 	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
@@ -186,7 +187,7 @@ $(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_LIB) $(CORE_HDRS) | $(B)/u
 
 # ---------------------------------------------------------------- tests ----
 
-test: all asan unit oracle style
+test: check-config all asan unit oracle style
 	@$(MAKE) --no-print-directory test-unit test-integration
 
 test-unit:
@@ -208,6 +209,24 @@ test-integration:
 	    *) echo "unknown TEST_BUILDS entry $$b"; exit 1 ;; \
 	    esac; \
 	done
+
+# config lists the module's .c files one a line (ngx_statsig_core_srcs,
+# ngx_statsig_glue_srcs): each src/core/*.c and src/ngx/*.c must be there,
+# and nothing else under src/; run before every configure of the .so
+check-config:
+	@listed=$$(sed -n 's|^ *\(src/[^ ]*\.c\) *$$|\1|p' config | sort); \
+	present=$$(ls src/core/*.c src/ngx/*.c 2>/dev/null | sort); \
+	missing=$$(comm -13 <(echo "$$listed" | uniq) <(echo "$$present")); \
+	absent=$$(comm -23 <(echo "$$listed" | uniq) <(echo "$$present")); \
+	dup=$$(echo "$$listed" | uniq -d); \
+	[ -z "$$missing$$absent$$dup" ] && exit 0; \
+	echo "check-config: config's source lists do not match src/:"; \
+	for f in $$missing; do echo "  $$f: not in config (add a line:" \
+	    "ngx_statsig_$$(case $$f in src/core/*) echo core;; \
+	    *) echo glue;; esac)_srcs)"; done; \
+	for f in $$absent; do echo "  $$f: in config, no such file"; done; \
+	for f in $$dup; do echo "  $$f: listed twice in config"; done; \
+	exit 1
 
 # nginx style basics for the glue: 80 columns, no tabs, no trailing spaces
 style:
