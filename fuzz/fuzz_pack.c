@@ -17,6 +17,14 @@
  * repeated 64 n times (up to 1 MB an input): long records, references
  * beyond deflate's 32 KB window and packs big enough to set codes, from
  * short inputs.
+ *
+ * Each pack is also split as the flusher splits a pack a sink refused
+ * (statsig_pack_split, its records taken for events): the split must be
+ * where the flusher's own comma scan (kept here) puts it, each half must
+ * inflate to its side of that comma, and a copy of the pack with a bit
+ * flipped, cut short or a byte longer (the input's length picks which)
+ * must be refused, or give the same halves.  The split's pack starts
+ * each input from the fixed codes too.
  */
 
 #include <stdint.h>
@@ -39,6 +47,9 @@ static unsigned char         *fz_rec, *fz_packs, *fz_gz, *fz_want, *fz_out;
 static size_t                 fz_packs_len, fz_want_len;
 static statsig_gzip_piece_t   fz_piece[FZ_MAX_PACKS];
 static size_t                 fz_npieces, fz_next;
+static statsig_pack_split_t   fz_split;
+static unsigned char         *fz_half, *fz_bad;
+static size_t                 fz_size;          /* the input's */
 
 
 static void
@@ -89,6 +100,155 @@ fz_record(const uint8_t *p, size_t n, size_t room)
 }
 
 
+/* the flusher's comma scan (ngx_http_statsig_flush_split), as it was */
+static size_t
+fz_glue_comma(const unsigned char *p, size_t len, size_t half)
+{
+    size_t  n, depth, quoted, i;
+
+    n = 0;
+    depth = 0;
+    quoted = 0;
+
+    for (i = 0; i < len; i++) {
+        if (quoted) {
+            if (p[i] == '\\') {
+                i++;
+
+            } else if (p[i] == '"') {
+                quoted = 0;
+            }
+
+            continue;
+        }
+
+        if (p[i] == '"') {
+            quoted = 1;
+
+        } else if (p[i] == '{' || p[i] == '[') {
+            depth++;
+
+        } else if (p[i] == '}' || p[i] == ']') {
+            depth--;
+
+        } else if (p[i] == ',' && depth == 0 && ++n == half) {
+            break;
+        }
+    }
+
+    return i >= len ? len : i;
+}
+
+
+/* 1 if a half inflates to exactly want[0 .. len), n events, its CRC */
+static int
+fz_half_ok(const statsig_pack_half_t *h, const unsigned char *want,
+    size_t len, uint32_t n)
+{
+    z_stream  zs;
+    int       rc, good;
+
+    if (h->n != n || h->raw_len != len
+        || h->crc != crc32(0, want, (uInt) len))
+    {
+        return 0;
+    }
+
+    memset(&zs, 0, sizeof(zs));
+    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
+        abort();
+    }
+
+    zs.next_in = (Bytef *) h->data;
+    zs.avail_in = (uInt) h->len;
+    zs.next_out = fz_half;
+    zs.avail_out = FZ_MAX_BODY + 64;
+    rc = inflate(&zs, Z_SYNC_FLUSH);
+
+    good = (rc == Z_OK || (rc == Z_BUF_ERROR && h->len == 0))
+           && zs.avail_in == 0 && zs.total_out == len
+           && (len == 0 || memcmp(fz_half, want, len) == 0);
+
+    inflateEnd(&zs);
+
+    return good;
+}
+
+
+/* what splitting the pack must give: the result, and halves if split */
+static int
+fz_split_ok(int rc, const statsig_pack_t *pk, uint32_t n, size_t at)
+{
+    statsig_pack_split_t  *s = &fz_split;
+
+    if (n < 2) {
+        return rc == STATSIG_PACK_SPLIT_SINGLE;
+    }
+
+    if (at == pk->raw_len) {
+        return rc == STATSIG_PACK_SPLIT_UNSPLIT;
+    }
+
+    return rc == STATSIG_PACK_SPLIT_OK
+           && fz_half_ok(&s->half[0], pk->raw, at, n / 2)
+           && fz_half_ok(&s->half[1], pk->raw + at + 1,
+                         pk->raw_len - at - 1, n - n / 2);
+}
+
+
+/* the finished pack split, then a corrupt copy of it */
+static void
+fz_split_check(const statsig_pack_t *pk)
+{
+    uint32_t  n;
+    size_t    at, len, bit;
+    int       rc;
+
+    n = pk->records > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t) pk->records;
+    at = (n < 2) ? pk->raw_len : fz_glue_comma(pk->raw, pk->raw_len, n / 2);
+
+    rc = statsig_pack_split(&fz_split, pk->out, pk->out_len, n,
+                            (uint32_t) pk->raw_len, pk->crc);
+
+    if (!fz_split_ok(rc, pk, n, at)) {
+        fprintf(stderr, "split: %u records of %zu bytes (comma at %zu): "
+                "%s\n", n, pk->raw_len, at, statsig_pack_split_error(rc));
+        abort();
+    }
+
+    if (pk->out_len == 0 || n < 2) {
+        return;
+    }
+
+    memcpy(fz_bad, pk->out, pk->out_len);
+    len = pk->out_len;
+    bit = (fz_size * 2654435761u) % (8 * len);
+
+    switch (fz_size % 3) {
+    case 0:
+        fz_bad[bit / 8] ^= (unsigned char) (1u << (bit % 8));
+        break;
+
+    case 1:
+        len = bit / 8;
+        break;
+
+    default:
+        fz_bad[len++] = (unsigned char) bit;
+    }
+
+    rc = statsig_pack_split(&fz_split, fz_bad, len, n,
+                            (uint32_t) pk->raw_len, pk->crc);
+
+    if (rc != STATSIG_PACK_SPLIT_UNDECODED && !fz_split_ok(rc, pk, n, at)) {
+        fprintf(stderr, "split: a corrupt pack (%zu %% 3, bit %zu of %zu "
+                "bytes) gave %s\n", fz_size % 3, bit, pk->out_len,
+                statsig_pack_split_error(rc));
+        abort();
+    }
+}
+
+
 /* ends the pack: checked, then kept as a piece of the member */
 static void
 fz_close(void)
@@ -110,6 +270,8 @@ fz_close(void)
     }
 
     fz_want_add(pk->raw, pk->raw_len);
+
+    fz_split_check(pk);
 
     /* the pack's memory is the next pack's: its bytes are kept apart */
     if (pk->out_len) {
@@ -145,12 +307,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_gz = malloc(2 * FZ_MAX_BODY);
         fz_want = malloc(FZ_MAX_BODY + 64);
         fz_out = malloc(FZ_MAX_BODY + 64);
-        if (!fz_rec || !fz_packs || !fz_gz || !fz_want || !fz_out) {
+        fz_half = malloc(FZ_MAX_BODY + 64);
+        fz_bad = malloc(2 * FZ_MAX_BODY);
+        if (!fz_rec || !fz_packs || !fz_gz || !fz_want || !fz_out
+            || !fz_half || !fz_bad)
+        {
             abort();
         }
 
         statsig_pack_init(&fz_pack);
         statsig_pack_init(&fz_fresh);
+        statsig_pack_split_init(&fz_split);
     }
 
     /* 5 bytes of input make at most 4 of separators and 1 of a record */
@@ -170,6 +337,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
     memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
     pk->head_bits = fz_fresh.head_bits;
+
+    pk = &fz_split.pack;
+    statsig_pack_reset(pk);
+    memcpy(pk->lit_code, fz_fresh.lit_code, sizeof(pk->lit_code));
+    memcpy(pk->dist_code, fz_fresh.dist_code, sizeof(pk->dist_code));
+    memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
+    memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
+    pk->head_bits = fz_fresh.head_bits;
+    pk = &fz_pack;
+    fz_size = size;
 
     g.prefix = "{\"events\":[";
     g.prefix_len = strlen(g.prefix);

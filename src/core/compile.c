@@ -9,7 +9,10 @@
  * delegate references, membership sets, JSON text of values.
  *
  * The text is parsed by jtree.c (jansson's accept set, one arena) rather
- * than jansson: most of a compile used to be jansson's allocations.
+ * than jansson: most of a compile used to be jansson's allocations.  The
+ * same parse tells the fetcher whether the document was Statsig's "no
+ * updates" answer (statsig_compile_mem_no_updates), which does not
+ * compile.
  * Thread-safe: compiling touches no global state, so a caller may compile
  * in a thread pool.
  */
@@ -19,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "buf.h"
 #include "hash.h"
@@ -1692,6 +1697,7 @@ struct statsig_compile_mem_s {
     statsig_jtree_t  *tree;
     statsig_buf_t     blob;
     statsig_buf_t     text;
+    int               no_updates;     /* of the last document */
 };
 
 
@@ -1713,8 +1719,56 @@ statsig_compile_mem_create(void)
 
     statsig_buf_init(&m->blob);
     statsig_buf_init(&m->text);
+    m->no_updates = 0;
 
     return m;
+}
+
+
+int
+statsig_compile_mem_no_updates(const statsig_compile_mem_t *m)
+{
+    return m->no_updates;
+}
+
+
+/*
+ * The question as it was asked of jansson: json_loadb() with no flags,
+ * then "has_updates" false.  Only for a text the tree refused that holds
+ * a NUL byte: jansson skips one right after a number where the tree
+ * stops (see jtree.h), and no other text it refused can load.
+ */
+static int
+sg_no_updates_jansson(const char *json, size_t len)
+{
+    json_t        *root;
+    json_error_t   jerr;
+    int            no;
+
+    root = json_loadb(json, len, 0, &jerr);
+    no = json_is_object(root)
+         && json_is_false(json_object_get(root, "has_updates"));
+    json_decref(root);
+
+    return no;
+}
+
+
+/*
+ * {"has_updates":false}: the tree holds it if it parsed; jansson without
+ * flags (what the fetcher asked before) would also have refused a \u0000
+ * in a string and an integer past long long, which the tree took
+ */
+static int
+sg_no_updates(const statsig_jnode_t *root, const char *json, size_t len)
+{
+    if (root == NULL) {
+        return len && memchr(json, '\0', len) != NULL
+               && sg_no_updates_jansson(json, len);
+    }
+
+    return sg_is(sg_get(root, "has_updates"), FALSE)
+           && statsig_jtree_strict(json, len);
 }
 
 
@@ -1805,9 +1859,12 @@ statsig_compile_in(statsig_compile_mem_t *m, const char *json, size_t len,
     if (statsig_jtree_load(m->tree, json, len, &root, jerr, sizeof(jerr))
         != 0)
     {
+        m->no_updates = sg_no_updates(NULL, json, len);
         sg_fail(&c, "invalid JSON at %s", jerr);
         return NULL;
     }
+
+    m->no_updates = sg_no_updates(root, json, len);
 
     if (!sg_is(root, OBJECT)) {
         sg_fail(&c, "the document is not a JSON object");

@@ -1029,6 +1029,81 @@ statsig_jtree_load(statsig_jtree_t *t, const char *text, size_t len,
 }
 
 
+/*
+ * An integer's digits (no sign, no leading zero: the text parsed) within
+ * long long: 19 digits at most, and at 19 no more than 2^63 - 1, or 2^63
+ * when negative
+ */
+static int
+sg_jt_int_fits(const unsigned char *d, size_t n, int neg)
+{
+    if (n != 19) {
+        return n < 19;
+    }
+
+    return memcmp(d, neg ? "9223372036854775808" : "9223372036854775807",
+                  19) <= 0;
+}
+
+
+int
+statsig_jtree_strict(const char *text, size_t len)
+{
+    const unsigned char  *p, *end, *d;
+    int                   neg, real;
+
+    p = (const unsigned char *) text;
+    end = p + len;
+
+    /* the text parsed: a '-' or digit outside a string starts a number */
+    while (p < end) {
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++) {
+                if (*p != '\\') {
+                    continue;
+                }
+
+                /* keys cannot hold \u0000 (the parse refused them) */
+                p++;
+                if (end - p >= 5 && memcmp(p, "u0000", 5) == 0) {
+                    return 0;
+                }
+            }
+
+            p++;
+            continue;
+        }
+
+        if (*p != '-' && (*p < '0' || *p > '9')) {
+            p++;
+            continue;
+        }
+
+        neg = (*p == '-');
+        p += neg;
+        d = p;
+
+        while (p < end && *p >= '0' && *p <= '9') {
+            p++;
+        }
+
+        real = 0;
+        while (p < end && (*p == '.' || *p == 'e' || *p == 'E' || *p == '+'
+                           || *p == '-' || (*p >= '0' && *p <= '9')))
+        {
+            real = 1;
+            p++;
+        }
+
+        if (!real && !sg_jt_int_fits(d, (size_t) (p - d), neg)) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 const statsig_jnode_t *
 statsig_jobject_get(const statsig_jnode_t *v, const char *key)
 {

@@ -70,6 +70,17 @@ int statsig_jtree_load(statsig_jtree_t *t, const char *text, size_t len,
     const statsig_jnode_t **root, char *err, size_t errlen);
 
 
+/*
+ * For a text statsig_jtree_load() accepted: 1 if json_loadb() with no
+ * flags accepts it too, 0 if not.  Without the flags jansson refuses a
+ * string value holding \u0000 (JSON_ALLOW_NUL) and an integer (a number
+ * without '.', 'e' or 'E') beyond long long (JSON_DECODE_INT_AS_REAL);
+ * in all else the accept sets are the same.  One pass over the text, no
+ * memory.
+ */
+int statsig_jtree_strict(const char *text, size_t len);
+
+
 /* Lookups; every one takes NULL and nodes of another type. */
 
 static inline int

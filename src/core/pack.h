@@ -18,6 +18,10 @@
  * (statsig_deflate_literals) and under a gzip header and trailer; the
  * trailer's CRC-32 is combined from each piece's (zlib's crc32_combine).
  * statsig_gzip_packs() writes such a member.
+ *
+ * A pack a sink refuses as too large is split in two (pack_split.c):
+ * inflated, checked, cut at the comma after half its events and each
+ * half packed again.
  */
 
 #ifndef STATSIG_PACK_H
@@ -166,5 +170,81 @@ size_t statsig_gzip_packs_bound(const statsig_gzip_t *g, size_t n,
  */
 size_t statsig_gzip_packs(const statsig_gzip_t *g, unsigned char *out,
     size_t cap);
+
+
+/* ---- splitting a pack a sink refused as too large ---- */
+
+/*
+ * The byte offset of the k-th comma (k >= 1) at the top level of data:
+ * JSON values joined by ",", as a pack's events are.  Commas inside
+ * strings (backslash escapes skipped), objects and arrays do not count.
+ * len when there are fewer than k (always for k 0).  The text is not
+ * validated: the level is the count of '{' and '[' less that of '}' and
+ * ']' outside strings, unsigned, so after a stray '}' no comma counts
+ * until a '{' comes (the flusher's scan did the same).
+ */
+size_t statsig_json_comma(const void *data, size_t len, size_t k);
+
+
+/* statsig_pack_split()'s results */
+typedef enum {
+    STATSIG_PACK_SPLIT_OK = 0,
+    STATSIG_PACK_SPLIT_SINGLE = -1,     /* n < 2: nothing to split */
+    STATSIG_PACK_SPLIT_NOMEM = -2,
+    STATSIG_PACK_SPLIT_UNDECODED = -3,  /* not a pack of raw_len bytes, crc */
+    STATSIG_PACK_SPLIT_UNSPLIT = -4     /* fewer than n / 2 commas */
+} statsig_pack_split_e;
+
+
+/* a half: a finished pack, as statsig_pack_t's out, crc and raw_len */
+typedef struct {
+    const unsigned char   *data;      /* raw deflate, ending on a byte */
+    size_t                 len;
+    uint32_t               n;         /* events */
+    uint32_t               crc;       /* CRC-32 of the events joined by "," */
+    uint32_t               raw_len;   /* their bytes */
+} statsig_pack_half_t;
+
+
+/*
+ * Memory kept from one split to the next: the inflated events, an
+ * inflate stream, the pack that encodes the halves (its Huffman codes
+ * carry over, as a sink's do) and both halves' deflate bytes.
+ */
+typedef struct {
+    statsig_pack_half_t    half[2];   /* valid after STATSIG_PACK_SPLIT_OK */
+
+    unsigned char         *raw;
+    size_t                 raw_cap;
+    unsigned char         *out;       /* half[0]'s bytes, then half[1]'s */
+    size_t                 out_cap;
+    statsig_pack_t         pack;
+    void                  *zs;        /* a z_stream, made at the first use */
+} statsig_pack_split_t;
+
+
+void statsig_pack_split_init(statsig_pack_split_t *s);  /* allocates nothing */
+void statsig_pack_split_free(statsig_pack_split_t *s);
+
+/*
+ * A finished pack of n events (data[0 .. len), raw deflate that inflates
+ * to raw_len bytes of CRC-32 crc: what a pack's out, raw_len and crc
+ * were) as two packs: half[0] the first n / 2 events, half[1] the rest,
+ * each encoded event by event as statsig_pack_add() encodes a sink's.
+ * The halves' events joined by "," are the pack's.  Their bytes are in
+ * s's memory until the next split or free.  STATSIG_PACK_SPLIT_OK or
+ * another statsig_pack_split_e.
+ *
+ * UNDECODED unless data is such a pack: raw deflate without a final
+ * block, ending on an empty stored block (as statsig_pack_finish() and
+ * zlib's Z_SYNC_FLUSH end it), inflating to exactly raw_len bytes of
+ * CRC-32 crc.  A raw_len beyond what deflate can make of len bytes is
+ * refused before that much memory is asked for.
+ */
+int statsig_pack_split(statsig_pack_split_t *s, const void *data, size_t len,
+    uint32_t n, uint32_t raw_len, uint32_t crc);
+
+/* a statsig_pack_split_e as text, for a log: "a pack did not decode" */
+const char *statsig_pack_split_error(int rc);
 
 #endif /* STATSIG_PACK_H */

@@ -141,6 +141,17 @@ void statsig_compile_mem_free(statsig_compile_mem_t *m);
 const void *statsig_compile_in(statsig_compile_mem_t *m, const char *json,
     size_t len, size_t *size, char *err, size_t errlen);
 
+/*
+ * 1 if the last document given to statsig_compile_in(m, ...), compiled or
+ * not, is a JSON object whose top-level "has_updates" is false: Statsig's
+ * answer when nothing changed ({"has_updates":false,...}, which does not
+ * compile).  0 otherwise, and before any.  The same answer as json_loadb()
+ * with no flags, then json_is_false(json_object_get(root, "has_updates")),
+ * from the parse the compile made (a repeated key's last value counts);
+ * but 0 when memory ran out during that parse.
+ */
+int statsig_compile_mem_no_updates(const statsig_compile_mem_t *m);
+
 /* Validates a blob copied elsewhere; NULL if it is not a snapshot. */
 const statsig_snapshot_t *statsig_snapshot_open(const void *blob,
     size_t size);
