@@ -36,12 +36,8 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include <zlib.h>
-
 #include "ngx_http_statsig_events.h"
 #include "ngx_http_statsig_http.h"
-
-#include "crc32.h"
 
 
 #define NGX_HTTP_STATSIG_EXIT_BUDGET    5000
@@ -74,9 +70,8 @@ typedef struct {
     ngx_http_statsig_wbuf_t        gz;         /* the body */
 
     /* splitting a pack refused as too large */
-    ngx_http_statsig_wbuf_t        raw;
+    statsig_pack_split_t           split;
     ngx_http_statsig_wbuf_t        halves;
-    statsig_pack_t                 pack;
 } ngx_http_statsig_flusher_t;
 
 
@@ -158,7 +153,7 @@ ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle)
     f->log = cycle->log;
     f->tick_ms = ngx_max(ngx_min(smcf->flush_interval / 4, 250), 10);
 
-    statsig_pack_init(&f->pack);
+    statsig_pack_split_init(&f->split);
 
     /* debug logging of timers reads ((ngx_connection_t *) data)->fd */
     ngx_http_statsig_flush_conn.fd = (ngx_socket_t) -1;
@@ -265,15 +260,11 @@ ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
         ngx_free(f->gz.data);
     }
 
-    if (f->raw.data) {
-        ngx_free(f->raw.data);
-    }
-
     if (f->halves.data) {
         ngx_free(f->halves.data);
     }
 
-    statsig_pack_free(&f->pack);
+    statsig_pack_split_free(&f->split);
 
     f->sinks = NULL;
 }
@@ -1017,10 +1008,9 @@ ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot, u_char **err)
 {
     int                           rc;
-    u_char                       *p, *last, *start, *data;
-    size_t                        need;
-    z_stream                      zs;
-    ngx_uint_t                    n, half, i, depth, quoted;
+    u_char                       *p;
+    ngx_uint_t                    i;
+    statsig_pack_half_t          *half;
     ngx_http_statsig_batch_t     *batch;
     ngx_http_statsig_pack_hdr_t   h, out;
 
@@ -1032,107 +1022,29 @@ ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
         return NGX_DECLINED;
     }
 
-    if (h.n < 2) {
-        *err = (u_char *) "a single event is too large";
-        return NGX_ERROR;
-    }
+    rc = statsig_pack_split(&f->split, batch->data + NGX_HTTP_STATSIG_REC_HDR,
+                            h.len, h.n, h.raw, h.crc);
 
-    f->raw.len = 0;
-
-    if (ngx_http_statsig_wbuf_reserve(&f->raw, h.raw + 1, f->log) != NGX_OK)
-    {
-        *err = (u_char *) "no memory to split the batch";
-        return NGX_ERROR;
-    }
-
-    ngx_memzero(&zs, sizeof(z_stream));
-
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-        *err = (u_char *) "inflateInit2() failed";
-        return NGX_ERROR;
-    }
-
-    zs.next_in = batch->data + NGX_HTTP_STATSIG_REC_HDR;
-    zs.avail_in = h.len;
-    zs.next_out = f->raw.data;
-    zs.avail_out = h.raw + 1;
-
-    rc = inflate(&zs, Z_SYNC_FLUSH);
-
-    (void) inflateEnd(&zs);
-
-    if ((rc != Z_OK && rc != Z_STREAM_END) || zs.total_out != h.raw
-        || statsig_crc32(0, f->raw.data, h.raw) != h.crc)
-    {
-        *err = (u_char *) "a pack did not decode";
-        return NGX_ERROR;
-    }
-
-    /* the events are JSON objects joined by ",": split after half */
-
-    half = h.n / 2;
-    n = 0;
-    depth = 0;
-    quoted = 0;
-    p = f->raw.data;
-    last = p + h.raw;
-
-    for ( /* void */ ; p < last; p++) {
-        if (quoted) {
-            if (*p == '\\') {
-                p++;
-
-            } else if (*p == '"') {
-                quoted = 0;
-            }
-
-            continue;
-        }
-
-        if (*p == '"') {
-            quoted = 1;
-
-        } else if (*p == '{' || *p == '[') {
-            depth++;
-
-        } else if (*p == '}' || *p == ']') {
-            depth--;
-
-        } else if (*p == ',' && depth == 0 && ++n == half) {
-            break;
-        }
-    }
-
-    if (p >= last) {
-        *err = (u_char *) "a pack's events did not split";
+    if (rc != STATSIG_PACK_SPLIT_OK) {
+        *err = (u_char *) statsig_pack_split_error(rc);
         return NGX_ERROR;
     }
 
     f->halves.len = 0;
 
     for (i = 0; i < 2; i++) {
-        start = (i == 0) ? f->raw.data : p + 1;
-        data = (i == 0) ? p : last;
+        half = &f->split.half[i];
 
-        statsig_pack_reset(&f->pack);
-
-        if (statsig_pack_add(&f->pack, "", 0, start, data - start) != 0
-            || statsig_pack_finish(&f->pack) != 0)
-        {
-            *err = (u_char *) "no memory to split the batch";
-            return NGX_ERROR;
-        }
-
-        out.len = (uint32_t) f->pack.out_len;
-        out.n = (i == 0) ? half : h.n - half;
-        out.crc = f->pack.crc;
-        out.raw = (uint32_t) f->pack.raw_len;
+        out.len = (uint32_t) half->len;
+        out.n = half->n;
+        out.crc = half->crc;
+        out.raw = half->raw_len;
 
         if (ngx_http_statsig_wbuf_add(&f->halves, &out,
                                       NGX_HTTP_STATSIG_REC_HDR, f->log)
                != NGX_OK
-            || ngx_http_statsig_wbuf_add(&f->halves, f->pack.out,
-                                         f->pack.out_len, f->log)
+            || ngx_http_statsig_wbuf_add(&f->halves, (void *) half->data,
+                                         half->len, f->log)
                != NGX_OK)
         {
             *err = (u_char *) "no memory to split the batch";
@@ -1140,11 +1052,15 @@ ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
         }
     }
 
-    /* the halves may take more room than the pack did */
-    need = f->halves.len;
+    ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                   "statsig flush: a pack of %uD events split in %uD + %uD, "
+                   "%uz bytes", h.n, f->split.half[0].n, f->split.half[1].n,
+                   f->halves.len);
 
-    if (need > batch->cap) {
-        p = ngx_alloc(need, f->log);
+    /* the halves may take more room than the pack did */
+
+    if (f->halves.len > batch->cap) {
+        p = ngx_alloc(f->halves.len, f->log);
         if (p == NULL) {
             *err = (u_char *) "no memory to split the batch";
             return NGX_ERROR;
@@ -1152,11 +1068,11 @@ ngx_http_statsig_flush_split(ngx_http_statsig_flusher_t *f,
 
         ngx_free(batch->data);
         batch->data = p;
-        batch->cap = need;
+        batch->cap = f->halves.len;
     }
 
-    ngx_memcpy(batch->data, f->halves.data, need);
-    batch->len = need;
+    ngx_memcpy(batch->data, f->halves.data, f->halves.len);
+    batch->len = f->halves.len;
 
     return NGX_OK;
 }

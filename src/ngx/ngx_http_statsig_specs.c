@@ -599,10 +599,8 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     char                       cerr[NGX_HTTP_STATSIG_ERRLEN];
     const void                *blob;
     int64_t                    cur;
-    json_t                    *root;
     ngx_str_t                  json;
     ngx_msec_t                 start;
-    json_error_t               jerr;
     ngx_file_info_t            fi;
     ngx_http_statsig_specs_t   *s;
     ngx_http_statsig_shctx_t  *sh;
@@ -641,20 +639,13 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
 
     if (blob == NULL) {
 
-        /* {"has_updates":false} is not a full document */
+        /* {"has_updates":false} is not a full document: the parse tells */
 
-        root = json_loadb((char *) job->json, job->len, 0, &jerr);
-
-        if (root && json_is_object(root)
-            && json_is_false(json_object_get(root, "has_updates")))
+        if (ngx_http_statsig_kept.mem
+            && statsig_compile_mem_no_updates(ngx_http_statsig_kept.mem))
         {
-            json_decref(root);
             job->outcome = NGX_HTTP_STATSIG_NO_UPDATES;
             return;
-        }
-
-        if (root) {
-            json_decref(root);
         }
 
         ngx_snprintf(job->err, sizeof(job->err),
