@@ -193,11 +193,8 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
 
     ev = &ngx_http_statsig_events;
 
+    /* called by init_process only when there is a zone */
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_statsig_module);
-
-    if (smcf == NULL || smcf->shm_zone == NULL) {
-        return NGX_OK;
-    }
 
     ctx = smcf->shm_zone->data;
 

@@ -140,6 +140,13 @@ ngx_http_statsig_secret_get(ngx_http_statsig_secret_t *secret,
     ngx_memcpy(secret->value.data, v, last - v);
     ngx_explicit_memzero(buf, sizeof(buf));
 
+    if (ngx_http_statsig_report(&secret->report, NULL, ngx_time())
+        == NGX_HTTP_STATSIG_REPORT_RECOVERED)
+    {
+        ngx_log_error(NGX_LOG_NOTICE, log, 0, "%V: the key is loaded",
+                      &secret->directive);
+    }
+
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
                    "statsig: %V loaded (%uz bytes)", &secret->directive,
                    secret->value.len);
@@ -199,17 +206,22 @@ ngx_http_statsig_secret_read(ngx_http_statsig_secret_t *secret,
 }
 
 
-/* once per worker: a missing key would otherwise be logged every tick */
+/*
+ * By the one rule of ngx_http_statsig_report.h: a missing key would
+ * otherwise be logged on every tick and every request that needs it.
+ */
 
 static void
 ngx_http_statsig_secret_failed(ngx_http_statsig_secret_t *secret,
     ngx_log_t *log, ngx_err_t err, char *why)
 {
-    if (secret->logged) {
+    if (ngx_http_statsig_report(&secret->report,
+                                (u_char *) (why ? why : "is not set"),
+                                ngx_time())
+        != NGX_HTTP_STATSIG_REPORT_FAILED)
+    {
         return;
     }
-
-    secret->logged = 1;
 
     if (secret->source == NGX_HTTP_STATSIG_SECRET_ENV && why == NULL) {
         ngx_log_error(NGX_LOG_ERR, log, 0,
@@ -263,5 +275,5 @@ ngx_http_statsig_secret_free(ngx_http_statsig_secret_t *secret)
 
     secret->value.data = NULL;
     secret->value.len = 0;
-    secret->logged = 0;
+    ngx_memzero(&secret->report, sizeof(ngx_http_statsig_report_t));
 }

@@ -22,6 +22,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_statsig_report.h"
+
 
 #define NGX_HTTP_STATSIG_SECRET_NONE  0
 #define NGX_HTTP_STATSIG_SECRET_ENV   1
@@ -36,7 +38,7 @@ typedef struct {
 
     /* per worker */
     ngx_str_t                      value;
-    ngx_uint_t                     logged;
+    ngx_http_statsig_report_t      report;    /* why it cannot be read */
 } ngx_http_statsig_secret_t;
 
 
@@ -54,7 +56,7 @@ char *ngx_http_statsig_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
 /*
  * NGX_OK: *value is the secret.  NGX_DECLINED: none configured, or it
- * cannot be read now (logged once).  NGX_ERROR: no memory.
+ * cannot be read now (logged by the one rule).  NGX_ERROR: no memory.
  */
 ngx_int_t ngx_http_statsig_secret_get(ngx_http_statsig_secret_t *secret,
     ngx_log_t *log, ngx_str_t *value);

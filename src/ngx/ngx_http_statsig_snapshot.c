@@ -336,11 +336,8 @@ ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle)
     ngx_queue_init(&ngx_http_statsig_pins);
     ngx_queue_init(&ngx_http_statsig_free_pins);
 
+    /* called by init_process only when there is a zone */
     smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_statsig_module);
-
-    if (smcf == NULL || smcf->shm_zone == NULL) {
-        return NGX_OK;
-    }
 
     ngx_http_statsig_rt = statsig_runtime_create(err, sizeof(err));
     if (ngx_http_statsig_rt == NULL) {
