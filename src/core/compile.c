@@ -1768,7 +1768,7 @@ sg_no_updates(const statsig_jnode_t *root, const char *json, size_t len)
     }
 
     return sg_is(sg_get(root, "has_updates"), FALSE)
-           && statsig_jtree_strict(json, len);
+           && statsig_jtree_strict(json, len, NULL, 0);
 }
 
 

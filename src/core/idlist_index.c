@@ -9,10 +9,11 @@
  *
  * The glue parsed with jansson and flags 0; jtree accepts what jansson
  * does with JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, which is more: a
- * \u0000 in a string and integers beyond int64.  A scan of the accepted
- * text refuses those two, so that the same indexes fail as before (the
- * one input left that differs: a raw NUL byte right after a number, which
- * jansson skips and jtree refuses).
+ * \u0000 in a string and integers beyond int64.  statsig_jtree_strict()
+ * refuses those two in the accepted text, so that the same indexes fail
+ * as before, with jansson's message (the one input left that differs: a
+ * raw NUL byte right after a number, which jansson skips and jtree
+ * refuses).
  */
 
 #include <stdint.h>
@@ -67,118 +68,6 @@ sg_idx_int64(double d)
     }
 
     return (int64_t) d;
-}
-
-
-/* jtree's "line L, column C: " for the byte at, for our own refusals */
-static void
-sg_idx_position(const unsigned char *start, const unsigned char *at,
-    int *line, int *column)
-{
-    const unsigned char  *q;
-
-    *line = 1;
-    *column = 0;
-
-    for (q = start; q <= at; q++) {
-        if (*q == '\n') {
-            (*line)++;
-            *column = 0;
-
-        } else if ((*q & 0xC0) != 0x80) {
-            (*column)++;
-        }
-    }
-}
-
-
-/*
- * What jansson's flags 0 refuse in a text jtree has accepted (so valid
- * JSON): a \u0000 escape in a string (keys with one jtree refuses too),
- * and an integer (no fraction, no exponent) outside int64.  Checked in
- * text order, as jansson meets them; -1 with jtree-style text in err.
- */
-static int
-sg_idx_jansson_flags0(const char *text, size_t len, char *err,
-    size_t errlen)
-{
-    const unsigned char  *start, *p, *end, *tok;
-    const char           *why, *limit;
-    size_t                digits;
-    int                   neg, integer, line, column;
-
-    start = (const unsigned char *) text;
-    p = start;
-    end = start + len;
-
-    while (p < end) {
-
-        if (*p == '"') {
-            for (p++; p < end && *p != '"'; p++) {
-                if (*p != '\\') {
-                    continue;
-                }
-
-                if (end - p >= 6 && p[1] == 'u'
-                    && memcmp(p + 2, "0000", 4) == 0)
-                {
-                    tok = p;
-                    why = "\\u0000 is not allowed without JSON_ALLOW_NUL";
-                    goto fail;
-                }
-
-                /* the escaped byte is never the closing quote */
-                p++;
-            }
-
-            p++;
-            continue;
-        }
-
-        if (*p != '-' && (*p < '0' || *p > '9')) {
-            p++;
-            continue;
-        }
-
-        tok = p;
-        neg = (*p == '-');
-        integer = 1;
-
-        while (p < end
-               && ((*p >= '0' && *p <= '9') || *p == '-' || *p == '+'
-                   || *p == '.' || *p == 'e' || *p == 'E'))
-        {
-            if (*p == '.' || *p == 'e' || *p == 'E') {
-                integer = 0;
-            }
-
-            p++;
-        }
-
-        if (!integer) {
-            continue;
-        }
-
-        /* JSON has no leading zeros: the digits' count is the magnitude */
-        digits = (size_t) (p - tok) - (size_t) neg;
-        limit = neg ? "9223372036854775808" : "9223372036854775807";
-
-        if (digits > 19
-            || (digits == 19 && memcmp(tok + neg, limit, 19) > 0))
-        {
-            why = neg ? "too big negative integer" : "too big integer";
-            goto fail;
-        }
-    }
-
-    return 0;
-
-fail:
-
-    sg_idx_position(start, tok, &line, &column);
-    snprintf(err, errlen, "line %d, column %d: %s", line, column, why);
-
-    return -1;
 }
 
 
@@ -316,7 +205,7 @@ statsig_idlist_index_update(const statsig_idlist_index_t *old,
         goto invalid;
     }
 
-    if (sg_idx_jansson_flags0(json, len, text, sizeof(text)) != 0) {
+    if (!statsig_jtree_strict(json, len, text, sizeof(text))) {
         goto invalid;
     }
 

@@ -214,16 +214,20 @@ sg_jt_oom(sg_jt_parser_t *jp)
 }
 
 
-/* jansson's position: lines from 1, columns counting UTF-8 characters */
+/*
+ * jansson's position of the byte at: lines from 1, columns counting UTF-8
+ * characters
+ */
 static void
-sg_jt_position(const sg_jt_parser_t *jp, int *line, int *column)
+sg_jt_position(const unsigned char *start, const unsigned char *at,
+    const unsigned char *end, int *line, int *column)
 {
     const unsigned char  *q;
 
     *line = 1;
     *column = 0;
 
-    for (q = jp->start; q <= jp->at && q < jp->end; q++) {
+    for (q = start; q <= at && q < end; q++) {
         if (*q == '\n') {
             (*line)++;
             *column = 0;
@@ -1015,7 +1019,7 @@ statsig_jtree_load(statsig_jtree_t *t, const char *text, size_t len,
 
     if (rc != 0) {
         if (err && errlen) {
-            sg_jt_position(&jp, &line, &column);
+            sg_jt_position(jp.start, jp.at, jp.end, &line, &column);
             snprintf(err, errlen, "line %d, column %d: %s", line, column,
                      jp.reason ? jp.reason : "error");
         }
@@ -1047,13 +1051,15 @@ sg_jt_int_fits(const unsigned char *d, size_t n, int neg)
 
 
 int
-statsig_jtree_strict(const char *text, size_t len)
+statsig_jtree_strict(const char *text, size_t len, char *err, size_t errlen)
 {
-    const unsigned char  *p, *end, *d;
-    int                   neg, real;
+    const unsigned char  *start, *p, *end, *d, *tok;
+    const char           *why;
+    int                   neg, real, line, column;
 
-    p = (const unsigned char *) text;
-    end = p + len;
+    start = (const unsigned char *) text;
+    p = start;
+    end = start + len;
 
     /* the text parsed: a '-' or digit outside a string starts a number */
     while (p < end) {
@@ -1064,9 +1070,10 @@ statsig_jtree_strict(const char *text, size_t len)
                 }
 
                 /* keys cannot hold \u0000 (the parse refused them) */
-                p++;
+                tok = p++;
                 if (end - p >= 5 && memcmp(p, "u0000", 5) == 0) {
-                    return 0;
+                    why = "\\u0000 is not allowed without JSON_ALLOW_NUL";
+                    goto refused;
                 }
             }
 
@@ -1079,6 +1086,7 @@ statsig_jtree_strict(const char *text, size_t len)
             continue;
         }
 
+        tok = p;
         neg = (*p == '-');
         p += neg;
         d = p;
@@ -1096,11 +1104,22 @@ statsig_jtree_strict(const char *text, size_t len)
         }
 
         if (!real && !sg_jt_int_fits(d, (size_t) (p - d), neg)) {
-            return 0;
+            why = neg ? "too big negative integer" : "too big integer";
+            goto refused;
         }
     }
 
     return 1;
+
+refused:
+
+    /* the first in text order, where jansson meets it, in its words */
+    if (err != NULL && errlen > 0) {
+        sg_jt_position(start, tok, end, &line, &column);
+        snprintf(err, errlen, "line %d, column %d: %s", line, column, why);
+    }
+
+    return 0;
 }
 
 

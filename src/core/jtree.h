@@ -76,9 +76,11 @@ int statsig_jtree_load(statsig_jtree_t *t, const char *text, size_t len,
  * string value holding \u0000 (JSON_ALLOW_NUL) and an integer (a number
  * without '.', 'e' or 'E') beyond long long (JSON_DECODE_INT_AS_REAL);
  * in all else the accept sets are the same.  One pass over the text, no
- * memory.
+ * memory.  On 0, err (if not NULL) gets the first of them in text order
+ * as jansson words it, "line L, column C: reason" as statsig_jtree_load().
  */
-int statsig_jtree_strict(const char *text, size_t len);
+int statsig_jtree_strict(const char *text, size_t len, char *err,
+    size_t errlen);
 
 
 /* Lookups; every one takes NULL and nodes of another type. */
