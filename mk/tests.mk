@@ -62,7 +62,9 @@ $(FUZZ_DIR)/fuzz_user_eval_dcs.h: fuzz/user_eval_dcs.json
 
 $(FUZZ_DIR)/fuzz_user_eval: $(FUZZ_DIR)/fuzz_user_eval_dcs.h
 
-$(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz_common.h t/unit/jtree_dump.h $(FUZZ_CORE_OBJS)
+# the fuzz targets share references and helpers with the unit tests
+$(FUZZ_DIR)/%: fuzz/%.c fuzz/fuzz_common.h $(wildcard t/unit/*.h) \
+    $(FUZZ_CORE_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SANITIZE) -fsanitize=fuzzer \
 	    -o $@ $< $(FUZZ_CORE_OBJS) $(CORE_LIBS)

@@ -13,46 +13,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "jtree.h"
 
 
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   cap;
-} dump_t;
-
-
 static void
-dump_add(dump_t *d, const void *p, size_t n)
-{
-    if (d->len + n + 1 > d->cap) {
-        d->cap = (d->len + n + 1) * 2;
-        d->data = realloc(d->data, d->cap);
-        if (d->data == NULL) {
-            abort();
-        }
-    }
-
-    memcpy(d->data + d->len, p, n);
-    d->len += n;
-    d->data[d->len] = '\0';
-}
-
-
-static void
-dump_fmt(dump_t *d, const char *tag, uint64_t v)
+dump_fmt(bytes_t *d, const char *tag, uint64_t v)
 {
     char  tmp[40];
     int   n;
 
     n = snprintf(tmp, sizeof(tmp), "%s%llx:", tag, (unsigned long long) v);
-    dump_add(d, tmp, (size_t) n);
+    bytes_add(d, tmp, (size_t) n);
 }
 
 
 static void
-dump_num(dump_t *d, double v)
+dump_num(bytes_t *d, double v)
 {
     uint64_t  bits;
 
@@ -62,7 +39,7 @@ dump_num(dump_t *d, double v)
 
 
 static void
-dump_jansson(dump_t *d, json_t *v)
+dump_jansson(bytes_t *d, json_t *v)
 {
     const char  *k;
     json_t      *m;
@@ -73,7 +50,7 @@ dump_jansson(dump_t *d, json_t *v)
         dump_fmt(d, "o", json_object_size(v));
         json_object_foreach(v, k, m) {
             dump_fmt(d, "k", strlen(k));
-            dump_add(d, k, strlen(k));
+            bytes_add(d, k, strlen(k));
             dump_jansson(d, m);
         }
         break;
@@ -85,28 +62,28 @@ dump_jansson(dump_t *d, json_t *v)
         break;
     case JSON_STRING:
         dump_fmt(d, "s", json_string_length(v));
-        dump_add(d, json_string_value(v), json_string_length(v));
+        bytes_add(d, json_string_value(v), json_string_length(v));
         break;
     case JSON_REAL:
         dump_num(d, json_real_value(v));
         break;
     case JSON_INTEGER:
-        dump_add(d, "INTEGER", 7);      /* never, with INT_AS_REAL */
+        bytes_adds(d, "INTEGER");      /* never, with INT_AS_REAL */
         break;
     case JSON_TRUE:
-        dump_add(d, "t", 1);
+        bytes_adds(d, "t");
         break;
     case JSON_FALSE:
-        dump_add(d, "f", 1);
+        bytes_adds(d, "f");
         break;
     default:
-        dump_add(d, "n", 1);
+        bytes_adds(d, "n");
     }
 }
 
 
 static void
-dump_jtree(dump_t *d, const statsig_jnode_t *v)
+dump_jtree(bytes_t *d, const statsig_jnode_t *v)
 {
     size_t  i;
 
@@ -115,7 +92,7 @@ dump_jtree(dump_t *d, const statsig_jnode_t *v)
         dump_fmt(d, "o", v->n);
         for (i = 0; i < v->n; i++) {
             dump_fmt(d, "k", v->u.members[i].keylen);
-            dump_add(d, v->u.members[i].key, v->u.members[i].keylen);
+            bytes_add(d, v->u.members[i].key, v->u.members[i].keylen);
             dump_jtree(d, &v->u.members[i].value);
         }
         break;
@@ -127,19 +104,19 @@ dump_jtree(dump_t *d, const statsig_jnode_t *v)
         break;
     case STATSIG_JT_STRING:
         dump_fmt(d, "s", v->n);
-        dump_add(d, v->u.str, v->n);
+        bytes_add(d, v->u.str, v->n);
         break;
     case STATSIG_JT_NUMBER:
         dump_num(d, v->u.num);
         break;
     case STATSIG_JT_TRUE:
-        dump_add(d, "t", 1);
+        bytes_adds(d, "t");
         break;
     case STATSIG_JT_FALSE:
-        dump_add(d, "f", 1);
+        bytes_adds(d, "f");
         break;
     default:
-        dump_add(d, "n", 1);
+        bytes_adds(d, "n");
     }
 }
 
@@ -149,7 +126,7 @@ same_without_nuls(statsig_jtree_t *tree, json_t *j, const char *text,
     size_t len, char *why, size_t whylen)
 {
     const statsig_jnode_t  *root;
-    dump_t                  a, b;
+    bytes_t                 a, b;
     char                   *t, err[100];
     size_t                  i, n;
     int                     same;
@@ -200,7 +177,7 @@ same_as_jansson(statsig_jtree_t *tree, const char *text, size_t len,
     json_t                 *j;
     json_error_t            e;
     const statsig_jnode_t  *root;
-    dump_t                  a, b;
+    bytes_t                 a, b;
     char                    err[100];
     int                     rc, same;
 
