@@ -11,29 +11,11 @@
  */
 
 #include "../t/unit/jtree_dump.h"
+#include "../t/unit/no_updates_ref.h"
 #include "statsig.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static int
-fz_jansson_no_updates(const char *text, size_t len)
-{
-    json_t        *root;
-    json_error_t   jerr;
-    int            no;
-
-    root = json_loadb(text, len, 0, &jerr);
-    no = root && json_is_object(root)
-         && json_is_false(json_object_get(root, "has_updates"));
-
-    if (root) {
-        json_decref(root);
-    }
-
-    return no;
-}
 
 
 int
@@ -64,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                               why, sizeof(why));
 
     core = statsig_compile_mem_no_updates(mem);
-    want = fz_jansson_no_updates((const char *) data, size);
+    want = jansson_no_updates((const char *) data, size);
 
     if (core != want) {
         fprintf(stderr, "no updates: the core says %d, jansson %d\n", core,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gates_doc.h"
 #include "statsig.h"
 #include "tap.h"
 
@@ -54,31 +55,12 @@ read_doc(const char *path)
 static doc_t
 synthetic_doc(size_t n)
 {
-    doc_t   d;
-    size_t  i, cap, len;
-    int     w;
+    bytes_t  b = { NULL, 0, 0 };
+    doc_t    d;
 
-    cap = 256 + n * 300;
-    d.data = malloc(cap);
-    len = (size_t) snprintf(d.data, cap, "{\"has_updates\":true,"
-                            "\"time\":1,\"feature_gates\":[");
-
-    for (i = 0; i < n; i++) {
-        w = snprintf(d.data + len, cap - len,
-                     "%s{\"name\":\"g%zu\",\"type\":\"feature_gate\","
-                     "\"salt\":\"s%zu\",\"enabled\":true,"
-                     "\"defaultValue\":false,\"rules\":[{\"name\":\"r\","
-                     "\"id\":\"r%zu\",\"salt\":\"r\",\"passPercentage\":50,"
-                     "\"returnValue\":true,\"conditions\":[{\"type\":"
-                     "\"user_field\",\"operator\":\"any\",\"field\":\"email\","
-                     "\"targetValue\":[\"a%zu\",%zu.5]}]}]}",
-                     i ? "," : "", i, i, i, i, i);
-        len += (size_t) w;
-    }
-
-    len += (size_t) snprintf(d.data + len, cap - len,
-                             "],\"dynamic_configs\":[],\"layer_configs\":[]}");
-    d.len = len;
+    gates_doc(&b, n, "true");
+    d.data = b.data;
+    d.len = b.len;
 
     return d;
 }

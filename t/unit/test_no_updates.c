@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
+#include "bytes.h"
+#include "gates_doc.h"
+#include "no_updates_ref.h"
 #include "statsig.h"
 #include "tap.h"
 
@@ -21,64 +22,7 @@
 #include "rng.h"
 
 
-/* ---- a growable byte string ---- */
-
-typedef struct {
-    char    *data;
-    size_t   len;
-    size_t   cap;
-} bytes_t;
-
-
-static void
-bytes_add(bytes_t *b, const void *data, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        b->cap = (b->len + len + 1) * 2 + 64;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL) {
-            abort();
-        }
-    }
-
-    if (len) {
-        memcpy(b->data + b->len, data, len);
-    }
-
-    b->len += len;
-    b->data[b->len] = '\0';
-}
-
-
-static void
-bytes_adds(bytes_t *b, const char *s)
-{
-    bytes_add(b, s, strlen(s));
-}
-
-
-/* ---- the two answers ---- */
-
-/* the fetcher's check, as ngx_http_statsig_job_run() made it */
-static int
-jansson_no_updates(const char *json, size_t len)
-{
-    json_t        *root;
-    json_error_t   jerr;
-    int            no;
-
-    root = json_loadb(json, len, 0, &jerr);
-
-    no = root && json_is_object(root)
-         && json_is_false(json_object_get(root, "has_updates"));
-
-    if (root) {
-        json_decref(root);
-    }
-
-    return no;
-}
-
+/* ---- the core's answer, and jansson's (no_updates_ref.h) ---- */
 
 static statsig_compile_mem_t  *mem;
 static int                     compiled;
@@ -127,35 +71,6 @@ checks(const char *json, int want, const char *name)
 
 
 /* ---- documents ---- */
-
-/* n gates with a rule each: a document that compiles */
-static void
-full_doc(bytes_t *b, size_t n, const char *has_updates)
-{
-    char    gate[512];
-    size_t  i;
-
-    b->len = 0;
-    bytes_adds(b, "{\"has_updates\":");
-    bytes_adds(b, has_updates);
-    bytes_adds(b, ",\"time\":1,\"feature_gates\":[");
-
-    for (i = 0; i < n; i++) {
-        snprintf(gate, sizeof(gate),
-                 "%s{\"name\":\"g%zu\",\"type\":\"feature_gate\","
-                 "\"salt\":\"s%zu\",\"enabled\":true,"
-                 "\"defaultValue\":false,\"rules\":[{\"name\":\"r\","
-                 "\"id\":\"r%zu\",\"salt\":\"r\",\"passPercentage\":50,"
-                 "\"returnValue\":true,\"conditions\":[{\"type\":"
-                 "\"user_field\",\"operator\":\"any\",\"field\":\"email\","
-                 "\"targetValue\":[\"a%zu\",%zu.5]}]}]}",
-                 i ? "," : "", i, i, i, i, i);
-        bytes_adds(b, gate);
-    }
-
-    bytes_adds(b, "],\"dynamic_configs\":[],\"layer_configs\":[]}");
-}
-
 
 static const char  *numbers[] = {
     "0", "-0", "7", "-12", "1.5", "1e5", "1E-3", "-2.5e+10",
@@ -435,15 +350,15 @@ test_fixed(void)
     }
 
     /* documents that compile */
-    full_doc(&b, 3, "true");
+    gates_doc(&b, 3, "true");
     check(b.data, b.len, 0, "a full document");
     ok(compiled, "which compiles");
 
-    full_doc(&b, 3, "false");
+    gates_doc(&b, 3, "false");
     check(b.data, b.len, 1, "a full document, has_updates false");
     ok(compiled, "which compiles too");
 
-    full_doc(&b, 3, "false");
+    gates_doc(&b, 3, "false");
     bytes_adds(&b, ",");
     check(b.data, b.len, 0, "the same, broken");
 
@@ -453,7 +368,7 @@ test_fixed(void)
     checks("{\"has_updates\":false}", 1, "no updates");
     checks("[]", 0, "then an array: 0");
     checks("{\"has_updates\":false}", 1, "no updates");
-    full_doc(&b, 20000, "true");
+    gates_doc(&b, 20000, "true");
     check(b.data, b.len, 0, "then a 5 MB full document: 0");
     ok(compiled && b.len > 4000000, "which compiles (%zu bytes)", b.len);
     checks("{\"has_updates\":false}", 1, "then no updates again");
