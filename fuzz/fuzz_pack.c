@@ -20,11 +20,11 @@
  *
  * Each pack is also split as the flusher splits a pack a sink refused
  * (statsig_pack_split, its records taken for events): the split must be
- * where the flusher's own comma scan (kept here) puts it, each half must
- * inflate to its side of that comma, and a copy of the pack with a bit
- * flipped, cut short or a byte longer (the input's length picks which)
- * must be refused, or give the same halves.  The split's pack starts
- * each input from the fixed codes too.
+ * where the flusher's own comma scan (t/unit/flusher_ref.h) puts it, each
+ * half must inflate to its side of that comma, and a copy of the pack
+ * with a bit flipped, cut short or a byte longer (the input's length
+ * picks which) must be refused, or give the same halves.  The split's
+ * pack starts each input from the fixed codes too.
  */
 
 #include <stdint.h>
@@ -34,6 +34,8 @@
 #include <zlib.h>
 
 #include "pack.h"
+#include "../t/unit/flusher_ref.h"
+#include "../t/unit/inflate_check.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,12 +45,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FZ_MAX_PACKS  8
 
 static statsig_pack_t         fz_pack, fz_fresh;
-static unsigned char         *fz_rec, *fz_packs, *fz_gz, *fz_want, *fz_out;
+static unsigned char         *fz_rec, *fz_packs, *fz_gz, *fz_want;
 static size_t                 fz_packs_len, fz_want_len;
 static statsig_gzip_piece_t   fz_piece[FZ_MAX_PACKS];
 static size_t                 fz_npieces, fz_next;
 static statsig_pack_split_t   fz_split;
-static unsigned char         *fz_half, *fz_bad;
+static unsigned char         *fz_bad;
 static size_t                 fz_size;          /* the input's */
 
 
@@ -100,78 +102,16 @@ fz_record(const uint8_t *p, size_t n, size_t room)
 }
 
 
-/* the flusher's comma scan (ngx_http_statsig_flush_split), as it was */
-static size_t
-fz_glue_comma(const unsigned char *p, size_t len, size_t half)
-{
-    size_t  n, depth, quoted, i;
-
-    n = 0;
-    depth = 0;
-    quoted = 0;
-
-    for (i = 0; i < len; i++) {
-        if (quoted) {
-            if (p[i] == '\\') {
-                i++;
-
-            } else if (p[i] == '"') {
-                quoted = 0;
-            }
-
-            continue;
-        }
-
-        if (p[i] == '"') {
-            quoted = 1;
-
-        } else if (p[i] == '{' || p[i] == '[') {
-            depth++;
-
-        } else if (p[i] == '}' || p[i] == ']') {
-            depth--;
-
-        } else if (p[i] == ',' && depth == 0 && ++n == half) {
-            break;
-        }
-    }
-
-    return i >= len ? len : i;
-}
-
-
 /* 1 if a half inflates to exactly want[0 .. len), n events, its CRC */
 static int
 fz_half_ok(const statsig_pack_half_t *h, const unsigned char *want,
     size_t len, uint32_t n)
 {
-    z_stream  zs;
-    int       rc, good;
+    char  why[256];
 
-    if (h->n != n || h->raw_len != len
-        || h->crc != crc32(0, want, (uInt) len))
-    {
-        return 0;
-    }
-
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-        abort();
-    }
-
-    zs.next_in = (Bytef *) h->data;
-    zs.avail_in = (uInt) h->len;
-    zs.next_out = fz_half;
-    zs.avail_out = FZ_MAX_BODY + 64;
-    rc = inflate(&zs, Z_SYNC_FLUSH);
-
-    good = (rc == Z_OK || (rc == Z_BUF_ERROR && h->len == 0))
-           && zs.avail_in == 0 && zs.total_out == len
-           && (len == 0 || memcmp(fz_half, want, len) == 0);
-
-    inflateEnd(&zs);
-
-    return good;
+    return h->n == n && h->raw_len == len
+           && h->crc == crc32(0, want, (uInt) len)
+           && inflates_to(h->data, h->len, 0, want, len, why, sizeof(why));
 }
 
 
@@ -205,7 +145,7 @@ fz_split_check(const statsig_pack_t *pk)
     int       rc;
 
     n = pk->records > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t) pk->records;
-    at = (n < 2) ? pk->raw_len : fz_glue_comma(pk->raw, pk->raw_len, n / 2);
+    at = (n < 2) ? pk->raw_len : glue_comma(pk->raw, pk->raw_len, n / 2);
 
     rc = statsig_pack_split(&fz_split, pk->out, pk->out_len, n,
                             (uint32_t) pk->raw_len, pk->crc);
@@ -246,6 +186,19 @@ fz_split_check(const statsig_pack_t *pk)
                 statsig_pack_split_error(rc));
         abort();
     }
+}
+
+
+/* the memory of the inputs before, the codes of a new pack */
+static void
+fz_fresh_codes(statsig_pack_t *pk)
+{
+    statsig_pack_reset(pk);
+    memcpy(pk->lit_code, fz_fresh.lit_code, sizeof(pk->lit_code));
+    memcpy(pk->dist_code, fz_fresh.dist_code, sizeof(pk->dist_code));
+    memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
+    memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
+    pk->head_bits = fz_fresh.head_bits;
 }
 
 
@@ -297,21 +250,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char         *sep;
     statsig_pack_t     *pk = &fz_pack;
     statsig_gzip_t      g;
-    z_stream            zs;
     size_t              split, index, total, reserve, n, gz_len;
-    int                 rc;
+    char                why[256];
 
     if (fz_rec == NULL) {
         fz_rec = malloc(FZ_MAX_BODY);
         fz_packs = malloc(2 * FZ_MAX_BODY);
         fz_gz = malloc(2 * FZ_MAX_BODY);
         fz_want = malloc(FZ_MAX_BODY + 64);
-        fz_out = malloc(FZ_MAX_BODY + 64);
-        fz_half = malloc(FZ_MAX_BODY + 64);
         fz_bad = malloc(2 * FZ_MAX_BODY);
-        if (!fz_rec || !fz_packs || !fz_gz || !fz_want || !fz_out
-            || !fz_half || !fz_bad)
-        {
+        if (!fz_rec || !fz_packs || !fz_gz || !fz_want || !fz_bad) {
             abort();
         }
 
@@ -330,32 +278,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
 
-    /* the memory of the inputs before, the codes of a new pack */
-    statsig_pack_reset(pk);
-    memcpy(pk->lit_code, fz_fresh.lit_code, sizeof(pk->lit_code));
-    memcpy(pk->dist_code, fz_fresh.dist_code, sizeof(pk->dist_code));
-    memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
-    memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
-    pk->head_bits = fz_fresh.head_bits;
-
-    pk = &fz_split.pack;
-    statsig_pack_reset(pk);
-    memcpy(pk->lit_code, fz_fresh.lit_code, sizeof(pk->lit_code));
-    memcpy(pk->dist_code, fz_fresh.dist_code, sizeof(pk->dist_code));
-    memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
-    memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
-    pk->head_bits = fz_fresh.head_bits;
-    pk = &fz_pack;
+    fz_fresh_codes(&fz_pack);
+    fz_fresh_codes(&fz_split.pack);
     fz_size = size;
 
-    g.prefix = "{\"events\":[";
-    g.prefix_len = strlen(g.prefix);
-    g.joiner = ",";
-    g.joiner_len = 1;
-    g.suffix = "]}";
-    g.suffix_len = 2;
-    g.next = fz_next_piece;
-    g.data = NULL;
+    events_frame(&g, fz_next_piece, NULL);
 
     fz_packs_len = 0;
     fz_npieces = 0;
@@ -409,28 +336,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
 
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit2(&zs, 31) != Z_OK) {
-        abort();
-    }
-
-    zs.next_in = fz_gz;
-    zs.avail_in = (uInt) gz_len;
-    zs.next_out = fz_out;
-    zs.avail_out = FZ_MAX_BODY + 64;
-    rc = inflate(&zs, Z_FINISH);
-
-    if (rc != Z_STREAM_END || zs.avail_in != 0
-        || zs.total_out != fz_want_len
-        || memcmp(fz_out, fz_want, fz_want_len) != 0)
+    if (!inflates_to(fz_gz, gz_len, 1, fz_want, fz_want_len, why,
+                     sizeof(why)))
     {
-        fprintf(stderr, "pack: inflate %d (%s), %lu bytes of %zu, %u left\n",
-                rc, zs.msg ? zs.msg : "-", zs.total_out, fz_want_len,
-                zs.avail_in);
+        fprintf(stderr, "pack: the member of %zu packs: %s\n", fz_npieces,
+                why);
         abort();
     }
-
-    inflateEnd(&zs);
 
     return 0;
 }

@@ -12,46 +12,14 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "bytes.h"
+#include "inflate_check.h"
 #include "pack.h"
+#include "pack_test.h"
 #include "tap.h"
 
 #define RNG_SEED  0x243F6A8885A308D3ULL
 #include "rng.h"
-
-
-/* ---- a growable byte string ---- */
-
-typedef struct {
-    unsigned char  *data;
-    size_t          len;
-    size_t          cap;
-} bytes_t;
-
-
-static void
-bytes_add(bytes_t *b, const void *data, size_t len)
-{
-    if (b->len + len > b->cap) {
-        b->cap = (b->len + len) * 2 + 64;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL) {
-            abort();
-        }
-    }
-
-    if (data != NULL && len) {
-        memcpy(b->data + b->len, data, len);
-    }
-
-    b->len += len;      /* data NULL: room, left as it is */
-}
-
-
-static void
-bytes_adds(bytes_t *b, const char *s)
-{
-    bytes_add(b, s, strlen(s));
-}
 
 
 /* ---- a gzip member: header, literals, packs, literals, trailer ---- */
@@ -65,7 +33,8 @@ add_literals(bytes_t *gz, const void *data, size_t len, int final)
     bytes_add(gz, NULL, bound);
     gz->len -= bound;
 
-    n = statsig_deflate_literals(gz->data + gz->len, data, len, final);
+    n = statsig_deflate_literals((unsigned char *) gz->data + gz->len, data,
+                                 len, final);
     if (n > bound) {
         printf("# literals: %zu bytes written, bound %zu\n", n, bound);
         abort();
@@ -139,7 +108,7 @@ assemble(bytes_t *gz, bytes_t *want, const char *prefix,
 
     gz->len = 0;
     bytes_add(gz, NULL, bound);
-    gz->len = statsig_gzip_packs(&g, gz->data, bound);
+    gz->len = statsig_gzip_packs(&g, (unsigned char *) gz->data, bound);
 
     want->len = 0;
     bytes_adds(want, prefix);
@@ -158,76 +127,16 @@ assemble(bytes_t *gz, bytes_t *want, const char *prefix,
 }
 
 
-/* 1 if gz inflates (gzip, checked by zlib) to want exactly */
+/* 1 if the member gz inflates to want exactly; why says how not */
 static int
-inflates_to(const bytes_t *gz, const bytes_t *want, char *why, size_t n)
+member_is(const bytes_t *gz, const bytes_t *want)
 {
-    z_stream        zs;
-    unsigned char  *out;
-    size_t          cap, at;
-    int             rc;
-
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit2(&zs, 31) != Z_OK) {
-        snprintf(why, n, "inflateInit2");
-        return 0;
-    }
-
-    cap = want->len + 64;
-    out = malloc(cap);
-    if (out == NULL) {
-        abort();
-    }
-
-    zs.next_in = gz->data;
-    zs.avail_in = (uInt) gz->len;
-    zs.next_out = out;
-    zs.avail_out = (uInt) cap;
-
-    rc = inflate(&zs, Z_FINISH);
-    at = zs.total_out;
-
-    if (rc != Z_STREAM_END) {
-        snprintf(why, n, "inflate: %d (%s) after %zu of %zu bytes", rc,
-                 zs.msg ? zs.msg : "-", at, want->len);
-
-    } else if (zs.avail_in != 0) {
-        snprintf(why, n, "%u bytes after the member", zs.avail_in);
-        rc = Z_DATA_ERROR;
-
-    } else if (at != want->len || memcmp(out, want->data, at) != 0) {
-        size_t  i = 0;
-
-        while (i < at && i < want->len && out[i] == want->data[i]) {
-            i++;
-        }
-
-        snprintf(why, n, "%zu bytes, want %zu, first difference at %zu",
-                 at, want->len, i);
-        rc = Z_DATA_ERROR;
-    }
-
-    inflateEnd(&zs);
-    free(out);
-
-    return rc == Z_STREAM_END;
+    return inflates_to(gz->data, gz->len, 1, want->data, want->len, why,
+                       sizeof(why));
 }
 
 
 static bytes_t  gz, want;
-static char     why[256];
-
-/* ok() with the reason of a failed round trip */
-#define ok_why(cond, ...)                                                    \
-    do {                                                                     \
-        why[0] = '\0';                                                       \
-        if (!(cond)) {                                                       \
-            ok(0, __VA_ARGS__);                                              \
-            printf("#   %s\n", why);                                         \
-        } else {                                                             \
-            ok(1, __VA_ARGS__);                                              \
-        }                                                                    \
-    } while (0)
 
 
 /* packs (finished here) between the batch's prefix and suffix */
@@ -266,33 +175,11 @@ round_trip(statsig_pack_t **packs, size_t npacks)
         return 0;
     }
 
-    return inflates_to(&gz, &want, why, sizeof(why));
+    return member_is(&gz, &want);
 }
 
 
 /* ---- records ---- */
-
-/* an exposure as the module writes it, for user uid at time t */
-static size_t
-exposure(char *out, size_t cap, int gate, const char *uid, long long t)
-{
-    static const char  *gates[][3] = {
-        { "beta_users", "false", "default" },
-        { "new_checkout", "false", "demoNewCheckoutHalf" },
-        { "public_launch", "true", "demoPublicLaunchAll" },
-        { "holdout_q3", "false", "layerAssignment" },
-    };
-
-    return (size_t) snprintf(out, cap,
-        "{\"eventName\":\"statsig::gate_exposure\",\"metadata\":{\"gate\":"
-        "\"%s\",\"gateValue\":\"%s\",\"ruleID\":\"%s\",\"reason\":"
-        "\"Network\",\"configSyncTime\":1735689600000,\"initTime\":"
-        "1735689600000,\"serverTime\":%lld},\"time\":%lld,\"user\":{"
-        "\"userID\":\"%s\",\"ip\":\"127.0.0.1\",\"privateAttributes\":null},"
-        "\"value\":null,\"secondaryExposures\":[],\"statsigMetadata\":{}}",
-        gates[gate][0], gates[gate][1], gates[gate][2], t, t, uid);
-}
-
 
 /* n events of fresh users, three gates each, time creeping on */
 static void
@@ -510,7 +397,7 @@ test_literals(void)
                          sizeof(all));
     bytes_add(&z, piece, STATSIG_GZIP_TRAILER_LEN);
     bytes_add(&w, all, sizeof(all));
-    ok_why(inflates_to(&z, &w, why, sizeof(why)),
+    ok_why(member_is(&z, &w),
        "one final literal block of every byte value");
 
     /* the bound holds for every length, final or not */
@@ -559,13 +446,13 @@ test_member(statsig_pack_t *a, statsig_pack_t *b)
     statsig_pack_finish(b);
 
     ok_why(assemble(&gz, &want, "[", packs, 0, ",", "]")
-           && inflates_to(&gz, &want, why, sizeof(why)),
+           && member_is(&gz, &want),
            "no packs: the envelope alone");
     ok_why(assemble(&gz, &want, "", packs, 2, "", "")
-           && inflates_to(&gz, &want, why, sizeof(why)),
+           && member_is(&gz, &want),
            "no envelope, no joiner: the packs alone");
     ok_why(assemble(&gz, &want, "{\"e\":[", packs, 2, ",\n  ", "\n]}")
-           && inflates_to(&gz, &want, why, sizeof(why)),
+           && member_is(&gz, &want),
            "a joiner of several bytes");
 
     /* the same with no buffers at all: a NULL crc32() would reset */
@@ -585,11 +472,11 @@ test_member(statsig_pack_t *a, statsig_pack_t *b)
     len = statsig_gzip_packs_bound(&g, 2, a->out_len + b->out_len);
     gz.len = 0;
     bytes_add(&gz, NULL, len);
-    gz.len = statsig_gzip_packs(&g, gz.data, len);
+    gz.len = statsig_gzip_packs(&g, (unsigned char *) gz.data, len);
     want.len = 0;
     bytes_add(&want, a->raw, a->raw_len);
     bytes_add(&want, b->raw, b->raw_len);
-    ok_why(gz.len && inflates_to(&gz, &want, why, sizeof(why)),
+    ok_why(gz.len && member_is(&gz, &want),
            "NULL prefix, joiner and suffix");
 
     /* a byte short of the member: refused, nothing written past it */

@@ -2,9 +2,9 @@
  * src/core/pack_split.c: a pack refused as too large, as two packs of
  * half its events.  Each half must inflate (zlib) to exactly its events,
  * the halves joined by "," to the pack's; corrupt packs must be refused,
- * never crash; the comma scan must find the glue's comma (its loop is
- * the reference here) in event batches, tricky strings, nesting and
- * random bytes.
+ * never crash; the comma scan must find the glue's comma (its former loop,
+ * in flusher_ref.h, is the reference) in event batches, tricky strings,
+ * nesting and random bytes.
  */
 
 #include <stdint.h>
@@ -13,46 +13,15 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "bytes.h"
+#include "flusher_ref.h"
+#include "inflate_check.h"
 #include "pack.h"
+#include "pack_test.h"
 #include "tap.h"
 
 #define RNG_SEED  0x13198A2E03707344ULL
 #include "rng.h"
-
-
-/* ---- a growable byte string ---- */
-
-typedef struct {
-    unsigned char  *data;
-    size_t          len;
-    size_t          cap;
-} bytes_t;
-
-
-static void
-bytes_add(bytes_t *b, const void *data, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        b->cap = (b->len + len + 1) * 2 + 64;
-        b->data = realloc(b->data, b->cap);
-        if (b->data == NULL) {
-            abort();
-        }
-    }
-
-    if (len) {
-        memcpy(b->data + b->len, data, len);
-    }
-
-    b->len += len;
-}
-
-
-static void
-bytes_adds(bytes_t *b, const char *s)
-{
-    bytes_add(b, s, strlen(s));
-}
 
 
 /* ---- events: each one a JSON value, joined by "," in a pack ---- */
@@ -105,28 +74,6 @@ events_free(events_t *e)
 {
     free(e->text.data);
     free(e->end);
-}
-
-
-/* an exposure as the module writes it, for user uid at time t */
-static size_t
-exposure(char *out, size_t cap, int gate, const char *uid, long long t)
-{
-    static const char  *gates[][3] = {
-        { "beta_users", "false", "default" },
-        { "new_checkout", "false", "demoNewCheckoutHalf" },
-        { "public_launch", "true", "demoPublicLaunchAll" },
-        { "holdout_q3", "false", "layerAssignment" },
-    };
-
-    return (size_t) snprintf(out, cap,
-        "{\"eventName\":\"statsig::gate_exposure\",\"metadata\":{\"gate\":"
-        "\"%s\",\"gateValue\":\"%s\",\"ruleID\":\"%s\",\"reason\":"
-        "\"Network\",\"configSyncTime\":1735689600000,\"initTime\":"
-        "1735689600000,\"serverTime\":%lld},\"time\":%lld,\"user\":{"
-        "\"userID\":\"%s\",\"ip\":\"127.0.0.1\",\"privateAttributes\":null},"
-        "\"value\":null,\"secondaryExposures\":[],\"statsigMetadata\":{}}",
-        gates[gate][0], gates[gate][1], gates[gate][2], t, t, uid);
 }
 
 
@@ -264,6 +211,7 @@ static void
 zlib_pack(bytes_t *out, const void *data, size_t len, int level)
 {
     z_stream  zs;
+    size_t    room;
 
     memset(&zs, 0, sizeof(zs));
     if (deflateInit2(&zs, level, Z_DEFLATED, -MAX_WBITS, 8,
@@ -272,18 +220,15 @@ zlib_pack(bytes_t *out, const void *data, size_t len, int level)
         abort();
     }
 
+    /* the bound is for Z_FINISH: room for the flush's empty block too */
+    room = deflateBound(&zs, len) + 64;
     out->len = 0;
-    bytes_add(out, NULL, 0);
-    out->cap = deflateBound(&zs, len) + 64;
-    out->data = realloc(out->data, out->cap);
-    if (out->data == NULL) {
-        abort();
-    }
+    bytes_add(out, NULL, room);
 
     zs.next_in = (Bytef *) data;
     zs.avail_in = (uInt) len;
-    zs.next_out = out->data;
-    zs.avail_out = (uInt) out->cap;
+    zs.next_out = (Bytef *) out->data;
+    zs.avail_out = (uInt) room;
 
     if (deflate(&zs, Z_SYNC_FLUSH) != Z_OK || zs.avail_in != 0) {
         abort();
@@ -294,65 +239,17 @@ zlib_pack(bytes_t *out, const void *data, size_t len, int level)
 }
 
 
-/* 1 if data inflates (raw deflate, zlib) to exactly want[0 .. len) */
-static int
-inflates_to(const void *data, size_t len, const void *want, size_t wlen)
-{
-    z_stream        zs;
-    unsigned char  *out;
-    int             rc, good;
-
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-        abort();
-    }
-
-    out = malloc(wlen + 64);
-    if (out == NULL) {
-        abort();
-    }
-
-    zs.next_in = (Bytef *) data;
-    zs.avail_in = (uInt) len;
-    zs.next_out = out;
-    zs.avail_out = (uInt) wlen + 64;
-
-    rc = inflate(&zs, Z_SYNC_FLUSH);
-    good = (rc == Z_OK || (rc == Z_BUF_ERROR && len == 0))
-           && zs.avail_in == 0 && zs.total_out == wlen
-           && memcmp(out, want, wlen) == 0;
-
-    inflateEnd(&zs);
-    free(out);
-
-    return good;
-}
-
-
-static char  why[256];
-
-#define ok_why(cond, ...)                                                    \
-    do {                                                                     \
-        why[0] = '\0';                                                       \
-        if (!(cond)) {                                                       \
-            ok(0, __VA_ARGS__);                                              \
-            printf("#   %s\n", why);                                         \
-        } else {                                                             \
-            ok(1, __VA_ARGS__);                                              \
-        }                                                                    \
-    } while (0)
-
-
 /* one half against the events first .. last - 1 of e */
 static int
 half_is(const statsig_pack_half_t *h, const events_t *e, size_t first,
     size_t last, const char *name)
 {
     const unsigned char  *want;
+    char                  reason[192];
     size_t                from, len;
 
     from = first ? e->end[first - 1] + 1 : 0;
-    want = e->text.data + from;
+    want = (const unsigned char *) e->text.data + from;
     len = e->end[last - 1] - from;
 
     if (h->n != last - first) {
@@ -368,9 +265,11 @@ half_is(const statsig_pack_half_t *h, const events_t *e, size_t first,
         return 0;
     }
 
-    if (!inflates_to(h->data, h->len, want, len)) {
-        snprintf(why, sizeof(why), "%s: does not inflate to its events",
-                 name);
+    if (!inflates_to(h->data, h->len, 0, want, len, reason,
+                     sizeof(reason)))
+    {
+        snprintf(why, sizeof(why), "%s: does not inflate to its events: %s",
+                 name, reason);
         return 0;
     }
 
@@ -396,7 +295,8 @@ split_checks(statsig_pack_split_t *s, const void *data, size_t len,
 
     rc = statsig_pack_split(s, data, len, (uint32_t) e->n,
                             (uint32_t) e->text.len,
-                            (uint32_t) crc32(0, e->text.data, e->text.len));
+                            (uint32_t) crc32(0, (const Bytef *) e->text.data,
+                                             e->text.len));
 
     if (rc != STATSIG_PACK_SPLIT_OK) {
         snprintf(why, sizeof(why), "%zu events: %s", e->n,
@@ -419,46 +319,6 @@ split_checks(statsig_pack_split_t *s, const void *data, size_t len,
 
 
 /* ---- the comma scan ---- */
-
-/* the flusher's loop (ngx_http_statsig_flush_split), byte for byte */
-static size_t
-glue_comma(const unsigned char *data, size_t len, size_t half)
-{
-    size_t  n, depth, quoted, i;
-
-    n = 0;
-    depth = 0;
-    quoted = 0;
-
-    for (i = 0; i < len; i++) {
-        if (quoted) {
-            if (data[i] == '\\') {
-                i++;
-
-            } else if (data[i] == '"') {
-                quoted = 0;
-            }
-
-            continue;
-        }
-
-        if (data[i] == '"') {
-            quoted = 1;
-
-        } else if (data[i] == '{' || data[i] == '[') {
-            depth++;
-
-        } else if (data[i] == '}' || data[i] == ']') {
-            depth--;
-
-        } else if (data[i] == ',' && depth == 0 && ++n == half) {
-            break;
-        }
-    }
-
-    return i >= len ? len : i;
-}
-
 
 static size_t
 comma(const char *s, size_t k)
@@ -686,12 +546,11 @@ static void
 test_member(statsig_pack_split_t *s, statsig_pack_t *p)
 {
     events_t         e = { { NULL, 0, 0 }, NULL, 0, 0 };
+    bytes_t          gz = { NULL, 0, 0 }, want = { NULL, 0, 0 };
     statsig_gzip_t   g;
     halves_t         h;
-    z_stream         zs;
-    unsigned char   *gz, *out;
-    size_t           cap, len, want;
-    int              rc, good;
+    size_t           cap;
+    int              rc;
 
     add_exposures(&e, 3, 300);
     add_random(&e, 50);
@@ -701,48 +560,24 @@ test_member(statsig_pack_split_t *s, statsig_pack_t *p)
                             (uint32_t) p->raw_len, p->crc);
     is_int(rc, STATSIG_PACK_SPLIT_OK, "350 events split");
 
-    g.prefix = "{\"events\":[";
-    g.prefix_len = strlen(g.prefix);
-    g.joiner = ",";
-    g.joiner_len = 1;
-    g.suffix = "]}";
-    g.suffix_len = 2;
-    g.next = next_half;
-    g.data = &h;
+    events_frame(&g, next_half, &h);
     h.half = s->half;
     h.next = 0;
 
     cap = statsig_gzip_packs_bound(&g, 2, s->half[0].len + s->half[1].len);
-    gz = malloc(cap);
-    want = g.prefix_len + e.text.len + g.suffix_len;
-    out = malloc(want + 64);
-    if (gz == NULL || out == NULL) {
-        abort();
-    }
+    bytes_add(&gz, NULL, cap);
+    gz.len = statsig_gzip_packs(&g, (unsigned char *) gz.data, cap);
 
-    len = statsig_gzip_packs(&g, gz, cap);
+    bytes_adds(&want, g.prefix);
+    bytes_add(&want, e.text.data, e.text.len);
+    bytes_adds(&want, g.suffix);
 
-    memset(&zs, 0, sizeof(zs));
-    if (inflateInit2(&zs, 31) != Z_OK) {
-        abort();
-    }
+    ok_why(gz.len && inflates_to(gz.data, gz.len, 1, want.data, want.len,
+                                 why, sizeof(why)),
+           "the halves in one gzip member: the batch's events again");
 
-    zs.next_in = gz;
-    zs.avail_in = (uInt) len;
-    zs.next_out = out;
-    zs.avail_out = (uInt) want + 64;
-    rc = inflate(&zs, Z_FINISH);
-
-    good = len && rc == Z_STREAM_END && zs.total_out == want
-           && memcmp(out, g.prefix, g.prefix_len) == 0
-           && memcmp(out + g.prefix_len, e.text.data, e.text.len) == 0
-           && memcmp(out + want - 2, "]}", 2) == 0;
-    inflateEnd(&zs);
-
-    ok(good, "the halves in one gzip member: the batch's events again");
-
-    free(gz);
-    free(out);
+    free(gz.data);
+    free(want.data);
     events_free(&e);
 }
 
