@@ -244,6 +244,15 @@ void statsig_pack_split_free(statsig_pack_split_t *s);
 int statsig_pack_split(statsig_pack_split_t *s, const void *data, size_t len,
     uint32_t n, uint32_t raw_len, uint32_t crc);
 
+/*
+ * A finished pack's events, checked as statsig_pack_split() checks them:
+ * *raw points at raw_len bytes (the events joined by ","), in s's memory
+ * until its next use.  STATSIG_PACK_SPLIT_OK, _NOMEM or _UNDECODED.  For
+ * sinks that post one event a request.
+ */
+int statsig_pack_decode(statsig_pack_split_t *s, const void *data, size_t len,
+    uint32_t raw_len, uint32_t crc, const unsigned char **raw);
+
 /* a statsig_pack_split_e as text, for a log: "a pack did not decode" */
 const char *statsig_pack_split_error(int rc);
 

@@ -325,6 +325,24 @@ statsig_pack_split(statsig_pack_split_t *s, const void *data, size_t len,
 }
 
 
+int
+statsig_pack_decode(statsig_pack_split_t *s, const void *data, size_t len,
+    uint32_t raw_len, uint32_t crc, const unsigned char **raw)
+{
+    int  rc;
+
+    *raw = NULL;
+
+    rc = sg_ps_inflate(s, data, len, raw_len, crc);
+
+    if (rc == STATSIG_PACK_SPLIT_OK) {
+        *raw = s->raw;
+    }
+
+    return rc;
+}
+
+
 const char *
 statsig_pack_split_error(int rc)
 {

@@ -788,6 +788,39 @@ test_lifecycle(void)
 }
 
 
+/* statsig_pack_decode(): a pack's events back, checked as a split is */
+static void
+test_decode(statsig_pack_split_t *s, statsig_pack_t *p)
+{
+    size_t                i;
+    events_t              e = { { NULL, 0, 0 }, NULL, 0, 0 };
+    const unsigned char  *raw;
+
+    for (i = 1; i <= 3; i++) {
+        events_reset(&e);
+        add_exposures(&e, (int) i, i == 3 ? 40 : i);
+        pack_events(p, &e);
+
+        is_int(statsig_pack_decode(s, p->out, p->out_len,
+                                   (uint32_t) p->raw_len, p->crc, &raw),
+               STATSIG_PACK_SPLIT_OK, "decode: %u events", (unsigned) e.n);
+        ok(raw && memcmp(raw, e.text.data, e.text.len) == 0,
+           "decode: the events joined by \",\"");
+
+        is_int(statsig_pack_decode(s, p->out, p->out_len,
+                                   (uint32_t) p->raw_len, p->crc ^ 1, &raw),
+               STATSIG_PACK_SPLIT_UNDECODED, "decode: another CRC");
+        ok(raw == NULL, "decode: no events when refused");
+
+        is_int(statsig_pack_decode(s, p->out, p->out_len - 1,
+                                   (uint32_t) p->raw_len, p->crc, &raw),
+               STATSIG_PACK_SPLIT_UNDECODED, "decode: cut short");
+    }
+
+    events_free(&e);
+}
+
+
 int
 main(void)
 {
@@ -801,6 +834,7 @@ main(void)
     test_split(&s, &p);
     test_member(&s, &p);
     test_refused(&s, &p);
+    test_decode(&s, &p);
     test_lifecycle();
 
     statsig_pack_split_free(&s);
