@@ -36,6 +36,9 @@
 #define NGX_HTTP_STATSIG_FIELD_APP_VER    5
 #define NGX_HTTP_STATSIG_NFIELDS          6
 
+/* event destinations: Statsig's log_event and those of statsig_sink */
+#define NGX_HTTP_STATSIG_MAX_SINKS        4
+
 
 /* NAME VALUE pairs: statsig_user_custom, _private, statsig_custom_id */
 typedef struct {
@@ -77,6 +80,9 @@ typedef struct {
     ngx_msec_t                     upstream_timeout;
     ngx_str_t                      ca_file;
     ngx_str_t                      proxy;
+
+    /* statsig_sink NAME ...: each sink type's own conf, by its index */
+    void                          *sinks[NGX_HTTP_STATSIG_MAX_SINKS];
 
     /* where a statsig directive was first used, for "no statsig_zone" */
     ngx_str_t                      used_file;

@@ -23,7 +23,7 @@
 
 
 /* changes with the layout: a reload into a new build starts afresh */
-#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455641L   /* "STEVA" */
+#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455642L   /* "STEVB" */
 
 typedef struct {
     ngx_http_statsig_events_sh_t  *sh;
@@ -52,7 +52,7 @@ typedef struct {
 
 static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_events_sh_t *es, ngx_uint_t kind);
-static ngx_uint_t ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
+static ngx_uint_t ngx_http_statsig_sink_on(ngx_uint_t index,
     ngx_http_statsig_main_conf_t *smcf);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
@@ -71,6 +71,8 @@ static void ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
 /* the sinks, by their slot in the zone: append only */
 static ngx_http_statsig_sink_type_t  *ngx_http_statsig_sink_types[] = {
     &ngx_http_statsig_sink_statsig,
+    &ngx_http_statsig_sink_customerio,
+    &ngx_http_statsig_sink_gainsight_px,
     NULL
 };
 
@@ -86,7 +88,7 @@ ngx_int_t
 ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
 {
     size_t                         qsize;
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, on;
     ngx_slab_pool_t               *shpool;
     ngx_http_statsig_zone_t       *ctx;
     ngx_http_statsig_sink_sh_t    *ss;
@@ -97,9 +99,15 @@ ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
     smcf = ctx->smcf;
     shpool = ctx->shpool;
 
+    /* the queue's bytes, shared by the sinks that are on */
+
+    for (i = 0, on = 0; ngx_http_statsig_sink_types[i]; i++) {
+        on += ngx_http_statsig_sink_on(i, smcf);
+    }
+
     qsize = (smcf->event_queue != NGX_CONF_UNSET_SIZE)
             ? smcf->event_queue : shm_zone->shm.size / 4;
-    qsize = ngx_max(qsize, 4096);
+    qsize = ngx_max(qsize / ngx_max(on, 1), 4096);
 
     ngx_shmtx_lock(&shpool->mutex);
 
@@ -123,7 +131,7 @@ ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone)
     for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
         ss = &es->sinks[i];
 
-        if (!ngx_http_statsig_sink_on(ngx_http_statsig_sink_types[i], smcf)) {
+        if (!ngx_http_statsig_sink_on(i, smcf)) {
             continue;
         }
 
@@ -164,17 +172,173 @@ nomem:
 }
 
 
+/* ---- statsig_sink NAME KEY=VALUE ... (configuration) ---- */
+
+
+char *
+ngx_http_statsig_sink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_statsig_main_conf_t *smcf = conf;
+
+    ngx_str_t                     *value;
+    ngx_uint_t                     i;
+    ngx_http_statsig_sink_type_t  *t;
+
+    value = cf->args->elts;
+
+    for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
+        t = ngx_http_statsig_sink_types[i];
+
+        if (t->conf && ngx_strlen(t->name) == value[1].len
+            && ngx_strncmp(t->name, value[1].data, value[1].len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (ngx_http_statsig_sink_types[i] == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown sink \"%V\", expected customerio or "
+                           "gainsight_px (Statsig's log_event is "
+                           "statsig_server_key's)", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (smcf->sinks[i]) {
+        return "is duplicate";
+    }
+
+    ngx_http_statsig_conf_used(cf);
+
+    t = ngx_http_statsig_sink_types[i];
+
+    return t->conf(cf, smcf, i, &value[2], cf->args->nelts - 2);
+}
+
+
+/*
+ * One KEY=VALUE of statsig_sink into *key, *value; the keys every sink
+ * takes (url=, events=, rate=) into sc.  NGX_DECLINED: a key of the
+ * sink's own, for the caller.  NGX_ERROR: logged.
+ */
+
+ngx_int_t
+ngx_http_statsig_sink_conf(ngx_conf_t *cf, ngx_http_statsig_sink_conf_t *sc,
+    ngx_str_t *arg, ngx_str_t *key, ngx_str_t *value)
+{
+    u_char     *eq;
+    ngx_int_t   n;
+
+    eq = ngx_strlchr(arg->data, arg->data + arg->len, '=');
+
+    if (eq == NULL || eq == arg->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\" in \"statsig_sink\", "
+                           "expected KEY=VALUE", arg);
+        return NGX_ERROR;
+    }
+
+    key->data = arg->data;
+    key->len = eq - arg->data;
+    value->data = eq + 1;
+    value->len = arg->data + arg->len - value->data;
+
+    if (key->len == 3 && ngx_strncmp(key->data, "url", 3) == 0) {
+        if (ngx_http_statsig_check_url(cf, value, 0) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        /* "https://host/api/v1/" and "https://host/api/v1" alike */
+        while (value->len && value->data[value->len - 1] == '/') {
+            value->len--;
+        }
+
+        sc->url = *value;
+        return NGX_OK;
+    }
+
+    if (key->len == 6 && ngx_strncmp(key->data, "events", 6) == 0) {
+        if (value->len == 6 && ngx_strncmp(value->data, "custom", 6) == 0) {
+            sc->kinds = NGX_HTTP_STATSIG_EV_CUSTOM;
+
+        } else if (value->len == 9
+                   && ngx_strncmp(value->data, "exposures", 9) == 0)
+        {
+            sc->kinds = NGX_HTTP_STATSIG_EV_EXPOSURE;
+
+        } else if (value->len == 3
+                   && ngx_strncmp(value->data, "all", 3) == 0)
+        {
+            sc->kinds = NGX_HTTP_STATSIG_EV_CUSTOM
+                        | NGX_HTTP_STATSIG_EV_EXPOSURE;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"events=%V\" in \"statsig_sink\", "
+                               "expected custom, exposures or all", value);
+            return NGX_ERROR;
+        }
+
+        return NGX_OK;
+    }
+
+    if (key->len == 4 && ngx_strncmp(key->data, "rate", 4) == 0) {
+        n = ngx_atoi(value->data, value->len);
+
+        if (n == NGX_ERROR || n < 1 || n > 100000) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"rate=%V\" in \"statsig_sink\", "
+                               "expected requests a second from 1 to "
+                               "100000", value);
+            return NGX_ERROR;
+        }
+
+        sc->rate = n;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* a sink's KEY=env:NAME or KEY=file:PATH, named in messages as such */
+
+ngx_int_t
+ngx_http_statsig_sink_secret(ngx_conf_t *cf, char *sink, ngx_str_t *key,
+    ngx_str_t *value, ngx_http_statsig_secret_t *secret)
+{
+    ngx_str_t  name;
+
+    if (secret->source != NGX_HTTP_STATSIG_SECRET_NONE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate \"%V\" in \"statsig_sink %s\"", key,
+                           sink);
+        return NGX_ERROR;
+    }
+
+    name.len = sizeof("statsig_sink  ") - 1 + ngx_strlen(sink) + key->len;
+    name.data = ngx_pnalloc(cf->pool, name.len);
+    if (name.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(name.data, "statsig_sink %s %V", sink, key);
+
+    return ngx_http_statsig_secret_parse(cf, &name, value, secret);
+}
+
+
 static ngx_uint_t
-ngx_http_statsig_sink_on(ngx_http_statsig_sink_type_t *t,
-    ngx_http_statsig_main_conf_t *smcf)
+ngx_http_statsig_sink_on(ngx_uint_t index, ngx_http_statsig_main_conf_t *smcf)
 {
     ngx_http_statsig_sink_t  sink;
 
     ngx_memzero(&sink, sizeof(ngx_http_statsig_sink_t));
-    sink.type = t;
+    sink.type = ngx_http_statsig_sink_types[index];
+    sink.index = index;
     sink.smcf = smcf;
 
-    return t->init(&sink, smcf) == NGX_OK;
+    return sink.type->init(&sink, smcf) == NGX_OK;
 }
 
 
@@ -229,7 +393,7 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
                                   cycle->log);
 
         sink->enabled = 1;
-        ev->kinds |= t->kinds;
+        ev->kinds |= sink->kinds;
     }
 
     /* only exposures dedupe, and only when a sink takes them */
@@ -298,6 +462,10 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
 
     for (i = 0; i < ev->nsinks; i++) {
         statsig_pack_free(&ev->sinks[i].pack);
+
+        if (ev->sinks[i].type->exit) {
+            ev->sinks[i].type->exit(&ev->sinks[i]);
+        }
     }
 
     ev->sh = NULL;
@@ -357,7 +525,7 @@ ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
     ngx_uint_t  i;
 
     for (i = 0; i < ev->nsinks; i++) {
-        if (ev->sinks[i].type->kinds & kind) {
+        if (ev->sinks[i].kinds & kind) {
             (void) ngx_atomic_fetch_add(
                              &es->sinks[ev->sinks[i].index].skipped, 1);
         }
@@ -599,7 +767,7 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
     for (i = 0; i < ev->nsinks; i++) {
         sink = &ev->sinks[i];
 
-        if (!(sink->type->kinds & kind)) {
+        if (!(sink->kinds & kind)) {
             continue;
         }
 

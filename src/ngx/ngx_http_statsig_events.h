@@ -44,8 +44,7 @@
 #define NGX_HTTP_STATSIG_EV_EXPOSURE     0x01
 #define NGX_HTTP_STATSIG_EV_CUSTOM       0x02
 
-#define NGX_HTTP_STATSIG_MAX_SINKS       4
-#define NGX_HTTP_STATSIG_MAX_INFLIGHT    4     /* requests per sink */
+#define NGX_HTTP_STATSIG_MAX_INFLIGHT    16    /* requests per sink */
 
 /* the most a sink's envelope adds to the events of a body */
 #define NGX_HTTP_STATSIG_ENVELOPE_MAX    512
@@ -81,6 +80,7 @@ typedef struct {
     uint64_t                       dropped_expired;   /* retries used up */
     uint64_t                       dropped_lost;      /* died in flight */
     uint64_t                       requeued;   /* back into the ring */
+    uint64_t                       ignored;    /* not for it: no user id */
     ngx_atomic_t                   skipped;    /* sink off: not queued */
     ngx_uint_t                     in_flight;  /* events out of the ring */
 
@@ -150,6 +150,14 @@ typedef struct {
 } ngx_http_statsig_wbuf_t;
 
 
+/* what every statsig_sink NAME takes besides its own keys */
+typedef struct {
+    ngx_str_t                      url;        /* url=: the API's base */
+    ngx_uint_t                     kinds;      /* events=custom|... */
+    ngx_uint_t                     rate;       /* rate=N requests/s */
+} ngx_http_statsig_sink_conf_t;
+
+
 /* a retryable status range; network errors are status 0 */
 typedef struct {
     ngx_uint_t                     from;
@@ -168,12 +176,24 @@ typedef struct {
     ngx_uint_t                     max_batch;  /* events per request */
     size_t                         max_bytes;  /* uncompressed body */
     ngx_uint_t                     max_attempts;
+    ngx_uint_t                     max_inflight;  /* requests at once */
     ngx_msec_t                     backoff_base;
     ngx_msec_t                     backoff_max;
     ngx_http_statsig_range_t      *retry;      /* to == 0 ends it */
     ngx_uint_t                     too_large;  /* status that splits */
 
-    /* per worker: settings from the configuration; NGX_DECLINED: off */
+    /*
+     * "statsig_sink NAME ARGS": args[0 .. n) into a conf of the type's own
+     * (smcf->sinks[index]); NULL: the sink is not configured that way
+     */
+    char                        *(*conf)(ngx_conf_t *cf,
+                                         ngx_http_statsig_main_conf_t *smcf,
+                                         ngx_uint_t index, ngx_str_t *args,
+                                         ngx_uint_t n);
+    /*
+     * per worker: settings from the configuration (url, kinds, rate);
+     * NGX_DECLINED: off
+     */
     ngx_int_t                    (*init)(ngx_http_statsig_sink_t *sink,
                                          ngx_http_statsig_main_conf_t *smcf);
     /* NGX_DECLINED: not now (no key yet), try again later */
@@ -184,12 +204,25 @@ typedef struct {
                                             ngx_array_t *headers,
                                             ngx_pool_t *pool);
     /*
+     * one event a request (max_batch 1): the request's path (after the
+     * sink's url) and body from the event's JSON.  NGX_DECLINED: not for
+     * this sink (counted as ignored); NGX_ERROR: never acceptable (*err
+     * says why) or, *err NULL, no memory.  NULL: the body is the batch's
+     * events in the envelope below, gzip.
+     */
+    ngx_int_t                    (*format)(ngx_http_statsig_sink_t *sink,
+                                           u_char *event, size_t len,
+                                           ngx_str_t *path, ngx_str_t *body,
+                                           u_char **err);
+    /*
      * what the body holds around its events (joined by ","), at most
      * NGX_HTTP_STATSIG_ENVELOPE_MAX bytes; the body is gzip
      */
     void                         (*envelope)(ngx_http_statsig_sink_t *sink,
                                              ngx_str_t *prefix,
                                              ngx_str_t *suffix);
+    /* the worker exits: what init and ready kept (secrets) goes; or NULL */
+    void                         (*exit)(ngx_http_statsig_sink_t *sink);
     /* a 2xx answer: NGX_OK accepted, NGX_DECLINED refused (retryable) */
     ngx_int_t                    (*accepted)(ngx_http_statsig_sink_t *sink,
                                              ngx_http_statsig_http_res_t *res);
@@ -212,6 +245,10 @@ struct ngx_http_statsig_sink_s {
     ngx_uint_t                     index;      /* in sh->sinks */
     ngx_uint_t                     enabled;
     ngx_str_t                      url;
+    ngx_uint_t                     kinds;      /* NGX_HTTP_STATSIG_EV_* */
+    ngx_uint_t                     rate;       /* requests/s; 0: any */
+    ngx_msec_t                     tokens;     /* a request: 1000 */
+    ngx_msec_t                     refilled;
     ngx_uint_t                     batch;      /* events per request */
     ngx_uint_t                     limit;      /* lowered by 413s */
     ngx_http_statsig_main_conf_t  *smcf;
@@ -237,6 +274,12 @@ ngx_int_t ngx_http_statsig_events_init_zone(ngx_shm_zone_t *shm_zone);
 ngx_int_t ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
 ngx_http_statsig_sink_t *ngx_http_statsig_events_sinks(ngx_uint_t *n);
+char *ngx_http_statsig_sink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_statsig_sink_conf(ngx_conf_t *cf,
+    ngx_http_statsig_sink_conf_t *sc, ngx_str_t *arg, ngx_str_t *key,
+    ngx_str_t *value);
+ngx_int_t ngx_http_statsig_sink_secret(ngx_conf_t *cf, char *sink,
+    ngx_str_t *key, ngx_str_t *value, ngx_http_statsig_secret_t *secret);
 ngx_uint_t ngx_http_statsig_events_enabled(void);
 ngx_uint_t ngx_http_statsig_events_wanted(ngx_uint_t kind);
 ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
@@ -286,8 +329,10 @@ ngx_int_t ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_flush_notify(ngx_uint_t pending_full);
 
-/* ngx_http_statsig_sink_statsig.c */
+/* ngx_http_statsig_sink_statsig.c, _customerio.c, _gainsight_px.c */
 extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig;
+extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio;
+extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px;
 
 
 #endif /* _NGX_HTTP_STATSIG_EVENTS_H_INCLUDED_ */

@@ -48,6 +48,7 @@
 #define NGX_HTTP_STATSIG_RETRY          1
 #define NGX_HTTP_STATSIG_REJECT         2
 #define NGX_HTTP_STATSIG_SPLIT          3
+#define NGX_HTTP_STATSIG_IGNORE         4
 
 
 typedef struct {
@@ -90,8 +91,13 @@ static ngx_uint_t ngx_http_statsig_flush_lease_locked(
     uint64_t now, ngx_uint_t claim, ngx_uint_t *lost);
 static void ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_sink_t *sink, ngx_uint_t take);
+static ngx_uint_t ngx_http_statsig_flush_token(ngx_http_statsig_sink_t *sink,
+    ngx_msec_t now);
 static void ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot);
+static ngx_int_t ngx_http_statsig_flush_event(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot, ngx_http_statsig_http_request_t *rq,
+    ngx_pool_t *pool, u_char **err);
 static void ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res,
     void *data);
 static void ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
@@ -487,13 +493,15 @@ ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
     }
 
     /* one request at a time while the sink is failing */
-    max = sink->backoff ? 1 : NGX_HTTP_STATSIG_MAX_INFLIGHT;
+    max = sink->backoff ? 1 : sink->type->max_inflight;
 
     for (i = 0; i < NGX_HTTP_STATSIG_MAX_INFLIGHT; i++) {
         slot = &sink->slots[i];
 
         if (slot->busy && slot->req == NULL) {
-            if (sink->in_flight >= max) {
+            if (sink->in_flight >= max
+                || !ngx_http_statsig_flush_token(sink, now))
+            {
                 return;
             }
 
@@ -503,7 +511,8 @@ ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
 
     /* while failing, new batches wait for the held ones */
     while (take && sink->in_flight < max
-           && !(sink->backoff && sink->held))
+           && !(sink->backoff && sink->held)
+           && ngx_http_statsig_flush_token(sink, now))
     {
 
         slot = NULL;
@@ -572,10 +581,49 @@ ngx_http_statsig_flush_sink(ngx_http_statsig_flusher_t *f,
 }
 
 
+/*
+ * The sink's rate (requests a second, statsig_sink rate=): a bucket of a
+ * second's worth, in thousandths of a request, taken one request at a
+ * time.  A request that finds it empty waits for the next run (the tick,
+ * or an answer).
+ */
+
+static ngx_uint_t
+ngx_http_statsig_flush_token(ngx_http_statsig_sink_t *sink, ngx_msec_t now)
+{
+    ngx_msec_t  elapsed;
+
+    if (sink->rate == 0) {
+        return 1;
+    }
+
+    elapsed = now - sink->refilled;
+    sink->refilled = now;
+
+    if (elapsed >= 1000) {
+        sink->tokens = 1000 * sink->rate;
+
+    } else {
+        sink->tokens = ngx_min(sink->tokens + elapsed * sink->rate,
+                               1000 * sink->rate);
+    }
+
+    if (sink->tokens < 1000) {
+        return 0;
+    }
+
+    sink->tokens -= 1000;
+
+    return 1;
+}
+
+
 static void
 ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot)
 {
+    u_char                           *err;
+    ngx_int_t                         rc;
     ngx_pool_t                       *pool;
     ngx_array_t                       headers;
     ngx_slab_pool_t                  *shpool;
@@ -608,10 +656,6 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
         goto failed;
     }
 
-    if (ngx_http_statsig_flush_gzip(f, sink, &slot->batch) != NGX_OK) {
-        goto failed;
-    }
-
     ngx_memzero(&rq, sizeof(ngx_http_statsig_http_request_t));
 
     rq.method = "POST";
@@ -623,8 +667,32 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     rq.done = ngx_http_statsig_flush_done;
     rq.data = slot;
 
-    rq.body.data = f->gz.data;
-    rq.body.len = f->gz.len;
+    if (t->format) {
+        rc = ngx_http_statsig_flush_event(f, slot, &rq, pool, &err);
+
+        if (rc != NGX_OK && (rc == NGX_DECLINED || err)) {
+            ngx_destroy_pool(pool);
+
+            /* not for this sink, or never acceptable: no request */
+            ngx_http_statsig_flush_result(slot, (rc == NGX_DECLINED)
+                                                ? NGX_HTTP_STATSIG_IGNORE
+                                                : NGX_HTTP_STATSIG_REJECT,
+                                          0, 0, err);
+            return;
+        }
+
+        if (rc != NGX_OK) {
+            goto failed;
+        }
+
+    } else {
+        if (ngx_http_statsig_flush_gzip(f, sink, &slot->batch) != NGX_OK) {
+            goto failed;
+        }
+
+        rq.body.data = f->gz.data;
+        rq.body.len = f->gz.len;
+    }
 
     /* the client copies the URL, headers and body */
     slot->req = ngx_http_statsig_http_start(&rq);
@@ -640,7 +708,7 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
 
     ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
                    "statsig flush: \"%s\" posts %ui events in %uz bytes, "
-                   "attempt %ui", t->name, slot->batch.n, f->gz.len,
+                   "attempt %ui", t->name, slot->batch.n, rq.body.len,
                    slot->attempts + 1);
 
     return;
@@ -653,6 +721,71 @@ failed:
 
     ngx_http_statsig_flush_result(slot, NGX_HTTP_STATSIG_RETRY, 0, 0,
                                   (u_char *) "could not start a request");
+}
+
+
+/*
+ * A sink that posts one event a request: the batch is one pack of one
+ * event (its packs end at one event), decoded and given to the sink's
+ * format.  NGX_DECLINED: not for this sink; NGX_ERROR: *err says why it
+ * can never be sent, or, NULL, no memory.
+ */
+
+static ngx_int_t
+ngx_http_statsig_flush_event(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot, ngx_http_statsig_http_request_t *rq,
+    ngx_pool_t *pool, u_char **err)
+{
+    int                           rc;
+    ngx_int_t                     frc;
+    ngx_str_t                     path, body;
+    ngx_http_statsig_sink_t      *sink;
+    const unsigned char          *raw;
+    ngx_http_statsig_batch_t     *batch;
+    ngx_http_statsig_pack_hdr_t   h;
+
+    *err = NULL;
+    batch = &slot->batch;
+    sink = slot->sink;
+
+    ngx_memcpy(&h, batch->data, NGX_HTTP_STATSIG_REC_HDR);
+
+    if (batch->len != NGX_HTTP_STATSIG_REC_HDR + h.len || h.n != 1) {
+        *err = (u_char *) "a batch of several events for a sink that posts "
+                          "one a request";
+        return NGX_ERROR;
+    }
+
+    rc = statsig_pack_decode(&f->split, batch->data + NGX_HTTP_STATSIG_REC_HDR,
+                             h.len, h.raw, h.crc, &raw);
+
+    if (rc == STATSIG_PACK_SPLIT_NOMEM) {
+        return NGX_ERROR;
+    }
+
+    if (rc != STATSIG_PACK_SPLIT_OK) {
+        *err = (u_char *) statsig_pack_split_error(rc);
+        return NGX_ERROR;
+    }
+
+    frc = sink->type->format(sink, (u_char *) raw, h.raw, &path, &body, err);
+
+    if (frc != NGX_OK) {
+        return frc;
+    }
+
+    rq->url.len = sink->url.len + path.len;
+    rq->url.data = ngx_pnalloc(pool, rq->url.len);
+    if (rq->url.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(ngx_cpymem(rq->url.data, sink->url.data, sink->url.len),
+               path.data, path.len);
+
+    rq->body = body;
+
+    return NGX_OK;
 }
 
 
@@ -787,10 +920,17 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
 
     ngx_shmtx_lock(&shpool->mutex);
 
-    ss->requests++;
-    ss->last_status = status;
+    if (outcome != NGX_HTTP_STATSIG_IGNORE) {
+        ss->requests++;
+        ss->last_status = status;
+    }
 
     switch (outcome) {
+
+    case NGX_HTTP_STATSIG_IGNORE:
+        ss->ignored += n;
+        ss->in_flight -= ngx_min(ss->in_flight, n);
+        break;
 
     case NGX_HTTP_STATSIG_SENT:
         ss->sent += n;
@@ -833,11 +973,16 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
     ngx_shmtx_unlock(&shpool->mutex);
 
     /* the one rule for repeated errors, but every drop is logged */
-    report = ngx_http_statsig_report(&sink->report,
-                                     (outcome == NGX_HTTP_STATSIG_SENT)
-                                     ? NULL : reason, ngx_time());
+    report = (outcome == NGX_HTTP_STATSIG_IGNORE)
+             ? NGX_HTTP_STATSIG_REPORT_NONE
+             : ngx_http_statsig_report(&sink->report,
+                                       (outcome == NGX_HTTP_STATSIG_SENT)
+                                       ? NULL : reason, ngx_time());
 
     switch (outcome) {
+
+    case NGX_HTTP_STATSIG_IGNORE:
+        break;
 
     case NGX_HTTP_STATSIG_SENT:
         if (report == NGX_HTTP_STATSIG_REPORT_RECOVERED) {

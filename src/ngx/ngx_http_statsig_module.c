@@ -160,6 +160,13 @@ static ngx_command_t  ngx_http_statsig_commands[] = {
       offsetof(ngx_http_statsig_main_conf_t, proxy),
       &ngx_http_statsig_proxy_post },
 
+    { ngx_string("statsig_sink"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_statsig_sink,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("statsig_exposures"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,

@@ -24,8 +24,7 @@ static void ngx_http_statsig_secret_failed(ngx_http_statsig_secret_t *secret,
 char *
 ngx_http_statsig_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    u_char                     *p;
-    ngx_str_t                  *value, ref;
+    ngx_str_t                  *value;
     ngx_conf_post_t            *post;
     ngx_http_statsig_secret_t  *secret;
 
@@ -37,47 +36,11 @@ ngx_http_statsig_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     value = cf->args->elts;
 
-    /* the argument may be a pasted secret: never echo it in a message */
-
-    if (value[1].len > 4 && ngx_strncmp(value[1].data, "env:", 4) == 0) {
-        ref.data = value[1].data + 4;
-        ref.len = value[1].len - 4;
-
-        for (p = ref.data; p < ref.data + ref.len; p++) {
-            if (*p != '_' && !(*p >= 'A' && *p <= 'Z')
-                && !(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9'))
-            {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid environment variable name in "
-                                   "\"%V env:\"", &cmd->name);
-                return NGX_CONF_ERROR;
-            }
-        }
-
-        secret->source = NGX_HTTP_STATSIG_SECRET_ENV;
-
-    } else if (value[1].len > 5
-               && ngx_strncmp(value[1].data, "file:", 5) == 0)
+    if (ngx_http_statsig_secret_parse(cf, &cmd->name, &value[1], secret)
+        != NGX_OK)
     {
-        ref.data = value[1].data + 5;
-        ref.len = value[1].len - 5;
-
-        if (ngx_conf_full_name(cf->cycle, &ref, 1) != NGX_OK) {
-            return NGX_CONF_ERROR;
-        }
-
-        secret->source = NGX_HTTP_STATSIG_SECRET_FILE;
-
-    } else {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" must be \"env:VARIABLE\" or \"file:PATH\" "
-                           "(the value is not shown)", &cmd->name);
         return NGX_CONF_ERROR;
     }
-
-    /* both end an argument, or come from ngx_conf_full_name(): NUL after */
-    secret->ref = ref;
-    secret->directive = cmd->name;
 
     if (cmd->post) {
         post = cmd->post;
@@ -85,6 +48,59 @@ ngx_http_statsig_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+ngx_int_t
+ngx_http_statsig_secret_parse(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *value, ngx_http_statsig_secret_t *secret)
+{
+    u_char     *p;
+    ngx_str_t   ref;
+
+    /* the argument may be a pasted secret: never echo it in a message */
+
+    if (value->len > 4 && ngx_strncmp(value->data, "env:", 4) == 0) {
+        ref.data = value->data + 4;
+        ref.len = value->len - 4;
+
+        for (p = ref.data; p < ref.data + ref.len; p++) {
+            if (*p != '_' && !(*p >= 'A' && *p <= 'Z')
+                && !(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9'))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid environment variable name in "
+                                   "\"%V env:\"", name);
+                return NGX_ERROR;
+            }
+        }
+
+        /* ends the argument: NUL after, as getenv() wants */
+        secret->source = NGX_HTTP_STATSIG_SECRET_ENV;
+
+    } else if (value->len > 5
+               && ngx_strncmp(value->data, "file:", 5) == 0)
+    {
+        ref.data = value->data + 5;
+        ref.len = value->len - 5;
+
+        if (ngx_conf_full_name(cf->cycle, &ref, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        secret->source = NGX_HTTP_STATSIG_SECRET_FILE;
+
+    } else {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must be \"env:VARIABLE\" or \"file:PATH\" "
+                           "(the value is not shown)", name);
+        return NGX_ERROR;
+    }
+
+    secret->ref = ref;
+    secret->directive = *name;
+
+    return NGX_OK;
 }
 
 

@@ -55,6 +55,14 @@ char *ngx_http_statsig_secret_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 /*
+ * "env:NAME" or "file:PATH" (value, which ends a directive's argument)
+ * into secret; name names it in messages ("statsig_sink customerio
+ * api_key").  NGX_ERROR: logged.
+ */
+ngx_int_t ngx_http_statsig_secret_parse(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *value, ngx_http_statsig_secret_t *secret);
+
+/*
  * NGX_OK: *value is the secret.  NGX_DECLINED: none configured, or it
  * cannot be read now (logged by the one rule).  NGX_ERROR: no memory.
  */

@@ -55,14 +55,18 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     1000 * 100,                  /* max_batch: statsig_flush_batch rules */
     1024 * 1024,                 /* max_bytes */
     10,                          /* max_attempts */
+    4,                           /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
     ngx_http_statsig_statsig_retry,
     413,
+    NULL,                        /* conf: statsig_server_key and its kin */
     ngx_http_statsig_statsig_init,
     ngx_http_statsig_statsig_ready,
     ngx_http_statsig_statsig_headers,
+    NULL,                        /* format: packs in a gzip body */
     ngx_http_statsig_statsig_envelope,
+    NULL,                        /* exit: the server key is the module's */
     ngx_http_statsig_statsig_accepted
 };
 
@@ -82,6 +86,7 @@ ngx_http_statsig_statsig_init(ngx_http_statsig_sink_t *sink,
     }
 
     sink->url = smcf->events_url;
+    sink->kinds = NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM;
 
     st = &ngx_http_statsig_statsig_state;
     ngx_memzero(st, sizeof(ngx_http_statsig_sink_statsig_t));

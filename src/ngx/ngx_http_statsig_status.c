@@ -359,7 +359,7 @@ static u_char *
 ngx_http_statsig_json_events(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st)
 {
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, n;
     ngx_http_statsig_sink_t       *sink;
     ngx_http_statsig_sink_sh_t    *ss;
     ngx_http_statsig_events_sh_t  *es;
@@ -374,12 +374,17 @@ ngx_http_statsig_json_events(u_char *p, u_char *last,
                      (uint64_t) es->deduped, es->dedupe_evicted,
                      es->flush_lease.pid, es->flush_lease.changes);
 
-    for (i = 0; i < st->nsinks; i++) {
+    for (i = 0, n = 0; i < st->nsinks; i++) {
         sink = &st->sinks[i];
         ss = &es->sinks[sink->index];
 
+        /* statsig_sink's sinks when configured; Statsig's always */
+        if (!sink->enabled && sink->type->conf) {
+            continue;
+        }
+
         p = ngx_slprintf(p, last, "%s\"%s\":{\"enabled\":%s,\"url\":",
-                         i ? "," : "", sink->type->name,
+                         n++ ? "," : "", sink->type->name,
                          sink->enabled ? "true" : "false");
 
         if (sink->url.len) {
@@ -398,7 +403,7 @@ ngx_http_statsig_json_events(u_char *p, u_char *last,
                          "\"requeued\":%uL,\"dropped\":%uL,"
                          "\"dropped_full\":%uL,\"dropped_rejected\":%uL,"
                          "\"dropped_expired\":%uL,\"dropped_lost\":%uL,"
-                         "\"deduped\":%uL,\"skipped\":%uA,"
+                         "\"deduped\":%uL,\"skipped\":%uA,\"ignored\":%uL,"
                          "\"in_flight\":%ui,\"requests\":%ui,"
                          "\"failures\":%ui,\"last_status\":%ui,"
                          "\"last_success\":",
@@ -409,9 +414,10 @@ ngx_http_statsig_json_events(u_char *p, u_char *last,
                          + ss->dropped_expired + ss->dropped_lost,
                          ss->dropped_full, ss->dropped_rejected,
                          ss->dropped_expired, ss->dropped_lost,
-                         (sink->type->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
+                         (sink->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
                          ? (uint64_t) es->deduped : 0,
-                         ss->skipped, ss->in_flight, ss->requests,
+                         ss->skipped, ss->ignored, ss->in_flight,
+                         ss->requests,
                          ss->failures, ss->last_status);
 
         p = ngx_http_statsig_json_time(p, last, ss->last_success);
@@ -570,7 +576,7 @@ static u_char *
 ngx_http_statsig_prom_events(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st)
 {
-    uint64_t                       v[16];
+    uint64_t                       v[17];
     ngx_uint_t                     i, k;
     ngx_http_statsig_sink_t       *sink;
     ngx_http_statsig_sink_sh_t    *ss;
@@ -597,6 +603,8 @@ ngx_http_statsig_prom_events(u_char *p, u_char *last,
         "requests_total", "counter", "Requests made to the sink.",
         "failures_total", "counter", "Requests that failed.",
         "up", "gauge", "1 unless the last request failed.",
+        "ignored_total", "counter",
+            "Events not for the sink: no user id it needs.",
         NULL
     };
 
@@ -619,6 +627,10 @@ ngx_http_statsig_prom_events(u_char *p, u_char *last,
             sink = &st->sinks[i];
             ss = &es->sinks[sink->index];
 
+            if (!sink->enabled && sink->type->conf) {
+                continue;
+            }
+
             v[0] = ss->queued;
             v[1] = ss->sent;
             v[2] = ss->retried;
@@ -635,6 +647,7 @@ ngx_http_statsig_prom_events(u_char *p, u_char *last,
             v[13] = ss->requests;
             v[14] = ss->failures;
             v[15] = ss->last_error <= ss->last_success;
+            v[16] = ss->ignored;
 
             p = ngx_slprintf(p, last, "statsig_events_%s{zone=\"%V\","
                              "sink=\"%s\"} %uL\n", names[3 * k], &st->zone,

@@ -20,6 +20,9 @@ package FakeStatsig;
 #   POST /v1/get_id_lists                                     ("id_lists")
 #   GET  /idlists/<name>  (Range: bytes=N- supported)         ("id_list")
 #   POST /v1/log_event  -> 202 {"success":true}               ("log_event")
+#   POST /api/v1/customers/<id>/events -> 200 {}    Customer.io ("cio_event")
+#   POST /api/v1/events                -> 200 {}    Customer.io ("cio_anon")
+#   POST /v1/events/custom             -> 201 {}    Gainsight PX ("gainsight")
 #   GET  /_control?<endpoint>=<mode>  sets a mode (for curl/manual use)
 #
 # Modes (control.json, re-read on every request; default "normal"):
@@ -335,6 +338,12 @@ sub _handle {
         ($ep, $key) = ('id_list', $1);
     } elsif ($path eq '/v1/log_event') {
         $ep = 'log_event';
+    } elsif ($path =~ m{^/api/v1/customers/([^/]+)/events$}) {
+        ($ep, $key) = ('cio_event', $1);
+    } elsif ($path eq '/api/v1/events') {
+        $ep = 'cio_anon';
+    } elsif ($path eq '/v1/events/custom') {
+        $ep = 'gainsight';
     } else {
         _respond($c, 404, '{"error":"not found"}');
         return 1;
@@ -427,6 +436,16 @@ sub _handle {
 
     if ($ep eq 'log_event') {
         _respond($c, 202, $full);
+        return 1;
+    }
+
+    if ($ep eq 'cio_event' || $ep eq 'cio_anon') {
+        _respond($c, 200, '{}');
+        return 1;
+    }
+
+    if ($ep eq 'gainsight') {
+        _respond($c, 201, '{}');
         return 1;
     }
 

@@ -5,7 +5,8 @@ package StatsigEvents;
 #
 #   my ($t, $f) = events_nginx(key => $KEY, workers => 2, zone => '2m',
 #                              http => "statsig_flush_interval 100ms;\n...",
-#                              server => "location /gate { ... }");
+#                              server => "location /gate { ... }",
+#                              files => { name => text });  # in TESTDIR
 #   status_json($t)     decoded GET /status
 
 use strict;
@@ -29,6 +30,7 @@ sub events_nginx {
     $f->set_specs($specs);
     $t->write_file('specs.json', $specs);
     $t->write_file('key', "$o{key}\n");
+    $t->write_file($_, $o{files}{$_}) for keys %{ $o{files} // {} };
 
     my $zone = $o{zone} // '2m';
     my $http = $o{http} // '';

@@ -1,0 +1,494 @@
+
+/*
+ * ngx_http_statsig_module: the sinks that post one event a request,
+ * Customer.io's Track API and Gainsight PX's custom events.
+ *
+ *   statsig_sink customerio   site_id=env:V|file:P api_key=env:V|file:P
+ *                             [url=https://track.customer.io/api/v1]
+ *                             [events=custom|exposures|all] [rate=100];
+ *   statsig_sink gainsight_px api_key=env:V|file:P product_key=AP-XXXX-2
+ *                             [url=https://api.aptrinsic.com/v1]
+ *                             [events=custom|exposures|all] [rate=150];
+ *
+ * Each gets the events of the kinds it takes, in a queue of its own, one
+ * event a pack (max_batch 1), so that the flusher's batch, retries and
+ * requeue are one event's.  The vendor's request (path, body, the rules
+ * of its fields) is made by the core (src/core/sink_format.h) from the
+ * Statsig event the queue holds; this file adds the keys and headers.
+ * Network errors, 408, 429 (with Retry-After) and 5xx are retried; any
+ * other answer but 2xx drops the event, counted and logged.
+ */
+
+
+#include "ngx_http_statsig_events.h"
+
+#include "sink_format.h"
+
+
+#define NGX_HTTP_STATSIG_CUSTOMERIO     0
+#define NGX_HTTP_STATSIG_GAINSIGHT_PX   1
+
+
+typedef struct {
+    ngx_http_statsig_sink_conf_t   common;
+    ngx_http_statsig_secret_t      api_key;
+    ngx_http_statsig_secret_t      site_id;    /* Customer.io */
+    ngx_str_t                      product;    /* Gainsight PX */
+} ngx_http_statsig_vendor_conf_t;
+
+
+/* a vendor sink in a worker */
+typedef struct {
+    ngx_uint_t                      vendor;
+    ngx_http_statsig_vendor_conf_t *conf;
+    ngx_str_t                       auth;      /* the header, zeroed at exit */
+    statsig_sink_fmt_t              fmt;       /* made at the first event */
+    ngx_uint_t                      fmt_ready;
+    statsig_sink_opts_t             opts;
+    statsig_buf_t                   path;
+    statsig_buf_t                   body;
+    char                            err[NGX_HTTP_STATSIG_ERRLEN];
+} ngx_http_statsig_vendor_t;
+
+
+static char *ngx_http_statsig_customerio_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf, ngx_uint_t index, ngx_str_t *args,
+    ngx_uint_t n);
+static char *ngx_http_statsig_gainsight_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf, ngx_uint_t index, ngx_str_t *args,
+    ngx_uint_t n);
+static char *ngx_http_statsig_vendor_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf, ngx_uint_t index, ngx_str_t *args,
+    ngx_uint_t n, ngx_uint_t vendor);
+static ngx_int_t ngx_http_statsig_vendor_init(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_main_conf_t *smcf);
+static ngx_int_t ngx_http_statsig_vendor_ready(ngx_http_statsig_sink_t *sink);
+static ngx_int_t ngx_http_statsig_vendor_headers(
+    ngx_http_statsig_sink_t *sink, ngx_uint_t n, ngx_uint_t attempt,
+    ngx_array_t *headers, ngx_pool_t *pool);
+static ngx_int_t ngx_http_statsig_vendor_format(ngx_http_statsig_sink_t *sink,
+    u_char *event, size_t len, ngx_str_t *path, ngx_str_t *body,
+    u_char **err);
+static void ngx_http_statsig_vendor_exit(ngx_http_statsig_sink_t *sink);
+static ngx_int_t ngx_http_statsig_vendor_accepted(
+    ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
+
+
+static ngx_http_statsig_range_t  ngx_http_statsig_vendor_retry[] = {
+    { 0, 99 },       /* no HTTP status: network errors, timeouts */
+    { 408, 408 },
+    { 429, 429 },
+    { 500, 599 },
+    { 0, 0 }
+};
+
+
+ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio = {
+    "customerio",
+    NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
+    1,                           /* max_batch: one event a request */
+    128 * 1024,                  /* max_bytes: data is at most 100 KB */
+    10,                          /* max_attempts */
+    16,                          /* max_inflight */
+    1000,                        /* backoff_base */
+    60000,                       /* backoff_max */
+    ngx_http_statsig_vendor_retry,
+    0,                           /* too_large: one event, not split */
+    ngx_http_statsig_customerio_conf,
+    ngx_http_statsig_vendor_init,
+    ngx_http_statsig_vendor_ready,
+    ngx_http_statsig_vendor_headers,
+    ngx_http_statsig_vendor_format,
+    NULL,                        /* envelope */
+    ngx_http_statsig_vendor_exit,
+    ngx_http_statsig_vendor_accepted
+};
+
+
+ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px = {
+    "gainsight_px",
+    NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
+    1,                           /* max_batch */
+    128 * 1024,                  /* max_bytes */
+    10,                          /* max_attempts */
+    16,                          /* max_inflight */
+    1000,                        /* backoff_base */
+    60000,                       /* backoff_max */
+    ngx_http_statsig_vendor_retry,
+    0,                           /* too_large */
+    ngx_http_statsig_gainsight_conf,
+    ngx_http_statsig_vendor_init,
+    ngx_http_statsig_vendor_ready,
+    ngx_http_statsig_vendor_headers,
+    ngx_http_statsig_vendor_format,
+    NULL,                        /* envelope */
+    ngx_http_statsig_vendor_exit,
+    ngx_http_statsig_vendor_accepted
+};
+
+
+static ngx_http_statsig_vendor_t  ngx_http_statsig_vendors[2];
+
+
+static char *
+ngx_http_statsig_customerio_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf, ngx_uint_t index, ngx_str_t *args,
+    ngx_uint_t n)
+{
+    return ngx_http_statsig_vendor_conf(cf, smcf, index, args, n,
+                                        NGX_HTTP_STATSIG_CUSTOMERIO);
+}
+
+
+static char *
+ngx_http_statsig_gainsight_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf, ngx_uint_t index, ngx_str_t *args,
+    ngx_uint_t n)
+{
+    return ngx_http_statsig_vendor_conf(cf, smcf, index, args, n,
+                                        NGX_HTTP_STATSIG_GAINSIGHT_PX);
+}
+
+
+static char *
+ngx_http_statsig_vendor_conf(ngx_conf_t *cf,
+    ngx_http_statsig_main_conf_t *smcf, ngx_uint_t index, ngx_str_t *args,
+    ngx_uint_t n, ngx_uint_t vendor)
+{
+    char                            *name;
+    ngx_int_t                        rc;
+    ngx_str_t                        key, value;
+    ngx_uint_t                       i;
+    ngx_http_statsig_vendor_conf_t  *vc;
+
+    name = (vendor == NGX_HTTP_STATSIG_CUSTOMERIO) ? "customerio"
+                                                   : "gainsight_px";
+
+    vc = ngx_pcalloc(cf->pool, sizeof(ngx_http_statsig_vendor_conf_t));
+    if (vc == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    vc->common.kinds = NGX_HTTP_STATSIG_EV_CUSTOM;
+
+    if (vendor == NGX_HTTP_STATSIG_CUSTOMERIO) {
+        ngx_str_set(&vc->common.url, "https://track.customer.io/api/v1");
+        vc->common.rate = 100;
+        vc->site_id.without = "nothing is sent to Customer.io";
+        vc->api_key.without = "nothing is sent to Customer.io";
+
+    } else {
+        ngx_str_set(&vc->common.url, "https://api.aptrinsic.com/v1");
+        vc->common.rate = 150;
+        vc->api_key.without = "nothing is sent to Gainsight PX";
+    }
+
+    for (i = 0; i < n; i++) {
+        rc = ngx_http_statsig_sink_conf(cf, &vc->common, &args[i], &key,
+                                        &value);
+        if (rc == NGX_OK) {
+            continue;
+        }
+
+        if (rc == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        if (key.len == 7 && ngx_strncmp(key.data, "api_key", 7) == 0) {
+            rc = ngx_http_statsig_sink_secret(cf, name, &key, &value,
+                                              &vc->api_key);
+
+        } else if (vendor == NGX_HTTP_STATSIG_CUSTOMERIO && key.len == 7
+                   && ngx_strncmp(key.data, "site_id", 7) == 0)
+        {
+            rc = ngx_http_statsig_sink_secret(cf, name, &key, &value,
+                                              &vc->site_id);
+
+        } else if (vendor == NGX_HTTP_STATSIG_GAINSIGHT_PX && key.len == 11
+                   && ngx_strncmp(key.data, "product_key", 11) == 0
+                   && value.len)
+        {
+            vc->product = value;
+            rc = NGX_OK;
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in "
+                               "\"statsig_sink %s\"", &args[i], name);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (!ngx_http_statsig_secret_set(&vc->api_key)
+        || (vendor == NGX_HTTP_STATSIG_CUSTOMERIO
+            && !ngx_http_statsig_secret_set(&vc->site_id))
+        || (vendor == NGX_HTTP_STATSIG_GAINSIGHT_PX && vc->product.len == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"statsig_sink %s\" needs %s", name,
+                           vendor == NGX_HTTP_STATSIG_CUSTOMERIO
+                           ? "site_id= and api_key="
+                           : "api_key= and product_key=");
+        return NGX_CONF_ERROR;
+    }
+
+    smcf->sinks[index] = vc;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_vendor_init(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_main_conf_t *smcf)
+{
+    ngx_uint_t                       vendor;
+    ngx_http_statsig_vendor_t       *v;
+    ngx_http_statsig_vendor_conf_t  *vc;
+
+    vc = smcf->sinks[sink->index];
+
+    if (vc == NULL) {
+        return NGX_DECLINED;
+    }
+
+    vendor = (sink->type == &ngx_http_statsig_sink_customerio)
+             ? NGX_HTTP_STATSIG_CUSTOMERIO : NGX_HTTP_STATSIG_GAINSIGHT_PX;
+
+    sink->url = vc->common.url;
+    sink->kinds = vc->common.kinds;
+    sink->rate = vc->common.rate;
+
+    /* init_zone asks too, in the master: nothing here allocates */
+
+    v = &ngx_http_statsig_vendors[vendor];
+
+    ngx_memzero(v, sizeof(ngx_http_statsig_vendor_t));
+
+    v->vendor = vendor;
+    v->conf = vc;
+
+    statsig_buf_init(&v->path);
+    statsig_buf_init(&v->body);
+
+    v->opts.events = ((sink->kinds & NGX_HTTP_STATSIG_EV_CUSTOM)
+                      ? STATSIG_SINK_EVENTS_CUSTOM : 0)
+                     | ((sink->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
+                        ? STATSIG_SINK_EVENTS_EXPOSURES : 0);
+    v->opts.product_key = (char *) vc->product.data;
+    v->opts.product_key_len = vc->product.len;
+
+    sink->data = v;
+
+    return NGX_OK;
+}
+
+
+/* the keys, once they can be read: the auth header made once */
+
+static ngx_int_t
+ngx_http_statsig_vendor_ready(ngx_http_statsig_sink_t *sink)
+{
+    u_char                     *p;
+    size_t                      len;
+    ngx_str_t                   key, site, plain, b64;
+    ngx_http_statsig_vendor_t  *v;
+
+    v = sink->data;
+
+    if (v->auth.len) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_secret_get(&v->conf->api_key, ngx_cycle->log, &key)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (v->vendor == NGX_HTTP_STATSIG_GAINSIGHT_PX) {
+        len = sizeof("X-APTRINSIC-API-KEY: ") - 1 + key.len;
+
+        p = ngx_alloc(len, ngx_cycle->log);
+        if (p == NULL) {
+            return NGX_DECLINED;
+        }
+
+        v->auth.data = p;
+        p = ngx_cpymem(p, "X-APTRINSIC-API-KEY: ",
+                       sizeof("X-APTRINSIC-API-KEY: ") - 1);
+        p = ngx_cpymem(p, key.data, key.len);
+        v->auth.len = p - v->auth.data;
+
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_secret_get(&v->conf->site_id, ngx_cycle->log, &site)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    /* HTTP Basic, site_id:api_key */
+
+    plain.len = site.len + 1 + key.len;
+    len = sizeof("Authorization: Basic ") - 1 + ngx_base64_encoded_length(
+                                                               plain.len);
+
+    plain.data = ngx_alloc(plain.len, ngx_cycle->log);
+    if (plain.data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    p = ngx_cpymem(plain.data, site.data, site.len);
+    *p++ = ':';
+    ngx_memcpy(p, key.data, key.len);
+
+    v->auth.data = ngx_alloc(len, ngx_cycle->log);
+
+    if (v->auth.data) {
+        p = ngx_cpymem(v->auth.data, "Authorization: Basic ",
+                       sizeof("Authorization: Basic ") - 1);
+
+        b64.data = p;
+        ngx_encode_base64(&b64, &plain);
+
+        v->auth.len = p + b64.len - v->auth.data;
+    }
+
+    ngx_explicit_memzero(plain.data, plain.len);
+    ngx_free(plain.data);
+
+    return v->auth.len ? NGX_OK : NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_vendor_headers(ngx_http_statsig_sink_t *sink, ngx_uint_t n,
+    ngx_uint_t attempt, ngx_array_t *headers, ngx_pool_t *pool)
+{
+    ngx_str_t                  *h;
+    ngx_http_statsig_vendor_t  *v;
+
+    v = sink->data;
+
+    h = ngx_array_push_n(headers, 2);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the client copies the headers when the request starts */
+    h[0] = v->auth;
+    ngx_str_set(&h[1], "Content-Type: application/json");
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_vendor_format(ngx_http_statsig_sink_t *sink, u_char *event,
+    size_t len, ngx_str_t *path, ngx_str_t *body, u_char **err)
+{
+    int                         rc;
+    ngx_http_statsig_vendor_t  *v;
+
+    v = sink->data;
+
+    if (!v->fmt_ready) {
+        if (statsig_sink_fmt_init(&v->fmt) != 0) {
+            *err = NULL;
+            return NGX_ERROR;
+        }
+
+        v->fmt_ready = 1;
+    }
+
+    v->path.len = 0;
+    v->path.failed = 0;
+    v->body.len = 0;
+    v->body.failed = 0;
+    v->opts.now_ms = (int64_t) ngx_http_statsig_now_ms();
+
+    if (v->vendor == NGX_HTTP_STATSIG_CUSTOMERIO) {
+        rc = statsig_sink_customerio_v1(&v->fmt, (char *) event, len,
+                                        &v->opts, &v->path, &v->body,
+                                        v->err, sizeof(v->err));
+
+    } else {
+        ngx_str_set(path, STATSIG_SINK_GPX_PATH);
+
+        rc = statsig_sink_gainsight_px(&v->fmt, (char *) event, len,
+                                       &v->opts, &v->body, v->err,
+                                       sizeof(v->err));
+    }
+
+    switch (rc) {
+
+    case STATSIG_SINK_OK:
+        if (v->vendor == NGX_HTTP_STATSIG_CUSTOMERIO) {
+            path->data = (u_char *) v->path.data;
+            path->len = v->path.len;
+        }
+
+        body->data = (u_char *) v->body.data;
+        body->len = v->body.len;
+
+        return NGX_OK;
+
+    case STATSIG_SINK_SKIP:
+        return NGX_DECLINED;
+
+    case STATSIG_SINK_INVALID:
+        *err = (u_char *) v->err;
+        return NGX_ERROR;
+
+    default:
+        *err = NULL;
+        return NGX_ERROR;
+    }
+}
+
+
+static void
+ngx_http_statsig_vendor_exit(ngx_http_statsig_sink_t *sink)
+{
+    ngx_http_statsig_vendor_t  *v;
+
+    v = sink->data;
+
+    if (v == NULL) {
+        return;
+    }
+
+    if (v->auth.data) {
+        ngx_explicit_memzero(v->auth.data, v->auth.len);
+        ngx_free(v->auth.data);
+        v->auth.data = NULL;
+        v->auth.len = 0;
+    }
+
+    ngx_http_statsig_secret_free(&v->conf->api_key);
+    ngx_http_statsig_secret_free(&v->conf->site_id);
+
+    if (v->fmt_ready) {
+        statsig_sink_fmt_free(&v->fmt);
+        v->fmt_ready = 0;
+    }
+
+    statsig_buf_free(&v->path);
+    statsig_buf_free(&v->body);
+
+    sink->data = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_vendor_accepted(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_http_res_t *res)
+{
+    return NGX_OK;
+}
