@@ -46,6 +46,10 @@ EOF
             statsig_event purchase value=$arg_v sku=$arg_sku;
             return 200 "ok";
         }
+        location = /signup {
+            statsig_event signup plan=$arg_plan sinks=gainsight_px,statsig;
+            return 200 "ok";
+        }
 EOF
 
 sub reqs { $f->requests(path => $_[0]) }
@@ -134,6 +138,20 @@ sleep 0.5;
 ok(!grep({ $_->{path} eq '/api/v1/customers/bob/events' }
          reqs(qr{^/api/v1/customers/})),
    'Customer.io (events=custom) did not');
+
+# ---- statsig_event sinks=: only the sinks named ----
+
+$t->get('/signup?u=frank&plan=pro');
+ok(wait_for(sub {
+    grep { ($_->{json}{eventName} // '') eq 'signup' } reqs(qr{^/v1/events/custom$})
+}, 10), 'sinks=: Gainsight PX got it');
+ok(wait_for(sub {
+    grep { $_->{eventName} eq 'signup' }
+        map { @{ $_->{json}{events} // [] } } reqs(qr{^/v1/log_event$})
+}, 10), 'sinks=: Statsig got it');
+sleep 0.5;
+ok(!grep({ $_->{path} =~ m{/customers/frank/} } reqs(qr{^/api/v1/})),
+   'sinks=: Customer.io did not');
 
 # ---- status ----
 
@@ -254,6 +272,9 @@ for my $case (
       qr/"statsig_sink" directive is duplicate/ ],
     [ 'bad url', 'statsig_sink gainsight_px api_key=env:X product_key=P '
       . 'url=ftp://x;', qr/invalid URL "ftp:\/\/x"/ ],
+    [ 'bad sinks=', "server { listen %%LISTEN%%; location / { "
+      . "statsig_event e sinks=statsig,segment; } }",
+      qr/unknown sink "segment" in "sinks=statsig,segment"/ ],
 )
 {
     my ($name, $conf, $want) = @$case;

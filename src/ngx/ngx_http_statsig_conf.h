@@ -52,6 +52,7 @@ typedef struct {
     ngx_http_complex_value_t      *value;
     ngx_http_complex_value_t      *cond;
     ngx_array_t                   *metadata;   /* ngx_http_statsig_kv_t */
+    ngx_uint_t                     sinks;      /* sinks=; 0: every one */
 } ngx_http_statsig_event_t;
 
 

@@ -2,14 +2,16 @@
 /*
  * ngx_http_statsig_module: statsig_event, custom events at the log phase.
  *
- *   statsig_event NAME [value=V] [KEY=V ...] [if=V];
+ *   statsig_event NAME [value=V] [KEY=V ...] [if=V]
+ *                 [sinks=statsig,customerio,gainsight_px];
  *
  * For each statsig_event of the request's final location, in order: skip
  * it when "if" is empty or "0"; otherwise write the event statsig-node's
  * logEvent() would log (user without privateAttributes, time, value,
  * KEY=V pairs as string metadata) and queue it.  A value that is a JSON
  * number ("12", "-0.5", "1e3") is sent as a number, any other non-empty
- * value as a string, an empty one as null.
+ * value as a string, an empty one as null.  It goes to every sink that
+ * takes custom events, or to those of sinks= alone.
  */
 
 
@@ -201,7 +203,10 @@ ngx_http_statsig_event_one(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
                    "statsig event \"%V\": %V", &ev->name, &record);
 
     (void) ngx_http_statsig_events_push(r->connection->log,
-                                        NGX_HTTP_STATSIG_EV_CUSTOM, &record);
+                                        NGX_HTTP_STATSIG_EV_CUSTOM
+                                        | NGX_HTTP_STATSIG_EV_SINKS(
+                                                                 ev->sinks),
+                                        &record);
 
     return NGX_OK;
 }
@@ -328,6 +333,19 @@ ngx_http_statsig_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
             ev->value = ngx_http_statsig_compile(cf, &val);
             if (ev->value == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (key.len == 5 && ngx_strncmp(key.data, "sinks", 5) == 0) {
+            if (ev->sinks) {
+                goto duplicate;
+            }
+
+            if (ngx_http_statsig_sinks_mask(cf, &val, &ev->sinks) != NGX_OK)
+            {
                 return NGX_CONF_ERROR;
             }
 

@@ -217,6 +217,57 @@ ngx_http_statsig_sink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
+ * "statsig,customerio": the sinks by name, as a mask for
+ * NGX_HTTP_STATSIG_EV_SINKS() (statsig_event sinks=).  A sink named here
+ * but not configured sends nothing.
+ */
+
+ngx_int_t
+ngx_http_statsig_sinks_mask(ngx_conf_t *cf, ngx_str_t *names,
+    ngx_uint_t *mask)
+{
+    u_char                        *p, *end, *last;
+    size_t                         len;
+    ngx_uint_t                     i;
+    ngx_http_statsig_sink_type_t  *t;
+
+    *mask = 0;
+    last = names->data + names->len;
+
+    for (p = names->data; p < last; p = end + 1) {
+        end = ngx_strlchr(p, last, ',');
+        if (end == NULL) {
+            end = last;
+        }
+
+        len = end - p;
+
+        for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
+            t = ngx_http_statsig_sink_types[i];
+
+            if (ngx_strlen(t->name) == len
+                && ngx_strncmp(t->name, p, len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (len == 0 || ngx_http_statsig_sink_types[i] == NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "unknown sink \"%*s\" in \"sinks=%V\", "
+                               "expected statsig, customerio or "
+                               "gainsight_px", len, p, names);
+            return NGX_ERROR;
+        }
+
+        *mask |= (ngx_uint_t) 1 << i;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
  * One KEY=VALUE of statsig_sink into *key, *value; the keys every sink
  * takes (url=, events=, rate=) into sc.  NGX_DECLINED: a key of the
  * sink's own, for the caller.  NGX_ERROR: logged.
@@ -569,8 +620,9 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    if (!(ev->kinds & kind)) {
-        ngx_http_statsig_events_skip(ev, ev->sh, kind);
+    if (!(ev->kinds & kind & NGX_HTTP_STATSIG_EV_KINDS)) {
+        ngx_http_statsig_events_skip(ev, ev->sh,
+                                     kind & NGX_HTTP_STATSIG_EV_KINDS);
         return NGX_DECLINED;
     }
 
@@ -760,14 +812,19 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
     u_char *data, size_t len, ngx_uint_t *full)
 {
     size_t                       max_raw;
-    ngx_uint_t                   i, limit;
+    ngx_uint_t                   i, limit, only;
     ngx_http_statsig_sink_t     *sink;
     ngx_http_statsig_sink_sh_t  *ss;
+
+    only = kind >> 8;
+    kind &= NGX_HTTP_STATSIG_EV_KINDS;
 
     for (i = 0; i < ev->nsinks; i++) {
         sink = &ev->sinks[i];
 
-        if (!(sink->kinds & kind)) {
+        if (!(sink->kinds & kind)
+            || (only && !(only & ((ngx_uint_t) 1 << sink->index))))
+        {
             continue;
         }
 

@@ -43,6 +43,9 @@
 /* what an event is, for a sink's filter */
 #define NGX_HTTP_STATSIG_EV_EXPOSURE     0x01
 #define NGX_HTTP_STATSIG_EV_CUSTOM       0x02
+#define NGX_HTTP_STATSIG_EV_KINDS        0xff
+/* with a kind: only these sinks (bit i: sink i; none: every sink) */
+#define NGX_HTTP_STATSIG_EV_SINKS(mask)  ((ngx_uint_t) (mask) << 8)
 
 #define NGX_HTTP_STATSIG_MAX_INFLIGHT    16    /* requests per sink */
 
@@ -275,6 +278,8 @@ ngx_int_t ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle);
 ngx_http_statsig_sink_t *ngx_http_statsig_events_sinks(ngx_uint_t *n);
 char *ngx_http_statsig_sink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_statsig_sinks_mask(ngx_conf_t *cf, ngx_str_t *names,
+    ngx_uint_t *mask);
 ngx_int_t ngx_http_statsig_sink_conf(ngx_conf_t *cf,
     ngx_http_statsig_sink_conf_t *sc, ngx_str_t *arg, ngx_str_t *key,
     ngx_str_t *value);
