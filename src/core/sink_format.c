@@ -1219,3 +1219,668 @@ statsig_sink_customerio_v2_failures(statsig_sink_fmt_t *f,
 
     return STATSIG_SINK_OK;
 }
+
+
+/* ---- relay surfaces: a vendor's own body, checked and normalised ---- */
+
+/* a member, null read as absent (the vendors' decoders leave it unset) */
+static const statsig_jnode_t *
+sg_relay_get(const statsig_jnode_t *obj, const char *key)
+{
+    const statsig_jnode_t  *v;
+
+    v = statsig_jobject_get(obj, key);
+
+    return (v == NULL || v->type == STATSIG_JT_NULL) ? NULL : v;
+}
+
+
+/*
+ * The body's root object.  jtree's reason is left out but for where: a
+ * few of its reasons quote the input ("invalid Unicode '\uD800'").
+ */
+static int
+sg_relay_load(statsig_sink_fmt_t *f, const char *body, size_t len,
+    const statsig_jnode_t **root, char *err, size_t errlen)
+{
+    char  jerr[160];
+    int   line, column;
+
+    if (statsig_jtree_load(f->tree, body, len, root, jerr, sizeof(jerr))
+        != 0)
+    {
+        if (sg_is_oom(jerr)) {
+            sg_err(err, errlen, "out of memory");
+            return STATSIG_SINK_NOMEM;
+        }
+
+        if (sscanf(jerr, "line %d, column %d", &line, &column) == 2) {
+            sg_err(err, errlen, "the body is not JSON (line %d, column %d)",
+                   line, column);
+
+        } else {
+            sg_err(err, errlen, "the body is not JSON");
+        }
+
+        return STATSIG_SINK_INVALID;
+    }
+
+    if (!statsig_jis(*root, STATSIG_JT_OBJECT)) {
+        sg_err(err, errlen, "the body must be a JSON object");
+        return STATSIG_SINK_INVALID;
+    }
+
+    return STATSIG_SINK_OK;
+}
+
+
+/*
+ * An optional string member into *v (NULL when absent); required says
+ * absent is INVALID, nonempty that "" is, max (0: none) its bytes.
+ */
+static int
+sg_relay_str(const statsig_jnode_t *root, const char *key, int required,
+    int nonempty, size_t max, const statsig_jnode_t **v, char *err,
+    size_t errlen)
+{
+    *v = sg_relay_get(root, key);
+
+    if (*v == NULL) {
+        if (required) {
+            sg_err(err, errlen, "\"%s\" is required", key);
+            return STATSIG_SINK_INVALID;
+        }
+
+        return STATSIG_SINK_OK;
+    }
+
+    if ((*v)->type != STATSIG_JT_STRING) {
+        sg_err(err, errlen, "\"%s\" must be a string", key);
+        return STATSIG_SINK_INVALID;
+    }
+
+    if (nonempty && (*v)->n == 0) {
+        sg_err(err, errlen, "\"%s\" must not be empty", key);
+        return STATSIG_SINK_INVALID;
+    }
+
+    if (max > 0 && (*v)->n > max) {
+        sg_err(err, errlen, "\"%s\" is longer than %zu bytes", key, max);
+        return STATSIG_SINK_INVALID;
+    }
+
+    return STATSIG_SINK_OK;
+}
+
+
+/* an optional string member that must be one of a NULL-ended list */
+static int
+sg_relay_enum(const statsig_jnode_t *root, const char *key,
+    const char *const *values, const char *reason,
+    const statsig_jnode_t **v, char *err, size_t errlen)
+{
+    size_t  i;
+    int     rc;
+
+    rc = sg_relay_str(root, key, 0, 0, 0, v, err, errlen);
+    if (rc != STATSIG_SINK_OK || *v == NULL) {
+        return rc;
+    }
+
+    for (i = 0; values[i] != NULL; i++) {
+        if (sg_str_is(*v, values[i], strlen(values[i]))) {
+            return STATSIG_SINK_OK;
+        }
+    }
+
+    sg_err(err, errlen, "%s", reason);
+
+    return STATSIG_SINK_INVALID;
+}
+
+
+/*
+ * An optional integer member into *out (left as it is when absent), read
+ * by value as JSON.parse reads it; unit names it in the reason.
+ */
+static int
+sg_relay_int(const statsig_jnode_t *root, const char *key, const char *unit,
+    int64_t *out, char *err, size_t errlen)
+{
+    const statsig_jnode_t  *v;
+    double                  d;
+
+    v = sg_relay_get(root, key);
+    if (v == NULL) {
+        return STATSIG_SINK_OK;
+    }
+
+    d = statsig_jnumber(v);
+
+    if (v->type != STATSIG_JT_NUMBER || d != floor(d) || d < 0
+        || d > (double) STATSIG_SINK_RELAY_INT_MAX)
+    {
+        sg_err(err, errlen, "\"%s\" must be an integer from 0 to %lld (%s)",
+               key, (long long) STATSIG_SINK_RELAY_INT_MAX, unit);
+        return STATSIG_SINK_INVALID;
+    }
+
+    /* -0 is 0 */
+    *out = (int64_t) d;
+
+    return STATSIG_SINK_OK;
+}
+
+
+/* an optional object member into *v (NULL when absent) */
+static int
+sg_relay_obj(const statsig_jnode_t *root, const char *key,
+    const statsig_jnode_t **v, char *err, size_t errlen)
+{
+    *v = sg_relay_get(root, key);
+
+    if (*v != NULL && (*v)->type != STATSIG_JT_OBJECT) {
+        sg_err(err, errlen, "\"%s\" must be an object", key);
+        return STATSIG_SINK_INVALID;
+    }
+
+    return STATSIG_SINK_OK;
+}
+
+
+/* the root's members not in known (NULL-ended): left out, so counted */
+static unsigned
+sg_relay_unknown(const statsig_jnode_t *root, const char *const *known)
+{
+    const statsig_jmember_t  *m;
+    unsigned                  n;
+    uint32_t                  i;
+    size_t                    k;
+
+    n = 0;
+
+    for (i = 0; i < root->n; i++) {
+        m = &root->u.members[i];
+
+        for (k = 0; known[k] != NULL; k++) {
+            if (strlen(known[k]) == m->keylen
+                && memcmp(known[k], m->key, m->keylen) == 0)
+            {
+                break;
+            }
+        }
+
+        n += (known[k] == NULL);
+    }
+
+    return n;
+}
+
+
+/* now_ms as a time the checks would take back: [0, 2^53) */
+static int64_t
+sg_relay_now(int64_t now_ms)
+{
+    if (now_ms < 0) {
+        return 0;
+    }
+
+    return now_ms > STATSIG_SINK_RELAY_INT_MAX ? STATSIG_SINK_RELAY_INT_MAX
+                                               : now_ms;
+}
+
+
+/*
+ * The id of a relayed Customer.io event without one.  Three fixed-size
+ * digests in one buffer rather than the identifier and the body side by
+ * side: no allocation, and no two (identifier, body) pairs hash the same
+ * bytes ("a" + "bc" against "ab" + "c").
+ */
+static void
+sg_relay_id(int64_t now_ms, const char *identifier, size_t id_len,
+    const char *body, size_t len, char out[STATSIG_ULID_LEN])
+{
+    unsigned char  in[65], digest[32];
+
+    memset(in, 0, sizeof(in));
+    in[0] = (identifier != NULL);
+    statsig_sha256(body, len, in + 1);
+
+    if (identifier != NULL) {
+        statsig_sha256(identifier, id_len, in + 33);
+    }
+
+    statsig_sha256(in, sizeof(in), digest);
+    statsig_ulid(now_ms, digest, out);
+}
+
+
+int
+statsig_relay_customerio(statsig_sink_fmt_t *f, const char *identifier,
+    size_t id_len, const char *body, size_t len, int64_t now_ms,
+    statsig_buf_t *path, statsig_buf_t *out, char *err, size_t errlen)
+{
+    static const char *const  types[] = { "event", "page", "screen", NULL };
+    static const char *const  known_id[] = {
+        "name", "type", "id", "timestamp", "data", NULL
+    };
+    static const char *const  known_anon[] = {
+        "name", "type", "id", "timestamp", "anonymous_id", "data", NULL
+    };
+
+    const statsig_jnode_t    *root, *name, *type, *id, *anon, *data;
+    const statsig_jmember_t  *m;
+    const char               *s;
+    size_t                    n, path0, out0;
+    uint32_t                  i;
+    int64_t                   ts;
+    int                       rc, first;
+
+    sg_reset(f);
+    path0 = path->len;
+    out0 = out->len;
+
+    if (path->failed || out->failed) {
+        return sg_nomem(NULL, 0, NULL, 0, err, errlen);
+    }
+
+    f->kind = STATSIG_SINK_KIND_CUSTOM;
+    f->route = identifier ? STATSIG_SINK_ROUTE_IDENTIFIED
+                          : STATSIG_SINK_ROUTE_ANONYMOUS;
+    now_ms = sg_relay_now(now_ms);
+
+    if (identifier != NULL) {
+        if (id_len == 0) {
+            sg_err(err, errlen, "the identifier is empty");
+            return STATSIG_SINK_INVALID;
+        }
+
+        if (id_len > STATSIG_SINK_CIO_ID_MAX) {
+            sg_err(err, errlen, "the identifier is longer than %d bytes",
+                   STATSIG_SINK_CIO_ID_MAX);
+            return STATSIG_SINK_INVALID;
+        }
+
+        /* as for a userID: no encoding keeps these from dot segments */
+        if ((id_len == 1 && identifier[0] == '.')
+            || (id_len == 2 && memcmp(identifier, "..", 2) == 0))
+        {
+            sg_err(err, errlen, "the identifier cannot be \".\" or \"..\"");
+            return STATSIG_SINK_INVALID;
+        }
+    }
+
+    rc = sg_relay_load(f, body, len, &root, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    rc = sg_relay_str(root, "name", 1, 0, 0, &name, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    /* Customer.io trims the name before it keeps it: check what it keeps */
+    s = name->u.str;
+    n = name->n;
+
+    while (n > 0 && sg_is_space(s[0])) {
+        s++;
+        n--;
+    }
+
+    while (n > 0 && sg_is_space(s[n - 1])) {
+        n--;
+    }
+
+    if (n == 0) {
+        sg_err(err, errlen, "\"name\" must not be empty");
+        return STATSIG_SINK_INVALID;
+    }
+
+    if (n > STATSIG_SINK_CIO_NAME_MAX) {
+        sg_err(err, errlen, "\"name\" is longer than %d bytes",
+               STATSIG_SINK_CIO_NAME_MAX);
+        return STATSIG_SINK_INVALID;
+    }
+
+    rc = sg_relay_enum(root, "type", types,
+                       "\"type\" must be \"event\", \"page\" or \"screen\"",
+                       &type, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    rc = sg_relay_str(root, "id", 0, 1, STATSIG_SINK_CIO_EVENT_ID_MAX, &id,
+                      err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    ts = now_ms / 1000;
+    rc = sg_relay_int(root, "timestamp", "seconds", &ts, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    anon = NULL;
+    if (identifier == NULL) {
+        rc = sg_relay_str(root, "anonymous_id", 0, 1,
+                          STATSIG_SINK_CIO_ID_MAX, &anon, err, errlen);
+        if (rc != STATSIG_SINK_OK) {
+            return rc;
+        }
+    }
+
+    rc = sg_relay_obj(root, "data", &data, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    f->dropped = sg_relay_unknown(root, identifier ? known_id : known_anon);
+
+    /* data as it will be sent, its size measured before anything is out */
+    if (data != NULL) {
+        sg_scratch(&f->props);
+        statsig_buf_addc(&f->props, '{');
+        first = 1;
+
+        for (i = 0; i < data->n; i++) {
+            m = &data->u.members[i];
+
+            if (sg_cio_reserved(m->key, m->keylen)) {
+                f->dropped++;
+                continue;
+            }
+
+            if (!first) {
+                statsig_buf_addc(&f->props, ',');
+            }
+
+            first = 0;
+            statsig_buf_json_str(&f->props, m->key, m->keylen);
+            statsig_buf_addc(&f->props, ':');
+            sg_put(&f->props, &m->value);
+        }
+
+        statsig_buf_addc(&f->props, '}');
+
+        if (f->props.failed) {
+            return sg_nomem(NULL, 0, NULL, 0, err, errlen);
+        }
+
+        if (f->props.len > STATSIG_SINK_CIO_DATA_MAX) {
+            sg_err(err, errlen, "\"data\" is longer than %d bytes",
+                   STATSIG_SINK_CIO_DATA_MAX);
+            return STATSIG_SINK_INVALID;
+        }
+    }
+
+    f->time_ms = ts * 1000;
+
+    if (id == NULL) {
+        sg_relay_id(now_ms, identifier, id_len, body, len, f->id);
+        f->id[STATSIG_ULID_LEN] = '\0';
+    }
+
+    if (identifier != NULL) {
+        statsig_buf_add(path, "/customers/", 11);
+        sg_url_segment(path, identifier, id_len);
+        statsig_buf_add(path, "/events", 7);
+
+    } else {
+        statsig_buf_add(path, "/events", 7);
+    }
+
+    statsig_buf_add(out, "{\"name\":", 8);
+    statsig_buf_json_str(out, s, n);
+
+    if (anon != NULL) {
+        statsig_buf_add(out, ",\"anonymous_id\":", 16);
+        statsig_buf_json_str(out, anon->u.str, anon->n);
+    }
+
+    if (type != NULL) {
+        statsig_buf_add(out, ",\"type\":", 8);
+        statsig_buf_json_str(out, type->u.str, type->n);
+    }
+
+    statsig_buf_add(out, ",\"id\":", 6);
+
+    if (id != NULL) {
+        statsig_buf_json_str(out, id->u.str, id->n);
+
+    } else {
+        statsig_buf_addc(out, '"');
+        statsig_buf_add(out, f->id, STATSIG_ULID_LEN);
+        statsig_buf_addc(out, '"');
+    }
+
+    statsig_buf_add(out, ",\"timestamp\":", 13);
+    statsig_buf_json_int(out, (long long) ts);
+
+    if (data != NULL) {
+        statsig_buf_add(out, ",\"data\":", 8);
+        statsig_buf_add(out, f->props.data, f->props.len);
+    }
+
+    statsig_buf_addc(out, '}');
+
+    if (path->failed || out->failed) {
+        return sg_nomem(path, path0, out, out0, err, errlen);
+    }
+
+    return STATSIG_SINK_OK;
+}
+
+
+/*
+ * An attribute refused, named: its key cut to 40 bytes at a character
+ * (jtree's keys are valid UTF-8), control characters as '?', so that
+ * the reason stays short and one line.
+ */
+static void
+sg_relay_attr_err(const char *key, size_t klen, char *err, size_t errlen)
+{
+    char    name[48];
+    size_t  i, n;
+
+    n = sg_utf8_cut(key, klen, 40);
+
+    for (i = 0; i < n; i++) {
+        name[i] = ((unsigned char) key[i] < 0x20 || key[i] == 0x7F)
+                  ? '?' : key[i];
+    }
+
+    if (n < klen) {
+        memcpy(name + n, "...", 3);
+        n += 3;
+    }
+
+    name[n] = '\0';
+
+    sg_err(err, errlen, "\"attributes\" member \"%s\" must be a string, "
+           "number or boolean", name);
+}
+
+
+int
+statsig_relay_gainsight_px(statsig_sink_fmt_t *f, const char *body,
+    size_t len, const char *product_key, size_t pk_len, int64_t now_ms,
+    statsig_buf_t *out, char *err, size_t errlen)
+{
+    static const char *const  user_types[] = {
+        "USER", "LEAD", "VISITOR", "EMPTY_USER_TYPE", NULL
+    };
+    static const char *const  strs[] = {
+        "accountId", "sessionId", "url", "referrer", "remoteHost",
+        "eventId", "eventType", NULL
+    };
+    static const char *const  known[] = {
+        "eventName", "identifyId", "propertyKey", "userType", "date",
+        "accountId", "sessionId", "url", "referrer", "remoteHost",
+        "eventId", "eventType", "attributes", "globalContext", NULL
+    };
+
+    const statsig_jnode_t    *root, *name, *ident, *pkey, *utype, *attrs;
+    const statsig_jnode_t    *ctx, *sv[sizeof(strs) / sizeof(strs[0]) - 1];
+    const statsig_jmember_t  *m;
+    size_t                    out0, k;
+    uint32_t                  i;
+    int64_t                   date;
+    int                       rc;
+
+    sg_reset(f);
+    out0 = out->len;
+
+    if (out->failed) {
+        return sg_nomem(NULL, 0, NULL, 0, err, errlen);
+    }
+
+    f->kind = STATSIG_SINK_KIND_CUSTOM;
+    f->route = STATSIG_SINK_ROUTE_IDENTIFIED;
+
+    rc = sg_relay_load(f, body, len, &root, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    rc = sg_relay_str(root, "eventName", 1, 1, 0, &name, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    /* Gainsight counts Java chars; 4 bytes of UTF-8 are never fewer */
+    if (name->n > STATSIG_SINK_GPX_NAME_MAX
+        && sg_utf16_len(name->u.str, name->n) > STATSIG_SINK_GPX_NAME_MAX)
+    {
+        sg_err(err, errlen, "\"eventName\" is longer than %d UTF-16 units",
+               STATSIG_SINK_GPX_NAME_MAX);
+        return STATSIG_SINK_INVALID;
+    }
+
+    rc = sg_relay_str(root, "identifyId", 1, 1, 0, &ident, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    /* the product key is the default: required only when there is none */
+    rc = sg_relay_str(root, "propertyKey", product_key == NULL || pk_len == 0,
+                      1, 0, &pkey, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    rc = sg_relay_enum(root, "userType", user_types,
+                       "\"userType\" must be USER, LEAD, VISITOR or "
+                       "EMPTY_USER_TYPE", &utype, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    date = sg_relay_now(now_ms);
+    rc = sg_relay_int(root, "date", "ms", &date, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    for (k = 0; strs[k] != NULL; k++) {
+        rc = sg_relay_str(root, strs[k], 0, 0, 0, &sv[k], err, errlen);
+        if (rc != STATSIG_SINK_OK) {
+            return rc;
+        }
+    }
+
+    rc = sg_relay_obj(root, "attributes", &attrs, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    if (attrs != NULL) {
+        if (attrs->n > STATSIG_SINK_GPX_ATTRS_MAX) {
+            sg_err(err, errlen, "\"attributes\" has more than %d members",
+                   STATSIG_SINK_GPX_ATTRS_MAX);
+            return STATSIG_SINK_INVALID;
+        }
+
+        for (i = 0; i < attrs->n; i++) {
+            m = &attrs->u.members[i];
+
+            if (m->keylen > STATSIG_SINK_GPX_KEY_MAX
+                && sg_utf16_len(m->key, m->keylen) > STATSIG_SINK_GPX_KEY_MAX)
+            {
+                sg_err(err, errlen, "an \"attributes\" key is longer than "
+                       "%d UTF-16 units", STATSIG_SINK_GPX_KEY_MAX);
+                return STATSIG_SINK_INVALID;
+            }
+
+            if (!(m->value.type == STATSIG_JT_STRING
+                  || m->value.type == STATSIG_JT_NUMBER
+                  || statsig_jis_bool(&m->value)))
+            {
+                sg_relay_attr_err(m->key, m->keylen, err, errlen);
+                return STATSIG_SINK_INVALID;
+            }
+        }
+    }
+
+    rc = sg_relay_obj(root, "globalContext", &ctx, err, errlen);
+    if (rc != STATSIG_SINK_OK) {
+        return rc;
+    }
+
+    f->dropped = sg_relay_unknown(root, known);
+    f->time_ms = date;
+
+    statsig_buf_add(out, "{\"eventName\":", 13);
+    statsig_buf_json_str(out, name->u.str, name->n);
+    statsig_buf_add(out, ",\"identifyId\":", 14);
+    statsig_buf_json_str(out, ident->u.str, ident->n);
+    statsig_buf_add(out, ",\"propertyKey\":", 15);
+
+    if (pkey != NULL) {
+        statsig_buf_json_str(out, pkey->u.str, pkey->n);
+
+    } else {
+        statsig_buf_json_str(out, product_key, pk_len);
+    }
+
+    statsig_buf_add(out, ",\"userType\":", 12);
+
+    if (utype != NULL) {
+        statsig_buf_json_str(out, utype->u.str, utype->n);
+
+    } else {
+        statsig_buf_add(out, "\"USER\"", 6);
+    }
+
+    statsig_buf_add(out, ",\"date\":", 8);
+    statsig_buf_json_int(out, (long long) date);
+
+    for (k = 0; strs[k] != NULL; k++) {
+        if (sv[k] != NULL) {
+            statsig_buf_addc(out, ',');
+            statsig_buf_json_str(out, strs[k], strlen(strs[k]));
+            statsig_buf_addc(out, ':');
+            statsig_buf_json_str(out, sv[k]->u.str, sv[k]->n);
+        }
+    }
+
+    if (attrs != NULL) {
+        statsig_buf_add(out, ",\"attributes\":", 14);
+        sg_put(out, attrs);
+    }
+
+    if (ctx != NULL) {
+        statsig_buf_add(out, ",\"globalContext\":", 17);
+        sg_put(out, ctx);
+    }
+
+    statsig_buf_addc(out, '}');
+
+    if (out->failed) {
+        return sg_nomem(out, out0, NULL, 0, err, errlen);
+    }
+
+    return STATSIG_SINK_OK;
+}

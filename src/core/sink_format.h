@@ -5,7 +5,9 @@
  * written by exposure.c, custom events written by statsig_event and
  * events relayed by the API.  A sink for another vendor calls one of the
  * formatters below per event, from the same bytes, and sends what comes
- * out.  Pure protocol logic: no I/O, no clock, no nginx.
+ * out.  The relay functions at the end take instead a vendor's own
+ * request body, posted to the edge by a client, and check and normalise
+ * it.  Pure protocol logic: no I/O, no clock, no nginx.
  *
  * Input: one event object, parsed with jtree (jansson's accept set; the
  * tree is kept in the statsig_sink_fmt_t from one event to the next).
@@ -282,5 +284,146 @@ void statsig_ulid(int64_t time_ms, const unsigned char rand80[10],
  */
 void statsig_sink_event_id(int64_t time_ms, const char *event, size_t len,
     char out[STATSIG_ULID_LEN]);
+
+
+/*
+ * ---- relay surfaces ----
+ *
+ * A client that must not hold a vendor's credentials posts the vendor's
+ * own request body to the edge (interface.md section 7).  The functions
+ * below check it as the vendor would, so that a body the vendor would
+ * refuse gets a 400 at the edge instead of being queued, retried and
+ * dropped later; they write it normalised (compact, known members only,
+ * in a fixed order, defaults filled), and the sink posts those bytes
+ * unchanged.  Normalising is idempotent: an OK output given back as the
+ * body gives the same bytes (the same identifier and product key; now_ms
+ * then no longer matters, every default being filled).
+ *
+ * Common rules:
+ *   - the body is parsed with jtree (jansson's accept set; "\u0000" is
+ *     kept): not JSON, or not an object at the top, is INVALID.
+ *   - a member whose value is null is read as absent (Go and Jackson,
+ *     the vendors' decoders, leave a null field unset); a required one
+ *     is then missing.
+ *   - integers ("timestamp", "date") are read by value, as JSON.parse
+ *     reads them: 1.0 and 1e3 are the integers 1 and 1000 and are
+ *     written so; a fraction, a negative number, a string, or more than
+ *     STATSIG_SINK_RELAY_INT_MAX (past it a double has no exact integer,
+ *     and the vendors read int64) is INVALID.
+ *   - numbers inside "data", "attributes" and "globalContext" are
+ *     doubles written as JavaScript writes them, strings with
+ *     JSON.stringify's escaping, a repeated key once (its last value),
+ *     as in the formatters above.
+ *   - members not listed are left out, counted in f->dropped.
+ *   - f: kind CUSTOM, route IDENTIFIED or ANONYMOUS, time_ms the time
+ *     written (in ms), id the ULID generated ("" when the body had one).
+ *   - on INVALID, err gets a reason for the client's {"error": reason}
+ *     400 answer: at most STATSIG_SINK_RELAY_REASON_MAX bytes, printable
+ *     ASCII, naming the member; no input bytes, except an "attributes"
+ *     key named (as its UTF-8, control characters as '?', cut to 40
+ *     bytes and "..."): the caller escapes the reason as JSON.  Checks
+ *     run in the order the members are listed below; the first refusal
+ *     is the one told.
+ *   - buffers are appended to as by the formatters above, and are back
+ *     to their length at the call on anything but STATSIG_SINK_OK.
+ *
+ * The reasons (<m> a member's name, as typed below):
+ *   "the body is not JSON (line L, column C)"
+ *   "the body must be a JSON object"
+ *   "\"<m>\" is required"              required, absent or null
+ *   "\"<m>\" must be a string"
+ *   "\"<m>\" must not be empty"
+ *   "\"<m>\" is longer than N bytes"
+ *   "\"<m>\" must be an object"
+ *   "\"<m>\" must be an integer from 0 to 9007199254740991 (seconds|ms)"
+ *   and the ones named with each function below.
+ */
+
+#define STATSIG_SINK_RELAY_REASON_MAX  120       /* bytes, NUL excluded */
+#define STATSIG_SINK_RELAY_INT_MAX     9007199254740991LL    /* 2^53 - 1 */
+#define STATSIG_SINK_CIO_EVENT_ID_MAX  100       /* bytes of "id" */
+
+/*
+ * Customer.io Track v1 (section 2.2-2.5 of the sinks reference), for
+ * POST {url}{path}:
+ *
+ *   identifier  non-NULL: an identified event, path "/customers/<id>/
+ *               events" with the id encoded as statsig_sink_customerio_
+ *               v1() encodes a userID; id_len 0 ("the identifier is
+ *               empty"), over STATSIG_SINK_CIO_ID_MAX bytes ("the
+ *               identifier is longer than 150 bytes"), "." or ".." ("the
+ *               identifier cannot be \".\" or \"..\"") are INVALID.
+ *               NULL: an anonymous event, path "/events".
+ *
+ * Members, checked in this order:
+ *   name          required string; ASCII whitespace trimmed at both ends
+ *                 (Customer.io trims); then 1 to STATSIG_SINK_CIO_NAME_MAX
+ *                 bytes.  Longer is INVALID, not cut: the client asked
+ *                 for that name and Customer.io would refuse it.
+ *   type          optional: "event", "page" or "screen", else INVALID
+ *                 ("\"type\" must be \"event\", \"page\" or \"screen\"").
+ *   id            optional string, 1 to 100 bytes (Customer.io's dedupe
+ *                 key).  Absent: statsig_ulid(now_ms, the first 80 bits
+ *                 of SHA-256(identified ? 1 : 0, SHA-256(body bytes),
+ *                 SHA-256(identifier) or 32 zero bytes)), so that the
+ *                 same request received twice in one ms, or the queued
+ *                 request sent twice, is kept once by Customer.io.
+ *   timestamp     optional integer, seconds.  Absent: now_ms / 1000
+ *                 (floor): the time the edge received the event, not the
+ *                 later time the sink delivers it.
+ *   anonymous_id  anonymous only (left out of an identified body):
+ *                 optional string, 1 to 150 bytes.
+ *   data          optional object; as written (braces included) at most
+ *                 STATSIG_SINK_CIO_DATA_MAX bytes ("\"data\" is longer
+ *                 than 100000 bytes").  Its members "recipient",
+ *                 "from_address" and "reply_to" are left out (counted in
+ *                 f->dropped), as for a queued Statsig event: Customer.io
+ *                 reads them as campaign overrides, and the edge's API
+ *                 key is a client key, not a licence to redirect the
+ *                 workspace's mail.
+ *
+ * out gets {"name","anonymous_id"?,"type"?,"id","timestamp","data"?}
+ * ("?": only when the body had it).  now_ms outside [0, 2^53) is clamped.
+ */
+int statsig_relay_customerio(statsig_sink_fmt_t *f, const char *identifier,
+    size_t id_len, const char *body, size_t len, int64_t now_ms,
+    statsig_buf_t *path, statsig_buf_t *out, char *err, size_t errlen);
+
+/*
+ * Gainsight PX custom event (section 3.2-3.3), for POST {url}
+ * STATSIG_SINK_GPX_PATH.  Members, checked in this order:
+ *
+ *   eventName      required string, 1 to STATSIG_SINK_GPX_NAME_MAX UTF-16
+ *                  units ("\"eventName\" is longer than 2000 UTF-16
+ *                  units"); not trimmed, not cut.
+ *   identifyId     required non-empty string.
+ *   propertyKey    optional non-empty string; absent: product_key (NULL
+ *                  or pk_len 0: none, and "\"propertyKey\" is required").
+ *   userType       optional: "USER" (the default), "LEAD", "VISITOR" or
+ *                  "EMPTY_USER_TYPE" ("\"userType\" must be USER, LEAD,
+ *                  VISITOR or EMPTY_USER_TYPE").
+ *   date           optional integer, ms; absent: now_ms (clamped to
+ *                  [0, 2^53)).
+ *   accountId, sessionId, url, referrer, remoteHost, eventId, eventType
+ *                  optional strings (may be empty).
+ *   attributes     optional object of at most STATSIG_SINK_GPX_ATTRS_MAX
+ *                  members ("\"attributes\" has more than 50 members"),
+ *                  keys of at most STATSIG_SINK_GPX_KEY_MAX UTF-16 units
+ *                  ("an \"attributes\" key is longer than 1024 UTF-16
+ *                  units"), values strings, numbers or booleans ("\"
+ *                  attributes\" member \"<key>\" must be a string, number
+ *                  or boolean").  The formatter above leaves out or
+ *                  stringifies what does not fit, because a Statsig event
+ *                  is ours to adapt; a relayed body is the client's, and
+ *                  it is told what Gainsight would refuse.
+ *   globalContext  optional object, as it is.
+ *
+ * out gets {"eventName","identifyId","propertyKey","userType","date",
+ * "accountId"?,"sessionId"?,"url"?,"referrer"?,"remoteHost"?,"eventId"?,
+ * "eventType"?,"attributes"?,"globalContext"?}.
+ */
+int statsig_relay_gainsight_px(statsig_sink_fmt_t *f, const char *body,
+    size_t len, const char *product_key, size_t pk_len, int64_t now_ms,
+    statsig_buf_t *out, char *err, size_t errlen);
 
 #endif /* STATSIG_SINK_FORMAT_H */

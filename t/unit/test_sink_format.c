@@ -10,7 +10,6 @@
 
 #define _GNU_SOURCE
 
-#include <dlfcn.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,61 +18,11 @@
 
 #include "buf.h"
 #include "exposure.h"
+#include "fail_alloc.h"
 #include "hash.h"
 #include "sink_format.h"
 #include "statsig.h"
 #include "tap.h"
-
-
-/* ---- one failing allocation on demand ---- */
-
-static void  *(*real_malloc)(size_t);
-static void  *(*real_realloc)(void *, size_t);
-static long    fail_in = -1;        /* allocations until one fails */
-static long    allocs;              /* allocations while counting */
-
-
-static int
-fail_now(void)
-{
-    if (fail_in < 0) {
-        return 0;
-    }
-
-    allocs++;
-
-    if (fail_in == 0) {
-        fail_in = -1;
-        return 1;
-    }
-
-    fail_in--;
-
-    return 0;
-}
-
-
-void *
-malloc(size_t n)
-{
-    if (real_malloc == NULL) {
-        real_malloc = (void *(*)(size_t)) dlsym(RTLD_NEXT, "malloc");
-    }
-
-    return fail_now() ? NULL : real_malloc(n);
-}
-
-
-void *
-realloc(void *p, size_t n)
-{
-    if (real_realloc == NULL) {
-        real_realloc = (void *(*)(void *, size_t)) dlsym(RTLD_NEXT,
-                                                         "realloc");
-    }
-
-    return fail_now() ? NULL : real_realloc(p, n);
-}
 
 
 /* ---- helpers ---- */
