@@ -11,7 +11,6 @@
 #define _GNU_SOURCE
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,35 +20,16 @@
 #include "fail_alloc.h"
 #include "hash.h"
 #include "sink_format.h"
+#include "sink_test.h"
 #include "statsig.h"
 #include "tap.h"
 
 
 /* ---- helpers ---- */
 
-static statsig_sink_fmt_t   F;
 static statsig_sink_opts_t  O;
-static statsig_buf_t        P, B;
-static char                 err[256];
 
 #define NOW_MS  1700000000456LL
-
-
-static const char *
-cstr(statsig_buf_t *b)
-{
-    statsig_buf_addc(b, '\0');
-    b->len--;
-    return b->data ? b->data : "";
-}
-
-
-static void
-reset_out(void)
-{
-    statsig_buf_free(&P);
-    statsig_buf_free(&B);
-}
 
 
 static int
@@ -84,95 +64,6 @@ gpx(const char *ev, size_t len)
 #define V1(s)   v1(s, strlen(s))
 #define V2(s)   v2(s, strlen(s))
 #define GPX(s)  gpx(s, strlen(s))
-
-
-/* the body as JSON (NULL when it is not), \u0000 allowed */
-static json_t *
-body_json(void)
-{
-    json_error_t  je;
-
-    return json_loadb(B.data ? B.data : "", B.len, JSON_ALLOW_NUL, &je);
-}
-
-
-static json_t *
-jget(json_t *j, const char *path)
-{
-    char   key[256], *dot;
-    char  *p;
-
-    snprintf(key, sizeof(key), "%s", path);
-    p = key;
-
-    while (j != NULL && (dot = strchr(p, '.')) != NULL) {
-        *dot = '\0';
-        j = json_object_get(j, p);
-        p = dot + 1;
-    }
-
-    return j ? json_object_get(j, p) : NULL;
-}
-
-
-static const char *
-jstr(json_t *j, const char *path)
-{
-    return json_string_value(jget(j, path));
-}
-
-
-/* json_equal with a JSON text */
-static int
-jeq(json_t *j, const char *want)
-{
-    json_error_t  je;
-    json_t       *w;
-    int           eq;
-
-    w = json_loads(want, JSON_ALLOW_NUL, &je);
-    if (w == NULL) {
-        printf("# bad expected JSON: %s\n", want);
-        return 0;
-    }
-
-    eq = j != NULL && json_equal(j, w);
-    if (!eq && j != NULL) {
-        char  *d = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-        printf("#   got      %s\n#   expected %s\n", d, want);
-        free(d);
-    }
-
-    json_decref(w);
-
-    return eq;
-}
-
-
-static void
-rep(statsig_buf_t *b, char c, size_t n)
-{
-    while (n--) {
-        statsig_buf_addc(b, c);
-    }
-}
-
-
-static char *
-fmt(const char *f, ...)
-{
-    static char  bufs[4][4096];
-    static int   k;
-    va_list      ap;
-    char        *s;
-
-    s = bufs[k++ & 3];
-    va_start(ap, f);
-    vsnprintf(s, sizeof(bufs[0]), f, ap);
-    va_end(ap);
-
-    return s;
-}
 
 
 /* ---- ULID ---- */
@@ -623,7 +514,7 @@ test_names(void)
     O.events = STATSIG_SINK_EVENTS_CUSTOM;
 
     name.len = 0;
-    rep(&name, 'a', 100);
+    rep(&name, "a", 100);
     is_int(V1(named(&ev, cstr(&name))), STATSIG_SINK_OK, "name 100 bytes: OK");
     j = body_json();
     is_str(jstr(j, "name"), cstr(&name), "name 100 bytes: kept");
@@ -666,7 +557,7 @@ test_names(void)
     /* 100 bytes after trimming: no cut */
     name.len = 0;
     statsig_buf_adds(&name, "   ");
-    rep(&name, 'c', 100);
+    rep(&name, "c", 100);
     statsig_buf_adds(&name, "   ");
     is_int(V1(named(&ev, cstr(&name))), STATSIG_SINK_OK, "106 with spaces: OK");
     is_int(F.name_cut, 0, "106 with spaces: 100 once trimmed");
@@ -685,7 +576,7 @@ test_names(void)
 
     /* Gainsight: 2000 UTF-16 units */
     name.len = 0;
-    rep(&name, 'g', 2000);
+    rep(&name, "g", 2000);
     is_int(GPX(named(&ev, cstr(&name))), STATSIG_SINK_OK, "gpx name 2000: OK");
     j = body_json();
     is_str(jstr(j, "eventName"), cstr(&name), "gpx name 2000: kept");
@@ -703,7 +594,7 @@ test_names(void)
     json_decref(j);
 
     name.len = 0;
-    rep(&name, 'e', 1);
+    rep(&name, "e", 1);
     for (int k = 0; k < 999; k++) {
         statsig_buf_adds(&name, "\xc3\xa9");            /* one unit each */
     }
@@ -733,7 +624,7 @@ test_data_limit(void)
     for (n = 99991; n <= 99993; n++) {
         ev.len = 0;
         statsig_buf_adds(&ev, "{\"eventName\":\"big\",\"metadata\":{\"k\":\"");
-        rep(&ev, 'x', n);
+        rep(&ev, "x", n);
         statsig_buf_adds(&ev, "\"},\"user\":{\"userID\":\"u\"}}");
 
         reset_out();
@@ -775,7 +666,7 @@ test_id_limit(void)
     for (n = 150; n <= 151; n++) {
         ev.len = 0;
         statsig_buf_adds(&ev, "{\"eventName\":\"e\",\"user\":{\"userID\":\"");
-        rep(&ev, 'i', n);
+        rep(&ev, "i", n);
         statsig_buf_adds(&ev, "\"}}");
 
         is_int(v1(ev.data, ev.len),
@@ -1148,7 +1039,7 @@ test_v2(void)
         ev.len = 0;
         statsig_buf_adds(&ev, "{\"eventName\":\"big\",\"time\":1,\"metadata\":"
                          "{\"k\":\"");
-        rep(&ev, 'x', n);
+        rep(&ev, "x", n);
         statsig_buf_adds(&ev, "\"},\"user\":{\"userID\":\"u\"}}");
 
         reset_out();
@@ -1299,7 +1190,7 @@ test_gainsight(void)
     /* keys of 1024 and 1025 UTF-16 units (é: one unit, two bytes) */
     for (n = 1024; n <= 1025; n++) {
         key.len = 0;
-        rep(&key, 'k', 2);
+        rep(&key, "k", 2);
         for (i = 2; i < n; i++) {
             statsig_buf_adds(&key, "\xc3\xa9");
         }
@@ -1554,19 +1445,8 @@ test_nomem(void)
                 good = 0;
             }
 
-            if (which < 3) {
-                if (k == 0) {
-                    want_p.len = 0;
-                    want_b.len = 0;
-                    statsig_buf_add(&want_p, P.data, P.len);
-                    statsig_buf_add(&want_b, B.data, B.len);
-
-                } else if (P.len != want_p.len || B.len != want_b.len
-                           || (P.len && memcmp(P.data, want_p.data, P.len))
-                           || memcmp(B.data, want_b.data, B.len))
-                {
-                    good = 0;
-                }
+            if (which < 3 && !same_out(k, &want_p, &want_b)) {
+                good = 0;
             }
         }
 

@@ -14,7 +14,6 @@
 #define _GNU_SOURCE
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,36 +22,17 @@
 #include "fail_alloc.h"
 #include "hash.h"
 #include "sink_format.h"
+#include "sink_test.h"
 #include "tap.h"
 
 
 #define NOW_MS   1700000000999LL
 #define PK       "AP-TEST-2"
 
-static statsig_sink_fmt_t  F;
-static statsig_buf_t       P, B;
-static char                err[256];
-static const char         *pk = PK;     /* the product key (NULL: none) */
+static const char  *pk = PK;     /* the product key (NULL: none) */
 
 
 /* ---- helpers ---- */
-
-static const char *
-cstr(statsig_buf_t *b)
-{
-    statsig_buf_addc(b, '\0');
-    b->len--;
-    return b->data ? b->data : "";
-}
-
-
-static void
-reset_out(void)
-{
-    statsig_buf_free(&P);
-    statsig_buf_free(&B);
-}
-
 
 /* the reason of every refusal: short, one line of printable ASCII */
 static int  reasons_good = 1;
@@ -130,23 +110,6 @@ gpx(const char *body)
 }
 
 
-/* the body as JSON (NULL when it is not), \u0000 allowed */
-static json_t *
-body_json(void)
-{
-    json_error_t  je;
-
-    return json_loadb(B.data ? B.data : "", B.len, JSON_ALLOW_NUL, &je);
-}
-
-
-static const char *
-jstr(json_t *j, const char *key)
-{
-    return json_string_value(json_object_get(j, key));
-}
-
-
 static long long
 jint(json_t *j, const char *key)
 {
@@ -177,59 +140,6 @@ keys(json_t *j)
             break;
         }
     }
-
-    return s;
-}
-
-
-/* json_equal with a JSON text */
-static int
-jeq(json_t *j, const char *want)
-{
-    json_error_t  je;
-    json_t       *w;
-    int           eq;
-
-    w = json_loads(want, JSON_ALLOW_NUL, &je);
-    if (w == NULL) {
-        printf("# bad expected JSON: %s\n", want);
-        return 0;
-    }
-
-    eq = j != NULL && json_equal(j, w);
-    if (!eq && j != NULL) {
-        char  *d = json_dumps(j, JSON_COMPACT);
-        printf("#   got      %s\n#   expected %s\n", d, want);
-        free(d);
-    }
-
-    json_decref(w);
-
-    return eq;
-}
-
-
-static void
-rep(statsig_buf_t *b, const char *s, size_t n)
-{
-    while (n--) {
-        statsig_buf_adds(b, s);
-    }
-}
-
-
-static char *
-fmt(const char *f, ...)
-{
-    static char  bufs[4][4096];
-    static int   k;
-    va_list      ap;
-    char        *s;
-
-    s = bufs[k++ & 3];
-    va_start(ap, f);
-    vsnprintf(s, sizeof(bufs[0]), f, ap);
-    va_end(ap);
 
     return s;
 }
@@ -1133,6 +1043,20 @@ test_gpx_strings(void)
 static void
 test_gpx_attributes(void)
 {
+    /* a key of 1024 UTF-16 units (n times unit), then one more */
+    static const struct {
+        const char  *unit;
+        size_t       n;
+        const char  *more;
+        const char  *at, *over;         /* the tests' names */
+    } long_keys[] = {
+        { "k", 1024, "k", "1024 ASCII", "1025 ASCII" },
+        { "\xc3\xa9", 1024, "\xc3\xa9", "1024 e-acute (2048 bytes)",
+          "1025 e-acute" },
+        { "\xf0\x9f\x98\x80", 512, "a",
+          "512 emoji (1024 units, 2048 bytes)",
+          "512 emoji and a (1025 units)" },
+    };
     statsig_buf_t  b;
     json_t        *j;
     size_t         i;
@@ -1170,43 +1094,21 @@ test_gpx_attributes(void)
             "gpx 51 attributes: INVALID");
 
     /* keys: 1024 UTF-16 units, counted as Java counts */
-    b.len = 0;
-    statsig_buf_adds(&b, "{\"eventName\":\"e\",\"identifyId\":\"u\","
-                         "\"attributes\":{\"");
-    rep(&b, "k", 1024);
-    statsig_buf_adds(&b, "\":1}}");
-    is_int(gpx(cstr(&b)), STATSIG_SINK_OK, "gpx key of 1024 ASCII: OK");
-    b.len -= 5;
-    statsig_buf_adds(&b, "k\":1}}");
-    REFUSED(gpx(cstr(&b)),
-            "an \"attributes\" key is longer than 1024 UTF-16 units",
-            "gpx key of 1025 ASCII: INVALID");
-
-    b.len = 0;
-    statsig_buf_adds(&b, "{\"eventName\":\"e\",\"identifyId\":\"u\","
-                         "\"attributes\":{\"");
-    rep(&b, "\xc3\xa9", 1024);
-    statsig_buf_adds(&b, "\":1}}");
-    is_int(gpx(cstr(&b)), STATSIG_SINK_OK,
-           "gpx key of 1024 e-acute (2048 bytes): OK");
-    b.len -= 5;
-    statsig_buf_adds(&b, "\xc3\xa9\":1}}");
-    REFUSED(gpx(cstr(&b)),
-            "an \"attributes\" key is longer than 1024 UTF-16 units",
-            "gpx key of 1025 e-acute: INVALID");
-
-    b.len = 0;
-    statsig_buf_adds(&b, "{\"eventName\":\"e\",\"identifyId\":\"u\","
-                         "\"attributes\":{\"");
-    rep(&b, "\xf0\x9f\x98\x80", 512);
-    statsig_buf_adds(&b, "\":1}}");
-    is_int(gpx(cstr(&b)), STATSIG_SINK_OK,
-           "gpx key of 512 emoji (1024 units, 2048 bytes): OK");
-    b.len -= 5;
-    statsig_buf_adds(&b, "a\":1}}");
-    REFUSED(gpx(cstr(&b)),
-            "an \"attributes\" key is longer than 1024 UTF-16 units",
-            "gpx key of 512 emoji and a (1025 units): INVALID");
+    for (i = 0; i < sizeof(long_keys) / sizeof(long_keys[0]); i++) {
+        b.len = 0;
+        statsig_buf_adds(&b, "{\"eventName\":\"e\",\"identifyId\":\"u\","
+                             "\"attributes\":{\"");
+        rep(&b, long_keys[i].unit, long_keys[i].n);
+        statsig_buf_adds(&b, "\":1}}");
+        is_int(gpx(cstr(&b)), STATSIG_SINK_OK, "gpx key of %s: OK",
+               long_keys[i].at);
+        b.len -= 5;
+        statsig_buf_adds(&b, long_keys[i].more);
+        statsig_buf_adds(&b, "\":1}}");
+        REFUSED(gpx(cstr(&b)),
+                "an \"attributes\" key is longer than 1024 UTF-16 units",
+                "gpx key of %s: INVALID", long_keys[i].over);
+    }
 
     /* values: string, number, boolean only, the key named */
     REFUSED(gpx("{\"eventName\":\"e\",\"identifyId\":\"u\",\"attributes\":"
@@ -1455,16 +1357,7 @@ test_nomem(void)
                 good = 0;
             }
 
-            if (k == 0) {
-                want_p.len = 0;
-                want_b.len = 0;
-                statsig_buf_add(&want_p, P.data, P.len);
-                statsig_buf_add(&want_b, B.data, B.len);
-
-            } else if (P.len != want_p.len || B.len != want_b.len
-                       || (P.len && memcmp(P.data, want_p.data, P.len))
-                       || memcmp(B.data, want_b.data, B.len))
-            {
+            if (!same_out(k, &want_p, &want_b)) {
                 good = 0;
             }
         }
