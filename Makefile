@@ -7,6 +7,7 @@
 #   make demo      run nginx in the foreground on 127.0.0.1:8080
 #   make bench     run bench/*.sh in order
 #   make oracle    copy ../shared/oracle to build/oracle and npm ci there
+#   make clients   npm ci of t/clients (vendor client libraries) in build/clients
 #   make clean
 #
 # NGINX_SRC=/path/to/nginx-x.y.z builds against another nginx source tree
@@ -74,7 +75,7 @@ UNIT_BINS := $(patsubst t/unit/%.c,$(B)/unit/%,$(UNIT_SRCS))
 # ------------------------------------------------------------- targets ----
 
 .PHONY: all deps deps-system module asan core cli unit test test-unit \
-    test-integration style check-config oracle demo bench clean FORCE
+    test-integration style check-config oracle clients demo bench clean FORCE
 
 all: deps module core cli
 
@@ -187,7 +188,7 @@ $(B)/unit/%: t/unit/%.c $(wildcard t/unit/*.h) $(CORE_LIB) $(CORE_HDRS) | $(B)/u
 
 # ---------------------------------------------------------------- tests ----
 
-test: check-config all asan unit oracle style
+test: check-config all asan unit oracle clients style
 	@$(MAKE) --no-print-directory test-unit test-integration
 
 test-unit:
@@ -233,19 +234,31 @@ style:
 	@bad=$$(grep -nE '.{81,}|	| +$$' src/ngx/*.[ch] /dev/null || true); \
 	if [ -n "$$bad" ]; then echo "style errors:"; echo "$$bad"; exit 1; fi
 
+# $(1) a directory of build/ holding a package.json and its lock file:
+# "npm ci" there, again only when the lock file changed
+define npm_ci
+	if cmp -s $(B)/$(1)/package-lock.json $(B)/$(1)/.npm-done; then \
+	    echo "$(1): $(B)/$(1) up to date"; \
+	else \
+	    echo "$(1): npm ci in $(B)/$(1)"; \
+	    (cd $(B)/$(1) && npm ci --no-audit --no-fund --loglevel=error) \
+	    && cp $(B)/$(1)/package-lock.json $(B)/$(1)/.npm-done; \
+	fi
+endef
+
 oracle: deps
 	@if [ ! -d ../shared/oracle ]; then \
 	    echo "oracle: ../shared/oracle not found, skipping"; exit 0; fi; \
 	mkdir -p $(B)/oracle && chmod -R u+w $(B)/oracle && \
 	tar -C ../shared/oracle --exclude=./node_modules -cf - . \
 	    | tar -C $(B)/oracle -xf - && chmod -R u+w $(B)/oracle && \
-	if cmp -s $(B)/oracle/package-lock.json $(B)/oracle/.npm-done; then \
-	    echo "oracle: $(B)/oracle up to date"; \
-	else \
-	    echo "oracle: npm ci in $(B)/oracle"; \
-	    (cd $(B)/oracle && npm ci --no-audit --no-fund --loglevel=error) \
-	    && cp $(B)/oracle/package-lock.json $(B)/oracle/.npm-done; \
-	fi
+	$(call npm_ci,oracle)
+
+# the vendors' client libraries the tests drive against the module
+clients: deps
+	@mkdir -p $(B)/clients && \
+	cp t/clients/package.json t/clients/package-lock.json $(B)/clients/ && \
+	$(call npm_ci,clients)
 
 # ----------------------------------------------------------- demo, bench ----
 

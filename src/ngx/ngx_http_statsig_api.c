@@ -9,9 +9,13 @@
  * get_experiment, get_layer, initialize, log_event and GET or POST
  * .../v1/download_config_specs[/<key>.json] (ngx_http_statsig_api_dcs.c):
  * the method is the path after the last "/v1/", whatever the location's
- * prefix.  Every request carries the key in "statsig-api-key" (the DCS
- * may carry it in the path instead): statsig_api_key, or the server key
- * when there is none.
+ * prefix; and the relays: .../v1/log-event (to Statsig), .../v1/
+ * customers/{id}/events, .../v1/events (Customer.io), .../v1/custom-events
+ * (Gainsight PX) (ngx_http_statsig_api_relay.c).  Every request carries
+ * the key in "statsig-api-key" (the DCS may carry it in the path instead;
+ * HTTP Basic with the key as the password is taken too, as a vendor's
+ * client library sends it): statsig_api_key, or the server key when there
+ * is none.
  *
  * A body is read whole (at most NGX_HTTP_STATSIG_API_MAX_BODY bytes,
  * gunzipped when it says Content-Encoding: gzip), parsed into request pool
@@ -35,14 +39,6 @@
 #include <zlib.h>
 
 
-#define NGX_HTTP_STATSIG_API_CHECK_GATE      0
-#define NGX_HTTP_STATSIG_API_CHECK_GATES     1
-#define NGX_HTTP_STATSIG_API_GET_CONFIG      2
-#define NGX_HTTP_STATSIG_API_GET_EXPERIMENT  3
-#define NGX_HTTP_STATSIG_API_GET_LAYER       4
-#define NGX_HTTP_STATSIG_API_INITIALIZE      5
-#define NGX_HTTP_STATSIG_API_LOG_EVENT       6
-#define NGX_HTTP_STATSIG_API_DCS             7
 
 
 typedef struct {
@@ -65,6 +61,8 @@ static ngx_int_t ngx_http_statsig_api_method(ngx_http_request_t *r,
     ngx_str_t *path_key);
 static ngx_int_t ngx_http_statsig_api_auth(ngx_http_request_t *r,
     ngx_str_t *path_key);
+static ngx_int_t ngx_http_statsig_api_basic(ngx_http_request_t *r,
+    ngx_str_t *value, ngx_str_t *key);
 static ngx_int_t ngx_http_statsig_api_key(ngx_http_request_t *r,
     ngx_str_t *key);
 static ngx_table_elt_t *ngx_http_statsig_api_header(ngx_http_request_t *r,
@@ -97,9 +95,9 @@ static ngx_int_t ngx_http_statsig_api_layer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_statsig_api_initialize(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api, const statsig_value_t *json);
 static ngx_int_t ngx_http_statsig_api_log_event(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, const statsig_value_t *json);
+    ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m);
 static void ngx_http_statsig_api_event_json(statsig_buf_t *b,
-    const statsig_value_t *ev);
+    const statsig_value_t *ev, int64_t skew);
 static void ngx_http_statsig_api_expose(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api, statsig_kind_e kind,
     const statsig_spec_t *spec, const statsig_value_t *name,
@@ -130,6 +128,9 @@ static ngx_http_statsig_api_method_t  ngx_http_statsig_api_methods[] = {
     { ngx_string("initialize"), NGX_HTTP_STATSIG_API_INITIALIZE },
     { ngx_string("log_event"), NGX_HTTP_STATSIG_API_LOG_EVENT },
     { ngx_string("download_config_specs"), NGX_HTTP_STATSIG_API_DCS },
+    { ngx_string("log-event"), NGX_HTTP_STATSIG_API_RELAY_STATSIG },
+    { ngx_string("events"), NGX_HTTP_STATSIG_API_RELAY_CIO_ANON },
+    { ngx_string("custom-events"), NGX_HTTP_STATSIG_API_RELAY_GPX },
     { ngx_null_string, 0 }
 };
 
@@ -229,11 +230,29 @@ ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
     ngx_http_statsig_api_method_t  *am;
 
     static u_char  dcs[] = "download_config_specs/";
+    static u_char  cus[] = "/v1/customers/";
 
     ngx_str_null(path_key);
 
     m = NULL;
     last = r->uri.data + r->uri.len;
+
+    /*
+     * Customer.io's path: the identifier (decoded, as the rest of the
+     * URI) is all between the first "/v1/customers/" and the last
+     * "/events", slashes included
+     */
+
+    p = ngx_strlcasestrn(r->uri.data, last, cus, sizeof(cus) - 2);
+
+    if (p && last - p > (ssize_t) (sizeof(cus) - 1 + sizeof("/events") - 1)
+        && ngx_strncmp(last - 7, "/events", 7) == 0)
+    {
+        path_key->data = p + sizeof(cus) - 1;
+        path_key->len = last - 7 - path_key->data;
+
+        return NGX_HTTP_STATSIG_API_RELAY_CIO;
+    }
 
     for (p = r->uri.data; p + 4 <= last; p++) {
         if (p[0] == '/' && p[1] == 'v' && p[2] == '1' && p[3] == '/') {
@@ -303,7 +322,65 @@ ngx_http_statsig_api_auth(ngx_http_request_t *r, ngx_str_t *path_key)
         return NGX_OK;
     }
 
+    /*
+     * Or HTTP Basic with the key as the password, the user anything: what
+     * a vendor's client library sends when the key is given as its API
+     * key and the edge as its URL (customerio-node's TrackClient)
+     */
+
+    h = r->headers_in.authorization;
+
+    if (h && h->value.len > 6
+        && ngx_strncasecmp(h->value.data, (u_char *) "Basic ", 6) == 0)
+    {
+        return ngx_http_statsig_api_basic(r, &h->value, &key);
+    }
+
     return NGX_DECLINED;
+}
+
+
+/* "Basic base64(user:key)": the password part, compared in constant time */
+
+static ngx_int_t
+ngx_http_statsig_api_basic(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_str_t *key)
+{
+    u_char     *colon;
+    ngx_int_t   rc;
+    ngx_str_t   b64, plain;
+
+    b64.data = value->data + 6;
+    b64.len = value->len - 6;
+
+    while (b64.len && b64.data[0] == ' ') {
+        b64.data++;
+        b64.len--;
+    }
+
+    plain.data = ngx_pnalloc(r->pool, ngx_base64_decoded_length(b64.len));
+    if (plain.data == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_decode_base64(&plain, &b64) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    colon = ngx_strlchr(plain.data, plain.data + plain.len, ':');
+
+    rc = NGX_DECLINED;
+
+    if (colon
+        && (size_t) (plain.data + plain.len - colon - 1) == key->len
+        && CRYPTO_memcmp(colon + 1, key->data, key->len) == 0)
+    {
+        rc = NGX_OK;
+    }
+
+    ngx_explicit_memzero(plain.data, plain.len);
+
+    return rc;
 }
 
 
@@ -398,6 +475,12 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         return ngx_http_statsig_api_dcs(r, NULL);
     }
 
+    /* the vendors' relays check their bodies as the vendors do */
+    if (m >= NGX_HTTP_STATSIG_API_RELAY_CIO) {
+        return ngx_http_statsig_api_relay(r, m, &path_key, &body,
+                                          &api->msg);
+    }
+
     a.alloc = ngx_http_statsig_api_palloc;
     a.data = r->pool;
 
@@ -420,7 +503,8 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         return ngx_http_statsig_api_dcs(r, &json);
 
     case NGX_HTTP_STATSIG_API_LOG_EVENT:
-        return ngx_http_statsig_api_log_event(r, api, &json);
+    case NGX_HTTP_STATSIG_API_RELAY_STATSIG:
+        return ngx_http_statsig_api_log_event(r, api, &json, m);
     }
 
     rc = ngx_http_statsig_api_prepare(r, api, &json,
@@ -1003,15 +1087,40 @@ ngx_http_statsig_api_initialize(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_statsig_api_log_event(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, const statsig_value_t *json)
+    ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m)
 {
     size_t                  i;
+    int64_t                 skew;
     ngx_str_t               record;
-    ngx_uint_t              kind;
+    ngx_uint_t              kind, only;
     statsig_buf_t          *b;
+    ngx_table_elt_t        *h;
     const statsig_value_t  *events, *ev, *name;
 
     static u_char  ok[] = "{\"success\":true}";
+
+    skew = 0;
+    only = 0;
+
+    /*
+     * /v1/log-event, the seeds' relay: to Statsig alone, with the times
+     * moved by the client's clock skew (its STATSIG-CLIENT-TIME against
+     * ours), as Statsig's own API does with the header
+     */
+
+    if (m == NGX_HTTP_STATSIG_API_RELAY_STATSIG) {
+        h = ngx_http_statsig_api_header(r, "statsig-client-time", 19);
+        skew = h ? ngx_atoof(h->value.data, h->value.len) : NGX_ERROR;
+
+        if (skew <= 0) {
+            api->msg = "the STATSIG-CLIENT-TIME header (ms) is required";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+
+        skew = (int64_t) ngx_http_statsig_now_ms() - skew;
+        only = NGX_HTTP_STATSIG_EV_SINKS(1 << ngx_http_statsig_sink_index(
+                                                 "statsig"));
+    }
 
     events = statsig_value_get(json, "events", 6);
 
@@ -1038,7 +1147,7 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
         name = statsig_value_get(ev, "eventName", 9);
 
         b = ngx_http_statsig_api_buf();
-        ngx_http_statsig_api_event_json(b, ev);
+        ngx_http_statsig_api_event_json(b, ev, skew);
 
         if (b->failed) {
             api->msg = "no memory for an event";
@@ -1051,8 +1160,8 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
         record.data = (u_char *) b->data;
         record.len = b->len;
 
-        (void) ngx_http_statsig_events_push(r->connection->log, kind,
-                                            &record);
+        (void) ngx_http_statsig_events_push(r->connection->log,
+                                            kind | only, &record);
     }
 
     return ngx_http_statsig_response_json(r, NGX_HTTP_ACCEPTED, ok,
@@ -1060,10 +1169,14 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
 }
 
 
-/* an event as it came, but for user.privateAttributes */
+/*
+ * An event as it came, but for user.privateAttributes, and its "time"
+ * moved by skew ms.
+ */
 
 static void
-ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev)
+ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev,
+    int64_t skew)
 {
     size_t                  i, j, start;
     const statsig_value_t  *u;
@@ -1083,6 +1196,14 @@ ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev)
         statsig_buf_addc(b, ':');
 
         u = &ev->items[i];
+
+        if (skew && ev->key_lens[i] == 4
+            && ngx_strncmp(ev->keys[i], "time", 4) == 0
+            && u->type == STATSIG_V_NUMBER)
+        {
+            statsig_buf_json_num(b, u->num + (double) skew);
+            continue;
+        }
 
         if (!(ev->key_lens[i] == 4 && ngx_strncmp(ev->keys[i], "user", 4) == 0
               && u->type == STATSIG_V_OBJECT))

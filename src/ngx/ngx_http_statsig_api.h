@@ -21,6 +21,26 @@
 #define NGX_HTTP_STATSIG_API_MAX_NAMES   1000
 
 
+/* the methods (after the last "/v1/") */
+#define NGX_HTTP_STATSIG_API_CHECK_GATE      0
+#define NGX_HTTP_STATSIG_API_CHECK_GATES     1
+#define NGX_HTTP_STATSIG_API_GET_CONFIG      2
+#define NGX_HTTP_STATSIG_API_GET_EXPERIMENT  3
+#define NGX_HTTP_STATSIG_API_GET_LAYER       4
+#define NGX_HTTP_STATSIG_API_INITIALIZE      5
+#define NGX_HTTP_STATSIG_API_LOG_EVENT       6
+#define NGX_HTTP_STATSIG_API_DCS             7
+/* the relays (ngx_http_statsig_api_relay.c) */
+#define NGX_HTTP_STATSIG_API_RELAY_STATSIG   8   /* log-event */
+#define NGX_HTTP_STATSIG_API_RELAY_CIO       9   /* customers/{id}/events */
+#define NGX_HTTP_STATSIG_API_RELAY_CIO_ANON  10  /* events */
+#define NGX_HTTP_STATSIG_API_RELAY_GPX       11  /* custom-events */
+
+
+/* ngx_http_statsig_api_relay.c */
+ngx_int_t ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
+    ngx_str_t *identifier, ngx_str_t *body, const char **msg);
+
 /* ngx_http_statsig_api_dcs.c */
 ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,
     const statsig_value_t *body);

@@ -467,6 +467,61 @@ ngx_http_statsig_events_sinks(ngx_uint_t *n)
 }
 
 
+/* a sink type's slot in the zone, by its name; NGX_ERROR: none */
+
+ngx_int_t
+ngx_http_statsig_sink_index(char *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
+        if (ngx_strcmp(ngx_http_statsig_sink_types[i]->name, name) == 0) {
+            return i;
+        }
+    }
+
+    return NGX_ERROR;
+}
+
+
+/* this worker's sink of that name, if it is on */
+
+ngx_http_statsig_sink_t *
+ngx_http_statsig_events_sink(char *name)
+{
+    ngx_int_t                   i;
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+    i = ngx_http_statsig_sink_index(name);
+
+    if (ev->sh == NULL || i == NGX_ERROR || !ev->sinks[i].enabled) {
+        return NULL;
+    }
+
+    return &ev->sinks[i];
+}
+
+
+/*
+ * Whether the sink's ring has room for a record of about len bytes now,
+ * with a tenth to spare: a relay answers 503 rather than accept what
+ * would be dropped.  Read without the lock: an estimate.
+ */
+
+ngx_uint_t
+ngx_http_statsig_events_room(ngx_http_statsig_sink_t *sink, size_t len)
+{
+    uint64_t                     used;
+    ngx_http_statsig_sink_sh_t  *ss;
+
+    ss = &ngx_http_statsig_events.sh->sinks[sink->index];
+    used = ss->tail - ss->head;
+
+    return used + len + ss->size / 10 <= ss->size;
+}
+
+
 ngx_uint_t
 ngx_http_statsig_events_enabled(void)
 {
@@ -620,7 +675,9 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    if (!(ev->kinds & kind & NGX_HTTP_STATSIG_EV_KINDS)) {
+    /* sinks named (NGX_HTTP_STATSIG_EV_SINKS) take it whatever its kind */
+    if ((kind >> 8) == 0 && !(ev->kinds & kind & NGX_HTTP_STATSIG_EV_KINDS))
+    {
         ngx_http_statsig_events_skip(ev, ev->sh,
                                      kind & NGX_HTTP_STATSIG_EV_KINDS);
         return NGX_DECLINED;
@@ -822,8 +879,8 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
     for (i = 0; i < ev->nsinks; i++) {
         sink = &ev->sinks[i];
 
-        if (!(sink->kinds & kind)
-            || (only && !(only & ((ngx_uint_t) 1 << sink->index))))
+        if (only ? !(only & ((ngx_uint_t) 1 << sink->index))
+                 : !(sink->kinds & kind))
         {
             continue;
         }

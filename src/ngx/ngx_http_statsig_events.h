@@ -224,6 +224,17 @@ typedef struct {
     void                         (*envelope)(ngx_http_statsig_sink_t *sink,
                                              ngx_str_t *prefix,
                                              ngx_str_t *suffix);
+    /*
+     * statsig_api's relay of the vendor's own body (identifier: the path's
+     * person, or NULL), checked as the vendor checks it, into the record
+     * the sink then posts as it is.  NGX_ERROR: *msg says why (a 400), or
+     * no memory (msg NULL).  NULL: the sink relays nothing.
+     */
+    ngx_int_t                    (*relay)(ngx_http_statsig_sink_t *sink,
+                                          ngx_str_t *identifier,
+                                          ngx_str_t *body,
+                                          statsig_buf_t *record,
+                                          const char **msg);
     /* the worker exits: what init and ready kept (secrets) goes; or NULL */
     void                         (*exit)(ngx_http_statsig_sink_t *sink);
     /* a 2xx answer: NGX_OK accepted, NGX_DECLINED refused (retryable) */
@@ -280,6 +291,10 @@ ngx_http_statsig_sink_t *ngx_http_statsig_events_sinks(ngx_uint_t *n);
 char *ngx_http_statsig_sink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_statsig_sinks_mask(ngx_conf_t *cf, ngx_str_t *names,
     ngx_uint_t *mask);
+ngx_int_t ngx_http_statsig_sink_index(char *name);
+ngx_http_statsig_sink_t *ngx_http_statsig_events_sink(char *name);
+ngx_uint_t ngx_http_statsig_events_room(ngx_http_statsig_sink_t *sink,
+    size_t len);
 ngx_int_t ngx_http_statsig_sink_conf(ngx_conf_t *cf,
     ngx_http_statsig_sink_conf_t *sc, ngx_str_t *arg, ngx_str_t *key,
     ngx_str_t *value);

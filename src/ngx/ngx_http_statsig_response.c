@@ -23,8 +23,6 @@ ngx_int_t
 ngx_http_statsig_response_header(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, off_t len)
 {
-    ngx_table_elt_t  *h;
-
     if (type == NULL) {
         type = &ngx_http_statsig_json_type;
     }
@@ -35,6 +33,26 @@ ngx_http_statsig_response_header(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = len;
 
+    if (ngx_http_statsig_response_add(r, "Cache-Control", "no-store")
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "statsig response: %ui, %O bytes", status, len);
+
+    return ngx_http_send_header(r);
+}
+
+
+/* one more header line; key and value are literals */
+
+ngx_int_t
+ngx_http_statsig_response_add(ngx_http_request_t *r, char *key, char *value)
+{
+    ngx_table_elt_t  *h;
+
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
         return NGX_ERROR;
@@ -44,13 +62,12 @@ ngx_http_statsig_response_header(ngx_http_request_t *r, ngx_uint_t status,
 #if (nginx_version >= 1023000)
     h->next = NULL;
 #endif
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = (u_char *) value;
+    h->value.len = ngx_strlen(value);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "statsig response: %ui, %O bytes", status, len);
-
-    return ngx_http_send_header(r);
+    return NGX_OK;
 }
 
 

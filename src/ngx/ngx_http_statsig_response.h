@@ -21,6 +21,10 @@
 ngx_int_t ngx_http_statsig_response_header(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, off_t len);
 
+/* one more header line before the header is sent (literals) */
+ngx_int_t ngx_http_statsig_response_add(ngx_http_request_t *r, char *key,
+    char *value);
+
 /* b, in the request's pool, is the whole body */
 ngx_int_t ngx_http_statsig_response_buf(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *type, ngx_buf_t *b);

@@ -66,6 +66,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     ngx_http_statsig_statsig_headers,
     NULL,                        /* format: packs in a gzip body */
     ngx_http_statsig_statsig_envelope,
+    NULL,                        /* relay: statsig_api's log_event */
     NULL,                        /* exit: the server key is the module's */
     ngx_http_statsig_statsig_accepted
 };

@@ -17,6 +17,10 @@
  * Statsig event the queue holds; this file adds the keys and headers.
  * Network errors, 408, 429 (with Retry-After) and 5xx are retried; any
  * other answer but 2xx drops the event, counted and logged.
+ *
+ * statsig_api's relays queue the vendor's own request, checked and made
+ * whole by the core: a record of NGX_HTTP_STATSIG_RELAYED, the path, a
+ * newline, the body, posted as it is.
  */
 
 
@@ -27,6 +31,9 @@
 
 #define NGX_HTTP_STATSIG_CUSTOMERIO     0
 #define NGX_HTTP_STATSIG_GAINSIGHT_PX   1
+
+/* a relayed request's first byte: no JSON event starts with it */
+#define NGX_HTTP_STATSIG_RELAYED        '\x01'
 
 
 typedef struct {
@@ -69,6 +76,10 @@ static ngx_int_t ngx_http_statsig_vendor_headers(
 static ngx_int_t ngx_http_statsig_vendor_format(ngx_http_statsig_sink_t *sink,
     u_char *event, size_t len, ngx_str_t *path, ngx_str_t *body,
     u_char **err);
+static ngx_int_t ngx_http_statsig_vendor_relay(ngx_http_statsig_sink_t *sink,
+    ngx_str_t *identifier, ngx_str_t *body, statsig_buf_t *record,
+    const char **msg);
+static ngx_int_t ngx_http_statsig_vendor_fmt(ngx_http_statsig_vendor_t *v);
 static void ngx_http_statsig_vendor_exit(ngx_http_statsig_sink_t *sink);
 static ngx_int_t ngx_http_statsig_vendor_accepted(
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
@@ -100,6 +111,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio = {
     ngx_http_statsig_vendor_headers,
     ngx_http_statsig_vendor_format,
     NULL,                        /* envelope */
+    ngx_http_statsig_vendor_relay,
     ngx_http_statsig_vendor_exit,
     ngx_http_statsig_vendor_accepted
 };
@@ -122,6 +134,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px = {
     ngx_http_statsig_vendor_headers,
     ngx_http_statsig_vendor_format,
     NULL,                        /* envelope */
+    ngx_http_statsig_vendor_relay,
     ngx_http_statsig_vendor_exit,
     ngx_http_statsig_vendor_accepted
 };
@@ -398,13 +411,19 @@ ngx_http_statsig_vendor_format(ngx_http_statsig_sink_t *sink, u_char *event,
 
     v = sink->data;
 
-    if (!v->fmt_ready) {
-        if (statsig_sink_fmt_init(&v->fmt) != 0) {
-            *err = NULL;
-            return NGX_ERROR;
-        }
+    if (len && event[0] == NGX_HTTP_STATSIG_RELAYED) {
+        /* checked when it was relayed: as it is */
+        path->data = event + 1;
+        path->len = ngx_strlchr(event, event + len, '\n') - path->data;
+        body->data = path->data + path->len + 1;
+        body->len = event + len - body->data;
 
-        v->fmt_ready = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_vendor_fmt(v) != NGX_OK) {
+        *err = NULL;
+        return NGX_ERROR;
     }
 
     v->path.len = 0;
@@ -450,6 +469,90 @@ ngx_http_statsig_vendor_format(ngx_http_statsig_sink_t *sink, u_char *event,
         *err = NULL;
         return NGX_ERROR;
     }
+}
+
+
+static ngx_int_t
+ngx_http_statsig_vendor_relay(ngx_http_statsig_sink_t *sink,
+    ngx_str_t *identifier, ngx_str_t *body, statsig_buf_t *record,
+    const char **msg)
+{
+    int                         rc;
+    int64_t                     now;
+    ngx_http_statsig_vendor_t  *v;
+
+    v = sink->data;
+    *msg = NULL;
+
+    if (ngx_http_statsig_vendor_fmt(v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    now = (int64_t) ngx_http_statsig_now_ms();
+
+    v->body.len = 0;
+    v->body.failed = 0;
+
+    statsig_buf_addc(record, NGX_HTTP_STATSIG_RELAYED);
+
+    if (v->vendor == NGX_HTTP_STATSIG_CUSTOMERIO) {
+        v->path.len = 0;
+        v->path.failed = 0;
+
+        rc = statsig_relay_customerio(&v->fmt,
+                                      identifier
+                                      ? (char *) identifier->data : NULL,
+                                      identifier ? identifier->len : 0,
+                                      (char *) body->data, body->len, now,
+                                      &v->path, &v->body, v->err,
+                                      sizeof(v->err));
+
+        if (rc == STATSIG_SINK_OK) {
+            statsig_buf_add(record, v->path.data, v->path.len);
+        }
+
+    } else {
+        rc = statsig_relay_gainsight_px(&v->fmt, (char *) body->data,
+                                        body->len,
+                                        (char *) v->conf->product.data,
+                                        v->conf->product.len, now, &v->body,
+                                        v->err, sizeof(v->err));
+
+        if (rc == STATSIG_SINK_OK) {
+            statsig_buf_adds(record, STATSIG_SINK_GPX_PATH);
+        }
+    }
+
+    if (rc == STATSIG_SINK_INVALID) {
+        *msg = v->err;
+        return NGX_ERROR;
+    }
+
+    if (rc != STATSIG_SINK_OK) {
+        return NGX_ERROR;
+    }
+
+    statsig_buf_addc(record, '\n');
+    statsig_buf_add(record, v->body.data, v->body.len);
+
+    return record->failed ? NGX_ERROR : NGX_OK;
+}
+
+
+/* the formatter's memory, made at the first event or relay */
+
+static ngx_int_t
+ngx_http_statsig_vendor_fmt(ngx_http_statsig_vendor_t *v)
+{
+    if (!v->fmt_ready) {
+        if (statsig_sink_fmt_init(&v->fmt) != 0) {
+            return NGX_ERROR;
+        }
+
+        v->fmt_ready = 1;
+    }
+
+    return NGX_OK;
 }
 
 
