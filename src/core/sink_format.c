@@ -18,6 +18,7 @@
 #include "hash.h"
 #include "jsdate.h"
 #include "jsnum.h"
+#include "jsstr.h"
 #include "sink_format.h"
 #include "utf8.h"
 
@@ -456,25 +457,6 @@ sg_put(statsig_buf_t *b, const statsig_jnode_t *v)
 }
 
 
-/* UTF-16 units of valid UTF-8 (jtree's strings are), as Java counts */
-static size_t
-sg_utf16_len(const char *s, size_t len)
-{
-    const unsigned char  *p, *end;
-    size_t                n;
-
-    p = (const unsigned char *) s;
-    end = p + len;
-    n = 0;
-
-    while (p < end) {
-        n += (statsig_utf8_next(&p, end) >= 0x10000) ? 2 : 1;
-    }
-
-    return n;
-}
-
-
 /* the longest prefix of at most max UTF-16 units, whole characters */
 static size_t
 sg_utf16_cut(const char *s, size_t len, size_t max)
@@ -538,7 +520,7 @@ sg_prop(sg_props_t *p, const char *key, size_t klen,
         if (v->type == STATSIG_JT_NULL
             || p->n >= STATSIG_SINK_GPX_ATTRS_MAX
             || (klen > STATSIG_SINK_GPX_KEY_MAX
-                && sg_utf16_len(key, klen) > STATSIG_SINK_GPX_KEY_MAX))
+                && statsig_js_length(key, klen) > STATSIG_SINK_GPX_KEY_MAX))
         {
             f->dropped++;
             return;
@@ -1752,7 +1734,7 @@ statsig_relay_gainsight_px(statsig_sink_fmt_t *f, const char *body,
 
     /* Gainsight counts Java chars; 4 bytes of UTF-8 are never fewer */
     if (name->n > STATSIG_SINK_GPX_NAME_MAX
-        && sg_utf16_len(name->u.str, name->n) > STATSIG_SINK_GPX_NAME_MAX)
+        && statsig_js_length(name->u.str, name->n) > STATSIG_SINK_GPX_NAME_MAX)
     {
         sg_err(err, errlen, "\"eventName\" is longer than %d UTF-16 units",
                STATSIG_SINK_GPX_NAME_MAX);
@@ -1807,7 +1789,8 @@ statsig_relay_gainsight_px(statsig_sink_fmt_t *f, const char *body,
             m = &attrs->u.members[i];
 
             if (m->keylen > STATSIG_SINK_GPX_KEY_MAX
-                && sg_utf16_len(m->key, m->keylen) > STATSIG_SINK_GPX_KEY_MAX)
+                && statsig_js_length(m->key, m->keylen)
+                    > STATSIG_SINK_GPX_KEY_MAX)
             {
                 sg_err(err, errlen, "an \"attributes\" key is longer than "
                        "%d UTF-16 units", STATSIG_SINK_GPX_KEY_MAX);

@@ -77,6 +77,19 @@ static ngx_http_statsig_sink_type_t  *ngx_http_statsig_sink_types[] = {
 };
 
 
+/*
+ * What the vendors' own SDKs retry: network errors and timeouts (no
+ * status), 408, 429 and 5xx; anything else is the batch's fault
+ */
+ngx_http_statsig_range_t  ngx_http_statsig_sink_transient[] = {
+    { 0, 99 },       /* no HTTP status: network errors, timeouts */
+    { 408, 408 },
+    { 429, 429 },
+    { 500, 599 },
+    { 0, 0 }
+};
+
+
 static ngx_http_statsig_events_t  ngx_http_statsig_events;
 static ngx_connection_t           ngx_http_statsig_events_conn;
 

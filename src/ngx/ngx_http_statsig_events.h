@@ -350,6 +350,7 @@ void ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_flush_notify(ngx_uint_t pending_full);
 
 /* ngx_http_statsig_sink_statsig.c, _customerio.c, _gainsight_px.c */
+extern ngx_http_statsig_range_t      ngx_http_statsig_sink_transient[];
 extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig;
 extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio;
 extern ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px;

@@ -40,15 +40,6 @@ static ngx_int_t ngx_http_statsig_statsig_accepted(
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
 
 
-static ngx_http_statsig_range_t  ngx_http_statsig_statsig_retry[] = {
-    { 0, 99 },       /* no HTTP status: network errors, timeouts */
-    { 408, 408 },
-    { 429, 429 },
-    { 500, 599 },
-    { 0, 0 }
-};
-
-
 ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     "statsig",
     NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
@@ -58,7 +49,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     4,                           /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
-    ngx_http_statsig_statsig_retry,
+    ngx_http_statsig_sink_transient,
     413,
     NULL,                        /* conf: statsig_server_key and its kin */
     ngx_http_statsig_statsig_init,

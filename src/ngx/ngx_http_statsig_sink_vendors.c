@@ -85,15 +85,6 @@ static ngx_int_t ngx_http_statsig_vendor_accepted(
     ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
 
 
-static ngx_http_statsig_range_t  ngx_http_statsig_vendor_retry[] = {
-    { 0, 99 },       /* no HTTP status: network errors, timeouts */
-    { 408, 408 },
-    { 429, 429 },
-    { 500, 599 },
-    { 0, 0 }
-};
-
-
 ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio = {
     "customerio",
     NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
@@ -103,7 +94,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio = {
     16,                          /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
-    ngx_http_statsig_vendor_retry,
+    ngx_http_statsig_sink_transient,
     0,                           /* too_large: one event, not split */
     ngx_http_statsig_customerio_conf,
     ngx_http_statsig_vendor_init,
@@ -126,7 +117,7 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px = {
     16,                          /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
-    ngx_http_statsig_vendor_retry,
+    ngx_http_statsig_sink_transient,
     0,                           /* too_large */
     ngx_http_statsig_gainsight_conf,
     ngx_http_statsig_vendor_init,
