@@ -309,4 +309,38 @@ is($k->{failures}, 0, 'slow, not failing');
 
 $t->stop;
 
+# ---- many requests failing together are one failure, not sixteen ----
+
+# 16 requests time out together: the sink waits 1 s, not 2^16 s capped at
+# 60 (each failure used to double the wait), and every event arrives soon
+# after the endpoint is back.
+{
+    my $n = 16;
+    my ($b, $bf) = events_nginx(key => 'secret-BaCkOfF0123456789',
+                                files => { gpx_key => 'k' }, http => <<'EOF',
+    statsig_flush_interval 100ms;
+    statsig_upstream_timeout 1s;
+    statsig_user_id $arg_u;
+    statsig_sink gainsight_px api_key=file:%%TESTDIR%%/gpx_key product_key=P
+                 url=%%FAKE_URL%%/v1 rate=5000;
+EOF
+        server => '        location = /buy { statsig_event purchase '
+                  . 'sinks=gainsight_px; return 200 ok; }');
+
+    $bf->control(gainsight => 'timeout');
+    $b->get("/buy?u=b$_") for 1 .. $n;
+    ok(wait_for(sub { $bf->requests(path => qr{^/v1/events/custom$}) >= $n },
+                5), "backoff: $n requests hanging");
+    ok(wait_for(sub { (status_json($b)->{events}{sinks}{gainsight_px}
+                       {failures} // 0) >= $n }, 5),
+       "backoff: $n timed out");
+    $bf->control(gainsight => 'normal');
+    my $t0 = time;
+    ok(wait_for(sub { (status_json($b)->{events}{sinks}{gainsight_px}{sent}
+                       // 0) >= $n }, 10),
+       'backoff: all delivered within seconds of the recovery');
+    cmp_ok(time - $t0, '<', 8, 'backoff: not a minute later');
+    $b->stop;
+}
+
 done_testing;

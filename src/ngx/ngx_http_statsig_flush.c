@@ -1005,13 +1005,34 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         break;
 
     case NGX_HTTP_STATSIG_RETRY:
-        backoff = sink->backoff ? ngx_min(sink->backoff * 2, t->backoff_max)
-                                : t->backoff_base;
-        backoff = ngx_max(backoff, ngx_min(retry_after, t->backoff_max));
+        retry_after = ngx_min(retry_after, t->backoff_max);
 
-        sink->backoff = backoff;
-        sink->retry_at = ngx_current_msec + backoff
-                         + ngx_random() % (backoff / 8 + 1);
+        if (sink->backoff
+            && (ngx_msec_int_t) (ngx_current_msec - sink->retry_at) < 0)
+        {
+            /*
+             * A request that was in flight with the one that began this
+             * wait: the same failure, not one more attempt (16 requests
+             * timing out together would double the wait 16 times)
+             */
+            backoff = sink->backoff;
+
+            if ((ngx_msec_int_t) (ngx_current_msec + retry_after
+                                  - sink->retry_at) > 0)
+            {
+                sink->retry_at = ngx_current_msec + retry_after;
+            }
+
+        } else {
+            backoff = sink->backoff
+                      ? ngx_min(sink->backoff * 2, t->backoff_max)
+                      : t->backoff_base;
+            backoff = ngx_max(backoff, retry_after);
+
+            sink->backoff = backoff;
+            sink->retry_at = ngx_current_msec + backoff
+                             + ngx_random() % (backoff / 8 + 1);
+        }
 
         if (report == NGX_HTTP_STATSIG_REPORT_FAILED
             || (release && !f->exiting))
