@@ -1,0 +1,422 @@
+#!/usr/bin/env bash
+# Vendor sinks (statsig_sink customerio, statsig_sink gainsight_px), one
+# event a request: events delivered per second to a Customer.io and a
+# Gainsight PX stand-in on 127.0.0.1, and the request-rate cost of a
+# statsig_event with three sinks on (Statsig's log_event and the two
+# vendors) against the same location without it.
+#
+# The stand-in is a second nginx (1 worker) answering
+# POST /api/v1/customers/*/events and /api/v1/events with 200 {},
+# /v1/events/custom with 201 {} and /v1/log_event with 202
+# {"success":true}, writing one constant access log line a request
+# (per destination), which is what is counted; what the bodies hold is
+# checked by t/33-sinks.t, not here.
+#
+# Part 1 (local mode, no statsig_server_key: the vendors alone), one
+# module nginx per phase, wrk (2 threads, CONNECTIONS 64) driving a fresh
+# user a request at a location with "statsig_event purchase" for DURATION
+# (default 10) seconds, then no load until nothing has been delivered for
+# a second, at most DRAIN (default DURATION) seconds; zone 64m with
+# statsig_event_queue QUEUE (default 24m, shared by the sinks that are on):
+#   default_   both sinks at their default rates (Customer.io 100, Gainsight
+#              PX 150 requests a second);
+#   fast_      both at rate=100000 (the module's own ceiling: one event a
+#              request, 16 in flight a sink);
+#   fast_cio_, fast_px_   each alone at rate=100000.
+# Each reports per sink the events/s delivered under load and in the drain
+# window, the queue's backlog and drops at the end (statsig_status:
+# events.sinks.<name>.queue.events, dropped, dropped_full), the worker's
+# and the stand-in's CPU per delivered event in the drain, and the
+# worker's RSS (ps) and private RSS (smaps_rollup) at start, after the
+# load and after the drain.  Results: bench/README.md.
+#
+# Part 2 (statsig_server_key set, Statsig's sink and both vendors at their
+# default rates, or RATE=N for both): the request-rate cost of
+# "statsig_event purchase" (/on) against no statsig_event (/off) from one
+# interleaved run of IDURATION (default 30) seconds, as in 40-events.sh:
+# 500 ms slots go to /on or /off by a hash of the slot number, cost =
+# 1 - mean on slot / mean off slot (also for each half of the run).
+# VENDORS=0: part 2 with Statsig's sink alone (the vendors' share of the
+# cost).  PART1=0 / PART2=0 skip a part.  WORKERS (default 1) for the module.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+so=${STATSIG_MODULE:-$root/build/nginx/ngx_http_statsig_module.so}
+duration=${DURATION:-10}
+drain=${DRAIN:-$duration}
+conns=${CONNECTIONS:-64}
+workers=${WORKERS:-1}
+
+[ -f "$so" ] || { echo "no module at $so (make module)" >&2; exit 1; }
+command -v wrk >/dev/null || { echo "wrk not found" >&2; exit 1; }
+dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
+
+freeport() {
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport'
+}
+port=$(freeport)
+sport=$(freeport)
+
+quit() {
+    local pid i
+    [ -f "$1" ] || return 0
+    pid=$(cat "$1")
+    kill -QUIT "$pid" 2>/dev/null || return 0
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$1"
+}
+
+cleanup() {
+    quit "$dir/nginx.pid"
+    quit "$dir/sink/nginx.pid"
+    if [ -n "${KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
+}
+trap cleanup EXIT
+
+user=; [ "$(id -u)" = 0 ] && user="user root;"
+
+# ---- the stand-in: Customer.io, Gainsight PX and Statsig's log_event ----
+
+mkdir -p "$dir/sink" "$dir/tmp"
+cat > "$dir/sink/nginx.conf" <<EOF
+$user
+worker_processes 1;
+pid $dir/sink/nginx.pid;
+error_log $dir/sink/error.log warn;
+events { worker_connections 1024; }
+http {
+    log_format one '1';
+    log_format n '\$http_statsig_event_count';
+    access_log off;
+    client_body_temp_path $dir/sink;
+    client_max_body_size 64m;
+    client_body_buffer_size 4m;
+    keepalive_requests 1000000;
+    default_type application/json;
+    server {
+        listen 127.0.0.1:$sport;
+        location ~ ^/api/v1/customers/[^/]+/events\$ {
+            access_log $dir/sink/cio.log one;
+            return 200 '{}';
+        }
+        location = /api/v1/events {
+            access_log $dir/sink/cio.log one;
+            return 200 '{}';
+        }
+        location = /v1/events/custom {
+            access_log $dir/sink/px.log one;
+            return 201 '{}';
+        }
+        location = /v1/log_event {
+            access_log $dir/sink/statsig.log n;
+            return 202 '{"success":true}';
+        }
+        location / {
+            return 200 '{"has_updates":false}';
+        }
+    }
+}
+EOF
+
+/usr/sbin/nginx -p "$dir/sink/" -c "$dir/sink/nginx.conf" \
+    -e "$dir/sink/error.log"
+
+echo "bench-secret-key" > "$dir/key"
+echo "bench-site-id" > "$dir/cio_site"
+echo "bench-cio-key" > "$dir/cio_key"
+echo "bench-px-key" > "$dir/px_key"
+cp "$root/conf-examples/demo-specs.json" "$dir/specs.json"
+
+cio_sink() {
+    echo "statsig_sink customerio site_id=file:$dir/cio_site" \
+         "api_key=file:$dir/cio_key url=http://127.0.0.1:$sport/api/v1 $1;"
+}
+px_sink() {
+    echo "statsig_sink gainsight_px api_key=file:$dir/px_key" \
+         "product_key=AP-BENCH-2 url=http://127.0.0.1:$sport/v1 $1;"
+}
+
+# $1 the http-level lines (key, sinks); starts the module's nginx
+start() {
+    cat > "$dir/nginx.conf" <<EOF
+load_module $so;
+$user
+worker_processes $workers;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+    statsig_zone statsig 64m;
+    statsig_event_queue ${QUEUE:-24m};
+    statsig_specs_file $dir/specs.json;
+    statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;
+    statsig_id_lists_url http://127.0.0.1:$sport/v1/get_id_lists;
+    statsig_events_url http://127.0.0.1:$sport/v1/log_event;
+    statsig_user_id \$arg_u;
+    $1
+    server {
+        listen 127.0.0.1:$port;
+        location /on {
+            statsig_event purchase value=9.99 sku=A1;
+            return 200 "ok\n";
+        }
+        location /off { return 200 "ok\n"; }
+        location /status { statsig_status; }
+    }
+}
+EOF
+    /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
+    for i in $(seq 50); do
+        curl -sf "http://127.0.0.1:$port/status" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+
+# a fresh user for every request (?u= from a per-thread counter); with
+# SLOTS_OUT set, the run is cut in slots of 500 ms, each given to ON or
+# OFF by a hash of its number, and each thread appends "slot responses
+# on" to SLOTS_OUT as its slots end (40-events.sh's users.lua)
+cat > "$dir/users.lua" <<'EOF'
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec_t;
+int clock_gettime(int clk, bench_timespec_t *ts);
+]]
+local ts = ffi.new("bench_timespec_t")
+local function now_ms()
+    ffi.C.clock_gettime(1, ts)          -- CLOCK_MONOTONIC
+    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
+end
+
+local threads = 0
+function setup(thread)
+    threads = threads + 1
+    thread:set("tid", threads)
+end
+local run = os.getenv("RUN") or ""
+local out = os.getenv("SLOTS_OUT")
+local slot_ms = 500
+local on_path = os.getenv("ON") or "/on"
+local off_path = os.getenv("OFF") or "/off"
+local n = 0
+local cur, count = -1, 0
+
+function slot_on(s)
+    return math.floor((s * 2654435761) % 4294967296 / 65536) % 2 == 1
+end
+
+request = function()
+    local path = wrk.path
+    n = n + 1
+    if out then
+        path = slot_on(math.floor(now_ms() / slot_ms)) and on_path or off_path
+    end
+    return wrk.format("GET", path .. "?u=u" .. run .. "-" .. tid .. "-" .. n)
+end
+
+if out then
+    response = function()
+        local s = math.floor(now_ms() / slot_ms)
+        if s ~= cur then
+            if cur >= 0 then
+                local f = io.open(out, "a")
+                f:write(cur, " ", count, " ", slot_on(cur) and 1 or 0, "\n")
+                f:close()
+            end
+            cur, count = s, 0
+        end
+        count = count + 1
+    end
+end
+EOF
+
+lines() {
+    if [ -f "$dir/sink/$1.log" ]; then wc -l < "$dir/sink/$1.log"; else echo 0; fi
+}
+now() { date +%s.%N; }
+rate() {
+    awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0) ? n / t : 0 }'
+}
+
+# a sink's counters: queue.events dropped dropped_full sent queued
+# in_flight failures ignored queue.size (zeros when the status cannot be
+# read)
+counters() {
+    curl -s "http://127.0.0.1:$port/status" 2>/dev/null | perl -MJSON::PP -e '
+        local $/; my $s = eval { decode_json(<STDIN>)->{events}{sinks}{$ARGV[0]} } // {};
+        printf "%d %d %d %d %d %d %d %d %d\n", $s->{queue}{events} // 0,
+            (map { $_ // 0 } @$s{qw(dropped dropped_full sent queued in_flight
+                                    failures ignored)}), $s->{queue}{size} // 0;
+        ' "$1" || echo "0 0 0 0 0 0 0 0 0"
+}
+
+# CPU ticks (user + system) used so far by the workers of a master
+cpu() {
+    local m w sum=0
+    m=$(cat "$1")
+    for w in $(pgrep -P "$m"); do
+        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$w/stat" 2>/dev/null \
+                       || echo 0)))
+    done
+    echo "$sum"
+}
+hz=$(getconf CLK_TCK)
+
+# the workers' RSS and private RSS, kB (summed over the workers)
+rss() {
+    local m w r=0 p=0
+    m=$(cat "$dir/nginx.pid")
+    for w in $(pgrep -P "$m"); do
+        r=$((r + $(ps -o rss= -p "$w" 2>/dev/null || echo 0)))
+        p=$((p + $(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' \
+                   "/proc/$w/smaps_rollup" 2>/dev/null || echo 0)))
+    done
+    echo "$r $p"
+}
+
+# ---- part 1: events/s delivered to each vendor ----
+
+# $1 the phase's prefix, $2 the sinks ("cio px"), $3 their parameters
+phase() {
+    local p=$1 sinks=$2 extra=$3 conf= s c0 c1 c2 t0 t1 t2 rps m0 m1 m2
+    local w1 w2 s1 s2 last n=0
+
+    for s in $sinks; do
+        conf="$conf $(${s}_sink "$extra")"
+    done
+    start "$conf"
+    sleep 1
+    read -r -a m0 < <(rss)
+
+    declare -A a b e u
+    for s in $sinks; do a[$s]=$(lines "$s"); done
+    t0=$(now)
+    rps=$(RUN="$p" wrk -t2 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
+          "http://127.0.0.1:$port/on" | awk '/Requests\/sec/ { print $2 }')
+    t1=$(now)
+    w1=$(cpu "$dir/nginx.pid")
+    s1=$(cpu "$dir/sink/nginx.pid")
+    read -r -a m1 < <(rss)
+    for s in $sinks; do b[$s]=$(lines "$s"); e[$s]=${b[$s]}; u[$s]=$t1; done
+
+    # the drain: until DRAIN seconds have passed or no sink has delivered
+    # anything for a second; a sink's drain rate is over the time to its
+    # last delivery, so that a queue emptied early does not dilute it
+    while :; do
+        sleep 0.1
+        t2=$(now)
+        local busy=0
+        for s in $sinks; do
+            c2=$(lines "$s")
+            if [ "$c2" != "${e[$s]}" ]; then e[$s]=$c2 u[$s]=$t2; fi
+            awk -v a="${u[$s]}" -v b="$t2" 'BEGIN { exit !(b - a < 1) }' \
+                && busy=1
+        done
+        awk -v a="$t1" -v b="$t2" -v d="$drain" 'BEGIN { exit !(b - a < d) }' \
+            || break
+        [ "$busy" = 1 ] || break
+    done
+    w2=$(cpu "$dir/nginx.pid")
+    s2=$(cpu "$dir/sink/nginx.pid")
+    read -r -a m2 < <(rss)
+
+    echo "${p}requests_per_sec ${rps:-0} req/s"
+    for s in $sinks; do
+        local name=customerio
+        [ "$s" = px ] && name=gainsight_px
+        c0=${a[$s]} c1=${b[$s]} c2=${e[$s]}
+        read -r q d df sent queued inf fail ign qs < <(counters "$name")
+        echo "${p}${name}_events_per_sec_under_load" \
+             "$(rate $((c1 - c0)) "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")" \
+             "events/s (of $(rate $((queued + d)) "$duration") events/s made)"
+        echo "${p}${name}_events_per_sec_drain" \
+             "$(rate $((c2 - c1)) "$(awk -v a="$t1" -v b="${u[$s]}" 'BEGIN { print b - a }')")" \
+             "events/s ($((c2 - c1)) events in $(awk -v a="$t1" \
+             -v b="${u[$s]}" 'BEGIN { printf "%.1f", b - a }') s)"
+        echo "${p}${name}_queue_backlog $q events (queue of $qs bytes)"
+        echo "${p}${name}_dropped $d events (queue full: $df)"
+        echo "${p}${name}_queued_sent_failures $queued/$sent/$fail events" \
+             "(in flight $inf, ignored $ign)"
+    done
+    last=$t1
+    for s in $sinks; do
+        n=$((n + e[$s] - b[$s]))
+        last=$(awk -v a="$last" -v b="${u[$s]}" 'BEGIN { print (b > a) ? b : a }')
+    done
+    awk -v p="$p" -v hz="$hz" -v w="$((w2 - w1))" -v s="$((s2 - s1))" \
+        -v n="$n" -v t="$(awk -v a="$t1" -v b="$last" 'BEGIN { print b - a }')" '
+        BEGIN {
+            if (n == 0) n = 1
+            if (t <= 0) t = 1
+            printf "%sdrain_worker_cpu %.1f us/event (%.0f%% of a CPU)\n",
+                p, w / hz * 1e6 / n, 100 * w / hz / t
+            printf "%sdrain_standin_cpu %.1f us/event (%.0f%% of a CPU)\n",
+                p, s / hz * 1e6 / n, 100 * s / hz / t
+        }'
+    echo "${p}worker_rss ${m0[0]} ${m1[0]} ${m2[0]} kB (start, after load," \
+         "after drain)"
+    echo "${p}worker_private_rss ${m0[1]} ${m1[1]} ${m2[1]} kB (start," \
+         "after load, after drain)"
+    quit "$dir/nginx.pid"
+}
+
+if [ "${PART1:-1}" != 0 ]; then
+    phase default_ "cio px" ""
+    phase fast_ "cio px" "rate=100000"
+    phase fast_cio_ "cio" "rate=100000"
+    phase fast_px_ "px" "rate=100000"
+fi
+
+# ---- part 2: the request-rate cost of statsig_event with three sinks ----
+
+if [ "${PART2:-1}" != 0 ]; then
+    r=; [ -n "${RATE:-}" ] && r="rate=$RATE"
+    vendors="$(cio_sink "$r")
+    $(px_sink "$r")"
+    [ "${VENDORS:-1}" = 0 ] && vendors=
+    start "statsig_server_key file:$dir/key;
+    $vendors"
+    sleep 1
+    st0=$(awk '{ n += $1 } END { print n + 0 }' "$dir/sink/statsig.log" \
+          2>/dev/null || echo 0)
+    rm -f "$dir/slots.out"
+    RUN=i SLOTS_OUT="$dir/slots.out" wrk -t2 -c"$conns" \
+        -d"${IDURATION:-30}s" -s "$dir/users.lua" \
+        "http://127.0.0.1:$port/" >/dev/null
+    sleep 2
+    perl -e '
+        my (%n, %on);
+        while (<>) { my ($s, $c, $o) = split; $n{$s} += $c; $on{$s} = $o }
+        my @s = sort { $a <=> $b } keys %n;
+        shift @s; pop @s;
+        sub cost {
+            my (@a, @b, $x, $y);
+            for (@_) { if ($on{$_}) { push @a, $n{$_} } else { push @b, $n{$_} } }
+            return "n/a" unless @a && @b;
+            $x += $_ for @a; $y += $_ for @b;
+            return sprintf "%.1f", 100 * (1 - ($x / @a) / ($y / @b));
+        }
+        my $h = int(@s / 2);
+        printf "sinks_request_rate_cost %s %% (interleaved: %d slots of 500 ms;"
+            . " first half %s %%, second half %s %%)\n", cost(@s),
+            scalar @s, cost(@s[0 .. $h - 1]), cost(@s[$h .. $#s]);
+        my ($c, $k, $d, $j) = (0, 0, 0, 0);
+        for (@s) {
+            if ($on{$_}) { $c += $n{$_}; $k++ } else { $d += $n{$_}; $j++ }
+        }
+        printf "sinks_requests_per_sec_on_off %.0f %.0f req/s (events/s while"
+            . " on = the first)\n", $k ? $c / ($k * 0.5) : 0,
+            $j ? $d / ($j * 0.5) : 0;
+    ' "$dir/slots.out" || echo "sinks_request_rate_cost n/a %"
+    st1=$(awk '{ n += $1 } END { print n + 0 }' "$dir/sink/statsig.log" \
+          2>/dev/null || echo 0)
+    echo "sinks_statsig_events_delivered $((st1 - st0)) events"
+    for name in statsig customerio gainsight_px; do
+        read -r q d df sent queued inf fail ign qs < <(counters "$name")
+        echo "sinks_${name}_queued_sent_dropped $queued/$sent/$d events" \
+             "(backlog $q)"
+    done
+fi
