@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Vendor sinks (statsig_sink customerio, statsig_sink gainsight_px), one
-# event a request: events delivered per second to a Customer.io and a
-# Gainsight PX stand-in on 127.0.0.1, and the request-rate cost of a
-# statsig_event with three sinks on (Statsig's log_event and the two
-# vendors) against the same location without it.
+# Vendor sinks (statsig_sink customerio: Track v2 batches for identified
+# events; statsig_sink gainsight_px: one event a request): events
+# delivered per second to a Customer.io and a Gainsight PX stand-in on
+# 127.0.0.1, and the request-rate cost of a statsig_event with three sinks
+# on (Statsig's log_event and the two vendors) against the same location
+# without it.
 #
 # The stand-in is a second nginx (1 worker) answering
-# POST /api/v1/customers/*/events and /api/v1/events with 200 {},
-# /v1/events/custom with 201 {} and /v1/log_event with 202
-# {"success":true}, writing one constant access log line a request
-# (per destination), which is what is counted; what the bodies hold is
-# checked by t/33-sinks.t, not here.
+# POST /api/v2/batch, /api/v1/customers/*/events and /api/v1/events with
+# 200 {}, /v1/events/custom with 201 {} and /v1/log_event with 202
+# {"success":true}, writing one constant access log line a request (per
+# destination).  Gainsight PX's events are its log's lines; Customer.io's
+# are the sink's "sent" counter (a batch carries many), its requests the
+# log's lines.  What the bodies hold is checked by t/33-sinks.t, not here.
 #
 # Part 1 (local mode, no statsig_server_key: the vendors alone), one
 # module nginx per phase, wrk (2 threads, CONNECTIONS 64) driving a fresh
@@ -20,8 +22,9 @@
 # statsig_event_queue QUEUE (default 24m, shared by the sinks that are on):
 #   default_   both sinks at their default rates (Customer.io 100, Gainsight
 #              PX 150 requests a second);
-#   fast_      both at rate=100000 (the module's own ceiling: one event a
-#              request, 16 in flight a sink);
+#   fast_      both at rate=100000 (the module's own ceiling: Gainsight
+#              PX one event a request, 16 in flight; Customer.io batches
+#              of up to 500 KB, 8 in flight);
 #   fast_cio_, fast_px_   each alone at rate=100000.
 # Each reports per sink the events/s delivered under load and in the drain
 # window, the queue's backlog and drops at the end (statsig_status:
@@ -102,6 +105,10 @@ http {
         }
         location = /api/v1/events {
             access_log $dir/sink/cio.log one;
+            return 200 '{}';
+        }
+        location = /api/v2/batch {
+            access_log $dir/sink/cio_batch.log one;
             return 200 '{}';
         }
         location = /v1/events/custom {
@@ -233,8 +240,19 @@ if out then
 end
 EOF
 
+# events delivered so far: the stand-in's log lines (one event a request),
+# or for Customer.io, whose v2 batches carry many, the sink's "sent"
 lines() {
-    if [ -f "$dir/sink/$1.log" ]; then wc -l < "$dir/sink/$1.log"; else echo 0; fi
+    if [ "$1" = cio ]; then
+        counters customerio | awk '{ print $4 }'
+    elif [ -f "$dir/sink/$1.log" ]; then
+        wc -l < "$dir/sink/$1.log"
+    else
+        echo 0
+    fi
+}
+requests() {
+    cat "$dir/sink/$1.log" "$dir/sink/$1_batch.log" 2>/dev/null | wc -l
 }
 now() { date +%s.%N; }
 rate() {
@@ -292,7 +310,8 @@ phase() {
     read -r -a m0 < <(rss)
 
     declare -A a b e u
-    for s in $sinks; do a[$s]=$(lines "$s"); done
+    declare -A r0
+    for s in $sinks; do a[$s]=$(lines "$s"); r0[$s]=$(requests "$s"); done
     t0=$(now)
     rps=$(RUN="$p" wrk -t2 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
           "http://127.0.0.1:$port/on" | awk '/Requests\/sec/ { print $2 }')
@@ -340,6 +359,8 @@ phase() {
         echo "${p}${name}_dropped $d events (queue full: $df)"
         echo "${p}${name}_queued_sent_failures $queued/$sent/$fail events" \
              "(in flight $inf, ignored $ign)"
+        echo "${p}${name}_requests $(($(requests "$s") - r0[$s])) requests" \
+             "for $((c2 - c0)) events"
     done
     last=$t1
     for s in $sinks; do

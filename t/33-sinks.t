@@ -26,8 +26,9 @@ my $PRODUCT = 'AP-TEST-2';
 
 my %files = (cio_site => "$SITE\n", cio_key => $CIO, gpx_key => "$GPX\n");
 
-my ($t, $f) = events_nginx(key => $KEY, zone => '4m', files => \%files,
+my ($t, $f) = events_nginx(key => $KEY, zone => '8m', files => \%files,
                            http => <<"EOF",
+    large_client_header_buffers 4 64k;
     statsig_flush_interval 100ms;
     statsig_user_id \$arg_u;
     statsig_user_private secret \$arg_secret;
@@ -46,6 +47,14 @@ EOF
             statsig_event purchase value=$arg_v sku=$arg_sku;
             return 200 "ok";
         }
+        location = /bad {
+            statsig_event invalid_event;
+            return 200 "ok";
+        }
+        location = /big {
+            statsig_event big blob=$http_x_big;
+            return 200 "ok";
+        }
         location = /signup {
             statsig_event signup plan=$arg_plan sinks=gainsight_px,statsig;
             return 200 "ok";
@@ -60,24 +69,27 @@ sub sink { status()->{events}{sinks}{$_[0]} // {} }
 
 $t->get('/buy?u=alice&v=29.99&sku=A1&secret=s3cr3t');
 
-ok(wait_for(sub { reqs(qr{^/api/v1/customers/}) >= 1
+ok(wait_for(sub { reqs(qr{^/api/v2/batch$}) >= 1
                   && reqs(qr{^/v1/events/custom$}) >= 1 }, 10),
    'the purchase reached Customer.io and Gainsight PX');
 
-my ($c) = reqs(qr{^/api/v1/customers/});
+my ($c) = reqs(qr{^/api/v2/batch$});
 is($c->{method}, 'POST', 'Customer.io: POST');
-is($c->{path}, '/api/v1/customers/alice/events', 'Customer.io: the path');
 is($c->{headers}{authorization},
    'Basic ' . encode_base64("$SITE:$CIO", ''), 'Customer.io: HTTP Basic');
 like($c->{headers}{'content-type'}, qr{^application/json},
      'Customer.io: JSON');
-is($c->{json}{name}, 'purchase', 'Customer.io: name');
-like($c->{json}{timestamp}, qr/^\d{10}$/, 'Customer.io: timestamp, seconds');
-like($c->{json}{id}, qr/^[0-9A-HJKMNP-TV-Z]{26}$/, 'Customer.io: a ULID id');
-is($c->{json}{data}{sku}, 'A1', 'Customer.io: metadata in data');
-ok(defined $c->{json}{data}{value}, 'Customer.io: the value in data');
-ok(!exists $c->{json}{anonymous_id}, 'Customer.io: identified, no '
-   . 'anonymous_id');
+is(ref $c->{json}{batch}, 'ARRAY', 'Customer.io: a Track v2 batch');
+my $item = $c->{json}{batch}[0] // {};
+is($item->{type}, 'person', 'v2 item: a person');
+is($item->{action}, 'event', 'v2 item: an event');
+is_deeply($item->{identifiers}, { id => 'alice' }, 'v2 item: the userID');
+is($item->{name}, 'purchase', 'v2 item: name');
+like($item->{timestamp}, qr/^\d{10}$/, 'v2 item: timestamp, seconds');
+like($item->{id}, qr/^[0-9A-HJKMNP-TV-Z]{26}$/, 'v2 item: a ULID id');
+is($item->{attributes}{sku}, 'A1', 'v2 item: metadata in attributes');
+ok(defined $item->{attributes}{value}, 'v2 item: the value in attributes');
+is(scalar(reqs(qr{^/api/v1/customers/})), 0, 'no v1 request for it');
 
 my ($g) = reqs(qr{^/v1/events/custom$});
 is($g->{headers}{'x-aptrinsic-api-key'}, $GPX, 'Gainsight PX: its key');
@@ -172,7 +184,9 @@ like($prom, qr/statsig_events_ignored_total\{zone="statsig",sink="gainsight_px"\
 
 # ---- Customer.io failing for a while: every event arrives once ----
 
-$f->control(cio_event => 'status500');
+sub carol { grep { $_->{person} eq 'carol' } $f->cio_events }
+
+$f->control(cio_batch => 'status500');
 my $before = scalar reqs(qr{^/v1/events/custom$});
 $t->get("/buy?u=carol&v=$_&sku=C$_") for 1 .. 5;
 
@@ -183,28 +197,65 @@ ok(wait_for(sub { reqs(qr{^/v1/events/custom$}) >= $before + 5 }, 10),
 like($t->error_log, qr/events sink "customerio" failed: HTTP 500/,
      'the failure logged');
 
-$f->control(cio_event => 'normal');
+$f->control(cio_batch => 'normal');
 ok(wait_for(sub {
-    my %sku = map { ($_->{json}{data}{sku} // '') => 1 }
-              grep { $_->{control}{cio_event} ne 'status500' }
-              grep { $_->{path} eq '/api/v1/customers/carol/events' }
-              reqs(qr{^/api/v1/customers/});
+    my %sku = map { ($_->{data}{sku} // '') => 1 }
+              grep { $_->{control} eq 'normal' } carol();
     5 == grep { $sku{"C$_"} } 1 .. 5;
 }, 20), 'after the outage every event arrived');
-my @ok = grep { ($_->{control}{cio_event} // 'normal') eq 'normal' }
-         grep { $_->{path} eq '/api/v1/customers/carol/events' }
-         reqs(qr{^/api/v1/customers/});
-my %ids = map { $_->{json}{id} => 1 } @ok;
+my @ok = grep { $_->{control} eq 'normal' } carol();
+my %ids = map { $_->{id} => 1 } @ok;
 is(scalar(keys %ids), scalar(@ok), 'each accepted once (distinct ids)');
 is(scalar(@ok), 5, 'five accepted');
 
 # a retry carries the same id: Customer.io drops a resend
 my %byid;
-push @{ $byid{$_->{json}{data}{sku}} }, $_->{json}{id}
-    for grep { $_->{path} eq '/api/v1/customers/carol/events' }
-        reqs(qr{^/api/v1/customers/});
+push @{ $byid{$_->{data}{sku}} }, $_->{id} for carol();
 ok(!grep({ my %u = map { $_ => 1 } @$_; keys(%u) != 1 } values %byid),
    'every attempt of an event has its id');
+
+# ---- a 207: the items named are dropped and counted, the rest arrive ----
+
+my $rej = sink('customerio')->{dropped_rejected} // 0;
+my $sent = sink('customerio')->{sent} // 0;
+$t->get('/bad?u=gina');
+$t->get('/buy?u=gina&v=1&sku=G1');
+ok(wait_for(sub { (sink('customerio')->{dropped_rejected} // 0) == $rej + 1
+                  && (sink('customerio')->{sent} // 0) >= $sent + 1 }, 10),
+   '207: the refused item dropped and counted, the other sent');
+like($t->error_log, qr/events sink "customerio" refused 1 of \d+ events: HTTP 207: item \d+: invalid: name: refused by the fake/,
+     '207: logged with the reason Customer.io gave');
+ok((grep { ($_->{data}{sku} // '') eq 'G1' } $f->cio_events),
+   '207: the valid item was in the batch');
+
+# ---- many events: few requests, each body within 500 KB ----
+
+# a backlog (Customer.io answering 503 meanwhile), then sent in full bodies
+$f->control(cio_batch => 'status503');
+my $nreq = scalar reqs(qr{^/api/v2/batch$});
+my $big = 'x' x 20000;
+$t->get("/big?u=b$_", headers => { 'X-Big' => $big }) for 1 .. 60;
+$t->get("/buy?u=m$_&v=$_&sku=M") for 1 .. 300;
+ok(wait_for(sub { my $q = sink('customerio');
+                  ($q->{queue}{events} // 0) + ($q->{in_flight} // 0) >= 300 },
+            10), 'a backlog while Customer.io answers 503');
+$f->control(cio_batch => 'normal');
+ok(wait_for(sub {
+    my %p = map { $_->{person} => 1 } grep { $_->{person} =~ /^[bm]\d+$/ }
+            $f->cio_events;
+    keys(%p) == 360 }, 20), '360 events arrived');
+my @batches = reqs(qr{^/api/v2/batch$});
+splice @batches, 0, $nreq;
+@batches = grep { ($_->{control}{cio_batch} // '') eq 'normal' } @batches;
+cmp_ok(scalar @batches, '<=', 30, 'in few requests (' . @batches . ')');
+cmp_ok(scalar(grep { length($_->{body}) > 500000 } @batches), '==', 0,
+       'none over 500 KB');
+cmp_ok(scalar(grep { length($_->{body}) > 300000 } @batches), '>=', 1,
+       'big ones filled toward it');
+my %seen;
+$seen{ $_->{id} }++ for grep { $_->{person} =~ /^[bm]\d+$/
+                               && $_->{control} eq 'normal' } $f->cio_events;
+is(scalar(grep { $_ > 1 } values %seen), 0, 'each once');
 
 # ---- a refusal: dropped, counted, logged with the vendor's reason ----
 
@@ -219,14 +270,15 @@ $f->control(gainsight => 'normal');
 
 $t->stop;
 
-# ---- local mode: no Statsig key, the vendors still get events ----
+# ---- local mode: no Statsig key, the vendors still get events; ----
+# ---- Customer.io with batch=off: identified events to v1           ----
 
 {
     my $l = StatsigTest->new(fake => 1);
     my $lf = $l->fake;
     $l->write_file('specs.json',
                    slurp(StatsigTest::root() . '/conf-examples/demo-specs.json'));
-    $l->write_file('gpx_key', $GPX);
+    $l->write_file($_, $files{$_}) for keys %files;
     $l->write_conf(<<"EOF");
 %%TEST_GLOBALS%%
 http {
@@ -237,18 +289,43 @@ http {
     statsig_user_id \$arg_u;
     statsig_sink gainsight_px api_key=file:%%TESTDIR%%/gpx_key
                  product_key=$PRODUCT url=%%FAKE_URL%%/v1;
+    statsig_sink customerio site_id=file:%%TESTDIR%%/cio_site
+                 api_key=file:%%TESTDIR%%/cio_key url=%%FAKE_URL%%/api/v1
+                 batch=off;
     server {
         listen %%LISTEN%%;
-        location = /buy { statsig_event purchase; return 200 ok; }
+        location = /buy {
+            statsig_event purchase sku=\$arg_sku;
+            return 200 ok;
+        }
     }
 }
 EOF
     ok($l->run, 'local mode: started');
-    $l->get('/buy?u=erin');
-    ok(wait_for(sub { $lf->requests(path => qr{^/v1/events/custom$}) >= 1 },
-                10), 'local mode: Gainsight PX got the event');
+    $l->get('/buy?u=erin&sku=E1');
+    $l->get('/buy?u=a%2Fb&sku=E2');
+    ok(wait_for(sub { $lf->requests(path => qr{^/v1/events/custom$}) >= 2 },
+                10), 'local mode: Gainsight PX got the events');
+    ok(wait_for(sub { $lf->requests(path => qr{^/api/v1/customers/}) >= 2 },
+                10), 'batch=off: Customer.io v1 got the events');
     is(scalar($lf->requests(path => qr{^/v1/log_event$})), 0,
        'local mode: nothing to Statsig');
+    is(scalar($lf->requests(path => qr{^/api/v2/})), 0,
+       'batch=off: no v2 batch');
+
+    my ($c) = grep { $_->{path} =~ m{/erin/} }
+              $lf->requests(path => qr{^/api/v1/customers/});
+    is($c->{path}, '/api/v1/customers/erin/events', 'v1: the path');
+    is($c->{headers}{authorization},
+       'Basic ' . encode_base64("$SITE:$CIO", ''), 'v1: HTTP Basic');
+    is($c->{json}{name}, 'purchase', 'v1: name');
+    like($c->{json}{timestamp}, qr/^\d{10}$/, 'v1: timestamp, seconds');
+    like($c->{json}{id}, qr/^[0-9A-HJKMNP-TV-Z]{26}$/, 'v1: a ULID id');
+    is($c->{json}{data}{sku}, 'E1', 'v1: metadata in data');
+    ok(!exists $c->{json}{anonymous_id}, 'v1: identified, no anonymous_id');
+    ok((grep { $_->{path} eq '/api/v1/customers/a%252Fb/events' }
+            $lf->requests(path => qr{^/api/v1/customers/})),
+       'v1: the person URL-encoded ($arg_u is not decoded: a%2Fb)');
     $l->stop;
 }
 
@@ -272,6 +349,16 @@ for my $case (
       qr/"statsig_sink" directive is duplicate/ ],
     [ 'bad url', 'statsig_sink gainsight_px api_key=env:X product_key=P '
       . 'url=ftp://x;', qr/invalid URL "ftp:\/\/x"/ ],
+    [ 'bad region', 'statsig_sink customerio site_id=env:X api_key=env:X '
+      . 'region=ap;', qr/invalid "region=ap"/ ],
+    [ 'region and url', 'statsig_sink customerio site_id=env:X '
+      . 'api_key=env:X region=eu url=https://x/api/v1;',
+      qr/takes url= or region=, not both/ ],
+    [ 'batch url unknown', 'statsig_sink customerio site_id=env:X '
+      . 'api_key=env:X url=https://x/track;',
+      qr/does not end in \/v1.*batch=off/ ],
+    [ 'bad batch', 'statsig_sink customerio site_id=env:X api_key=env:X '
+      . 'batch=maybe;', qr/invalid parameter "batch=maybe"/ ],
     [ 'bad sinks=', "server { listen %%LISTEN%%; location / { "
       . "statsig_event e sinks=statsig,segment; } }",
       qr/unknown sink "segment" in "sinks=statsig,segment"/ ],

@@ -11,9 +11,10 @@
 #    reaches Customer.io and Gainsight PX.  The guarantee asserted is
 #    t/32-events-shutdown.t's, exactly once: for Customer.io one event id
 #    per user (it dedupes by the id, and a retry carries the same one) and
-#    one request per id; for Gainsight PX, which has no id, one request
-#    per user.  The load (~170 requests/s) stays within what the sinks
-#    drain (16 requests in flight, 50 ms each: 320/s), so nothing is in
+#    one v2 batch item per id; for Gainsight PX, which has no id, one
+#    request per user.  The load (~170 requests/s) stays within what the
+#    sinks drain (Gainsight: 16 requests in flight, 50 ms each: 320/s;
+#    Customer.io: batches), so nothing is in
 #    flight at the 5 s shutdown deadline, where README allows a resend
 #    ("at least once" for those): t/32 does not allow it either, and
 #    "went back to the queue" must not be logged.
@@ -103,7 +104,7 @@ sub load {
 }
 
 # what the fake's vendor endpoints received, read incrementally:
-# $cio{user}{id} = requests with that event id; $gpx{user} = requests
+# $cio{user}{id} = batch items with that event id; $gpx{user} = requests
 my (%cio, %gpx, $offset);
 sub received {
     open my $fh, '<', "$dir/fake/requests.jsonl" or return;
@@ -111,11 +112,10 @@ sub received {
     while (my $line = <$fh>) {
         last unless $line =~ /\n$/;
         $offset = tell $fh;
-        if ($line =~ m{"path":"/api/v1/customers/}) {
+        if ($line =~ m{"path":"/api/v2/batch"}) {
             my $r = eval { decode_json($line) } or next;
-            my ($u) = $r->{path} =~ m{^/api/v1/customers/([^/]+)/events$}
-                or next;
-            $cio{$u}{ $r->{json}{id} // '' }++;
+            $cio{ $_->{identifiers}{id} // '' }{ $_->{id} // '' }++
+                for @{ $r->{json}{batch} // [] };
         } elsif ($line =~ m{"path":"/v1/events/custom"}) {
             my $r = eval { decode_json($line) } or next;
             $gpx{ $r->{json}{identifyId} // '' }++;

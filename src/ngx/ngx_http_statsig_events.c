@@ -15,6 +15,11 @@
  * counted.  A worker that crashes loses its open packs (at most one
  * tick's events).
  *
+ * A plain sink (one that rewrites each event for its vendor, and so reads
+ * them one by one) gets records of one event as it is, [header][JSON],
+ * gathered in the worker the same way and put into the ring in one copy:
+ * deflating an event alone would cost more than the request it came in.
+ *
  * Exposures are deduped first (ngx_http_statsig_dedupe.c).
  */
 
@@ -23,7 +28,7 @@
 
 
 /* changes with the layout: a reload into a new build starts afresh */
-#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455642L   /* "STEVB" */
+#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455643L   /* "STEVC" */
 
 typedef struct {
     ngx_http_statsig_events_sh_t  *sh;
@@ -49,6 +54,9 @@ typedef struct {
 /* pushed at once past this many bytes */
 #define NGX_HTTP_STATSIG_PENDING_MAX   (256 * 1024)
 
+/* a plain sink's records go into the ring past this many bytes */
+#define NGX_HTTP_STATSIG_RECORDS_MAX   (64 * 1024)
+
 
 static void ngx_http_statsig_events_skip(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_events_sh_t *es, ngx_uint_t kind);
@@ -60,6 +68,12 @@ static void ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
     ngx_uint_t full);
 static ngx_uint_t ngx_http_statsig_events_accept(
     ngx_http_statsig_events_t *ev, ngx_http_statsig_dedupe_key_t *key);
+static void ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, u_char *data, size_t len,
+    ngx_uint_t *full);
+static void ngx_http_statsig_events_close_records(
+    ngx_http_statsig_events_t *ev, ngx_http_statsig_sink_t *sink,
+    ngx_uint_t *full);
 static void ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev,
     ngx_uint_t kind, u_char *data, size_t len, ngx_uint_t *full);
 static ngx_inline ngx_uint_t ngx_http_statsig_pack_limit(
@@ -446,7 +460,9 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
         sink->index = i;
         sink->smcf = smcf;
         statsig_pack_init(&sink->pack);
-        sink->batch = ngx_min(smcf->flush_batch, t->max_batch);
+        /* statsig_flush_batch is Statsig's; a vendor's batch is its own */
+        sink->batch = t->plain ? t->max_batch
+                               : ngx_min(smcf->flush_batch, t->max_batch);
         sink->limit = sink->batch;
 
         if (t->init(sink, smcf) != NGX_OK || ev->sh->sinks[i].ring == NULL) {
@@ -581,6 +597,11 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
 
     for (i = 0; i < ev->nsinks; i++) {
         statsig_pack_free(&ev->sinks[i].pack);
+
+        if (ev->sinks[i].records.data) {
+            ngx_free(ev->sinks[i].records.data);
+            ev->sinks[i].records.data = NULL;
+        }
 
         if (ev->sinks[i].type->exit) {
             ev->sinks[i].type->exit(&ev->sinks[i]);
@@ -915,6 +936,11 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
             continue;
         }
 
+        if (sink->type->plain) {
+            ngx_http_statsig_events_record(ev, sink, data, len, full);
+            continue;
+        }
+
         if (sink->pack_events && sink->pack.raw_len + 1 + len > max_raw) {
             ngx_http_statsig_events_close(ev, sink, full);
         }
@@ -939,6 +965,108 @@ ngx_http_statsig_events_pack(ngx_http_statsig_events_t *ev, ngx_uint_t kind,
         {
             ngx_http_statsig_events_close(ev, sink, full);
         }
+    }
+}
+
+
+/*
+ * A plain sink's record into the worker's open records; they go into the
+ * ring together past NGX_HTTP_STATSIG_RECORDS_MAX bytes, at the tick, or
+ * at once for a relayed request (its client was told it is queued, and
+ * the relay's room check reads the ring).
+ */
+
+static void
+ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, u_char *data, size_t len,
+    ngx_uint_t *full)
+{
+    ngx_http_statsig_sink_sh_t   *ss;
+    ngx_http_statsig_pack_hdr_t   h;
+
+    h.len = (uint32_t) len;
+    h.n = 1;
+    h.crc = 0;
+    h.raw = (uint32_t) len;
+    h.flags = (len && data[0] == NGX_HTTP_STATSIG_RELAYED)
+              ? NGX_HTTP_STATSIG_REC_ALONE : 0;
+
+    if (ngx_http_statsig_wbuf_reserve(&sink->records,
+                                      NGX_HTTP_STATSIG_REC_HDR + len,
+                                      ngx_cycle->log)
+        != NGX_OK)
+    {
+        ss = &ev->sh->sinks[sink->index];
+
+        ngx_shmtx_lock(&ev->shpool->mutex);
+        ss->dropped_full++;
+        ngx_shmtx_unlock(&ev->shpool->mutex);
+        return;
+    }
+
+    /* reserved: these do not fail */
+    (void) ngx_http_statsig_wbuf_add(&sink->records, &h,
+                                     NGX_HTTP_STATSIG_REC_HDR,
+                                     ngx_cycle->log);
+    (void) ngx_http_statsig_wbuf_add(&sink->records, data, len,
+                                     ngx_cycle->log);
+
+    sink->pack_events++;
+    sink->unpublished++;
+
+    ss = &ev->sh->sinks[sink->index];
+
+    if (h.flags
+        || sink->records.len >= ngx_min(NGX_HTTP_STATSIG_RECORDS_MAX,
+                                        ss->size / 4))
+    {
+        ngx_http_statsig_events_close_records(ev, sink, full);
+    }
+}
+
+
+static void
+ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, ngx_uint_t *full)
+{
+    ngx_uint_t                   n, put;
+    ngx_http_statsig_sink_sh_t  *ss;
+
+    n = sink->pack_events;
+
+    if (n == 0) {
+        return;
+    }
+
+    ss = &ev->sh->sinks[sink->index];
+
+    if (n > sink->unpublished) {
+        (void) ngx_atomic_fetch_add(&ss->buffered,
+                                    -(ngx_atomic_int_t) (n
+                                                  - sink->unpublished));
+    }
+
+    sink->pack_events = 0;
+    sink->unpublished = 0;
+
+    ngx_shmtx_lock(&ev->shpool->mutex);
+
+    put = ngx_http_statsig_ring_put_records_locked(ss, sink->records.data,
+                                                   sink->records.len);
+    ss->dropped_full += n - put;
+
+    if (ss->events >= ngx_http_statsig_pack_limit(sink, ss)) {
+        *full = 1;
+    }
+
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
+    sink->records.len = 0;
+
+    /* a burst's buffer is not kept */
+    if (sink->records.cap > 4 * NGX_HTTP_STATSIG_RECORDS_MAX) {
+        ngx_free(sink->records.data);
+        ngx_memzero(&sink->records, sizeof(ngx_http_statsig_wbuf_t));
     }
 }
 
@@ -985,6 +1113,11 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
     ngx_uint_t                    n, limit;
     ngx_http_statsig_sink_sh_t   *ss;
     ngx_http_statsig_pack_hdr_t   h;
+
+    if (sink->type->plain) {
+        ngx_http_statsig_events_close_records(ev, sink, full);
+        return;
+    }
 
     n = sink->pack_events;
 

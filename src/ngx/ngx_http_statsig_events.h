@@ -7,15 +7,19 @@
  *                  iteration (a posted event); nothing waits.
  *   iteration end  under the zone mutex once: the exposure dedupe of all
  *                  of the iteration's events; then, without the lock,
- *                  each event is deflate-encoded into this worker's open
- *                  pack of every sink that takes it (src/core/pack.h).
+ *                  each event goes into this worker's open pack of every
+ *                  sink that takes it: deflate-encoded for a sink that
+ *                  posts them as they are (src/core/pack.h), or as a
+ *                  plain record for a sink that rewrites each event.
  *   pack full or   (events per request, bytes, or the flush tick) the
  *   tick           pack goes into the sink's bounded byte ring in the
- *                  zone as one record; a full ring drops it, counted.
+ *                  zone as one record (plain ones: their records, in one
+ *                  copy); a full ring drops them, counted.
  *   flusher        one worker at a time (a lease in the zone) takes
- *                  packs out of the rings, lays them end to end in one
- *                  gzip body, and posts it with the event-loop HTTP
- *                  client (ngx_http_statsig_flush.c).
+ *                  records out of the rings and posts them with the
+ *                  event-loop HTTP client (ngx_http_statsig_flush.c):
+ *                  packs laid end to end in one gzip body, plain events
+ *                  one a request or formatted into a batch body.
  *   sinks          destinations described as data
  *                  (ngx_http_statsig_sink_type_t): URL, auth and headers,
  *                  the body's envelope, batch limits, retry classes,
@@ -53,13 +57,23 @@
 #define NGX_HTTP_STATSIG_ENVELOPE_MAX    512
 
 
-/* a ring record: this header, then the pack's deflate bytes */
+/*
+ * A ring record: this header, then the pack's deflate bytes, or, for a
+ * plain sink, one event's bytes as they are (len == raw, n 1, crc 0).
+ */
 typedef struct {
-    uint32_t                       len;        /* deflate bytes */
+    uint32_t                       len;        /* bytes after the header */
     uint32_t                       n;          /* events */
     uint32_t                       crc;        /* CRC-32 of the events */
     uint32_t                       raw;        /* events joined by "," */
+    uint32_t                       flags;      /* NGX_HTTP_STATSIG_REC_* */
 } ngx_http_statsig_pack_hdr_t;
+
+/* posted by itself: a relayed request, an event a batch cannot carry */
+#define NGX_HTTP_STATSIG_REC_ALONE       0x01
+
+/* a relayed request's first byte (no JSON event starts with it) */
+#define NGX_HTTP_STATSIG_RELAYED         '\x01'
 
 #define NGX_HTTP_STATSIG_REC_HDR         sizeof(ngx_http_statsig_pack_hdr_t)
 
@@ -177,13 +191,15 @@ typedef struct {
     char                          *name;       /* status and logs */
     ngx_uint_t                     kinds;      /* NGX_HTTP_STATSIG_EV_* */
     ngx_uint_t                     max_batch;  /* events per request */
-    size_t                         max_bytes;  /* uncompressed body */
+    size_t                         max_bytes;  /* uncompressed events */
+    size_t                         max_body;   /* a body of items */
     ngx_uint_t                     max_attempts;
     ngx_uint_t                     max_inflight;  /* requests at once */
     ngx_msec_t                     backoff_base;
     ngx_msec_t                     backoff_max;
     ngx_http_statsig_range_t      *retry;      /* to == 0 ends it */
     ngx_uint_t                     too_large;  /* status that splits */
+    ngx_uint_t                     plain;      /* records, not packs */
 
     /*
      * "statsig_sink NAME ARGS": args[0 .. n) into a conf of the type's own
@@ -207,19 +223,28 @@ typedef struct {
                                             ngx_array_t *headers,
                                             ngx_pool_t *pool);
     /*
-     * one event a request (max_batch 1): the request's path (after the
+     * a plain sink's event posted alone: the request's path (after the
      * sink's url) and body from the event's JSON.  NGX_DECLINED: not for
      * this sink (counted as ignored); NGX_ERROR: never acceptable (*err
      * says why) or, *err NULL, no memory.  NULL: the body is the batch's
-     * events in the envelope below, gzip.
+     * packs in the envelope below, gzip.
      */
     ngx_int_t                    (*format)(ngx_http_statsig_sink_t *sink,
                                            u_char *event, size_t len,
                                            ngx_str_t *path, ngx_str_t *body,
                                            u_char **err);
     /*
-     * what the body holds around its events (joined by ","), at most
-     * NGX_HTTP_STATSIG_ENVELOPE_MAX bytes; the body is gzip
+     * a plain sink's event as an item of a batch body, appended to out.
+     * NGX_DECLINED: not for this sink (ignored); NGX_AGAIN: it must be
+     * posted alone (by format); NGX_ERROR: as format.  NULL: every event
+     * is posted alone.
+     */
+    ngx_int_t                    (*item)(ngx_http_statsig_sink_t *sink,
+                                         u_char *event, size_t len,
+                                         statsig_buf_t *out, u_char **err);
+    /*
+     * what the body holds around its events or items (joined by ","), at
+     * most NGX_HTTP_STATSIG_ENVELOPE_MAX bytes; packs' bodies are gzip
      */
     void                         (*envelope)(ngx_http_statsig_sink_t *sink,
                                              ngx_str_t *prefix,
@@ -237,9 +262,17 @@ typedef struct {
                                           const char **msg);
     /* the worker exits: what init and ready kept (secrets) goes; or NULL */
     void                         (*exit)(ngx_http_statsig_sink_t *sink);
-    /* a 2xx answer: NGX_OK accepted, NGX_DECLINED refused (retryable) */
+    /*
+     * a 2xx answer to a request of n events: NGX_OK accepted, but for the
+     * *refused ones the answer names (dropped, their reason in reason);
+     * NGX_DECLINED refused as a whole (retryable).  NULL: any 2xx is
+     * accepted.
+     */
     ngx_int_t                    (*accepted)(ngx_http_statsig_sink_t *sink,
-                                             ngx_http_statsig_http_res_t *res);
+                                             ngx_http_statsig_http_res_t *res,
+                                             ngx_uint_t n,
+                                             ngx_uint_t *refused,
+                                             u_char *reason, size_t size);
 } ngx_http_statsig_sink_type_t;
 
 
@@ -259,6 +292,7 @@ struct ngx_http_statsig_sink_s {
     ngx_uint_t                     index;      /* in sh->sinks */
     ngx_uint_t                     enabled;
     ngx_str_t                      url;
+    ngx_str_t                      batch_url;  /* items' batches */
     ngx_uint_t                     kinds;      /* NGX_HTTP_STATSIG_EV_* */
     ngx_uint_t                     rate;       /* requests/s; 0: any */
     ngx_msec_t                     tokens;     /* a request: 1000 */
@@ -270,6 +304,7 @@ struct ngx_http_statsig_sink_s {
 
     /* this worker's open pack: events not in the ring yet */
     statsig_pack_t                 pack;
+    ngx_http_statsig_wbuf_t        records;    /* a plain sink's */
     ngx_uint_t                     pack_events;
     ngx_uint_t                     unpublished;  /* not in ->buffered */
 
@@ -323,8 +358,12 @@ ngx_int_t ngx_http_statsig_ring_put_locked(ngx_http_statsig_sink_sh_t *ss,
 ngx_int_t ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
     ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
     ngx_log_t *log);
+ngx_uint_t ngx_http_statsig_ring_put_records_locked(
+    ngx_http_statsig_sink_sh_t *ss, u_char *recs, size_t len);
 ngx_uint_t ngx_http_statsig_ring_requeue_locked(
     ngx_http_statsig_sink_sh_t *ss, ngx_http_statsig_batch_t *batch);
+ngx_uint_t ngx_http_statsig_ring_return_locked(
+    ngx_http_statsig_sink_sh_t *ss, u_char *data, size_t len, ngx_uint_t n);
 
 /* ngx_http_statsig_dedupe.c */
 ngx_int_t ngx_http_statsig_dedupe_init_zone_locked(ngx_shm_zone_t *shm_zone,

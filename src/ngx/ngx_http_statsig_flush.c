@@ -69,6 +69,8 @@ typedef struct {
     uint64_t                       exit_mark[NGX_HTTP_STATSIG_MAX_SINKS];
 
     ngx_http_statsig_wbuf_t        gz;         /* the body */
+    statsig_buf_t                  items;      /* a batch of items' body */
+    ngx_http_statsig_wbuf_t        back;       /* records given back */
 
     /* splitting a pack refused as too large */
     statsig_pack_split_t           split;
@@ -95,6 +97,8 @@ static ngx_uint_t ngx_http_statsig_flush_token(ngx_http_statsig_sink_t *sink,
     ngx_msec_t now);
 static void ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot);
+static ngx_int_t ngx_http_statsig_flush_items(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot, ngx_http_statsig_http_request_t *rq);
 static ngx_int_t ngx_http_statsig_flush_event(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot, ngx_http_statsig_http_request_t *rq,
     ngx_pool_t *pool, u_char **err);
@@ -102,7 +106,7 @@ static void ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res,
     void *data);
 static void ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
     ngx_uint_t outcome, ngx_uint_t status, ngx_msec_t retry_after,
-    u_char *reason);
+    u_char *reason, ngx_uint_t refused);
 static ngx_uint_t ngx_http_statsig_flush_retryable(
     ngx_http_statsig_sink_type_t *t, ngx_uint_t status);
 static ngx_int_t ngx_http_statsig_flush_gzip(ngx_http_statsig_flusher_t *f,
@@ -160,6 +164,7 @@ ngx_http_statsig_flush_init_worker(ngx_cycle_t *cycle)
     f->tick_ms = ngx_max(ngx_min(smcf->flush_interval / 4, 250), 10);
 
     statsig_pack_split_init(&f->split);
+    statsig_buf_init(&f->items);
 
     /* debug logging of timers reads ((ngx_connection_t *) data)->fd */
     ngx_http_statsig_flush_conn.fd = (ngx_socket_t) -1;
@@ -270,6 +275,11 @@ ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
         ngx_free(f->halves.data);
     }
 
+    if (f->back.data) {
+        ngx_free(f->back.data);
+    }
+
+    statsig_buf_free(&f->items);
     statsig_pack_split_free(&f->split);
 
     f->sinks = NULL;
@@ -629,6 +639,7 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     ngx_slab_pool_t                  *shpool;
     ngx_http_statsig_sink_t          *sink;
     ngx_http_statsig_sink_sh_t       *ss;
+    ngx_http_statsig_pack_hdr_t       h;
     ngx_http_statsig_sink_type_t     *t;
     ngx_http_statsig_http_request_t   rq;
 
@@ -667,8 +678,18 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
     rq.done = ngx_http_statsig_flush_done;
     rq.data = slot;
 
-    if (t->format) {
-        rc = ngx_http_statsig_flush_event(f, slot, &rq, pool, &err);
+    if (t->plain) {
+        ngx_memcpy(&h, slot->batch.data, NGX_HTTP_STATSIG_REC_HDR);
+
+        err = NULL;
+
+        if (sink->batch_url.len && !(h.flags & NGX_HTTP_STATSIG_REC_ALONE))
+        {
+            rc = ngx_http_statsig_flush_items(f, slot, &rq);
+
+        } else {
+            rc = ngx_http_statsig_flush_event(f, slot, &rq, pool, &err);
+        }
 
         if (rc != NGX_OK && (rc == NGX_DECLINED || err)) {
             ngx_destroy_pool(pool);
@@ -677,7 +698,7 @@ ngx_http_statsig_flush_send(ngx_http_statsig_flusher_t *f,
             ngx_http_statsig_flush_result(slot, (rc == NGX_DECLINED)
                                                 ? NGX_HTTP_STATSIG_IGNORE
                                                 : NGX_HTTP_STATSIG_REJECT,
-                                          0, 0, err);
+                                          0, 0, err, 0);
             return;
         }
 
@@ -720,15 +741,14 @@ failed:
     }
 
     ngx_http_statsig_flush_result(slot, NGX_HTTP_STATSIG_RETRY, 0, 0,
-                                  (u_char *) "could not start a request");
+                                  (u_char *) "could not start a request", 0);
 }
 
 
 /*
- * A sink that posts one event a request: the batch is one pack of one
- * event (its packs end at one event), decoded and given to the sink's
- * format.  NGX_DECLINED: not for this sink; NGX_ERROR: *err says why it
- * can never be sent, or, NULL, no memory.
+ * A plain sink's event posted alone: the batch is its one record, given
+ * to the sink's format.  NGX_DECLINED: not for this sink; NGX_ERROR: *err
+ * says why it can never be sent, or, NULL, no memory.
  */
 
 static ngx_int_t
@@ -736,11 +756,9 @@ ngx_http_statsig_flush_event(ngx_http_statsig_flusher_t *f,
     ngx_http_statsig_slot_batch_t *slot, ngx_http_statsig_http_request_t *rq,
     ngx_pool_t *pool, u_char **err)
 {
-    int                           rc;
-    ngx_int_t                     frc;
+    ngx_int_t                     rc;
     ngx_str_t                     path, body;
     ngx_http_statsig_sink_t      *sink;
-    const unsigned char          *raw;
     ngx_http_statsig_batch_t     *batch;
     ngx_http_statsig_pack_hdr_t   h;
 
@@ -756,22 +774,11 @@ ngx_http_statsig_flush_event(ngx_http_statsig_flusher_t *f,
         return NGX_ERROR;
     }
 
-    rc = statsig_pack_decode(&f->split, batch->data + NGX_HTTP_STATSIG_REC_HDR,
-                             h.len, h.raw, h.crc, &raw);
+    rc = sink->type->format(sink, batch->data + NGX_HTTP_STATSIG_REC_HDR,
+                            h.len, &path, &body, err);
 
-    if (rc == STATSIG_PACK_SPLIT_NOMEM) {
-        return NGX_ERROR;
-    }
-
-    if (rc != STATSIG_PACK_SPLIT_OK) {
-        *err = (u_char *) statsig_pack_split_error(rc);
-        return NGX_ERROR;
-    }
-
-    frc = sink->type->format(sink, (u_char *) raw, h.raw, &path, &body, err);
-
-    if (frc != NGX_OK) {
-        return frc;
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     rq->url.len = sink->url.len + path.len;
@@ -789,16 +796,198 @@ ngx_http_statsig_flush_event(ngx_http_statsig_flusher_t *f,
 }
 
 
+/*
+ * A plain sink's batch as one body of items (Customer.io's Track v2
+ * batch), sorted first, at every attempt: an event not for the sink is
+ * counted ignored; one never acceptable, rejected; one to be posted
+ * alone goes back to the head of the ring flagged so, and what the body
+ * has no room for goes back as it is.  The batch keeps the events the
+ * body holds, in their order (a 207's batch_index counts them), so that a
+ * retry sends the same body.  NGX_DECLINED: no event left to send;
+ * NGX_ERROR: no memory.
+ */
+
+static ngx_int_t
+ngx_http_statsig_flush_items(ngx_http_statsig_flusher_t *f,
+    ngx_http_statsig_slot_batch_t *slot, ngx_http_statsig_http_request_t *rq)
+{
+    u_char                       *p, *last, *keep, *err, *why;
+    size_t                        need, mark, max;
+    ngx_int_t                     rc;
+    ngx_str_t                     prefix, suffix;
+    ngx_uint_t                    kept, ignored, rejected, nback;
+    statsig_buf_t                *body;
+    ngx_slab_pool_t              *shpool;
+    ngx_http_statsig_sink_t      *sink;
+    ngx_http_statsig_batch_t     *batch;
+    ngx_http_statsig_sink_sh_t   *ss;
+    ngx_http_statsig_pack_hdr_t   h;
+
+    sink = slot->sink;
+    batch = &slot->batch;
+    body = &f->items;
+
+    sink->type->envelope(sink, &prefix, &suffix);
+
+    body->len = 0;
+    body->failed = 0;
+    statsig_buf_add(body, prefix.data, prefix.len);
+
+    max = sink->type->max_body - suffix.len;
+    f->back.len = 0;
+    keep = batch->data;
+    kept = 0;
+    ignored = 0;
+    rejected = 0;
+    nback = 0;
+    why = NULL;
+
+    last = batch->data + batch->len;
+
+    for (p = batch->data; p < last; p += need) {
+        ngx_memcpy(&h, p, NGX_HTTP_STATSIG_REC_HDR);
+        need = NGX_HTTP_STATSIG_REC_HDR + h.len;
+        mark = body->len;
+        err = NULL;
+
+        if (kept) {
+            statsig_buf_addc(body, ',');
+        }
+
+        rc = sink->type->item(sink, p + NGX_HTTP_STATSIG_REC_HDR, h.len, body,
+                              &err);
+
+        if (body->failed || (rc == NGX_ERROR && err == NULL)) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_OK && body->len <= max) {
+            ngx_memmove(keep, p, need);
+            keep += need;
+            kept++;
+            continue;
+        }
+
+        body->len = mark;
+
+        if (rc == NGX_OK && kept) {
+            /* no room: this one and the rest, for the next request */
+            if (ngx_http_statsig_wbuf_add(&f->back, p, last - p, f->log)
+                != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            for (/* void */; p < last; p += need) {
+                ngx_memcpy(&h, p, NGX_HTTP_STATSIG_REC_HDR);
+                need = NGX_HTTP_STATSIG_REC_HDR + h.len;
+                nback += h.n;
+            }
+
+            break;
+        }
+
+        switch (rc) {
+
+        case NGX_AGAIN:
+            h.flags |= NGX_HTTP_STATSIG_REC_ALONE;
+
+            if (ngx_http_statsig_wbuf_add(&f->back, &h,
+                                          NGX_HTTP_STATSIG_REC_HDR, f->log)
+                   != NGX_OK
+                || ngx_http_statsig_wbuf_add(&f->back,
+                                             p + NGX_HTTP_STATSIG_REC_HDR,
+                                             h.len, f->log)
+                   != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+
+            nback++;
+            break;
+
+        case NGX_DECLINED:
+            ignored++;
+            break;
+
+        default:
+            /* never acceptable, or alone larger than a body */
+            rejected++;
+            why = (rc == NGX_OK) ? (u_char *) "larger than a request" : err;
+            break;
+        }
+    }
+
+    batch->len = keep - batch->data;
+    batch->n = kept;
+
+    if (ignored || rejected || nback) {
+        ss = &ngx_http_statsig_events_sh()->sinks[sink->index];
+        shpool = ngx_http_statsig_events_shpool();
+
+        ngx_shmtx_lock(&shpool->mutex);
+
+        ss->ignored += ignored;
+        ss->dropped_rejected += rejected;
+        ss->in_flight -= ngx_min(ss->in_flight, ignored + rejected);
+
+        if (nback) {
+            (void) ngx_http_statsig_ring_return_locked(ss, f->back.data,
+                                                       f->back.len, nback);
+        }
+
+        if (rejected) {
+            ss->failures++;
+            ss->last_error = ngx_time();
+            ngx_cpystrn(ss->error, why, NGX_HTTP_STATSIG_ERRLEN);
+        }
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        sink->held -= ngx_min(sink->held, ignored + rejected + nback);
+
+        if (rejected) {
+            ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                          "statsig: events sink \"%s\" cannot take %ui "
+                          "events: %s; not retryable, dropped",
+                          sink->type->name, rejected, why);
+        }
+
+        ngx_log_debug4(NGX_LOG_DEBUG_HTTP, f->log, 0,
+                       "statsig flush: \"%s\" batch: %ui events, %ui "
+                       "ignored, %ui back to the queue", sink->type->name,
+                       kept, ignored, nback);
+    }
+
+    if (kept == 0) {
+        return NGX_DECLINED;
+    }
+
+    statsig_buf_add(body, suffix.data, suffix.len);
+
+    if (body->failed) {
+        return NGX_ERROR;
+    }
+
+    rq->url = sink->batch_url;
+    rq->body.data = (u_char *) body->data;
+    rq->body.len = body->len;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
 {
     ngx_http_statsig_slot_batch_t *slot = data;
 
     u_char                        *p, *err, reason[NGX_HTTP_STATSIG_ERRLEN];
+    u_char                         why[NGX_HTTP_STATSIG_ERRLEN];
     size_t                         n;
     ngx_int_t                      secs;
     ngx_str_t                      v;
-    ngx_uint_t                     status, outcome;
+    ngx_uint_t                     status, outcome, refused;
     ngx_msec_t                     retry_after;
     ngx_http_statsig_sink_t       *sink;
     ngx_http_statsig_flusher_t    *f;
@@ -814,8 +1003,14 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
     status = res->error ? 0 : res->status;
     retry_after = 0;
 
+    refused = 0;
+    why[0] = '\0';
+
     if (status >= 200 && status < 300) {
-        outcome = (t->accepted(sink, res) == NGX_OK)
+        outcome = (t->accepted == NULL
+                   || t->accepted(sink, res, slot->batch.n, &refused, why,
+                                  sizeof(why))
+                      == NGX_OK)
                   ? NGX_HTTP_STATSIG_SENT : NGX_HTTP_STATSIG_RETRY;
 
     } else if (status == t->too_large && slot->batch.n > 1) {
@@ -837,6 +1032,10 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
 
     if (res->error) {
         p = ngx_snprintf(reason, sizeof(reason) - 1, "%s", res->error);
+
+    } else if (refused) {
+        p = ngx_snprintf(reason, sizeof(reason) - 1, "HTTP %ui: %s",
+                         status, why);
 
     } else {
         /* the sink's answer, on one line and short */
@@ -868,7 +1067,8 @@ ngx_http_statsig_flush_done(ngx_http_statsig_http_res_t *res, void *data)
         outcome = NGX_HTTP_STATSIG_REJECT;
     }
 
-    ngx_http_statsig_flush_result(slot, outcome, status, retry_after, reason);
+    ngx_http_statsig_flush_result(slot, outcome, status, retry_after, reason,
+                                  refused);
 
     if (!f->post.posted) {
         ngx_post_event(&f->post, &ngx_posted_events);
@@ -895,7 +1095,7 @@ ngx_http_statsig_flush_retryable(ngx_http_statsig_sink_type_t *t,
 static void
 ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
     ngx_uint_t outcome, ngx_uint_t status, ngx_msec_t retry_after,
-    u_char *reason)
+    u_char *reason, ngx_uint_t refused)
 {
     ngx_uint_t                     n, release, report;
     ngx_msec_t                     backoff;
@@ -933,9 +1133,18 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         break;
 
     case NGX_HTTP_STATSIG_SENT:
-        ss->sent += n;
+        /* a batch's items the sink named as invalid: dropped */
+        refused = ngx_min(refused, n);
+        ss->sent += n - refused;
+        ss->dropped_rejected += refused;
         ss->in_flight -= ngx_min(ss->in_flight, n);
         ss->last_success = ngx_time();
+
+        if (refused) {
+            ss->last_error = ngx_time();
+            ngx_cpystrn(ss->error, reason, NGX_HTTP_STATSIG_ERRLEN);
+        }
+
         break;
 
     case NGX_HTTP_STATSIG_SPLIT:
@@ -985,6 +1194,13 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         break;
 
     case NGX_HTTP_STATSIG_SENT:
+        if (refused) {
+            ngx_log_error(NGX_LOG_ERR, f->log, 0,
+                          "statsig: events sink \"%s\" refused %ui of %ui "
+                          "events: %s; not retryable, dropped", t->name,
+                          refused, n, reason);
+        }
+
         if (report == NGX_HTTP_STATSIG_REPORT_RECOVERED) {
             ngx_log_error(NGX_LOG_NOTICE, f->log, 0,
                           "statsig: events sink \"%s\" is accepting events "

@@ -4,7 +4,8 @@
  *
  * Each sink has a byte ring carved from the zone once (init_zone, in the
  * master; kept across reloads).  Records are packs, [pack header][deflate
- * bytes of events joined by ","], written at "tail" and taken at "head";
+ * bytes of events joined by ","], or for a plain sink [header][one event],
+ * written at "tail" and taken at "head";
  * both count bytes ever, so "tail - head" is what is in use, and a record
  * is split in two copies where the ring wraps.  Everything here runs
  * under the zone's lock.
@@ -51,6 +52,58 @@ ngx_http_statsig_ring_put_locked(ngx_http_statsig_sink_sh_t *ss,
 }
 
 
+/*
+ * A plain sink's records, laid end to end in recs as in the ring: as many
+ * whole ones as there is room for, in one copy.  Returns the events put;
+ * the caller counts the rest as dropped.
+ */
+
+ngx_uint_t
+ngx_http_statsig_ring_put_records_locked(ngx_http_statsig_sink_sh_t *ss,
+    u_char *recs, size_t len)
+{
+    size_t                       room, fit, need;
+    ngx_uint_t                   n;
+    ngx_http_statsig_pack_hdr_t  h;
+
+    if (ss->ring == NULL) {
+        return 0;
+    }
+
+    room = ss->size - (size_t) (ss->tail - ss->head);
+    fit = 0;
+    n = 0;
+
+    while (fit < len) {
+        ngx_memcpy(&h, recs + fit, NGX_HTTP_STATSIG_REC_HDR);
+        need = NGX_HTTP_STATSIG_REC_HDR + h.len;
+
+        if (fit + need > room) {
+            break;
+        }
+
+        fit += need;
+        n += h.n;
+    }
+
+    if (fit == 0) {
+        return 0;
+    }
+
+    ngx_http_statsig_ring_in(ss, ss->tail, recs, fit);
+
+    ss->tail += fit;
+    ss->events += n;
+    ss->queued += n;
+
+    if (ss->size - room + fit > ss->max_used) {
+        ss->max_used = ss->size - room + fit;
+    }
+
+    return n;
+}
+
+
 static void
 ngx_http_statsig_ring_in(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
     void *data, size_t len)
@@ -86,10 +139,10 @@ ngx_http_statsig_ring_out(ngx_http_statsig_sink_sh_t *ss, uint64_t pos,
 
 
 /*
- * Moves packs out of the ring into the batch, whose buffer holds
+ * Moves records out of the ring into the batch, whose buffer holds
  * ngx_http_statsig_pack_max() bytes: as many as keep the batch within max
- * events and max_bytes of events (but always one), one or two memcpy
- * under the lock.
+ * events and max_bytes of events (but always one; a record to be posted
+ * alone, only it), one or two memcpy under the lock.
  */
 
 ngx_int_t
@@ -113,7 +166,8 @@ ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
         need = NGX_HTTP_STATSIG_REC_HDR + h.len;
 
         if (bytes + need > batch->cap
-            || (n && (n + h.n > max || raw + 1 + h.raw > max_bytes)))
+            || (n && (n + h.n > max || raw + 1 + h.raw > max_bytes
+                      || (h.flags & NGX_HTTP_STATSIG_REC_ALONE))))
         {
             break;
         }
@@ -122,6 +176,10 @@ ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
         raw += (n ? 1 : 0) + h.raw;
         n += h.n;
         pos += need;
+
+        if (h.flags & NGX_HTTP_STATSIG_REC_ALONE) {
+            break;
+        }
     }
 
     batch->len = bytes;
@@ -151,20 +209,37 @@ ngx_uint_t
 ngx_http_statsig_ring_requeue_locked(ngx_http_statsig_sink_sh_t *ss,
     ngx_http_statsig_batch_t *batch)
 {
-    ss->in_flight -= ngx_min(ss->in_flight, batch->n);
+    ngx_uint_t  n;
 
-    if (ss->ring == NULL
-        || batch->len > ss->size - (size_t) (ss->tail - ss->head))
+    n = ngx_http_statsig_ring_return_locked(ss, batch->data, batch->len,
+                                            batch->n);
+    ss->requeued += n;
+
+    return n;
+}
+
+
+/*
+ * Records taken but not sent (a batch's body had no room for them, or
+ * they are to go alone) back at the head, not counted as requeued.
+ */
+
+ngx_uint_t
+ngx_http_statsig_ring_return_locked(ngx_http_statsig_sink_sh_t *ss,
+    u_char *data, size_t len, ngx_uint_t n)
+{
+    ss->in_flight -= ngx_min(ss->in_flight, n);
+
+    if (ss->ring == NULL || len > ss->size - (size_t) (ss->tail - ss->head))
     {
-        ss->dropped_lost += batch->n;
+        ss->dropped_lost += n;
         return 0;
     }
 
-    ss->head -= batch->len;
-    ngx_http_statsig_ring_in(ss, ss->head, batch->data, batch->len);
+    ss->head -= len;
+    ngx_http_statsig_ring_in(ss, ss->head, data, len);
 
-    ss->events += batch->n;
-    ss->requeued += batch->n;
+    ss->events += n;
 
-    return batch->n;
+    return n;
 }

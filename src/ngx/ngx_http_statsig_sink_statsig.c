@@ -37,7 +37,8 @@ static ngx_int_t ngx_http_statsig_statsig_headers(
 static void ngx_http_statsig_statsig_envelope(ngx_http_statsig_sink_t *sink,
     ngx_str_t *prefix, ngx_str_t *suffix);
 static ngx_int_t ngx_http_statsig_statsig_accepted(
-    ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
+    ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res,
+    ngx_uint_t n, ngx_uint_t *refused, u_char *reason, size_t size);
 
 
 ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
@@ -45,17 +46,20 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
     1000 * 100,                  /* max_batch: statsig_flush_batch rules */
     1024 * 1024,                 /* max_bytes */
+    0,                           /* max_body: no items */
     10,                          /* max_attempts */
     4,                           /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
     ngx_http_statsig_sink_transient,
     413,
+    0,                           /* plain: packs */
     NULL,                        /* conf: statsig_server_key and its kin */
     ngx_http_statsig_statsig_init,
     ngx_http_statsig_statsig_ready,
     ngx_http_statsig_statsig_headers,
     NULL,                        /* format: packs in a gzip body */
+    NULL,                        /* item */
     ngx_http_statsig_statsig_envelope,
     NULL,                        /* relay: statsig_api's log_event */
     NULL,                        /* exit: the server key is the module's */
@@ -163,7 +167,8 @@ ngx_http_statsig_statsig_envelope(ngx_http_statsig_sink_t *sink,
 
 static ngx_int_t
 ngx_http_statsig_statsig_accepted(ngx_http_statsig_sink_t *sink,
-    ngx_http_statsig_http_res_t *res)
+    ngx_http_statsig_http_res_t *res, ngx_uint_t n, ngx_uint_t *refused,
+    u_char *reason, size_t size)
 {
     u_char  *p, *last;
 

@@ -1,26 +1,36 @@
 
 /*
- * ngx_http_statsig_module: the sinks that post one event a request,
- * Customer.io's Track API and Gainsight PX's custom events.
+ * ngx_http_statsig_module: the sinks that rewrite each event for their
+ * vendor, Customer.io's Track API and Gainsight PX's custom events.
  *
  *   statsig_sink customerio   site_id=env:V|file:P api_key=env:V|file:P
- *                             [url=https://track.customer.io/api/v1]
+ *                             [url=https://track.customer.io/api/v1 |
+ *                              region=us|eu] [batch=on|off]
  *                             [events=custom|exposures|all] [rate=100];
  *   statsig_sink gainsight_px api_key=env:V|file:P product_key=AP-XXXX-2
  *                             [url=https://api.aptrinsic.com/v1]
  *                             [events=custom|exposures|all] [rate=150];
  *
- * Each gets the events of the kinds it takes, in a queue of its own, one
- * event a pack (max_batch 1), so that the flusher's batch, retries and
- * requeue are one event's.  The vendor's request (path, body, the rules
- * of its fields) is made by the core (src/core/sink_format.h) from the
- * Statsig event the queue holds; this file adds the keys and headers.
+ * Each gets the events of the kinds it takes, in a queue of its own, as
+ * plain records (the flusher reads them one by one).  The vendor's
+ * request (path, body, the rules of its fields) is made by the core
+ * (src/core/sink_format.h) from the Statsig event the queue holds; this
+ * file adds the keys and headers.
+ *
+ * Customer.io posts events of users with a userID in Track v2 batches
+ * (POST .../api/v2/batch, up to 500 KB; a 207 names the items it
+ * refused, dropped and counted; the rest are delivered), and the others,
+ * anonymous ones, one a request to v1's /events (v2 has no anonymous
+ * event): the flusher gives those back to the queue to be posted alone.
+ * batch=off posts every event to v1.  Gainsight PX has no batch path:
+ * one event a request.
+ *
  * Network errors, 408, 429 (with Retry-After) and 5xx are retried; any
- * other answer but 2xx drops the event, counted and logged.
+ * other answer but 2xx drops the request's events, counted and logged.
  *
  * statsig_api's relays queue the vendor's own request, checked and made
  * whole by the core: a record of NGX_HTTP_STATSIG_RELAYED, the path, a
- * newline, the body, posted as it is.
+ * newline, the body, posted alone as it is.
  */
 
 
@@ -32,15 +42,13 @@
 #define NGX_HTTP_STATSIG_CUSTOMERIO     0
 #define NGX_HTTP_STATSIG_GAINSIGHT_PX   1
 
-/* a relayed request's first byte: no JSON event starts with it */
-#define NGX_HTTP_STATSIG_RELAYED        '\x01'
-
 
 typedef struct {
     ngx_http_statsig_sink_conf_t   common;
     ngx_http_statsig_secret_t      api_key;
     ngx_http_statsig_secret_t      site_id;    /* Customer.io */
     ngx_str_t                      product;    /* Gainsight PX */
+    ngx_str_t                      batch_url;  /* Customer.io v2 */
 } ngx_http_statsig_vendor_conf_t;
 
 
@@ -76,58 +84,73 @@ static ngx_int_t ngx_http_statsig_vendor_headers(
 static ngx_int_t ngx_http_statsig_vendor_format(ngx_http_statsig_sink_t *sink,
     u_char *event, size_t len, ngx_str_t *path, ngx_str_t *body,
     u_char **err);
+static ngx_int_t ngx_http_statsig_customerio_item(
+    ngx_http_statsig_sink_t *sink, u_char *event, size_t len,
+    statsig_buf_t *out, u_char **err);
+static ngx_int_t ngx_http_statsig_customerio_accepted(
+    ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res,
+    ngx_uint_t n, ngx_uint_t *refused, u_char *reason, size_t size);
+static void ngx_http_statsig_customerio_envelope(
+    ngx_http_statsig_sink_t *sink, ngx_str_t *prefix, ngx_str_t *suffix);
+static char *ngx_http_statsig_customerio_urls(ngx_conf_t *cf,
+    ngx_http_statsig_vendor_conf_t *vc, u_char *dflt, ngx_str_t *region,
+    ngx_uint_t batch);
 static ngx_int_t ngx_http_statsig_vendor_relay(ngx_http_statsig_sink_t *sink,
     ngx_str_t *identifier, ngx_str_t *body, statsig_buf_t *record,
     const char **msg);
 static ngx_int_t ngx_http_statsig_vendor_fmt(ngx_http_statsig_vendor_t *v);
 static void ngx_http_statsig_vendor_exit(ngx_http_statsig_sink_t *sink);
-static ngx_int_t ngx_http_statsig_vendor_accepted(
-    ngx_http_statsig_sink_t *sink, ngx_http_statsig_http_res_t *res);
 
 
 ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio = {
     "customerio",
     NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
-    1,                           /* max_batch: one event a request */
-    128 * 1024,                  /* max_bytes: data is at most 100 KB */
+    2000,                        /* max_batch: items of a v2 batch */
+    768 * 1024,                  /* max_bytes: events taken for a batch */
+    STATSIG_SINK_CIO_V2_BATCH_MAX,  /* max_body */
     10,                          /* max_attempts */
-    16,                          /* max_inflight */
+    8,                           /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
     ngx_http_statsig_sink_transient,
-    0,                           /* too_large: one event, not split */
+    413,                         /* too_large: fewer items a batch */
+    1,                           /* plain */
     ngx_http_statsig_customerio_conf,
     ngx_http_statsig_vendor_init,
     ngx_http_statsig_vendor_ready,
     ngx_http_statsig_vendor_headers,
     ngx_http_statsig_vendor_format,
-    NULL,                        /* envelope */
+    ngx_http_statsig_customerio_item,
+    ngx_http_statsig_customerio_envelope,
     ngx_http_statsig_vendor_relay,
     ngx_http_statsig_vendor_exit,
-    ngx_http_statsig_vendor_accepted
+    ngx_http_statsig_customerio_accepted
 };
 
 
 ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px = {
     "gainsight_px",
     NGX_HTTP_STATSIG_EV_EXPOSURE | NGX_HTTP_STATSIG_EV_CUSTOM,
-    1,                           /* max_batch */
+    1,                           /* max_batch: no batch path */
     128 * 1024,                  /* max_bytes */
+    0,                           /* max_body */
     10,                          /* max_attempts */
     16,                          /* max_inflight */
     1000,                        /* backoff_base */
     60000,                       /* backoff_max */
     ngx_http_statsig_sink_transient,
-    0,                           /* too_large */
+    0,                           /* too_large: one event, not split */
+    1,                           /* plain */
     ngx_http_statsig_gainsight_conf,
     ngx_http_statsig_vendor_init,
     ngx_http_statsig_vendor_ready,
     ngx_http_statsig_vendor_headers,
     ngx_http_statsig_vendor_format,
+    NULL,                        /* item */
     NULL,                        /* envelope */
     ngx_http_statsig_vendor_relay,
     ngx_http_statsig_vendor_exit,
-    ngx_http_statsig_vendor_accepted
+    NULL                         /* accepted: any 2xx */
 };
 
 
@@ -160,9 +183,10 @@ ngx_http_statsig_vendor_conf(ngx_conf_t *cf,
     ngx_uint_t n, ngx_uint_t vendor)
 {
     char                            *name;
+    u_char                          *dflt;
     ngx_int_t                        rc;
-    ngx_str_t                        key, value;
-    ngx_uint_t                       i;
+    ngx_str_t                        key, value, region;
+    ngx_uint_t                       i, batch;
     ngx_http_statsig_vendor_conf_t  *vc;
 
     name = (vendor == NGX_HTTP_STATSIG_CUSTOMERIO) ? "customerio"
@@ -187,6 +211,10 @@ ngx_http_statsig_vendor_conf(ngx_conf_t *cf,
         vc->api_key.without = "nothing is sent to Gainsight PX";
     }
 
+    ngx_str_null(&region);
+    batch = 1;
+    dflt = vc->common.url.data;   /* url= replaces it */
+
     for (i = 0; i < n; i++) {
         rc = ngx_http_statsig_sink_conf(cf, &vc->common, &args[i], &key,
                                         &value);
@@ -207,6 +235,22 @@ ngx_http_statsig_vendor_conf(ngx_conf_t *cf,
         {
             rc = ngx_http_statsig_sink_secret(cf, name, &key, &value,
                                               &vc->site_id);
+
+        } else if (vendor == NGX_HTTP_STATSIG_CUSTOMERIO && key.len == 6
+                   && ngx_strncmp(key.data, "region", 6) == 0)
+        {
+            region = value;
+            rc = NGX_OK;
+
+        } else if (vendor == NGX_HTTP_STATSIG_CUSTOMERIO && key.len == 5
+                   && ngx_strncmp(key.data, "batch", 5) == 0
+                   && ((value.len == 2
+                        && ngx_strncmp(value.data, "on", 2) == 0)
+                       || (value.len == 3
+                           && ngx_strncmp(value.data, "off", 3) == 0)))
+        {
+            batch = (value.len == 2);
+            rc = NGX_OK;
 
         } else if (vendor == NGX_HTTP_STATSIG_GAINSIGHT_PX && key.len == 11
                    && ngx_strncmp(key.data, "product_key", 11) == 0
@@ -240,7 +284,81 @@ ngx_http_statsig_vendor_conf(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (vendor == NGX_HTTP_STATSIG_CUSTOMERIO
+        && ngx_http_statsig_customerio_urls(cf, vc, dflt, &region, batch)
+           != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     smcf->sinks[index] = vc;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Customer.io's v1 base from region= (the EU workspaces' host) unless
+ * url= named it, and the v2 batch URL beside it: ".../v1" becomes
+ * ".../v2/batch".
+ */
+
+static char *
+ngx_http_statsig_customerio_urls(ngx_conf_t *cf,
+    ngx_http_statsig_vendor_conf_t *vc, u_char *dflt, ngx_str_t *region,
+    ngx_uint_t batch)
+{
+    u_char     *p;
+    ngx_str_t  *url;
+
+    url = &vc->common.url;
+
+    if (region->data) {
+        if (url->data != dflt) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"statsig_sink customerio\" takes url= or "
+                               "region=, not both");
+            return NGX_CONF_ERROR;
+        }
+
+        if (region->len == 2 && ngx_strncmp(region->data, "us", 2) == 0) {
+            ngx_str_set(url, "https://track.customer.io/api/v1");
+
+        } else if (region->len == 2
+                   && ngx_strncmp(region->data, "eu", 2) == 0)
+        {
+            ngx_str_set(url, "https://track-eu.customer.io/api/v1");
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid \"region=%V\" in \"statsig_sink "
+                               "customerio\", expected us or eu", region);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (!batch) {
+        return NGX_CONF_OK;
+    }
+
+    if (url->len < 3 || ngx_strncmp(url->data + url->len - 3, "/v1", 3) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"statsig_sink customerio\" url=%V does not "
+                           "end in /v1, so its Track v2 batch URL is not "
+                           "known; give batch=off to post events one by "
+                           "one", url);
+        return NGX_CONF_ERROR;
+    }
+
+    vc->batch_url.len = url->len - 3 + sizeof("/v2/batch") - 1;
+    vc->batch_url.data = ngx_pnalloc(cf->pool, vc->batch_url.len);
+    if (vc->batch_url.data == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_cpymem(vc->batch_url.data, url->data, url->len - 3);
+    ngx_memcpy(p, "/v2/batch", sizeof("/v2/batch") - 1);
 
     return NGX_CONF_OK;
 }
@@ -264,8 +382,15 @@ ngx_http_statsig_vendor_init(ngx_http_statsig_sink_t *sink,
              ? NGX_HTTP_STATSIG_CUSTOMERIO : NGX_HTTP_STATSIG_GAINSIGHT_PX;
 
     sink->url = vc->common.url;
+    sink->batch_url = vc->batch_url;
     sink->kinds = vc->common.kinds;
     sink->rate = vc->common.rate;
+
+    if (vc->batch_url.len == 0) {
+        /* one event a request */
+        sink->batch = 1;
+        sink->limit = 1;
+    }
 
     /* init_zone asks too, in the master: nothing here allocates */
 
@@ -580,9 +705,109 @@ ngx_http_statsig_vendor_exit(ngx_http_statsig_sink_t *sink)
 }
 
 
+/* Customer.io v2: an event as an item of a batch */
+
 static ngx_int_t
-ngx_http_statsig_vendor_accepted(ngx_http_statsig_sink_t *sink,
-    ngx_http_statsig_http_res_t *res)
+ngx_http_statsig_customerio_item(ngx_http_statsig_sink_t *sink,
+    u_char *event, size_t len, statsig_buf_t *out, u_char **err)
 {
+    int                         rc;
+    ngx_http_statsig_vendor_t  *v;
+
+    v = sink->data;
+    *err = NULL;
+
+    if (len && event[0] == NGX_HTTP_STATSIG_RELAYED) {
+        /* a v1 request, made when it was relayed */
+        return NGX_AGAIN;
+    }
+
+    if (ngx_http_statsig_vendor_fmt(v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    v->opts.now_ms = (int64_t) ngx_http_statsig_now_ms();
+
+    rc = statsig_sink_customerio_v2_item(&v->fmt, (char *) event, len,
+                                         &v->opts, out, v->err,
+                                         sizeof(v->err));
+
+    switch (rc) {
+
+    case STATSIG_SINK_OK:
+        return NGX_OK;
+
+    case STATSIG_SINK_SKIP:
+        /* v2 has no anonymous event: v1 posts it */
+        return (v->fmt.route == STATSIG_SINK_ROUTE_ANONYMOUS) ? NGX_AGAIN
+                                                              : NGX_DECLINED;
+
+    case STATSIG_SINK_INVALID:
+        *err = (u_char *) v->err;
+        return NGX_ERROR;
+
+    default:
+        return NGX_ERROR;
+    }
+}
+
+
+static void
+ngx_http_statsig_customerio_envelope(ngx_http_statsig_sink_t *sink,
+    ngx_str_t *prefix, ngx_str_t *suffix)
+{
+    ngx_str_set(prefix, STATSIG_SINK_CIO_V2_PREFIX);
+    ngx_str_set(suffix, STATSIG_SINK_CIO_V2_SUFFIX);
+}
+
+
+/*
+ * A 207 to a v2 batch: the items it names were refused (validation: a
+ * resend would be refused again), the others delivered.  A 207 that
+ * cannot be read is taken as delivered: resending would be refused the
+ * same way, and Customer.io keeps one of each id.
+ */
+
+static ngx_int_t
+ngx_http_statsig_customerio_accepted(ngx_http_statsig_sink_t *sink,
+    ngx_http_statsig_http_res_t *res, ngx_uint_t n, ngx_uint_t *refused,
+    u_char *reason, size_t size)
+{
+    int                          rc;
+    size_t                       k;
+    ngx_http_statsig_vendor_t   *v;
+    statsig_sink_cio_failure_t   first;
+
+    v = sink->data;
+    *refused = 0;
+
+    if (res->status != 207 || n == 0) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_vendor_fmt(v) != NGX_OK) {
+        return NGX_OK;
+    }
+
+    rc = statsig_sink_customerio_v2_failures(&v->fmt,
+                                             (char *) res->body.data,
+                                             res->body.len, n, &first, 1,
+                                             &k, v->err, sizeof(v->err));
+
+    if (rc != STATSIG_SINK_OK) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "statsig: events sink \"customerio\": a 207 answer "
+                      "that cannot be read (%s); its %ui events taken as "
+                      "delivered", v->err, n);
+        return NGX_OK;
+    }
+
+    *refused = k;
+
+    if (k) {
+        (void) ngx_snprintf(reason, size - 1, "item %uz: %s%Z", first.index,
+                            first.reason);
+    }
+
     return NGX_OK;
 }

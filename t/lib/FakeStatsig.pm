@@ -22,6 +22,9 @@ package FakeStatsig;
 #   POST /v1/log_event  -> 202 {"success":true}               ("log_event")
 #   POST /api/v1/customers/<id>/events -> 200 {}    Customer.io ("cio_event")
 #   POST /api/v1/events                -> 200 {}    Customer.io ("cio_anon")
+#   POST /api/v2/batch                 -> 200 {}    Customer.io ("cio_batch");
+#        207 {"errors":[{batch_index,...}]} naming the items whose name
+#        starts with "invalid", as Customer.io names items it refuses
 #   POST /v1/events/custom             -> 201 {}    Gainsight PX ("gainsight")
 #   GET  /_control?<endpoint>=<mode>  sets a mode (for curl/manual use)
 #
@@ -133,6 +136,42 @@ sub control {
         if %c;
     @$cur{keys %c} = values %c;
     _write("$self->{dir}/control.json", $JSON->encode($cur));
+}
+
+# Customer.io's identified events as the fake received them, from v1
+# requests and v2 batch items alike: hashes {person, name, id, timestamp,
+# data, via => 'v1'|'v2', control => the endpoint's mode, index}.
+sub cio_events {
+    my ($self) = @_;
+    my @out;
+    for my $r ($self->requests) {
+        if ($r->{path} =~ m{^/api/v1/customers/([^/]+)/events$}) {
+            my $j = $r->{json} // {};
+            push @out, { person => _unescape($1), name => $j->{name},
+                         id => $j->{id}, timestamp => $j->{timestamp},
+                         data => $j->{data}, via => 'v1',
+                         control => $r->{control}{cio_event} // 'normal',
+                         request => $r };
+        } elsif ($r->{path} eq '/api/v2/batch') {
+            my $items = ($r->{json} // {})->{batch} // [];
+            for my $i (0 .. $#$items) {
+                my $j = $items->[$i];
+                push @out, { person => $j->{identifiers}{id},
+                             name => $j->{name}, id => $j->{id},
+                             timestamp => $j->{timestamp},
+                             data => $j->{attributes}, via => 'v2',
+                             control => $r->{control}{cio_batch} // 'normal',
+                             index => $i, item => $j, request => $r };
+            }
+        }
+    }
+    return @out;
+}
+
+sub _unescape {
+    my ($s) = @_;
+    $s =~ s/%([0-9A-Fa-f]{2})/chr(hex $1)/ge;
+    return $s;
 }
 
 sub requests {
@@ -342,6 +381,8 @@ sub _handle {
         ($ep, $key) = ('cio_event', $1);
     } elsif ($path eq '/api/v1/events') {
         $ep = 'cio_anon';
+    } elsif ($path eq '/api/v2/batch') {
+        $ep = 'cio_batch';
     } elsif ($path eq '/v1/events/custom') {
         $ep = 'gainsight';
     } else {
@@ -441,6 +482,25 @@ sub _handle {
 
     if ($ep eq 'cio_event' || $ep eq 'cio_anon') {
         _respond($c, 200, '{}');
+        return 1;
+    }
+
+    if ($ep eq 'cio_batch') {
+        my $items = eval { $JSON->decode($body)->{batch} };
+        if (ref $items ne 'ARRAY') {
+            _respond($c, 400, '{"meta":{"errors":["malformed batch"]}}');
+            return 1;
+        }
+        my @err = map { +{ batch_index => $_, reason => 'invalid',
+                           field => 'name',
+                           message => 'refused by the fake' } }
+                  grep { ($items->[$_]{name} // '') =~ /^invalid/ }
+                  0 .. $#$items;
+        if (@err) {
+            _respond($c, 207, $JSON->encode({ errors => \@err }));
+        } else {
+            _respond($c, 200, '{}');
+        }
         return 1;
     }
 
