@@ -40,7 +40,8 @@
 # 500 ms slots go to /on or /off by a hash of the slot number, cost =
 # 1 - mean on slot / mean off slot (also for each half of the run).
 # VENDORS=0: part 2 with Statsig's sink alone (the vendors' share of the
-# cost).  PART1=0 / PART2=0 skip a part.  WORKERS (default 1) for the module.
+# cost).  PART1=0 / PART2=0 skip a part; PHASES="fast_ backlog_cio_" runs
+# those part-1 phases alone.  WORKERS (default 1) for the module.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -109,6 +110,9 @@ http {
         }
         location = /api/v2/batch {
             access_log $dir/sink/cio_batch.log one;
+            if (-f $dir/sink/down) {
+                return 503 '{"error":"down"}';
+            }
             return 200 '{}';
         }
         location = /v1/events/custom {
@@ -156,7 +160,7 @@ events { worker_connections 4096; }
 http {
     access_log off;
     client_body_temp_path $dir/tmp;
-    statsig_zone statsig 64m;
+    statsig_zone statsig ${ZONE:-64m};
     statsig_event_queue ${QUEUE:-24m};
     statsig_specs_file $dir/specs.json;
     statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;
@@ -252,7 +256,8 @@ lines() {
     fi
 }
 requests() {
-    cat "$dir/sink/$1.log" "$dir/sink/$1_batch.log" 2>/dev/null | wc -l
+    { cat "$dir/sink/$1.log" "$dir/sink/$1_batch.log" 2>/dev/null || :; } \
+        | wc -l
 }
 now() { date +%s.%N; }
 rate() {
@@ -384,11 +389,75 @@ phase() {
     quit "$dir/nginx.pid"
 }
 
+# A backlog drained at Customer.io's default rate (100 requests a second):
+# its stand-in answers 503 while BACKLOG (default 4) seconds of load fill
+# the queue, then 200.  The drain rate runs from the first batches
+# accepted until less than a batch (2000 events) is left, read from
+# statsig_status every 50 ms.
+backlog() {
+    local p=backlog_cio_ q d df sent queued inf fail ign qs
+    local c0 c1 t0 t1 n0 reqs w1 w2
+
+    touch "$dir/sink/down"
+    ZONE=128m QUEUE=60m start "$(cio_sink "")"
+    sleep 1
+    RUN="$p" wrk -t2 -c"$conns" -d"${BACKLOG:-4}s" -s "$dir/users.lua" \
+        "http://127.0.0.1:$port/on" >/dev/null
+    sleep 2
+    read -r q d df sent queued inf fail ign qs < <(counters customerio)
+    echo "${p}backlog $((q + inf)) events ($queued queued, $df dropped" \
+         "as the queue was full)"
+    n0=$(requests cio)
+    c0=$sent
+    rm -f "$dir/sink/down"
+
+    # the first batch accepted (after the sink's backoff)
+    for _ in $(seq 1200); do
+        read -r q d df sent queued inf fail ign qs < <(counters customerio)
+        [ "$sent" != "$c0" ] && break
+        sleep 0.05
+    done
+    t0=$(now)
+    c1=$sent
+    w1=$(cpu "$dir/nginx.pid")
+    # until less than a batch is left (the rest waits for the flush
+    # interval, as any partial batch does)
+    while [ $((queued - sent)) -ge 2000 ]; do
+        sleep 0.05
+        read -r q d df sent queued inf fail ign qs < <(counters customerio)
+        [ "$d" -gt "$df" ] && break
+    done
+    t1=$(now)
+    w2=$(cpu "$dir/nginx.pid")
+    reqs=$(($(requests cio) - n0))
+    echo "${p}customerio_events_per_sec_drain" \
+         "$(rate $((sent - c1)) "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")" \
+         "events/s ($((sent - c1)) events after the first batch, in" \
+         "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s;" \
+         "$reqs requests in all, $(rate $((sent - c0)) "$reqs") events a" \
+         "request)"
+    echo "${p}customerio_sent_dropped $sent/$d events (failures $fail)"
+    awk -v p="$p" -v hz="$hz" -v w="$((w2 - w1))" -v n="$((sent - c1))" \
+        -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '
+        BEGIN {
+            if (n == 0) n = 1
+            if (t <= 0) t = 1
+            printf "%sdrain_worker_cpu %.1f us/event (%.0f%% of a CPU)\n",
+                p, w / hz * 1e6 / n, 100 * w / hz / t
+        }' 
+    quit "$dir/nginx.pid"
+}
+
+# PHASES: the part-1 phases to run (default all)
+want() { [[ " ${PHASES:-default_ fast_ fast_cio_ fast_px_ backlog_cio_} " \
+            == *" $1 "* ]]; }
+
 if [ "${PART1:-1}" != 0 ]; then
-    phase default_ "cio px" ""
-    phase fast_ "cio px" "rate=100000"
-    phase fast_cio_ "cio" "rate=100000"
-    phase fast_px_ "px" "rate=100000"
+    want default_ && phase default_ "cio px" ""
+    want fast_ && phase fast_ "cio px" "rate=100000"
+    want fast_cio_ && phase fast_cio_ "cio" "rate=100000"
+    want fast_px_ && phase fast_px_ "px" "rate=100000"
+    want backlog_cio_ && backlog
 fi
 
 # ---- part 2: the request-rate cost of statsig_event with three sinks ----

@@ -2,6 +2,7 @@
  * JavaScript number conversions: Number(string), String(number), parseInt.
  */
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -302,6 +303,64 @@ sg_js_integer_to_string(double d, char *out)
 }
 
 
+/*
+ * d, of magnitude 1e-6 .. 1e9, when it is the double nearest m / 10^k for
+ * an integer m and k <= 6: the fewest places that give d back (m / 10^k
+ * is correctly rounded, as strtod of its digits is), written as
+ * Number::toString writes it (no exponent in that range).  0: not so.
+ */
+static size_t
+sg_js_decimal_to_string(double d, char *out)
+{
+    char      frac[8];
+    double    a, m, scale;
+    size_t    o;
+    uint64_t  u, pow10;
+    int       k, i;
+
+    a = fabs(d);
+    scale = 1;
+    pow10 = 1;
+
+    for (k = 1; k <= 6; k++) {
+        scale *= 10;
+        pow10 *= 10;
+
+        /* a < 1e9, so m < 1e15: an exact integer */
+        m = floor(a * scale + 0.5);
+
+        if (m / scale != a) {
+            continue;
+        }
+
+        u = (uint64_t) m;
+
+        o = 0;
+        if (d < 0) {
+            out[o++] = '-';
+        }
+
+        o += sg_js_integer_to_string((double) (u / pow10), out + o);
+
+        u %= pow10;
+        for (i = k - 1; i >= 0; i--) {
+            frac[i] = (char) ('0' + u % 10);
+            u /= 10;
+        }
+
+        /* fewer places did not give d back: the last one is not 0 */
+        out[o++] = '.';
+        memcpy(out + o, frac, (size_t) k);
+        o += (size_t) k;
+        out[o] = '\0';
+
+        return o;
+    }
+
+    return 0;
+}
+
+
 size_t
 statsig_js_number_to_string(double d, char *out)
 {
@@ -334,25 +393,53 @@ statsig_js_number_to_string(double d, char *out)
         return sg_js_integer_to_string(d, out);
     }
 
-    /*
-     * The shortest precision that round-trips, by bisection: if p digits
-     * round-trip, so do p + 1 (the finer grid's nearest point is no
-     * farther from d).  17 always do.
-     */
-    lo = 1;
-    hi = 17;
-    while (lo < hi) {
-        prec = (lo + hi) / 2;
-        snprintf(digits, sizeof(digits), "%.*e", prec - 1, d);
-        if (strtod(digits, NULL) == d) {
-            hi = prec;
-
-        } else {
-            lo = prec + 1;
+    /* a few decimal places (prices, ratios): no printf */
+    if (fabs(d) >= 1e-6 && fabs(d) < 1e9) {
+        o = sg_js_decimal_to_string(d, out);
+        if (o) {
+            return o;
         }
     }
 
-    snprintf(digits, sizeof(digits), "%.*e", lo - 1, d);
+    /*
+     * The shortest precision that round-trips.  When p <= 15 digits do,
+     * the 15-digit rounding of d is those p digits and zeros (d is within
+     * half an ulp, 2^-53 relative, of them: less than half a unit of the
+     * 15th digit), so it is tried first; else 16, else 17, which always
+     * round-trip.  Each is the correctly rounded one, the closest to d,
+     * as Number::toString asks.  (Subnormals have fewer bits: for them
+     * the search starts lower.)
+     */
+    prec = 15;
+
+    if (fabs(d) < DBL_MIN) {
+        /* subnormal: fewer bits, so fewer digits may do; bisection */
+        lo = 1;
+        hi = 17;
+        while (lo < hi) {
+            prec = (lo + hi) / 2;
+            snprintf(digits, sizeof(digits), "%.*e", prec - 1, d);
+            if (strtod(digits, NULL) == d) {
+                hi = prec;
+
+            } else {
+                lo = prec + 1;
+            }
+        }
+
+        prec = lo;
+    }
+
+    for (/* void */; prec < 17; prec++) {
+        snprintf(digits, sizeof(digits), "%.*e", prec - 1, d);
+        if (strtod(digits, NULL) == d) {
+            break;
+        }
+    }
+
+    if (prec == 17) {
+        snprintf(digits, sizeof(digits), "%.16e", d);
+    }
 
     /* digits is [-]D[.DDD]e[+-]XX: collect significant digits */
     o = 0;

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsdate.h"
@@ -13,6 +14,7 @@
 #include "jsstr.h"
 #include "statsig_value.h"
 #include "tap.h"
+#include "rng.h"
 
 
 static const char *
@@ -122,9 +124,132 @@ test_number_to_string(void)
         is_str(num_str(cases[i].d), cases[i].s, "String(%.17g)", cases[i].d);
     }
 
+    is_str(num_str(0.1), "0.1", "String(0.1)");
+    is_str(num_str(9.99), "9.99", "String(9.99)");
+    is_str(num_str(-29.95), "-29.95", "String(-29.95)");
+    is_str(num_str(999999999.999999), "999999999.999999",
+           "String(999999999.999999)");
+    is_str(num_str(0.0000015), "0.0000015", "String(0.0000015)");
+    is_str(num_str(1.0000001), "1.0000001", "String(1.0000001)");
     is_str(num_str(NAN), "NaN", "String(NaN)");
     is_str(num_str(INFINITY), "Infinity", "String(Infinity)");
     is_str(num_str(-INFINITY), "-Infinity", "String(-Infinity)");
+}
+
+
+/*
+ * The fewest significant digits that give d back, by bisection over
+ * printf's correctly rounded precisions (the rule, slowly).
+ */
+static int
+shortest_digits(double d)
+{
+    char  buf[40];
+    int   lo, hi, p;
+
+    lo = 1;
+    hi = 17;
+    while (lo < hi) {
+        p = (lo + hi) / 2;
+        snprintf(buf, sizeof(buf), "%.*e", p - 1, d);
+        if (strtod(buf, NULL) == d) {
+            hi = p;
+        } else {
+            lo = p + 1;
+        }
+    }
+
+    return lo;
+}
+
+
+/* the significant digits of a String(number) */
+static int
+written_digits(const char *s)
+{
+    int  n, zeros, seen;
+
+    n = 0;
+    zeros = 0;
+    seen = 0;
+
+    for (/* void */; *s && *s != 'e'; s++) {
+        if (*s < '0' || *s > '9') {
+            continue;
+        }
+        if (*s == '0') {
+            if (seen) {
+                zeros++;
+            }
+            continue;
+        }
+        seen = 1;
+        n += zeros + 1;
+        zeros = 0;
+    }
+
+    return n;
+}
+
+
+/*
+ * Random doubles (decimals of a few places, as prices are written, and
+ * any bit pattern): every one written back exactly, in as few digits as
+ * can be.
+ */
+static void
+test_number_to_string_random(void)
+{
+    char        pow[8];
+    double      d;
+    uint64_t    bits;
+    const char  *s;
+    int         i, bad_trip, bad_len;
+
+    bad_trip = 0;
+    bad_len = 0;
+
+    for (i = 0; i < 200000; i++) {
+        if (i % 10 == 1) {
+            /* subnormals with short mantissas: 5e-324, 1e-320 ... */
+            bits = rnd_below(1 << (1 + i % 30));
+            memcpy(&d, &bits, sizeof(d));
+
+        } else if (i % 2) {
+            bits = ((uint64_t) rnd() << 32) | rnd();
+            memcpy(&d, &bits, sizeof(d));
+            if (isnan(d) || isinf(d)) {
+                continue;
+            }
+
+        } else {
+            snprintf(pow, sizeof(pow), "1e%u", (unsigned) rnd_below(7));
+            d = (double) (((uint64_t) rnd() << 20) | rnd_below(1 << 20))
+                / strtod(pow, NULL) / (double) (1 + rnd_below(1000));
+            d = floor(d * 1e6) / strtod(pow, NULL);
+            if (rnd_below(2)) {
+                d = -d;
+            }
+        }
+
+        s = num_str(d);
+
+        if (strtod(s, NULL) != d) {
+            if (bad_trip++ < 5) {
+                printf("# %.17g written as %s\n", d, s);
+            }
+        }
+
+        if (d != 0 && written_digits(s) != shortest_digits(d)) {
+            if (bad_len++ < 5) {
+                printf("# %.17g written as %s, %d digits, shortest %d\n", d, s,
+                     written_digits(s), shortest_digits(d));
+            }
+        }
+    }
+
+    is_int(bad_trip, 0, "200000 random numbers read back as written");
+    is_int(bad_len, 0, "... each in the fewest digits");
 }
 
 
@@ -259,6 +384,7 @@ main(void)
 {
     test_to_number();
     test_number_to_string();
+    test_number_to_string_random();
     test_parse_int();
     test_lower();
     test_date_parse();
