@@ -278,8 +278,9 @@ demo: module
 	    -c $(CURDIR)/$(or $(CONF),conf-examples/demo.conf) -e stderr \
 	    -g 'load_module $(CURDIR)/$(MODULE_SO); daemon off; pid $(CURDIR)/$(B)/demo/nginx.pid;'
 
+# bench/lib.sh holds the scripts' shared helpers: sourced, not run
 bench: all
-	@set -e; for f in $(sort $(wildcard bench/*.sh)); do \
+	@set -e; for f in $(sort $(filter-out bench/lib.sh,$(wildcard bench/*.sh))); do \
 	    echo "== $$f"; STATSIG_MODULE=$(CURDIR)/$(MODULE_SO) bash $$f; \
 	done
 

@@ -2,20 +2,12 @@
 # Requests/s of nginx with the module loaded and gate variables read.
 set -euo pipefail
 
-so=${STATSIG_MODULE:-$(pwd)/build/nginx/ngx_http_statsig_module.so}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration=${DURATION:-5}
 dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
-port=$(perl -MIO::Socket::INET -e \
-    'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
-
-cleanup() {
-    [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null
-    sleep 0.2
-    rm -rf "$dir"
-}
 trap cleanup EXIT
-
-user=; [ "$(id -u)" = 0 ] && user="user root;"
+port=$(freeport)
 
 cat > "$dir/nginx.conf" <<EOF
 load_module $so;
@@ -38,10 +30,7 @@ http {
 EOF
 
 /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
-for _ in $(seq 50); do
-    curl -sf "http://127.0.0.1:$port/plain" >/dev/null && break
-    sleep 0.1
-done
+wait_http "http://127.0.0.1:$port/plain"
 
 for path in plain gate; do
     rps=$(wrk -t1 -c32 -d"${duration}s" -H 'X-User-Id: u1' \

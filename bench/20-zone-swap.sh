@@ -20,19 +20,17 @@
 #     specs file (fsync'ed); "no swaps" is {"has_updates":false}.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-so=${STATSIG_MODULE:-$root/build/nginx/ngx_http_statsig_module.so}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration=${DURATION:-5}
 rounds=${ROUNDS:-3}
 conns=${CONNECTIONS:-64}
 dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
-port=$(perl -MIO::Socket::INET -e \
-    'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
+port=$(freeport)
 swapper=
 mode=local
 cdn_pid=
-cdn_port=$(perl -MIO::Socket::INET -e \
-    'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
+cdn_port=$(freeport)
 
 cleanup() {
     [ -n "$swapper" ] && kill "$swapper" 2>/dev/null
@@ -72,8 +70,6 @@ gate=$(perl -MJSON::PP -0777 -ne '
         next if ($g->{entity} // "") ne "feature_gate";
         (my $v = lc $g->{name}) =~ s/[^a-z0-9_]/_/g;
         print $v; last }' "$dir/specs.json")
-
-user=; [ "$(id -u)" = 0 ] && user="user root;"
 
 # remote mode: the key, Statsig's URLs on the stand-in CDN
 remote_conf() {
@@ -231,9 +227,6 @@ stop_swapper() {
     kill "$swapper"; swapper=
     sleep 1.5
 }
-
-median() { tr ' ' '\n' | sed '/^$/d' | sort -g | awk '{ v[NR] = $1 }
-    END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # $1: name, $2: connections, $3: paced or flat
 compare() {

@@ -6,20 +6,13 @@
 # Target: >= 90% of the baseline.  Results: bench/README.md.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-so=${STATSIG_MODULE:-$root/build/nginx/ngx_http_statsig_module.so}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration=${DURATION:-5}
 conns=${CONNECTIONS:-32}
 dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
-port=$(perl -MIO::Socket::INET -e \
-    'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport')
-
-cleanup() {
-    [ -f "$dir/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx.pid")" 2>/dev/null
-    sleep 0.2
-    rm -rf "$dir"
-}
 trap cleanup EXIT
+port=$(freeport)
 
 # 10 gates: the demo's three, and copies of them with their own salts
 perl -MJSON::PP -e '
@@ -33,7 +26,6 @@ perl -MJSON::PP -e '
     print encode_json($d);' "$root/conf-examples/demo-specs.json" \
     > "$dir/specs.json"
 
-user=; [ "$(id -u)" = 0 ] && user="user root;"
 vars='$statsig_gate_public_launch $statsig_gate_beta_users'
 vars="$vars \$statsig_gate_new_checkout"
 for i in 1 2 3 4 5 6 7; do vars="$vars \$statsig_gate_gate_$i"; done
@@ -69,10 +61,7 @@ http {
 CONF
 
 /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
-for _ in $(seq 50); do
-    curl -sf "http://127.0.0.1:$port/plain" >/dev/null && break
-    sleep 0.1
-done
+wait_http "http://127.0.0.1:$port/plain"
 curl -sf -H 'X-User-Id: u1' "http://127.0.0.1:$port/vars" | sed 's/^/# /'
 
 # each request a different user (a wrk script numbers them)
@@ -89,21 +78,12 @@ request = function()
 end
 LUA
 
-# the worker's CPU time (utime + stime, clock ticks) from /proc
-worker_cpu() {
-    local pid
-    pid=$(pgrep -P "$(cat "$dir/nginx.pid")" | head -1)
-    awk '{ print $14 + $15 }' "/proc/$pid/stat"
-}
-
-hz=$(getconf CLK_TCK)
-
 declare -A rps
 for path in plain vars vars-quiet plain; do
-    c0=$(worker_cpu)
+    c0=$(cpu "$dir/nginx.pid")
     out=$(wrk -t1 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
         "http://127.0.0.1:$port/$path")
-    c1=$(worker_cpu)
+    c1=$(cpu "$dir/nginx.pid")
     r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     n=$(awk '/requests in/ {print $1}' <<<"$out")
     echo "variables_$path $r req/s"

@@ -18,177 +18,38 @@
 # about 60,000 exposures/s, the target's event rate).
 set -euo pipefail
 
-so=${STATSIG_MODULE:-$(pwd)/build/nginx/ngx_http_statsig_module.so}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration=${DURATION:-5}
 conns=${CONNECTIONS:-64}
-root=$(pwd)
 dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
-freeport() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport'
-}
+trap cleanup EXIT
 port=$(freeport)
 sport=$(freeport)
 
-quit() {
-    local pid
-    [ -f "$1" ] || return 0
-    pid=$(cat "$1")
-    kill -QUIT "$pid" 2>/dev/null || return 0
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-}
-
-cleanup() {
-    quit "$dir/nginx.pid"
-    quit "$dir/sink/nginx.pid"
-    if [ -n "${KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-
-user=; [ "$(id -u)" = 0 ] && user="user root;"
-
-mkdir -p "$dir/sink"
-cat > "$dir/sink/nginx.conf" <<EOF
-$user
-worker_processes 1;
-pid $dir/sink/nginx.pid;
-error_log $dir/sink/error.log warn;
-events { worker_connections 1024; }
-http {
-    log_format n '\$http_statsig_event_count';
-    client_body_temp_path $dir/sink;
-    client_max_body_size 64m;
-    client_body_buffer_size 4m;
-    keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$sport;
-        location /v1/log_event {
-            access_log $dir/sink/events.log n;
-            return 202 '{"success":true}';
-        }
-        location / {
-            access_log off;
-            return 200 '{"has_updates":false}';
-        }
-    }
-}
-EOF
-
-/usr/sbin/nginx -p "$dir/sink/" -c "$dir/sink/nginx.conf" \
-    -e "$dir/sink/error.log"
+# the sink: log_event's event counts in $dir/sink/events.log
+standin_start events.log ""
 
 echo "bench-secret-key" > "$dir/key"
 cp "$root/conf-examples/demo-specs.json" "$dir/specs.json"
 key="statsig_server_key file:$dir/key;"
 [ -n "${LOCAL:-}" ] && key=
 
-cat > "$dir/nginx.conf" <<EOF
-load_module $so;
-$user
-worker_processes 2;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
-    statsig_zone statsig 64m;
-    $key
-    statsig_specs_file $dir/specs.json;
-    statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;
-    statsig_id_lists_url http://127.0.0.1:$sport/v1/get_id_lists;
-    statsig_events_url http://127.0.0.1:$sport/v1/log_event;
-    statsig_user_id \$arg_u;
-    server {
-        listen 127.0.0.1:$port;
+# 3 gates a request at /on, and at /off without exposures; 1 at /on1, /off1
+users_lua
+module_start 2 "$key" '
         location /on {
-            return 200 "\$statsig_gate_public_launch\$statsig_gate_beta_users\$statsig_gate_new_checkout\n";
+            return 200 "$statsig_gate_public_launch$statsig_gate_beta_users$statsig_gate_new_checkout\n";
         }
         location /off {
             statsig_exposures off;
-            return 200 "\$statsig_gate_public_launch\$statsig_gate_beta_users\$statsig_gate_new_checkout\n";
+            return 200 "$statsig_gate_public_launch$statsig_gate_beta_users$statsig_gate_new_checkout\n";
         }
-        location /on1 { return 200 "\$statsig_gate_public_launch\n"; }
+        location /on1 { return 200 "$statsig_gate_public_launch\n"; }
         location /off1 {
             statsig_exposures off;
-            return 200 "\$statsig_gate_public_launch\n";
-        }
-        location /status { statsig_status; }
-    }
-}
-EOF
-
-# a fresh user for every request, whatever the thread; with USERS=N in
-# the environment, users r0..r(N-1) in turn instead (they come back, so
-# the exposure dedupe applies, as in real traffic).  With SLOTS_OUT set,
-# the run is cut in slots of SLOT_MS, each given to ON or OFF (the paths)
-# by a hash of its number, the same in both threads, so that no period of
-# the host's own lines up with them; each thread appends "slot responses
-# on" to SLOTS_OUT as its slots end.
-cat > "$dir/users.lua" <<'EOF'
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec_t;
-int clock_gettime(int clk, bench_timespec_t *ts);
-]]
-local ts = ffi.new("bench_timespec_t")
-local function now_ms()
-    ffi.C.clock_gettime(1, ts)          -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-end
-
-local threads = 0
-function setup(thread)
-    threads = threads + 1
-    thread:set("tid", threads)
-end
-local users = tonumber(os.getenv("USERS") or "0")
-local run = os.getenv("RUN") or ""  -- fresh users differ from run to run
-local out = os.getenv("SLOTS_OUT")
-local slot_ms = tonumber(os.getenv("SLOT_MS") or "500")
-local on_path = os.getenv("ON") or "/on"
-local off_path = os.getenv("OFF") or "/off"
-local n = 0
-local cur, count = -1, 0
-
-function slot_on(s)
-    return math.floor((s * 2654435761) % 4294967296 / 65536) % 2 == 1
-end
-
-request = function()
-    local path = wrk.path
-    n = n + 1
-    if out then
-        path = slot_on(math.floor(now_ms() / slot_ms)) and on_path or off_path
-    end
-    if users > 0 then
-        return wrk.format("GET", path .. "?u=r" .. ((n * 2 + tid) % users))
-    end
-    return wrk.format("GET", path .. "?u=u" .. run .. "-" .. tid .. "-" .. n)
-end
-
-if out then
-    response = function()
-        local s = math.floor(now_ms() / slot_ms)
-        if s ~= cur then
-            if cur >= 0 then
-                local f = io.open(out, "a")
-                f:write(cur, " ", count, " ", slot_on(cur) and 1 or 0, "\n")
-                f:close()
-            end
-            cur, count = s, 0
-        end
-        count = count + 1
-    end
-end
-EOF
-
-/usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
-
-for i in $(seq 50); do
-    curl -sf "http://127.0.0.1:$port/status" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+            return 200 "$statsig_gate_public_launch\n";
+        }'
 
 # $1 the location, $2 the users, $3 a name for the run's fresh users
 rps() {
@@ -200,17 +61,6 @@ count() {
     awk '{ n += $1 } END { print n + 0 }' "$dir/sink/events.log" \
         2>/dev/null || echo 0
 }
-
-# CPU seconds (user + system) used so far by the workers of a master
-cpu() {
-    local m w sum=0
-    m=$(cat "$1")
-    for w in $(pgrep -P "$m"); do
-        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$w/stat")))
-    done
-    echo "$sum"
-}
-hz=$(getconf CLK_TCK)
 
 # the sink's counters: queued dropped_full dropped_other skipped requests
 # deduped
@@ -236,13 +86,6 @@ drained() {
         sleep 1.5
     done
     echo "$prev $t"
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) { print 0; exit }
-        print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    }'
 }
 
 # one scenario: $1 the prefix of its result names, $2 the users (0: a
@@ -300,58 +143,33 @@ scenario() {
 
     echo "${p}pairs ${ROUNDS:-3} (off/on req/s:$rates)"
     echo "${p}worker_cpu_per_request_exposures_off" \
-         "$(echo $offs | tr ' ' '\n' | median) us"
+         "$(echo $offs | median) us"
     echo "${p}worker_cpu_per_request_exposures_on" \
-         "$(echo $ons | tr ' ' '\n' | median) us"
+         "$(echo $ons | median) us"
     echo "${p}worker_cpu_cost_per_request" \
-         "$(echo $cpus | tr ' ' '\n' | median) % (pairs:$cpus)"
+         "$(echo $cpus | median) % (pairs:$cpus)"
     echo "${p}sink_cpu_per_event $(awk -v s="$((s1 - s0))" -v hz="$hz" \
          -v n="$(($(count) - e0))" \
          'BEGIN { printf "%.2f", s / hz * 1e6 / (n ? n : 1) }') us"
     echo "${p}request_rate_cost_pairs" \
-         "$(echo $costs | tr ' ' '\n' | median) % (pairs:$costs)"
+         "$(echo $costs | median) % (pairs:$costs)"
     echo "${p}events_per_sec_delivered" \
-         "$(echo $evs | tr ' ' '\n' | median) events/s (pairs:$evs)"
+         "$(echo $evs | median) events/s (pairs:$evs)"
 }
 
-# The request-rate cost, interleaved: one run of IDURATION (default 30)
-# seconds whose slots of 500 ms go to $2 (exposures on) or $3 (off), see
-# users.lua; cost = 1 - mean on slot / mean off slot, the first and last
-# slot left out.  Slow spells of the host, which last seconds, fall on
-# both kinds of slot alike, where the pairs above see them in one run of
-# the two.  The flusher's work, spread over every slot, is left out here
-# (it is in the pairs' worker CPU per request).  $4 the users (0: fresh),
-# $5 a name for the run's fresh users, $6 the gates a request reads.
+# The request-rate cost, interleaved (interleaved_run in lib.sh): $2
+# exposures on, $3 off; $4 the users (0: fresh), $5 a name for the run's
+# fresh users, $6 the gates a request reads.  Drained before the report,
+# though the flusher's work, spread over every slot, is left out here (it
+# is in the pairs' worker CPU per request).
 interleaved() {
-    local p=$1 on=$2 off=$3 users=$4 gates=$6
-    rm -f "$dir/slots.out"
-    RUN=$5 USERS=$users ON=$on OFF=$off SLOTS_OUT="$dir/slots.out" \
-        wrk -t2 -c"$conns" -d"${IDURATION:-30}s" -s "$dir/users.lua" \
-        "http://127.0.0.1:$port/" >/dev/null
+    local p=$1 gates=$6
+    interleaved_run "$5" "$4" "$2" "$3"
     drained >/dev/null
-    perl -e '
-        my ($p, %n, %on) = shift;
-        my $gates = pop @ARGV;
-        while (<>) { my ($s, $c, $o) = split; $n{$s} += $c; $on{$s} = $o }
-        my @s = sort { $a <=> $b } keys %n;
-        shift @s; pop @s;
-        sub cost {
-            my (@a, @b, $x, $y);
-            for (@_) { if ($on{$_}) { push @a, $n{$_} } else { push @b, $n{$_} } }
-            return "n/a" unless @a && @b;
-            $x += $_ for @a; $y += $_ for @b;
-            return sprintf "%.1f", 100 * (1 - ($x / @a) / ($y / @b));
-        }
-        my $h = int(@s / 2);
-        printf "%srequest_rate_cost %s %% (interleaved: %d slots of 500 ms;"
-            . " first half %s %%, second half %s %%)\n", $p, cost(@s),
-            scalar @s, cost(@s[0 .. $h - 1]), cost(@s[$h .. $#s]);
-        my ($c, $k) = (0, 0);
-        for (@s) { if ($on{$_}) { $c += $n{$_}; $k++ } }
-        printf "%sexposures_per_sec_while_on %.0f exposures/s (%d a request,"
-            . " before dedupe)\n", $p, $k ? $c * $gates / ($k * 0.5) : 0,
-            $gates;
-    ' "$p" "$dir/slots.out" "$gates"
+    interleaved_report "$p"
+    awk -v p="$p" -v r="$on_rps" -v g="$gates" 'BEGIN {
+        printf "%sexposures_per_sec_while_on %.0f exposures/s (%d a request,"\
+               " before dedupe)\n", p, r * g, g }'
 }
 
 # the worst case: a fresh user per request, every exposure new (3 a

@@ -44,8 +44,8 @@
 # those part-1 phases alone.  WORKERS (default 1) for the module.
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-so=${STATSIG_MODULE:-$root/build/nginx/ngx_http_statsig_module.so}
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 duration=${DURATION:-10}
 drain=${DRAIN:-$duration}
 conns=${CONNECTIONS:-64}
@@ -54,52 +54,14 @@ workers=${WORKERS:-1}
 [ -f "$so" ] || { echo "no module at $so (make module)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk not found" >&2; exit 1; }
 dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
-
-freeport() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(LocalAddr=>"127.0.0.1:0",Listen=>1)->sockport'
-}
+trap cleanup EXIT
 port=$(freeport)
 sport=$(freeport)
 
-quit() {
-    local pid i
-    [ -f "$1" ] || return 0
-    pid=$(cat "$1")
-    kill -QUIT "$pid" 2>/dev/null || return 0
-    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    rm -f "$1"
-}
-
-cleanup() {
-    quit "$dir/nginx.pid"
-    quit "$dir/sink/nginx.pid"
-    if [ -n "${KEEP:-}" ]; then echo "kept $dir"; else rm -rf "$dir"; fi
-}
-trap cleanup EXIT
-
-user=; [ "$(id -u)" = 0 ] && user="user root;"
-
 # ---- the stand-in: Customer.io, Gainsight PX and Statsig's log_event ----
 
-mkdir -p "$dir/sink" "$dir/tmp"
-cat > "$dir/sink/nginx.conf" <<EOF
-$user
-worker_processes 1;
-pid $dir/sink/nginx.pid;
-error_log $dir/sink/error.log warn;
-events { worker_connections 1024; }
-http {
-    log_format one '1';
-    log_format n '\$http_statsig_event_count';
-    access_log off;
-    client_body_temp_path $dir/sink;
-    client_max_body_size 64m;
-    client_body_buffer_size 4m;
-    keepalive_requests 1000000;
-    default_type application/json;
-    server {
-        listen 127.0.0.1:$sport;
+mkdir -p "$dir/tmp"
+standin_start statsig.log "
         location ~ ^/api/v1/customers/[^/]+/events\$ {
             access_log $dir/sink/cio.log one;
             return 200 '{}';
@@ -118,20 +80,7 @@ http {
         location = /v1/events/custom {
             access_log $dir/sink/px.log one;
             return 201 '{}';
-        }
-        location = /v1/log_event {
-            access_log $dir/sink/statsig.log n;
-            return 202 '{"success":true}';
-        }
-        location / {
-            return 200 '{"has_updates":false}';
-        }
-    }
-}
-EOF
-
-/usr/sbin/nginx -p "$dir/sink/" -c "$dir/sink/nginx.conf" \
-    -e "$dir/sink/error.log"
+        }"
 
 echo "bench-secret-key" > "$dir/key"
 echo "bench-site-id" > "$dir/cio_site"
@@ -150,99 +99,18 @@ px_sink() {
 
 # $1 the http-level lines (key, sinks); starts the module's nginx
 start() {
-    cat > "$dir/nginx.conf" <<EOF
-load_module $so;
-$user
-worker_processes $workers;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
-    statsig_zone statsig ${ZONE:-64m};
-    statsig_event_queue ${QUEUE:-24m};
-    statsig_specs_file $dir/specs.json;
-    statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;
-    statsig_id_lists_url http://127.0.0.1:$sport/v1/get_id_lists;
-    statsig_events_url http://127.0.0.1:$sport/v1/log_event;
-    statsig_user_id \$arg_u;
-    $1
-    server {
-        listen 127.0.0.1:$port;
+    module_start "$workers" "statsig_event_queue ${QUEUE:-24m};
+    $1" '
         location /on {
             statsig_event purchase value=9.99 sku=A1;
             return 200 "ok\n";
         }
-        location /off { return 200 "ok\n"; }
-        location /status { statsig_status; }
-    }
-}
-EOF
-    /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
-    for i in $(seq 50); do
-        curl -sf "http://127.0.0.1:$port/status" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+        location /off { return 200 "ok\n"; }'
 }
 
-# a fresh user for every request (?u= from a per-thread counter); with
-# SLOTS_OUT set, the run is cut in slots of 500 ms, each given to ON or
-# OFF by a hash of its number, and each thread appends "slot responses
-# on" to SLOTS_OUT as its slots end (40-events.sh's users.lua)
-cat > "$dir/users.lua" <<'EOF'
-local ffi = require("ffi")
-ffi.cdef[[
-typedef struct { long tv_sec; long tv_nsec; } bench_timespec_t;
-int clock_gettime(int clk, bench_timespec_t *ts);
-]]
-local ts = ffi.new("bench_timespec_t")
-local function now_ms()
-    ffi.C.clock_gettime(1, ts)          -- CLOCK_MONOTONIC
-    return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
-end
-
-local threads = 0
-function setup(thread)
-    threads = threads + 1
-    thread:set("tid", threads)
-end
-local run = os.getenv("RUN") or ""
-local out = os.getenv("SLOTS_OUT")
-local slot_ms = 500
-local on_path = os.getenv("ON") or "/on"
-local off_path = os.getenv("OFF") or "/off"
-local n = 0
-local cur, count = -1, 0
-
-function slot_on(s)
-    return math.floor((s * 2654435761) % 4294967296 / 65536) % 2 == 1
-end
-
-request = function()
-    local path = wrk.path
-    n = n + 1
-    if out then
-        path = slot_on(math.floor(now_ms() / slot_ms)) and on_path or off_path
-    end
-    return wrk.format("GET", path .. "?u=u" .. run .. "-" .. tid .. "-" .. n)
-end
-
-if out then
-    response = function()
-        local s = math.floor(now_ms() / slot_ms)
-        if s ~= cur then
-            if cur >= 0 then
-                local f = io.open(out, "a")
-                f:write(cur, " ", count, " ", slot_on(cur) and 1 or 0, "\n")
-                f:close()
-            end
-            cur, count = s, 0
-        end
-        count = count + 1
-    end
-end
-EOF
+# a fresh user for every request; the interleaved run of part 2 as in
+# 40-events.sh
+users_lua
 
 # events delivered so far: the stand-in's log lines (one event a request),
 # or for Customer.io, whose v2 batches carry many, the sink's "sent"
@@ -255,6 +123,8 @@ lines() {
         echo 0
     fi
 }
+# requests so far to a destination (px has no batch log: cat's failure
+# must not end the script under pipefail)
 requests() {
     { cat "$dir/sink/$1.log" "$dir/sink/$1_batch.log" 2>/dev/null || :; } \
         | wc -l
@@ -275,18 +145,6 @@ counters() {
                                     failures ignored)}), $s->{queue}{size} // 0;
         ' "$1" || echo "0 0 0 0 0 0 0 0 0"
 }
-
-# CPU ticks (user + system) used so far by the workers of a master
-cpu() {
-    local m w sum=0
-    m=$(cat "$1")
-    for w in $(pgrep -P "$m"); do
-        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$w/stat" 2>/dev/null \
-                       || echo 0)))
-    done
-    echo "$sum"
-}
-hz=$(getconf CLK_TCK)
 
 # the workers' RSS and private RSS, kB (summed over the workers)
 rss() {
@@ -472,35 +330,12 @@ if [ "${PART2:-1}" != 0 ]; then
     sleep 1
     st0=$(awk '{ n += $1 } END { print n + 0 }' "$dir/sink/statsig.log" \
           2>/dev/null || echo 0)
-    rm -f "$dir/slots.out"
-    RUN=i SLOTS_OUT="$dir/slots.out" wrk -t2 -c"$conns" \
-        -d"${IDURATION:-30}s" -s "$dir/users.lua" \
-        "http://127.0.0.1:$port/" >/dev/null
+    interleaved_run i 0 /on /off
     sleep 2
-    perl -e '
-        my (%n, %on);
-        while (<>) { my ($s, $c, $o) = split; $n{$s} += $c; $on{$s} = $o }
-        my @s = sort { $a <=> $b } keys %n;
-        shift @s; pop @s;
-        sub cost {
-            my (@a, @b, $x, $y);
-            for (@_) { if ($on{$_}) { push @a, $n{$_} } else { push @b, $n{$_} } }
-            return "n/a" unless @a && @b;
-            $x += $_ for @a; $y += $_ for @b;
-            return sprintf "%.1f", 100 * (1 - ($x / @a) / ($y / @b));
-        }
-        my $h = int(@s / 2);
-        printf "sinks_request_rate_cost %s %% (interleaved: %d slots of 500 ms;"
-            . " first half %s %%, second half %s %%)\n", cost(@s),
-            scalar @s, cost(@s[0 .. $h - 1]), cost(@s[$h .. $#s]);
-        my ($c, $k, $d, $j) = (0, 0, 0, 0);
-        for (@s) {
-            if ($on{$_}) { $c += $n{$_}; $k++ } else { $d += $n{$_}; $j++ }
-        }
-        printf "sinks_requests_per_sec_on_off %.0f %.0f req/s (events/s while"
-            . " on = the first)\n", $k ? $c / ($k * 0.5) : 0,
-            $j ? $d / ($j * 0.5) : 0;
-    ' "$dir/slots.out" || echo "sinks_request_rate_cost n/a %"
+    interleaved_report sinks_
+    awk -v on="$on_rps" -v off="$off_rps" 'BEGIN {
+        printf "sinks_requests_per_sec_on_off %.0f %.0f req/s (events/s"\
+               " while on = the first)\n", on, off }'
     st1=$(awk '{ n += $1 } END { print n + 0 }' "$dir/sink/statsig.log" \
           2>/dev/null || echo 0)
     echo "sinks_statsig_events_delivered $((st1 - st0)) events"

@@ -17,32 +17,22 @@ use HTTP::Tiny;
 use JSON::PP;
 use Test::More;
 use StatsigTest;
+use EvalTest qw(need_oracle run_ok);
 
 my $root = StatsigTest::root();
-my $oracle = "$root/build/oracle";
 my $helper = "$root/t/lib/vars-oracle.js";
 my $nusers = $ENV{STATSIG_ORACLE_USERS} || 1200;
 
-plan skip_all => '../shared is absent: no oracle to compare with'
-    unless -d "$root/../shared/oracle";
-plan skip_all => 'no build/oracle (run make oracle)'
-    unless -d "$oracle/node_modules";
-plan skip_all => 'node is not installed' unless `node --version 2>/dev/null`;
+my $oracle = need_oracle();
 
 my $t = StatsigTest->new;
 my $d = $t->dir;
 
-sub run_ok {
-    my ($cmd, $name) = @_;
-    system("$cmd 2> $d/cmd.err");
-    is($? >> 8, 0, $name) or diag(StatsigTest::slurp("$d/cmd.err"));
-}
-
-run_ok("node $oracle/gen.js --seed 2005 --specs 60 --users $nusers "
+run_ok($d, "node $oracle/gen.js --seed 2005 --specs 60 --users $nusers "
        . "--out $d/gen", 'generate specs and users');
-run_ok("node $helper users $d/gen/users.jsonl > $d/users-str.jsonl",
+run_ok($d, "node $helper users $d/gen/users.jsonl > $d/users-str.jsonl",
        'users as strings');
-run_ok("node $helper vars $d/gen/dcs.json > $d/vars.json", 'variables');
+run_ok($d, "node $helper vars $d/gen/dcs.json > $d/vars.json", 'variables');
 
 my @users = map { decode_json($_) } split /\n/,
     StatsigTest::slurp("$d/users-str.jsonl");
@@ -186,11 +176,11 @@ ok(!$errors, "$nusers requests answered") or diag("$errors failed");
 
 write_file(join('', map { encode_json($_) . "\n" } @users),
            'users-final.jsonl');
-run_ok("node $oracle/oracle.js --environment production "
+run_ok($d, "node $oracle/oracle.js --environment production "
        . "--idlists $d/idlists-none.json $d/gen/dcs.json "
        . "$d/users-final.jsonl > $d/oracle.jsonl", 'oracle evaluates');
-run_ok("node $helper expect $d/vars.json $d/oracle.jsonl > $d/expected.jsonl",
-       'expected values');
+run_ok($d, "node $helper expect $d/vars.json $d/oracle.jsonl "
+       . "> $d/expected.jsonl", 'expected values');
 
 my @want = map { decode_json($_) } split /\n/,
     StatsigTest::slurp("$d/expected.jsonl");

@@ -31,11 +31,10 @@ use warnings;
 use lib 't/lib';
 use Test::More;
 use JSON::PP;
-use HTTP::Tiny;
-use POSIX qw(_exit);
-use Time::HiRes qw(time sleep);
-use StatsigTest qw(wait_for slurp);
+use Time::HiRes qw(time);
+use StatsigTest qw(wait_for);
 use StatsigEvents qw(events_nginx status_json);
+use StatsigLoad qw(reload_and_quit line_reader);
 
 my $KEY = 'secret-SiNkQuIt0123456789';
 my $API = 'local-api-key-sinkquit';
@@ -62,56 +61,12 @@ EOF
 
 $f->control(delay_ms => 50);
 
-my $dir = $t->dir;
-my $url = $t->url('/buy');
-
-# load: $n clients, each requesting with fresh user ids until $stop
-# exists; the ids served are written to $dir/served-$tag-$i
-sub load {
-    my ($tag, $n) = @_;
-    my @pids;
-    unlink "$dir/stop-$tag";
-    for my $i (1 .. $n) {
-        my $pid = fork() // die "fork: $!";
-        if ($pid == 0) {
-            my $ua = HTTP::Tiny->new(keep_alive => 0, timeout => 5);
-            open my $out, '>', "$dir/served-$tag-$i" or _exit(1);
-            $out->autoflush(1);
-            my $k = 0;
-            until (-e "$dir/stop-$tag") {
-                my $u = "$tag-$i-" . $k++;
-                my $r = $ua->get("$url?u=$u");
-                if ($r->{status} == 200 && $r->{content} eq 'ok') {
-                    print $out "$u\n";
-                } elsif ($r->{status} == 599) {
-                    sleep 0.01;
-                }
-                sleep 0.005;    # ~150 requests/s per client
-            }
-            close $out;
-            _exit(0);
-        }
-        push @pids, $pid;
-    }
-    return sub {
-        open my $fh, '>', "$dir/stop-$tag";
-        close $fh;
-        waitpid($_, 0) for @pids;
-        my @served;
-        push @served, split /\n/, slurp("$dir/served-$tag-$_") for 1 .. $n;
-        return @served;
-    };
-}
-
-# what the fake's vendor endpoints received, read incrementally:
+# what the fake's vendor endpoints received:
 # $cio{user}{id} = batch items with that event id; $gpx{user} = requests
-my (%cio, %gpx, $offset);
+my (%cio, %gpx);
+my $next = line_reader($t->dir . '/fake/requests.jsonl');
 sub received {
-    open my $fh, '<', "$dir/fake/requests.jsonl" or return;
-    seek $fh, $offset // 0, 0;
-    while (my $line = <$fh>) {
-        last unless $line =~ /\n$/;
-        $offset = tell $fh;
+    for my $line ($next->()) {
         if ($line =~ m{"path":"/api/v2/batch"}) {
             my $r = eval { decode_json($line) } or next;
             $cio{ $_->{identifiers}{id} // '' }{ $_->{id} // '' }++
@@ -141,7 +96,6 @@ sub first { my @l = @_; join ' ', @l[0 .. ($#l > 9 ? 9 : $#l)] }
 sub check {
     my ($what, $served) = @_;
     received();
-    ok(@$served > 100, "$what: load was served (" . @$served . " requests)");
 
     my @missing = grep { !$cio{$_} } @$served;
     is(scalar @missing, 0, "$what: Customer.io got every served user's event")
@@ -172,37 +126,22 @@ sub sinks_clean {
     return $s;
 }
 
-# ---- reload under load ----
+# ---- reload, then quit, under load (t/lib/StatsigLoad.pm) ----
 
-my $stop = load('r', 2);
-
-ok(wait_for(sub { my ($c, $g) = got(qr/^r-/); $c > 60 && $g > 60 }, 20),
-   'events flowing to both vendors');
-ok($t->reload, 'reloaded under load');
-my ($c0, $g0) = got(qr/^r-/);
-ok(wait_for(sub { my ($c, $g) = got(qr/^r-/);
-                  $c > $c0 + 60 && $g > $g0 + 60 }, 20),
-   'events flow from the new workers');
-
-my @served = $stop->();
-ok(wait_for(sub { all_arrived(\@served) }, 20), 'reload: delivered');
-check('reload', \@served);
-my $s = sinks_clean('reload');
-is($s->{zone}{reloads}, 1, 'the zone (and its queues) was kept');
-
-# ---- quit under load ----
-
-$stop = load('q', 2);
-ok(wait_for(sub { my ($c, $g) = got(qr/^q-/); $c > 100 && $g > 100 }, 20),
-   'events flowing again');
-$s = sinks_clean('before quit');
-
-my $took = $t->stop;
-@served = $stop->();
-ok($took < 15, sprintf('nginx quit in %.1f s', $took));
-check('quit', \@served);
-unlike($t->error_log, qr/went back to the queue|were lost/,
-       'quit: nothing left behind');
+reload_and_quit(
+    t => $t, url => $t->url('/buy'), body => 'ok',
+    clients => 2, pause => 0.005,    # ~150 requests/s per client
+    counts => sub { my ($tag) = @_; return got(qr/^$tag-/) },
+    flowing => [60, 60, 100],
+    flowing_name => 'events flowing to both vendors',
+    arrived => \&all_arrived,
+    min_served => 100,
+    check => \&check,
+    after_reload => sub {
+        my $s = sinks_clean('reload');
+        is($s->{zone}{reloads}, 1, 'the zone (and its queues) was kept');
+    },
+    before_quit => sub { sinks_clean('before quit') });
 
 # ---- a relay's 503: Gainsight PX's ring full while it hangs ----
 
@@ -273,14 +212,9 @@ cmp_ok($k->{in_flight} + $k->{queue}{events}, '>=', scalar @accepted,
 $f->control(delay_ms => 0);
 
 my %relayed;
-my $roff = 0;
-my $rdir = $t->dir;
+my $rnext = line_reader($t->dir . '/fake/requests.jsonl');
 sub relayed_read {
-    open my $fh, '<', "$rdir/fake/requests.jsonl" or return \%relayed;
-    seek $fh, $roff, 0;
-    while (my $line = <$fh>) {
-        last unless $line =~ /\n$/;
-        $roff = tell $fh;
+    for my $line ($rnext->()) {
         next unless $line =~ m{"path":"/v1/events/custom"};
         my $q = eval { decode_json($line) } or next;
         $relayed{ $q->{json}{identifyId} // '' }++;

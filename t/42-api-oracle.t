@@ -16,37 +16,27 @@ use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use JSON::PP;
 use Test::More;
 use StatsigTest qw(slurp);
+use EvalTest qw(need_oracle run_ok);
 
 my $root = StatsigTest::root();
-my $oracle = "$root/build/oracle";
 my $nusers = $ENV{STATSIG_ORACLE_USERS} || 150;
 my $KEY = 'oracle-api-key';
 
-plan skip_all => '../shared is absent: no oracle to compare with'
-    unless -d "$root/../shared/oracle";
-plan skip_all => 'no build/oracle (run make oracle)'
-    unless -d "$oracle/node_modules";
-plan skip_all => 'node is not installed' unless `node --version 2>/dev/null`;
+my $oracle = need_oracle();
 
 my $t = StatsigTest->new;
 my $d = $t->dir;
 my $J = JSON::PP->new->canonical;
 
-sub run_ok {
-    my ($cmd, $name) = @_;
-    system("$cmd 2> $d/cmd.err");
-    is($? >> 8, 0, $name) or diag(slurp("$d/cmd.err"));
-}
-
 # ID lists are not loaded in local mode: the oracle gets none either
 $t->write_file('idlists-none.json', '{}');
 
-run_ok("node $oracle/gen.js --seed 4242 --specs 50 --users $nusers "
+run_ok($d, "node $oracle/gen.js --seed 4242 --specs 50 --users $nusers "
        . "--out $d/gen", 'generate specs and users');
-run_ok("node $oracle/oracle.js --idlists $d/idlists-none.json "
+run_ok($d, "node $oracle/oracle.js --idlists $d/idlists-none.json "
        . "$d/gen/dcs.json $d/gen/users.jsonl > $d/eval.jsonl",
        'oracle: evaluations');
-run_ok("node $oracle/oracle.js --init --idlists $d/idlists-none.json "
+run_ok($d, "node $oracle/oracle.js --init --idlists $d/idlists-none.json "
        . "$d/gen/dcs.json $d/gen/users.jsonl > $d/init.jsonl",
        'oracle: client initialize responses');
 

@@ -13,26 +13,13 @@ use File::Temp qw(tempdir);
 use Test::More;
 
 use lib 't/lib';
-use EvalTest qw(root shared oracle_dir eval_bin run_to_file);
+use EvalTest qw(root oracle_dir run_to_file slurp need_fixtures);
 
-my $shared = shared();
-plan skip_all => 'no ../shared/oracle (the statsig-node oracle fixtures)'
-    unless $shared && -d "$shared/oracle/fixtures";
-my $bin = eval_bin();
-plan skip_all => 'build/statsig-eval is not built (make cli)' unless $bin;
-plan skip_all => 'node is not installed'
-    unless system('node -e 0 >/dev/null 2>&1') == 0;
+my ($shared, $bin) = need_fixtures();
 
 my $root = root();
 my $dir = tempdir(CLEANUP => !$ENV{KEEP});
 my @hashes = qw(djb2 sha256 none);
-
-sub slurp {
-    my ($path) = @_;
-    open(my $fh, '<', $path) or return '';
-    local $/;
-    return <$fh> // '';
-}
 
 for my $name (qw(dev-set sdk-e2e-set)) {
     my $set = "$shared/oracle/fixtures/$name";

@@ -1,8 +1,9 @@
 package EvalTest;
 
-# Helpers for tests of the evaluation core through build/statsig-eval:
-# locate the binaries and shared data, run a command, read JSON lines.
-# Core Perl only.
+# Helpers for tests of the evaluation core through build/statsig-eval,
+# and for the tests against the statsig-node oracle: locate the binaries
+# and shared data (skipping the test when they are missing), run a
+# command, read files and JSON lines.  Core Perl only.
 
 use strict;
 use warnings;
@@ -11,9 +12,10 @@ use Cwd qw(abs_path);
 use Exporter qw(import);
 use File::Basename qw(dirname);
 use JSON::PP;
+use Test::More;
 
 our @EXPORT_OK = qw(root shared oracle_dir eval_bin run_to_file
-    read_jsonl json_canon);
+    read_jsonl json_canon slurp need_fixtures need_oracle run_ok);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -34,6 +36,53 @@ sub oracle_dir {
 sub eval_bin {
     my $b = $ENV{STATSIG_EVAL} || "$ROOT/build/statsig-eval";
     return -x $b ? $b : undef;
+}
+
+# Skips the whole test unless ../shared/oracle/fixtures (or the file or
+# folder $what in it) is there, build/statsig-eval is built and node
+# runs; returns (../shared, statsig-eval).
+sub need_fixtures {
+    my ($what) = @_;
+    my $shared = shared();
+    my $need = $shared && "$shared/oracle/fixtures"
+        . (defined $what ? "/$what" : '');
+    plan skip_all => 'no ../shared/oracle (the statsig-node oracle fixtures)'
+        unless $need && -e $need;
+    my $bin = eval_bin();
+    plan skip_all => 'build/statsig-eval is not built (make cli)' unless $bin;
+    plan skip_all => 'node is not installed'
+        unless system('node -e 0 >/dev/null 2>&1') == 0;
+    return ($shared, $bin);
+}
+
+# Skips the whole test unless the oracle is installed in build/oracle
+# (make oracle, from ../shared/oracle) and node runs; returns its folder.
+sub need_oracle {
+    my $oracle = "$ROOT/build/oracle";
+    plan skip_all => '../shared is absent: no oracle to compare with'
+        unless -d "$ROOT/../shared/oracle";
+    plan skip_all => 'no build/oracle (run make oracle)'
+        unless -d "$oracle/node_modules";
+    plan skip_all => 'node is not installed'
+        unless `node --version 2>/dev/null`;
+    return $oracle;
+}
+
+# A test that the shell command $cmd exits 0; its stderr (kept in
+# $dir/cmd.err) is the diagnostic when it does not.
+sub run_ok {
+    my ($dir, $cmd, $name) = @_;
+    local $Test::Builder::Level = $Test::Builder::Level + 1;  # the caller's line
+    system("$cmd 2> $dir/cmd.err");
+    return is($? >> 8, 0, $name) || diag(slurp("$dir/cmd.err"));
+}
+
+# The text of a file, '' when it cannot be read
+sub slurp {
+    my ($path) = @_;
+    open(my $fh, '<', $path) or return '';
+    local $/;
+    return <$fh> // '';
 }
 
 # Runs a command (list form) with stdout to a file; returns the exit code
