@@ -248,18 +248,20 @@ phase() {
 }
 
 # A backlog drained at Customer.io's default rate (100 requests a second):
-# its stand-in answers 503 while BACKLOG (default 4) seconds of load fill
-# the queue, then 200.  The drain rate runs from the first batches
-# accepted until less than a batch (2000 events) is left, read from
-# statsig_status every 50 ms.
+# its stand-in answers 503 while BACKLOG (default 20) seconds of load fill
+# the queue (BACKLOG_QUEUE, default 250m, holds ~600k events: the drain
+# outlasts the rate limiter's burst of a second's requests), then 200.
+# The drain rate runs from the first batches accepted until less than a
+# batch (2000 events) is left, read from statsig_status every 50 ms.
 backlog() {
     local p=backlog_cio_ q d df sent queued inf fail ign qs
     local c0 c1 t0 t1 n0 reqs w1 w2
 
     touch "$dir/sink/down"
-    ZONE=128m QUEUE=60m start "$(cio_sink "")"
+    ZONE=${BACKLOG_ZONE:-512m} QUEUE=${BACKLOG_QUEUE:-250m} \
+        start "$(cio_sink "")"
     sleep 1
-    RUN="$p" wrk -t2 -c"$conns" -d"${BACKLOG:-4}s" -s "$dir/users.lua" \
+    RUN="$p" wrk -t2 -c"$conns" -d"${BACKLOG:-20}s" -s "$dir/users.lua" \
         "http://127.0.0.1:$port/on" >/dev/null
     sleep 2
     read -r q d df sent queued inf fail ign qs < <(counters customerio)
