@@ -272,6 +272,7 @@ demo: module
 	@echo "  curl -i 'http://127.0.0.1:8080/statsig/status'"
 	@echo "  curl -s 'http://127.0.0.1:8080/statsig/status?format=prometheus'"
 	@echo "  curl -s -H 'statsig-api-key: demo-local-api-key' -d '{\"user\":{\"userID\":\"alice\",\"email\":\"alice@example.com\"},\"gateName\":\"beta_users\"}' http://127.0.0.1:8080/statsig/v1/check_gate"
+	@echo "  curl -s -H 'Authorization: Bearer demo-local-api-key' -H 'Content-Type: application/json' -d '{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}' http://127.0.0.1:8080/statsig/mcp   # MCP"
 	@echo "one file per job (routing, canary, A/B, headers, cache key, prefetch):"
 	@echo "  conf-examples/*.conf, run one with CONF=conf-examples/canary.conf"
 	@exec $(NGINX_BIN) -p $(CURDIR)/$(B)/demo/ \

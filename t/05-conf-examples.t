@@ -39,6 +39,8 @@ $demo =~ s{ logs/}{ %%TESTDIR%%/logs/}g;
 $demo =~ s{statsig_specs_file demo-specs\.json;}
           {statsig_specs_file $root/conf-examples/demo-specs.json;};
 $t->write_conf("%%TEST_GLOBALS%%\n$demo");
+$t->write_file('demo-api-key',
+               StatsigTest::slurp("$root/conf-examples/demo-api-key"));
 
 ok($t->run, 'demo.conf runs');
 my $r = $t->get('/', headers => { 'X-User-Id' => 'alice' });
@@ -48,6 +50,15 @@ $r = $t->get('/checkout', headers => { 'X-User-Id' => 'bob' });
 like($r->{content}, qr/^checkout=(classic|new) price=[\d.]+ /,
      'demo /checkout');
 is($t->get('/statsig/status')->{status}, 200, 'demo status: specs loaded');
+$r = $t->request('POST', '/statsig/mcp',
+                 headers => { authorization => 'Bearer demo-local-api-key',
+                              'content-type' => 'application/json' },
+                 content => '{"jsonrpc":"2.0","id":1,"method":"tools/call",'
+                            . '"params":{"name":"check-gate","arguments":'
+                            . '{"user":{"userID":"a","email":"a@example.com"},'
+                            . '"gateName":"beta_users"}}}');
+like($r->{content}, qr/"structuredContent":\{"name":"beta_users","value":true/,
+     'demo /statsig/mcp: check-gate');
 $t->stop;
 
 # the demo specs, evaluated by the official SDK

@@ -63,17 +63,14 @@ static ngx_int_t ngx_http_statsig_api_auth(ngx_http_request_t *r,
     ngx_str_t *path_key);
 static ngx_int_t ngx_http_statsig_api_basic(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *key);
-static ngx_int_t ngx_http_statsig_api_key(ngx_http_request_t *r,
-    ngx_str_t *key);
-static ngx_table_elt_t *ngx_http_statsig_api_header(ngx_http_request_t *r,
-    char *name, size_t len);
 static void ngx_http_statsig_api_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_statsig_api_run(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api);
-static ngx_int_t ngx_http_statsig_api_read(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, ngx_str_t *body);
+static ngx_int_t ngx_http_statsig_api_answer(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, ngx_int_t m, const statsig_value_t *json,
+    int64_t client_time);
 static ngx_int_t ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, ngx_str_t *body);
+    size_t max, const char *too_large, ngx_str_t *body, const char **msg);
 static void *ngx_http_statsig_api_zalloc(void *opaque, u_int items,
     u_int size);
 static void ngx_http_statsig_api_zfree(void *opaque, void *address);
@@ -95,7 +92,8 @@ static ngx_int_t ngx_http_statsig_api_layer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_statsig_api_initialize(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api, const statsig_value_t *json);
 static ngx_int_t ngx_http_statsig_api_log_event(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m);
+    ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m,
+    int64_t client_time);
 static void ngx_http_statsig_api_event_json(statsig_buf_t *b,
     const statsig_value_t *ev, int64_t skew);
 static void ngx_http_statsig_api_expose(ngx_http_request_t *r,
@@ -115,7 +113,7 @@ static void ngx_http_statsig_api_result(ngx_http_statsig_api_t *api,
     ngx_uint_t group);
 static void ngx_http_statsig_api_str(statsig_buf_t *b, statsig_str_t s);
 static statsig_buf_t *ngx_http_statsig_api_buf(void);
-static ngx_int_t ngx_http_statsig_api_reply(ngx_http_request_t *r,
+static ngx_int_t ngx_http_statsig_api_done(ngx_http_statsig_api_t *api,
     ngx_uint_t status, statsig_buf_t *b);
 
 
@@ -308,17 +306,13 @@ ngx_http_statsig_api_auth(ngx_http_request_t *r, ngx_str_t *path_key)
         return NGX_DECLINED;
     }
 
-    if (path_key->len == key.len
-        && CRYPTO_memcmp(path_key->data, key.data, key.len) == 0)
-    {
+    if (ngx_http_statsig_api_key_equal(r, path_key) == NGX_OK) {
         return NGX_OK;
     }
 
     h = ngx_http_statsig_api_header(r, "statsig-api-key", 15);
 
-    if (h && h->value.len == key.len
-        && CRYPTO_memcmp(h->value.data, key.data, key.len) == 0)
-    {
+    if (h && ngx_http_statsig_api_key_equal(r, &h->value) == NGX_OK) {
         return NGX_OK;
     }
 
@@ -386,7 +380,7 @@ ngx_http_statsig_api_basic(ngx_http_request_t *r, ngx_str_t *value,
 
 /* statsig_api_key, or else the server key */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_statsig_api_key(ngx_http_request_t *r, ngx_str_t *key)
 {
     ngx_http_statsig_main_conf_t  *smcf;
@@ -400,7 +394,31 @@ ngx_http_statsig_api_key(ngx_http_request_t *r, ngx_str_t *key)
 }
 
 
-static ngx_table_elt_t *
+/*
+ * NGX_OK when given is the key (compared in constant time); never when no
+ * key is configured or loadable
+ */
+
+ngx_int_t
+ngx_http_statsig_api_key_equal(ngx_http_request_t *r, ngx_str_t *given)
+{
+    ngx_str_t  key;
+
+    if (ngx_http_statsig_api_key(r, &key) != NGX_OK || key.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    if (given->len == key.len
+        && CRYPTO_memcmp(given->data, key.data, key.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_table_elt_t *
 ngx_http_statsig_api_header(ngx_http_request_t *r, char *name, size_t len)
 {
     ngx_uint_t        i;
@@ -459,14 +477,18 @@ ngx_http_statsig_api_body(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
 {
-    ngx_int_t        rc, m;
-    ngx_str_t        body, path_key;
-    statsig_alloc_t  a;
-    statsig_value_t  json;
+    int64_t           client_time;
+    ngx_int_t         rc, m;
+    ngx_str_t         body, path_key;
+    statsig_alloc_t   a;
+    statsig_value_t   json;
+    ngx_table_elt_t  *h;
 
     m = ngx_http_statsig_api_method(r, &path_key);
 
-    rc = ngx_http_statsig_api_read(r, api, &body);
+    rc = ngx_http_statsig_api_read_body(r, NGX_HTTP_STATSIG_API_MAX_BODY,
+                                        "the body is larger than the API "
+                                        "takes (4 MB)", &body, &api->msg);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -497,17 +519,109 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    switch (m) {
-
-    case NGX_HTTP_STATSIG_API_DCS:
+    if (m == NGX_HTTP_STATSIG_API_DCS) {
         return ngx_http_statsig_api_dcs(r, &json);
+    }
+
+    /*
+     * /v1/log-event, the seeds' relay: the client's clock in
+     * STATSIG-CLIENT-TIME (ms), against which its events' times are moved
+     */
+
+    client_time = 0;
+
+    if (m == NGX_HTTP_STATSIG_API_RELAY_STATSIG) {
+        h = ngx_http_statsig_api_header(r, "statsig-client-time", 19);
+        client_time = h ? ngx_atoof(h->value.data, h->value.len) : NGX_ERROR;
+
+        if (client_time <= 0) {
+            api->msg = "the STATSIG-CLIENT-TIME header (ms) is required";
+            return NGX_HTTP_BAD_REQUEST;
+        }
+    }
+
+    rc = ngx_http_statsig_api_answer(r, api, m, &json, client_time);
+
+    if (rc >= NGX_HTTP_BAD_REQUEST) {
+        return rc;
+    }
+
+    return ngx_http_statsig_response_json(r, rc,
+                                    (u_char *) ngx_http_statsig_api_out.data,
+                                    ngx_http_statsig_api_out.len);
+}
+
+
+/*
+ * What statsig_mcp's tools share with the API: method m (an evaluation,
+ * log_event or log-event) on a parsed body.  The answer's JSON is in
+ * *out, valid until the next call in this worker; or an HTTP status of
+ * 400 or more with *msg.
+ */
+
+ngx_int_t
+ngx_http_statsig_api_call(ngx_http_request_t *r, ngx_int_t m,
+    const statsig_value_t *json, int64_t client_time, ngx_str_t *out,
+    const char **msg)
+{
+    ngx_int_t                rc;
+    ngx_http_statsig_api_t  *api;
+
+    /* one per call: the user's exposure cache is keyed by its address */
+    api = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_api_t));
+    if (api == NULL) {
+        *msg = "no memory";
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_statsig_api_answer(r, api, m, json, client_time);
+
+    if (rc >= NGX_HTTP_BAD_REQUEST) {
+        *msg = api->msg ? api->msg : "internal error";
+        return rc;
+    }
+
+    out->data = (u_char *) ngx_http_statsig_api_out.data;
+    out->len = ngx_http_statsig_api_out.len;
+
+    return rc;
+}
+
+
+/* the status (the answer in ngx_http_statsig_api_out), or an error's */
+
+static ngx_int_t
+ngx_http_statsig_api_answer(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, ngx_int_t m, const statsig_value_t *json,
+    int64_t client_time)
+{
+    ngx_int_t  rc;
+
+    if (json->type != STATSIG_V_OBJECT) {
+        api->msg = "the body must be a JSON object";
+        return NGX_HTTP_BAD_REQUEST;
+    }
+
+    switch (m) {
 
     case NGX_HTTP_STATSIG_API_LOG_EVENT:
     case NGX_HTTP_STATSIG_API_RELAY_STATSIG:
-        return ngx_http_statsig_api_log_event(r, api, &json, m);
+        return ngx_http_statsig_api_log_event(r, api, json, m, client_time);
+
+    case NGX_HTTP_STATSIG_API_CHECK_GATE:
+    case NGX_HTTP_STATSIG_API_CHECK_GATES:
+    case NGX_HTTP_STATSIG_API_GET_CONFIG:
+    case NGX_HTTP_STATSIG_API_GET_EXPERIMENT:
+    case NGX_HTTP_STATSIG_API_GET_LAYER:
+    case NGX_HTTP_STATSIG_API_INITIALIZE:
+        break;
+
+    default:
+        api->msg = "not a method of the API";
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_statsig_api_prepare(r, api, &json,
+    rc = ngx_http_statsig_api_prepare(r, api, json,
                                       m != NGX_HTTP_STATSIG_API_INITIALIZE);
     if (rc != NGX_OK) {
         return rc;
@@ -517,28 +631,31 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
 
     case NGX_HTTP_STATSIG_API_CHECK_GATE:
     case NGX_HTTP_STATSIG_API_CHECK_GATES:
-        return ngx_http_statsig_api_gates(r, api, &json,
+        return ngx_http_statsig_api_gates(r, api, json,
                                         m == NGX_HTTP_STATSIG_API_CHECK_GATES);
 
     case NGX_HTTP_STATSIG_API_GET_CONFIG:
     case NGX_HTTP_STATSIG_API_GET_EXPERIMENT:
-        return ngx_http_statsig_api_config(r, api, &json,
+        return ngx_http_statsig_api_config(r, api, json,
                                       m == NGX_HTTP_STATSIG_API_GET_EXPERIMENT);
 
     case NGX_HTTP_STATSIG_API_GET_LAYER:
-        return ngx_http_statsig_api_layer(r, api, &json);
+        return ngx_http_statsig_api_layer(r, api, json);
 
     default: /* NGX_HTTP_STATSIG_API_INITIALIZE */
-        return ngx_http_statsig_api_initialize(r, api, &json);
+        return ngx_http_statsig_api_initialize(r, api, json);
     }
 }
 
 
-/* the body, whole and contiguous in the request pool, gunzipped */
+/*
+ * The body, whole and contiguous in the request pool, gunzipped: at most
+ * max bytes (else 413 with too_large), or an HTTP status with *msg.
+ */
 
-static ngx_int_t
-ngx_http_statsig_api_read(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
-    ngx_str_t *body)
+ngx_int_t
+ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
+    const char *too_large, ngx_str_t *body, const char **msg)
 {
     u_char           *p;
     off_t             len;
@@ -560,8 +677,8 @@ ngx_http_statsig_api_read(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
         len += b->in_file ? b->file_last - b->file_pos : b->last - b->pos;
     }
 
-    if (len > NGX_HTTP_STATSIG_API_MAX_BODY) {
-        api->msg = "the body is larger than the API takes (4 MB)";
+    if (len > (off_t) max) {
+        *msg = too_large;
         return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
 
@@ -581,7 +698,7 @@ ngx_http_statsig_api_read(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
                               b->file_pos);
 
             if (n != b->file_last - b->file_pos) {
-                api->msg = "cannot read the request body";
+                *msg = "cannot read the request body";
                 return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
 
@@ -606,20 +723,20 @@ ngx_http_statsig_api_read(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
     if (h->value.len == 4
         && ngx_strncasecmp(h->value.data, (u_char *) "gzip", 4) == 0)
     {
-        return ngx_http_statsig_api_gunzip(r, api, body);
+        return ngx_http_statsig_api_gunzip(r, max, too_large, body, msg);
     }
 
-    api->msg = "unsupported Content-Encoding (gzip or none)";
+    *msg = "unsupported Content-Encoding (gzip or none)";
 
     return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
 }
 
 
-/* gunzip in the request pool, at most NGX_HTTP_STATSIG_API_MAX_BODY */
+/* gunzip in the request pool, at most max bytes */
 
 static ngx_int_t
-ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, ngx_str_t *body)
+ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
+    const char *too_large, ngx_str_t *body, const char **msg)
 {
     int        rc;
     u_char    *out, *bigger;
@@ -636,8 +753,7 @@ ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cap = ngx_min(ngx_max(body->len * 4, 4096),
-                  NGX_HTTP_STATSIG_API_MAX_BODY + 1);
+    cap = ngx_min(ngx_max(body->len * 4, 4096), max + 1);
 
     out = ngx_pnalloc(r->pool, cap + 1);
     if (out == NULL) {
@@ -660,24 +776,24 @@ ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
 
         if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
             (void) inflateEnd(&zs);
-            api->msg = "the gzip body is broken";
+            *msg = "the gzip body is broken";
             return NGX_HTTP_BAD_REQUEST;
         }
 
         if (zs.avail_out) {
             /* all input used, stream not ended */
             (void) inflateEnd(&zs);
-            api->msg = "the gzip body is truncated";
+            *msg = "the gzip body is truncated";
             return NGX_HTTP_BAD_REQUEST;
         }
 
-        if (cap > NGX_HTTP_STATSIG_API_MAX_BODY) {
+        if (cap > max) {
             (void) inflateEnd(&zs);
-            api->msg = "the body is larger than the API takes (4 MB)";
+            *msg = too_large;
             return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
 
-        cap = ngx_min(cap * 2, NGX_HTTP_STATSIG_API_MAX_BODY + 1);
+        cap = ngx_min(cap * 2, max + 1);
 
         bigger = ngx_pnalloc(r->pool, cap + 1);
         if (bigger == NULL) {
@@ -836,7 +952,7 @@ ngx_http_statsig_api_gates(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
         b = ngx_http_statsig_api_buf();
         ngx_http_statsig_api_gate(r, api, b, n);
 
-        return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+        return ngx_http_statsig_api_done(api, NGX_HTTP_OK, b);
     }
 
     if (names == NULL || names->type != STATSIG_V_ARRAY) {
@@ -888,7 +1004,7 @@ ngx_http_statsig_api_gates(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
 
     statsig_buf_addc(b, '}');
 
-    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+    return ngx_http_statsig_api_done(api, NGX_HTTP_OK, b);
 }
 
 
@@ -941,7 +1057,7 @@ ngx_http_statsig_api_config(ngx_http_request_t *r,
     ngx_http_statsig_api_expose(r, api, STATSIG_KIND_CONFIG, spec, n, NULL,
                                 &res);
 
-    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+    return ngx_http_statsig_api_done(api, NGX_HTTP_OK, b);
 }
 
 
@@ -1005,7 +1121,7 @@ ngx_http_statsig_api_layer(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
                                     &params->items[i], &res);
     }
 
-    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+    return ngx_http_statsig_api_done(api, NGX_HTTP_OK, b);
 }
 
 
@@ -1072,7 +1188,7 @@ ngx_http_statsig_api_initialize(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_statsig_api_reply(r, NGX_HTTP_OK, b);
+    return ngx_http_statsig_api_done(api, NGX_HTTP_OK, b);
 }
 
 
@@ -1087,17 +1203,15 @@ ngx_http_statsig_api_initialize(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_statsig_api_log_event(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m)
+    ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m,
+    int64_t client_time)
 {
     size_t                  i;
     int64_t                 skew;
     ngx_str_t               record;
     ngx_uint_t              kind, only;
     statsig_buf_t          *b;
-    ngx_table_elt_t        *h;
     const statsig_value_t  *events, *ev, *name;
-
-    static u_char  ok[] = "{\"success\":true}";
 
     skew = 0;
     only = 0;
@@ -1109,15 +1223,8 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
      */
 
     if (m == NGX_HTTP_STATSIG_API_RELAY_STATSIG) {
-        h = ngx_http_statsig_api_header(r, "statsig-client-time", 19);
-        skew = h ? ngx_atoof(h->value.data, h->value.len) : NGX_ERROR;
-
-        if (skew <= 0) {
-            api->msg = "the STATSIG-CLIENT-TIME header (ms) is required";
-            return NGX_HTTP_BAD_REQUEST;
-        }
-
-        skew = (int64_t) ngx_http_statsig_now_ms() - skew;
+        skew = client_time > 0
+               ? (int64_t) ngx_http_statsig_now_ms() - client_time : 0;
         only = NGX_HTTP_STATSIG_EV_SINKS(1 << ngx_http_statsig_sink_index(
                                                  "statsig"));
     }
@@ -1164,8 +1271,10 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
                                             kind | only, &record);
     }
 
-    return ngx_http_statsig_response_json(r, NGX_HTTP_ACCEPTED, ok,
-                                          sizeof(ok) - 1);
+    b = ngx_http_statsig_api_buf();
+    statsig_buf_adds(b, "{\"success\":true}");
+
+    return ngx_http_statsig_api_done(api, NGX_HTTP_ACCEPTED, b);
 }
 
 
@@ -1396,15 +1505,15 @@ ngx_http_statsig_api_buf(void)
 
 
 static ngx_int_t
-ngx_http_statsig_api_reply(ngx_http_request_t *r, ngx_uint_t status,
+ngx_http_statsig_api_done(ngx_http_statsig_api_t *api, ngx_uint_t status,
     statsig_buf_t *b)
 {
     if (b->failed) {
+        api->msg = "no memory for the answer";
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_statsig_response_json(r, status, (u_char *) b->data,
-                                          b->len);
+    return status;
 }
 
 
@@ -1425,6 +1534,7 @@ ngx_http_statsig_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
 
     if (smcf->api_line == 0) {
+        smcf->api_name = cmd->name;
         smcf->api_file = cf->conf_file->file.name;
         smcf->api_line = cf->conf_file->line;
     }

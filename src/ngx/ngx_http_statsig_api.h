@@ -37,9 +37,33 @@
 #define NGX_HTTP_STATSIG_API_RELAY_GPX       11  /* custom-events */
 
 
-/* ngx_http_statsig_api_relay.c */
+/*
+ * ngx_http_statsig_api.c: what statsig_mcp (ngx_http_statsig_mcp.c)
+ * shares with the API: the key and its check, a header by name, the body
+ * (bounded, gunzipped), and a method run on a parsed body without an
+ * answer sent (ngx_http_statsig_api_call: evaluations, log_event, and
+ * log-event with the client's time, 0 for none)
+ */
+ngx_int_t ngx_http_statsig_api_key(ngx_http_request_t *r, ngx_str_t *key);
+ngx_int_t ngx_http_statsig_api_key_equal(ngx_http_request_t *r,
+    ngx_str_t *given);
+ngx_table_elt_t *ngx_http_statsig_api_header(ngx_http_request_t *r,
+    char *name, size_t len);
+ngx_int_t ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
+    const char *too_large, ngx_str_t *body, const char **msg);
+ngx_int_t ngx_http_statsig_api_call(ngx_http_request_t *r, ngx_int_t m,
+    const statsig_value_t *json, int64_t client_time, ngx_str_t *out,
+    const char **msg);
+
+/*
+ * ngx_http_statsig_api_relay.c: a vendor's body checked and queued for
+ * its sink (_queue: the status, 202 or an error's with *msg, nothing
+ * sent; the relay: answered)
+ */
 ngx_int_t ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
     ngx_str_t *identifier, ngx_str_t *body, const char **msg);
+ngx_int_t ngx_http_statsig_api_relay_queue(ngx_http_request_t *r,
+    ngx_int_t m, ngx_str_t *identifier, ngx_str_t *body, const char **msg);
 
 /* ngx_http_statsig_api_dcs.c */
 ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,

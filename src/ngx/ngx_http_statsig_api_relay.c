@@ -33,13 +33,38 @@ ngx_int_t
 ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
     ngx_str_t *identifier, ngx_str_t *body, const char **msg)
 {
+    ngx_int_t  rc;
+
+    static u_char  ok[] = "{\"success\":true}";
+
+    rc = ngx_http_statsig_api_relay_queue(r, m, identifier, body, msg);
+
+    if (rc == NGX_HTTP_SERVICE_UNAVAILABLE
+        && ngx_http_statsig_response_add(r, "Retry-After",
+                                         NGX_HTTP_STATSIG_RELAY_RETRY)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc != NGX_HTTP_ACCEPTED) {
+        return rc;
+    }
+
+    return ngx_http_statsig_response_json(r, NGX_HTTP_ACCEPTED, ok,
+                                          sizeof(ok) - 1);
+}
+
+
+ngx_int_t
+ngx_http_statsig_api_relay_queue(ngx_http_request_t *r, ngx_int_t m,
+    ngx_str_t *identifier, ngx_str_t *body, const char **msg)
+{
     char                     *name;
     ngx_int_t                 rc;
     ngx_str_t                 record;
     statsig_buf_t            *b;
     ngx_http_statsig_sink_t  *sink;
-
-    static u_char  ok[] = "{\"success\":true}";
 
     name = (m == NGX_HTTP_STATSIG_API_RELAY_GPX) ? "gainsight_px"
                                                  : "customerio";
@@ -77,13 +102,6 @@ ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
     }
 
     if (!ngx_http_statsig_events_room(sink, b->len)) {
-        if (ngx_http_statsig_response_add(r, "Retry-After",
-                                          NGX_HTTP_STATSIG_RELAY_RETRY)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         *msg = "the sink's queue is full; try again later";
         return NGX_HTTP_SERVICE_UNAVAILABLE;
     }
@@ -106,6 +124,5 @@ ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
                    "statsig relay: \"%s\" queued %uz bytes", name,
                    record.len);
 
-    return ngx_http_statsig_response_json(r, NGX_HTTP_ACCEPTED, ok,
-                                          sizeof(ok) - 1);
+    return NGX_HTTP_ACCEPTED;
 }

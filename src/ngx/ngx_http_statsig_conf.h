@@ -63,9 +63,13 @@ typedef struct {
     /* the statsig_api credential (default: the server key) */
     ngx_http_statsig_secret_t      api_key;
 
-    /* the first statsig_api location, for "needs a key" */
+    /* the first statsig_api or statsig_mcp location, for "needs a key" */
+    ngx_str_t                      api_name;
     ngx_str_t                      api_file;
     ngx_uint_t                     api_line;
+
+    /* statsig_mcp: the sessions ended by DELETE (a zone of their own) */
+    ngx_shm_zone_t                *mcp_zone;
 
     ngx_str_t                      specs_url;
     ngx_str_t                      specs_file;
@@ -110,6 +114,7 @@ typedef struct {
     ngx_array_t                   *events;     /* ngx_http_statsig_event_t */
 
     ngx_str_t                      handler;    /* statsig_status, _api */
+    ngx_array_t                   *mcp_origins;  /* ngx_str_t, origin= */
 } ngx_http_statsig_loc_conf_t;
 
 

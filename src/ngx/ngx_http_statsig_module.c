@@ -252,6 +252,13 @@ static ngx_command_t  ngx_http_statsig_commands[] = {
       0,
       NULL },
 
+    { ngx_string("statsig_mcp"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_ANY,
+      ngx_http_statsig_mcp,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -529,10 +536,10 @@ ngx_http_statsig_init_main_conf(ngx_conf_t *cf, void *conf)
         && !ngx_http_statsig_secret_set(&smcf->server_key))
     {
         ngx_log_error(NGX_LOG_WARN, cf->log, 0,
-                      "\"statsig_api\" in %V:%ui has no key: it answers 401 "
-                      "to every request until \"statsig_api_key\" (or "
-                      "\"statsig_server_key\") is set", &smcf->api_file,
-                      smcf->api_line);
+                      "\"%V\" in %V:%ui has no key: it answers 401 to "
+                      "every request until \"statsig_api_key\" (or "
+                      "\"statsig_server_key\") is set", &smcf->api_name,
+                      &smcf->api_file, smcf->api_line);
     }
 
     return NGX_CONF_OK;
