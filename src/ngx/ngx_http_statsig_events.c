@@ -28,11 +28,12 @@
 
 
 /* changes with the layout: a reload into a new build starts afresh */
-#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455643L   /* "STEVC" */
+#define NGX_HTTP_STATSIG_EVENTS_MAGIC  0x5354455644L   /* "STEVD" */
 
 typedef struct {
     ngx_http_statsig_events_sh_t  *sh;
     ngx_slab_pool_t               *shpool;
+    ngx_http_statsig_events_worker_t  *me;    /* this worker's; or NULL */
     ngx_uint_t                     kinds;      /* taken by a live sink */
     ngx_uint_t                     nsinks;
     ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
@@ -66,6 +67,8 @@ static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
 static void ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
     ngx_uint_t full);
+static void ngx_http_statsig_events_buffered(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, ngx_atomic_int_t n);
 static ngx_uint_t ngx_http_statsig_events_accept(
     ngx_http_statsig_events_t *ev, ngx_http_statsig_dedupe_key_t *key);
 static void ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
@@ -476,6 +479,22 @@ ngx_http_statsig_events_init_worker(ngx_cycle_t *cycle)
         ev->kinds |= sink->kinds;
     }
 
+    /* a crashed predecessor's open packs are counted; a slot for ours */
+    ngx_shmtx_lock(&ev->shpool->mutex);
+
+    (void) ngx_http_statsig_events_reap_locked(cycle->log);
+
+    for (i = 0; i < NGX_HTTP_STATSIG_SLOTS; i++) {
+        if (ev->sh->workers[i].pid == 0) {
+            ev->me = &ev->sh->workers[i];
+            ngx_memzero(ev->me, sizeof(ngx_http_statsig_events_worker_t));
+            ev->me->pid = ngx_pid;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&ev->shpool->mutex);
+
     /* only exposures dedupe, and only when a sink takes them */
     ngx_http_statsig_dedupe_init_worker(ev->sh, ev->shpool,
                                         (ev->kinds
@@ -587,6 +606,13 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_statsig_events_push_pending();
     (void) ngx_http_statsig_events_close_packs();
+
+    if (ev->me) {
+        ngx_shmtx_lock(&ev->shpool->mutex);
+        ev->me->pid = 0;
+        ngx_shmtx_unlock(&ev->shpool->mutex);
+        ev->me = NULL;
+    }
 
     ngx_http_statsig_dedupe_exit_worker();
 
@@ -853,8 +879,8 @@ ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
         sink = &ev->sinks[i];
 
         if (sink->unpublished) {
-            (void) ngx_atomic_fetch_add(&ev->sh->sinks[sink->index].buffered,
-                                        sink->unpublished);
+            ngx_http_statsig_events_buffered(ev, sink,
+                                       (ngx_atomic_int_t) sink->unpublished);
             sink->unpublished = 0;
         }
     }
@@ -864,6 +890,82 @@ ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
     }
 
     ngx_http_statsig_flush_notify(full);
+}
+
+
+/* events in this worker's open packs, for the status and for its slot */
+
+static void
+ngx_http_statsig_events_buffered(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, ngx_atomic_int_t n)
+{
+    /* the slot first: a reaper never takes more than the sink counts */
+    if (ev->me) {
+        (void) ngx_atomic_fetch_add(&ev->me->buffered[sink->index], n);
+    }
+
+    (void) ngx_atomic_fetch_add(&ev->sh->sinks[sink->index].buffered, n);
+}
+
+
+/*
+ * Workers that died without their exit (kill -9, a crash): the events in
+ * their open packs are lost; counted as dropped_lost, taken out of
+ * "buffered", logged.  Returns how many.
+ */
+
+ngx_uint_t
+ngx_http_statsig_events_reap_locked(ngx_log_t *log)
+{
+    ngx_uint_t                         i, j, n, lost;
+    ngx_atomic_uint_t                  b;
+    ngx_http_statsig_sink_sh_t        *ss;
+    ngx_http_statsig_events_sh_t      *es;
+    ngx_http_statsig_events_worker_t  *w;
+
+    es = ngx_http_statsig_events.sh;
+    lost = 0;
+
+    if (es == NULL) {
+        return 0;
+    }
+
+    for (i = 0; i < NGX_HTTP_STATSIG_SLOTS; i++) {
+        w = &es->workers[i];
+
+        if (w->pid == 0 || w->pid == ngx_pid
+            || ngx_http_statsig_pid_alive(w->pid))
+        {
+            continue;
+        }
+
+        n = 0;
+
+        for (j = 0; j < NGX_HTTP_STATSIG_MAX_SINKS; j++) {
+            ss = &es->sinks[j];
+            b = ngx_min(w->buffered[j], ss->buffered);
+
+            if (b == 0) {
+                continue;
+            }
+
+            (void) ngx_atomic_fetch_add(&ss->buffered,
+                                        -(ngx_atomic_int_t) b);
+            ss->dropped_lost += b;
+            n += b;
+        }
+
+        if (n) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "statsig: worker %P died with %ui events not yet "
+                          "queued; they are lost", w->pid, n);
+        }
+
+        ngx_memzero(w, sizeof(ngx_http_statsig_events_worker_t));
+        lost += n;
+    }
+
+    return lost;
 }
 
 
@@ -1041,9 +1143,8 @@ ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
     ss = &ev->sh->sinks[sink->index];
 
     if (n > sink->unpublished) {
-        (void) ngx_atomic_fetch_add(&ss->buffered,
-                                    -(ngx_atomic_int_t) (n
-                                                  - sink->unpublished));
+        ngx_http_statsig_events_buffered(ev, sink,
+                                 -(ngx_atomic_int_t) (n - sink->unpublished));
     }
 
     sink->pack_events = 0;
@@ -1130,9 +1231,8 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
 
     /* what was counted as buffered leaves it (the rest never entered) */
     if (n > sink->unpublished) {
-        (void) ngx_atomic_fetch_add(&ss->buffered,
-                                    -(ngx_atomic_int_t) (n
-                                                  - sink->unpublished));
+        ngx_http_statsig_events_buffered(ev, sink,
+                                 -(ngx_atomic_int_t) (n - sink->unpublished));
     }
 
     sink->unpublished = 0;

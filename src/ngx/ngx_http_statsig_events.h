@@ -132,6 +132,17 @@ typedef struct {
 } ngx_http_statsig_dedupe_key_t;
 
 
+/*
+ * A worker's events in its open packs, per sink: a worker that dies
+ * (kill -9, a crash) loses them, and whoever finds it dead counts them
+ * as dropped_lost and takes them out of the sinks' "buffered".
+ */
+typedef struct {
+    ngx_pid_t                      pid;        /* 0: free */
+    ngx_atomic_t                   buffered[NGX_HTTP_STATSIG_MAX_SINKS];
+} ngx_http_statsig_events_worker_t;
+
+
 struct ngx_http_statsig_events_sh_s {
     ngx_uint_t                     magic;
 
@@ -144,6 +155,8 @@ struct ngx_http_statsig_events_sh_s {
     ngx_http_statsig_lease_t       flush_lease;
 
     ngx_http_statsig_sink_sh_t     sinks[NGX_HTTP_STATSIG_MAX_SINKS];
+
+    ngx_http_statsig_events_worker_t  workers[NGX_HTTP_STATSIG_SLOTS];
 };
 
 
@@ -342,6 +355,7 @@ ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
 ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_http_statsig_dedupe_key_t *key);
 ngx_uint_t ngx_http_statsig_events_close_packs(void);
+ngx_uint_t ngx_http_statsig_events_reap_locked(ngx_log_t *log);
 size_t ngx_http_statsig_pack_max(ngx_http_statsig_sink_t *sink,
     ngx_http_statsig_sink_sh_t *ss);
 

@@ -317,6 +317,7 @@ ngx_http_statsig_flush_notify(ngx_uint_t full)
 static void
 ngx_http_statsig_flush_tick(ngx_event_t *ev)
 {
+    ngx_slab_pool_t             *shpool;
     ngx_http_statsig_flusher_t  *f;
 
     f = &ngx_http_statsig_flusher;
@@ -334,6 +335,15 @@ ngx_http_statsig_flush_tick(ngx_event_t *ev)
 
     /* this worker's events of the last tick go to the rings */
     (void) ngx_http_statsig_events_close_packs();
+
+    if (f->holder) {
+        /* a worker that died since: its open packs are counted lost */
+        shpool = ngx_http_statsig_events_shpool();
+
+        ngx_shmtx_lock(&shpool->mutex);
+        (void) ngx_http_statsig_events_reap_locked(f->log);
+        ngx_shmtx_unlock(&shpool->mutex);
+    }
 
     ngx_http_statsig_flush_run();
 }

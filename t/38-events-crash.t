@@ -1,0 +1,93 @@
+#!/usr/bin/perl
+
+# A worker killed (kill -9) with events in its open packs: those events
+# are lost (a crash gives no chance to queue them), and the loss is
+# counted.  The respawned worker, or the flusher's next tick, finds the
+# dead worker's slot: the events count as dropped_lost, queue.buffered
+# goes back to 0, the error log says how many, and every event served is
+# delivered or counted: served = delivered + dropped_lost, exactly.
+#
+# A pack closes on the flusher's tick (every 250 ms) or when it holds a
+# request's worth (1000 events): a burst of 40 requests followed at once
+# by the kill leaves most of the burst in the worker's open pack.
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use Test::More;
+use JSON::PP;
+use Time::HiRes qw(time sleep);
+use StatsigTest qw(wait_for);
+use StatsigEvents qw(events_nginx status_json);
+
+my $KEY = 'secret-CrAsH0123456789';
+
+my ($t, $f) = events_nginx(key => $KEY, workers => 1, http => <<'EOF',
+    statsig_flush_interval 2s;
+    statsig_user_id $arg_u;
+EOF
+    server => <<'EOF');
+        location = /buy {
+            statsig_event purchase;
+            return 204;
+        }
+EOF
+
+sub sink { status_json($t)->{events}{sinks}{statsig} // {} }
+
+sub delivered {
+    my %u;
+    $u{ $_->{user}{userID} // '' }++
+        for grep { $_->{eventName} eq 'purchase' }
+            map { @{ $_->{json}{events} // [] } }
+                $f->requests(path => qr{^/v1/log_event$});
+    return \%u;
+}
+
+my ($w) = $t->worker_pids;
+ok($w, 'one worker');
+
+my $served = 0;
+my @users;
+for my $i (1 .. 40) {
+    my $r = $t->get("/buy?u=c$i");
+    if ($r->{status} == 204) {
+        $served++;
+        push @users, "c$i";
+    }
+}
+ok(kill('KILL', $w), 'kill -9 the worker right after 40 requests');
+is($served, 40, 'all 40 served');
+
+my $w2;
+ok(wait_for(sub { ($w2) = $t->worker_pids; $w2 && $w2 != $w }, 10),
+   'a new worker');
+
+my $s;
+ok(wait_for(sub { $s = sink(); ($s->{queue}{buffered} // -1) == 0
+                  && ($s->{dropped_lost} // 0) > 0 }, 10),
+   'the dead worker\'s open pack: counted lost, buffered back to 0')
+    or diag(encode_json($s // {}));
+
+# whatever had reached the queue is delivered by the new worker
+$t->get('/buy?u=after');
+ok(wait_for(sub { delivered()->{after} }, 15),
+   'the new worker delivers');
+
+my $got = delivered();
+my $arrived = grep { $got->{$_} } @users;
+$s = sink();
+is($arrived + $s->{dropped_lost}, $served,
+   "served = delivered + dropped_lost ($arrived + $s->{dropped_lost})");
+is(scalar(grep { ($got->{$_} // 0) > 1 } @users), 0, 'none twice');
+like($t->error_log,
+     qr/statsig: worker $w died with \d+ events not yet queued; they are lost/,
+     'the loss is logged');
+
+$t->stop(check => 0);
+my @bad = grep { !/worker process $w exited on signal 9/ }
+          $t->bad_log_lines;
+ok(!@bad, 'no other alert') or diag(join "\n", @bad);
+
+done_testing;
