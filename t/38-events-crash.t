@@ -45,8 +45,9 @@ sub delivered {
     return \%u;
 }
 
-my ($w) = $t->worker_pids;
-ok($w, 'one worker');
+my $w;
+ok(wait_for(sub { ($w) = $t->worker_pids; $w }, 10), 'one worker')
+    or BAIL_OUT('no worker to kill');
 
 my $served = 0;
 my @users;

@@ -80,6 +80,8 @@ typedef struct {
     ngx_msec_t                     flush_interval;
     ngx_uint_t                     flush_batch;
     size_t                         event_queue;
+    ngx_str_t                      spool;      /* statsig_event_spool */
+    off_t                          spool_max;
     ngx_msec_t                     exposure_dedupe;
     ngx_str_t                      environment;
     ngx_msec_t                     upstream_timeout;

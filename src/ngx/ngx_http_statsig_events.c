@@ -515,6 +515,23 @@ ngx_http_statsig_events_sinks(ngx_uint_t *n)
 }
 
 
+/* the name of the sink in a slot of the zone, or NULL */
+
+const char *
+ngx_http_statsig_sink_name(ngx_uint_t index)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_statsig_sink_types[i]; i++) {
+        if (i == index) {
+            return ngx_http_statsig_sink_types[i]->name;
+        }
+    }
+
+    return NULL;
+}
+
+
 /* a sink type's slot in the zone, by its name; NGX_ERROR: none */
 
 ngx_int_t
@@ -1131,6 +1148,7 @@ static void
 ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, ngx_uint_t *full)
 {
+    size_t                       fit;
     ngx_uint_t                   n, put;
     ngx_http_statsig_sink_sh_t  *ss;
 
@@ -1153,7 +1171,7 @@ ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
     ngx_shmtx_lock(&ev->shpool->mutex);
 
     put = ngx_http_statsig_ring_put_records_locked(ss, sink->records.data,
-                                                   sink->records.len);
+                                                   sink->records.len, &fit);
     ss->dropped_full += n - put;
 
     if (ss->events >= ngx_http_statsig_pack_limit(sink, ss)) {

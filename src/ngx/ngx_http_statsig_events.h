@@ -98,6 +98,8 @@ typedef struct {
     uint64_t                       dropped_lost;      /* died in flight */
     uint64_t                       requeued;   /* back into the ring */
     uint64_t                       ignored;    /* not for it: no user id */
+    uint64_t                       spooled;    /* spilled to the spool */
+    uint64_t                       unspooled;  /* read back from it */
     ngx_atomic_t                   skipped;    /* sink off: not queued */
     ngx_uint_t                     in_flight;  /* events out of the ring */
 
@@ -340,6 +342,7 @@ char *ngx_http_statsig_sink(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_statsig_sinks_mask(ngx_conf_t *cf, ngx_str_t *names,
     ngx_uint_t *mask);
 ngx_int_t ngx_http_statsig_sink_index(char *name);
+const char *ngx_http_statsig_sink_name(ngx_uint_t index);
 ngx_http_statsig_sink_t *ngx_http_statsig_events_sink(char *name);
 ngx_uint_t ngx_http_statsig_events_room(ngx_http_statsig_sink_t *sink,
     size_t len);
@@ -373,11 +376,25 @@ ngx_int_t ngx_http_statsig_ring_take_locked(ngx_http_statsig_sink_sh_t *ss,
     ngx_http_statsig_batch_t *batch, ngx_uint_t max, size_t max_bytes,
     ngx_log_t *log);
 ngx_uint_t ngx_http_statsig_ring_put_records_locked(
-    ngx_http_statsig_sink_sh_t *ss, u_char *recs, size_t len);
+    ngx_http_statsig_sink_sh_t *ss, u_char *recs, size_t len, size_t *put);
 ngx_uint_t ngx_http_statsig_ring_requeue_locked(
     ngx_http_statsig_sink_sh_t *ss, ngx_http_statsig_batch_t *batch);
 ngx_uint_t ngx_http_statsig_ring_return_locked(
     ngx_http_statsig_sink_sh_t *ss, u_char *data, size_t len, ngx_uint_t n);
+
+/* ngx_http_statsig_spool.c */
+char *ngx_http_statsig_event_spool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_statsig_spool_exit(ngx_http_statsig_main_conf_t *smcf,
+    ngx_http_statsig_events_sh_t *es, ngx_slab_pool_t *shpool,
+    ngx_log_t *log);
+ngx_uint_t ngx_http_statsig_spool_restore(ngx_http_statsig_main_conf_t *smcf,
+    ngx_uint_t index, ngx_http_statsig_sink_sh_t *ss, ngx_shmtx_t *mutex,
+    ngx_log_t *log);
+ngx_uint_t ngx_http_statsig_spool_spill(ngx_http_statsig_main_conf_t *smcf,
+    ngx_uint_t index, ngx_http_statsig_sink_sh_t *ss, ngx_shmtx_t *mutex,
+    ngx_log_t *log);
+void ngx_http_statsig_spool_exit_worker(void);
 
 /* ngx_http_statsig_dedupe.c */
 ngx_int_t ngx_http_statsig_dedupe_init_zone_locked(ngx_shm_zone_t *shm_zone,

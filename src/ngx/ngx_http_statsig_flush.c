@@ -43,6 +43,7 @@
 #define NGX_HTTP_STATSIG_EXIT_BUDGET    5000
 #define NGX_HTTP_STATSIG_FLUSH_TTL      3000
 #define NGX_HTTP_STATSIG_MAX_RESPONSE   (64 * 1024)
+#define NGX_HTTP_STATSIG_SPOOL_EVERY    1000
 
 #define NGX_HTTP_STATSIG_SENT           0
 #define NGX_HTTP_STATSIG_RETRY          1
@@ -68,6 +69,8 @@ typedef struct {
     ngx_msec_t                     exit_deadline;
     uint64_t                       exit_mark[NGX_HTTP_STATSIG_MAX_SINKS];
 
+    ngx_msec_t                     spooled;    /* the spool looked at */
+
     ngx_http_statsig_wbuf_t        gz;         /* the body */
     statsig_buf_t                  items;      /* a batch of items' body */
     ngx_http_statsig_wbuf_t        back;       /* records given back */
@@ -87,6 +90,8 @@ typedef struct {
 
 static void ngx_http_statsig_flush_tick(ngx_event_t *ev);
 static void ngx_http_statsig_flush_posted(ngx_event_t *ev);
+static void ngx_http_statsig_flush_spool(ngx_http_statsig_flusher_t *f,
+    ngx_slab_pool_t *shpool);
 static void ngx_http_statsig_flush_run(void);
 static ngx_uint_t ngx_http_statsig_flush_lease_locked(
     ngx_http_statsig_flusher_t *f, ngx_http_statsig_events_sh_t *es,
@@ -281,6 +286,7 @@ ngx_http_statsig_flush_exit_worker(ngx_cycle_t *cycle)
 
     statsig_buf_free(&f->items);
     statsig_pack_split_free(&f->split);
+    ngx_http_statsig_spool_exit_worker();
 
     f->sinks = NULL;
 }
@@ -343,9 +349,60 @@ ngx_http_statsig_flush_tick(ngx_event_t *ev)
         ngx_shmtx_lock(&shpool->mutex);
         (void) ngx_http_statsig_events_reap_locked(f->log);
         ngx_shmtx_unlock(&shpool->mutex);
+
+        if (f->smcf->spool.len) {
+            ngx_http_statsig_flush_spool(f, shpool);
+        }
     }
 
     ngx_http_statsig_flush_run();
+}
+
+
+/*
+ * statsig_event_spool: a failing sink's ring half full spills
+ * its oldest records (each tick); a sink that is up, with room, reads
+ * spooled ones back (once a second).
+ */
+
+static void
+ngx_http_statsig_flush_spool(ngx_http_statsig_flusher_t *f,
+    ngx_slab_pool_t *shpool)
+{
+    ngx_uint_t                     i;
+    ngx_http_statsig_sink_t       *sink;
+    ngx_http_statsig_sink_sh_t    *ss;
+    ngx_http_statsig_events_sh_t  *es;
+
+    es = ngx_http_statsig_events_sh();
+
+    for (i = 0; i < f->nsinks; i++) {
+        sink = &f->sinks[i];
+
+        if (!sink->enabled || f->exiting) {
+            continue;
+        }
+
+        ss = &es->sinks[sink->index];
+
+        if (sink->backoff) {
+            /* every tick: the ring may fill fast */
+            (void) ngx_http_statsig_spool_spill(f->smcf, sink->index, ss,
+                                                &shpool->mutex, f->log);
+
+        } else if (ngx_current_msec - f->spooled
+                   >= NGX_HTTP_STATSIG_SPOOL_EVERY
+                   && sink->type->ready(sink) == NGX_OK)
+        {
+            /* a look at the directory once a second */
+            (void) ngx_http_statsig_spool_restore(f->smcf, sink->index, ss,
+                                                  &shpool->mutex, f->log);
+        }
+    }
+
+    if (ngx_current_msec - f->spooled >= NGX_HTTP_STATSIG_SPOOL_EVERY) {
+        f->spooled = ngx_current_msec;
+    }
 }
 
 
@@ -939,7 +996,7 @@ ngx_http_statsig_flush_items(ngx_http_statsig_flusher_t *f,
 
         ss->ignored += ignored;
         ss->dropped_rejected += rejected;
-        ss->in_flight -= ngx_min(ss->in_flight, ignored + rejected);
+        ss->in_flight -= ngx_min(ss->in_flight, ignored + rejected + nback);
 
         if (nback) {
             (void) ngx_http_statsig_ring_return_locked(ss, f->back.data,

@@ -23,10 +23,12 @@
 
 static ngx_int_t ngx_http_statsig_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_statsig_postconfiguration(ngx_conf_t *cf);
+static void ngx_http_statsig_init_spool(ngx_shm_zone_t *shm_zone);
 static ngx_int_t ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
 static ngx_int_t ngx_http_statsig_init_process(ngx_cycle_t *cycle);
 static void ngx_http_statsig_exit_process(ngx_cycle_t *cycle);
+static void ngx_http_statsig_exit_master(ngx_cycle_t *cycle);
 static void *ngx_http_statsig_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_statsig_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_http_statsig_create_loc_conf(ngx_conf_t *cf);
@@ -124,6 +126,13 @@ static ngx_command_t  ngx_http_statsig_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_statsig_main_conf_t, event_queue),
       &ngx_http_statsig_used_post },
+
+    { ngx_string("statsig_event_spool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_statsig_event_spool,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("statsig_exposure_dedupe"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -289,7 +298,7 @@ ngx_module_t  ngx_http_statsig_module = {
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_http_statsig_exit_process,         /* exit process */
-    NULL,                                  /* exit master */
+    ngx_http_statsig_exit_master,          /* exit master */
     NGX_MODULE_V1_PADDING
 };
 
@@ -378,9 +387,37 @@ ngx_http_statsig_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         return NGX_ERROR;
     }
 
+    ngx_http_statsig_init_spool(shm_zone);
+
     ngx_http_statsig_zone_load_file(shm_zone);
 
     return NGX_OK;
+}
+
+
+/* the events a quit or a spill left in statsig_event_spool, queued again */
+
+static void
+ngx_http_statsig_init_spool(ngx_shm_zone_t *shm_zone)
+{
+    ngx_uint_t                     i;
+    ngx_http_statsig_zone_t       *ctx;
+    ngx_http_statsig_events_sh_t  *es;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    ctx = shm_zone->data;
+    smcf = ctx->smcf;
+    es = ctx->sh->events;
+
+    if (smcf == NULL || es == NULL || smcf->spool.len == 0) {
+        return;
+    }
+
+    for (i = 0; i < NGX_HTTP_STATSIG_MAX_SINKS; i++) {
+        (void) ngx_http_statsig_spool_restore(smcf, i, &es->sinks[i],
+                                              &ctx->shpool->mutex,
+                                              shm_zone->shm.log);
+    }
 }
 
 
@@ -464,6 +501,34 @@ ngx_http_statsig_exit_process(ngx_cycle_t *cycle)
     ngx_http_statsig_secret_free(&smcf->server_key);
     ngx_http_statsig_secret_free(&smcf->api_key);
     ngx_http_statsig_response_exit_worker();
+}
+
+
+/*
+ * The master, as nginx quits, every worker gone: what the sinks' rings
+ * still hold goes to statsig_event_spool, or is counted as lost.
+ */
+
+static void
+ngx_http_statsig_exit_master(ngx_cycle_t *cycle)
+{
+    ngx_http_statsig_zone_t       *ctx;
+    ngx_http_statsig_main_conf_t  *smcf;
+
+    smcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_statsig_module);
+
+    if (smcf == NULL || smcf->shm_zone == NULL) {
+        return;
+    }
+
+    ctx = smcf->shm_zone->data;
+
+    if (ctx == NULL || ctx->sh == NULL || ctx->sh->events == NULL) {
+        return;
+    }
+
+    ngx_http_statsig_spool_exit(smcf, ctx->sh->events, ctx->shpool,
+                                cycle->log);
 }
 
 

@@ -54,17 +54,19 @@ ngx_http_statsig_ring_put_locked(ngx_http_statsig_sink_sh_t *ss,
 
 /*
  * A plain sink's records, laid end to end in recs as in the ring: as many
- * whole ones as there is room for, in one copy.  Returns the events put;
- * the caller counts the rest as dropped.
+ * whole ones as there is room for, in one copy.  Returns the events put
+ * (*put: their bytes); the caller counts the rest as dropped.
  */
 
 ngx_uint_t
 ngx_http_statsig_ring_put_records_locked(ngx_http_statsig_sink_sh_t *ss,
-    u_char *recs, size_t len)
+    u_char *recs, size_t len, size_t *put)
 {
     size_t                       room, fit, need;
     ngx_uint_t                   n;
     ngx_http_statsig_pack_hdr_t  h;
+
+    *put = 0;
 
     if (ss->ring == NULL) {
         return 0;
@@ -92,6 +94,7 @@ ngx_http_statsig_ring_put_records_locked(ngx_http_statsig_sink_sh_t *ss,
 
     ngx_http_statsig_ring_in(ss, ss->tail, recs, fit);
 
+    *put = fit;
     ss->tail += fit;
     ss->events += n;
     ss->queued += n;
@@ -211,6 +214,8 @@ ngx_http_statsig_ring_requeue_locked(ngx_http_statsig_sink_sh_t *ss,
 {
     ngx_uint_t  n;
 
+    ss->in_flight -= ngx_min(ss->in_flight, batch->n);
+
     n = ngx_http_statsig_ring_return_locked(ss, batch->data, batch->len,
                                             batch->n);
     ss->requeued += n;
@@ -220,16 +225,15 @@ ngx_http_statsig_ring_requeue_locked(ngx_http_statsig_sink_sh_t *ss,
 
 
 /*
- * Records taken but not sent (a batch's body had no room for them, or
- * they are to go alone) back at the head, not counted as requeued.
+ * Records taken but not sent (a batch's body had no room for them, they
+ * are to go alone, a spill failed) back at the head, not counted as
+ * requeued; the caller takes them out of in_flight if they were in it.
  */
 
 ngx_uint_t
 ngx_http_statsig_ring_return_locked(ngx_http_statsig_sink_sh_t *ss,
     u_char *data, size_t len, ngx_uint_t n)
 {
-    ss->in_flight -= ngx_min(ss->in_flight, n);
-
     if (ss->ring == NULL || len > ss->size - (size_t) (ss->tail - ss->head))
     {
         ss->dropped_lost += n;

@@ -404,6 +404,7 @@ ngx_http_statsig_json_events(u_char *p, u_char *last,
                          "\"dropped_full\":%uL,\"dropped_rejected\":%uL,"
                          "\"dropped_expired\":%uL,\"dropped_lost\":%uL,"
                          "\"deduped\":%uL,\"skipped\":%uA,\"ignored\":%uL,"
+                         "\"spooled\":%uL,\"unspooled\":%uL,"
                          "\"in_flight\":%ui,\"requests\":%ui,"
                          "\"failures\":%ui,\"last_status\":%ui,"
                          "\"last_success\":",
@@ -416,7 +417,8 @@ ngx_http_statsig_json_events(u_char *p, u_char *last,
                          ss->dropped_expired, ss->dropped_lost,
                          (sink->kinds & NGX_HTTP_STATSIG_EV_EXPOSURE)
                          ? (uint64_t) es->deduped : 0,
-                         ss->skipped, ss->ignored, ss->in_flight,
+                         ss->skipped, ss->ignored, ss->spooled,
+                         ss->unspooled, ss->in_flight,
                          ss->requests,
                          ss->failures, ss->last_status);
 
@@ -576,7 +578,7 @@ static u_char *
 ngx_http_statsig_prom_events(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st)
 {
-    uint64_t                       v[17];
+    uint64_t                       v[19];
     ngx_uint_t                     i, k;
     ngx_http_statsig_sink_t       *sink;
     ngx_http_statsig_sink_sh_t    *ss;
@@ -605,6 +607,10 @@ ngx_http_statsig_prom_events(u_char *p, u_char *last,
         "up", "gauge", "1 unless the last request failed.",
         "ignored_total", "counter",
             "Events not for the sink: no user id it needs.",
+        "spooled_total", "counter",
+            "Events moved to statsig_event_spool while the sink was down.",
+        "unspooled_total", "counter",
+            "Events read back from statsig_event_spool.",
         NULL
     };
 
@@ -648,6 +654,8 @@ ngx_http_statsig_prom_events(u_char *p, u_char *last,
             v[14] = ss->failures;
             v[15] = ss->last_error <= ss->last_success;
             v[16] = ss->ignored;
+            v[17] = ss->spooled;
+            v[18] = ss->unspooled;
 
             p = ngx_slprintf(p, last, "statsig_events_%s{zone=\"%V\","
                              "sink=\"%s\"} %uL\n", names[3 * k], &st->zone,
