@@ -140,10 +140,26 @@ ok(wait_for(sub { time - $t0 >= $OUTAGE && sink()->{failures} > 0 },
 my $tries = grep { $_->{control}{log_event} eq 'status500' }
             $f->requests(path => qr{^/v1/log_event$});
 ok($tries < 20, "backed off during the outage ($tries attempts)");
+my @at = map { $_->{time} }
+         grep { $_->{control}{log_event} eq 'status500' }
+         $f->requests(path => qr{^/v1/log_event$});
+my $gap = 0;
+for my $i (1 .. $#at) {
+    $gap = $at[$i] - $at[$i - 1] if $at[$i] - $at[$i - 1] > $gap;
+}
+cmp_ok($gap, '<', 12, sprintf('a probe at least every 10 s (+1/8 jitter) '
+       . 'while down: longest wait %.1f s', $gap));
 like($t->error_log, qr/events sink "statsig" failed: HTTP 500.*kept/,
      'the failure is logged');
 
 $f->control(log_event => 'normal');
+my $t1 = time;
+
+# while down, a probe every 10 s at most: delivery resumes soon after
+ok(wait_for(sub { sink()->{sent} > $base->{sent} }, 30),
+   'delivery resumes after the recovery');
+cmp_ok(time - $t1, '<', 13, 'within the probe interval (10 s), not the '
+       . 'doubled wait of a long outage');
 
 ok(wait_for(sub {
     my $x = sink();

@@ -44,6 +44,7 @@
 #define NGX_HTTP_STATSIG_FLUSH_TTL      3000
 #define NGX_HTTP_STATSIG_MAX_RESPONSE   (64 * 1024)
 #define NGX_HTTP_STATSIG_SPOOL_EVERY    1000
+#define NGX_HTTP_STATSIG_RETRY_AFTER_MAX  300000
 
 #define NGX_HTTP_STATSIG_SENT           0
 #define NGX_HTTP_STATSIG_RETRY          1
@@ -1288,7 +1289,8 @@ ngx_http_statsig_flush_result(ngx_http_statsig_slot_batch_t *slot,
         break;
 
     case NGX_HTTP_STATSIG_RETRY:
-        retry_after = ngx_min(retry_after, t->backoff_max);
+        /* the sink's own wish may be longer than the probe interval */
+        retry_after = ngx_min(retry_after, NGX_HTTP_STATSIG_RETRY_AFTER_MAX);
 
         if (sink->backoff
             && (ngx_msec_int_t) (ngx_current_msec - sink->retry_at) < 0)

@@ -47,10 +47,10 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_statsig = {
     1000 * 100,                  /* max_batch: statsig_flush_batch rules */
     1024 * 1024,                 /* max_bytes */
     0,                           /* max_body: no items */
-    10,                          /* max_attempts */
+    34,                          /* max_attempts: ~5 min of probes */
     4,                           /* max_inflight */
     1000,                        /* backoff_base */
-    60000,                       /* backoff_max */
+    10000,                       /* backoff_max: a probe every 10 s */
     ngx_http_statsig_sink_transient,
     413,
     0,                           /* plain: packs */

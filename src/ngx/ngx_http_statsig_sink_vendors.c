@@ -108,10 +108,10 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_customerio = {
     2000,                        /* max_batch: items of a v2 batch */
     768 * 1024,                  /* max_bytes: events taken for a batch */
     STATSIG_SINK_CIO_V2_BATCH_MAX,  /* max_body */
-    10,                          /* max_attempts */
+    34,                          /* max_attempts: ~5 min of probes */
     8,                           /* max_inflight */
     1000,                        /* backoff_base */
-    60000,                       /* backoff_max */
+    10000,                       /* backoff_max: a probe every 10 s */
     ngx_http_statsig_sink_transient,
     413,                         /* too_large: fewer items a batch */
     1,                           /* plain */
@@ -134,10 +134,10 @@ ngx_http_statsig_sink_type_t  ngx_http_statsig_sink_gainsight_px = {
     1,                           /* max_batch: no batch path */
     128 * 1024,                  /* max_bytes */
     0,                           /* max_body */
-    10,                          /* max_attempts */
+    34,                          /* max_attempts: ~5 min of probes */
     16,                          /* max_inflight */
     1000,                        /* backoff_base */
-    60000,                       /* backoff_max */
+    10000,                       /* backoff_max: a probe every 10 s */
     ngx_http_statsig_sink_transient,
     0,                           /* too_large: one event, not split */
     1,                           /* plain */
