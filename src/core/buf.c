@@ -89,6 +89,13 @@ statsig_buf_reserve(statsig_buf_t *b, size_t n, size_t align)
 void
 statsig_buf_add(statsig_buf_t *b, const void *data, size_t len)
 {
+    /* the common case, room already there, without a call */
+    if (len <= b->cap - b->len && !b->failed && len) {
+        memcpy(b->data + b->len, data, len);
+        b->len += len;
+        return;
+    }
+
     if (len == 0 || statsig_buf_grow(b, len) != 0) {
         return;
     }
@@ -108,6 +115,11 @@ statsig_buf_adds(statsig_buf_t *b, const char *s)
 void
 statsig_buf_addc(statsig_buf_t *b, char c)
 {
+    if (b->len < b->cap && !b->failed) {
+        b->data[b->len++] = c;
+        return;
+    }
+
     statsig_buf_add(b, &c, 1);
 }
 
@@ -193,9 +205,21 @@ statsig_buf_json_num(statsig_buf_t *b, double d)
 void
 statsig_buf_json_int(statsig_buf_t *b, long long v)
 {
-    char  tmp[32];
-    int   n;
+    char                tmp[24], *p;
+    unsigned long long  u;
 
-    n = snprintf(tmp, sizeof(tmp), "%lld", v);
-    statsig_buf_add(b, tmp, (size_t) n);
+    /* by hand: snprintf was a tenth of a Customer.io item */
+    p = tmp + sizeof(tmp);
+    u = (v < 0) ? 0ULL - (unsigned long long) v : (unsigned long long) v;
+
+    do {
+        *--p = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    if (v < 0) {
+        *--p = '-';
+    }
+
+    statsig_buf_add(b, p, (size_t) (tmp + sizeof(tmp) - p));
 }

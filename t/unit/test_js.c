@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "jsdate.h"
 #include "jsnum.h"
 #include "jsstr.h"
@@ -253,6 +254,33 @@ test_number_to_string_random(void)
 }
 
 
+/* integers written by hand, as printf's %lld writes them */
+static void
+test_json_int(void)
+{
+    static const long long  v[] = {
+        0, 1, -1, 9, 10, -10, 1796544000, -1796544000123LL,
+        9007199254740993LL, 9223372036854775807LL,
+        -9223372036854775807LL - 1
+    };
+    char           want[32];
+    statsig_buf_t  b;
+    size_t         i;
+
+    statsig_buf_init(&b);
+
+    for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        b.len = 0;
+        statsig_buf_json_int(&b, v[i]);
+        statsig_buf_addc(&b, '\0');
+        snprintf(want, sizeof(want), "%lld", v[i]);
+        is_str(b.data, want, "json_int(%s)", want);
+    }
+
+    statsig_buf_free(&b);
+}
+
+
 static void
 test_parse_int(void)
 {
@@ -385,6 +413,7 @@ main(void)
     test_to_number();
     test_number_to_string();
     test_number_to_string_random();
+    test_json_int();
     test_parse_int();
     test_lower();
     test_date_parse();
