@@ -593,6 +593,7 @@ sg_ofrep_is(const char *k, size_t len, const char *name)
 typedef struct {
     const char             *key;
     size_t                  len;
+    size_t                  index;      /* repeated keys keep their order */
     const statsig_value_t  *value;
 } sg_ofrep_member_t;
 
@@ -661,6 +662,7 @@ sg_ofrep_canon(const statsig_alloc_t *a, statsig_buf_t *b,
     for (i = 0; i < v->n; i++) {
         m[i].key = v->keys[i];
         m[i].len = v->key_lens[i];
+        m[i].index = i;
         m[i].value = &v->items[i];
     }
 
@@ -699,7 +701,11 @@ sg_ofrep_key_cmp(const void *a, const void *b)
         return rc;
     }
 
-    return x->len < y->len ? -1 : (x->len > y->len);
+    if (x->len != y->len) {
+        return x->len < y->len ? -1 : 1;
+    }
+
+    return x->index < y->index ? -1 : (x->index > y->index);
 }
 
 
