@@ -248,6 +248,12 @@ is(flag('g_on', $alice,
    'a wrong bearer: 401');
 is(flag('g_on', $alice, key => $API)->{status}, 200,
    'statsig-api-key: 200');
+is(flag('g_on', $alice, key => undef,
+        headers => { 'X-API-Key' => $API })->{status}, 200,
+   "X-API-Key (OFREP's ApiKeyAuth): 200");
+is(flag('g_on', $alice, key => undef,
+        headers => { 'X-API-Key' => 'wrong' })->{status}, 401,
+   'a wrong X-API-Key: 401');
 
 is(post("$BULK/g_on", '{"context":', )->{json}{errorCode}, 'PARSE_ERROR',
    'bad JSON: PARSE_ERROR');

@@ -9,10 +9,10 @@
  * POST .../ofrep/v1/evaluate/flags         every flag (client providers)
  *
  * whatever the location's prefix.  The key is the API's: "Authorization:
- * Bearer <key>" or "statsig-api-key: <key>".  The body's "context" is
- * mapped to a Statsig user (src/core/ofrep.c) and evaluated through the
- * local API's code (ngx_http_statsig_api_user, _expose), so an answer is
- * statsig_api's and statsig-node's.
+ * Bearer <key>", "statsig-api-key: <key>", or OFREP's "X-API-Key: <key>".
+ * The body's "context" is mapped to a Statsig user (src/core/ofrep.c) and
+ * evaluated through the local API's code (ngx_http_statsig_api_user,
+ * _expose), so an answer is statsig_api's and statsig-node's.
  *
  * A single flag logs the exposure its SDK call logs (a gate's, a
  * config's or experiment's, a layer's for each parameter its value
@@ -56,6 +56,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_statsig_ofrep_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_statsig_ofrep_auth(ngx_http_request_t *r);
 static void ngx_http_statsig_ofrep_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_statsig_ofrep_run(ngx_http_request_t *r,
     ngx_http_statsig_ofrep_t *of);
@@ -123,7 +124,7 @@ ngx_http_statsig_ofrep_handler(ngx_http_request_t *r)
                                               "OFREP evaluations are POSTs");
     }
 
-    if (ngx_http_statsig_api_bearer(r) != NGX_OK) {
+    if (ngx_http_statsig_ofrep_auth(r) != NGX_OK) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "statsig ofrep: no valid key: 401");
 
@@ -136,7 +137,8 @@ ngx_http_statsig_ofrep_handler(ngx_http_request_t *r)
 
         return ngx_http_statsig_ofrep_discard(r, NGX_HTTP_UNAUTHORIZED,
                    "a valid key is required: \"Authorization: Bearer "
-                   "<key>\" or \"statsig-api-key: <key>\"");
+                   "<key>\", \"statsig-api-key: <key>\" or \"X-API-Key: "
+                   "<key>\"");
     }
 
     if (r->headers_in.content_length_n > NGX_HTTP_STATSIG_OFREP_MAX_BODY) {
@@ -154,6 +156,27 @@ ngx_http_statsig_ofrep_handler(ngx_http_request_t *r)
     }
 
     return NGX_DONE;
+}
+
+
+/* the API's bearer or header, or OFREP's own ApiKeyAuth (X-API-Key) */
+
+static ngx_int_t
+ngx_http_statsig_ofrep_auth(ngx_http_request_t *r)
+{
+    ngx_table_elt_t  *h;
+
+    if (ngx_http_statsig_api_bearer(r) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    h = ngx_http_statsig_api_header(r, "X-API-Key", 9);
+
+    if (h && ngx_http_statsig_api_key_equal(r, &h->value) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 
