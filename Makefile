@@ -48,7 +48,7 @@ LIBASAN := $(realpath $(shell $(CC) -print-file-name=libasan.so.8 2>/dev/null))
 
 APT_PACKAGES := nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
     libssl-dev libpcre2-dev zlib1g-dev perl wrk clang libclang-rt-14-dev \
-    valgrind ca-certificates gcc make curl
+    valgrind ca-certificates gcc make curl chromium
 ifeq ($(shell command -v node),)
 APT_PACKAGES += nodejs npm
 endif

@@ -60,7 +60,7 @@ $(FUZZ_DIR)/fuzz_user_eval_dcs.h: fuzz/user_eval_dcs.json
 	    -e 'print "0};\nstatic const size_t fz_dcs_len = ", scalar(@b), ";\n";' \
 	    < $< > $@
 
-$(FUZZ_DIR)/fuzz_user_eval $(FUZZ_DIR)/fuzz_mcp: \
+$(FUZZ_DIR)/fuzz_user_eval $(FUZZ_DIR)/fuzz_mcp $(FUZZ_DIR)/fuzz_ofrep: \
     $(FUZZ_DIR)/fuzz_user_eval_dcs.h
 
 # the fuzz targets share references and helpers with the unit tests

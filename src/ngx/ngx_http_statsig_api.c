@@ -47,16 +47,6 @@ typedef struct {
 } ngx_http_statsig_api_method_t;
 
 
-/* one API request: its user, its pinned snapshot, its exposures */
-typedef struct {
-    ngx_http_statsig_ctx_t         sctx;
-    statsig_value_t                user;
-    ngx_uint_t                     expose;
-    const char                    *msg;      /* why a 4xx/5xx */
-    u_char                         err[256];
-} ngx_http_statsig_api_t;
-
-
 static ngx_int_t ngx_http_statsig_api_method(ngx_http_request_t *r,
     ngx_str_t *path_key);
 static ngx_int_t ngx_http_statsig_api_auth(ngx_http_request_t *r,
@@ -96,10 +86,6 @@ static ngx_int_t ngx_http_statsig_api_log_event(ngx_http_request_t *r,
     int64_t client_time);
 static void ngx_http_statsig_api_event_json(statsig_buf_t *b,
     const statsig_value_t *ev, int64_t skew);
-static void ngx_http_statsig_api_expose(ngx_http_request_t *r,
-    ngx_http_statsig_api_t *api, statsig_kind_e kind,
-    const statsig_spec_t *spec, const statsig_value_t *name,
-    const statsig_value_t *param, statsig_result_t *res);
 static const statsig_value_t *ngx_http_statsig_api_name(
     ngx_http_statsig_api_t *api, const statsig_value_t *json, char *key,
     char *key2);
@@ -375,6 +361,45 @@ ngx_http_statsig_api_basic(ngx_http_request_t *r, ngx_str_t *value,
     ngx_explicit_memzero(plain.data, plain.len);
 
     return rc;
+}
+
+
+/*
+ * statsig_mcp's and statsig_ofrep's key: "Authorization: Bearer <key>" or
+ * "statsig-api-key: <key>"; NGX_OK or NGX_DECLINED
+ */
+
+ngx_int_t
+ngx_http_statsig_api_bearer(ngx_http_request_t *r)
+{
+    ngx_str_t         given;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h && h->value.len > 7
+        && ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) == 0)
+    {
+        given.data = h->value.data + 7;
+        given.len = h->value.len - 7;
+
+        while (given.len && given.data[0] == ' ') {
+            given.data++;
+            given.len--;
+        }
+
+        if (ngx_http_statsig_api_key_equal(r, &given) == NGX_OK) {
+            return NGX_OK;
+        }
+    }
+
+    h = ngx_http_statsig_api_header(r, "statsig-api-key", 15);
+
+    if (h && ngx_http_statsig_api_key_equal(r, &h->value) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
 }
 
 
@@ -846,11 +871,8 @@ ngx_http_statsig_api_prepare(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api, const statsig_value_t *json,
     ngx_uint_t validate)
 {
-    const char                   *e;
-    ngx_pool_cleanup_t           *cln;
-    const statsig_value_t        *user, *md;
-    ngx_http_statsig_ctx_t       *sctx;
-    ngx_http_statsig_loc_conf_t  *slcf;
+    ngx_int_t               rc;
+    const statsig_value_t  *user, *md;
 
     user = statsig_value_get(json, "user", 4);
 
@@ -858,6 +880,41 @@ ngx_http_statsig_api_prepare(ngx_http_request_t *r,
         api->msg = "\"user\" must be an object";
         return NGX_HTTP_BAD_REQUEST;
     }
+
+    rc = ngx_http_statsig_api_user(r, api, user, validate);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* exposures: statsig_exposures here, and the caller's wish */
+
+    md = statsig_value_get(json, "statsigMetadata", 15);
+
+    api->expose = api->expose
+                  && !ngx_http_statsig_api_true(json,
+                                                "disableExposureLogging")
+                  && !ngx_http_statsig_api_true(md,
+                                                "exposureLoggingDisabled");
+
+    return NGX_OK;
+}
+
+
+/*
+ * What statsig_ofrep shares with the API: a request's evaluation for the
+ * user (an object; validated as statsig-node validates when asked), the
+ * snapshot pinned until the request ends, exposures as statsig_exposures
+ * says here.  NGX_OK, or an HTTP status with api->msg.
+ */
+
+ngx_int_t
+ngx_http_statsig_api_user(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
+    const statsig_value_t *user, ngx_uint_t validate)
+{
+    const char                   *e;
+    ngx_pool_cleanup_t           *cln;
+    ngx_http_statsig_ctx_t       *sctx;
+    ngx_http_statsig_loc_conf_t  *slcf;
 
     if (validate) {
         e = statsig_user_validate(user);
@@ -899,16 +956,8 @@ ngx_http_statsig_api_prepare(ngx_http_request_t *r,
     sctx->eval.user = &api->user;
     sctx->ready = 1;
 
-    /* exposures: statsig_exposures here, and the caller's wish */
-
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
-    md = statsig_value_get(json, "statsigMetadata", 15);
-
-    api->expose = slcf->exposures
-                  && !ngx_http_statsig_api_true(json,
-                                                "disableExposureLogging")
-                  && !ngx_http_statsig_api_true(md,
-                                                "exposureLoggingDisabled");
+    api->expose = slcf->exposures;
 
     return NGX_OK;
 }
@@ -1354,7 +1403,7 @@ ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev,
  * the one asked for, as statsig-node logs it.
  */
 
-static void
+void
 ngx_http_statsig_api_expose(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
     statsig_kind_e kind, const statsig_spec_t *spec,
     const statsig_value_t *name, const statsig_value_t *param,

@@ -37,6 +37,16 @@
 #define NGX_HTTP_STATSIG_API_RELAY_GPX       11  /* custom-events */
 
 
+/* one API evaluation: its user, its pinned snapshot, its exposures */
+typedef struct {
+    ngx_http_statsig_ctx_t         sctx;
+    statsig_value_t                user;
+    ngx_uint_t                     expose;
+    const char                    *msg;      /* why a 4xx/5xx */
+    u_char                         err[256];
+} ngx_http_statsig_api_t;
+
+
 /*
  * ngx_http_statsig_api.c: what statsig_mcp (ngx_http_statsig_mcp.c)
  * shares with the API: the key and its check, a header by name, the body
@@ -54,6 +64,22 @@ ngx_int_t ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
 ngx_int_t ngx_http_statsig_api_call(ngx_http_request_t *r, ngx_int_t m,
     const statsig_value_t *json, int64_t client_time, ngx_str_t *out,
     const char **msg);
+
+/*
+ * and what statsig_mcp and statsig_ofrep share: the bearer key check;
+ * an evaluation of a user (pinned snapshot, api->sctx.eval ready;
+ * api->expose from statsig_exposures; an HTTP status with api->msg on
+ * failure), and an evaluation's exposure logged as the API logs it (a
+ * layer: one parameter's)
+ */
+ngx_int_t ngx_http_statsig_api_bearer(ngx_http_request_t *r);
+ngx_int_t ngx_http_statsig_api_user(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, const statsig_value_t *user,
+    ngx_uint_t validate);
+void ngx_http_statsig_api_expose(ngx_http_request_t *r,
+    ngx_http_statsig_api_t *api, statsig_kind_e kind,
+    const statsig_spec_t *spec, const statsig_value_t *name,
+    const statsig_value_t *param, statsig_result_t *res);
 
 /*
  * ngx_http_statsig_api_relay.c: a vendor's body checked and queued for

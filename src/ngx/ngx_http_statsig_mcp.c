@@ -77,7 +77,6 @@ typedef struct {
 
 static ngx_int_t ngx_http_statsig_mcp_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_statsig_mcp_origin(ngx_http_request_t *r);
-static ngx_int_t ngx_http_statsig_mcp_auth(ngx_http_request_t *r);
 static ngx_int_t ngx_http_statsig_mcp_delete(ngx_http_request_t *r);
 static void ngx_http_statsig_mcp_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_statsig_mcp_run(ngx_http_request_t *r,
@@ -191,7 +190,7 @@ ngx_http_statsig_mcp_handler(ngx_http_request_t *r)
                    "it opens no SSE stream");
     }
 
-    if (ngx_http_statsig_mcp_auth(r) != NGX_OK) {
+    if (ngx_http_statsig_api_bearer(r) != NGX_OK) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "statsig mcp: no valid key: 401");
 
@@ -287,42 +286,6 @@ ngx_http_statsig_mcp_origin(ngx_http_request_t *r)
 
             return NGX_OK;
         }
-    }
-
-    return NGX_DECLINED;
-}
-
-
-/* "Authorization: Bearer <key>" or "statsig-api-key: <key>" */
-
-static ngx_int_t
-ngx_http_statsig_mcp_auth(ngx_http_request_t *r)
-{
-    ngx_str_t         given;
-    ngx_table_elt_t  *h;
-
-    h = r->headers_in.authorization;
-
-    if (h && h->value.len > 7
-        && ngx_strncasecmp(h->value.data, (u_char *) "Bearer ", 7) == 0)
-    {
-        given.data = h->value.data + 7;
-        given.len = h->value.len - 7;
-
-        while (given.len && given.data[0] == ' ') {
-            given.data++;
-            given.len--;
-        }
-
-        if (ngx_http_statsig_api_key_equal(r, &given) == NGX_OK) {
-            return NGX_OK;
-        }
-    }
-
-    h = ngx_http_statsig_api_header(r, "statsig-api-key", 15);
-
-    if (h && ngx_http_statsig_api_key_equal(r, &h->value) == NGX_OK) {
-        return NGX_OK;
     }
 
     return NGX_DECLINED;

@@ -268,6 +268,13 @@ static ngx_command_t  ngx_http_statsig_commands[] = {
       0,
       NULL },
 
+    { ngx_string("statsig_ofrep"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_statsig_ofrep,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 

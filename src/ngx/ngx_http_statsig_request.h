@@ -111,11 +111,13 @@ char *ngx_http_statsig_stable_id_cookie(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_statsig_event_log_init(ngx_conf_t *cf);
 char *ngx_http_statsig_event(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
-/* ngx_http_statsig_status.c, _api.c, _mcp.c */
+/* ngx_http_statsig_status.c, _api.c, _mcp.c, _ofrep.c */
 char *ngx_http_statsig_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_statsig_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_statsig_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_statsig_ofrep(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 #endif /* _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_ */

@@ -19,6 +19,10 @@ static ngx_str_t  ngx_http_statsig_json_type = ngx_string("application/json");
 static statsig_buf_t  ngx_http_statsig_error_buf;
 
 
+static ngx_uint_t ngx_http_statsig_response_has(ngx_http_request_t *r,
+    char *key, size_t len);
+
+
 ngx_int_t
 ngx_http_statsig_response_header(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, off_t len)
@@ -33,8 +37,10 @@ ngx_http_statsig_response_header(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = len;
 
-    if (ngx_http_statsig_response_add(r, "Cache-Control", "no-store")
-        != NGX_OK)
+    /* statsig_ofrep's bulk answers are revalidated, not unstored */
+    if (!ngx_http_statsig_response_has(r, "Cache-Control", 13)
+        && ngx_http_statsig_response_add(r, "Cache-Control", "no-store")
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -43,6 +49,39 @@ ngx_http_statsig_response_header(ngx_http_request_t *r, ngx_uint_t status,
                    "statsig response: %ui, %O bytes", status, len);
 
     return ngx_http_send_header(r);
+}
+
+
+/* whether a header line of that name is set already */
+
+static ngx_uint_t
+ngx_http_statsig_response_has(ngx_http_request_t *r, char *key, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_out.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return 0;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].hash && h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) key, len) == 0)
+        {
+            return 1;
+        }
+    }
 }
 
 

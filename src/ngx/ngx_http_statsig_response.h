@@ -3,7 +3,7 @@
  * ngx_http_statsig_module: the module's own responses (statsig_status,
  * statsig_api), with the headers every one of them carries: its type, its
  * length and "Cache-Control: no-store" (evaluations and counters are
- * per request and per moment).
+ * per request and per moment) unless the caller added a Cache-Control.
  */
 
 
