@@ -59,6 +59,13 @@ $r = $t->request('POST', '/statsig/mcp',
                             . '"gateName":"beta_users"}}}');
 like($r->{content}, qr/"structuredContent":\{"name":"beta_users","value":true/,
      'demo /statsig/mcp: check-gate');
+$r = $t->request('POST', '/statsig/flags/ofrep/v1/evaluate/flags/beta_users',
+                 headers => { authorization => 'Bearer demo-local-api-key',
+                              'content-type' => 'application/json' },
+                 content => '{"context":{"targetingKey":"a",'
+                            . '"email":"a@example.com"}}');
+like($r->{content}, qr/"value":true/, 'demo OFREP: beta_users')
+    or diag($r->{status} . ' ' . $r->{content});
 $t->stop;
 
 # the demo specs, evaluated by the official SDK
