@@ -2,12 +2,13 @@
 /*
  * ngx_http_statsig_module: the sync's tick.
  *
- * Every worker runs a cancelable tick.  Under the zone mutex it frees the
- * retired snapshots nobody reads any more, and renews or takes the fetch
- * lease (ngx_http_statsig_lease.h).  Only the holder fetches; when the
- * next fetch is due is kept in the zone, so a reload or a handover does
- * not fetch again early.  The fetching itself is specs.c's and
- * idlists.c's; local mode (no statsig_server_key) re-reads the specs
+ * Every worker runs a cancelable tick.  It lets go of a snapshot that none
+ * of its requests reads when a newer one is out; under the zone mutex it
+ * frees the retired snapshots nobody reads any more, and renews or takes
+ * the fetch lease (ngx_http_statsig_lease.h).  Only the holder fetches;
+ * when the next fetch is due is kept in the zone, so a reload or a
+ * handover does not fetch again early.  The fetching itself is specs.c's
+ * and idlists.c's; local mode (no statsig_server_key) re-reads the specs
  * file instead.
  */
 
@@ -113,6 +114,9 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
     ngx_add_timer(ev, s->tick_ms);
 
     ngx_http_statsig_specs_tick();
+
+    /* before the gc: what this idle worker lets go is freed at once */
+    ngx_http_statsig_snapshot_idle();
 
     smcf = s->smcf;
     sh = s->ctx->sh;

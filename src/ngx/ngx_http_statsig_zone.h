@@ -208,6 +208,7 @@ ngx_int_t ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
 void ngx_http_statsig_gc_locked(ngx_http_statsig_zone_t *ctx);
 ngx_int_t ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_snapshot_exit_worker(ngx_cycle_t *cycle);
+void ngx_http_statsig_snapshot_idle(void);
 
 
 #endif /* _NGX_HTTP_STATSIG_ZONE_H_INCLUDED_ */
