@@ -90,6 +90,11 @@ typedef struct {
     ngx_msec_t                     posted;      /* loop clock */
     ngx_atomic_t                   tid;         /* the thread running it */
     ngx_atomic_t                   urgent;      /* no more SCHED_IDLE */
+    ngx_uint_t                     written;     /* the specs file tried */
+    ngx_err_t                      write_err;
+    const char                    *write_op;
+    uint64_t                       version;     /* sh->specs_file's */
+    ngx_file_info_t                write_fi;
     u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
 } ngx_http_statsig_job_t;
 
@@ -126,6 +131,8 @@ static ngx_uint_t ngx_http_statsig_other_key(ngx_http_statsig_specs_t *s,
 static u_char *ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log);
 static void ngx_http_statsig_kept_free(void);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
+static void ngx_http_statsig_job_written(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job);
 static void ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job,
     ngx_uint_t on);
 static void ngx_http_statsig_job_urge(ngx_http_statsig_job_t *job);
@@ -135,9 +142,6 @@ static void ngx_http_statsig_job_event(ngx_event_t *ev);
 #endif
 static ngx_int_t ngx_http_statsig_read_file(ngx_http_statsig_specs_t *s,
     ngx_http_statsig_job_t *job, ngx_file_info_t *fi);
-static void ngx_http_statsig_sync_dir(ngx_str_t *path, ngx_log_t *log);
-static void ngx_http_statsig_write_file(ngx_http_statsig_job_t *job,
-    ngx_str_t *json, ngx_log_t *log);
 
 
 static ngx_http_statsig_specs_t  ngx_http_statsig_specs;
@@ -260,8 +264,10 @@ ngx_http_statsig_specs_exit_worker(ngx_cycle_t *cycle)
 ngx_uint_t
 ngx_http_statsig_specs_busy(void)
 {
+    /* a retried write of the specs file ends before new specs come */
     return ngx_http_statsig_specs.req != NULL
-           || ngx_http_statsig_specs.compiling;
+           || ngx_http_statsig_specs.compiling
+           || ngx_http_statsig_disk_busy(NGX_HTTP_STATSIG_DISK_SPECS);
 }
 
 
@@ -310,6 +316,7 @@ ngx_http_statsig_specs_fetch(void)
     u_char                           *p;
     int64_t                           since;
     ngx_str_t                         url, key;
+    ngx_uint_t                        pending;
     ngx_http_statsig_specs_t         *s;
     ngx_http_statsig_main_conf_t     *smcf;
     ngx_http_statsig_http_request_t   rq;
@@ -325,7 +332,19 @@ ngx_http_statsig_specs_fetch(void)
 
     ngx_shmtx_lock(&s->ctx->shpool->mutex);
     since = s->ctx->sh->specs_time;
+    pending = s->ctx->sh->specs_file.pending;
     ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    /*
+     * The specs file is behind the zone and the worker that kept the
+     * document to write is gone (a reload, a crash): the whole document
+     * again, so that the file catches up.
+     */
+    if (pending && smcf->specs_file.len
+        && !ngx_http_statsig_disk_pending(NGX_HTTP_STATSIG_DISK_SPECS))
+    {
+        since = 0;
+    }
 
     url.data = ngx_alloc(smcf->specs_url.len + key.len
                          + sizeof("/.json?sinceTime=") + NGX_INT64_LEN,
@@ -724,9 +743,19 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK
         && s->smcf->specs_file.len)
     {
+        /* the version of the zone's specs this file holds */
+        ngx_http_statsig_job_lock(job);
+        job->version = ++sh->specs_file.version;
+        ngx_http_statsig_job_unlock(job);
+
         json.data = job->json;
         json.len = job->len;
-        ngx_http_statsig_write_file(job, &json, log);
+
+        job->written = 1;
+        job->write_err = ngx_http_statsig_file_write(&s->smcf->specs_file,
+                                                     json.data, json.len,
+                                                     &job->write_fi,
+                                                     &job->write_op, log);
     }
 
     job->outcome = NGX_HTTP_STATSIG_UPDATED;
@@ -817,6 +846,10 @@ ngx_http_statsig_job_report(ngx_http_statsig_job_t *job)
 
     if (s->ctx == NULL) {
         return;
+    }
+
+    if (job->written) {
+        ngx_http_statsig_job_written(s, job);
     }
 
     if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
@@ -937,128 +970,40 @@ failed:
 
 
 /*
- * The last good specs on disk: a temporary file, synced, then renamed
- * over the old one and the directory synced, so that after a crash or a
- * power cut the file is the old or the new document, never a torn one.
+ * The specs file written by the job: counted; a write that failed keeps
+ * the document (the kept buffer changes hands: the next download gets a
+ * new one) and ngx_http_statsig_disk.c writes it again on the next ticks,
+ * until it works or newer specs come.  Before, the file stayed at the old
+ * specs until Statsig sent newer ones.
  */
 
 static void
-ngx_http_statsig_write_file(ngx_http_statsig_job_t *job, ngx_str_t *json,
-    ngx_log_t *log)
+ngx_http_statsig_job_written(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job)
 {
-    u_char                    *tmp;
-    size_t                     off;
-    ssize_t                    n;
-    ngx_fd_t                   fd;
-    ngx_str_t                 *path;
-    ngx_err_t                  e;
-    ngx_file_info_t            fi;
-    ngx_http_statsig_specs_t   *s;
-    ngx_http_statsig_shctx_t  *sh;
+    u_char  *json;
 
-    s = job->specs;
-    sh = s->ctx->sh;
-    path = &s->smcf->specs_file;
+    job->written = 0;
 
-    tmp = ngx_alloc(path->len + sizeof(".tmp.") + NGX_INT_T_LEN, log);
-    if (tmp == NULL) {
+    ngx_http_statsig_disk_result(s->ctx, &s->ctx->sh->specs_file,
+                                 "specs file", &s->smcf->specs_file,
+                                 job->write_err, job->write_op,
+                                 job->write_err ? NULL : &job->write_fi, 1);
+
+    if (job->write_err == 0) {
+        ngx_http_statsig_disk_drop(NGX_HTTP_STATSIG_DISK_SPECS);
         return;
     }
 
-    (void) ngx_sprintf(tmp, "%V.tmp.%P%Z", path, ngx_pid);
+    json = ngx_http_statsig_kept.json;
 
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-    if (fd == NGX_INVALID_FILE) {
-        e = ngx_errno;
-        goto failed;
-    }
-
-    for (off = 0; off < json->len; off += n) {
-        n = ngx_write_fd(fd, json->data + off, json->len - off);
-        if (n <= 0) {
-            e = ngx_errno;
-            (void) ngx_close_file(fd);
-            (void) ngx_delete_file(tmp);
-            goto failed;
-        }
-    }
-
-    if (fsync(fd) == -1
-        || ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_close_file(fd) == NGX_FILE_ERROR
-        || ngx_rename_file(tmp, path->data) == NGX_FILE_ERROR)
-    {
-        e = ngx_errno;
-        (void) ngx_delete_file(tmp);
-        goto failed;
-    }
-
-    ngx_http_statsig_sync_dir(path, log);
-
-    ngx_http_statsig_job_lock(job);
-    sh->file_writes++;
-    ngx_http_statsig_file_id(&sh->file_id, &fi);
-    ngx_http_statsig_job_unlock(job);
-
-    ngx_free(tmp);
-
-    return;
-
-failed:
-
-    ngx_log_error(NGX_LOG_ERR, log, e,
-                  "statsig: cannot write the specs file \"%s\"", tmp);
-
-    ngx_http_statsig_job_lock(job);
-    sh->file_write_errors++;
-    ngx_http_statsig_job_unlock(job);
-
-    ngx_free(tmp);
-}
-
-
-/* the rename is durable once the directory holding the file is synced */
-
-static void
-ngx_http_statsig_sync_dir(ngx_str_t *path, ngx_log_t *log)
-{
-    u_char    *dir, *p;
-    size_t     len;
-    ngx_fd_t   fd;
-
-    for (p = path->data + path->len; p > path->data; p--) {
-        if (p[-1] == '/') {
-            break;
-        }
-    }
-
-    /* "/a/b" -> "/a", "/b" -> "/", "b" -> "." */
-
-    len = p - path->data;
-
-    dir = ngx_alloc(len + 2, log);
-    if (dir == NULL) {
+    if (json == NULL) {
         return;
     }
 
-    if (len == 0) {
-        (void) ngx_cpystrn(dir, (u_char *) ".", 2);
+    ngx_http_statsig_kept.json = NULL;
+    ngx_http_statsig_kept.cap = 0;
 
-    } else {
-        (void) ngx_cpystrn(dir, path->data, (len > 1) ? len : 2);
-    }
-
-    fd = ngx_open_file(dir, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-
-    if (fd != NGX_INVALID_FILE) {
-        if (fsync(fd) == -1) {
-            ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
-                          "statsig: fsync(\"%s\") failed", dir);
-        }
-
-        (void) ngx_close_file(fd);
-    }
-
-    ngx_free(dir);
+    ngx_http_statsig_disk_write(NGX_HTTP_STATSIG_DISK_SPECS, json, job->len,
+                                job->version, 1);
 }

@@ -68,7 +68,7 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
 
     ngx_add_timer(&s->tick, 1 + ngx_random() % s->tick_ms);
 
-    return NGX_OK;
+    return ngx_http_statsig_disk_init_worker(cycle);
 }
 
 
@@ -88,6 +88,7 @@ ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle)
     }
 
     ngx_http_statsig_sync_release(s);
+    ngx_http_statsig_disk_exit_worker(cycle);
 
     s->ctx = NULL;
 }
@@ -117,6 +118,9 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
 
     /* before the gc: what this idle worker lets go is freed at once */
     ngx_http_statsig_snapshot_idle();
+
+    /* a file write that failed is tried again (any worker that kept one) */
+    ngx_http_statsig_disk_tick();
 
     smcf = s->smcf;
     sh = s->ctx->sh;

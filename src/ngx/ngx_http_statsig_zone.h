@@ -121,6 +121,20 @@ ngx_http_statsig_file_changed(ngx_http_statsig_file_id_t *id,
 }
 
 
+/*
+ * A file the sync keeps on disk (the specs, the ID lists): its writes,
+ * and a write that failed and is retried (ngx_http_statsig_disk.c).
+ */
+typedef struct {
+    ngx_uint_t                     writes;
+    ngx_uint_t                     errors;
+    time_t                         written;   /* the last good write */
+    ngx_uint_t                     pending;   /* newer content not on disk */
+    uint64_t                       version;   /* of what the zone holds */
+    ngx_http_statsig_report_t      report;    /* the last error */
+} ngx_http_statsig_file_st_t;
+
+
 /* the event queues and dedupe table (ngx_http_statsig_events.h) */
 typedef struct ngx_http_statsig_events_sh_s  ngx_http_statsig_events_sh_t;
 
@@ -162,8 +176,8 @@ typedef struct {
 
     ngx_http_statsig_stats_t       specs_stats;
     ngx_http_statsig_stats_t       idlists_stats;
-    ngx_uint_t                     file_writes;
-    ngx_uint_t                     file_write_errors;
+    ngx_http_statsig_file_st_t     specs_file;
+    ngx_http_statsig_file_st_t     idlists_file;
 
     ngx_http_statsig_events_sh_t  *events;
 
@@ -180,6 +194,9 @@ typedef struct {
     void                          *file_blob;
     size_t                         file_blob_size;
     ngx_file_info_t                file_info;
+
+    /* the ID lists kept beside it: "<statsig_specs_file>.idlists" */
+    ngx_str_t                      idlists_file;
 } ngx_http_statsig_zone_t;
 
 
