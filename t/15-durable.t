@@ -60,9 +60,131 @@ sub applied {
     $t->stop;
 }
 
+# ---- the ID lists are kept on disk beside the specs file ----
+#
+# Restarted with Statsig unreachable, in_segment_list answers as before
+# the restart; restarted with Statsig reachable, the lists go on with
+# Range from the offsets kept.  Before, they were empty after a restart.
+
+my ($alice, $bob) = (idlist_id('alice'), idlist_id('bob'));
+
 sub durable_conf {
     return server_conf(http => "statsig_specs_file %%TESTDIR%%/specs.json;\n"
                              . "    statsig_id_lists_sync_interval 1s;");
+}
+
+sub vip { $_[0]->get("/vip?u=$_[1]")->{content} }
+
+{
+    my $t = StatsigTest->new(fake => 1, workers => 2);
+    my $f = $t->fake;
+    my $file = $t->dir . '/specs.json.idlists';
+
+    $f->set_specs(dcs_json(time => 1000, flag => 1));
+    $f->add_id_list('vips', "+$alice\n");
+    $t->write_file('key', 'secret-durable-0123456789');
+    $t->write_conf(durable_conf());
+
+    ok($t->run, 'idlists: started');
+    ok(wait_for(sub { vip($t, 'alice') eq '1' }, 10), 'idlists: alice is in');
+    ok(wait_for(sub { -s $file
+                      && (status($t)->{id_lists}{file_state}{writes} // 0)
+                         >= 1 }, 10),
+       'idlists: kept on disk beside the specs file');
+    is(status($t)->{id_lists}{file}, $file, 'idlists: status names it');
+    $t->stop;
+
+    # Statsig unreachable: the lists come from the file
+    $f->control(dcs => 'status500', id_lists => 'status500',
+                id_list => 'status500');
+    ok($t->run, 'idlists: restarted with Statsig unreachable');
+    ok(all_workers($t, sub { $_[0]{worker}{id_lists} == 1 }, 10),
+       'idlists: every worker sees the list');
+    is(vip($t, 'alice'), '1', 'idlists: alice is still in');
+    is(vip($t, 'bob'), '0', 'idlists: bob is not');
+    like($t->error_log, qr/1 ID lists loaded from "\Q$file\E"/,
+         'idlists: logged');
+    $t->stop;
+
+    # Statsig reachable: the list goes on from the offset kept
+    my $size = length "+$alice\n";
+    my $seen = () = $f->requests(path => qr{^/idlists/vips$});
+    $f->control();
+    $f->add_id_list('vips', "+$alice\n+$bob\n");
+    ok($t->run, 'idlists: restarted with Statsig reachable');
+    ok(wait_for(sub { vip($t, 'bob') eq '1' }, 10),
+       'idlists: the appended line applied');
+    is(vip($t, 'alice'), '1', 'idlists: alice still in');
+    my @all = $f->requests(path => qr{^/idlists/vips$});
+    my @after = @all[$seen .. $#all];
+    ok(!grep({ ($_->{headers}{range} // '') eq 'bytes=0-' } @after),
+       'idlists: not downloaded from the start')
+        or diag(join ' ', map { $_->{headers}{range} // '-' } @after);
+    ok(grep({ ($_->{headers}{range} // '') eq "bytes=$size-" } @after),
+       "idlists: but with Range: bytes=$size-");
+    ok(wait_for(sub { status($t)->{id_lists}{file_state}{writes} >= 1 }, 10),
+       'idlists: written again');
+    $t->stop;
+
+    # a corrupt file is reported and ignored
+    my $good = StatsigTest::slurp($file);
+    $good = 'x' x 64 if length $good < 64;      # none: still a bad file
+    my $bad = $good;
+    substr($bad, length($bad) - 3, 1) ^= "\x55";
+    $t->write_file($file, $bad);
+    $f->control(dcs => 'status500', id_lists => 'status500',
+                id_list => 'status500');
+    ok($t->run, 'idlists: started with a corrupt file');
+    like($t->error_log, qr/ID lists file "\Q$file\E" is ignored: its checksum/,
+         'idlists: the corrupt file is reported');
+    is(vip($t, 'alice'), '0', 'idlists: and ignored');
+    $t->stop;
+
+    $t->write_file($file, substr($good, 0, 40));
+    ok($t->run, 'idlists: started with a file cut short');
+    like($t->error_log, qr/is ignored: its header does not match its size/,
+         'idlists: reported');
+    $t->stop;
+}
+
+# ---- local mode: an operator's ID lists beside the specs file ----
+
+{
+    my $t = StatsigTest->new(workers => 1);
+    $t->write_file('specs.json', dcs_json(time => 1000, flag => 1));
+    $t->write_file('specs.json.idlists', '{"vips": ["alice", "carol"]}');
+    $t->write_conf(<<'EOF');
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 1m;
+    statsig_specs_file %%TESTDIR%%/specs.json;
+    statsig_user_id $arg_u;
+    server {
+        listen %%LISTEN%%;
+        location = /status { statsig_status; }
+        location = /vip { return 200 "$statsig_gate_vip"; }
+    }
+}
+EOF
+    ok($t->run, 'local: started');
+    is(vip($t, 'alice'), '1', 'local: alice from the operator\'s file');
+    is(vip($t, 'carol'), '1', 'local: carol too');
+    is(vip($t, 'bob'), '0', 'local: bob is not');
+
+    # a changed file is read on reload
+    $t->write_file('specs.json.idlists', '{"vips": ["bob"]}');
+    ok($t->reload, 'local: reloaded');
+    is(vip($t, 'bob'), '1', 'local: the changed file read on reload');
+    is(vip($t, 'alice'), '0', 'local: alice is gone');
+
+    # a file that is not JSON lists: reported, the lists kept
+    $t->write_file('specs.json.idlists', '{"vips": [1, 2]}');
+    ok($t->reload, 'local: reloaded with a bad file');
+    like($t->error_log, qr/is ignored: ID list "vips": id 0 is not a string/,
+         'local: the bad file is reported');
+    is(vip($t, 'bob'), '1', 'local: the lists in the zone are kept');
+    $t->stop;
 }
 
 # ---- a failed specs-file write is retried until it works ----

@@ -36,6 +36,7 @@ typedef struct {
     ngx_uint_t                     workers;
     time_t                         now;
     ngx_str_t                      file;
+    ngx_str_t                      idlists_file;
 
     /* what this worker's requests see now */
     ngx_uint_t                     view_generation;
@@ -198,6 +199,7 @@ ngx_http_statsig_status_copy(ngx_http_request_t *r,
     st->size = smcf->shm_zone->shm.size;
     st->local = !ngx_http_statsig_secret_set(&smcf->server_key);
     st->file = smcf->specs_file;
+    st->idlists_file = ctx->idlists_file;
     st->now = ngx_time();
     st->window = smcf->exposure_dedupe;
     st->sinks = ngx_http_statsig_events_sinks(&st->nsinks);
@@ -302,8 +304,21 @@ ngx_http_statsig_status_json(u_char *p, u_char *last,
     p = ngx_slprintf(p, last, "\"sync\":");
     p = ngx_http_statsig_json_stats(p, last, &sh->specs_stats);
 
-    p = ngx_slprintf(p, last, "},\"id_lists\":{\"count\":%ui,\"sync\":",
+    p = ngx_slprintf(p, last, "},\"id_lists\":{\"count\":%ui,\"file\":",
                      sh->idlists_count);
+
+    if (st->idlists_file.len) {
+        p = ngx_http_statsig_json_str(p, last, st->idlists_file.data,
+                                      st->idlists_file.len);
+
+    } else {
+        p = ngx_slprintf(p, last, "null");
+    }
+
+    p = ngx_slprintf(p, last, ",\"file_state\":");
+    p = ngx_http_statsig_json_file(p, last, &st->idlists_file,
+                                   &sh->idlists_file);
+    p = ngx_slprintf(p, last, ",\"sync\":");
     p = ngx_http_statsig_json_stats(p, last, &sh->idlists_stats);
 
     p = ngx_slprintf(p, last, "},\"lease\":{\"pid\":%P,"
@@ -555,6 +570,9 @@ ngx_http_statsig_status_prometheus(u_char *p, u_char *last,
                               "1 while the specs file is behind the zone "
                               "(a write failed and is retried).",
                               sh->specs_file.pending);
+    p = ngx_http_statsig_prom(p, last, z, "", "id_lists_file_pending",
+                              "gauge", "1 while the ID lists file is "
+                              "behind the zone.", sh->idlists_file.pending);
     p = ngx_http_statsig_prom(p, last, z, "", "id_lists", "gauge",
                               "ID lists loaded.", sh->idlists_count);
 

@@ -135,6 +135,28 @@ typedef struct {
 } ngx_http_statsig_file_st_t;
 
 
+/*
+ * The ID lists kept on disk beside the specs file ("<specs file>.idlists"):
+ * this header, what the fetch resumes from (statsig_idlist_state_write)
+ * and, at the next 8-byte boundary, the ID-list blob.  Native byte order:
+ * the file is for this machine.  A file that starts with "{" instead is
+ * an operator's: {"list": ["id", ...]}, ids not hashed.
+ */
+#define NGX_HTTP_STATSIG_IDLISTS_MAGIC  "SGIDLST1"
+#define NGX_HTTP_STATSIG_IDLISTS_ORDER  0x01020304
+
+typedef struct {
+    u_char                         magic[8];
+    uint32_t                       crc;        /* of what follows */
+    uint32_t                       order;
+    uint64_t                       state_len;
+    uint64_t                       blob_len;
+} ngx_http_statsig_idlists_file_t;
+
+#define ngx_http_statsig_idlists_blob_off(state_len)                         \
+    (sizeof(ngx_http_statsig_idlists_file_t) + ngx_align(state_len, 8))
+
+
 /* the event queues and dedupe table (ngx_http_statsig_events.h) */
 typedef struct ngx_http_statsig_events_sh_s  ngx_http_statsig_events_sh_t;
 
@@ -178,6 +200,7 @@ typedef struct {
     ngx_http_statsig_stats_t       idlists_stats;
     ngx_http_statsig_file_st_t     specs_file;
     ngx_http_statsig_file_st_t     idlists_file;
+    ngx_http_statsig_file_id_t     idlists_file_id;    /* local mode */
 
     ngx_http_statsig_events_sh_t  *events;
 
@@ -197,6 +220,11 @@ typedef struct {
 
     /* the ID lists kept beside it: "<statsig_specs_file>.idlists" */
     ngx_str_t                      idlists_file;
+    void                          *idl_blob;
+    size_t                         idl_blob_size;
+    u_char                        *idl_state;
+    size_t                         idl_state_size;
+    ngx_file_info_t                idl_info;
 } ngx_http_statsig_zone_t;
 
 
