@@ -240,4 +240,68 @@ sub file_time {
     $t->stop;
 }
 
+# ---- the API's bodies and the access log ----
+#
+# A gzip body of several members is read whole (only the first member was);
+# JSON nested past the limit says so (it said "out of memory"); the key in
+# a download_config_specs path is masked in the access log by the map the
+# README shows.
+
+{
+    my $KEY = 'edge-api-key-0123456789';
+    my $t = StatsigTest->new(workers => 1);
+    $t->write_file('specs.json', dcs_json(time => 1000, flag => 1));
+    $t->write_file('api.key', "$KEY\n");
+    $t->write_conf(<<'EOF');
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 1m;
+    statsig_specs_file %%TESTDIR%%/specs.json;
+    statsig_api_key file:%%TESTDIR%%/api.key;
+
+    # README, "Keys in the access log"
+    map $request $statsig_masked_request {
+        "~^(?<sg_a>.*/download_config_specs/)[^/?]+?(?<sg_b>(\.json)?(\?.*)?( HTTP/.*)?)$"
+            "${sg_a}***${sg_b}";
+        default $request;
+    }
+    log_format statsig_masked '$remote_addr - $remote_user [$time_local] '
+                              '"$statsig_masked_request" $status '
+                              '$body_bytes_sent "$http_referer" '
+                              '"$http_user_agent"';
+
+    server {
+        listen %%LISTEN%%;
+        access_log %%TESTDIR%%/logs/masked.log statsig_masked;
+        location /statsig/ { statsig_api; }
+    }
+}
+EOF
+    ok($t->run, 'api: started');
+
+    my %h = ('statsig-api-key' => $KEY, 'content-type' => 'application/json');
+    my $r;
+
+    $r = $t->request('POST', '/statsig/v1/check_gate', headers => \%h,
+                     content => '{"user":{"userID":"u1","custom":{"a":'
+                         . ('[' x 100) . (']' x 100) . '}},'
+                         . '"gateName":"flag"}');
+    is($r->{status}, 400, 'api: nested 100 deep: 400');
+    like($r->{content}, qr/nested deeper than 64 levels/,
+         'api: and says so, not "out of memory"');
+
+    $r = $t->request('GET', "/statsig/v1/download_config_specs/$KEY.json"
+                            . '?sinceTime=1', headers => \%h);
+    is($r->{status}, 200, 'api: download_config_specs with the key in '
+                          . 'the path');
+    my $log = '';
+    wait_for(sub { $log = StatsigTest::slurp($t->dir . '/logs/masked.log');
+                   $log =~ /download_config_specs/ }, 5);
+    unlike($log, qr/\Q$KEY\E/, 'api: the key is not in the access log');
+    like($log, qr{"GET /statsig/v1/download_config_specs/\*\*\*\.json\?sinceTime=1 HTTP/1\.1"},
+         'api: the path is there, masked');
+    $t->stop;
+}
+
 done_testing;
