@@ -12,6 +12,7 @@ use warnings;
 
 use lib 't/lib';
 use Test::More;
+use IO::Compress::Gzip qw(gzip);
 use JSON::PP;
 use StatsigTest qw(wait_for);
 use StatsigDCS qw(dcs_json idlist_id status all_workers server_conf);
@@ -280,9 +281,26 @@ http {
 EOF
     ok($t->run, 'api: started');
 
-    my %h = ('statsig-api-key' => $KEY, 'content-type' => 'application/json');
-    my $r;
+    my %h = ('statsig-api-key' => $KEY, 'content-type' => 'application/json',
+             'content-encoding' => 'gzip');
+    my $json = '{"user":{"userID":"u1"},"gateName":"flag"}';
+    my ($one, $two);
+    my ($a, $b) = (substr($json, 0, 10), substr($json, 10));
+    gzip(\$a => \$one) or die;
+    gzip(\$b => \$two) or die;
+    my $r = $t->request('POST', '/statsig/v1/check_gate', headers => \%h,
+                        content => $one . $two);
+    is($r->{status}, 200, 'api: a gzip body of two members: 200')
+        or diag($r->{content});
+    like($r->{content}, qr/"value":true/, 'api: read whole');
+    $r = $t->request('POST', '/statsig/v1/check_gate', headers => \%h,
+                     content => $one . $two . ("\0" x 8));
+    is($r->{status}, 200, 'api: zeros after the last member are padding');
+    $r = $t->request('POST', '/statsig/v1/check_gate', headers => \%h,
+                     content => $one . 'garbage');
+    is($r->{status}, 400, 'api: garbage after a member: 400');
 
+    delete $h{'content-encoding'};
     $r = $t->request('POST', '/statsig/v1/check_gate', headers => \%h,
                      content => '{"user":{"userID":"u1","custom":{"a":'
                          . ('[' x 100) . (']' x 100) . '}},'
