@@ -322,4 +322,52 @@ EOF
     $t->stop;
 }
 
+# ---- a refused connect is a request; the log says what is true ----
+#
+# Statsig refuses the connection and no specs were ever loaded: each
+# failed request is counted as one (requests were fewer than failures),
+# and the log does not claim a last good snapshot (it did).
+
+{
+    my $t = StatsigTest->new(workers => 1);
+    my $closed = StatsigTest::free_port();
+    $t->write_file('key', 'secret-durable-0123456789');
+    $t->write_conf(<<"EOF");
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 1m;
+    statsig_server_key file:%%TESTDIR%%/key;
+    statsig_specs_url http://127.0.0.1:$closed/v1/download_config_specs;
+    statsig_id_lists_url http://127.0.0.1:$closed/v1/get_id_lists;
+    statsig_sync_interval 1s;
+    statsig_id_lists_sync_interval 1s;
+    server {
+        listen %%LISTEN%%;
+        location = /status { statsig_status; }
+    }
+}
+EOF
+    ok($t->run, 'refused: started');
+    my $s;
+    ok(wait_for(sub { $s = status($t);
+                      ($s->{specs}{sync}{failures} // 0) >= 2
+                      && ($s->{id_lists}{sync}{failures} // 0) >= 2 }, 15),
+       'refused: failures counted');
+    for my $k ('specs', 'id_lists') {
+        my $sync = $s->{$k}{sync};
+        ok($sync->{requests} >= $sync->{failures},
+           "refused: $k: requests ($sync->{requests}) >= failures "
+           . "($sync->{failures})");
+    }
+    my $log = $t->error_log;
+    like($log, qr/specs sync failed: .*; no specs are loaded yet/,
+         'refused: the log says no specs are loaded');
+    like($log, qr/ID lists sync failed: .*; no ID lists are loaded yet/,
+         'refused: and no ID lists');
+    unlike($log, qr/serving the last good snapshot/,
+           'refused: not that it serves a last good snapshot');
+    $t->stop;
+}
+
 done_testing;

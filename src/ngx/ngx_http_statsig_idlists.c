@@ -147,7 +147,8 @@ ngx_http_statsig_idlists_fetch(void)
                                        NULL)
         != NGX_OK)
     {
-        ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_FAILED,
+        ngx_http_statsig_idlists_result(s, 0,
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED,
                                         (u_char *) "cannot start the request");
     }
 }
@@ -196,7 +197,7 @@ ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res, void *data)
            != NGX_OK)
     {
         ngx_http_statsig_idlists_result(s, res->elapsed,
-                                        NGX_HTTP_STATSIG_FAILED, err);
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         return;
     }
 
@@ -309,7 +310,8 @@ ngx_http_statsig_idlist_next(ngx_http_statsig_idlists_t *s)
                    l->offset, l->size);
 
     if (ngx_http_statsig_idlists_start(s, &url, NULL, &range) != NGX_OK) {
-        ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_FAILED,
+        ngx_http_statsig_idlists_result(s, 0,
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED,
                                         (u_char *) "cannot start the request");
     }
 }
@@ -336,7 +338,7 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
 
     if (ngx_http_statsig_fetch_error(s->ctx, res, err, sizeof(err)) != NULL) {
         ngx_http_statsig_idlists_result(s, res->elapsed,
-                                        NGX_HTTP_STATSIG_FAILED, err);
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         s->failed = 1;
         ngx_http_statsig_idlists_publish(s);
         return;

@@ -375,7 +375,7 @@ ngx_http_statsig_specs_fetch(void)
     s->req = ngx_http_statsig_fetch_start(s->ctx, &rq, NULL);
 
     if (s->req == NULL) {
-        ngx_http_statsig_specs_result(s, 0, NGX_HTTP_STATSIG_FAILED,
+        ngx_http_statsig_specs_result(s, 0, NGX_HTTP_STATSIG_REQUEST_FAILED,
                                       (u_char *) "cannot start the request");
     }
 
@@ -394,8 +394,8 @@ ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res, void *data)
     s->req = NULL;
 
     if (ngx_http_statsig_fetch_error(s->ctx, res, err, sizeof(err)) != NULL) {
-        ngx_http_statsig_specs_result(s, res->elapsed, NGX_HTTP_STATSIG_FAILED,
-                                      err);
+        ngx_http_statsig_specs_result(s, res->elapsed,
+                                      NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         return;
     }
 
@@ -888,7 +888,7 @@ ngx_http_statsig_specs_local_check(void)
         ngx_snprintf(err, sizeof(err), "cannot stat the specs file \"%V\": "
                      "%s%Z", path, strerror(ngx_errno));
         ngx_http_statsig_fetch_result(s->ctx, &sh->specs_stats, "specs", 0,
-                                NGX_HTTP_STATSIG_FAILED, err);
+                                NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         return;
     }
 

@@ -35,6 +35,9 @@
 #define NGX_HTTP_STATSIG_IGNORED     3
 #define NGX_HTTP_STATSIG_FAILED      4
 #define NGX_HTTP_STATSIG_ATTEMPT     5
+/* a request that failed (refused, timed out, an error status): counted
+ * as a request and as a failure */
+#define NGX_HTTP_STATSIG_REQUEST_FAILED  6
 
 
 /* ngx_http_statsig_sync.c */
