@@ -370,4 +370,55 @@ EOF
     $t->stop;
 }
 
+# ---- specs that can never fit the zone ----
+#
+# Logged once, not compiled again, fetched less often; specs that fit end
+# it.  Before, the document was downloaded and compiled every interval
+# with an [error] line each time.
+
+{
+    my $t = StatsigTest->new(fake => 1, workers => 1);
+    my $f = $t->fake;
+
+    $f->set_specs(dcs_json(time => 1000, flag => 1));
+    $t->write_file('key', 'secret-durable-0123456789');
+    $t->write_conf(server_conf());
+
+    ok($t->run, 'big: started');
+    ok(wait_for(sub { (status($t)->{specs}{time} // 0) == 1000 }, 10),
+       'big: small specs loaded');
+
+    # a 1.5 MB salt: the compiled specs are larger than the 1 MB zone
+    my $big = StatsigDCS::dcs(time => 2000, flag => 0);
+    $big->{feature_gates}[0]{salt} = 'x' x 1_500_000;
+    $f->set_specs(JSON::PP->new->canonical->encode($big));
+
+    my $s;
+    ok(wait_for(sub { $s = status($t);
+                      ($s->{specs}{sync}{failures} // 0) >= 3 }, 30),
+       'big: three failed syncs')
+        or diag(JSON::PP->new->encode($s->{specs}{sync}));
+    like($s->{specs}{sync}{error}, qr/do not fit in the statsig zone/,
+         'big: status says why');
+    is($s->{specs}{time}, 1000, 'big: the small specs still serve');
+    my @lines = grep { /\[error\]/ } split /\n/, $t->error_log;
+    ok(@lines <= 2, 'big: logged once (2 lines: the zone, the sync)')
+        or diag(join "\n", @lines);
+
+    # polls after the first failure come after 2 s, then 4 s: fewer than
+    # one a second
+    my @dcs = map { $_->{time} }
+        $f->requests(path => qr{^/v1/download_config_specs/});
+    my $gaps = 0;
+    for my $i (1 .. $#dcs) { $gaps++ if $dcs[$i] - $dcs[$i - 1] > 1.9 }
+    ok($gaps >= 2, 'big: fetched less often') or diag("@dcs");
+
+    $f->set_specs(dcs_json(time => 3000, flag => 1));
+    ok(wait_for(sub { (status($t)->{specs}{time} // 0) == 3000 }, 30),
+       'big: specs that fit are loaded');
+    ok($t->wait_for_log(qr/specs sync works again/, 5),
+       'big: the recovery logged');
+    $t->stop;
+}
+
 done_testing;

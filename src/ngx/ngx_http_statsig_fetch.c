@@ -153,6 +153,13 @@ ngx_http_statsig_fetch_result(ngx_http_statsig_zone_t *ctx,
         report = ngx_http_statsig_report(&st->report, reason, ngx_time());
         break;
 
+    case NGX_HTTP_STATSIG_FAILED_AGAIN:
+        /* the reason stays the one logged; its recovery is logged */
+        st->failures++;
+        st->last_error = ngx_time();
+        st->state = NGX_HTTP_STATSIG_STATE_FAILING;
+        break;
+
     default:
         if (outcome == NGX_HTTP_STATSIG_UPDATED) {
             st->updates++;

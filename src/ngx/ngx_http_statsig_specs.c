@@ -42,6 +42,9 @@
 /* how long a specs job may wait for idle CPU before it competes */
 #define NGX_HTTP_STATSIG_IDLE_MS  1000
 
+/* a document too big for the zone: fetched again after up to a minute */
+#define NGX_HTTP_STATSIG_TOO_BIG_MAX_MS  60000
+
 /* how long a compile's memory is kept after the last new specs */
 #define NGX_HTTP_STATSIG_KEEP_MS  60000
 
@@ -60,6 +63,7 @@
 
 #include "ngx_http_statsig_sync.h"
 #include "ngx_http_statsig_snapshot.h"
+#include "crc32.h"
 #include "hash.h"
 
 
@@ -70,6 +74,11 @@ typedef struct {
 
     ngx_http_statsig_http_req_t   *req;
     ngx_uint_t                     compiling;
+
+    /* a document that does not fit in the zone: not compiled again */
+    size_t                         too_big_len;
+    uint32_t                       too_big_crc;
+    ngx_msec_t                     backoff;
 } ngx_http_statsig_specs_t;
 
 
@@ -94,6 +103,8 @@ typedef struct {
     ngx_err_t                      write_err;
     const char                    *write_op;
     uint64_t                       version;     /* sh->specs_file's */
+    ngx_uint_t                     too_big;     /* never fits the zone */
+    uint32_t                       crc;         /* of the document */
     ngx_file_info_t                write_fi;
     u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
 } ngx_http_statsig_job_t;
@@ -132,6 +143,8 @@ static u_char *ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log);
 static void ngx_http_statsig_kept_free(void);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
 static void ngx_http_statsig_job_written(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job);
+static void ngx_http_statsig_job_too_big(ngx_http_statsig_specs_t *s,
     ngx_http_statsig_job_t *job);
 static void ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job,
     ngx_uint_t on);
@@ -637,6 +650,21 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
         return;
     }
 
+    /*
+     * The document that did not fit in the zone last time, again (Statsig
+     * sends it whole while the zone has older specs): not compiled again,
+     * a failure already logged.
+     */
+    if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK
+        && s->too_big_len == job->len && job->len
+        && statsig_crc32(0, job->json, job->len) == s->too_big_crc)
+    {
+        job->too_big = 1;
+        job->crc = s->too_big_crc;
+        job->outcome = NGX_HTTP_STATSIG_FAILED_AGAIN;
+        return;
+    }
+
     start = ngx_http_statsig_clock_ms();
 
     if (ngx_http_statsig_kept.mem == NULL) {
@@ -725,9 +753,32 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     }
 
     if (rc != NGX_OK) {
-        ngx_snprintf(job->err, sizeof(job->err),
-                     "the statsig zone is full%Z");
         job->outcome = NGX_HTTP_STATSIG_FAILED;
+
+        /*
+         * With no retired snapshot left to free, the zone will not have
+         * more room for this document: it is not compiled again (see
+         * above), and fetched less often, until a new one comes.
+         */
+        ngx_http_statsig_job_lock(job);
+        job->too_big = (sh->retired_count == 0);
+        ngx_http_statsig_job_unlock(job);
+
+        if (!job->too_big || job->source != NGX_HTTP_STATSIG_SOURCE_NETWORK) {
+            ngx_snprintf(job->err, sizeof(job->err),
+                         "the statsig zone is full%Z");
+            job->too_big = 0;
+            return;
+        }
+
+        job->crc = statsig_crc32(0, job->json, job->len);
+
+        ngx_snprintf(job->err, sizeof(job->err),
+                     "the specs (%uz bytes compiled) do not fit in the "
+                     "statsig zone \"%V\" of %uz bytes, make it larger; "
+                     "this document is not compiled again%Z", job->size,
+                     &s->smcf->shm_zone->shm.name,
+                     s->smcf->shm_zone->shm.size);
         return;
     }
 
@@ -851,6 +902,8 @@ ngx_http_statsig_job_report(ngx_http_statsig_job_t *job)
     if (job->written) {
         ngx_http_statsig_job_written(s, job);
     }
+
+    ngx_http_statsig_job_too_big(s, job);
 
     if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
         ngx_log_error(NGX_LOG_INFO, s->log, 0,
@@ -1006,4 +1059,51 @@ ngx_http_statsig_job_written(ngx_http_statsig_specs_t *s,
 
     ngx_http_statsig_disk_write(NGX_HTTP_STATSIG_DISK_SPECS, json, job->len,
                                 job->version, 1);
+}
+
+
+/*
+ * A document that never fits the zone was downloaded and compiled every
+ * interval at full cost, with an [error] each time.  Now it is logged
+ * once, not compiled again while Statsig sends the same one, and fetched
+ * after two intervals, then four, up to a minute; new specs that fit end
+ * it.
+ */
+
+static void
+ngx_http_statsig_job_too_big(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job)
+{
+    uint64_t  next;
+
+    if (!job->too_big) {
+        if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
+            s->too_big_len = 0;
+            s->backoff = 0;
+        }
+
+        return;
+    }
+
+    s->too_big_len = job->len;
+    s->too_big_crc = job->crc;
+
+    s->backoff = s->backoff ? ngx_min(2 * s->backoff,
+                                      NGX_HTTP_STATSIG_TOO_BIG_MAX_MS)
+                            : ngx_min(2 * s->smcf->sync_interval,
+                                      NGX_HTTP_STATSIG_TOO_BIG_MAX_MS);
+
+    next = ngx_http_statsig_now_ms() + s->backoff;
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+
+    if (s->ctx->sh->specs_next < next) {
+        s->ctx->sh->specs_next = next;
+    }
+
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "statsig: specs of %uz bytes do not fit, next fetch in "
+                   "%M ms", job->len, s->backoff);
 }

@@ -38,6 +38,8 @@
 /* a request that failed (refused, timed out, an error status): counted
  * as a request and as a failure */
 #define NGX_HTTP_STATSIG_REQUEST_FAILED  6
+/* the failure logged before, again: counted, not logged */
+#define NGX_HTTP_STATSIG_FAILED_AGAIN    7
 
 
 /* ngx_http_statsig_sync.c */
