@@ -4,6 +4,7 @@
  */
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -508,6 +509,69 @@ statsig_idlists_open(const void *blob, size_t size)
     }
 
     return blob;
+}
+
+
+/*
+ * A blob from outside the process (a file kept on disk) is checked before
+ * it is opened: every offset and count within the blob, the names sorted
+ * (lookups are binary searches).  The ids' order is not checked: out of
+ * order, a lookup may miss an id, but reads nothing outside the blob.
+ */
+
+int
+statsig_idlists_check(const void *blob, size_t size)
+{
+    const sg_idlists_hdr_t  *h;
+    const sg_idlist_t       *lists;
+    const char              *base, *prev;
+    size_t                   i, n, prev_len;
+
+    if (((uintptr_t) blob & 7) != 0 || statsig_idlists_open(blob, size)
+        == NULL)
+    {
+        return -1;
+    }
+
+    h = blob;
+    base = blob;
+
+    if (h->lists < sizeof(sg_idlists_hdr_t) || (h->lists & 3) != 0
+        || h->lists > size
+        || (size - h->lists) / sizeof(sg_idlist_t) < h->n)
+    {
+        return -1;
+    }
+
+    lists = SG_AT(blob, h->lists, sg_idlist_t);
+    prev = NULL;
+    prev_len = 0;
+
+    for (i = 0; i < h->n; i++) {
+        if (lists[i].name.off > size
+            || lists[i].name.len > size - lists[i].name.off
+            || (lists[i].ids & 7) != 0 || lists[i].ids > size
+            || (size - lists[i].ids) / 8 < lists[i].count)
+        {
+            return -1;
+        }
+
+        if (prev) {
+            n = prev_len < lists[i].name.len ? prev_len : lists[i].name.len;
+
+            if (memcmp(prev, base + lists[i].name.off, n) > 0
+                || (memcmp(prev, base + lists[i].name.off, n) == 0
+                    && prev_len >= lists[i].name.len))
+            {
+                return -1;
+            }
+        }
+
+        prev = base + lists[i].name.off;
+        prev_len = lists[i].name.len;
+    }
+
+    return 0;
 }
 
 

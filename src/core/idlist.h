@@ -52,4 +52,11 @@ int statsig_idlists_contains(const statsig_idlists_t *l, const char *name,
 
 uint32_t statsig_idlists_count(const statsig_idlists_t *l);
 
+/*
+ * 0 when a blob read from outside (a file) can be opened and searched
+ * safely: 8-byte aligned, its header, every offset and count within size,
+ * names in order; -1 otherwise.
+ */
+int statsig_idlists_check(const void *blob, size_t size);
+
 #endif /* STATSIG_IDLIST_H */

@@ -216,6 +216,7 @@ statsig_value_from_jansson(const statsig_alloc_t *a, json_t *j,
     const char      **keys, *k;
     size_t           *lens, i, n;
     json_t           *v;
+    int               rc;
 
     if (depth > STATSIG_MAX_NESTING) {
         return -2;
@@ -249,11 +250,12 @@ statsig_value_from_jansson(const statsig_alloc_t *a, json_t *j,
             return -1;
         }
 
+        /* -2 (too deep) goes up as it is: it is not "out of memory" */
         for (i = 0; i < n; i++) {
-            if (statsig_value_from_jansson(a, json_array_get(j, i),
-                                           &items[i], depth + 1) != 0)
-            {
-                return -1;
+            rc = statsig_value_from_jansson(a, json_array_get(j, i),
+                                            &items[i], depth + 1);
+            if (rc != 0) {
+                return rc;
             }
         }
 
@@ -272,11 +274,13 @@ statsig_value_from_jansson(const statsig_alloc_t *a, json_t *j,
         json_object_foreach(j, k, v) {
             lens[i] = strlen(k);
             keys[i] = statsig_value_dup(a, k, lens[i]);
-            if (keys[i] == NULL
-                || statsig_value_from_jansson(a, v, &items[i], depth + 1)
-                   != 0)
-            {
+            if (keys[i] == NULL) {
                 return -1;
+            }
+
+            rc = statsig_value_from_jansson(a, v, &items[i], depth + 1);
+            if (rc != 0) {
+                return rc;
             }
 
             i++;

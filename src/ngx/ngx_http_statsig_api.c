@@ -757,7 +757,11 @@ ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
 }
 
 
-/* gunzip in the request pool, at most max bytes */
+/*
+ * gunzip in the request pool, at most max bytes.  Every member of a body
+ * of several (concatenated gzip files, which gunzip reads whole): only
+ * the first was read before.
+ */
 
 static ngx_int_t
 ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
@@ -765,7 +769,7 @@ ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
 {
     int        rc;
     u_char    *out, *bigger;
-    size_t     cap;
+    size_t     cap, len;
     z_stream   zs;
 
     ngx_memzero(&zs, sizeof(z_stream));
@@ -788,15 +792,38 @@ ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
 
     zs.next_in = body->data;
     zs.avail_in = (uInt) body->len;
+    len = 0;
 
     for ( ;; ) {
-        zs.next_out = out + zs.total_out;
-        zs.avail_out = (uInt) (cap - zs.total_out);
+        zs.next_out = out + len;
+        zs.avail_out = (uInt) (cap - len);
 
         rc = inflate(&zs, Z_NO_FLUSH);
 
+        /* not zs.total_out: inflateReset() zeroes it for the next member */
+        len = cap - zs.avail_out;
+
         if (rc == Z_STREAM_END) {
-            break;
+            /* zeros after the last member are padding, as for gunzip */
+            while (zs.avail_in && *zs.next_in == '\0') {
+                zs.next_in++;
+                zs.avail_in--;
+            }
+
+            if (zs.avail_in == 0) {
+                break;
+            }
+
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "statsig api: another gzip member, %uz bytes so "
+                           "far", len);
+
+            if (inflateReset(&zs) != Z_OK) {
+                (void) inflateEnd(&zs);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            continue;
         }
 
         if (rc != Z_OK && !(rc == Z_BUF_ERROR && zs.avail_out == 0)) {
@@ -826,12 +853,12 @@ ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_memcpy(bigger, out, zs.total_out);
+        ngx_memcpy(bigger, out, len);
         out = bigger;
     }
 
     body->data = out;
-    body->len = zs.total_out;
+    body->len = len;
 
     (void) inflateEnd(&zs);
 

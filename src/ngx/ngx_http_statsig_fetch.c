@@ -109,11 +109,24 @@ ngx_http_statsig_fetch_result(ngx_http_statsig_zone_t *ctx,
     ngx_http_statsig_stats_t *st, char *what, ngx_msec_t elapsed,
     ngx_uint_t outcome, u_char *reason)
 {
-    ngx_uint_t  report;
+    char        *serving;
+    ngx_uint_t   report;
 
     report = NGX_HTTP_STATSIG_REPORT_NONE;
 
     ngx_shmtx_lock(&ctx->shpool->mutex);
+
+    /* what the workers go on with: said truly when there is nothing yet */
+    if (st == &ctx->sh->idlists_stats) {
+        serving = (ctx->sh->current && ctx->sh->current->idlists)
+                  ? "keeping the last good ID lists"
+                  : "no ID lists are loaded yet";
+
+    } else {
+        serving = ctx->sh->specs_loaded
+                  ? "serving the last good snapshot"
+                  : "no specs are loaded yet, nothing to serve";
+    }
 
     switch (outcome) {
 
@@ -122,7 +135,14 @@ ngx_http_statsig_fetch_result(ngx_http_statsig_zone_t *ctx,
         break;
 
     case NGX_HTTP_STATSIG_FAILED:
-        if (elapsed) {
+    case NGX_HTTP_STATSIG_REQUEST_FAILED:
+        /*
+         * A request that failed is a request, even when it took no
+         * measurable time (a refused connect): before, requests could
+         * be fewer than failures.  Other failures (a document that does
+         * not compile) come after their request was counted.
+         */
+        if (outcome == NGX_HTTP_STATSIG_REQUEST_FAILED || elapsed) {
             ngx_http_statsig_fetch_count(st, elapsed);
         }
 
@@ -131,6 +151,13 @@ ngx_http_statsig_fetch_result(ngx_http_statsig_zone_t *ctx,
         st->state = NGX_HTTP_STATSIG_STATE_FAILING;
 
         report = ngx_http_statsig_report(&st->report, reason, ngx_time());
+        break;
+
+    case NGX_HTTP_STATSIG_FAILED_AGAIN:
+        /* the reason stays the one logged; its recovery is logged */
+        st->failures++;
+        st->last_error = ngx_time();
+        st->state = NGX_HTTP_STATSIG_STATE_FAILING;
         break;
 
     default:
@@ -157,8 +184,8 @@ ngx_http_statsig_fetch_result(ngx_http_statsig_zone_t *ctx,
 
     if (report == NGX_HTTP_STATSIG_REPORT_FAILED) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "statsig: %s sync failed: %s; serving the last good "
-                      "snapshot", what, reason);
+                      "statsig: %s sync failed: %s; %s", what, reason,
+                      serving);
 
     } else if (report == NGX_HTTP_STATSIG_REPORT_RECOVERED) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,

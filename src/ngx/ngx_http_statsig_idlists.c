@@ -7,7 +7,9 @@
  * applied, one download at a time, to a builder in this worker's memory,
  * and the lists are published into the zone when a round went well.  What
  * was applied (files and offsets) is kept in the zone beside the lists: a
- * worker that takes the fetch over goes on from there.
+ * worker that takes the fetch over goes on from there.  Both are also
+ * written to "<statsig_specs_file>.idlists" (ngx_http_statsig_disk.c), which
+ * the next start loads with the specs (ngx_http_statsig_zone.c).
  */
 
 
@@ -17,6 +19,7 @@
 
 #include "ngx_http_statsig_sync.h"
 #include "ngx_http_statsig_snapshot.h"
+#include "crc32.h"
 #include "idlist.h"
 #include "idlist_index.h"
 
@@ -54,6 +57,8 @@ static void ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res,
     void *data);
 static void ngx_http_statsig_idlists_publish(ngx_http_statsig_idlists_t *s);
 static void ngx_http_statsig_idlists_save(ngx_http_statsig_idlists_t *s);
+static void ngx_http_statsig_idlists_keep(ngx_http_statsig_idlists_t *s,
+    void *blob, size_t size);
 static ngx_int_t ngx_http_statsig_idlists_resume(
     ngx_http_statsig_idlists_t *s);
 
@@ -142,7 +147,8 @@ ngx_http_statsig_idlists_fetch(void)
                                        NULL)
         != NGX_OK)
     {
-        ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_FAILED,
+        ngx_http_statsig_idlists_result(s, 0,
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED,
                                         (u_char *) "cannot start the request");
     }
 }
@@ -191,7 +197,7 @@ ngx_http_statsig_idlists_done(ngx_http_statsig_http_res_t *res, void *data)
            != NGX_OK)
     {
         ngx_http_statsig_idlists_result(s, res->elapsed,
-                                        NGX_HTTP_STATSIG_FAILED, err);
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         return;
     }
 
@@ -304,7 +310,8 @@ ngx_http_statsig_idlist_next(ngx_http_statsig_idlists_t *s)
                    l->offset, l->size);
 
     if (ngx_http_statsig_idlists_start(s, &url, NULL, &range) != NGX_OK) {
-        ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_FAILED,
+        ngx_http_statsig_idlists_result(s, 0,
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED,
                                         (u_char *) "cannot start the request");
     }
 }
@@ -331,7 +338,7 @@ ngx_http_statsig_idlist_done(ngx_http_statsig_http_res_t *res, void *data)
 
     if (ngx_http_statsig_fetch_error(s->ctx, res, err, sizeof(err)) != NULL) {
         ngx_http_statsig_idlists_result(s, res->elapsed,
-                                        NGX_HTTP_STATSIG_FAILED, err);
+                                        NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         s->failed = 1;
         ngx_http_statsig_idlists_publish(s);
         return;
@@ -402,6 +409,7 @@ ngx_http_statsig_idlists_publish(ngx_http_statsig_idlists_t *s)
     {
         s->dirty = 0;
         ngx_http_statsig_idlists_save(s);
+        ngx_http_statsig_idlists_keep(s, blob, size);
 
         ngx_http_statsig_idlists_result(s, 0, NGX_HTTP_STATSIG_UPDATED, NULL);
     }
@@ -536,4 +544,63 @@ done:
     }
 
     return (rc == 0) ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * The published lists and what they were built from, on disk beside the
+ * specs file: restarted with Statsig unreachable, in_segment_list answers
+ * as before the restart; with Statsig reachable, the fetch goes on with
+ * Range from the offsets kept.  The file is the header, the state and the
+ * blob (ngx_http_statsig_idlists_file_t), written in the thread pool.
+ */
+
+static void
+ngx_http_statsig_idlists_keep(ngx_http_statsig_idlists_t *s, void *blob,
+    size_t size)
+{
+    u_char                           *buf;
+    size_t                            state, off, len;
+    uint64_t                          version;
+    ngx_http_statsig_shctx_t         *sh;
+    ngx_http_statsig_idlists_file_t   h;
+
+    if (s->smcf->specs_file.len == 0) {
+        return;
+    }
+
+    sh = s->ctx->sh;
+
+    state = statsig_idlist_state_size(&s->index);
+    off = ngx_http_statsig_idlists_blob_off(state);
+    len = off + size;
+
+    buf = ngx_alloc(len, s->log);
+    if (buf == NULL) {
+        return;
+    }
+
+    ngx_memzero(buf, off);
+
+    statsig_idlist_state_write(&s->index, buf + sizeof(h));
+    ngx_memcpy(buf + off, blob, size);
+
+    ngx_memcpy(h.magic, NGX_HTTP_STATSIG_IDLISTS_MAGIC, 8);
+    h.order = NGX_HTTP_STATSIG_IDLISTS_ORDER;
+    h.state_len = state;
+    h.blob_len = size;
+    h.crc = statsig_crc32(0, buf + sizeof(h), len - sizeof(h));
+
+    ngx_memcpy(buf, &h, sizeof(h));
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+    version = ++sh->idlists_file.version;
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "statsig idlists: %uz lists, %uz bytes to keep on disk",
+                   s->index.n, len);
+
+    ngx_http_statsig_disk_write(NGX_HTTP_STATSIG_DISK_IDLISTS, buf, len,
+                                version, 0);
 }

@@ -586,6 +586,38 @@ ngx_http_statsig_view_refresh(ngx_http_statsig_zone_t *ctx)
 }
 
 
+/*
+ * The sync's tick, in every worker.  A worker keeps its newest pin between
+ * requests so that the next acquire takes no mutex; but a worker that gets
+ * no requests would then hold that generation forever, and every snapshot
+ * retired after it with it: the zone had to hold one snapshot per idle
+ * worker.  So when no request of this worker uses the pin and a newer
+ * generation is out, it goes; the next acquire pins the newest.
+ */
+
+void
+ngx_http_statsig_snapshot_idle(void)
+{
+    ngx_http_statsig_pin_t  *pin;
+
+    pin = ngx_http_statsig_cur;
+
+    if (ngx_http_statsig_wctx == NULL || pin == NULL || pin->refs
+        || pin->generation == ngx_http_statsig_wctx->sh->generation)
+    {
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "statsig: idle, letting go of generation %uA",
+                   pin->generation);
+
+    ngx_http_statsig_cur = NULL;
+    ngx_http_statsig_pin_drop(pin);
+    ngx_http_statsig_slot_update();
+}
+
+
 static void
 ngx_http_statsig_pin_drop(ngx_http_statsig_pin_t *pin)
 {

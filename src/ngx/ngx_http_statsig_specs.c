@@ -42,6 +42,9 @@
 /* how long a specs job may wait for idle CPU before it competes */
 #define NGX_HTTP_STATSIG_IDLE_MS  1000
 
+/* a document too big for the zone: fetched again after up to a minute */
+#define NGX_HTTP_STATSIG_TOO_BIG_MAX_MS  60000
+
 /* how long a compile's memory is kept after the last new specs */
 #define NGX_HTTP_STATSIG_KEEP_MS  60000
 
@@ -60,6 +63,7 @@
 
 #include "ngx_http_statsig_sync.h"
 #include "ngx_http_statsig_snapshot.h"
+#include "crc32.h"
 #include "hash.h"
 
 
@@ -70,6 +74,11 @@ typedef struct {
 
     ngx_http_statsig_http_req_t   *req;
     ngx_uint_t                     compiling;
+
+    /* a document that does not fit in the zone: not compiled again */
+    size_t                         too_big_len;
+    uint32_t                       too_big_crc;
+    ngx_msec_t                     backoff;
 } ngx_http_statsig_specs_t;
 
 
@@ -90,6 +99,13 @@ typedef struct {
     ngx_msec_t                     posted;      /* loop clock */
     ngx_atomic_t                   tid;         /* the thread running it */
     ngx_atomic_t                   urgent;      /* no more SCHED_IDLE */
+    ngx_uint_t                     written;     /* the specs file tried */
+    ngx_err_t                      write_err;
+    const char                    *write_op;
+    uint64_t                       version;     /* sh->specs_file's */
+    ngx_uint_t                     too_big;     /* never fits the zone */
+    uint32_t                       crc;         /* of the document */
+    ngx_file_info_t                write_fi;
     u_char                         err[NGX_HTTP_STATSIG_ERRLEN];
 } ngx_http_statsig_job_t;
 
@@ -126,6 +142,10 @@ static ngx_uint_t ngx_http_statsig_other_key(ngx_http_statsig_specs_t *s,
 static u_char *ngx_http_statsig_kept_buffer(size_t len, ngx_log_t *log);
 static void ngx_http_statsig_kept_free(void);
 static void ngx_http_statsig_job_report(ngx_http_statsig_job_t *job);
+static void ngx_http_statsig_job_written(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job);
+static void ngx_http_statsig_job_too_big(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job);
 static void ngx_http_statsig_job_idle(ngx_http_statsig_job_t *job,
     ngx_uint_t on);
 static void ngx_http_statsig_job_urge(ngx_http_statsig_job_t *job);
@@ -135,9 +155,6 @@ static void ngx_http_statsig_job_event(ngx_event_t *ev);
 #endif
 static ngx_int_t ngx_http_statsig_read_file(ngx_http_statsig_specs_t *s,
     ngx_http_statsig_job_t *job, ngx_file_info_t *fi);
-static void ngx_http_statsig_sync_dir(ngx_str_t *path, ngx_log_t *log);
-static void ngx_http_statsig_write_file(ngx_http_statsig_job_t *job,
-    ngx_str_t *json, ngx_log_t *log);
 
 
 static ngx_http_statsig_specs_t  ngx_http_statsig_specs;
@@ -260,8 +277,10 @@ ngx_http_statsig_specs_exit_worker(ngx_cycle_t *cycle)
 ngx_uint_t
 ngx_http_statsig_specs_busy(void)
 {
+    /* a retried write of the specs file ends before new specs come */
     return ngx_http_statsig_specs.req != NULL
-           || ngx_http_statsig_specs.compiling;
+           || ngx_http_statsig_specs.compiling
+           || ngx_http_statsig_disk_busy(NGX_HTTP_STATSIG_DISK_SPECS);
 }
 
 
@@ -310,6 +329,7 @@ ngx_http_statsig_specs_fetch(void)
     u_char                           *p;
     int64_t                           since;
     ngx_str_t                         url, key;
+    ngx_uint_t                        pending;
     ngx_http_statsig_specs_t         *s;
     ngx_http_statsig_main_conf_t     *smcf;
     ngx_http_statsig_http_request_t   rq;
@@ -325,7 +345,19 @@ ngx_http_statsig_specs_fetch(void)
 
     ngx_shmtx_lock(&s->ctx->shpool->mutex);
     since = s->ctx->sh->specs_time;
+    pending = s->ctx->sh->specs_file.pending;
     ngx_shmtx_unlock(&s->ctx->shpool->mutex);
+
+    /*
+     * The specs file is behind the zone and the worker that kept the
+     * document to write is gone (a reload, a crash): the whole document
+     * again, so that the file catches up.
+     */
+    if (pending && smcf->specs_file.len
+        && !ngx_http_statsig_disk_pending(NGX_HTTP_STATSIG_DISK_SPECS))
+    {
+        since = 0;
+    }
 
     url.data = ngx_alloc(smcf->specs_url.len + key.len
                          + sizeof("/.json?sinceTime=") + NGX_INT64_LEN,
@@ -356,7 +388,7 @@ ngx_http_statsig_specs_fetch(void)
     s->req = ngx_http_statsig_fetch_start(s->ctx, &rq, NULL);
 
     if (s->req == NULL) {
-        ngx_http_statsig_specs_result(s, 0, NGX_HTTP_STATSIG_FAILED,
+        ngx_http_statsig_specs_result(s, 0, NGX_HTTP_STATSIG_REQUEST_FAILED,
                                       (u_char *) "cannot start the request");
     }
 
@@ -375,8 +407,8 @@ ngx_http_statsig_specs_done(ngx_http_statsig_http_res_t *res, void *data)
     s->req = NULL;
 
     if (ngx_http_statsig_fetch_error(s->ctx, res, err, sizeof(err)) != NULL) {
-        ngx_http_statsig_specs_result(s, res->elapsed, NGX_HTTP_STATSIG_FAILED,
-                                      err);
+        ngx_http_statsig_specs_result(s, res->elapsed,
+                                      NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         return;
     }
 
@@ -618,6 +650,21 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
         return;
     }
 
+    /*
+     * The document that did not fit in the zone last time, again (Statsig
+     * sends it whole while the zone has older specs): not compiled again,
+     * a failure already logged.
+     */
+    if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK
+        && s->too_big_len == job->len && job->len
+        && statsig_crc32(0, job->json, job->len) == s->too_big_crc)
+    {
+        job->too_big = 1;
+        job->crc = s->too_big_crc;
+        job->outcome = NGX_HTTP_STATSIG_FAILED_AGAIN;
+        return;
+    }
+
     start = ngx_http_statsig_clock_ms();
 
     if (ngx_http_statsig_kept.mem == NULL) {
@@ -706,9 +753,32 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     }
 
     if (rc != NGX_OK) {
-        ngx_snprintf(job->err, sizeof(job->err),
-                     "the statsig zone is full%Z");
         job->outcome = NGX_HTTP_STATSIG_FAILED;
+
+        /*
+         * With no retired snapshot left to free, the zone will not have
+         * more room for this document: it is not compiled again (see
+         * above), and fetched less often, until a new one comes.
+         */
+        ngx_http_statsig_job_lock(job);
+        job->too_big = (sh->retired_count == 0);
+        ngx_http_statsig_job_unlock(job);
+
+        if (!job->too_big || job->source != NGX_HTTP_STATSIG_SOURCE_NETWORK) {
+            ngx_snprintf(job->err, sizeof(job->err),
+                         "the statsig zone is full%Z");
+            job->too_big = 0;
+            return;
+        }
+
+        job->crc = statsig_crc32(0, job->json, job->len);
+
+        ngx_snprintf(job->err, sizeof(job->err),
+                     "the specs (%uz bytes compiled) do not fit in the "
+                     "statsig zone \"%V\" of %uz bytes, make it larger; "
+                     "this document is not compiled again%Z", job->size,
+                     &s->smcf->shm_zone->shm.name,
+                     s->smcf->shm_zone->shm.size);
         return;
     }
 
@@ -724,9 +794,19 @@ ngx_http_statsig_job_run(void *data, ngx_log_t *log)
     if (job->source == NGX_HTTP_STATSIG_SOURCE_NETWORK
         && s->smcf->specs_file.len)
     {
+        /* the version of the zone's specs this file holds */
+        ngx_http_statsig_job_lock(job);
+        job->version = ++sh->specs_file.version;
+        ngx_http_statsig_job_unlock(job);
+
         json.data = job->json;
         json.len = job->len;
-        ngx_http_statsig_write_file(job, &json, log);
+
+        job->written = 1;
+        job->write_err = ngx_http_statsig_file_write(&s->smcf->specs_file,
+                                                     json.data, json.len,
+                                                     &job->write_fi,
+                                                     &job->write_op, log);
     }
 
     job->outcome = NGX_HTTP_STATSIG_UPDATED;
@@ -819,6 +899,12 @@ ngx_http_statsig_job_report(ngx_http_statsig_job_t *job)
         return;
     }
 
+    if (job->written) {
+        ngx_http_statsig_job_written(s, job);
+    }
+
+    ngx_http_statsig_job_too_big(s, job);
+
     if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
         ngx_log_error(NGX_LOG_INFO, s->log, 0,
                       "statsig: new specs (time %L, %uz bytes compiled in "
@@ -855,7 +941,7 @@ ngx_http_statsig_specs_local_check(void)
         ngx_snprintf(err, sizeof(err), "cannot stat the specs file \"%V\": "
                      "%s%Z", path, strerror(ngx_errno));
         ngx_http_statsig_fetch_result(s->ctx, &sh->specs_stats, "specs", 0,
-                                NGX_HTTP_STATSIG_FAILED, err);
+                                NGX_HTTP_STATSIG_REQUEST_FAILED, err);
         return;
     }
 
@@ -937,128 +1023,87 @@ failed:
 
 
 /*
- * The last good specs on disk: a temporary file, synced, then renamed
- * over the old one and the directory synced, so that after a crash or a
- * power cut the file is the old or the new document, never a torn one.
+ * The specs file written by the job: counted; a write that failed keeps
+ * the document (the kept buffer changes hands: the next download gets a
+ * new one) and ngx_http_statsig_disk.c writes it again on the next ticks,
+ * until it works or newer specs come.  Before, the file stayed at the old
+ * specs until Statsig sent newer ones.
  */
 
 static void
-ngx_http_statsig_write_file(ngx_http_statsig_job_t *job, ngx_str_t *json,
-    ngx_log_t *log)
+ngx_http_statsig_job_written(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job)
 {
-    u_char                    *tmp;
-    size_t                     off;
-    ssize_t                    n;
-    ngx_fd_t                   fd;
-    ngx_str_t                 *path;
-    ngx_err_t                  e;
-    ngx_file_info_t            fi;
-    ngx_http_statsig_specs_t   *s;
-    ngx_http_statsig_shctx_t  *sh;
+    u_char  *json;
 
-    s = job->specs;
-    sh = s->ctx->sh;
-    path = &s->smcf->specs_file;
+    job->written = 0;
 
-    tmp = ngx_alloc(path->len + sizeof(".tmp.") + NGX_INT_T_LEN, log);
-    if (tmp == NULL) {
+    ngx_http_statsig_disk_result(s->ctx, &s->ctx->sh->specs_file,
+                                 "specs file", &s->smcf->specs_file,
+                                 job->write_err, job->write_op,
+                                 job->write_err ? NULL : &job->write_fi, 1);
+
+    if (job->write_err == 0) {
+        ngx_http_statsig_disk_drop(NGX_HTTP_STATSIG_DISK_SPECS);
         return;
     }
 
-    (void) ngx_sprintf(tmp, "%V.tmp.%P%Z", path, ngx_pid);
+    json = ngx_http_statsig_kept.json;
 
-    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE,
-                       NGX_FILE_DEFAULT_ACCESS);
-    if (fd == NGX_INVALID_FILE) {
-        e = ngx_errno;
-        goto failed;
+    if (json == NULL) {
+        return;
     }
 
-    for (off = 0; off < json->len; off += n) {
-        n = ngx_write_fd(fd, json->data + off, json->len - off);
-        if (n <= 0) {
-            e = ngx_errno;
-            (void) ngx_close_file(fd);
-            (void) ngx_delete_file(tmp);
-            goto failed;
-        }
-    }
+    ngx_http_statsig_kept.json = NULL;
+    ngx_http_statsig_kept.cap = 0;
 
-    if (fsync(fd) == -1
-        || ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
-        || ngx_close_file(fd) == NGX_FILE_ERROR
-        || ngx_rename_file(tmp, path->data) == NGX_FILE_ERROR)
-    {
-        e = ngx_errno;
-        (void) ngx_delete_file(tmp);
-        goto failed;
-    }
-
-    ngx_http_statsig_sync_dir(path, log);
-
-    ngx_http_statsig_job_lock(job);
-    sh->file_writes++;
-    ngx_http_statsig_file_id(&sh->file_id, &fi);
-    ngx_http_statsig_job_unlock(job);
-
-    ngx_free(tmp);
-
-    return;
-
-failed:
-
-    ngx_log_error(NGX_LOG_ERR, log, e,
-                  "statsig: cannot write the specs file \"%s\"", tmp);
-
-    ngx_http_statsig_job_lock(job);
-    sh->file_write_errors++;
-    ngx_http_statsig_job_unlock(job);
-
-    ngx_free(tmp);
+    ngx_http_statsig_disk_write(NGX_HTTP_STATSIG_DISK_SPECS, json, job->len,
+                                job->version, 1);
 }
 
 
-/* the rename is durable once the directory holding the file is synced */
+/*
+ * A document that never fits the zone was downloaded and compiled every
+ * interval at full cost, with an [error] each time.  Now it is logged
+ * once, not compiled again while Statsig sends the same one, and fetched
+ * after two intervals, then four, up to a minute; new specs that fit end
+ * it.
+ */
 
 static void
-ngx_http_statsig_sync_dir(ngx_str_t *path, ngx_log_t *log)
+ngx_http_statsig_job_too_big(ngx_http_statsig_specs_t *s,
+    ngx_http_statsig_job_t *job)
 {
-    u_char    *dir, *p;
-    size_t     len;
-    ngx_fd_t   fd;
+    uint64_t  next;
 
-    for (p = path->data + path->len; p > path->data; p--) {
-        if (p[-1] == '/') {
-            break;
+    if (!job->too_big) {
+        if (job->outcome == NGX_HTTP_STATSIG_UPDATED) {
+            s->too_big_len = 0;
+            s->backoff = 0;
         }
-    }
 
-    /* "/a/b" -> "/a", "/b" -> "/", "b" -> "." */
-
-    len = p - path->data;
-
-    dir = ngx_alloc(len + 2, log);
-    if (dir == NULL) {
         return;
     }
 
-    if (len == 0) {
-        (void) ngx_cpystrn(dir, (u_char *) ".", 2);
+    s->too_big_len = job->len;
+    s->too_big_crc = job->crc;
 
-    } else {
-        (void) ngx_cpystrn(dir, path->data, (len > 1) ? len : 2);
+    s->backoff = s->backoff ? ngx_min(2 * s->backoff,
+                                      NGX_HTTP_STATSIG_TOO_BIG_MAX_MS)
+                            : ngx_min(2 * s->smcf->sync_interval,
+                                      NGX_HTTP_STATSIG_TOO_BIG_MAX_MS);
+
+    next = ngx_http_statsig_now_ms() + s->backoff;
+
+    ngx_shmtx_lock(&s->ctx->shpool->mutex);
+
+    if (s->ctx->sh->specs_next < next) {
+        s->ctx->sh->specs_next = next;
     }
 
-    fd = ngx_open_file(dir, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    ngx_shmtx_unlock(&s->ctx->shpool->mutex);
 
-    if (fd != NGX_INVALID_FILE) {
-        if (fsync(fd) == -1) {
-            ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
-                          "statsig: fsync(\"%s\") failed", dir);
-        }
-
-        (void) ngx_close_file(fd);
-    }
-
-    ngx_free(dir);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, s->log, 0,
+                   "statsig: specs of %uz bytes do not fit, next fetch in "
+                   "%M ms", job->len, s->backoff);
 }

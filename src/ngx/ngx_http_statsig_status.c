@@ -36,6 +36,7 @@ typedef struct {
     ngx_uint_t                     workers;
     time_t                         now;
     ngx_str_t                      file;
+    ngx_str_t                      idlists_file;
 
     /* what this worker's requests see now */
     ngx_uint_t                     view_generation;
@@ -66,6 +67,8 @@ static u_char *ngx_http_statsig_status_json(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st);
 static u_char *ngx_http_statsig_json_stats(u_char *p, u_char *last,
     ngx_http_statsig_stats_t *ss);
+static u_char *ngx_http_statsig_json_file(u_char *p, u_char *last,
+    ngx_str_t *path, ngx_http_statsig_file_st_t *fs);
 static u_char *ngx_http_statsig_json_events(u_char *p, u_char *last,
     ngx_http_statsig_status_t *st);
 static u_char *ngx_http_statsig_json_time(u_char *p, u_char *last,
@@ -196,6 +199,7 @@ ngx_http_statsig_status_copy(ngx_http_request_t *r,
     st->size = smcf->shm_zone->shm.size;
     st->local = !ngx_http_statsig_secret_set(&smcf->server_key);
     st->file = smcf->specs_file;
+    st->idlists_file = ctx->idlists_file;
     st->now = ngx_time();
     st->window = smcf->exposure_dedupe;
     st->sinks = ngx_http_statsig_events_sinks(&st->nsinks);
@@ -287,17 +291,34 @@ ngx_http_statsig_status_json(u_char *p, u_char *last,
         p = ngx_http_statsig_json_str(p, last, st->file.data, st->file.len);
         p = ngx_slprintf(p, last, ",\"file_writes\":%ui,"
                          "\"file_write_errors\":%ui,",
-                         sh->file_writes, sh->file_write_errors);
+                         sh->specs_file.writes, sh->specs_file.errors);
 
     } else {
         p = ngx_slprintf(p, last, "null,");
     }
 
+    p = ngx_slprintf(p, last, "\"file_state\":");
+    p = ngx_http_statsig_json_file(p, last, &st->file, &sh->specs_file);
+    p = ngx_slprintf(p, last, ",");
+
     p = ngx_slprintf(p, last, "\"sync\":");
     p = ngx_http_statsig_json_stats(p, last, &sh->specs_stats);
 
-    p = ngx_slprintf(p, last, "},\"id_lists\":{\"count\":%ui,\"sync\":",
+    p = ngx_slprintf(p, last, "},\"id_lists\":{\"count\":%ui,\"file\":",
                      sh->idlists_count);
+
+    if (st->idlists_file.len) {
+        p = ngx_http_statsig_json_str(p, last, st->idlists_file.data,
+                                      st->idlists_file.len);
+
+    } else {
+        p = ngx_slprintf(p, last, "null");
+    }
+
+    p = ngx_slprintf(p, last, ",\"file_state\":");
+    p = ngx_http_statsig_json_file(p, last, &st->idlists_file,
+                                   &sh->idlists_file);
+    p = ngx_slprintf(p, last, ",\"sync\":");
     p = ngx_http_statsig_json_stats(p, last, &sh->idlists_stats);
 
     p = ngx_slprintf(p, last, "},\"lease\":{\"pid\":%P,"
@@ -345,6 +366,38 @@ ngx_http_statsig_json_stats(u_char *p, u_char *last,
     error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
 
     if (error[0]) {
+        p = ngx_http_statsig_json_str(p, last, error, ngx_strlen(error));
+
+    } else {
+        p = ngx_slprintf(p, last, "null");
+    }
+
+    return ngx_slprintf(p, last, "}");
+}
+
+
+/* a file kept on disk: its last good write, a write pending, the error */
+
+static u_char *
+ngx_http_statsig_json_file(u_char *p, u_char *last, ngx_str_t *path,
+    ngx_http_statsig_file_st_t *fs)
+{
+    u_char  *error;
+
+    if (path->len == 0) {
+        return ngx_slprintf(p, last, "null");
+    }
+
+    p = ngx_slprintf(p, last, "{\"writes\":%ui,\"errors\":%ui,"
+                     "\"pending\":%s,\"written\":", fs->writes, fs->errors,
+                     fs->pending ? "true" : "false");
+    p = ngx_http_statsig_json_time(p, last, fs->written);
+    p = ngx_slprintf(p, last, ",\"error\":");
+
+    error = fs->report.reason;
+    error[NGX_HTTP_STATSIG_ERRLEN - 1] = '\0';
+
+    if (fs->report.failing && error[0]) {
         p = ngx_http_statsig_json_str(p, last, error, ngx_strlen(error));
 
     } else {
@@ -514,7 +567,14 @@ ngx_http_statsig_status_prometheus(u_char *p, u_char *last,
                               sh->generation);
     p = ngx_http_statsig_prom(p, last, z, "", "specs_file_writes_total",
                               "counter", "Specs file rewrites after a "
-                              "fetch.", sh->file_writes);
+                              "fetch.", sh->specs_file.writes);
+    p = ngx_http_statsig_prom(p, last, z, "", "specs_file_pending", "gauge",
+                              "1 while the specs file is behind the zone "
+                              "(a write failed and is retried).",
+                              sh->specs_file.pending);
+    p = ngx_http_statsig_prom(p, last, z, "", "id_lists_file_pending",
+                              "gauge", "1 while the ID lists file is "
+                              "behind the zone.", sh->idlists_file.pending);
     p = ngx_http_statsig_prom(p, last, z, "", "id_lists", "gauge",
                               "ID lists loaded.", sh->idlists_count);
 

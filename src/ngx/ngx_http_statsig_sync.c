@@ -2,12 +2,13 @@
 /*
  * ngx_http_statsig_module: the sync's tick.
  *
- * Every worker runs a cancelable tick.  Under the zone mutex it frees the
- * retired snapshots nobody reads any more, and renews or takes the fetch
- * lease (ngx_http_statsig_lease.h).  Only the holder fetches; when the
- * next fetch is due is kept in the zone, so a reload or a handover does
- * not fetch again early.  The fetching itself is specs.c's and
- * idlists.c's; local mode (no statsig_server_key) re-reads the specs
+ * Every worker runs a cancelable tick.  It lets go of a snapshot that none
+ * of its requests reads when a newer one is out; under the zone mutex it
+ * frees the retired snapshots nobody reads any more, and renews or takes
+ * the fetch lease (ngx_http_statsig_lease.h).  Only the holder fetches;
+ * when the next fetch is due is kept in the zone, so a reload or a
+ * handover does not fetch again early.  The fetching itself is specs.c's
+ * and idlists.c's; local mode (no statsig_server_key) re-reads the specs
  * file instead.
  */
 
@@ -67,7 +68,7 @@ ngx_http_statsig_sync_init_worker(ngx_cycle_t *cycle)
 
     ngx_add_timer(&s->tick, 1 + ngx_random() % s->tick_ms);
 
-    return NGX_OK;
+    return ngx_http_statsig_disk_init_worker(cycle);
 }
 
 
@@ -87,6 +88,7 @@ ngx_http_statsig_sync_exit_worker(ngx_cycle_t *cycle)
     }
 
     ngx_http_statsig_sync_release(s);
+    ngx_http_statsig_disk_exit_worker(cycle);
 
     s->ctx = NULL;
 }
@@ -113,6 +115,12 @@ ngx_http_statsig_sync_tick(ngx_event_t *ev)
     ngx_add_timer(ev, s->tick_ms);
 
     ngx_http_statsig_specs_tick();
+
+    /* before the gc: what this idle worker lets go is freed at once */
+    ngx_http_statsig_snapshot_idle();
+
+    /* a file write that failed is tried again (any worker that kept one) */
+    ngx_http_statsig_disk_tick();
 
     smcf = s->smcf;
     sh = s->ctx->sh;

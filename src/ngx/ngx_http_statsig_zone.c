@@ -16,6 +16,9 @@
 
 #include "ngx_http_statsig_zone.h"
 #include "ngx_http_statsig_snapshot.h"
+#include "crc32.h"
+#include "idlist.h"
+#include "idlist_index.h"
 
 
 #define NGX_HTTP_STATSIG_ZONE_MAGIC       0x5354534755L   /* "STSGU" */
@@ -26,6 +29,13 @@
 static ngx_int_t ngx_http_statsig_zone_compatible(
     ngx_http_statsig_shctx_t *sh);
 static void ngx_http_statsig_file_cleanup(void *data);
+static ngx_int_t ngx_http_statsig_idlists_file_read(
+    ngx_http_statsig_zone_t *ctx, ngx_log_t *log, u_char *err,
+    size_t errlen);
+static ngx_int_t ngx_http_statsig_idlists_file_parse(
+    ngx_http_statsig_zone_t *ctx, u_char *buf, size_t len, u_char *err,
+    size_t errlen);
+static void ngx_http_statsig_zone_load_idlists(ngx_shm_zone_t *shm_zone);
 
 
 char *
@@ -331,6 +341,25 @@ ngx_http_statsig_specs_file_conf(ngx_conf_t *cf,
     cln->handler = ngx_http_statsig_file_cleanup;
     cln->data = ctx;
 
+    /* the ID lists kept beside it (a corrupt file is reported, ignored) */
+
+    ctx->idlists_file.len = smcf->specs_file.len + sizeof(".idlists") - 1;
+    ctx->idlists_file.data = ngx_pnalloc(cf->pool, ctx->idlists_file.len + 1);
+    if (ctx->idlists_file.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_sprintf(ctx->idlists_file.data, "%V.idlists%Z",
+                       &smcf->specs_file);
+
+    if (ngx_http_statsig_idlists_file_read(ctx, cf->log, err, sizeof(err))
+        == NGX_ERROR)
+    {
+        ngx_log_error(NGX_LOG_ERR, cf->log, 0,
+                      "statsig: the ID lists file \"%V\" is ignored: %s",
+                      &ctx->idlists_file, err);
+    }
+
     rc = ngx_http_statsig_specs_file_read(&smcf->specs_file, cf->log,
                                           &ctx->file_blob,
                                           &ctx->file_blob_size,
@@ -368,6 +397,179 @@ ngx_http_statsig_file_cleanup(void *data)
         ngx_free(ctx->file_blob);
         ctx->file_blob = NULL;
     }
+
+    if (ctx->idl_blob) {
+        ngx_free(ctx->idl_blob);
+        ctx->idl_blob = NULL;
+    }
+
+    if (ctx->idl_state) {
+        ngx_free(ctx->idl_state);
+        ctx->idl_state = NULL;
+    }
+}
+
+
+/*
+ * Reads "<statsig_specs_file>.idlists" into ctx: the file the module
+ * keeps (checked whole: its CRC, the state, every offset of the blob) or
+ * an operator's JSON.  NGX_DECLINED: there is none.  It may not be larger
+ * than four times the zone: the lists must fit in it.
+ */
+
+static ngx_int_t
+ngx_http_statsig_idlists_file_read(ngx_http_statsig_zone_t *ctx,
+    ngx_log_t *log, u_char *err, size_t errlen)
+{
+    u_char     *buf;
+    size_t      len, max;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_err_t   e;
+    ngx_int_t   rc;
+
+    fd = ngx_open_file(ctx->idlists_file.data, NGX_FILE_RDONLY,
+                       NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        e = ngx_errno;
+
+        if (e == NGX_ENOENT) {
+            return NGX_DECLINED;
+        }
+
+        ngx_snprintf(err, errlen, "cannot open it: %s%Z", strerror(e));
+        return NGX_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &ctx->idl_info) == NGX_FILE_ERROR) {
+        ngx_snprintf(err, errlen, "cannot stat it: %s%Z",
+                     strerror(ngx_errno));
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    len = (size_t) ngx_file_size(&ctx->idl_info);
+    max = 4 * ctx->smcf->shm_zone->shm.size;
+
+    if (len > max) {
+        ngx_snprintf(err, errlen, "%uz bytes, more than the %uz the zone's "
+                     "size allows%Z", len, max);
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    buf = ngx_alloc(len + 1, log);
+    if (buf == NULL) {
+        ngx_snprintf(err, errlen, "out of memory%Z");
+        (void) ngx_close_file(fd);
+        return NGX_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, len);
+
+    (void) ngx_close_file(fd);
+
+    if (n == -1 || (size_t) n != len) {
+        ngx_snprintf(err, errlen, "cannot read it: %s%Z",
+                     n == -1 ? strerror(ngx_errno) : "short read");
+        ngx_free(buf);
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_statsig_idlists_file_parse(ctx, buf, len, err, errlen);
+
+    ngx_free(buf);
+
+    return rc;
+}
+
+
+static ngx_int_t
+ngx_http_statsig_idlists_file_parse(ngx_http_statsig_zone_t *ctx,
+    u_char *buf, size_t len, u_char *err, size_t errlen)
+{
+    char                              cerr[NGX_HTTP_STATSIG_ERRLEN];
+    u_char                           *p;
+    size_t                            off;
+    statsig_idlist_index_t            ix;
+    ngx_http_statsig_idlists_file_t   h;
+
+    if (len >= sizeof(h)
+        && ngx_memcmp(buf, NGX_HTTP_STATSIG_IDLISTS_MAGIC, 8) == 0)
+    {
+        ngx_memcpy(&h, buf, sizeof(h));
+
+        if (h.order != NGX_HTTP_STATSIG_IDLISTS_ORDER
+            || h.state_len > len || h.blob_len > len
+            || ngx_http_statsig_idlists_blob_off(h.state_len) + h.blob_len
+               != len)
+        {
+            ngx_snprintf(err, errlen, "its header does not match its size "
+                         "(a file cut short?)%Z");
+            return NGX_ERROR;
+        }
+
+        if (statsig_crc32(0, buf + sizeof(h), len - sizeof(h)) != h.crc) {
+            ngx_snprintf(err, errlen, "its checksum does not match%Z");
+            return NGX_ERROR;
+        }
+
+        off = ngx_http_statsig_idlists_blob_off(h.state_len);
+
+        statsig_idlist_index_init(&ix);
+
+        if (statsig_idlist_state_read(buf + sizeof(h), h.state_len, &ix)
+            != 0
+            || statsig_idlists_check(buf + off, h.blob_len) != 0)
+        {
+            statsig_idlist_index_free(&ix);
+            ngx_snprintf(err, errlen, "it is corrupt%Z");
+            return NGX_ERROR;
+        }
+
+        statsig_idlist_index_free(&ix);
+
+        ctx->idl_blob = ngx_alloc(h.blob_len, ngx_cycle->log);
+        ctx->idl_state = ngx_alloc(h.state_len + 1, ngx_cycle->log);
+
+        if (ctx->idl_blob == NULL || ctx->idl_state == NULL) {
+            ngx_snprintf(err, errlen, "out of memory%Z");
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(ctx->idl_blob, buf + off, h.blob_len);
+        ngx_memcpy(ctx->idl_state, buf + sizeof(h), h.state_len);
+        ctx->idl_blob_size = h.blob_len;
+        ctx->idl_state_size = h.state_len;
+
+        return NGX_OK;
+    }
+
+    for (p = buf; p < buf + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != CR && *p != LF) {
+            break;
+        }
+    }
+
+    if (p == buf + len || *p != '{') {
+        ngx_snprintf(err, errlen, "neither a file this module wrote nor a "
+                     "JSON object of lists%Z");
+        return NGX_ERROR;
+    }
+
+    /* an operator's lists: {"name": ["raw id", ...]}, as statsig-eval's */
+
+    cerr[0] = '\0';
+    ctx->idl_blob = statsig_idlists_from_json((char *) buf, len,
+                                              &ctx->idl_blob_size, cerr,
+                                              sizeof(cerr));
+    if (ctx->idl_blob == NULL) {
+        ngx_snprintf(err, errlen, "%s%Z", cerr[0] ? cerr : "out of memory");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -391,6 +593,7 @@ ngx_http_statsig_zone_load_file(ngx_shm_zone_t *shm_zone)
     fi = &ctx->file_info;
 
     if (ctx->file_blob == NULL) {
+        ngx_http_statsig_zone_load_idlists(shm_zone);
         return;
     }
 
@@ -422,7 +625,84 @@ ngx_http_statsig_zone_load_file(ngx_shm_zone_t *shm_zone)
     ngx_free(ctx->file_blob);
     ctx->file_blob = NULL;
 
+    ngx_http_statsig_zone_load_idlists(shm_zone);
+
     ngx_http_statsig_trim_heap();
+}
+
+
+/*
+ * The ID lists file, after the specs: into a zone that has no ID lists
+ * (a start), or in local mode when it changed since it was loaded.  A
+ * zone with lists keeps them in server mode: they are the file's or
+ * newer.  What the fetch resumes from goes with them, so that a start
+ * with Statsig reachable goes on with Range.
+ */
+
+static void
+ngx_http_statsig_zone_load_idlists(ngx_shm_zone_t *shm_zone)
+{
+    u_char                    *state;
+    ngx_uint_t                 use;
+    ngx_slab_pool_t           *shpool;
+    ngx_http_statsig_zone_t   *ctx;
+    ngx_http_statsig_shctx_t  *sh;
+
+    ctx = shm_zone->data;
+    sh = ctx->sh;
+    shpool = ctx->shpool;
+
+    if (ctx->idl_blob == NULL) {
+        return;
+    }
+
+    use = (sh->current == NULL || sh->current->idlists == NULL);
+
+    if (!use && !ngx_http_statsig_secret_set(&ctx->smcf->server_key)) {
+        use = ngx_http_statsig_file_changed(&sh->idlists_file_id,
+                                            &ctx->idl_info);
+    }
+
+    if (use
+        && ngx_http_statsig_publish(ctx, NULL, 0, ctx->idl_blob,
+                                    ctx->idl_blob_size,
+                                    NGX_HTTP_STATSIG_SOURCE_FILE,
+                                    shm_zone->shm.log)
+           == NGX_OK)
+    {
+        ngx_shmtx_lock(&shpool->mutex);
+
+        if (sh->idlists_state) {
+            ngx_slab_free_locked(shpool, sh->idlists_state);
+            sh->idlists_state = NULL;
+            sh->idlists_state_size = 0;
+        }
+
+        state = ctx->idl_state_size
+                ? ngx_slab_alloc_locked(shpool, ctx->idl_state_size) : NULL;
+
+        if (state) {
+            ngx_memcpy(state, ctx->idl_state, ctx->idl_state_size);
+            sh->idlists_state = state;
+            sh->idlists_state_size = ctx->idl_state_size;
+        }
+
+        ngx_http_statsig_file_id(&sh->idlists_file_id, &ctx->idl_info);
+
+        ngx_shmtx_unlock(&shpool->mutex);
+
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "statsig: %ui ID lists loaded from \"%V\"",
+                      sh->idlists_count, &ctx->idlists_file);
+    }
+
+    ngx_free(ctx->idl_blob);
+    ctx->idl_blob = NULL;
+
+    if (ctx->idl_state) {
+        ngx_free(ctx->idl_state);
+        ctx->idl_state = NULL;
+    }
 }
 
 

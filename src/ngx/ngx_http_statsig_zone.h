@@ -121,6 +121,42 @@ ngx_http_statsig_file_changed(ngx_http_statsig_file_id_t *id,
 }
 
 
+/*
+ * A file the sync keeps on disk (the specs, the ID lists): its writes,
+ * and a write that failed and is retried (ngx_http_statsig_disk.c).
+ */
+typedef struct {
+    ngx_uint_t                     writes;
+    ngx_uint_t                     errors;
+    time_t                         written;   /* the last good write */
+    ngx_uint_t                     pending;   /* newer content not on disk */
+    uint64_t                       version;   /* of what the zone holds */
+    ngx_http_statsig_report_t      report;    /* the last error */
+} ngx_http_statsig_file_st_t;
+
+
+/*
+ * The ID lists kept on disk beside the specs file ("<specs file>.idlists"):
+ * this header, what the fetch resumes from (statsig_idlist_state_write)
+ * and, at the next 8-byte boundary, the ID-list blob.  Native byte order:
+ * the file is for this machine.  A file that starts with "{" instead is
+ * an operator's: {"list": ["id", ...]}, ids not hashed.
+ */
+#define NGX_HTTP_STATSIG_IDLISTS_MAGIC  "SGIDLST1"
+#define NGX_HTTP_STATSIG_IDLISTS_ORDER  0x01020304
+
+typedef struct {
+    u_char                         magic[8];
+    uint32_t                       crc;        /* of what follows */
+    uint32_t                       order;
+    uint64_t                       state_len;
+    uint64_t                       blob_len;
+} ngx_http_statsig_idlists_file_t;
+
+#define ngx_http_statsig_idlists_blob_off(state_len)                         \
+    (sizeof(ngx_http_statsig_idlists_file_t) + ngx_align(state_len, 8))
+
+
 /* the event queues and dedupe table (ngx_http_statsig_events.h) */
 typedef struct ngx_http_statsig_events_sh_s  ngx_http_statsig_events_sh_t;
 
@@ -162,8 +198,9 @@ typedef struct {
 
     ngx_http_statsig_stats_t       specs_stats;
     ngx_http_statsig_stats_t       idlists_stats;
-    ngx_uint_t                     file_writes;
-    ngx_uint_t                     file_write_errors;
+    ngx_http_statsig_file_st_t     specs_file;
+    ngx_http_statsig_file_st_t     idlists_file;
+    ngx_http_statsig_file_id_t     idlists_file_id;    /* local mode */
 
     ngx_http_statsig_events_sh_t  *events;
 
@@ -180,6 +217,14 @@ typedef struct {
     void                          *file_blob;
     size_t                         file_blob_size;
     ngx_file_info_t                file_info;
+
+    /* the ID lists kept beside it: "<statsig_specs_file>.idlists" */
+    ngx_str_t                      idlists_file;
+    void                          *idl_blob;
+    size_t                         idl_blob_size;
+    u_char                        *idl_state;
+    size_t                         idl_state_size;
+    ngx_file_info_t                idl_info;
 } ngx_http_statsig_zone_t;
 
 
@@ -208,6 +253,7 @@ ngx_int_t ngx_http_statsig_publish_blobs(ngx_http_statsig_zone_t *ctx,
 void ngx_http_statsig_gc_locked(ngx_http_statsig_zone_t *ctx);
 ngx_int_t ngx_http_statsig_snapshot_init_worker(ngx_cycle_t *cycle);
 void ngx_http_statsig_snapshot_exit_worker(ngx_cycle_t *cycle);
+void ngx_http_statsig_snapshot_idle(void);
 
 
 #endif /* _NGX_HTTP_STATSIG_ZONE_H_INCLUDED_ */

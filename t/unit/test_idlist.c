@@ -3,6 +3,7 @@
  * rebuilt from a published blob (a worker taking the fetch over).
  */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,49 @@ main(void)
     again = statsig_idlist_builder_from(NULL);
     ok(again != NULL && statsig_idlist_builder_count(again, 0) == 0,
        "from no blob: an empty builder");
+
+    /* a blob read from a file: checked before it is opened */
+    ok(statsig_idlists_check(blob, size) == 0, "a finished blob checks");
+    ok(statsig_idlists_check(blob, size - 8) != 0, "a cut blob does not");
+    {
+        unsigned char  *bad;
+        uint32_t        v;
+        size_t          i, off;
+
+        bad = malloc(size);
+        memcpy(bad, blob, size);
+        /* the first list's name: past the end */
+        memcpy(&v, bad + 12, 4);            /* header: lists' offset */
+        off = v;
+        v = (uint32_t) size;
+        memcpy(bad + off, &v, 4);
+        ok(statsig_idlists_check(bad, size) != 0,
+           "a name outside the blob does not");
+
+        memcpy(bad, blob, size);
+        v = 0xFFFFFFF0u;
+        memcpy(bad + off + 8, &v, 4);       /* the first list's count */
+        ok(statsig_idlists_check(bad, size) != 0,
+           "a count past the end does not");
+
+        memcpy(bad, blob, size);
+        memcpy(bad + off, (unsigned char *) blob + off + 16, 8);
+        ok(statsig_idlists_check(bad, size) != 0,
+           "names out of order do not");
+
+        /* every single-byte change: checked or not, never a crash */
+        for (i = 0; i < size; i++) {
+            memcpy(bad, blob, size);
+            bad[i] ^= 0xA5;
+            if (statsig_idlists_check(bad, size) == 0) {
+                (void) has(statsig_idlists_open(bad, size), "vips",
+                           "AAAAAAAA");
+            }
+        }
+        ok(1, "every one-byte change checked or read safely");
+
+        free(bad);
+    }
 
     statsig_idlist_builder_free(again);
     statsig_idlist_builder_free(b);

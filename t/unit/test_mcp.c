@@ -626,9 +626,45 @@ test_sessions(void)
 }
 
 
+/* statsig_value_from_json: nesting past the limit says so (was "out of
+ * memory": the depth error was turned into -1 on the way up) */
+
+static void
+test_value_depth(void)
+{
+    char              json[400], err[256];
+    size_t            i;
+    statsig_value_t   v;
+
+    for (i = 0; i < 100; i++) {
+        json[i] = '[';
+        json[100 + i] = ']';
+    }
+
+    err[0] = '\0';
+    ok(statsig_value_from_json(&alloc, json, 200, &v, err, sizeof(err))
+       == -1, "100 nested arrays are refused");
+    ok(strstr(err, "nested deeper than 64 levels") != NULL,
+       "with the depth message, not out of memory");
+
+    for (i = 0; i < 60; i++) {
+        memcpy(json + 5 * i, "{\"a\":", 5);
+        json[300 + i] = '}';
+    }
+
+    /* 60 objects in 300 bytes, then 1 and 60 closing braces */
+    memmove(json + 301, json + 300, 60);
+    json[300] = '1';
+    err[0] = '\0';
+    ok(statsig_value_from_json(&alloc, json, 361, &v, err, sizeof(err))
+       == 0, "60 nested objects are fine");
+}
+
+
 int
 main(void)
 {
+    test_value_depth();
     test_versions();
     test_messages();
     test_envelopes();
