@@ -1596,16 +1596,28 @@ ngx_http_statsig_api_done(ngx_http_statsig_api_t *api, ngx_uint_t status,
 char *
 ngx_http_statsig_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    return ngx_http_statsig_api_location(cf, cmd, conf,
+                                         ngx_http_statsig_api_handler);
+}
+
+
+/*
+ * A location served with the API's key (statsig_api, statsig_mcp,
+ * statsig_ofrep): its handler, and the first such directive remembered
+ * for the warning of a configuration without statsig_api_key.
+ */
+
+char *
+ngx_http_statsig_api_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf, ngx_http_handler_pt handler)
+{
     char                          *rv;
     ngx_http_statsig_main_conf_t  *smcf;
 
-    rv = ngx_http_statsig_conf_handler(cf, cmd, conf,
-                                       ngx_http_statsig_api_handler);
+    rv = ngx_http_statsig_conf_handler(cf, cmd, conf, handler);
     if (rv != NGX_CONF_OK) {
         return rv;
     }
-
-    /* for the warning of a statsig_api without a key */
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
 

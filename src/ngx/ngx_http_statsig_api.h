@@ -96,4 +96,8 @@ ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,
     const statsig_value_t *body);
 
 
+char *ngx_http_statsig_api_location(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf, ngx_http_handler_pt handler);
+
+
 #endif /* _NGX_HTTP_STATSIG_API_H_INCLUDED_ */

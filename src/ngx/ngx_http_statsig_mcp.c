@@ -969,7 +969,7 @@ ngx_http_statsig_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_uint_t                     i;
     ngx_http_statsig_main_conf_t  *smcf;
 
-    rv = ngx_http_statsig_conf_handler(cf, cmd, slcf,
+    rv = ngx_http_statsig_api_location(cf, cmd, slcf,
                                        ngx_http_statsig_mcp_handler);
     if (rv != NGX_CONF_OK) {
         return rv;
@@ -1007,12 +1007,6 @@ ngx_http_statsig_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
-
-    if (smcf->api_line == 0) {
-        smcf->api_name = cmd->name;
-        smcf->api_file = cf->conf_file->file.name;
-        smcf->api_line = cf->conf_file->line;
-    }
 
     if (smcf->mcp_zone == NULL) {
         ngx_str_set(&name, "statsig_mcp_sessions");

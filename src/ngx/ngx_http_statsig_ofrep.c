@@ -679,24 +679,6 @@ ngx_http_statsig_ofrep_palloc(void *data, size_t size)
 char *
 ngx_http_statsig_ofrep(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    char                          *rv;
-    ngx_http_statsig_main_conf_t  *smcf;
-
-    rv = ngx_http_statsig_conf_handler(cf, cmd, conf,
-                                       ngx_http_statsig_ofrep_handler);
-    if (rv != NGX_CONF_OK) {
-        return rv;
-    }
-
-    /* for the warning of a location with no key to check */
-
-    smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
-
-    if (smcf->api_line == 0) {
-        smcf->api_name = cmd->name;
-        smcf->api_file = cf->conf_file->file.name;
-        smcf->api_line = cf->conf_file->line;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_statsig_api_location(cf, cmd, conf,
+                                         ngx_http_statsig_ofrep_handler);
 }
