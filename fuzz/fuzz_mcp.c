@@ -20,34 +20,12 @@
 
 #include "buf.h"
 #include "fuzz_common.h"
+#include "fuzz_json.h"
 #include "fuzz_user_eval_dcs.h"     /* generated: fz_dcs[], fz_dcs_len */
 #include "mcp.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-
-static void
-fz_parses(statsig_buf_t *b, const char *what)
-{
-    json_t        *j;
-    json_error_t   e;
-
-    if (b->failed) {
-        return;
-    }
-
-    j = json_loadb(b->data, b->len,
-                   JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL,
-                   &e);
-    if (j == NULL) {
-        fprintf(stderr, "fuzz: %s does not parse (%s): %.*s\n", what, e.text,
-                (int) (b->len > 400 ? 400 : b->len), b->data);
-        abort();
-    }
-
-    json_decref(j);
-}
 
 
 static void

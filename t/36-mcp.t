@@ -22,6 +22,7 @@ use strict;
 use warnings;
 
 use lib 't/lib';
+use EvalTest qw(oracle_generated);
 use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
@@ -587,24 +588,10 @@ SKIP: {
     my $nusers = $ENV{STATSIG_MCP_USERS} || 300;
     my $o = StatsigTest->new;
     my $d = $o->dir;
-    $o->write_file('idlists-none.json', '{}');
-    system("node $oracle/gen.js --seed 7151 --specs 24 --users $nusers "
-           . "--out $d/gen > $d/gen.log 2>&1") == 0
-        or BAIL_OUT('gen.js: ' . slurp("$d/gen.log"));
-    system("node $oracle/oracle.js --idlists $d/idlists-none.json "
-           . "$d/gen/dcs.json $d/gen/users.jsonl > $d/eval.jsonl "
-           . "2> $d/oracle.log") == 0
-        or BAIL_OUT('oracle.js: ' . slurp("$d/oracle.log"));
-
-    my @users = map { $J->decode($_) } grep { /\S/ }
-                split /\n/, slurp("$d/gen/users.jsonl");
-    my (@expected, %names);
-    for my $line (split /\n/, slurp("$d/eval.jsonl")) {
-        my $e = $J->decode($line);
-        my $k = $e->{kind} eq 'gate' ? 'gate'
-              : $e->{kind} eq 'layer' ? 'layer' : 'config';
-        $expected[$e->{user_index}]{$k}{$e->{name}} = $e;
-    }
+    my ($users, $exp) = oracle_generated($d, seed => 7151, specs => 24,
+                                         users => $nusers, json => $J);
+    my @users = @$users;
+    my @expected = @$exp;
 
     $o->write_file('api.key', $KEY);
     $o->write_conf(<<"EOF");

@@ -26,6 +26,7 @@ use strict;
 use warnings;
 
 use lib 't/lib';
+use EvalTest qw(oracle_generated);
 use Test::More;
 use JSON::PP;
 use StatsigTest qw(wait_for slurp);
@@ -532,28 +533,17 @@ SKIP: {
     my $nusers = $ENV{STATSIG_OFREP_USERS} || 300;
     my $o = StatsigTest->new;
     my $d = $o->dir;
-    $o->write_file('idlists-none.json', '{}');
-    system("node $oracle/gen.js --seed 8181 --specs 24 --users $nusers "
-           . "--out $d/gen > $d/gen.log 2>&1") == 0
-        or BAIL_OUT('gen.js: ' . slurp("$d/gen.log"));
-    system("node $oracle/oracle.js --idlists $d/idlists-none.json "
-           . "$d/gen/dcs.json $d/gen/users.jsonl > $d/eval.jsonl "
-           . "2> $d/oracle.log") == 0
-        or BAIL_OUT('oracle.js: ' . slurp("$d/oracle.log"));
+    my ($users, $exp) = oracle_generated($d, seed => 8181, specs => 24,
+                                         users => $nusers, json => $J);
+    my @users = @$users;
+    my @expected = @$exp;
 
-    my @users = map { $J->decode($_) } grep { /\S/ }
-                split /\n/, slurp("$d/gen/users.jsonl");
-    my (@expected, %first);
-    for my $line (split /\n/, slurp("$d/eval.jsonl")) {
-        my $e = $J->decode($line);
-        my $k = $e->{kind} eq 'gate' ? 'gate'
-              : $e->{kind} eq 'layer' ? 'layer' : 'config';
-        $expected[$e->{user_index}]{$k}{$e->{name}} = $e;
-        # the flag of a name: a gate's, else a config's, else a layer's
-        $first{$e->{name}} //= $k;
-        $first{$e->{name}} = $k if $k eq 'gate'
-                                || ($k eq 'config' && $first{$e->{name}}
-                                                      eq 'layer');
+    # the flag of a name: a gate's, else a config's, else a layer's
+    my %first;
+    for my $u (@expected) {
+        for my $k (qw(gate config layer)) {
+            $first{$_} //= $k for keys %{ $u->{$k} // {} };
+        }
     }
 
     $o->write_file('api.key', $API);

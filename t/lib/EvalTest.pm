@@ -15,7 +15,8 @@ use JSON::PP;
 use Test::More;
 
 our @EXPORT_OK = qw(root shared oracle_dir eval_bin run_to_file
-    read_jsonl json_canon slurp need_fixtures need_oracle run_ok);
+    read_jsonl json_canon slurp need_fixtures need_oracle run_ok
+    oracle_generated);
 
 my $ROOT = abs_path(dirname(__FILE__) . '/../..');
 
@@ -115,6 +116,44 @@ sub read_jsonl {
         push @rows, $json->decode($l);
     }
     return \@rows;
+}
+
+# Generated specs and users (the oracle's gen.js) in $dir/gen, and
+# statsig-node's answers for them without ID lists (the module has none in
+# local mode): returns (\@users, \@expected), expected[user]{kind}{name}
+# the last answer for the name (as the SDK keeps duplicates), kind gate,
+# config (configs and experiments) or layer.  Bails out if a step fails.
+sub oracle_generated {
+    my ($dir, %o) = @_;
+    my $oracle = oracle_dir() // BAIL_OUT('no oracle');
+    my $json = JSON::PP->new->utf8;
+
+    open(my $fh, '>', "$dir/idlists-none.json") or die "$dir: $!";
+    print $fh '{}';
+    close $fh;
+
+    system("node $oracle/gen.js --seed $o{seed} --specs $o{specs} "
+           . "--users $o{users} --out $dir/gen > $dir/gen.log 2>&1") == 0
+        or BAIL_OUT('gen.js: ' . slurp("$dir/gen.log"));
+    system("node $oracle/oracle.js --idlists $dir/idlists-none.json "
+           . "$dir/gen/dcs.json $dir/gen/users.jsonl > $dir/eval.jsonl "
+           . "2> $dir/oracle.log") == 0
+        or BAIL_OUT('oracle.js: ' . slurp("$dir/oracle.log"));
+
+    # json =>: the caller's decoder, so that strings compare with its own
+    my $dec = $o{json} // $json;
+    my @users = map { $dec->decode($_) } grep { /\S/ }
+                split /\n/, slurp("$dir/gen/users.jsonl");
+    my @expected;
+    for my $e (map { $dec->decode($_) } grep { /\S/ }
+               split /\n/, slurp("$dir/eval.jsonl"))
+    {
+        my $k = $e->{kind} eq 'gate' ? 'gate'
+              : $e->{kind} eq 'layer' ? 'layer' : 'config';
+        $expected[$e->{user_index}]{$k}{$e->{name}} = $e;
+    }
+
+    return (\@users, \@expected);
 }
 
 my $CANON = JSON::PP->new->utf8->canonical->allow_nonref;

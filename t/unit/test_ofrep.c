@@ -17,35 +17,7 @@
 #include "ofrep.h"
 #include "statsig.h"
 #include "tap.h"
-
-
-static void *
-test_alloc(void *data, size_t size)
-{
-    (void) data;
-    return calloc(1, size);
-}
-
-
-static statsig_alloc_t  alloc = { test_alloc, NULL };
-
-
-static statsig_value_t *
-val(const char *json)
-{
-    char              err[256];
-    statsig_value_t  *v;
-
-    v = calloc(1, sizeof(statsig_value_t));
-    if (statsig_value_from_json(&alloc, json, strlen(json), v, err,
-                                sizeof(err)) != 0)
-    {
-        printf("# bad test JSON %s: %s\n", json, err);
-        exit(2);
-    }
-
-    return v;
-}
+#include "value_test.h"
 
 
 static json_t *
