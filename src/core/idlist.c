@@ -650,6 +650,33 @@ statsig_idlists_contains(const statsig_idlists_t *l, const char *name,
 }
 
 
+
+int
+statsig_idlists_list(const statsig_idlists_t *l, uint32_t i,
+    const char **name, size_t *name_len, const char **ids, size_t *count)
+{
+    const sg_idlists_hdr_t  *h;
+    const sg_idlist_t       *lists;
+
+    if (l == NULL) {
+        return -1;
+    }
+
+    h = (const sg_idlists_hdr_t *) l;
+    if (i >= h->n) {
+        return -1;
+    }
+
+    lists = SG_AT(l, h->lists, sg_idlist_t);
+
+    *name = (const char *) l + lists[i].name.off;
+    *name_len = lists[i].name.len;
+    *ids = (const char *) l + lists[i].ids;
+    *count = lists[i].count;
+
+    return 0;
+}
+
 void *
 statsig_idlists_from_json(const char *json, size_t len, size_t *size,
     char *err, size_t errlen)

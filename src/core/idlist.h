@@ -38,6 +38,14 @@ int statsig_idlist_builder_add_raw(statsig_idlist_builder_t *b, int list,
 
 size_t statsig_idlist_builder_count(statsig_idlist_builder_t *b, int list);
 
+/*
+ * The i-th list of a blob, in name order (what statsig_api's get_id_lists
+ * serves): its name and its count ids, 8 characters each, sorted and
+ * contiguous.  0, or -1 when there is no i-th list.
+ */
+int statsig_idlists_list(const statsig_idlists_t *l, uint32_t i,
+    const char **name, size_t *name_len, const char **ids, size_t *count);
+
 /* A builder with the lists and ids of a blob, or NULL (no memory). */
 statsig_idlist_builder_t *statsig_idlist_builder_from(
     const statsig_idlists_t *l);

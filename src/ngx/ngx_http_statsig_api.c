@@ -112,6 +112,7 @@ static ngx_http_statsig_api_method_t  ngx_http_statsig_api_methods[] = {
     { ngx_string("initialize"), NGX_HTTP_STATSIG_API_INITIALIZE },
     { ngx_string("log_event"), NGX_HTTP_STATSIG_API_LOG_EVENT },
     { ngx_string("download_config_specs"), NGX_HTTP_STATSIG_API_DCS },
+    { ngx_string("get_id_lists"), NGX_HTTP_STATSIG_API_ID_LISTS },
     { ngx_string("log-event"), NGX_HTTP_STATSIG_API_RELAY_STATSIG },
     { ngx_string("events"), NGX_HTTP_STATSIG_API_RELAY_CIO_ANON },
     { ngx_string("custom-events"), NGX_HTTP_STATSIG_API_RELAY_GPX },
@@ -135,6 +136,22 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "statsig api: method %i, body %O", m,
                    r->headers_in.content_length_n);
+
+    /* an ID list's file: no key (the SDKs send none), a token in the path */
+
+    if (m == NGX_HTTP_STATSIG_API_ID_LIST_FILE) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+            return ngx_http_statsig_response_error(r, NGX_HTTP_NOT_ALLOWED,
+                       "an ID list file takes GET or HEAD");
+        }
+
+        return ngx_http_statsig_api_id_list_file(r, &path_key);
+    }
 
     if (m == NGX_DECLINED
         || (m == NGX_HTTP_STATSIG_API_DCS
@@ -170,6 +187,15 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
 
         return ngx_http_statsig_response_error(r, NGX_HTTP_UNAUTHORIZED,
                    "a valid statsig-api-key header is required");
+    }
+
+    if (m == NGX_HTTP_STATSIG_API_ID_LISTS) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_http_statsig_api_id_lists(r);
     }
 
     if (!(r->method & NGX_HTTP_POST)) {
@@ -215,11 +241,23 @@ ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
 
     static u_char  dcs[] = "download_config_specs/";
     static u_char  cus[] = "/v1/customers/";
+    static u_char  idf[] = "/v1/id_list_file/";
 
     ngx_str_null(path_key);
 
     m = NULL;
     last = r->uri.data + r->uri.len;
+
+    /* an ID list's file: all after the first "/v1/id_list_file/" */
+
+    p = ngx_strlcasestrn(r->uri.data, last, idf, sizeof(idf) - 2);
+
+    if (p) {
+        path_key->data = p + sizeof(idf) - 1;
+        path_key->len = last - path_key->data;
+
+        return NGX_HTTP_STATSIG_API_ID_LIST_FILE;
+    }
 
     /*
      * Customer.io's path: the identifier (decoded, as the rest of the

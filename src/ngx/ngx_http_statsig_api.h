@@ -35,6 +35,9 @@
 #define NGX_HTTP_STATSIG_API_RELAY_CIO       9   /* customers/{id}/events */
 #define NGX_HTTP_STATSIG_API_RELAY_CIO_ANON  10  /* events */
 #define NGX_HTTP_STATSIG_API_RELAY_GPX       11  /* custom-events */
+/* the ID lists (ngx_http_statsig_api_idlists.c) */
+#define NGX_HTTP_STATSIG_API_ID_LISTS        20  /* get_id_lists */
+#define NGX_HTTP_STATSIG_API_ID_LIST_FILE    21  /* id_list_file/... */
 
 
 /* one API evaluation: its user, its pinned snapshot, its exposures */
@@ -94,6 +97,14 @@ ngx_int_t ngx_http_statsig_api_relay_queue(ngx_http_request_t *r,
 /* ngx_http_statsig_api_dcs.c */
 ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,
     const statsig_value_t *body);
+
+/*
+ * ngx_http_statsig_api_idlists.c: get_id_lists (the index, answered), and
+ * a list's file (rest: the path after "/v1/id_list_file/")
+ */
+ngx_int_t ngx_http_statsig_api_id_lists(ngx_http_request_t *r);
+ngx_int_t ngx_http_statsig_api_id_list_file(ngx_http_request_t *r,
+    ngx_str_t *rest);
 
 
 char *ngx_http_statsig_api_location(ngx_conf_t *cf, ngx_command_t *cmd,

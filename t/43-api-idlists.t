@@ -1,0 +1,189 @@
+#!/usr/bin/perl
+
+# statsig_api serves the ID lists the module synced: POST .../v1/
+# get_id_lists answers the index ({name: {name, size, url, creationTime,
+# fileID}}) with URLs under the same location, and each URL serves the
+# list's "+id" lines with Range (206, 416) as Statsig's CDN does.  Then
+# statsig-node (../shared/oracle, "make oracle") with nginx as its API
+# syncs specs and ID lists from the edge, and its answers for generated
+# specs and users equal the oracle's, which reads the same ID lists
+# directly: ID-list segments included (without get_id_lists they differ).
+
+use strict;
+use warnings;
+
+use lib 't/lib';
+use JSON::PP;
+use Test::More;
+use StatsigTest qw(slurp wait_for);
+use StatsigDCS qw(idlist_id status);
+use EvalTest qw(need_oracle run_ok);
+
+my $root = StatsigTest::root();
+my $nusers = $ENV{STATSIG_ORACLE_USERS} || 300;
+my $KEY = 'secret-edge-api-key';
+
+my $oracle = need_oracle();
+
+my $t = StatsigTest->new(fake => 1);
+my $f = $t->fake;
+my $d = $t->dir;
+
+run_ok($d, "node $oracle/gen.js --seed 4242 --specs 50 --users $nusers "
+       . "--out $d/gen", 'generate specs, users and ID lists');
+$t->write_file('idlists-none.json', '{}');
+run_ok($d, "node $oracle/oracle.js --idlists $d/gen/idlists.json "
+       . "$d/gen/dcs.json $d/gen/users.jsonl > $d/eval.jsonl",
+       'oracle: evaluations with the ID lists');
+run_ok($d, "node $oracle/oracle.js --idlists $d/idlists-none.json "
+       . "$d/gen/dcs.json $d/gen/users.jsonl > $d/eval-none.jsonl",
+       'oracle: evaluations without them');
+
+my $FIELDS = '--fields value,rule_id,group_name,secondary_exposures';
+
+# the test can fail: the ID lists change some answers
+system("node $oracle/compare.js $d/eval.jsonl $d/eval-none.jsonl $FIELDS "
+       . "> $d/none.diff 2>&1");
+is($? >> 8, 1, 'without the ID lists statsig-node answers differently')
+    or diag(slurp("$d/none.diff"));
+
+# the fake Statsig serves the lists as Statsig's files: hashed ids, plus
+# an id added and removed again
+my $lists = decode_json(slurp("$d/gen/idlists.json"));
+my %want;
+for my $name (sort keys %$lists) {
+    my %ids = map { idlist_id($_) => 1 } @{ $lists->{$name} };
+    my $gone = idlist_id("gone-$name");
+    my $text = join('', map { "+$_\n" } sort keys %ids)
+               . "+$gone\n-$gone\n";
+    $f->add_id_list($name, $text);
+    $want{$name} = [ sort keys %ids ];
+}
+ok(keys %want >= 2, scalar(keys %want) . ' ID lists');
+
+$f->set_specs(slurp("$d/gen/dcs.json"));
+$t->write_file('key', 'secret-upstream-key');
+$t->write_file('api.key', $KEY);
+$t->write_conf(<<"EOF");
+%%TEST_GLOBALS%%
+http {
+    %%TEST_GLOBALS_HTTP%%
+    statsig_zone statsig 8m;
+    statsig_server_key file:%%TESTDIR%%/key;
+    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
+    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
+    statsig_specs_file %%TESTDIR%%/specs.json;
+    statsig_sync_interval 1s;
+    statsig_api_key file:%%TESTDIR%%/api.key;
+    statsig_exposures off;
+
+    server {
+        listen %%LISTEN%%;
+        location = /status { statsig_status; }
+        location /edge/ { statsig_api; }
+    }
+}
+EOF
+ok($t->run, 'nginx syncs from the fake Statsig');
+
+ok(wait_for(sub {
+    my $s = status($t);
+    return ($s->{id_lists}{count} // 0) == keys %want
+           && $s->{_status} == 200;
+}, 15), 'specs and ID lists loaded');
+
+# ---- the index ----
+
+my $H = { 'statsig-api-key' => $KEY };
+
+my $r = $t->request('POST', '/edge/v1/get_id_lists', content => '{}');
+is($r->{status}, 401, 'get_id_lists without the key: 401');
+
+$r = $t->request('POST', '/edge/v1/get_id_lists', content => '{}',
+                 headers => $H);
+is($r->{status}, 200, 'get_id_lists: 200');
+my $index = eval { decode_json($r->{content}) } || {};
+is_deeply([sort keys %$index], [sort keys %want], 'every list');
+
+my $base = $t->url('/edge/v1/id_list_file/');
+for my $name (sort keys %want) {
+    my $e = $index->{$name};
+    is($e->{name}, $name, "$name: name");
+    is($e->{size}, 10 * @{ $want{$name} }, "$name: size, 10 bytes an id");
+    like($e->{url}, qr{^\Q$base\E[0-9a-f]{32}/[0-9a-f]{24}/\Q$name\E$},
+         "$name: url under the same location");
+    is($e->{fileID}, ($e->{url} =~ m{/([0-9a-f]{24})/[^/]+$})[0],
+       "$name: fileID, as in the url");
+    is($e->{creationTime}, 0, "$name: creationTime");
+}
+
+# ---- a file, with and without Range ----
+
+my ($name) = sort keys %want;
+my $e = $index->{$name};
+my $full = join('', map { "+$_\n" } @{ $want{$name} });
+(my $path = $e->{url}) =~ s{^http://[^/]+}{};
+
+$r = $t->get($path);
+is($r->{status}, 200, 'file: 200 without Range');
+is($r->{content}, $full, 'file: the ids, sorted, one "+id" line each');
+is($r->{headers}{'content-length'}, length $full, 'file: Content-Length');
+
+$r = $t->get($path, headers => { Range => 'bytes=0-' });
+is($r->{status}, 206, 'bytes=0-: 206');
+is($r->{content}, $full, 'bytes=0-: all of it');
+is($r->{headers}{'content-range'}, 'bytes 0-' . (length($full) - 1) . '/'
+   . length($full), 'bytes=0-: Content-Range');
+
+$r = $t->get($path, headers => { Range => 'bytes=10-' });
+is($r->{content}, substr($full, 10), 'bytes=10-: from the second line');
+
+$r = $t->get($path, headers => { Range => 'bytes=13-24' });
+is($r->{status}, 206, 'bytes=13-24: 206');
+is($r->{content}, substr($full, 13, 12), 'bytes=13-24: within lines');
+
+$r = $t->get($path, headers => { Range => 'bytes=' . length($full) . '-' });
+is($r->{status}, 416, 'a Range past the end: 416');
+is($r->{headers}{'content-range'}, 'bytes */' . length($full),
+   '416: Content-Range');
+
+$r = $t->request('HEAD', $path);
+is($r->{status}, 200, 'HEAD: 200');
+is($r->{headers}{'content-length'}, length $full, 'HEAD: Content-Length');
+
+(my $bad = $path) =~ s{/id_list_file/[0-9a-f]}{/id_list_file/x};
+is($t->get($bad)->{status}, 404, 'a wrong token: 404');
+($bad = $path) =~ s{/([0-9a-f]{24})/}{/000000000000000000000000/};
+is($t->get($bad)->{status}, 404, 'another fileID: 404');
+($bad = $path) =~ s{/[^/]+$}{/nosuchlist};
+is($t->get($bad)->{status}, 404, 'a token for another name: 404');
+is($t->get('/edge/v1/id_list_file/')->{status}, 404, 'no token: 404');
+is($t->request('POST', $path, content => 'x')->{status}, 405,
+   'POST a file: 405');
+
+# ---- statsig-node with the edge as its API ----
+
+my $api = $t->url('/edge/v1');
+run_ok($d, "node $root/t/sdk-edge-eval.js $oracle $api $KEY "
+       . "$d/gen/dcs.json $d/gen/users.jsonl $d/sdk-lists.json "
+       . "> $d/edge.jsonl", 'statsig-node initializes from the edge');
+
+my $held = eval { decode_json(slurp("$d/sdk-lists.json")) } || {};
+for my $n (sort keys %want) {
+    is($held->{$n}{ids}, scalar @{ $want{$n} },
+       "statsig-node holds list $n whole");
+    is($held->{$n}{fileID}, $index->{$n}{fileID}, "$n: with its fileID");
+}
+
+system("node $oracle/compare.js $d/eval.jsonl $d/edge.jsonl $FIELDS "
+       . "> $d/edge.diff 2>&1");
+is($? >> 8, 0, "statsig-node through the edge answers as the oracle "
+   . "($nusers users, ID-list segments included)")
+    or diag(slurp("$d/edge.diff"));
+
+my @r = $f->requests(path => qr{^/idlists/});
+ok(@r >= keys %want, 'nginx fetched the lists from the fake Statsig');
+
+$t->stop;
+
+done_testing;
