@@ -789,7 +789,13 @@ ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
         return ngx_http_statsig_api_gunzip(r, max, too_large, body, msg);
     }
 
-    *msg = "unsupported Content-Encoding (gzip or none)";
+    if (h->value.len == 4
+        && ngx_strncasecmp(h->value.data, (u_char *) "zstd", 4) == 0)
+    {
+        return ngx_http_statsig_api_unzstd(r, max, too_large, body, msg);
+    }
+
+    *msg = "unsupported Content-Encoding (gzip, zstd or none)";
 
     return NGX_HTTP_UNSUPPORTED_MEDIA_TYPE;
 }

@@ -106,6 +106,13 @@ ngx_int_t ngx_http_statsig_api_id_lists(ngx_http_request_t *r);
 ngx_int_t ngx_http_statsig_api_id_list_file(ngx_http_request_t *r,
     ngx_str_t *rest);
 
+/*
+ * ngx_http_statsig_api_zstd.c: a zstd body decompressed in the request
+ * pool, at most max bytes (else 413 with too_large), or 400 with *msg
+ */
+ngx_int_t ngx_http_statsig_api_unzstd(ngx_http_request_t *r, size_t max,
+    const char *too_large, ngx_str_t *body, const char **msg);
+
 
 char *ngx_http_statsig_api_location(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf, ngx_http_handler_pt handler);
