@@ -1637,6 +1637,31 @@ ngx_http_statsig_api_done(ngx_http_statsig_api_t *api, ngx_uint_t status,
 }
 
 
+/*
+ * Called by the module's merge of each location, after the core module's:
+ * a statsig_api location whose client_body_buffer_size is nginx's default
+ * (two pages) gets NGX_HTTP_STATSIG_API_BODY_BUFFER, so that the SDKs'
+ * batches (statsig-node's 1,000 events; the API reads every body whole
+ * into memory anyway) are not written to a temporary file first, with a
+ * warning each time.  A size set in the configuration is kept (unless it
+ * is the default's exact value).
+ */
+
+void
+ngx_http_statsig_api_merge(ngx_conf_t *cf)
+{
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler == ngx_http_statsig_api_handler
+        && clcf->client_body_buffer_size == (size_t) 2 * ngx_pagesize)
+    {
+        clcf->client_body_buffer_size = NGX_HTTP_STATSIG_API_BODY_BUFFER;
+    }
+}
+
+
 char *
 ngx_http_statsig_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {

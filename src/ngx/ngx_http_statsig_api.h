@@ -17,6 +17,13 @@
 /* the most a request body may hold (after gunzip): what is parsed */
 #define NGX_HTTP_STATSIG_API_MAX_BODY    (4 * 1024 * 1024)
 
+/*
+ * client_body_buffer_size in a statsig_api location that leaves it at
+ * nginx's default: an SDK's event batch is read in memory (statsig-node
+ * posts up to 1,000 events at once)
+ */
+#define NGX_HTTP_STATSIG_API_BODY_BUFFER  (1024 * 1024)
+
 /* names one check_gate may ask for */
 #define NGX_HTTP_STATSIG_API_MAX_NAMES   1000
 

@@ -138,6 +138,9 @@ ngx_int_t ngx_http_statsig_check_url(ngx_conf_t *cf, ngx_str_t *url,
 char *ngx_http_statsig_conf_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_http_statsig_loc_conf_t *slcf, ngx_http_handler_pt handler);
 
+/* ngx_http_statsig_api.c: a statsig_api location's merged core settings */
+void ngx_http_statsig_api_merge(ngx_conf_t *cf);
+
 
 extern ngx_module_t  ngx_http_statsig_module;
 

@@ -717,6 +717,8 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->events = prev->events;
     }
 
+    ngx_http_statsig_api_merge(cf);
+
     return NGX_CONF_OK;
 }
 
