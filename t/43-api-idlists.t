@@ -72,6 +72,8 @@ http {
     statsig_server_key file:%%TESTDIR%%/key;
     statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
     statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
+    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    statsig_flush_interval 100ms;
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_sync_interval 1s;
     statsig_api_key file:%%TESTDIR%%/api.key;
@@ -164,7 +166,7 @@ is($t->request('POST', $path, content => 'x')->{status}, 405,
 # ---- statsig-node with the edge as its API ----
 
 my $api = $t->url('/edge/v1');
-run_ok($d, "node $root/t/sdk-edge-eval.js $oracle $api $KEY "
+run_ok($d, "EDGE_EVENTS=2500 node $root/t/sdk-edge-eval.js $oracle $api $KEY "
        . "$d/gen/dcs.json $d/gen/users.jsonl $d/sdk-lists.json "
        . "> $d/edge.jsonl", 'statsig-node initializes from the edge');
 
@@ -183,6 +185,20 @@ is($? >> 8, 0, "statsig-node through the edge answers as the oracle "
 
 my @r = $f->requests(path => qr{^/idlists/});
 ok(@r >= keys %want, 'nginx fetched the lists from the fake Statsig');
+
+# the SDK's events (batches of 1,000, gzip) reach Statsig through the edge
+sub sdk_events {
+    return grep { ($_->{eventName} // '') eq 'edge_sdk_event' }
+        map { @{ $_->{json}{events} || [] } }
+        $f->requests(path => qr{^/v1/log_event});
+}
+ok(wait_for(sub { sdk_events() >= 2500 }, 20),
+   "statsig-node's 2,500 events arrive at the fake Statsig via the edge")
+    or diag(scalar(sdk_events()) . ' arrived');
+my %seen = map { $_->{value} => 1 } sdk_events();
+is(scalar keys %seen, 2500, 'each once, with its value');
+unlike($t->error_log, qr/buffered to a temporary file/,
+       'no batch went through a temporary file');
 
 $t->stop;
 

@@ -12,6 +12,9 @@
 // ORACLE_DIR is an installed copy of ../shared/oracle (build/oracle);
 // API_URL is the edge's ".../v1".  IDLISTS_OUT, when given, receives what
 // the SDK holds: {"name": {"ids": N, "readBytes": N, "fileID": "..."}}.
+// EDGE_EVENTS=N in the environment: the SDK also logs N events
+// ("edge_sdk_event", value i, user users[i % users]) and flushes them to
+// the edge's log_event at shutdown (the SDK's own batching and gzip).
 const fs = require('fs');
 const path = require('path');
 
@@ -29,6 +32,7 @@ async function main() {
   const dcs = JSON.parse(fs.readFileSync(dcsPath, 'utf8'));
   const ents = entities(dcs);
   const users = readUsers(usersPath);
+  const nEvents = Number(process.env.EDGE_EVENTS || 0);
 
   const server = new StatsigServer(key, {
     api,
@@ -37,7 +41,9 @@ async function main() {
     initStrategyForIP3Country: 'await',
     initStrategyForIDLists: 'await',
     disableDiagnostics: true,
-    disableAllLogging: true,
+    disableAllLogging: !nEvents,
+    loggingMaxBufferSize: 1000,
+    loggingIntervalMs: 3600 * 1000,
     logger: { logLevel: 'error', warn: () => {}, error: (...x) => process.stderr.write('[statsig-node] ' + x.map(String).join(' ') + '\n') },
   });
   const init = await server.initializeAsync();
@@ -97,6 +103,10 @@ async function main() {
     }
   });
   await out.end();
+  for (let i = 0; i < nEvents; i++) {
+    server.logEvent({ userID: `edge-user-${i}` }, 'edge_sdk_event', i, { n: String(i) });
+  }
+  await server.flush();
   await server.shutdownAsync();
   process.exit(0);
 }
