@@ -6,6 +6,8 @@
 # whole; a broken or truncated body is 400, a zstd bomb (a body that
 # decompresses past the API's 4 MB) is 413, and the worker goes on
 # answering.  The bodies are made with the zstd tool (Debian's zstd).
+# And log_event with STATSIG-CLIENT-TIME (the SDKs send it): the events'
+# times are moved by the client's clock skew.
 
 use strict;
 use warnings;
@@ -151,6 +153,37 @@ like($r->{json}{error} // '', qr/gzip, zstd or none/, '415: says which');
 
 $r = post('/statsig/v1/check_gate', $good, 'zstd');
 is($r->{status}, 200, 'and the worker goes on answering zstd');
+
+# ---- STATSIG-CLIENT-TIME on log_event: the clock skew corrected ----
+
+my $now = int(time() * 1000);
+$r = $t->request('POST', '/statsig/v1/log_event',
+    content => zstd($J->encode({ events => [
+        { eventName => 'skewed', time => 1700000000000,
+          user => { userID => 'skew-user' } },
+        { eventName => 'skewed_no_time', user => { userID => 'skew-user' } },
+    ] })),
+    headers => { 'statsig-api-key' => $KEY, 'content-encoding' => 'zstd',
+                 'STATSIG-CLIENT-TIME' => $now - 3_600_000 });
+is($r->{status}, 202, 'log_event from a client an hour behind: 202');
+$r = post('/statsig/v1/log_event', $J->encode({ events => [
+    { eventName => 'unskewed', time => 1700000000000,
+      user => { userID => 'skew-user' } } ] }));
+is($r->{status}, 202, 'log_event without STATSIG-CLIENT-TIME: 202');
+
+sub skew_events {
+    return grep { ($_->{user}{userID} // '') eq 'skew-user' }
+        map { @{ $_->{json}{events} || [] } }
+        $f->requests(path => qr{^/v1/log_event});
+}
+ok(StatsigTest::wait_for(sub { skew_events() >= 3 }, 15),
+   'the events arrive');
+my %ev = map { $_->{eventName} => $_ } skew_events();
+my $moved = ($ev{skewed}{time} // 0) - 1700000000000;
+ok($moved >= 3_600_000 && $moved < 3_600_000 + 30_000,
+   "its time is moved by the skew, an hour (+$moved ms)");
+ok(!defined $ev{skewed_no_time}{time}, 'an event without a time gets none');
+is($ev{unskewed}{time}, 1700000000000, 'without the header: as sent');
 
 $t->stop;
 

@@ -603,6 +603,20 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         }
     }
 
+    /*
+     * log_event: the SDKs send their clock too; when it is there (and a
+     * time), the events' times are moved by the skew as for log-event
+     */
+
+    if (m == NGX_HTTP_STATSIG_API_LOG_EVENT) {
+        h = ngx_http_statsig_api_header(r, "statsig-client-time", 19);
+        client_time = h ? ngx_atoof(h->value.data, h->value.len) : 0;
+
+        if (client_time < 0) {
+            client_time = 0;
+        }
+    }
+
     rc = ngx_http_statsig_api_answer(r, api, m, &json, client_time);
 
     if (rc >= NGX_HTTP_BAD_REQUEST) {
@@ -1337,14 +1351,20 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
     only = 0;
 
     /*
-     * /v1/log-event, the seeds' relay: to Statsig alone, with the times
-     * moved by the client's clock skew (its STATSIG-CLIENT-TIME against
-     * ours), as Statsig's own API does with the header
+     * The times moved by the client's clock skew (its STATSIG-CLIENT-TIME
+     * against ours), as Statsig's own API does with the header: log-event
+     * requires it, log_event when the client sends it (the SDKs do).
+     * /v1/log-event, the seeds' relay, goes to Statsig alone.
      */
 
+    if (client_time > 0) {
+        skew = (int64_t) ngx_http_statsig_now_ms() - client_time;
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig api: client clock skew %L ms", skew);
+    }
+
     if (m == NGX_HTTP_STATSIG_API_RELAY_STATSIG) {
-        skew = client_time > 0
-               ? (int64_t) ngx_http_statsig_now_ms() - client_time : 0;
         only = NGX_HTTP_STATSIG_EV_SINKS(1 << ngx_http_statsig_sink_index(
                                                  "statsig"));
     }
