@@ -7,7 +7,10 @@
 # statsig-node (../shared/oracle, "make oracle") with nginx as its API
 # syncs specs and ID lists from the edge, and its answers for generated
 # specs and users equal the oracle's, which reads the same ID lists
-# directly: ID-list segments included (without get_id_lists they differ).
+# directly: ID-list segments included (without get_id_lists they differ);
+# its events reach Statsig through the edge; and a running statsig-node
+# follows a list that changes upstream (a new file at the edge, fetched
+# whole; no fetch when nothing changed).
 
 use strict;
 use warnings;
@@ -76,6 +79,7 @@ http {
     statsig_flush_interval 100ms;
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_sync_interval 1s;
+    statsig_id_lists_sync_interval 1s;
     statsig_api_key file:%%TESTDIR%%/api.key;
     statsig_exposures off;
 
@@ -199,6 +203,83 @@ my %seen = map { $_->{value} => 1 } sdk_events();
 is(scalar keys %seen, 2500, 'each once, with its value');
 unlike($t->error_log, qr/buffered to a temporary file/,
        'no batch went through a temporary file');
+
+# ---- a running statsig-node across a change upstream ----
+#
+# The list changes at Statsig (an id added, one removed: appended lines,
+# same file there); nginx applies them, the edge's file for the list is a
+# new one (another fileID), and the SDK's next sync fetches that list whole
+# again and nothing else; a sync with no change fetches nothing.
+
+my $sd = "$d/resync";
+mkdir $sd or die "mkdir: $!";
+my $pid = fork() // die "fork: $!";
+if (!$pid) {
+    open(STDERR, '>', "$sd/node.err");
+    exec('node', "$root/t/sdk-edge-idlists.js", $oracle, $api, $KEY, $sd);
+    exit 127;
+}
+
+sub held {
+    my ($n) = @_;
+    return undef unless wait_for(sub { -e "$sd/held-$n.json" }, 30);
+    return eval { decode_json(slurp("$sd/held-$n.json")) };
+}
+
+sub file_fetches {
+    my $log = slurp("$d/logs/access.log");
+    return () = $log =~ m{"GET /edge/v1/id_list_file/}g;
+}
+
+sub sync_sdk {
+    my ($n) = @_;
+    $t->write_file("go-$n", '');
+    rename("$d/go-$n", "$sd/go-$n") or die "rename: $!";
+    return held($n);
+}
+
+my $h0 = held(0);
+ok($h0, 'a running statsig-node synced from the edge')
+    or diag(slurp("$sd/node.err"));
+is_deeply($h0->{$name}{ids}, $want{$name}, "it holds $name's ids");
+
+my ($old, $new) = ($want{$name}[0], idlist_id('newcomer'));
+my $text = join('', map { "+$_\n" } @{ $want{$name} })
+           . "+" . idlist_id("gone-$name") . "\n-" . idlist_id("gone-$name")
+           . "\n+$new\n-$old\n";
+$f->add_id_list($name, $text);
+my @now = sort(grep({ $_ ne $old } @{ $want{$name} }), $new);
+
+my $index2;
+ok(wait_for(sub {
+    my $r = $t->request('POST', '/edge/v1/get_id_lists', content => '{}',
+                        headers => $H);
+    $index2 = eval { decode_json($r->{content}) } || {};
+    return ($index2->{$name}{fileID} // '') ne $index->{$name}{fileID};
+}, 15), "nginx applied the change: $name is a new file at the edge");
+is($index2->{$name}{size}, 10 * @now, 'of the new size');
+
+my $before = file_fetches();
+my $h1 = sync_sdk(1);
+is_deeply($h1->{$name}{ids}, \@now,
+          'the SDK holds the new set: the id added, the one removed')
+    or diag(slurp("$sd/node.err"));
+is($h1->{$name}{fileID}, $index2->{$name}{fileID}, 'with the new fileID');
+is($h1->{$name}{readBytes}, 10 * @now, 'read from byte 0 again, whole');
+for my $other (grep { $_ ne $name } sort keys %want) {
+    is_deeply($h1->{$other}, $h0->{$other}, "$other untouched");
+}
+is(file_fetches() - $before, 1, 'one file fetched: the changed list');
+
+$before = file_fetches();
+my $h2 = sync_sdk(2);
+is_deeply($h2, $h1, 'a sync with no change: the same lists');
+is(file_fetches() - $before, 0, 'and no file fetched');
+
+$t->write_file('stop', '');
+rename("$d/stop", "$sd/stop");
+waitpid($pid, 0);
+is($? >> 8, 0, 'statsig-node ends cleanly');
 
 $t->stop;
 
