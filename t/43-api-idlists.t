@@ -241,7 +241,7 @@ sub sync_sdk {
 my $h0 = held(0);
 ok($h0, 'a running statsig-node synced from the edge')
     or diag(slurp("$sd/node.err"));
-is_deeply($h0->{$name}{ids}, $want{$name}, "it holds $name's ids");
+is_deeply($h0->{$name}{ids}, $want{$name}, "it holds ${name}'s ids");
 
 my ($old, $new) = ($want{$name}[0], idlist_id('newcomer'));
 my $text = join('', map { "+$_\n" } @{ $want{$name} })
