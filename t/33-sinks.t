@@ -243,7 +243,7 @@ $f->control(cio_batch => 'normal');
 ok(wait_for(sub {
     my %p = map { $_->{person} => 1 } grep { $_->{person} =~ /^[bm]\d+$/ }
             $f->cio_events;
-    keys(%p) == 360 }, 20), '360 events arrived');
+    keys(%p) == 360 }, 40), '360 events arrived');
 my @batches = reqs(qr{^/api/v2/batch$});
 splice @batches, 0, $nreq;
 @batches = grep { ($_->{control}{cio_batch} // '') eq 'normal' } @batches;

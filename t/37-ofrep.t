@@ -372,7 +372,9 @@ ok(wait_for(sub {
     @x = grep { ($_->{eventName} // '') =~ /^statsig::/ }
          map { @{ $_->{json}{events} // [] } }
          $f->requests(path => qr{^/v1/log_event$});
-    grep { ($_->{user}{userID} // '') eq 'ofrep-x2' } @x }, 15),
+    # two workers flush in either order: wait for both users'
+    (grep { ($_->{user}{userID} // '') eq 'ofrep-x2' } @x)
+    && (grep { ($_->{user}{userID} // '') eq 'ofrep-x1' } @x) >= 4 }, 15),
    'exposures flushed');
 is_deeply([ sort map { "$_->{eventName}:" . ($_->{metadata}{gate}
                        // $_->{metadata}{config}) . ':'
