@@ -58,6 +58,10 @@ for my $i (1 .. 40) {
         push @users, "c$i";
     }
 }
+# a request without an event: served in a later event-loop iteration, so
+# the 40th event has left the iteration's list for the open pack (an
+# event killed in its own iteration is lost uncounted; README says so)
+$t->get('/status');
 ok(kill('KILL', $w), 'kill -9 the worker right after 40 requests');
 is($served, 40, 'all 40 served');
 

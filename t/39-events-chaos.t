@@ -80,7 +80,7 @@ push @killed, kill_one('after burst c');
 ok(wait_for(sub { (sink()->{queue}{buffered} // -1) == 0 }, 10),
    'the dead workers\' open packs reaped');
 my $lost = sink()->{dropped_lost};
-cmp_ok($lost, '>', 0, "some events lost with the killed workers ($lost)");
+note("events lost with the killed workers: $lost");
 
 # a graceful quit under load, Statsig still down
 push @served, burst('d', 1, sub { $t->stop(check => 0) });
@@ -88,8 +88,14 @@ push @served, burst('d', 1, sub { $t->stop(check => 0) });
 my $log = $t->error_log;
 like($log, qr/were written to the spool/, 'the queue went to the spool');
 unlike($log, qr/events of sink "statsig" were lost/, 'none lost at quit');
-like($log, qr/statsig: (worker \d+ died with \d+ events not yet queued|the previous event flusher died with \d+ events in flight)/,
-     'the losses logged');
+# what the kills took (the open packs of the moment, the flusher's
+# batches) depends on timing; when anything, it is logged
+if ($lost) {
+    like($log, qr/statsig: (worker \d+ died with \d+ events not yet queued|the previous event flusher died with \d+ events in flight)/,
+         'the losses logged');
+} else {
+    unlike($log, qr/died with \d+ events/, 'no loss, none logged');
+}
 my @bad = grep { my $l = $_; !grep { $l =~ /worker process $_ exited on signal 9/ } @killed }
           $t->bad_log_lines;
 ok(!@bad, 'no other alert') or diag(join "\n", @bad);
