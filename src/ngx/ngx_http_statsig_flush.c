@@ -370,12 +370,19 @@ static void
 ngx_http_statsig_flush_spool(ngx_http_statsig_flusher_t *f,
     ngx_slab_pool_t *shpool)
 {
-    ngx_uint_t                     i;
+    ngx_uint_t                     i, look;
     ngx_http_statsig_sink_t       *sink;
     ngx_http_statsig_sink_sh_t    *ss;
     ngx_http_statsig_events_sh_t  *es;
 
     es = ngx_http_statsig_events_sh();
+
+    /* a look at the directory for spooled events once a second */
+    look = (ngx_current_msec - f->spooled >= NGX_HTTP_STATSIG_SPOOL_EVERY);
+
+    if (look) {
+        f->spooled = ngx_current_msec;
+    }
 
     for (i = 0; i < f->nsinks; i++) {
         sink = &f->sinks[i];
@@ -391,18 +398,10 @@ ngx_http_statsig_flush_spool(ngx_http_statsig_flusher_t *f,
             (void) ngx_http_statsig_spool_spill(f->smcf, sink->index, ss,
                                                 &shpool->mutex, f->log);
 
-        } else if (ngx_current_msec - f->spooled
-                   >= NGX_HTTP_STATSIG_SPOOL_EVERY
-                   && sink->type->ready(sink) == NGX_OK)
-        {
-            /* a look at the directory once a second */
+        } else if (look && sink->type->ready(sink) == NGX_OK) {
             (void) ngx_http_statsig_spool_restore(f->smcf, sink->index, ss,
                                                   &shpool->mutex, f->log);
         }
-    }
-
-    if (ngx_current_msec - f->spooled >= NGX_HTTP_STATSIG_SPOOL_EVERY) {
-        f->spooled = ngx_current_msec;
     }
 }
 

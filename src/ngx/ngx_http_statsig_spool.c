@@ -63,7 +63,7 @@ static ngx_int_t ngx_http_statsig_spool_load(ngx_str_t *dir,
     const char *sink, ngx_http_statsig_sink_sh_t *ss, ngx_shmtx_t *mutex,
     ngx_log_t *log);
 static ssize_t ngx_http_statsig_spool_cut(ngx_http_statsig_sink_sh_t *ss,
-    u_char *buf, size_t max, ngx_uint_t *events);
+    ngx_shmtx_t *mutex, size_t max, ngx_uint_t *events, ngx_log_t *log);
 static ngx_uint_t ngx_http_statsig_spool_count(u_char *recs, size_t len);
 
 
@@ -158,23 +158,12 @@ ngx_http_statsig_spool_exit(ngx_http_statsig_main_conf_t *smcf,
                 break;
             }
 
-            if (ngx_http_statsig_spool_buf == NULL) {
-                ngx_http_statsig_spool_buf = ngx_alloc(
-                                   NGX_HTTP_STATSIG_SPOOL_CHUNK, log);
-                if (ngx_http_statsig_spool_buf == NULL) {
-                    lost += ss->events;
-                    break;
-                }
-            }
-
-            ngx_shmtx_lock(&shpool->mutex);
-            n = ngx_http_statsig_spool_cut(ss, ngx_http_statsig_spool_buf,
+            n = ngx_http_statsig_spool_cut(ss, &shpool->mutex,
                                            NGX_HTTP_STATSIG_SPOOL_CHUNK,
-                                           &events);
-            ngx_shmtx_unlock(&shpool->mutex);
+                                           &events, log);
 
             if (n <= 0) {
-                /* a record larger than a chunk: not a ring's */
+                /* no memory, or a record larger than a chunk */
                 lost += ss->events;
                 break;
             }
@@ -207,10 +196,7 @@ ngx_http_statsig_spool_exit(ngx_http_statsig_main_conf_t *smcf,
         }
     }
 
-    if (ngx_http_statsig_spool_buf) {
-        ngx_free(ngx_http_statsig_spool_buf);
-        ngx_http_statsig_spool_buf = NULL;
-    }
+    ngx_http_statsig_spool_exit_worker();
 }
 
 
@@ -319,18 +305,7 @@ ngx_http_statsig_spool_spill(ngx_http_statsig_main_conf_t *smcf,
         return 0;
     }
 
-    if (ngx_http_statsig_spool_buf == NULL) {
-        ngx_http_statsig_spool_buf = ngx_alloc(NGX_HTTP_STATSIG_SPOOL_CHUNK,
-                                               log);
-        if (ngx_http_statsig_spool_buf == NULL) {
-            return 0;
-        }
-    }
-
-    ngx_shmtx_lock(mutex);
-    n = ngx_http_statsig_spool_cut(ss, ngx_http_statsig_spool_buf, max,
-                                   &events);
-    ngx_shmtx_unlock(mutex);
+    n = ngx_http_statsig_spool_cut(ss, mutex, max, &events, log);
 
     if (n <= 0) {
         return 0;
@@ -373,34 +348,48 @@ ngx_http_statsig_spool_exit_worker(void)
 }
 
 
-/* whole records from the ring's head, at most max bytes; under the lock */
+/*
+ * Whole records from the ring's head, at most max bytes, into the spool's
+ * buffer (made at the first use).  Returns their bytes: 0 when nothing
+ * was taken, -1 without memory.
+ */
 
 static ssize_t
-ngx_http_statsig_spool_cut(ngx_http_statsig_sink_sh_t *ss, u_char *buf,
-    size_t max, ngx_uint_t *events)
+ngx_http_statsig_spool_cut(ngx_http_statsig_sink_sh_t *ss,
+    ngx_shmtx_t *mutex, size_t max, ngx_uint_t *events, ngx_log_t *log)
 {
-    ngx_uint_t                   n;
+    ngx_int_t                    rc;
     ngx_http_statsig_batch_t     batch;
 
-    batch.data = buf;
+    *events = 0;
+
+    if (ngx_http_statsig_spool_buf == NULL) {
+        ngx_http_statsig_spool_buf = ngx_alloc(NGX_HTTP_STATSIG_SPOOL_CHUNK,
+                                               log);
+        if (ngx_http_statsig_spool_buf == NULL) {
+            return -1;
+        }
+    }
+
+    batch.data = ngx_http_statsig_spool_buf;
     batch.cap = max;
     batch.len = 0;
     batch.n = 0;
 
-    if (ngx_http_statsig_ring_take_locked(ss, &batch, (ngx_uint_t) -1,
-                                          (size_t) -1, NULL)
-        != NGX_OK)
-    {
-        *events = 0;
-        return 0;
+    ngx_shmtx_lock(mutex);
+
+    rc = ngx_http_statsig_ring_take_locked(ss, &batch, (ngx_uint_t) -1,
+                                           (size_t) -1, NULL);
+
+    if (rc == NGX_OK) {
+        /* taken to be written, not sent: not in flight */
+        ss->in_flight -= ngx_min(ss->in_flight, batch.n);
+        *events = batch.n;
     }
 
-    /* taken to be written, not sent: not in flight */
-    n = batch.n;
-    ss->in_flight -= ngx_min(ss->in_flight, n);
-    *events = n;
+    ngx_shmtx_unlock(mutex);
 
-    return (ssize_t) batch.len;
+    return (rc == NGX_OK) ? (ssize_t) batch.len : 0;
 }
 
 
