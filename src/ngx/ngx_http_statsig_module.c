@@ -453,6 +453,10 @@ ngx_http_statsig_init_process(ngx_cycle_t *cycle)
 
     ngx_http_statsig_id_init_worker();
 
+    if (ngx_http_statsig_variables_init_worker(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (ngx_http_statsig_snapshot_init_worker(cycle) != NGX_OK
         || ngx_http_statsig_events_init_worker(cycle) != NGX_OK)
     {

@@ -30,12 +30,22 @@
 #define NGX_HTTP_STATSIG_EVAL_PARAM       3
 
 
-/* statsig_gate $var NAME; statsig_param $var NAME PARAM [default=V]; */
+/*
+ * statsig_gate $var NAME; statsig_param $var NAME PARAM [default=V]; and,
+ * from init_worker on, each indexed prefix variable.  The spec it names is
+ * remembered per snapshot generation (a later snapshot may reuse an
+ * earlier one's address): configuration memory is the worker's own after
+ * the fork, and the lookup then costs one compare a request.
+ */
 typedef struct {
-    ngx_uint_t                     kind;
+    ngx_uint_t                     kind;    /* with EVAL_BY_VAR */
     ngx_str_t                      name;
     ngx_str_t                      param;
     ngx_http_complex_value_t      *deflt;
+    ngx_uint_t                     generation;
+    const statsig_spec_t          *spec;
+    statsig_kind_e                 sk;
+    unsigned                       found:1;
 } ngx_http_statsig_var_t;
 
 
@@ -46,11 +56,12 @@ typedef struct {
 typedef struct {
     ngx_str_t                      prefix;
     ngx_http_get_variable_pt       handler;
+    ngx_uint_t                     kind;
 } ngx_http_statsig_prefix_t;
 
 
 static ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r,
-    ngx_uint_t kind, ngx_str_t *name, ngx_str_t *param, ngx_str_t *value);
+    ngx_http_statsig_var_t *sv, ngx_str_t *value);
 
 
 static ngx_int_t ngx_http_statsig_gate_variable(ngx_http_request_t *r,
@@ -68,9 +79,8 @@ static ngx_int_t ngx_http_statsig_stable_id_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_statsig_exposure_count_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
-static const statsig_spec_t *ngx_http_statsig_find(
-    const statsig_snapshot_t *snap, ngx_uint_t generation, ngx_uint_t kind,
-    ngx_uint_t by_var, ngx_str_t *name, statsig_kind_e *skp);
+static void ngx_http_statsig_find(const statsig_snapshot_t *snap,
+    ngx_http_statsig_var_t *sv);
 static ngx_int_t ngx_http_statsig_run(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx, ngx_http_statsig_entry_t *e,
     ngx_str_t *name, ngx_uint_t expose);
@@ -86,11 +96,14 @@ static ngx_int_t ngx_http_statsig_set_value(ngx_http_request_t *r,
 
 
 static ngx_http_statsig_prefix_t  ngx_http_statsig_prefixes[] = {
-    { ngx_string("statsig_gate_"), ngx_http_statsig_gate_variable },
-    { ngx_string("statsig_config_"), ngx_http_statsig_config_variable },
+    { ngx_string("statsig_gate_"), ngx_http_statsig_gate_variable,
+      NGX_HTTP_STATSIG_EVAL_GATE },
+    { ngx_string("statsig_config_"), ngx_http_statsig_config_variable,
+      NGX_HTTP_STATSIG_EVAL_CONFIG },
     { ngx_string("statsig_experiment_"),
-      ngx_http_statsig_experiment_variable },
-    { ngx_null_string, NULL }
+      ngx_http_statsig_experiment_variable,
+      NGX_HTTP_STATSIG_EVAL_EXPERIMENT },
+    { ngx_null_string, NULL, 0 }
 };
 
 
@@ -148,7 +161,8 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
 
 
 /*
- * The single seam between the nginx glue and the evaluation core.
+ * The single seam between the nginx glue and the evaluation core.  sv says
+ * what to evaluate:
  *
  * kind:   NGX_HTTP_STATSIG_EVAL_GATE, _CONFIG, _EXPERIMENT or _PARAM, or'ed
  *         with NGX_HTTP_STATSIG_EVAL_BY_VAR when name is the normalised
@@ -156,7 +170,7 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
  * name:   the entity name: exact (statsig_gate, statsig_param) or the
  *         normalised form of a prefix variable;
  * param:  the parameter name for _PARAM (a dynamic config or experiment of
- *         that name first, else a layer), NULL otherwise.
+ *         that name first, else a layer), empty otherwise.
  *
  * Returns NGX_OK with *value set (static, or inside the pinned snapshot),
  * NGX_DECLINED when there is no answer (unknown config, missing or null
@@ -166,10 +180,11 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
  */
 
 static ngx_int_t
-ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
-    ngx_str_t *name, ngx_str_t *param, ngx_str_t *value)
+ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
+    ngx_str_t *value)
 {
-    ngx_uint_t                    by_var, expose;
+    ngx_str_t                    *name, *param;
+    ngx_uint_t                    kind, expose;
     statsig_kind_e                sk;
     const statsig_spec_t         *spec;
     const statsig_snapshot_t     *snap;
@@ -177,8 +192,9 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
     ngx_http_statsig_entry_t     *e, *pe;
     ngx_http_statsig_loc_conf_t  *slcf;
 
-    by_var = kind & NGX_HTTP_STATSIG_EVAL_BY_VAR;
-    kind &= ~NGX_HTTP_STATSIG_EVAL_BY_VAR;
+    kind = sv->kind & ~NGX_HTTP_STATSIG_EVAL_BY_VAR;
+    name = &sv->name;
+    param = sv->param.len ? &sv->param : NULL;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "statsig evaluate kind:%ui name:\"%V\" param:\"%V\"",
@@ -204,8 +220,14 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
         return NGX_DECLINED;
     }
 
-    spec = ngx_http_statsig_find(snap, ctx->view.generation, kind, by_var,
-                                 name, &sk);
+    if (!sv->found || sv->generation != ctx->view.generation) {
+        ngx_http_statsig_find(snap, sv);
+        sv->generation = ctx->view.generation;
+        sv->found = 1;
+    }
+
+    spec = sv->spec;
+    sk = sv->sk;
 
     if (spec == NULL) {
         ngx_http_statsig_unknown(r, kind, name);
@@ -276,74 +298,34 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_uint_t kind,
 }
 
 
-/*
- * The spec a variable names, remembered per worker and snapshot
- * generation (a later snapshot may reuse an earlier one's address): a few
- * names are read by every request, and a small table stays in cache where
- * the snapshot's name index is a probe into a large one.
- */
+/* The spec a variable names in this snapshot, into sv->spec and sv->sk. */
 
-#define NGX_HTTP_STATSIG_FIND_CACHE  256
-
-typedef struct {
-    u_char                         name[64];
-    size_t                         len;
-    ngx_uint_t                     kind;    /* with EVAL_BY_VAR */
-    ngx_uint_t                     generation;
-    const statsig_spec_t          *spec;
-    statsig_kind_e                 sk;
-} ngx_http_statsig_find_t;
-
-
-static const statsig_spec_t *
-ngx_http_statsig_find(const statsig_snapshot_t *snap, ngx_uint_t generation,
-    ngx_uint_t kind, ngx_uint_t by_var, ngx_str_t *name, statsig_kind_e *skp)
+static void
+ngx_http_statsig_find(const statsig_snapshot_t *snap,
+    ngx_http_statsig_var_t *sv)
 {
-    uintptr_t                       k;
-    statsig_kind_e                  sk;
-    const statsig_spec_t           *spec;
-    ngx_http_statsig_find_t        *f;
-    static ngx_http_statsig_find_t  cache[NGX_HTTP_STATSIG_FIND_CACHE];
+    char            *name;
+    size_t           len;
+    ngx_uint_t       kind;
+    statsig_kind_e   sk;
 
-    k = (uintptr_t) statsig_str_hash((char *) name->data, name->len);
-    f = &cache[(k ^ kind) % NGX_HTTP_STATSIG_FIND_CACHE];
-
-    if (f->len == name->len && f->kind == (kind | by_var)
-        && f->generation == generation
-        && ngx_memcmp(f->name, name->data, name->len) == 0)
-    {
-        *skp = f->sk;
-        return f->spec;
-    }
+    kind = sv->kind & ~NGX_HTTP_STATSIG_EVAL_BY_VAR;
+    name = (char *) sv->name.data;
+    len = sv->name.len;
 
     sk = (kind == NGX_HTTP_STATSIG_EVAL_GATE) ? STATSIG_KIND_GATE
                                               : STATSIG_KIND_CONFIG;
 
-    spec = by_var
-           ? statsig_spec_find_var(snap, sk, (char *) name->data, name->len)
-           : statsig_spec_find(snap, sk, (char *) name->data, name->len);
+    sv->spec = (sv->kind & NGX_HTTP_STATSIG_EVAL_BY_VAR)
+               ? statsig_spec_find_var(snap, sk, name, len)
+               : statsig_spec_find(snap, sk, name, len);
 
-    if (spec == NULL && kind == NGX_HTTP_STATSIG_EVAL_PARAM) {
+    if (sv->spec == NULL && kind == NGX_HTTP_STATSIG_EVAL_PARAM) {
         sk = STATSIG_KIND_LAYER;
-        spec = statsig_spec_find(snap, sk, (char *) name->data, name->len);
+        sv->spec = statsig_spec_find(snap, sk, name, len);
     }
 
-    if (name->len > sizeof(f->name)) {
-        /* long names are looked up every time */
-        *skp = sk;
-        return spec;
-    }
-
-    ngx_memcpy(f->name, name->data, name->len);
-    f->len = name->len;
-    f->kind = kind | by_var;
-    f->generation = generation;
-    f->spec = spec;
-    f->sk = sk;
-
-    *skp = sk;
-
-    return spec;
+    sv->sk = sk;
 }
 
 
@@ -529,8 +511,49 @@ ngx_http_statsig_experiment_variable(ngx_http_request_t *r,
 
 
 /*
- * var is the full variable name, skip its prefix's length: the rest is
- * normalised as the snapshot's name index does.
+ * A prefix variable as the others: var is its full name, skip its prefix's
+ * length; the rest is normalised as the snapshot's name index does.  NULL
+ * when nothing follows the prefix (or no memory).
+ */
+
+static ngx_http_statsig_var_t *
+ngx_http_statsig_prefix_var(ngx_pool_t *pool, ngx_str_t *var, size_t skip,
+    ngx_uint_t kind)
+{
+    u_char                  *p, *last, *d;
+    ngx_http_statsig_var_t  *sv;
+
+    if (var->len <= skip) {
+        return NULL;
+    }
+
+    sv = ngx_pcalloc(pool, sizeof(ngx_http_statsig_var_t));
+    if (sv == NULL) {
+        return NULL;
+    }
+
+    sv->kind = kind | NGX_HTTP_STATSIG_EVAL_BY_VAR;
+    sv->name.len = var->len - skip;
+    sv->name.data = ngx_pnalloc(pool, sv->name.len);
+    if (sv->name.data == NULL) {
+        return NULL;
+    }
+
+    last = var->data + var->len;
+    d = sv->name.data;
+
+    for (p = var->data + skip; p < last; p++) {
+        *d++ = ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) ? *p
+               : (*p >= 'A' && *p <= 'Z') ? (u_char) (*p | 0x20) : '_';
+    }
+
+    return sv;
+}
+
+
+/*
+ * Read by name (ngx_http_get_variable(), as njs or SSI do) rather than by
+ * index: normalised and looked up at every read.
  */
 
 static ngx_int_t
@@ -538,33 +561,61 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_str_t *var, size_t skip,
     ngx_uint_t kind)
 {
-    u_char     *p, *last;
-    ngx_int_t   rc;
-    ngx_str_t   name, value;
+    ngx_int_t                rc;
+    ngx_str_t                value;
+    ngx_http_statsig_var_t  *sv;
 
-    if (var->len <= skip) {
+    sv = ngx_http_statsig_prefix_var(r->pool, var, skip, kind);
+    if (sv == NULL) {
         v->not_found = 1;
         return NGX_OK;
     }
 
-    name.len = var->len - skip;
-    name.data = ngx_pnalloc(r->pool, name.len);
-    if (name.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    last = var->data + var->len;
-
-    for (p = var->data + skip; p < last; p++) {
-        name.data[p - var->data - skip] =
-            ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) ? *p
-            : (*p >= 'A' && *p <= 'Z') ? (u_char) (*p | 0x20) : '_';
-    }
-
-    rc = ngx_http_statsig_evaluate(r, kind | NGX_HTTP_STATSIG_EVAL_BY_VAR,
-                                   &name, NULL, &value);
+    rc = ngx_http_statsig_evaluate(r, sv, &value);
 
     return ngx_http_statsig_set_value(r, v, rc, &value, NULL);
+}
+
+
+/*
+ * In a worker, the indexed prefix variables become named ones: their name
+ * normalised once, their spec remembered per snapshot generation.
+ */
+
+ngx_int_t
+ngx_http_statsig_variables_init_worker(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v;
+    ngx_http_statsig_var_t     *sv;
+    ngx_http_statsig_prefix_t  *p;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_core_module);
+    if (cmcf == NULL) {
+        return NGX_OK;
+    }
+
+    v = cmcf->variables.elts;
+
+    for (i = 0; i < cmcf->variables.nelts; i++) {
+        for (p = ngx_http_statsig_prefixes; p->prefix.len; p++) {
+            if (v[i].get_handler != p->handler) {
+                continue;
+            }
+
+            sv = ngx_http_statsig_prefix_var(cycle->pool, &v[i].name,
+                                             p->prefix.len, p->kind);
+            if (sv != NULL) {
+                v[i].get_handler = ngx_http_statsig_named_variable;
+                v[i].data = (uintptr_t) sv;
+            }
+
+            break;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -577,9 +628,7 @@ ngx_http_statsig_named_variable(ngx_http_request_t *r,
     ngx_int_t   rc;
     ngx_str_t   value;
 
-    rc = ngx_http_statsig_evaluate(r, sv->kind, &sv->name,
-                                   sv->param.len ? &sv->param : NULL,
-                                   &value);
+    rc = ngx_http_statsig_evaluate(r, sv, &value);
 
     return ngx_http_statsig_set_value(r, v, rc, &value, sv->deflt);
 }
