@@ -238,12 +238,12 @@ $t->get("/big?u=b$_", headers => { 'X-Big' => $big }) for 1 .. 60;
 $t->get("/buy?u=m$_&v=$_&sku=M") for 1 .. 300;
 ok(wait_for(sub { my $q = sink('customerio');
                   ($q->{queue}{events} // 0) + ($q->{in_flight} // 0) >= 300 },
-            10), 'a backlog while Customer.io answers 503');
+            30), 'a backlog while Customer.io answers 503');
 $f->control(cio_batch => 'normal');
 ok(wait_for(sub {
     my %p = map { $_->{person} => 1 } grep { $_->{person} =~ /^[bm]\d+$/ }
             $f->cio_events;
-    keys(%p) == 360 }, 40), '360 events arrived');
+    keys(%p) == 360 }, 60), '360 events arrived');
 my @batches = reqs(qr{^/api/v2/batch$});
 splice @batches, 0, $nreq;
 @batches = grep { ($_->{control}{cio_batch} // '') eq 'normal' } @batches;

@@ -74,6 +74,8 @@ static ngx_uint_t ngx_http_statsig_events_accept(
 static void ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, u_char *data, size_t len,
     ngx_uint_t *full);
+static ngx_uint_t ngx_http_statsig_events_take(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink);
 static void ngx_http_statsig_events_close_records(
     ngx_http_statsig_events_t *ev, ngx_http_statsig_sink_t *sink,
     ngx_uint_t *full);
@@ -1144,21 +1146,18 @@ ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
 }
 
 
-static void
-ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
-    ngx_http_statsig_sink_t *sink, ngx_uint_t *full)
+/*
+ * The events of a sink's open pack or records, taken to be closed: what
+ * was counted as buffered leaves it (the rest never entered).
+ */
+
+static ngx_uint_t
+ngx_http_statsig_events_take(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink)
 {
-    size_t                       fit;
-    ngx_uint_t                   n, put;
-    ngx_http_statsig_sink_sh_t  *ss;
+    ngx_uint_t  n;
 
     n = sink->pack_events;
-
-    if (n == 0) {
-        return;
-    }
-
-    ss = &ev->sh->sinks[sink->index];
 
     if (n > sink->unpublished) {
         ngx_http_statsig_events_buffered(ev, sink,
@@ -1167,6 +1166,26 @@ ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
 
     sink->pack_events = 0;
     sink->unpublished = 0;
+
+    return n;
+}
+
+
+static void
+ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
+    ngx_http_statsig_sink_t *sink, ngx_uint_t *full)
+{
+    size_t                       fit;
+    ngx_uint_t                   n, put;
+    ngx_http_statsig_sink_sh_t  *ss;
+
+    n = ngx_http_statsig_events_take(ev, sink);
+
+    if (n == 0) {
+        return;
+    }
+
+    ss = &ev->sh->sinks[sink->index];
 
     ngx_shmtx_lock(&ev->shpool->mutex);
 
@@ -1238,22 +1257,13 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
         return;
     }
 
-    n = sink->pack_events;
+    n = ngx_http_statsig_events_take(ev, sink);
 
     if (n == 0) {
         return;
     }
 
-    sink->pack_events = 0;
     ss = &ev->sh->sinks[sink->index];
-
-    /* what was counted as buffered leaves it (the rest never entered) */
-    if (n > sink->unpublished) {
-        ngx_http_statsig_events_buffered(ev, sink,
-                                 -(ngx_atomic_int_t) (n - sink->unpublished));
-    }
-
-    sink->unpublished = 0;
 
     if (sink->pack.failed || statsig_pack_finish(&sink->pack) != 0) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
