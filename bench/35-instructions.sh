@@ -44,21 +44,22 @@ start() {
 }
 
 # $1 the location, $2 a name for the run's users: a curl config of $n
-# requests on one connection, each a new user
+# requests on one connection, each a new user, from a browser
 urls() {
     local i
+    echo 'user-agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"'
     for i in $(seq "$n"); do
         echo "url = \"http://127.0.0.1:$port/$1?u=$2-$i&email=u$i@example.com&country=$([ $((i % 2)) = 0 ] && echo DE || echo US)\""
         echo "output = /dev/null"
-    done > "$dir/urls"
+    done
 }
 
 # $1 the location, $2 the seconds to wait after the requests (flushes):
 # prints the instructions a request, all and without SHA256_Transform
 measure() {
     local f total sha label
-    label=$1-$RANDOM$RANDOM
-    urls "$1" "$label"
+    label=$1-$(date +%s%N | tail -c 11)     # one length: one JSON size
+    urls "$1" "$label" > "$dir/urls"
     callgrind_control -z "$vg" >/dev/null 2>&1
     callgrind_control -i on "$vg" >/dev/null 2>&1
     curl -s -K "$dir/urls"

@@ -30,6 +30,44 @@ typedef struct {
 #include "unicode_lower_table.h"
 
 
+/*
+ * Eight ASCII bytes at a time (the ids, emails and user agents users carry
+ * are mostly ASCII): bit 7 of each byte of the result is set where the
+ * byte is 'A'..'Z'.  Bytes are below 0x80, so the adds carry nowhere.
+ */
+#define SG_HIGH8  0x8080808080808080ULL
+
+static inline uint64_t
+statsig_upper8(uint64_t x)
+{
+    uint64_t  ge_a, gt_z;
+
+    ge_a = x + 0x3F3F3F3F3F3F3F3FULL;       /* 0x80 - 'A' */
+    gt_z = x + 0x2525252525252525ULL;       /* 0x80 - 'Z' - 1 */
+
+    return ge_a & ~gt_z & SG_HIGH8;
+}
+
+
+/* lower-cases 8 bytes of ASCII into out; 0 when one is not ASCII */
+static inline int
+statsig_lower_ascii8(const unsigned char *p, char *out)
+{
+    uint64_t  x;
+
+    memcpy(&x, p, 8);
+
+    if (x & SG_HIGH8) {
+        return 0;
+    }
+
+    x |= statsig_upper8(x) >> 2;            /* 0x80 >> 2: 0x20 */
+    memcpy(out, &x, 8);
+
+    return 1;
+}
+
+
 #define STATSIG_CAPITAL_SIGMA  0x3A3
 #define STATSIG_FINAL_SIGMA    0x3C2
 
@@ -162,6 +200,12 @@ statsig_js_lower(const char *s, size_t len, char *out)
     o = 0;
 
     while (p < end) {
+        if (end - p >= 8 && statsig_lower_ascii8(p, out + o)) {
+            p += 8;
+            o += 8;
+            continue;
+        }
+
         if (*p < 0x80) {
             out[o++] = (char) ((*p >= 'A' && *p <= 'Z') ? *p + 32 : *p);
             p++;
@@ -210,11 +254,25 @@ statsig_js_is_lower(const char *s, size_t len)
 {
     const unsigned char  *p, *end;
     uint32_t              cp;
+    uint64_t              x;
 
     p = (const unsigned char *) s;
     end = p + len;
 
     while (p < end) {
+        if (end - p >= 8) {
+            memcpy(&x, p, 8);
+
+            if ((x & SG_HIGH8) == 0) {
+                if (statsig_upper8(x)) {
+                    return 0;
+                }
+
+                p += 8;
+                continue;
+            }
+        }
+
         if (*p < 0x80) {
             if (*p >= 'A' && *p <= 'Z') {
                 return 0;

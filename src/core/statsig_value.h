@@ -60,6 +60,9 @@ extern const statsig_value_t  statsig_value_undefined;
 /* Builders; each returns 0 on success, -1 when allocation failed. */
 int statsig_value_string(const statsig_alloc_t *a, const char *s,
     size_t len, statsig_value_t *out);
+/* the same, s kept where it is: it must outlive the value */
+int statsig_value_string_ref(const statsig_alloc_t *a, const char *s,
+    size_t len, statsig_value_t *out);
 int statsig_value_number(const statsig_alloc_t *a, double num,
     statsig_value_t *out);
 void statsig_value_bool(int b, statsig_value_t *out);

@@ -72,14 +72,22 @@ int
 statsig_value_string(const statsig_alloc_t *a, const char *s, size_t len,
     statsig_value_t *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->type = STATSIG_V_STRING;
-
-    out->str = statsig_value_dup(a, s, len);
-    if (out->str == NULL) {
+    s = statsig_value_dup(a, s, len);
+    if (s == NULL) {
         return -1;
     }
 
+    return statsig_value_string_ref(a, s, len, out);
+}
+
+
+int
+statsig_value_string_ref(const statsig_alloc_t *a, const char *s, size_t len,
+    statsig_value_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = STATSIG_V_STRING;
+    out->str = s;
     out->len = len;
     out->num = statsig_js_to_number(s, len);
 

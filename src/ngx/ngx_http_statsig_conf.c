@@ -134,13 +134,15 @@ ngx_http_statsig_batch(ngx_conf_t *cf, void *post, void *data)
 }
 
 
-ngx_http_complex_value_t *
+ngx_http_statsig_cv_t *
 ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
 {
-    ngx_http_complex_value_t          *cv;
+    u_char                            *p, *last;
+    ngx_str_t                          name;
+    ngx_http_statsig_cv_t             *cv;
     ngx_http_compile_complex_value_t   ccv;
 
-    cv = ngx_palloc(cf->pool, sizeof(ngx_http_complex_value_t));
+    cv = ngx_palloc(cf->pool, sizeof(ngx_http_statsig_cv_t));
     if (cv == NULL) {
         return NULL;
     }
@@ -149,13 +151,73 @@ ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
 
     ccv.cf = cf;
     ccv.value = value;
-    ccv.complex_value = cv;
+    ccv.complex_value = &cv->cv;
 
     if (ngx_http_compile_complex_value(&ccv) != NGX_OK) {
         return NULL;
     }
 
+    cv->index = NGX_ERROR;
+
+    /* "$name" or "${name}" alone */
+    if (value->len < 2 || value->data[0] != '$') {
+        return cv;
+    }
+
+    name.data = value->data + 1;
+    name.len = value->len - 1;
+
+    if (name.data[0] == '{') {
+        if (name.len < 3 || name.data[name.len - 1] != '}') {
+            return cv;
+        }
+
+        name.data++;
+        name.len -= 2;
+    }
+
+    last = name.data + name.len;
+
+    for (p = name.data; p < last; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+              || (*p >= '0' && *p <= '9') || *p == '_'))
+        {
+            return cv;
+        }
+    }
+
+    cv->index = ngx_http_get_variable_index(cf, &name);
+
     return cv;
+}
+
+
+/* NGX_OK and the value (empty when the variable is not found) or NGX_ERROR */
+
+ngx_int_t
+ngx_http_statsig_cv_value(ngx_http_request_t *r, ngx_http_statsig_cv_t *cv,
+    ngx_str_t *value)
+{
+    ngx_http_variable_value_t  *vv;
+
+    if (cv->index == NGX_ERROR) {
+        return ngx_http_complex_value(r, &cv->cv, value);
+    }
+
+    vv = ngx_http_get_indexed_variable(r, cv->index);
+    if (vv == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (vv->not_found) {
+        ngx_str_null(value);
+        return NGX_OK;
+    }
+
+    value->data = vv->data;
+    value->len = vv->len;
+
+    return NGX_OK;
 }
 
 

@@ -40,17 +40,28 @@
 #define NGX_HTTP_STATSIG_MAX_SINKS        4
 
 
+/*
+ * A directive's value: a complex value, and when it is one variable alone
+ * ("$http_x_user_id"), that variable's index, read without the script
+ * engine's two passes, allocation and copy.
+ */
+typedef struct {
+    ngx_http_complex_value_t       cv;
+    ngx_int_t                      index;   /* NGX_ERROR: not one variable */
+} ngx_http_statsig_cv_t;
+
+
 /* NAME VALUE pairs: statsig_user_custom, _private, statsig_custom_id */
 typedef struct {
     ngx_str_t                      name;
-    ngx_http_complex_value_t      *value;
+    ngx_http_statsig_cv_t      *value;
 } ngx_http_statsig_kv_t;
 
 
 typedef struct {
     ngx_str_t                      name;
-    ngx_http_complex_value_t      *value;
-    ngx_http_complex_value_t      *cond;
+    ngx_http_statsig_cv_t      *value;
+    ngx_http_statsig_cv_t      *cond;
     ngx_array_t                   *metadata;   /* ngx_http_statsig_kv_t */
     ngx_uint_t                     sinks;      /* sinks=; 0: every one */
 } ngx_http_statsig_event_t;
@@ -97,14 +108,14 @@ typedef struct {
     ngx_str_t                      used_name;
 
     /* compiled once, shared by every location that keeps the default */
-    ngx_http_complex_value_t      *default_ip;
-    ngx_http_complex_value_t      *default_user_agent;
+    ngx_http_statsig_cv_t      *default_ip;
+    ngx_http_statsig_cv_t      *default_user_agent;
 } ngx_http_statsig_main_conf_t;
 
 
 typedef struct {
-    ngx_http_complex_value_t      *user_id;
-    ngx_http_complex_value_t      *fields[NGX_HTTP_STATSIG_NFIELDS];
+    ngx_http_statsig_cv_t      *user_id;
+    ngx_http_statsig_cv_t      *fields[NGX_HTTP_STATSIG_NFIELDS];
     ngx_array_t                   *custom;     /* ngx_http_statsig_kv_t */
     ngx_array_t                   *private_attrs;
     ngx_array_t                   *custom_ids;
@@ -129,8 +140,10 @@ extern ngx_conf_post_t  ngx_http_statsig_interval_post;
 extern ngx_conf_post_t  ngx_http_statsig_batch_post;
 
 void ngx_http_statsig_conf_used(ngx_conf_t *cf);
-ngx_http_complex_value_t *ngx_http_statsig_compile(ngx_conf_t *cf,
+ngx_http_statsig_cv_t *ngx_http_statsig_compile(ngx_conf_t *cf,
     ngx_str_t *value);
+ngx_int_t ngx_http_statsig_cv_value(ngx_http_request_t *r,
+    ngx_http_statsig_cv_t *cv, ngx_str_t *value);
 ngx_int_t ngx_http_statsig_conf_option(ngx_conf_t *cf, ngx_str_t *arg,
     char *expect, ngx_str_t *rest);
 ngx_int_t ngx_http_statsig_check_url(ngx_conf_t *cf, ngx_str_t *url,

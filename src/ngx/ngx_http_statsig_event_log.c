@@ -78,7 +78,7 @@ ngx_http_statsig_event_log_handler(ngx_http_request_t *r)
     for (i = 0; i < slcf->events->nelts; i++) {
 
         if (ev[i].cond) {
-            if (ngx_http_complex_value(r, ev[i].cond, &cond) != NGX_OK) {
+            if (ngx_http_statsig_cv_value(r, ev[i].cond, &cond) != NGX_OK) {
                 continue;
             }
 
@@ -125,7 +125,7 @@ ngx_http_statsig_event_one(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     ngx_memzero(&value, sizeof(statsig_event_value_t));
 
     if (ev->value) {
-        if (ngx_http_complex_value(r, ev->value, &v) != NGX_OK) {
+        if (ngx_http_statsig_cv_value(r, ev->value, &v) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -162,7 +162,7 @@ ngx_http_statsig_event_one(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         kv = ev->metadata->elts;
 
         for (i = 0; i < n; i++) {
-            if (ngx_http_complex_value(r, kv[i].value, &v) != NGX_OK) {
+            if (ngx_http_statsig_cv_value(r, kv[i].value, &v) != NGX_OK) {
                 return NGX_ERROR;
             }
 

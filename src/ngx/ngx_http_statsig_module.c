@@ -37,7 +37,7 @@ static char *ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_statsig_merge_kv(ngx_conf_t *cf, ngx_array_t **child,
     ngx_array_t *parent);
 static char *ngx_http_statsig_default(ngx_conf_t *cf,
-    ngx_http_complex_value_t **field, ngx_http_complex_value_t **cache,
+    ngx_http_statsig_cv_t **field, ngx_http_statsig_cv_t **cache,
     char *value);
 
 
@@ -659,7 +659,7 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_statsig_loc_conf_t *conf = child;
 
     ngx_uint_t                     i;
-    ngx_http_complex_value_t     **f;
+    ngx_http_statsig_cv_t     **f;
     ngx_http_statsig_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);
@@ -730,8 +730,8 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 /* a user field nobody set gets its default, compiled once per http{} */
 
 static char *
-ngx_http_statsig_default(ngx_conf_t *cf, ngx_http_complex_value_t **field,
-    ngx_http_complex_value_t **cache, char *value)
+ngx_http_statsig_default(ngx_conf_t *cf, ngx_http_statsig_cv_t **field,
+    ngx_http_statsig_cv_t **cache, char *value)
 {
     ngx_str_t  v;
 

@@ -33,7 +33,7 @@ typedef struct {
 
 static void *ngx_http_statsig_palloc(void *data, size_t size);
 static ngx_int_t ngx_http_statsig_user_str(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, ngx_str_t *value);
+    ngx_http_statsig_cv_t *cv, ngx_str_t *value);
 static ngx_int_t ngx_http_statsig_obj_init(ngx_pool_t *pool,
     ngx_http_statsig_obj_t *o, size_t n);
 static ngx_int_t ngx_http_statsig_obj_add(statsig_alloc_t *a,
@@ -155,13 +155,13 @@ ngx_http_statsig_palloc(void *data, size_t size)
 
 static ngx_int_t
 ngx_http_statsig_user_str(ngx_http_request_t *r,
-    ngx_http_complex_value_t *cv, ngx_str_t *value)
+    ngx_http_statsig_cv_t *cv, ngx_str_t *value)
 {
     if (cv == NULL) {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_complex_value(r, cv, value) != NGX_OK) {
+    if (ngx_http_statsig_cv_value(r, cv, value) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -273,7 +273,8 @@ ngx_http_statsig_obj_add(statsig_alloc_t *a, ngx_http_statsig_obj_t *o,
     o->keys[o->n] = (const char *) key;
     o->lens[o->n] = key_len;
 
-    if (statsig_value_string(a, (char *) value->data, value->len,
+    /* a variable's value lives as long as the request, as the user */
+    if (statsig_value_string_ref(a, (char *) value->data, value->len,
                              &o->values[o->n])
         != 0)
     {

@@ -41,7 +41,7 @@ typedef struct {
     ngx_uint_t                     kind;    /* with EVAL_BY_VAR */
     ngx_str_t                      name;
     ngx_str_t                      param;
-    ngx_http_complex_value_t      *deflt;
+    ngx_http_statsig_cv_t      *deflt;
     ngx_uint_t                     generation;
     const statsig_spec_t          *spec;
     statsig_kind_e                 sk;
@@ -92,7 +92,7 @@ static ngx_http_variable_t *ngx_http_statsig_define(ngx_conf_t *cf,
     ngx_str_t *name);
 static ngx_int_t ngx_http_statsig_set_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_int_t rc, ngx_str_t *value,
-    ngx_http_complex_value_t *deflt);
+    ngx_http_statsig_cv_t *deflt);
 
 
 static ngx_http_statsig_prefix_t  ngx_http_statsig_prefixes[] = {
@@ -453,7 +453,7 @@ ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
 static ngx_int_t
 ngx_http_statsig_set_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_int_t rc, ngx_str_t *value,
-    ngx_http_complex_value_t *deflt)
+    ngx_http_statsig_cv_t *deflt)
 {
     if (rc == NGX_ERROR) {
         return NGX_ERROR;
@@ -465,7 +465,7 @@ ngx_http_statsig_set_value(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        if (ngx_http_complex_value(r, deflt, value) != NGX_OK) {
+        if (ngx_http_statsig_cv_value(r, deflt, value) != NGX_OK) {
             return NGX_ERROR;
         }
     }

@@ -345,6 +345,68 @@ test_lower(void)
 }
 
 
+/*
+ * Eight ASCII bytes at a time, then a character at a time: random strings
+ * of ASCII and a few letters that lower-case without context (no sigma),
+ * every length and alignment, against the characters lower-cased one by
+ * one.  is_lower must agree with lower(s) == s for them.
+ */
+static void
+test_lower_random(void)
+{
+    static const char  *multi[] = {
+        "\xc3\x89", "\xc3\x9f", "\xc4\xb0", "\xe2\x84\xaa", "\xc3\xa9"
+    };
+    char                s[96], want[400], got[400], one[16];
+    size_t              len, wlen, glen, n, k;
+    int                 i, bad_lower, bad_is;
+
+    bad_lower = 0;
+    bad_is = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = 0;
+        wlen = 0;
+        n = rnd_below(40);
+
+        for (k = 0; k < n; k++) {
+            const char  *c;
+            char         a[2];
+
+            if (rnd_below(8) == 0) {
+                c = multi[rnd_below(sizeof(multi) / sizeof(multi[0]))];
+
+            } else {
+                a[0] = (char) (1 + rnd_below(127));
+                a[1] = '\0';
+                c = a;
+            }
+
+            memcpy(s + len, c, strlen(c));
+            wlen += statsig_js_lower(c, strlen(c), one);
+            memcpy(want + wlen - strlen(one), one, strlen(one));
+            len += strlen(c);
+        }
+
+        glen = statsig_js_lower(s, len, got);
+
+        if (glen != wlen || memcmp(got, want, wlen) != 0) {
+            bad_lower++;
+        }
+
+        if (statsig_js_is_lower(s, len)
+            != (glen == len && memcmp(got, s, len) == 0))
+        {
+            bad_is++;
+        }
+    }
+
+    is_int(bad_lower, 0, "toLowerCase of 20000 random strings, 8 bytes at "
+           "a time, as character by character");
+    is_int(bad_is, 0, "is_lower of them agrees with toLowerCase");
+}
+
+
 static void
 test_date_parse(void)
 {
@@ -416,6 +478,7 @@ main(void)
     test_json_int();
     test_parse_int();
     test_lower();
+    test_lower_random();
     test_date_parse();
 
     return done_testing();
