@@ -353,9 +353,8 @@ static void
 sg2_additional(sg2_t *c, statsig_buf_t *b, const statsig_jnode_t *v)
 {
     int                   first;
-    char                  key[24], unit[8];
+    char                  key[24];
     size_t                i, n, klen;
-    uint32_t              cp;
     statsig_jkey_t       *keys;
     const unsigned char  *p, *end, *start;
 
@@ -387,7 +386,6 @@ sg2_additional(sg2_t *c, statsig_buf_t *b, const statsig_jnode_t *v)
 
         for (i = 0; p < end; ) {
             start = p;
-            cp = statsig_utf8_next(&p, end);
 
             if (!first) {
                 statsig_buf_addc(b, ',');
@@ -397,25 +395,20 @@ sg2_additional(sg2_t *c, statsig_buf_t *b, const statsig_jnode_t *v)
             klen = (size_t) snprintf(key, sizeof(key), "\"%zu\":", i++);
             statsig_buf_add(b, key, klen);
 
-            if (cp < 0x10000) {
+            if (statsig_utf8_next(&p, end) < 0x10000) {
                 statsig_buf_json_str(b, (const char *) start, p - start);
                 continue;
             }
 
-            cp -= 0x10000;
-            snprintf(unit, sizeof(unit), "\\u%04x",
-                     (unsigned) (0xD800 + (cp >> 10)));
-            statsig_buf_addc(b, '"');
-            statsig_buf_adds(b, unit);
-            statsig_buf_addc(b, '"');
-
+            /*
+             * two code units, each a lone surrogate: JSON.stringify
+             * writes "\ud83d", which strict parsers (serde_json in the
+             * Rust core) refuse; U+FFFD each instead
+             */
             klen = (size_t) snprintf(key, sizeof(key), ",\"%zu\":", i++);
+            statsig_buf_adds(b, "\"\xEF\xBF\xBD\"");
             statsig_buf_add(b, key, klen);
-            snprintf(unit, sizeof(unit), "\\u%04x",
-                     (unsigned) (0xDC00 + (cp & 0x3FF)));
-            statsig_buf_addc(b, '"');
-            statsig_buf_adds(b, unit);
-            statsig_buf_addc(b, '"');
+            statsig_buf_adds(b, "\"\xEF\xBF\xBD\"");
         }
     }
 
