@@ -8,6 +8,7 @@ package FakeStatsig;
 #   $f->set_specs($json_text)       dcs.json served for every key
 #   $f->set_specs($json, 'key')     dcs-<key>.json, for that key only
 #   $f->set_specs_v2($json_text)    dcs-v2.json, the DCS v2 document
+#   $f->set_specs($json, undef, time => T)   its "time" told (big ones)
 #   $f->add_id_list($name, $text)   idlists/<name> + the get_id_lists index
 #   $f->control(dcs => 'status500') per-endpoint behaviour, see below
 #   $f->requests                    list of recorded requests (hashes)
@@ -111,16 +112,24 @@ sub _read {
     return scalar <$fh>;
 }
 
+# time => T: the document's "time", told rather than found by decoding it
+# on each sinceTime request (JSON::PP takes seconds for megabytes)
 sub set_specs {
-    my ($self, $json, $key) = @_;
-    $json = $JSON->encode($json) if ref $json;
-    _write($self->{dir} . ($key ? "/dcs-$key.json" : '/dcs.json'), $json);
+    my ($self, $json, $key, %o) = @_;
+    _set($self, $key ? "dcs-$key.json" : 'dcs.json', $json, $o{time});
 }
 
 sub set_specs_v2 {
-    my ($self, $json) = @_;
+    my ($self, $json, %o) = @_;
+    _set($self, 'dcs-v2.json', $json, $o{time});
+}
+
+sub _set {
+    my ($self, $name, $json, $time) = @_;
     $json = $JSON->encode($json) if ref $json;
-    _write("$self->{dir}/dcs-v2.json", $json);
+    unlink "$self->{dir}/$name.time";
+    _write("$self->{dir}/$name", $json);
+    _write("$self->{dir}/$name.time", $time) if defined $time;
 }
 
 sub add_id_list {
@@ -421,9 +430,10 @@ sub _handle {
 
     my $full;
     if ($ep eq 'dcs' || $ep eq 'dcs_v2') {
-        $full = $ep eq 'dcs_v2' ? _read("$self->{dir}/dcs-v2.json")
-              : defined $key ? _read("$self->{dir}/dcs-$key.json") : undef;
-        $full //= _read("$self->{dir}/dcs.json") if $ep eq 'dcs';
+        my $file = $ep eq 'dcs_v2' ? 'dcs-v2.json'
+                 : defined $key && -f "$self->{dir}/dcs-$key.json"
+                 ? "dcs-$key.json" : 'dcs.json';
+        $full = _read("$self->{dir}/$file");
         if (!defined $full) {
             _respond($c, 404, '{"error":"no specs"}');
             return 1;
@@ -431,8 +441,9 @@ sub _handle {
         my %q = map { split /=/, $_, 2 } grep { /=/ } split /&/, $query // '';
         if ($mode eq 'normal' && defined $q{sinceTime}) {
             # "full" skips this: an older or equal time is sent as is
-            my $d = eval { $JSON->decode($full) };
-            if ($d && defined $d->{time} && $q{sinceTime} >= $d->{time}) {
+            my $time = _read("$self->{dir}/$file.time");
+            $time //= eval { $JSON->decode($full)->{time} };
+            if (defined $time && $q{sinceTime} >= $time) {
                 $full = '{"has_updates":false}';
             }
         }
