@@ -9,6 +9,7 @@
  *       [--hash djb2|sha256|none] [--client-key KEY]
  *   statsig-eval --specs DCS.json --users USERS.jsonl --exposures
  *       [--no-dedupe]
+ *   statsig-eval --specs DCS.json --dcs-v2 > DCS-V2.json
  *
  * Exit status: 0 on success, 2 for bad arguments or a bad specs file.
  */
@@ -24,6 +25,7 @@
 
 #include "arena.h"
 #include "buf.h"
+#include "dcs_v2.h"
 #include "exposure.h"
 #include "idlist.h"
 #include "initialize.h"
@@ -46,6 +48,7 @@ typedef struct {
     const char   *client_key;
     int           exposures;
     int           no_dedupe;
+    int           dcs_v2;
 } sg_args_t;
 
 
@@ -63,7 +66,8 @@ sg_usage(void)
         " --initialize\n"
         "                    [--hash djb2|sha256|none] [--client-key KEY]\n"
         "       statsig-eval --specs DCS.json --users USERS.jsonl"
-        " --exposures [--no-dedupe]\n");
+        " --exposures [--no-dedupe]\n"
+        "       statsig-eval --specs DCS.json --dcs-v2 > DCS-V2.json\n");
 }
 
 
@@ -155,6 +159,11 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
             continue;
         }
 
+        if (strcmp(k, "--dcs-v2") == 0) {
+            a->dcs_v2 = 1;
+            continue;
+        }
+
         if (v == NULL) {
             fprintf(stderr, "statsig-eval: %s needs a value\n", k);
             return -1;
@@ -232,7 +241,7 @@ sg_parse_args(int argc, char **argv, sg_args_t *a)
         }
     }
 
-    if (a->specs == NULL || a->users == NULL) {
+    if (a->specs == NULL || (a->users == NULL && !a->dcs_v2)) {
         sg_usage();
         return -1;
     }
@@ -1060,6 +1069,35 @@ sg_exposures_all(statsig_eval_ctx_t *ctx, const sg_users_t *u, int dedupe)
 }
 
 
+/* --dcs-v2: the v2 document statsig_api serves for this v1 document */
+static int
+sg_dcs_v2(const sg_args_t *a, char *text, size_t len)
+{
+    char           err[512];
+    statsig_buf_t  out;
+
+    statsig_buf_init(&out);
+
+    if (statsig_dcs_v2(text, len, floor(sg_now() * 1000), &out, err,
+                       sizeof(err))
+        != 0)
+    {
+        fprintf(stderr, "statsig-eval: %s: %s\n", a->specs, err);
+        statsig_buf_free(&out);
+        free(text);
+        return 2;
+    }
+
+    fwrite(out.data, 1, out.len, stdout);
+    fputc('\n', stdout);
+
+    statsig_buf_free(&out);
+    free(text);
+
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+
 int
 main(int argc, char **argv)
 {
@@ -1082,6 +1120,10 @@ main(int argc, char **argv)
     text = sg_read_file(a.specs, &len);
     if (text == NULL) {
         return 2;
+    }
+
+    if (a.dcs_v2) {
+        return sg_dcs_v2(&a, text, len);
     }
 
     t0 = sg_now();

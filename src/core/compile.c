@@ -31,6 +31,7 @@
 #include "jsnum.h"
 #include "jsstr.h"
 #include "jtree.h"
+#include "jtree_js.h"
 #include "snapshot.h"
 
 
@@ -251,62 +252,11 @@ sg_put_lower(sg_compiler_t *c, sg_sref_t s)
 
 /* ---- JavaScript String() of JSON values, into c->text ---- */
 
-static void
-sg_js_string(statsig_buf_t *b, const statsig_jnode_t *v, int depth)
-{
-    char    tmp[STATSIG_NUMBER_STR_SIZE];
-    size_t  i, n;
-
-    if (v == NULL) {
-        statsig_buf_adds(b, "undefined");
-        return;
-    }
-
-    switch (v->type) {
-    case STATSIG_JT_STRING:
-        statsig_buf_add(b, statsig_jstring(v), statsig_jstring_len(v));
-        break;
-    case STATSIG_JT_NUMBER:
-        n = statsig_js_number_to_string(statsig_jnumber(v), tmp);
-        statsig_buf_add(b, tmp, n);
-        break;
-    case STATSIG_JT_TRUE:
-        statsig_buf_adds(b, "true");
-        break;
-    case STATSIG_JT_FALSE:
-        statsig_buf_adds(b, "false");
-        break;
-    case STATSIG_JT_NULL:
-        statsig_buf_adds(b, "null");
-        break;
-    case STATSIG_JT_ARRAY:
-        if (depth > SG_MAX_JSON_DEPTH) {
-            b->failed = 1;
-            return;
-        }
-
-        for (i = 0; i < statsig_jarray_size(v); i++) {
-            if (i) {
-                statsig_buf_addc(b, ',');
-            }
-
-            if (!sg_is(statsig_jarray_get(v, i), NULL)) {
-                sg_js_string(b, statsig_jarray_get(v, i), depth + 1);
-            }
-        }
-
-        break;
-    default:
-        statsig_buf_adds(b, "[object Object]");
-    }
-}
-
-
 static sg_sref_t
 sg_put_js_string(sg_compiler_t *c, const statsig_jnode_t *v)
 {
     c->text.len = 0;
-    sg_js_string(&c->text, v, 0);
+    statsig_jtree_js_string(&c->text, v, SG_MAX_JSON_DEPTH);
 
     if (c->text.failed) {
         c->blob.failed = 1;
@@ -341,160 +291,6 @@ sg_js_number(const statsig_jnode_t *v, const char *str, size_t len)
 }
 
 
-/* ---- JSON text as JSON.stringify writes it ---- */
-
-static int
-sg_is_array_index(const char *k, size_t len)
-{
-    size_t  i;
-    double  v;
-
-    if (len == 0 || len > 10 || (len > 1 && k[0] == '0')) {
-        return 0;
-    }
-
-    v = 0;
-    for (i = 0; i < len; i++) {
-        if (k[i] < '0' || k[i] > '9') {
-            return 0;
-        }
-
-        v = v * 10 + (k[i] - '0');
-    }
-
-    return v < 4294967295.0;
-}
-
-
-typedef struct {
-    const char             *key;
-    size_t                  len;
-    const statsig_jnode_t  *value;
-    double                  index;
-} sg_okey_t;
-
-
-static int
-sg_okey_cmp(const void *a, const void *b)
-{
-    const sg_okey_t  *x = a, *y = b;
-
-    return (x->index > y->index) - (x->index < y->index);
-}
-
-
-/*
- * Object keys in JavaScript property order: array indices ascending, then
- * the other keys in insertion order.  Returns a malloc'd array.
- */
-static sg_okey_t *
-sg_object_keys(const statsig_jnode_t *o, size_t *n)
-{
-    sg_okey_t                *keys;
-    const statsig_jmember_t  *m;
-    size_t                    i, nidx;
-
-    *n = statsig_jobject_size(o);
-    keys = malloc((*n ? *n : 1) * sizeof(sg_okey_t));
-    if (keys == NULL) {
-        return NULL;
-    }
-
-    nidx = 0;
-    for (i = 0; i < *n; i++) {
-        m = &o->u.members[i];
-        keys[i].key = m->key;
-        keys[i].len = m->keylen;
-        keys[i].value = &m->value;
-        keys[i].index = sg_is_array_index(m->key, m->keylen)
-                        ? strtod(m->key, NULL) : -1;
-        nidx += (keys[i].index >= 0);
-    }
-
-    if (nidx) {
-        /* stable: insertion order among the rest via a second key */
-        for (i = 0; i < *n; i++) {
-            if (keys[i].index < 0) {
-                keys[i].index = 4294967296.0 + (double) i;
-            }
-        }
-
-        qsort(keys, *n, sizeof(sg_okey_t), sg_okey_cmp);
-    }
-
-    return keys;
-}
-
-
-static void
-sg_json_text(statsig_buf_t *b, const statsig_jnode_t *v, int depth)
-{
-    sg_okey_t  *keys;
-    size_t      i, n;
-
-    if (depth > SG_MAX_JSON_DEPTH) {
-        b->failed = 1;
-        return;
-    }
-
-    switch (v->type) {
-    case STATSIG_JT_OBJECT:
-        keys = sg_object_keys(v, &n);
-        if (keys == NULL) {
-            b->failed = 1;
-            return;
-        }
-
-        statsig_buf_addc(b, '{');
-        for (i = 0; i < n; i++) {
-            if (i) {
-                statsig_buf_addc(b, ',');
-            }
-
-            statsig_buf_json_str(b, keys[i].key, keys[i].len);
-            statsig_buf_addc(b, ':');
-            sg_json_text(b, keys[i].value, depth + 1);
-        }
-
-        statsig_buf_addc(b, '}');
-        free(keys);
-        break;
-
-    case STATSIG_JT_ARRAY:
-        statsig_buf_addc(b, '[');
-        for (i = 0; i < statsig_jarray_size(v); i++) {
-            if (i) {
-                statsig_buf_addc(b, ',');
-            }
-
-            sg_json_text(b, statsig_jarray_get(v, i), depth + 1);
-        }
-
-        statsig_buf_addc(b, ']');
-        break;
-
-    case STATSIG_JT_STRING:
-        statsig_buf_json_str(b, statsig_jstring(v), statsig_jstring_len(v));
-        break;
-
-    case STATSIG_JT_NUMBER:
-        statsig_buf_json_num(b, statsig_jnumber(v));
-        break;
-
-    case STATSIG_JT_TRUE:
-        statsig_buf_adds(b, "true");
-        break;
-
-    case STATSIG_JT_FALSE:
-        statsig_buf_adds(b, "false");
-        break;
-
-    default:
-        statsig_buf_adds(b, "null");
-    }
-}
-
-
 /*
  * A JSON node and, recursively, its children.  Each node carries its own
  * JSON text; values are small in practice and the text makes parameter
@@ -504,7 +300,7 @@ static uint32_t
 sg_put_json(sg_compiler_t *c, const statsig_jnode_t *v, int depth)
 {
     sg_json_t    node;
-    sg_okey_t   *keys;
+    statsig_jkey_t   *keys;
     size_t       off, items, i, n;
     sg_member_t  m;
     uint32_t     child;
@@ -518,7 +314,7 @@ sg_put_json(sg_compiler_t *c, const statsig_jnode_t *v, int depth)
     memset(&node, 0, sizeof(node));
 
     c->text.len = 0;
-    sg_json_text(&c->text, v, depth);
+    statsig_jtree_stringify(&c->text, v, SG_MAX_JSON_DEPTH - depth);
     if (c->text.failed) {
         c->blob.failed = 1;
         return 0;
@@ -530,7 +326,7 @@ sg_put_json(sg_compiler_t *c, const statsig_jnode_t *v, int depth)
     switch (v->type) {
     case STATSIG_JT_OBJECT:
         node.type = STATSIG_JSON_OBJECT;
-        keys = sg_object_keys(v, &n);
+        keys = statsig_jobject_keys(v, &n);
         if (keys == NULL) {
             c->blob.failed = 1;
             return 0;
@@ -1070,8 +866,9 @@ sg_names_build(sg_compiler_t *c, const statsig_jnode_t *list, sg_names_t *t)
 
     for (i = 0; i < n; i++) {
         c->text.len = 0;
-        sg_js_string(&c->text,
-                     sg_get(statsig_jarray_get(list, i), "name"), 0);
+        statsig_jtree_js_string(&c->text,
+                                sg_get(statsig_jarray_get(list, i), "name"),
+                                SG_MAX_JSON_DEPTH);
         if (c->text.failed) {
             return -1;
         }
@@ -1226,7 +1023,7 @@ sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
 
     if (cond->has_field) {
         c->text.len = 0;
-        sg_js_string(&c->text, field, 0);
+        statsig_jtree_js_string(&c->text, field, SG_MAX_JSON_DEPTH);
         cond->field = sg_put_interned(c, c->text.data ? c->text.data : "",
                                       c->text.len);
         cond->field_lower = sg_put_lower(c, cond->field);
@@ -1340,7 +1137,7 @@ sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
     /* `hash < passPercentage * 100`, with JavaScript's coercion */
     pp = sg_get(j, "passPercentage");
     c->text.len = 0;
-    sg_js_string(&c->text, pp, 0);
+    statsig_jtree_js_string(&c->text, pp, SG_MAX_JSON_DEPTH);
     r->pass_percentage = sg_js_number(pp, c->text.data ? c->text.data : "",
                                       c->text.len);
 
@@ -1636,7 +1433,7 @@ sg_put_layers(sg_compiler_t *c, const statsig_jnode_t *layers, sg_header_t *h)
         for (i = 0; i < exps->n; i++) {
             e = &exps->u.items[i];
             c->text.len = 0;
-            sg_js_string(&c->text, e, 0);
+            statsig_jtree_js_string(&c->text, e, SG_MAX_JSON_DEPTH);
 
             hit = sg_index_lookup(c->blob.data, h->name_index[1],
                                   SG_AT(c->blob.data, h->specs[1], sg_sref_t),

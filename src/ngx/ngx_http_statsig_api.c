@@ -7,7 +7,8 @@
  *
  * serves POST .../v1/check_gate, check_gate_multiple, get_config,
  * get_experiment, get_layer, initialize, log_event and GET or POST
- * .../v1/download_config_specs[/<key>.json] (ngx_http_statsig_api_dcs.c):
+ * .../v1/download_config_specs[/<key>.json] (ngx_http_statsig_api_dcs.c,
+ * which also serves .../v2/download_config_specs[/<key>.json], DCS v2):
  * the method is the path after the last "/v1/", whatever the location's
  * prefix; and the relays: .../v1/log-event (to Statsig), .../v1/
  * customers/{id}/events, .../v1/events (Customer.io), .../v1/custom-events
@@ -154,7 +155,7 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
     }
 
     if (m == NGX_DECLINED
-        || (m == NGX_HTTP_STATSIG_API_DCS
+        || (ngx_http_statsig_api_is_dcs(m)
             ? !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))
             : !(r->method & NGX_HTTP_POST))
         || ngx_http_statsig_api_auth(r, &path_key) != NGX_OK)
@@ -169,15 +170,16 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
                        "unknown method: the path must end with /v1/ and "
                        "one of check_gate, check_gate_multiple, get_config, "
                        "get_experiment, get_layer, initialize, log_event, "
-                       "download_config_specs");
+                       "download_config_specs (or /v2/ and "
+                       "download_config_specs)");
         }
 
         if (!(r->method & NGX_HTTP_POST)
-            && (m != NGX_HTTP_STATSIG_API_DCS
+            && (!ngx_http_statsig_api_is_dcs(m)
                 || !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))))
         {
             return ngx_http_statsig_response_error(r, NGX_HTTP_NOT_ALLOWED,
-                       m == NGX_HTTP_STATSIG_API_DCS
+                       ngx_http_statsig_api_is_dcs(m)
                        ? "download_config_specs takes GET, HEAD or POST"
                        : "this method takes POST");
         }
@@ -204,7 +206,8 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
             return rc;
         }
 
-        return ngx_http_statsig_api_dcs(r, NULL);
+        return ngx_http_statsig_api_dcs(r, NULL,
+                                        m == NGX_HTTP_STATSIG_API_DCS_V2);
     }
 
     if (r->headers_in.content_length_n > NGX_HTTP_STATSIG_API_MAX_BODY) {
@@ -230,13 +233,17 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
 }
 
 
-/* the method: what follows the last "/v1/" of the URI */
+/*
+ * the method: what follows the last "/v1/" of the URI (or "/v2/", where
+ * only download_config_specs is)
+ */
 
 static ngx_int_t
 ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
 {
     u_char                         *p, *last, *m;
     size_t                          len;
+    ngx_uint_t                      v2;
     ngx_http_statsig_api_method_t  *am;
 
     static u_char  dcs[] = "download_config_specs/";
@@ -276,9 +283,14 @@ ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
         return NGX_HTTP_STATSIG_API_RELAY_CIO;
     }
 
+    v2 = 0;
+
     for (p = r->uri.data; p + 4 <= last; p++) {
-        if (p[0] == '/' && p[1] == 'v' && p[2] == '1' && p[3] == '/') {
+        if (p[0] == '/' && p[1] == 'v' && (p[2] == '1' || p[2] == '2')
+            && p[3] == '/')
+        {
             m = p + 4;
+            v2 = (p[2] == '2');
         }
     }
 
@@ -288,9 +300,18 @@ ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
 
     len = last - m;
 
-    for (am = ngx_http_statsig_api_methods; am->name.len; am++) {
-        if (len == am->name.len && ngx_strncmp(m, am->name.data, len) == 0) {
-            return am->endpoint;
+    if (v2) {
+        if (len == sizeof(dcs) - 2 && ngx_strncmp(m, dcs, len) == 0) {
+            return NGX_HTTP_STATSIG_API_DCS_V2;
+        }
+
+    } else {
+        for (am = ngx_http_statsig_api_methods; am->name.len; am++) {
+            if (len == am->name.len
+                && ngx_strncmp(m, am->name.data, len) == 0)
+            {
+                return am->endpoint;
+            }
         }
     }
 
@@ -304,7 +325,7 @@ ngx_http_statsig_api_method(ngx_http_request_t *r, ngx_str_t *path_key)
         path_key->len = last - 5 - path_key->data;
 
         if (ngx_strlchr(path_key->data, last - 5, '/') == NULL) {
-            return NGX_HTTP_STATSIG_API_DCS;
+            return v2 ? NGX_HTTP_STATSIG_API_DCS_V2 : NGX_HTTP_STATSIG_API_DCS;
         }
 
         ngx_str_null(path_key);
@@ -556,12 +577,15 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         return rc;
     }
 
-    if (m == NGX_HTTP_STATSIG_API_DCS && body.len == 0) {
-        return ngx_http_statsig_api_dcs(r, NULL);
+    if (ngx_http_statsig_api_is_dcs(m) && body.len == 0) {
+        return ngx_http_statsig_api_dcs(r, NULL,
+                                        m == NGX_HTTP_STATSIG_API_DCS_V2);
     }
 
     /* the vendors' relays check their bodies as the vendors do */
-    if (m >= NGX_HTTP_STATSIG_API_RELAY_CIO) {
+    if (m >= NGX_HTTP_STATSIG_API_RELAY_CIO
+        && m <= NGX_HTTP_STATSIG_API_RELAY_GPX)
+    {
         return ngx_http_statsig_api_relay(r, m, &path_key, &body,
                                           &api->msg);
     }
@@ -582,8 +606,9 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    if (m == NGX_HTTP_STATSIG_API_DCS) {
-        return ngx_http_statsig_api_dcs(r, &json);
+    if (ngx_http_statsig_api_is_dcs(m)) {
+        return ngx_http_statsig_api_dcs(r, &json,
+                                        m == NGX_HTTP_STATSIG_API_DCS_V2);
     }
 
     /*

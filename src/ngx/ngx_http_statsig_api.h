@@ -45,6 +45,11 @@
 /* the ID lists (ngx_http_statsig_api_idlists.c) */
 #define NGX_HTTP_STATSIG_API_ID_LISTS        20  /* get_id_lists */
 #define NGX_HTTP_STATSIG_API_ID_LIST_FILE    21  /* id_list_file/... */
+/* .../v2/download_config_specs: DCS v2 (ngx_http_statsig_api_dcs.c) */
+#define NGX_HTTP_STATSIG_API_DCS_V2          22
+
+#define ngx_http_statsig_api_is_dcs(m)                                       \
+    ((m) == NGX_HTTP_STATSIG_API_DCS || (m) == NGX_HTTP_STATSIG_API_DCS_V2)
 
 
 /* one API evaluation: its user, its pinned snapshot, its exposures */
@@ -101,9 +106,9 @@ ngx_int_t ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
 ngx_int_t ngx_http_statsig_api_relay_queue(ngx_http_request_t *r,
     ngx_int_t m, ngx_str_t *identifier, ngx_str_t *body, const char **msg);
 
-/* ngx_http_statsig_api_dcs.c */
+/* ngx_http_statsig_api_dcs.c: v1, or v2 (the answer, or NGX_DONE) */
 ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,
-    const statsig_value_t *body);
+    const statsig_value_t *body, ngx_uint_t v2);
 
 /*
  * ngx_http_statsig_api_idlists.c: get_id_lists (the index, answered), and

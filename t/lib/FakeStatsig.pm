@@ -7,6 +7,8 @@ package FakeStatsig;
 #   $f->url                         http://127.0.0.1:PORT
 #   $f->set_specs($json_text)       dcs.json served for every key
 #   $f->set_specs($json, 'key')     dcs-<key>.json, for that key only
+#   $f->set_specs_v2($json_text)    dcs-v2.json, the DCS v2 document
+#   $f->set_specs($json, undef, time => T)   its "time" told (big ones)
 #   $f->add_id_list($name, $text)   idlists/<name> + the get_id_lists index
 #   $f->control(dcs => 'status500') per-endpoint behaviour, see below
 #   $f->requests                    list of recorded requests (hashes)
@@ -17,6 +19,9 @@ package FakeStatsig;
 # Endpoints:
 #   GET  /v1/download_config_specs/<key>.json[?sinceTime=N]   ("dcs")
 #        the specs file; {"has_updates":false} when sinceTime >= its time
+#   GET  /v2/download_config_specs/<key>.json[?sinceTime=N]   ("dcs_v2")
+#        the same with dcs-v2.json (as Statsig's CDN serves the Rust-core
+#        SDKs), 404 when there is none
 #   POST /v1/get_id_lists                                     ("id_lists")
 #   GET  /idlists/<name>  (Range: bytes=N- supported)         ("id_list")
 #   POST /v1/log_event  -> 202 {"success":true}               ("log_event")
@@ -45,8 +50,8 @@ package FakeStatsig;
 #
 # Every request is appended to requests.jsonl: {"time","method","path",
 # "query","headers"{lower-case},"body" (gunzipped when Content-Encoding:
-# gzip),"json" (decoded body, when it is JSON),"control" (the modes it was
-# answered with)}.
+# gzip, through the zstd tool when zstd),"json" (decoded body, when it is
+# JSON),"control" (the modes it was answered with)}.
 
 use strict;
 use warnings;
@@ -107,10 +112,24 @@ sub _read {
     return scalar <$fh>;
 }
 
+# time => T: the document's "time", told rather than found by decoding it
+# on each sinceTime request (JSON::PP takes seconds for megabytes)
 sub set_specs {
-    my ($self, $json, $key) = @_;
+    my ($self, $json, $key, %o) = @_;
+    _set($self, $key ? "dcs-$key.json" : 'dcs.json', $json, $o{time});
+}
+
+sub set_specs_v2 {
+    my ($self, $json, %o) = @_;
+    _set($self, 'dcs-v2.json', $json, $o{time});
+}
+
+sub _set {
+    my ($self, $name, $json, $time) = @_;
     $json = $JSON->encode($json) if ref $json;
-    _write($self->{dir} . ($key ? "/dcs-$key.json" : '/dcs.json'), $json);
+    unlink "$self->{dir}/$name.time";
+    _write("$self->{dir}/$name", $json);
+    _write("$self->{dir}/$name.time", $time) if defined $time;
 }
 
 sub add_id_list {
@@ -310,6 +329,8 @@ sub _record {
         my $out;
         gunzip(\$body => \$out) or $out = "GUNZIP ERROR: $GunzipError";
         $body = $out;
+    } elsif (($h->{'content-encoding'} // '') =~ /zstd/i) {
+        $body = _unzstd($self, $body);
     }
     my %q;
     for (split /&/, $query // '') {
@@ -328,6 +349,17 @@ sub _record {
     binmode $fh;
     syswrite $fh, $line;    # one write: atomic enough for O_APPEND
     close $fh;
+}
+
+# the zstd tool's reading of a body (one connection a process: one file)
+sub _unzstd {
+    my ($self, $body) = @_;
+    my $in = "$self->{dir}/zstd-in.$$";
+    _write($in, $body);
+    my $out = `zstd -q -d -c $in 2>/dev/null`;
+    my $ok = $? == 0;
+    unlink $in;
+    return $ok ? $out : 'ZSTD ERROR';
 }
 
 sub _respond {
@@ -371,6 +403,8 @@ sub _handle {
         ($ep, $key) = ('dcs', $1);
     } elsif ($path eq '/v1/download_config_specs') {
         $ep = 'dcs';
+    } elsif ($path =~ m{^/v2/download_config_specs/([^/]+?)(?:\.json)?$}) {
+        ($ep, $key) = ('dcs_v2', $1);
     } elsif ($path eq '/v1/get_id_lists') {
         $ep = 'id_lists';
     } elsif ($path =~ m{^/idlists/([\w.-]+)$}) {
@@ -395,9 +429,11 @@ sub _handle {
     my $mode = $ctl->{$ep} // 'normal';
 
     my $full;
-    if ($ep eq 'dcs') {
-        $full = defined $key ? _read("$self->{dir}/dcs-$key.json") : undef;
-        $full //= _read("$self->{dir}/dcs.json");
+    if ($ep eq 'dcs' || $ep eq 'dcs_v2') {
+        my $file = $ep eq 'dcs_v2' ? 'dcs-v2.json'
+                 : defined $key && -f "$self->{dir}/dcs-$key.json"
+                 ? "dcs-$key.json" : 'dcs.json';
+        $full = _read("$self->{dir}/$file");
         if (!defined $full) {
             _respond($c, 404, '{"error":"no specs"}');
             return 1;
@@ -405,8 +441,9 @@ sub _handle {
         my %q = map { split /=/, $_, 2 } grep { /=/ } split /&/, $query // '';
         if ($mode eq 'normal' && defined $q{sinceTime}) {
             # "full" skips this: an older or equal time is sent as is
-            my $d = eval { $JSON->decode($full) };
-            if ($d && defined $d->{time} && $q{sinceTime} >= $d->{time}) {
+            my $time = _read("$self->{dir}/$file.time");
+            $time //= eval { $JSON->decode($full)->{time} };
+            if (defined $time && $q{sinceTime} >= $time) {
                 $full = '{"has_updates":false}';
             }
         }
