@@ -121,6 +121,9 @@ is(get('/eval', 'x-email' => 'ann@example.com')->{content} =~ /beta=(\d)/
    && $1, 1, 'beta_users by email');
 for my $case (['not UTF-8', "ann\xff\xfe\@example.com"],
               ['overlong UTF-8', "ann\xc0\xaf\@example.com"],
+              # past the first eight bytes, read eight at a time
+              ['not UTF-8 later', "annabelle-smith\xff\@example.com"],
+              ['a cut sequence later', "annabelle-smith\xe2\x82\@example.com"],
               ['huge', ('x' x 5000) . '@example.com'])
 {
     $r = $t->raw("GET /eval HTTP/1.0\r\nHost: x\r\nX-Email: $case->[1]\r\n"

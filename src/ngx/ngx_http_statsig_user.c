@@ -193,11 +193,22 @@ ngx_http_statsig_valid_utf8(u_char *p, size_t len)
 {
     u_char    c, *last;
     uint32_t  cp, min;
+    uint64_t  x;
     size_t    n, i;
 
     last = p + len;
 
     while (p < last) {
+        /* ASCII, the most of it, eight bytes at a time */
+        if (last - p >= 8) {
+            ngx_memcpy(&x, p, 8);
+
+            if ((x & 0x8080808080808080ULL) == 0) {
+                p += 8;
+                continue;
+            }
+        }
+
         c = *p++;
 
         if (c < 0x80) {
