@@ -139,6 +139,18 @@ statsig_buf_json_str(statsig_buf_t *b, const char *s, size_t len)
     run = p;
 
     while (p < end) {
+        /* user agents and ids: eight plain bytes at a time */
+        if (end - p >= 8) {
+            uint64_t  x;
+
+            memcpy(&x, p, 8);
+
+            if (!statsig_json_special8(x)) {
+                p += 8;
+                continue;
+            }
+        }
+
         if (*p >= 0x20 && *p != '"' && *p != '\\' && *p < 0x80) {
             p++;
             continue;

@@ -8,6 +8,7 @@
 #define STATSIG_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 
 typedef struct {
@@ -35,5 +36,21 @@ void statsig_buf_json_str(statsig_buf_t *b, const char *s, size_t len);
 void statsig_buf_json_num(statsig_buf_t *b, double d);
 
 void statsig_buf_json_int(statsig_buf_t *b, long long v);
+
+
+/* 8 bytes at once: is one of them below 0x20, above 0x7f, '"' or '\\'? */
+static inline int
+statsig_json_special8(uint64_t x)
+{
+    const uint64_t  ones = 0x0101010101010101ULL;
+    const uint64_t  high = 0x8080808080808080ULL;
+    uint64_t        q, bs;
+
+    q = x ^ (ones * '"');
+    bs = x ^ (ones * '\\');
+
+    return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q)
+             | ((bs - ones) & ~bs)) & high) != 0;
+}
 
 #endif /* STATSIG_BUF_H */

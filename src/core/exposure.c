@@ -51,22 +51,6 @@ sg_addc(statsig_buf_t *b, char c)
 #define sg_addl(b, lit)  sg_add(b, lit, sizeof(lit) - 1)
 
 
-/* 8 bytes at once: is one of them below 0x20, above 0x7f, '"' or '\\'? */
-static inline int
-sg_json_special8(uint64_t x)
-{
-    const uint64_t  ones = 0x0101010101010101ULL;
-    const uint64_t  high = 0x8080808080808080ULL;
-    uint64_t        q, bs;
-
-    q = x ^ (ones * '"');
-    bs = x ^ (ones * '\\');
-
-    return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q)
-             | ((bs - ones) & ~bs)) & high) != 0;
-}
-
-
 /* statsig_buf_json_str(), inline for printable ASCII with nothing to
  * escape (names, rule IDs), as JSON.stringify writes it */
 static inline void
@@ -78,7 +62,7 @@ sg_json_str(statsig_buf_t *b, const char *s, size_t n)
     for (i = 0; i + 8 <= n; i += 8) {
         memcpy(&x, s + i, 8);
 
-        if (sg_json_special8(x)) {
+        if (statsig_json_special8(x)) {
             statsig_buf_json_str(b, s, n);
             return;
         }

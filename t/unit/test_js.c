@@ -15,6 +15,7 @@
 #include "jsstr.h"
 #include "statsig_value.h"
 #include "tap.h"
+#include "utf8.h"
 #include "rng.h"
 
 
@@ -407,6 +408,124 @@ test_lower_random(void)
 }
 
 
+/* JSON.stringify's escaping a character at a time: the reference */
+static size_t
+json_str_ref(const char *s, size_t len, char *out)
+{
+    static const char     hex[] = "0123456789abcdef";
+    const unsigned char  *p, *end, *q;
+    size_t                o;
+    uint32_t              cp;
+
+    p = (const unsigned char *) s;
+    end = p + len;
+    o = 0;
+    out[o++] = '"';
+
+    while (p < end) {
+        if (*p >= 0x80) {
+            q = p;
+            cp = statsig_utf8_next(&q, end);
+
+            if (cp != 0xFFFD || (q - p == 3 && p[0] == 0xEF)) {
+                memcpy(out + o, p, (size_t) (q - p));
+                o += (size_t) (q - p);
+
+            } else {
+                memcpy(out + o, "\xEF\xBF\xBD", 3);
+                o += 3;
+            }
+
+            p = q;
+            continue;
+        }
+
+        switch (*p) {
+        case '"':  memcpy(out + o, "\\\"", 2); o += 2; break;
+        case '\\': memcpy(out + o, "\\\\", 2); o += 2; break;
+        case '\b': memcpy(out + o, "\\b", 2); o += 2; break;
+        case '\f': memcpy(out + o, "\\f", 2); o += 2; break;
+        case '\n': memcpy(out + o, "\\n", 2); o += 2; break;
+        case '\r': memcpy(out + o, "\\r", 2); o += 2; break;
+        case '\t': memcpy(out + o, "\\t", 2); o += 2; break;
+        default:
+            if (*p < 0x20) {
+                memcpy(out + o, "\\u00", 4);
+                out[o + 4] = hex[*p >> 4];
+                out[o + 5] = hex[*p & 15];
+                o += 6;
+
+            } else {
+                out[o++] = (char) *p;
+            }
+        }
+
+        p++;
+    }
+
+    out[o++] = '"';
+
+    return o;
+}
+
+
+/*
+ * statsig_buf_json_str skips eight plain bytes at a time: random strings
+ * of plain ASCII with escapes, UTF-8 and broken UTF-8 at every place,
+ * against the reference.
+ */
+static void
+test_json_str_random(void)
+{
+    static const char  *odd[] = {
+        "\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80", "\xff", "\xc3", "\xe2\x82", "\xef\xbf\xbd", "\xed\xa0\x80"
+    };
+    char                s[200], want[1400];
+    statsig_buf_t       b;
+    size_t              len, wlen, n, k;
+    int                 i, bad;
+
+    statsig_buf_init(&b);
+    bad = 0;
+
+    for (i = 0; i < 20000; i++) {
+        len = 0;
+        n = rnd_below(48);
+
+        for (k = 0; k < n; k++) {
+            const char  *c;
+            char         a[2];
+
+            if (rnd_below(10) == 0) {
+                c = odd[rnd_below(sizeof(odd) / sizeof(odd[0]))];
+
+            } else {
+                a[0] = (char) (0x20 + rnd_below(0x5f));
+                a[1] = '\0';
+                c = a;
+            }
+
+            memcpy(s + len, c, strlen(c));
+            len += strlen(c);
+        }
+
+        b.len = 0;
+        statsig_buf_json_str(&b, s, len);
+        wlen = json_str_ref(s, len, want);
+
+        if (b.failed || b.len != wlen || memcmp(b.data, want, wlen) != 0) {
+            bad++;
+        }
+    }
+
+    statsig_buf_free(&b);
+
+    is_int(bad, 0, "JSON strings of 20000 random strings, eight bytes at a "
+           "time, as a character at a time");
+}
+
+
 static void
 test_date_parse(void)
 {
@@ -479,6 +598,7 @@ main(void)
     test_parse_int();
     test_lower();
     test_lower_random();
+    test_json_str_random();
     test_date_parse();
 
     return done_testing();
