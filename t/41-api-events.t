@@ -4,8 +4,8 @@
 # checks log their exposures once (dedupe), not at all when the caller or
 # statsig_exposures says so; get_layer logs only the parameters named;
 # log_event relays the caller's events without privateAttributes, its
-# sdkType (statsigMetadata) in each.  The
-# server key is the API key here (no statsig_api_key).
+# sdkType (statsigMetadata) in each.  The server key is the API key here
+# (no statsig_api_key).
 
 use strict;
 use warnings;
