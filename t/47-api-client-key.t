@@ -38,36 +38,18 @@ use warnings;
 
 use lib 't/lib';
 use JSON::PP;
-use MIME::Base64 qw(encode_base64);
 use IO::Compress::Gzip qw(gzip $GzipError);
 use Test::More;
 use StatsigTest qw(slurp wait_for);
 use EvalTest qw(oracle_dir run_ok);
+use ClientSDK qw(with_stable_id statsig_encode entity_names
+    client_values_diff);
 
 my $root = StatsigTest::root();
 my $J = JSON::PP->new->canonical->ascii;
 my $API = 'edge-api-key-47';
 my $mods = "$root/build/clients/node_modules";
 my $oracle = oracle_dir();
-
-# what Statsig does with the client's stable ID: the user's when it has none
-sub with_stable_id {
-    my ($u, $sid) = @_;
-    return $u unless ref $u eq 'HASH';
-    my %c = %$u;
-    if (!defined $c{customIDs}) {
-        $c{customIDs} = { stableID => $sid };
-    } elsif (ref $c{customIDs} eq 'HASH' && !defined $c{customIDs}{stableID}) {
-        $c{customIDs} = { %{ $c{customIDs} }, stableID => $sid };
-    }
-    return \%c;
-}
-
-# the SDK's se=1 encoding: btoa() of the text (Latin-1), reversed
-sub statsig_encode {
-    my ($text) = @_;
-    return scalar reverse(encode_base64($text, ''));
-}
 
 my $t = StatsigTest->new(fake => 1);
 my $f = $t->fake;
@@ -456,13 +438,9 @@ SKIP: {
     my $of = $o->fake;
     run_ok($od, "node $oracle/gen.js --seed 4747 --specs 40 --users $n "
            . "--out $od/gen", 'generate specs and users');
-    my $gen = JSON::PP->new->utf8->decode(slurp("$od/gen/dcs.json"));
-    my %names = (
-        gates => [ map { $_->{name} } @{ $gen->{feature_gates} } ],
-        configs => [ map { $_->{name} } @{ $gen->{dynamic_configs} } ],
-        layers => [ map { $_->{name} } @{ $gen->{layer_configs} } ],
-    );
-    $o->write_file('names.json', $J->encode(\%names));
+    my $names = entity_names(JSON::PP->new->utf8->decode(
+                                 slurp("$od/gen/dcs.json")));
+    $o->write_file('names.json', $J->encode($names));
 
     # the SDK keeps the stable ID apart (statsigMetadata); the oracle sees
     # it in customIDs, where the edge puts it
@@ -535,38 +513,8 @@ EOF
               split /\n/, slurp("$od/got.jsonl");
     is(scalar @got, $n, "$n users answered");
 
-    my (%count, @diffs);
-    for my $g (@got) {
-        my $i = $g->{i};
-        my $x = $want[$i] // {};
-        my @cmp = (
-            (map { my $e = $x->{feature_gates}{$_};
-                   [ "gate $_", $g->{gates}{$_},
-                     { value => $e ? $e->{value} : JSON::PP::false,
-                       ruleID => $e ? $e->{rule_id} : '' } ] }
-             @{ $names{gates} }),
-            (map { my $e = $x->{dynamic_configs}{$_};
-                   [ "config $_", $g->{configs}{$_},
-                     { value => $e ? $e->{value} : {},
-                       ruleID => $e ? $e->{rule_id} : '',
-                       groupName => $e ? $e->{group_name} : undef } ] }
-             @{ $names{configs} }),
-            (map { my $e = $x->{layer_configs}{$_};
-                   [ "layer $_", $g->{layers}{$_},
-                     { value => $e ? $e->{value} : {},
-                       ruleID => $e ? $e->{rule_id} : '',
-                       groupName => $e ? $e->{group_name} : undef } ] }
-             @{ $names{layers} }),
-        );
-        for my $c (@cmp) {
-            my ($what, $have, $want) = @$c;
-            $count{ (split / /, $what)[0] }++;
-            $count{on}++ if $what =~ /^gate/ && $want->{value};
-            next if $J->encode($have) eq $J->encode($want);
-            push @diffs, "user $i $what: " . $J->encode($have) . "\n  want "
-                         . $J->encode($want) if @diffs < 10;
-        }
-    }
+    my ($count, @diffs) = client_values_diff(\@got, \@want, $names);
+    my %count = %$count;
     ok(!@diffs, "js-client's values equal statsig-node's ($count{gate} "
        . "gates, $count{config} configs and experiments, $count{layer} "
        . "layers; $count{on} gates on)") or diag(join("\n", @diffs));
