@@ -600,6 +600,8 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
             && ngx_http_statsig_api_client_auth(r, &api->client_key)
                != NGX_OK)
         {
+            /* as the handler decided (it let the request in) */
+            api->msg = "a valid key is required";
             return NGX_HTTP_UNAUTHORIZED;
         }
     }
