@@ -3,8 +3,9 @@
 # statsig_api and the event pipeline, against the fake Statsig server:
 # checks log their exposures once (dedupe), not at all when the caller or
 # statsig_exposures says so; get_layer logs only the parameters named;
-# log_event relays the caller's events without privateAttributes.  The
-# server key is the API key here (no statsig_api_key).
+# log_event relays the caller's events without privateAttributes, its
+# sdkType (statsigMetadata) in each.  The server key is the API key here
+# (no statsig_api_key).
 
 use strict;
 use warnings;
@@ -161,10 +162,14 @@ ok(until_user('marker-2'), 'relayed events delivered');
 my @got = grep { ($_->{user}{userID} // '') eq 'relay-1' } events();
 is(scalar @got, 3, 'every event once');
 
+# as sent, but for the private attributes, and with the client's sdkType
+# (the request's statsigMetadata) in each event's own
 my %want = map { $_->{eventName} => $J->decode($J->encode($_)) } @sent;
 delete $want{purchase}{user}{privateAttributes};
+$_->{statsigMetadata} = { sdkType => 'js' } for values %want;
 for my $e (@got) {
-    is_deeply($e, $want{ $e->{eventName} }, "$e->{eventName} as sent")
+    is_deeply($e, $want{ $e->{eventName} },
+              "$e->{eventName} as sent, the client's sdkType with it")
         or diag($J->encode($e));
 }
 unlike($J->encode(\@got), qr/000-11/, 'privateAttributes dropped');

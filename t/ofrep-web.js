@@ -1,6 +1,7 @@
-// Headless Chromium opens URL (t/ofrep-web.html served by nginx, where the
-// OpenFeature web SDK and the OFREP web provider run) and this prints the
-// page's window.__result as one JSON line once the page sets it.
+// Headless Chromium opens URL (a test page served by nginx: t/ofrep-web.html,
+// where the OpenFeature web SDK and the OFREP web provider run, or
+// t/js-client-web.html, Statsig's browser SDK) and this prints the page's
+// window.__result as one JSON line once the page sets it.
 //
 // Chromium is driven through the DevTools protocol on
 // --remote-debugging-pipe (fds 3 and 4, NUL-terminated JSON), so nothing

@@ -60,8 +60,6 @@ static ngx_int_t ngx_http_statsig_api_run(ngx_http_request_t *r,
 static ngx_int_t ngx_http_statsig_api_answer(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api, ngx_int_t m, const statsig_value_t *json,
     int64_t client_time);
-static ngx_int_t ngx_http_statsig_api_gunzip(ngx_http_request_t *r,
-    size_t max, const char *too_large, ngx_str_t *body, const char **msg);
 static void *ngx_http_statsig_api_zalloc(void *opaque, u_int items,
     u_int size);
 static void ngx_http_statsig_api_zfree(void *opaque, void *address);
@@ -86,7 +84,10 @@ static ngx_int_t ngx_http_statsig_api_log_event(ngx_http_request_t *r,
     ngx_http_statsig_api_t *api, const statsig_value_t *json, ngx_int_t m,
     int64_t client_time);
 static void ngx_http_statsig_api_event_json(statsig_buf_t *b,
-    const statsig_value_t *ev, int64_t skew);
+    const statsig_value_t *ev, int64_t skew, const statsig_value_t *user,
+    const statsig_value_t *md);
+static void ngx_http_statsig_api_event_md(statsig_buf_t *b,
+    const statsig_value_t *own, const statsig_value_t *md);
 static const statsig_value_t *ngx_http_statsig_api_name(
     ngx_http_statsig_api_t *api, const statsig_value_t *json, char *key,
     char *key2);
@@ -112,6 +113,8 @@ static ngx_http_statsig_api_method_t  ngx_http_statsig_api_methods[] = {
     { ngx_string("get_layer"), NGX_HTTP_STATSIG_API_GET_LAYER },
     { ngx_string("initialize"), NGX_HTTP_STATSIG_API_INITIALIZE },
     { ngx_string("log_event"), NGX_HTTP_STATSIG_API_LOG_EVENT },
+    /* the browser SDK's name for it */
+    { ngx_string("rgstr"), NGX_HTTP_STATSIG_API_LOG_EVENT },
     { ngx_string("download_config_specs"), NGX_HTTP_STATSIG_API_DCS },
     { ngx_string("get_id_lists"), NGX_HTTP_STATSIG_API_ID_LISTS },
     { ngx_string("log-event"), NGX_HTTP_STATSIG_API_RELAY_STATSIG },
@@ -129,14 +132,38 @@ static statsig_buf_t  ngx_http_statsig_api_out;
 ngx_int_t
 ngx_http_statsig_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t  rc, m;
-    ngx_str_t  path_key;
+    ngx_int_t  rc, m, cors;
+    ngx_str_t  path_key, client_key;
 
     m = ngx_http_statsig_api_method(r, &path_key);
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "statsig api: method %i, body %O", m,
                    r->headers_in.content_length_n);
+
+    /* the client paths answer browsers: CORS, on errors too */
+
+    if (ngx_http_statsig_api_client_path(m)) {
+        cors = ngx_http_statsig_api_cors(r);
+
+        if (cors == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (r->method == NGX_HTTP_OPTIONS) {
+            return ngx_http_statsig_api_preflight(r, cors);
+        }
+
+        if (cors == NGX_DECLINED) {
+            rc = ngx_http_discard_request_body(r);
+            if (rc != NGX_OK) {
+                return rc;
+            }
+
+            return ngx_http_statsig_response_error(r, NGX_HTTP_FORBIDDEN,
+                       "this Origin is not allowed (statsig_cors_origins)");
+        }
+    }
 
     /* an ID list's file: no key (the SDKs send none), a token in the path */
 
@@ -158,7 +185,10 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
         || (ngx_http_statsig_api_is_dcs(m)
             ? !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))
             : !(r->method & NGX_HTTP_POST))
-        || ngx_http_statsig_api_auth(r, &path_key) != NGX_OK)
+        || (ngx_http_statsig_api_auth(r, &path_key) != NGX_OK
+            && !(ngx_http_statsig_api_client_path(m)
+                 && ngx_http_statsig_api_client_auth(r, &client_key)
+                    == NGX_OK)))
     {
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
@@ -169,8 +199,8 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
             return ngx_http_statsig_response_error(r, NGX_HTTP_NOT_FOUND,
                        "unknown method: the path must end with /v1/ and "
                        "one of check_gate, check_gate_multiple, get_config, "
-                       "get_experiment, get_layer, initialize, log_event, "
-                       "download_config_specs (or /v2/ and "
+                       "get_experiment, get_layer, initialize, log_event "
+                       "(rgstr), download_config_specs (or /v2/ and "
                        "download_config_specs)");
         }
 
@@ -188,7 +218,10 @@ ngx_http_statsig_api_handler(ngx_http_request_t *r)
                        "statsig api: no valid key: 401");
 
         return ngx_http_statsig_response_error(r, NGX_HTTP_UNAUTHORIZED,
-                   "a valid statsig-api-key header is required");
+                   ngx_http_statsig_api_client_path(m)
+                   ? "a valid statsig-api-key header (or a client key, "
+                     "statsig_client_key, in it or in ?k=) is required"
+                   : "a valid statsig-api-key header is required");
     }
 
     if (m == NGX_HTTP_STATSIG_API_ID_LISTS) {
@@ -577,6 +610,23 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
         return rc;
     }
 
+    if (ngx_http_statsig_api_client_path(m)) {
+        rc = ngx_http_statsig_api_client_body(r, &body, &api->msg);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        /* a client key's request: its key's target apps, nothing else */
+        if (ngx_http_statsig_api_auth(r, &path_key) != NGX_OK
+            && ngx_http_statsig_api_client_auth(r, &api->client_key)
+               != NGX_OK)
+        {
+            /* as the handler decided (it let the request in) */
+            api->msg = "a valid key is required";
+            return NGX_HTTP_UNAUTHORIZED;
+        }
+    }
+
     if (ngx_http_statsig_api_is_dcs(m) && body.len == 0) {
         return ngx_http_statsig_api_dcs(r, NULL,
                                         m == NGX_HTTP_STATSIG_API_DCS_V2);
@@ -629,17 +679,13 @@ ngx_http_statsig_api_run(ngx_http_request_t *r, ngx_http_statsig_api_t *api)
     }
 
     /*
-     * log_event: the SDKs send their clock too; when it is there (and a
-     * time), the events' times are moved by the skew as for log-event
+     * log_event: the SDKs send their clock too (the server SDKs in
+     * STATSIG-CLIENT-TIME, the browser SDK in ?t=); when it is there, the
+     * events' times are moved by the skew as for log-event
      */
 
     if (m == NGX_HTTP_STATSIG_API_LOG_EVENT) {
-        h = ngx_http_statsig_api_header(r, "statsig-client-time", 19);
-        client_time = h ? ngx_atoof(h->value.data, h->value.len) : 0;
-
-        if (client_time < 0) {
-            client_time = 0;
-        }
+        client_time = ngx_http_statsig_api_client_time(r);
     }
 
     rc = ngx_http_statsig_api_answer(r, api, m, &json, client_time);
@@ -846,7 +892,7 @@ ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
  * the first was read before.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
     const char *too_large, ngx_str_t *body, const char **msg)
 {
@@ -982,6 +1028,8 @@ ngx_http_statsig_api_prepare(ngx_http_request_t *r,
     ngx_uint_t validate)
 {
     ngx_int_t               rc;
+    statsig_alloc_t         a;
+    statsig_value_t        *own;
     const statsig_value_t  *user, *md;
 
     user = statsig_value_get(json, "user", 4);
@@ -991,14 +1039,42 @@ ngx_http_statsig_api_prepare(ngx_http_request_t *r,
         return NGX_HTTP_BAD_REQUEST;
     }
 
+    md = statsig_value_get(json, "statsigMetadata", 15);
+
+    /*
+     * initialize: a client SDK's stable ID, sent beside the user, is the
+     * user's customIDs.stableID when it has none, as for Statsig
+     */
+
+    if (!validate) {
+        own = ngx_palloc(r->pool, sizeof(statsig_value_t));
+        if (own == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        a.alloc = ngx_http_statsig_api_palloc;
+        a.data = r->pool;
+
+        rc = statsig_user_with_stable_id(&a, user,
+                                         statsig_value_get(md, "stableID", 8),
+                                         own);
+        if (rc < 0) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == 1) {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "statsig api: statsigMetadata.stableID taken");
+            user = own;
+        }
+    }
+
     rc = ngx_http_statsig_api_user(r, api, user, validate);
     if (rc != NGX_OK) {
         return rc;
     }
 
     /* exposures: statsig_exposures here, and the caller's wish */
-
-    md = statsig_value_get(json, "statsigMetadata", 15);
 
     api->expose = api->expose
                   && !ngx_http_statsig_api_true(json,
@@ -1288,6 +1364,14 @@ ngx_http_statsig_api_layer(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
  * initialize {"user", "hash"?: "djb2"|"sha256"|"none", "clientKey"?}
  *     -> statsig-node's getClientInitializeResponse(user, clientKey,
  *        {hash})
+ *
+ * With a client key (statsig_client_key) the key is the request's, the
+ * body's "clientKey" is not looked at.  The browser SDK's "sinceTime",
+ * "previousDerivedFields", "deltasResponseRequested" and "full_checksum"
+ * are not either: the whole answer every time ("has_updates":true), as
+ * ID lists, the clock (current_time conditions) and the country table
+ * change answers without changing the specs' time, so that an answer
+ * "nothing changed since sinceTime" could be wrong.
  */
 
 static ngx_int_t
@@ -1337,6 +1421,12 @@ ngx_http_statsig_api_initialize(ngx_http_request_t *r,
         opts.client_key_len = ck->len;
     }
 
+    /* a client SDK's request: the apps of the key it came with, only */
+    if (api->client_key.len) {
+        opts.client_key = (char *) api->client_key.data;
+        opts.client_key_len = api->client_key.len;
+    }
+
     opts.session_id = (char *) ngx_http_statsig_session_id()->data;
     opts.random = (double) (ngx_random() & 0x7fffffff) / 2147483648.0;
 
@@ -1352,12 +1442,20 @@ ngx_http_statsig_api_initialize(ngx_http_request_t *r,
 
 
 /*
- * log_event {"events": [{"eventName", "user", ...}, ...]}
+ * log_event {"events": [{"eventName", "user", ...}, ...],
+ *            "statsigMetadata"?: {...}}
  *     -> 202 {"success":true}
  *
  * Each event goes to the event queue as it came, but for its user's
  * privateAttributes, which are dropped.  The batch is checked whole
  * before anything is queued.  Needs no specs.
+ *
+ * What the client said of itself in the request's statsigMetadata goes
+ * with each event: its stable ID as the user's customIDs.stableID when
+ * the user has none, and its sdkType, sdkVersion and sessionID in the
+ * event's own statsigMetadata.  The module's batches mix the events of
+ * many clients and its own under one envelope (the module's SDK type),
+ * so each event carries its client's.
  */
 
 static ngx_int_t
@@ -1367,10 +1465,13 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
 {
     size_t                  i;
     int64_t                 skew;
+    ngx_int_t               rc;
     ngx_str_t               record;
     ngx_uint_t              kind, only;
     statsig_buf_t          *b;
-    const statsig_value_t  *events, *ev, *name;
+    statsig_alloc_t         a;
+    statsig_value_t         own;
+    const statsig_value_t  *events, *ev, *name, *md, *sid, *user;
 
     skew = 0;
     only = 0;
@@ -1414,12 +1515,38 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
         }
     }
 
+    md = statsig_value_get(json, "statsigMetadata", 15);
+
+    if (md && md->type != STATSIG_V_OBJECT) {
+        md = NULL;
+    }
+
+    sid = statsig_value_get(md, "stableID", 8);
+
+    a.alloc = ngx_http_statsig_api_palloc;
+    a.data = r->pool;
+
     for (i = 0; i < events->n; i++) {
         ev = &events->items[i];
         name = statsig_value_get(ev, "eventName", 9);
 
+        user = statsig_value_get(ev, "user", 4);
+
+        if (user && sid) {
+            rc = statsig_user_with_stable_id(&a, user, sid, &own);
+
+            if (rc < 0) {
+                api->msg = "no memory for an event";
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            if (rc == 1) {
+                user = &own;
+            }
+        }
+
         b = ngx_http_statsig_api_buf();
-        ngx_http_statsig_api_event_json(b, ev, skew);
+        ngx_http_statsig_api_event_json(b, ev, skew, user, md);
 
         if (b->failed) {
             api->msg = "no memory for an event";
@@ -1444,18 +1571,21 @@ ngx_http_statsig_api_log_event(ngx_http_request_t *r,
 
 
 /*
- * An event as it came, but for user.privateAttributes, and its "time"
- * moved by skew ms.
+ * An event as it came, but for its user (user: the event's, or that with
+ * the client's stable ID) without privateAttributes, its "time" moved by
+ * skew ms, and the client's statsigMetadata (md, or NULL) in its own.
  */
 
 static void
 ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev,
-    int64_t skew)
+    int64_t skew, const statsig_value_t *user, const statsig_value_t *md)
 {
     size_t                  i, j, start;
+    ngx_uint_t              has_md;
     const statsig_value_t  *u;
 
     statsig_buf_addc(b, '{');
+    has_md = 0;
 
     for (i = 0; i < ev->n; i++) {
         if (ev->items[i].type == STATSIG_V_UNDEFINED) {
@@ -1479,12 +1609,23 @@ ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev,
             continue;
         }
 
+        if (ev->key_lens[i] == 15
+            && ngx_strncmp(ev->keys[i], "statsigMetadata", 15) == 0
+            && u->type == STATSIG_V_OBJECT)
+        {
+            ngx_http_statsig_api_event_md(b, u, md);
+            has_md = 1;
+            continue;
+        }
+
         if (!(ev->key_lens[i] == 4 && ngx_strncmp(ev->keys[i], "user", 4) == 0
               && u->type == STATSIG_V_OBJECT))
         {
             statsig_exposure_value(b, u);
             continue;
         }
+
+        u = user;
 
         statsig_buf_addc(b, '{');
         start = b->len;
@@ -1507,6 +1648,80 @@ ngx_http_statsig_api_event_json(statsig_buf_t *b, const statsig_value_t *ev,
         }
 
         statsig_buf_addc(b, '}');
+    }
+
+    if (!has_md && md) {
+        start = b->len;
+
+        if (start > 1) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_adds(b, "\"statsigMetadata\":");
+        ngx_http_statsig_api_event_md(b, NULL, md);
+
+        /* none of the client's: the event as it came */
+        if (b->len - start <= sizeof(",\"statsigMetadata\":{}") - 1) {
+            b->len = start;
+        }
+    }
+
+    statsig_buf_addc(b, '}');
+}
+
+
+/*
+ * An event's statsigMetadata (own, or NULL for none), with the client's
+ * sdkType, sdkVersion and sessionID (md's strings) where it has none
+ */
+
+static void
+ngx_http_statsig_api_event_md(statsig_buf_t *b, const statsig_value_t *own,
+    const statsig_value_t *md)
+{
+    size_t                  i, start;
+    const statsig_value_t  *v, *mine;
+
+    static ngx_str_t  keys[] = {
+        ngx_string("sdkType"),
+        ngx_string("sdkVersion"),
+        ngx_string("sessionID")
+    };
+
+    statsig_buf_addc(b, '{');
+    start = b->len;
+
+    for (i = 0; own && i < own->n; i++) {
+        if (own->items[i].type == STATSIG_V_UNDEFINED) {
+            continue;
+        }
+
+        if (b->len > start) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_json_str(b, own->keys[i], own->key_lens[i]);
+        statsig_buf_addc(b, ':');
+        statsig_exposure_value(b, &own->items[i]);
+    }
+
+    for (i = 0; md && i < sizeof(keys) / sizeof(keys[0]); i++) {
+        v = statsig_value_get(md, (char *) keys[i].data, keys[i].len);
+        mine = statsig_value_get(own, (char *) keys[i].data, keys[i].len);
+
+        if (v == NULL || v->type != STATSIG_V_STRING
+            || !statsig_value_nullish(mine))
+        {
+            continue;
+        }
+
+        if (b->len > start) {
+            statsig_buf_addc(b, ',');
+        }
+
+        statsig_buf_json_str(b, (char *) keys[i].data, keys[i].len);
+        statsig_buf_addc(b, ':');
+        statsig_buf_json_str(b, v->str, v->len);
     }
 
     statsig_buf_addc(b, '}');

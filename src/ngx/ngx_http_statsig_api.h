@@ -57,6 +57,7 @@ typedef struct {
     ngx_http_statsig_ctx_t         sctx;
     statsig_value_t                user;
     ngx_uint_t                     expose;
+    ngx_str_t                      client_key;  /* the request's, if one */
     const char                    *msg;      /* why a 4xx/5xx */
     u_char                         err[256];
 } ngx_http_statsig_api_t;
@@ -75,6 +76,8 @@ ngx_int_t ngx_http_statsig_api_key_equal(ngx_http_request_t *r,
 ngx_table_elt_t *ngx_http_statsig_api_header(ngx_http_request_t *r,
     char *name, size_t len);
 ngx_int_t ngx_http_statsig_api_read_body(ngx_http_request_t *r, size_t max,
+    const char *too_large, ngx_str_t *body, const char **msg);
+ngx_int_t ngx_http_statsig_api_gunzip(ngx_http_request_t *r, size_t max,
     const char *too_large, ngx_str_t *body, const char **msg);
 ngx_int_t ngx_http_statsig_api_call(ngx_http_request_t *r, ngx_int_t m,
     const statsig_value_t *json, int64_t client_time, ngx_str_t *out,
@@ -105,6 +108,33 @@ ngx_int_t ngx_http_statsig_api_relay(ngx_http_request_t *r, ngx_int_t m,
     ngx_str_t *identifier, ngx_str_t *body, const char **msg);
 ngx_int_t ngx_http_statsig_api_relay_queue(ngx_http_request_t *r,
     ngx_int_t m, ngx_str_t *identifier, ngx_str_t *body, const char **msg);
+
+/* a statsig_client_key: written in the configuration, or read as secrets */
+typedef struct {
+    ngx_str_t                      literal;
+    ngx_http_statsig_secret_t      secret;
+} ngx_http_statsig_client_key_t;
+
+/* the paths a client key opens, which answer CORS */
+#define ngx_http_statsig_api_client_path(m)                                  \
+    ((m) == NGX_HTTP_STATSIG_API_INITIALIZE                                  \
+     || (m) == NGX_HTTP_STATSIG_API_LOG_EVENT)
+
+/*
+ * ngx_http_statsig_api_client.c: a client key in the request (NGX_OK,
+ * *key); a client path's CORS (NGX_OK allowed, headers added; NGX_DONE
+ * no Origin; NGX_DECLINED not allowed) and its preflight, answered; the
+ * body as the SDK encoded it (gz=1, se=1: NGX_OK or an HTTP status with
+ * *msg); the client's clock in ms (0: none)
+ */
+ngx_int_t ngx_http_statsig_api_client_auth(ngx_http_request_t *r,
+    ngx_str_t *key);
+ngx_int_t ngx_http_statsig_api_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_statsig_api_preflight(ngx_http_request_t *r,
+    ngx_int_t cors);
+ngx_int_t ngx_http_statsig_api_client_body(ngx_http_request_t *r,
+    ngx_str_t *body, const char **msg);
+int64_t ngx_http_statsig_api_client_time(ngx_http_request_t *r);
 
 /* ngx_http_statsig_api_dcs.c: v1, or v2 (the answer, or NGX_DONE) */
 ngx_int_t ngx_http_statsig_api_dcs(ngx_http_request_t *r,

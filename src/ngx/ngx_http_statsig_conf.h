@@ -73,6 +73,8 @@ typedef struct {
     ngx_http_statsig_secret_t      server_key;
     /* the statsig_api credential (default: the server key) */
     ngx_http_statsig_secret_t      api_key;
+    /* statsig_client_key: ngx_http_statsig_client_key_t */
+    ngx_array_t                   *client_keys;
 
     /* the first statsig_api or statsig_mcp location, for "needs a key" */
     ngx_str_t                      api_name;
@@ -128,6 +130,7 @@ typedef struct {
 
     ngx_str_t                      handler;    /* statsig_status, _api */
     ngx_array_t                   *mcp_origins;  /* ngx_str_t, origin= */
+    ngx_array_t                   *cors_origins;  /* NULL: any */
 } ngx_http_statsig_loc_conf_t;
 
 

@@ -64,6 +64,20 @@ static ngx_command_t  ngx_http_statsig_commands[] = {
       offsetof(ngx_http_statsig_main_conf_t, api_key),
       &ngx_http_statsig_used_post },
 
+    { ngx_string("statsig_client_key"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_statsig_client_key,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("statsig_cors_origins"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_statsig_cors_origins,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("statsig_specs_url"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -511,6 +525,7 @@ ngx_http_statsig_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_statsig_secret_free(&smcf->server_key);
     ngx_http_statsig_secret_free(&smcf->api_key);
+    ngx_http_statsig_api_client_exit(smcf);
     ngx_http_statsig_response_exit_worker();
 }
 
@@ -647,6 +662,7 @@ ngx_http_statsig_create_loc_conf(ngx_conf_t *cf)
 
     slcf->stable_id_max_age = NGX_CONF_UNSET;
     slcf->exposures = NGX_CONF_UNSET;
+    slcf->cors_origins = NGX_CONF_UNSET_PTR;
 
     return slcf;
 }
@@ -716,6 +732,7 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->stable_id_max_age, prev->stable_id_max_age,
                          365 * 86400);
     ngx_conf_merge_value(conf->exposures, prev->exposures, 1);
+    ngx_conf_merge_ptr_value(conf->cors_origins, prev->cors_origins, NULL);
 
     if (conf->events == NULL) {
         conf->events = prev->events;

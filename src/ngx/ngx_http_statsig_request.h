@@ -120,5 +120,12 @@ char *ngx_http_statsig_mcp(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_statsig_ofrep(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+/* ngx_http_statsig_api_client.c */
+char *ngx_http_statsig_client_key(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_statsig_cors_origins(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_http_statsig_api_client_exit(ngx_http_statsig_main_conf_t *smcf);
+
 
 #endif /* _NGX_HTTP_STATSIG_REQUEST_H_INCLUDED_ */
