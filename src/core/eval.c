@@ -343,9 +343,12 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
             }
         }
 
-        /* the earlier rules' exposures are clean already */
-        sg_clean_exposures(ctx->rt, base, clean);
-        clean = ctx->rt->exp_len;
+        /* the earlier rules' exposures are clean already; most rules
+         * add none */
+        if (ctx->rt->exp_len != clean) {
+            sg_clean_exposures(ctx->rt, base, clean);
+            clean = ctx->rt->exp_len;
+        }
 
         if (!pass) {
             continue;

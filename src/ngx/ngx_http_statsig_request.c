@@ -50,7 +50,9 @@ ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
     ctx = cln->data;
     ngx_memzero(ctx, sizeof(ngx_http_statsig_ctx_t));
 
-    if (ngx_array_init(&ctx->entries, r->pool, 8,
+    /* room for every statsig variable of the configuration, within reason */
+    if (ngx_array_init(&ctx->entries, r->pool,
+                       ngx_max(4, ngx_min(ngx_http_statsig_nvars, 32)),
                        sizeof(ngx_http_statsig_entry_t))
         != NGX_OK)
     {
@@ -157,14 +159,18 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
         return NULL;
     }
 
-    ngx_memzero(e, sizeof(ngx_http_statsig_entry_t));
-
+    /* the result is written by its evaluation, before anything reads it */
     e->kind = kind;
     e->spec = spec;
     e->name = *name;
+    e->evaluated = 0;
+    e->exposed = 0;
 
     if (plen) {
         e->param = *param;
+
+    } else {
+        ngx_str_null(&e->param);
     }
 
     return e;

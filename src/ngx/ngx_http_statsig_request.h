@@ -93,6 +93,9 @@ void ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
 /* ngx_http_statsig_variables.c */
 ngx_int_t ngx_http_statsig_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_statsig_variables_init_worker(ngx_cycle_t *cycle);
+
+/* the worker's statsig variables (a request's entries at most, mostly) */
+extern ngx_uint_t  ngx_http_statsig_nvars;
 char *ngx_http_statsig_gate(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 char *ngx_http_statsig_param(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 

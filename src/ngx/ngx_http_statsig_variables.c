@@ -124,6 +124,8 @@ static char  *ngx_http_statsig_kind_names[] = {
 static uint32_t    ngx_http_statsig_warned[NGX_HTTP_STATSIG_WARNED];
 static ngx_uint_t  ngx_http_statsig_nwarned;
 
+ngx_uint_t  ngx_http_statsig_nvars;
+
 
 ngx_int_t
 ngx_http_statsig_add_variables(ngx_conf_t *cf)
@@ -597,8 +599,14 @@ ngx_http_statsig_variables_init_worker(ngx_cycle_t *cycle)
     }
 
     v = cmcf->variables.elts;
+    ngx_http_statsig_nvars = 0;
 
     for (i = 0; i < cmcf->variables.nelts; i++) {
+        if (v[i].get_handler == ngx_http_statsig_named_variable) {
+            ngx_http_statsig_nvars++;
+            continue;
+        }
+
         for (p = ngx_http_statsig_prefixes; p->prefix.len; p++) {
             if (v[i].get_handler != p->handler) {
                 continue;
@@ -609,6 +617,7 @@ ngx_http_statsig_variables_init_worker(ngx_cycle_t *cycle)
             if (sv != NULL) {
                 v[i].get_handler = ngx_http_statsig_named_variable;
                 v[i].data = (uintptr_t) sv;
+                ngx_http_statsig_nvars++;
             }
 
             break;
