@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "idlist.h"
+#include "jsstr.h"
 #include "snapshot.h"
 
 
@@ -246,8 +247,8 @@ int
 statsig_idlist_builder_apply(statsig_idlist_builder_t *b, int list,
     const char *text, size_t len)
 {
-    const char  *p, *end, *nl;
-    size_t       n;
+    const char  *p, *end, *nl, *at;
+    size_t       n, idlen;
     char         id[8];
     sg_idset_t  *s;
 
@@ -271,12 +272,19 @@ statsig_idlist_builder_apply(statsig_idlist_builder_t *b, int list,
             n--;
         }
 
+        /* statsig-node: line.slice(1).trim() */
+        at = p + 1;
+        idlen = n - 1;
+        if (n > 1) {
+            statsig_js_trim(&at, &idlen);
+        }
+
         if (n > 1 && (p[0] == '+' || p[0] == '-')) {
             /* ids are 8 characters; pad shorter ones so they never match */
             memset(id, 0, sizeof(id));
-            memcpy(id, p + 1, n - 1 < 8 ? n - 1 : 8);
+            memcpy(id, at, idlen < 8 ? idlen : 8);
 
-            if (n - 1 == 8) {
+            if (idlen == 8) {
                 if (p[0] == '+') {
                     if (sg_idset_add(s, sg_id_key(id)) != 0) {
                         return -1;

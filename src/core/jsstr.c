@@ -341,3 +341,62 @@ statsig_str_contains(const char *hay, size_t hlen, const char *needle,
 
     return 0;
 }
+
+
+/* WhiteSpace and LineTerminator of ECMAScript, for String.prototype.trim */
+static int
+statsig_js_space(uint32_t cp)
+{
+    switch (cp) {
+    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
+    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
+    case 0x205F: case 0x3000: case 0xFEFF:
+        return 1;
+    default:
+        return cp >= 0x2000 && cp <= 0x200A;
+    }
+}
+
+
+void
+statsig_js_trim(const char **s, size_t *len)
+{
+    const unsigned char  *p, *end, *q;
+    uint32_t              cp;
+
+    p = (const unsigned char *) *s;
+    end = p + *len;
+
+    while (p < end) {
+        q = p;
+        cp = (*p < 0x80) ? *q++ : statsig_utf8_next(&q, end);
+        if (!statsig_js_space(cp)) {
+            break;
+        }
+
+        p = q;
+    }
+
+    /* from the end: one code point back at a time */
+    while (end > p) {
+        q = end - 1;
+        while (q > p && (*q & 0xC0) == 0x80) {
+            q--;
+        }
+
+        {
+            const unsigned char  *r = q;
+
+            cp = (*q < 0x80) ? *q : statsig_utf8_next(&r, end);
+        }
+
+        if (!statsig_js_space(cp)) {
+            break;
+        }
+
+        end = q;
+    }
+
+    *s = (const char *) p;
+    *len = (size_t) (end - p);
+}

@@ -27,4 +27,7 @@ size_t statsig_js_length(const char *s, size_t len);
 int statsig_str_contains(const char *hay, size_t hlen, const char *needle,
     size_t nlen);
 
+/* String.prototype.trim: *s and *len narrowed to the trimmed part. */
+void statsig_js_trim(const char **s, size_t *len);
+
 #endif /* STATSIG_JSSTR_H */

@@ -38,6 +38,10 @@ main(void)
            0, "apply +/- lines");
     is_int(statsig_idlist_builder_apply(b, beta, "+DDDDDDDD", 9), 0,
            "apply a last line without a newline");
+    /* statsig-node trims what follows the sign: spaces, tabs, NBSP */
+    is_int(statsig_idlist_builder_apply(b, beta,
+               "+ FFFFFFFF\t\n+GGGGGGGG \xc2\xa0\n+HHHHHHH\n", 34), 0,
+           "apply lines with white space around the ids");
     is_int(statsig_idlist_builder_apply(b, beta, "garbage", 7), -1,
            "a range that does not start with + or - is refused");
     is_int((int) statsig_idlist_builder_count(b, vips), 2, "vips: 2 ids");
@@ -50,6 +54,9 @@ main(void)
        && !has(l, "vips", "BBBBBBBB") && has(l, "beta", "DDDDDDDD")
        && !has(l, "beta", "AAAAAAAA") && !has(l, "nope", "AAAAAAAA"),
        "membership as applied");
+    ok(has(l, "beta", "FFFFFFFF") && has(l, "beta", "GGGGGGGG")
+       && !has(l, "beta", "HHHHHHH"),
+       "ids trimmed as statsig-node trims them (a 7-character one is none)");
 
     /* rebuilt from the blob: the same blob again, then goes on */
     again = statsig_idlist_builder_from(l);
