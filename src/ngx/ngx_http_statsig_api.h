@@ -130,6 +130,8 @@ typedef struct {
 ngx_int_t ngx_http_statsig_api_client_auth(ngx_http_request_t *r,
     ngx_str_t *key);
 ngx_int_t ngx_http_statsig_api_cors(ngx_http_request_t *r);
+ngx_int_t ngx_http_statsig_api_origin(ngx_http_request_t *r,
+    ngx_array_t *origins, ngx_uint_t any, char *expose);
 ngx_int_t ngx_http_statsig_api_preflight(ngx_http_request_t *r,
     ngx_int_t cors);
 ngx_int_t ngx_http_statsig_api_client_body(ngx_http_request_t *r,

@@ -136,16 +136,38 @@ ngx_http_statsig_api_client_match(ngx_http_request_t *r, ngx_str_t *given,
 /*
  * A client path's CORS: NGX_OK, an allowed Origin (its headers added);
  * NGX_DONE, no Origin (not a browser); NGX_DECLINED, an Origin that
- * statsig_cors_origins does not list; NGX_ERROR.
+ * statsig_cors_origins does not list; NGX_ERROR.  Any origin by default,
+ * as Statsig's API.
  */
 
 ngx_int_t
 ngx_http_statsig_api_cors(ngx_http_request_t *r)
 {
-    ngx_str_t                    *o;
-    ngx_uint_t                    i;
-    ngx_table_elt_t              *h;
     ngx_http_statsig_loc_conf_t  *slcf;
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+
+    return ngx_http_statsig_api_origin(r, slcf->cors_origins, 1, NULL);
+}
+
+
+/*
+ * The request's Origin against the origins a location allows ("*" any;
+ * none configured: any when any, else none).  NGX_OK: allowed,
+ * Access-Control-Allow-Origin added (the origin, with Vary: Origin, or
+ * "*"), and Access-Control-Expose-Headers when expose is not NULL;
+ * NGX_DONE: no Origin (not a browser); NGX_DECLINED: not allowed;
+ * NGX_ERROR.
+ */
+
+ngx_int_t
+ngx_http_statsig_api_origin(ngx_http_request_t *r, ngx_array_t *origins,
+    ngx_uint_t any, char *expose)
+{
+    char             *allow;
+    ngx_str_t        *o;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
 
     h = ngx_http_statsig_api_header(r, "Origin", 6);
 
@@ -153,49 +175,52 @@ ngx_http_statsig_api_cors(ngx_http_request_t *r)
         return NGX_DONE;
     }
 
-    slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+    allow = NULL;
 
-    if (slcf->cors_origins == NULL) {
-        /* the default: any, as Statsig's API; no Vary needed */
-        return ngx_http_statsig_response_add(r,
-                   "Access-Control-Allow-Origin", "*");
-    }
+    if (origins == NULL) {
+        allow = any ? "*" : NULL;
 
-    o = slcf->cors_origins->elts;
+    } else {
+        o = origins->elts;
 
-    for (i = 0; i < slcf->cors_origins->nelts; i++) {
+        for (i = 0; allow == NULL && i < origins->nelts; i++) {
+            if (o[i].len == 1 && o[i].data[0] == '*') {
+                allow = "*";
 
-        if (o[i].len == 1 && o[i].data[0] == '*') {
-            return ngx_http_statsig_response_add(r,
-                       "Access-Control-Allow-Origin", "*");
-        }
-
-        if (o[i].len == h->value.len
-            && ngx_strncasecmp(o[i].data, h->value.data, o[i].len) == 0)
-        {
-            /* the configured text, a NUL-terminated literal of the conf */
-            if (ngx_http_statsig_response_add(r,
-                    "Access-Control-Allow-Origin", (char *) o[i].data)
-                != NGX_OK
-                || ngx_http_statsig_response_add(r, "Vary", "Origin")
-                   != NGX_OK)
+            } else if (o[i].len == h->value.len
+                       && ngx_strncasecmp(o[i].data, h->value.data,
+                                          o[i].len)
+                          == 0)
             {
-                return NGX_ERROR;
+                /* the configured text, a NUL-terminated literal */
+                allow = (char *) o[i].data;
             }
-
-            return NGX_OK;
         }
     }
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "statsig api: Origin \"%V\" not allowed", &h->value);
+    if (allow == NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig: Origin \"%V\" not allowed", &h->value);
 
-    /* a cache must not give this answer to an allowed origin */
-    if (ngx_http_statsig_response_add(r, "Vary", "Origin") != NGX_OK) {
+        /* a cache must not give this answer to an allowed origin */
+        return ngx_http_statsig_response_add(r, "Vary", "Origin") == NGX_OK
+               ? NGX_DECLINED : NGX_ERROR;
+    }
+
+    if (ngx_http_statsig_response_add(r, "Access-Control-Allow-Origin",
+                                      allow)
+        != NGX_OK
+        || (allow[0] != '*'
+            && ngx_http_statsig_response_add(r, "Vary", "Origin") != NGX_OK)
+        || (expose != NULL
+            && ngx_http_statsig_response_add(r,
+                   "Access-Control-Expose-Headers", expose)
+               != NGX_OK))
+    {
         return NGX_ERROR;
     }
 
-    return NGX_DECLINED;
+    return NGX_OK;
 }
 
 

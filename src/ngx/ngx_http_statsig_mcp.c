@@ -248,47 +248,12 @@ ngx_http_statsig_mcp_handler(ngx_http_request_t *r)
 static ngx_int_t
 ngx_http_statsig_mcp_origin(ngx_http_request_t *r)
 {
-    ngx_str_t                    *o;
-    ngx_uint_t                    i;
-    ngx_table_elt_t              *h;
     ngx_http_statsig_loc_conf_t  *slcf;
-
-    h = ngx_http_statsig_api_header(r, "Origin", 6);
-
-    if (h == NULL) {
-        return NGX_DONE;
-    }
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
 
-    if (slcf->mcp_origins == NULL) {
-        return NGX_DECLINED;
-    }
-
-    o = slcf->mcp_origins->elts;
-
-    for (i = 0; i < slcf->mcp_origins->nelts; i++) {
-        if (o[i].len == h->value.len
-            && ngx_strncasecmp(o[i].data, h->value.data, o[i].len) == 0)
-        {
-            /* the configured text, a NUL-terminated literal of the conf */
-            if (ngx_http_statsig_response_add(r,
-                    "Access-Control-Allow-Origin", (char *) o[i].data)
-                != NGX_OK
-                || ngx_http_statsig_response_add(r,
-                       "Access-Control-Expose-Headers", "Mcp-Session-Id")
-                   != NGX_OK
-                || ngx_http_statsig_response_add(r, "Vary", "Origin")
-                   != NGX_OK)
-            {
-                return NGX_ERROR;
-            }
-
-            return NGX_OK;
-        }
-    }
-
-    return NGX_DECLINED;
+    return ngx_http_statsig_api_origin(r, slcf->mcp_origins, 0,
+                                       "Mcp-Session-Id");
 }
 
 
