@@ -141,9 +141,7 @@ http {
     statsig_zone statsig 4m;
     statsig_server_key file:%%TESTDIR%%/key;
     statsig_api_key file:%%TESTDIR%%/api_key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    %%FAKE_STATSIG%%
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_sync_interval 1s;
     statsig_flush_interval 100ms;

@@ -33,9 +33,7 @@ http {
     %%TEST_GLOBALS_HTTP%%
     statsig_zone statsig 2m;
     statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    %%FAKE_STATSIG%%
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_flush_interval 100ms;
 

@@ -73,9 +73,7 @@ http {
     %%TEST_GLOBALS_HTTP%%
     statsig_zone statsig 8m;
     statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    %%FAKE_STATSIG%%
     statsig_flush_interval 100ms;
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_sync_interval 1s;
@@ -198,7 +196,10 @@ sub sdk_events {
 }
 ok(wait_for(sub { sdk_events() >= 2500 }, 20),
    "statsig-node's 2,500 events arrive at the fake Statsig via the edge")
-    or diag(scalar(sdk_events()) . ' arrived');
+    or diag(scalar(sdk_events()) . ' arrived; the edge answered: '
+            . join(' | ', grep { m{/log_event} }
+                   split /\n/, (eval { slurp("$t->{dir}/logs/access.log") }
+                                 // '')));
 my %seen = map { $_->{value} => 1 } sdk_events();
 is(scalar keys %seen, 2500, 'each once, with its value');
 unlike($t->error_log, qr/buffered to a temporary file/,

@@ -68,9 +68,7 @@ http {
                    '\$status \$body_bytes_sent "\$http_statsig_sdk_type"';
     statsig_zone statsig 32m;
     statsig_server_key file:%%TESTDIR%%/key;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    %%FAKE_STATSIG%%
     statsig_flush_interval 100ms;
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_sync_interval 1s;

@@ -67,9 +67,7 @@ http {
     statsig_zone statsig 8m;
     statsig_server_key file:%%TESTDIR%%/key;
     statsig_client_key $KEY;
-    statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;
-    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;
-    statsig_events_url %%FAKE_URL%%/v1/log_event;
+    %%FAKE_STATSIG%%
     statsig_specs_file %%TESTDIR%%/specs.json;
     statsig_flush_interval 100ms;
     statsig_exposures off;

@@ -142,6 +142,8 @@ sub globals_http {
 # %%LISTEN%%             127.0.0.1:<port>        (%%PORT%% the number)
 # %%LISTEN_x%%, %%PORT_x%%  more ports, one per name x
 # %%FAKE_URL%%           http://127.0.0.1:<fake port>  (with fake => 1)
+# %%FAKE_STATSIG%%       statsig_specs_url, statsig_id_lists_url and
+#                        statsig_events_url on the fake's /v1/ paths
 # %%MODULE%%             the .so path
 sub expand {
     my ($self, $text) = @_;
@@ -154,6 +156,10 @@ sub expand {
     $text =~ s/%%PORT%%/$self->port/ge;
     $text =~ s/%%LISTEN_(\w+)%%/'127.0.0.1:' . $self->port($1)/ge;
     $text =~ s/%%PORT_(\w+)%%/$self->port($1)/ge;
+    $text =~ s{%%FAKE_STATSIG%%}{
+        "statsig_specs_url %%FAKE_URL%%/v1/download_config_specs;\n"
+        . "    statsig_id_lists_url %%FAKE_URL%%/v1/get_id_lists;\n"
+        . "    statsig_events_url %%FAKE_URL%%/v1/log_event;"}ge;
     if ($text =~ /%%FAKE_URL%%/) {
         die "%%FAKE_URL%% needs new(fake => 1)" unless $self->{fake};
         my $u = $self->{fake}->url;
