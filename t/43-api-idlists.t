@@ -188,7 +188,7 @@ is($? >> 8, 0, "statsig-node through the edge answers as the oracle "
 my @r = $f->requests(path => qr{^/idlists/});
 ok(@r >= keys %want, 'nginx fetched the lists from the fake Statsig');
 
-# the SDK's events (batches of 1,000, gzip) reach Statsig through the edge
+# the SDK's events (batches of 999, gzip) reach Statsig through the edge
 sub sdk_events {
     return grep { ($_->{eventName} // '') eq 'edge_sdk_event' }
         map { @{ $_->{json}{events} || [] } }

@@ -14,7 +14,7 @@
 // the SDK holds: {"name": {"ids": N, "readBytes": N, "fileID": "..."}}.
 // EDGE_EVENTS=N in the environment: the SDK also logs N events
 // ("edge_sdk_event", value i, user users[i % users]) and flushes them to
-// the edge's log_event at shutdown (the SDK's own batching and gzip).
+// the edge's log_event in batches of 999, each awaited (the SDK's gzip).
 const fs = require('fs');
 const path = require('path');
 
@@ -103,8 +103,11 @@ async function main() {
     }
   });
   await out.end();
+  // a full buffer (1,000) the SDK posts without waiting for the answer,
+  // which process.exit() may cut short: 999 at a time, each awaited
   for (let i = 0; i < nEvents; i++) {
     server.logEvent({ userID: `edge-user-${i}` }, 'edge_sdk_event', i, { n: String(i) });
+    if ((i + 1) % 999 === 0) await server.flush();
   }
   await server.flush();
   await server.shutdownAsync();
