@@ -22,12 +22,7 @@ port=$(freeport)
 
 if [ "${SPECS:-demo}" = dev ]; then
     cp "$root/../shared/oracle/fixtures/dev-set/dcs.json" "$dir/specs.json"
-    vars=$(perl -MJSON::PP -e '
-        local $/; open my $f, "<", $ARGV[0] or die;
-        my @g = grep { ($_->{entity} // "") eq "feature_gate" }
-            @{ decode_json(<$f>)->{feature_gates} };
-        print join " ", map { "\$statsig_gate_$_->{name}" } @g[0 .. 9];' \
-        "$dir/specs.json")
+    vars=$(dev_gate_vars "$dir/specs.json")
     vars="$vars \$price \$label"
     params='statsig_param $price config_1_pricing limit_0 default=1;
     statsig_param $label config_6_pricing mode_0 default=a;'

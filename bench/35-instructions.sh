@@ -43,6 +43,22 @@ start() {
     exit 1
 }
 
+# the top of a configuration: one process, nothing logged but errors
+conf_head() {
+    cat <<CONF
+load_module $so;
+$user
+master_process off;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+CONF
+}
+
 # $1 the location, $2 a name for the run's users: a curl config of $n
 # requests on one connection, each a new user, from a browser
 urls() {
@@ -82,24 +98,9 @@ measure() {
 # ---- variables ----
 
 cp "$root/../shared/oracle/fixtures/dev-set/dcs.json" "$dir/dev.json"
-vars=$(perl -MJSON::PP -e '
-    local $/; open my $f, "<", $ARGV[0] or die;
-    my @g = grep { ($_->{entity} // "") eq "feature_gate" }
-        @{ decode_json(<$f>)->{feature_gates} };
-    print join " ", map { "\$statsig_gate_$_->{name}" } @g[0 .. 9];' \
-    "$dir/dev.json")
+vars=$(dev_gate_vars "$dir/dev.json")
 
-cat > "$dir/vars.conf" <<CONF
-load_module $so;
-$user
-master_process off;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
+{ conf_head; cat <<CONF
     statsig_zone statsig 8m;
     statsig_specs_file $dir/dev.json;
     statsig_user_id \$arg_u;
@@ -117,6 +118,7 @@ http {
     }
 }
 CONF
+} > "$dir/vars.conf"
 
 start vars
 measure plain 1 >/dev/null          # warm: first requests, page faults
@@ -136,17 +138,7 @@ cp "$root/conf-examples/demo-specs.json" "$dir/demo.json"
 gates='$statsig_gate_public_launch$statsig_gate_beta_users'
 gates="$gates\$statsig_gate_new_checkout"
 
-cat > "$dir/events.conf" <<CONF
-load_module $so;
-$user
-master_process off;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
+{ conf_head; cat <<CONF
     statsig_zone statsig 64m;
     statsig_specs_file $dir/demo.json;
     statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;
@@ -165,6 +157,7 @@ http {
     }
 }
 CONF
+} > "$dir/events.conf"
 
 start events
 measure on 3 >/dev/null             # warm: the ring's and packs' pages

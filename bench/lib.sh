@@ -16,6 +16,16 @@ so=${STATSIG_MODULE:-$root/build/nginx/ngx_http_statsig_module.so}
 user=; [ "$(id -u)" = 0 ] && user="user root;"
 hz=$(getconf CLK_TCK)
 
+# "$statsig_gate_<name> ..." of the first 10 feature gates (not holdouts
+# or segments) of the specs file $1: the dev-set's variables
+dev_gate_vars() {
+    perl -MJSON::PP -e '
+        local $/; open my $f, "<", $ARGV[0] or die;
+        my @g = grep { ($_->{entity} // "") eq "feature_gate" }
+            @{ decode_json(<$f>)->{feature_gates} };
+        print join " ", map { "\$statsig_gate_$_->{name}" } @g[0 .. 9];' "$1"
+}
+
 # a free TCP port on 127.0.0.1
 freeport() {
     perl -MIO::Socket::INET -e \
