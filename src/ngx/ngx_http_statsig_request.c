@@ -119,8 +119,8 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
 
 /*
  * The request's entry for one entity (and layer parameter): found, or
- * added with kind set and everything else zero.  Entries are few (the
- * variables one request reads), so a linear search is the fast path.
+ * added with its kind, spec, name and parameter.  Entries are few (the
+ * variables one request reads): a linear search, when it may find one.
  */
 
 ngx_http_statsig_entry_t *
@@ -128,11 +128,28 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
     const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
 {
     size_t                     plen;
+    uint64_t                   bit;
     ngx_uint_t                 i;
     ngx_http_statsig_entry_t  *e;
 
     plen = param ? param->len : 0;
     e = ctx->entries.elts;
+
+    /*
+     * A bit of the request's entries' specs: a spec whose bit is clear has
+     * no entry yet, and the search (one compare per variable read before)
+     * is skipped.  Unknown entities (no spec) are always searched.
+     */
+    bit = 0;
+
+    if (spec != NULL) {
+        bit = (uint64_t) 1 << ((((uint64_t) (uintptr_t) spec
+                                 * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
+
+        if (!(ctx->entry_specs & bit)) {
+            goto add;
+        }
+    }
 
     for (i = 0; i < ctx->entries.nelts; i++) {
         if (e[i].kind != kind || e[i].spec != spec || e[i].param.len != plen)
@@ -154,10 +171,14 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
         return &e[i];
     }
 
+add:
+
     e = ngx_array_push(&ctx->entries);
     if (e == NULL) {
         return NULL;
     }
+
+    ctx->entry_specs |= bit;
 
     /* the result is written by its evaluation, before anything reads it */
     e->kind = kind;

@@ -47,6 +47,7 @@ typedef struct {
     statsig_value_t                user;
     statsig_eval_ctx_t             eval;
     ngx_array_t                    entries;  /* ngx_http_statsig_entry_t */
+    uint64_t                       entry_specs;  /* their specs, a bit each */
 
     ngx_str_t                      stable_id;
     ngx_http_statsig_loc_conf_t   *cookie_conf;  /* set the cookie by it */
