@@ -321,6 +321,11 @@ $f->set_specs(slurp("$d/newer.json"), undef, time => $newer);
 
 ok(all_workers($t, sub { $_[0]{worker}{specs_time} == $newer }, 20),
    'nginx has the newer specs, every worker');
+# v2 is made from the specs file, written after the zone took the specs
+# (a 503 until then): the burst must find it written
+ok(wait_for(sub { (eval { slurp("$t->{dir}/specs.json") } // '')
+                  =~ /"time":$newer\b/ }, 30),
+   'and the specs file holds them');
 
 my @urls = map { "-o $d/burst-$_.json " . $t->url("$v2/$KEY.json") } 1 .. 24;
 system("curl -s -Z --parallel-immediate --parallel-max 24 @urls "
@@ -329,7 +334,8 @@ my $newer_want = slurp("$d/newer-v2.json");
 my @bad = grep { slurp("$d/burst-$_.json") ne $newer_want } 1 .. 24;
 ok(!@bad, '24 requests at once: each the newer v2, whole ('
    . length($newer_want) . ' bytes)')
-    or diag('different: ' . join(',', @bad));
+    or diag('different: ' . join(',', @bad) . '; the first begins '
+            . substr(eval { slurp("$d/burst-$bad[0].json") } // '', 0, 200));
 
 my $made_re = qr/DCS v2 of the specs of time $newer made in (\d+) ms, \d+ /
     . qr/bytes, (\d+) requests waited/;
