@@ -47,6 +47,12 @@ http {
             return 200 "\$statsig_gate_beta_users\$beta\$statsig_gate_beta_users \$price \$statsig_config_pricing \$missing \$nocfg n=\$statsig_exposure_count";
         }
 
+        # a regex capture alone is a value too (not a variable's name)
+        location ~ ^/capture/(.+)\$ {
+            statsig_user_field email \$1;
+            return 200 "beta=\$statsig_gate_beta_users";
+        }
+
         location /unknown {
             return 200 "[\$statsig_gate_no_such_gate] [\$statsig_config_no_such] [\$statsig_experiment_no_such] n=\$statsig_exposure_count";
         }
@@ -119,6 +125,10 @@ is(scalar keys %$sids, 20, '20 visitors, 20 stable IDs');
 
 is(get('/eval', 'x-email' => 'ann@example.com')->{content} =~ /beta=(\d)/
    && $1, 1, 'beta_users by email');
+is(get('/capture/ann@example.com')->{content}, 'beta=1',
+   'an email from a regex capture ($1)');
+is(get('/capture/ann@other.org')->{content}, 'beta=0',
+   '... and another');
 for my $case (['not UTF-8', "ann\xff\xfe\@example.com"],
               ['overlong UTF-8', "ann\xc0\xaf\@example.com"],
               # past the first eight bytes, read eight at a time

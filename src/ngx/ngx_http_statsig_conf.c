@@ -176,6 +176,11 @@ ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
         name.len -= 2;
     }
 
+    /* $1..$9 are regex captures, not variables */
+    if (name.data[0] >= '0' && name.data[0] <= '9') {
+        return cv;
+    }
+
     last = name.data + name.len;
 
     for (p = name.data; p < last; p++) {
