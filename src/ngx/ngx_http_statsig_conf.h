@@ -54,14 +54,14 @@ typedef struct {
 /* NAME VALUE pairs: statsig_user_custom, _private, statsig_custom_id */
 typedef struct {
     ngx_str_t                      name;
-    ngx_http_statsig_cv_t      *value;
+    ngx_http_statsig_cv_t         *value;
 } ngx_http_statsig_kv_t;
 
 
 typedef struct {
     ngx_str_t                      name;
-    ngx_http_statsig_cv_t      *value;
-    ngx_http_statsig_cv_t      *cond;
+    ngx_http_statsig_cv_t         *value;
+    ngx_http_statsig_cv_t         *cond;
     ngx_array_t                   *metadata;   /* ngx_http_statsig_kv_t */
     ngx_uint_t                     sinks;      /* sinks=; 0: every one */
 } ngx_http_statsig_event_t;
@@ -110,14 +110,14 @@ typedef struct {
     ngx_str_t                      used_name;
 
     /* compiled once, shared by every location that keeps the default */
-    ngx_http_statsig_cv_t      *default_ip;
-    ngx_http_statsig_cv_t      *default_user_agent;
+    ngx_http_statsig_cv_t         *default_ip;
+    ngx_http_statsig_cv_t         *default_user_agent;
 } ngx_http_statsig_main_conf_t;
 
 
 typedef struct {
-    ngx_http_statsig_cv_t      *user_id;
-    ngx_http_statsig_cv_t      *fields[NGX_HTTP_STATSIG_NFIELDS];
+    ngx_http_statsig_cv_t         *user_id;
+    ngx_http_statsig_cv_t         *fields[NGX_HTTP_STATSIG_NFIELDS];
     ngx_array_t                   *custom;     /* ngx_http_statsig_kv_t */
     ngx_array_t                   *private_attrs;
     ngx_array_t                   *custom_ids;

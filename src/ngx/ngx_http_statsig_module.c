@@ -675,7 +675,7 @@ ngx_http_statsig_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_statsig_loc_conf_t *conf = child;
 
     ngx_uint_t                     i;
-    ngx_http_statsig_cv_t     **f;
+    ngx_http_statsig_cv_t        **f;
     ngx_http_statsig_main_conf_t  *smcf;
 
     smcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_statsig_module);

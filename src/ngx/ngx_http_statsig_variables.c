@@ -41,7 +41,7 @@ typedef struct {
     ngx_uint_t                     kind;    /* with EVAL_BY_VAR */
     ngx_str_t                      name;
     ngx_str_t                      param;
-    ngx_http_statsig_cv_t      *deflt;
+    ngx_http_statsig_cv_t         *deflt;
     ngx_uint_t                     generation;
     const statsig_spec_t          *spec;
     statsig_kind_e                 sk;
@@ -567,10 +567,14 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
     ngx_str_t                value;
     ngx_http_statsig_var_t  *sv;
 
-    sv = ngx_http_statsig_prefix_var(r->pool, var, skip, kind);
-    if (sv == NULL) {
+    if (var->len <= skip) {
         v->not_found = 1;
         return NGX_OK;
+    }
+
+    sv = ngx_http_statsig_prefix_var(r->pool, var, skip, kind);
+    if (sv == NULL) {
+        return NGX_ERROR;
     }
 
     rc = ngx_http_statsig_evaluate(r, sv, &value);
