@@ -240,10 +240,13 @@ ok(wait_for(sub { my $q = sink('customerio');
                   ($q->{queue}{events} // 0) + ($q->{in_flight} // 0) >= 300 },
             30), 'a backlog while Customer.io answers 503');
 $f->control(cio_batch => 'normal');
+my %arrived;
 ok(wait_for(sub {
-    my %p = map { $_->{person} => 1 } grep { $_->{person} =~ /^[bm]\d+$/ }
-            $f->cio_events;
-    keys(%p) == 360 }, 60), '360 events arrived');
+    %arrived = map { $_->{person} => 1 } grep { $_->{person} =~ /^[bm]\d+$/ }
+               $f->cio_events;
+    keys(%arrived) == 360 }, 60), '360 events arrived')
+    or diag(scalar(keys %arrived) . ' arrived; the sink: '
+            . JSON::PP->new->canonical->encode(sink('customerio')));
 my @batches = reqs(qr{^/api/v2/batch$});
 splice @batches, 0, $nreq;
 @batches = grep { ($_->{control}{cio_batch} // '') eq 'normal' } @batches;
