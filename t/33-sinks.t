@@ -238,7 +238,9 @@ $t->get("/big?u=b$_", headers => { 'X-Big' => $big }) for 1 .. 60;
 $t->get("/buy?u=m$_&v=$_&sku=M") for 1 .. 300;
 ok(wait_for(sub { my $q = sink('customerio');
                   ($q->{queue}{events} // 0) + ($q->{in_flight} // 0) >= 300 },
-            30), 'a backlog while Customer.io answers 503');
+            30), 'a backlog while Customer.io answers 503')
+    or diag('the sink: '
+            . JSON::PP->new->canonical->encode(sink('customerio')));
 $f->control(cio_batch => 'normal');
 my %arrived;
 ok(wait_for(sub {

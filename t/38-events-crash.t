@@ -5,7 +5,8 @@
 # counted.  The respawned worker, or the flusher's next tick, finds the
 # dead worker's slot: the events count as dropped_lost, queue.buffered
 # goes back to 0, the error log says how many, and every event served is
-# delivered or counted: served = delivered + dropped_lost, exactly.
+# delivered or counted: served = delivered + dropped_lost, exactly, but
+# for a batch in flight at the kill (counted lost, may have arrived).
 #
 # A pack closes on the flusher's tick (every 250 ms) or when it holds a
 # request's worth (1000 events): a burst of 40 requests followed at once
@@ -80,15 +81,29 @@ $t->get('/buy?u=after');
 ok(wait_for(sub { delivered()->{after} }, 15),
    'the new worker delivers');
 
+# The open pack's events never arrive.  A batch the dead worker had in
+# flight (its flush tick fell inside the burst: a slow machine, ASan) is
+# counted lost too, though its request may have reached Statsig: at most
+# once, as the flusher promises.
+my $log = $t->error_log;
+my ($packed) = $log =~
+    /statsig: worker $w died with (\d+) events not yet queued; they are lost/;
+ok($packed, 'the loss is logged');
+my ($flight) = $log =~
+    /the previous event flusher died with (\d+) events in flight/;
+$packed //= 0;
+$flight //= 0;
+
 my $got = delivered();
 my $arrived = grep { $got->{$_} } @users;
 $s = sink();
-is($arrived + $s->{dropped_lost}, $served,
-   "served = delivered + dropped_lost ($arrived + $s->{dropped_lost})");
+is($s->{dropped_lost}, $packed + $flight,
+   "dropped_lost = open pack + in flight ($packed + $flight)");
+cmp_ok($arrived, '<=', $served - $packed,
+       "the open pack's events never arrive ($arrived of $served)");
+cmp_ok($arrived, '>=', $served - $packed - $flight,
+       "every other event arrives ($arrived + $packed + $flight >= $served)");
 is(scalar(grep { ($got->{$_} // 0) > 1 } @users), 0, 'none twice');
-like($t->error_log,
-     qr/statsig: worker $w died with \d+ events not yet queued; they are lost/,
-     'the loss is logged');
 
 $t->stop(check => 0);
 my @bad = grep { !/worker process $w exited on signal 9/ }
