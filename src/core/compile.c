@@ -60,6 +60,9 @@ typedef struct {
     uint32_t               *intern;     /* interned strings: offsets */
     size_t                  intern_mask;
     size_t                  intern_used;
+    sg_sref_t              *fkeys;      /* field keys (snapshot.h) */
+    uint32_t                n_fkeys;
+    uint32_t               *fkey_tab;   /* their index + 1 by name */
 } sg_compiler_t;
 
 
@@ -548,6 +551,84 @@ sg_put_index(sg_compiler_t *c, size_t names_off, size_t stride, size_t n,
 }
 
 
+/*
+ * A spelling conditions read from the user, as a field key (snapshot.h):
+ * its index, the same for the same bytes.
+ */
+#define SG_FKEY_MASK  (SG_FIELD_KEYS_MAX * 2 - 1)
+
+static uint32_t
+sg_put_field_key(sg_compiler_t *c, sg_sref_t name)
+{
+    uint32_t   slot, e;
+    sg_sref_t  other;
+
+    if (c->fkeys == NULL) {
+        c->fkeys = malloc(SG_FIELD_KEYS_MAX * sizeof(sg_sref_t));
+        c->fkey_tab = calloc(SG_FKEY_MASK + 1, sizeof(uint32_t));
+
+        if (c->fkeys == NULL || c->fkey_tab == NULL) {
+            c->blob.failed = 1;
+            return SG_NO_FIELD_KEY;
+        }
+    }
+
+    slot = (uint32_t) statsig_str_hash(sg_blob_str(c, name), name.len)
+           & SG_FKEY_MASK;
+
+    for ( ;; ) {
+        e = c->fkey_tab[slot];
+        if (e == 0) {
+            break;
+        }
+
+        other = c->fkeys[e - 1];
+        if (other.len == name.len
+            && memcmp(sg_blob_str(c, other), sg_blob_str(c, name),
+                      name.len) == 0)
+        {
+            return e - 1;
+        }
+
+        slot = (slot + 1) & SG_FKEY_MASK;
+    }
+
+    if (c->n_fkeys == SG_FIELD_KEYS_MAX) {
+        return SG_NO_FIELD_KEY;
+    }
+
+    c->fkeys[c->n_fkeys++] = name;
+    c->fkey_tab[slot] = c->n_fkeys;
+
+    return c->n_fkeys - 1;
+}
+
+
+/* the field keys into the blob, with their name index */
+static void
+sg_put_field_keys(sg_compiler_t *c, sg_header_t *h)
+{
+    size_t  off;
+
+    if (c->fkeys == NULL) {
+        return;                         /* no memory: the blob failed */
+    }
+
+    h->n_field_keys = c->n_fkeys;
+
+    off = sg_put_array(c, c->fkeys, c->n_fkeys, sizeof(sg_sref_t));
+    c->fkeys = NULL;
+
+    if (off == (size_t) -1) {
+        return;
+    }
+
+    h->field_keys = (uint32_t) off;
+    h->field_key_index = sg_put_index(c, off, sizeof(sg_sref_t),
+                                      c->n_fkeys, 0);
+}
+
+
 /* ---- target values ---- */
 
 /* String(v) and its lower case for one element, into the blob */
@@ -1020,6 +1101,8 @@ sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
     cond->has_field = (field != NULL && !sg_is(field, NULL));
     cond->field = c->empty;
     cond->field_lower = c->empty;
+    cond->field_key = SG_NO_FIELD_KEY;
+    cond->field_lower_key = SG_NO_FIELD_KEY;
 
     if (cond->has_field) {
         c->text.len = 0;
@@ -1033,6 +1116,9 @@ sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
                                          sg_blob_str(c, cond->field_lower),
                                          cond->field_lower.len);
         }
+
+        cond->field_key = sg_put_field_key(c, cond->field);
+        cond->field_lower_key = sg_put_field_key(c, cond->field_lower);
     }
 
     sg_put_id_type(c, sg_get(j, "idType"), &cond->id_type,
@@ -1182,6 +1268,8 @@ sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
         return -1;
     }
 
+    r->pure = 1;
+
     for (i = 0; i < n; i++) {
         c->at_cond = (long) i;
 
@@ -1189,6 +1277,8 @@ sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
             free(cs);
             return -1;
         }
+
+        r->pure &= (uint8_t) sg_cond_is_pure(&cs[i]);
     }
 
     off = sg_put_array(c, cs, n, sizeof(sg_cond_t));
@@ -1596,6 +1686,8 @@ sg_compile_cleanup(sg_compiler_t *c, statsig_compile_mem_t *m,
     m->blob = c->blob;
     m->text = c->text;
     free(c->intern);
+    free(c->fkeys);
+    free(c->fkey_tab);
 }
 
 
@@ -1699,6 +1791,11 @@ statsig_compile_in(statsig_compile_mem_t *m, const char *json, size_t len,
     c.empty.off = (uint32_t) statsig_buf_reserve(&c.blob, 1, 1);
     c.empty.len = 0;
 
+    /* SG_FIELD_KEY_IP, _UA, _UA_LOWER: getFromIP and getFromUserAgent */
+    (void) sg_put_field_key(&c, sg_put_interned(&c, "ip", 2));
+    (void) sg_put_field_key(&c, sg_put_interned(&c, "userAgent", 9));
+    (void) sg_put_field_key(&c, sg_put_interned(&c, "useragent", 9));
+
     h.has_updates = (uint8_t) sg_truthy(sg_get(root, "has_updates"));
 
     t = sg_get(root, "time");
@@ -1730,6 +1827,7 @@ statsig_compile_in(statsig_compile_mem_t *m, const char *json, size_t len,
         sg_put_optional_json(&c, root, "hashed_sdk_keys_to_entities");
     h.session_replay_info = sg_put_optional_json(&c, root,
                                                  "session_replay_info");
+    sg_put_field_keys(&c, &h);
 
     if (c.blob.failed) {
         goto failed;

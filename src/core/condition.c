@@ -127,73 +127,6 @@ sg_tmp_number(sg_tmp_t *t, double num, unsigned op)
 
 /* ---- user lookups (EvaluatorUtils) ---- */
 
-/*
- * a ?? b ?? ... : the first non-nullish candidate, else the last one as it
- * is (null when it holds null, otherwise undefined).
- */
-static const statsig_value_t *sg_lookup_user(statsig_eval_ctx_t *ctx,
-    const statsig_value_t *user, statsig_str_t field,
-    statsig_str_t field_lower);
-
-
-static const statsig_value_t *
-sg_get_from_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
-    statsig_str_t field, statsig_str_t field_lower)
-{
-    const statsig_value_t  **memo;
-
-    if (user == NULL || user->type != STATSIG_V_OBJECT) {
-        return &statsig_null_value;
-    }
-
-    memo = statsig_field_memo(ctx, field.data);
-    if (*memo != NULL) {
-        return *memo;
-    }
-
-    *memo = sg_lookup_user(ctx, user, field, field_lower);
-
-    return *memo;
-}
-
-
-static const statsig_value_t *
-sg_lookup_user(statsig_eval_ctx_t *ctx, const statsig_value_t *user,
-    statsig_str_t field, statsig_str_t field_lower)
-{
-    const statsig_value_t  *v, *f[3], *lf[3];
-    uint32_t                i;
-    int                     both;
-
-    /* a field already in lower case needs one lookup per object */
-    both = (field.data != field_lower.data);
-
-    statsig_user_key(ctx, field.data, field.len, f);
-    if (both) {
-        statsig_user_key(ctx, field_lower.data, field_lower.len, lf);
-    }
-
-    v = NULL;
-
-    /* user[f] ?? user[lf] ?? custom[f] ?? ... ?? privateAttributes[lf] */
-    for (i = 0; i < 3; i++) {
-        v = f[i];
-        if (!statsig_value_nullish(v)) {
-            return v;
-        }
-
-        if (both) {
-            v = lf[i];
-            if (!statsig_value_nullish(v)) {
-                return v;
-            }
-        }
-    }
-
-    return v ? v : &statsig_value_undefined;
-}
-
-
 const statsig_value_t *
 statsig_unit_id(statsig_eval_ctx_t *ctx, int custom, statsig_str_t id_type)
 {
@@ -418,12 +351,16 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         return sg_eval_multi_gate_condition(ctx, c, depth, unsupported);
 
     case SG_COND_USER_FIELD:
-        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
+        v = c->has_field ? statsig_user_field(ctx, c->field_key,
+                                             c->field_lower_key, field,
+                                             field_lower)
                          : &statsig_null_value;
         break;
 
     case SG_COND_IP_BASED:
-        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
+        v = c->has_field ? statsig_user_field(ctx, c->field_key,
+                                             c->field_lower_key, field,
+                                             field_lower)
                          : &statsig_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -437,7 +374,8 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        ip = sg_get_from_user(ctx, ctx->user, sg_field_ip, sg_field_ip);
+        ip = statsig_user_field(ctx, SG_FIELD_KEY_IP, SG_FIELD_KEY_IP,
+                                sg_field_ip, sg_field_ip);
         if (statsig_runtime_country(ctx->rt, ctx->session, ip, country)) {
             v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
         }
@@ -445,7 +383,9 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         break;
 
     case SG_COND_UA_BASED:
-        v = c->has_field ? sg_get_from_user(ctx, ctx->user, field, field_lower)
+        v = c->has_field ? statsig_user_field(ctx, c->field_key,
+                                             c->field_lower_key, field,
+                                             field_lower)
                          : &statsig_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -457,7 +397,8 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
-        ua = sg_get_from_user(ctx, ctx->user, sg_field_ua, sg_field_ua_lower);
+        ua = statsig_user_field(ctx, SG_FIELD_KEY_UA, SG_FIELD_KEY_UA_LOWER,
+                                sg_field_ua, sg_field_ua_lower);
         if (ua->type != STATSIG_V_STRING
             || (ua->len > 1000
                 && statsig_js_length(ua->str, ua->len) > 1000))

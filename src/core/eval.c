@@ -246,22 +246,6 @@ sg_eval_delegate(statsig_eval_ctx_t *ctx, const statsig_spec_t *layer,
 }
 
 
-/*
- * A condition whose only effect is its value: a known type other than the
- * gate conditions, with an operator the type uses (public ignores it).
- */
-static inline int
-sg_cond_is_pure(const sg_cond_t *c)
-{
-    if (c->type == SG_COND_PUBLIC) {
-        return 1;
-    }
-
-    return c->type >= SG_COND_IP_BASED && c->type <= SG_COND_TARGET_APP
-           && c->op != SG_OP_UNKNOWN;
-}
-
-
 static int
 sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const sg_rule_t *rule)
@@ -292,8 +276,8 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 {
     const statsig_snapshot_t  *s;
     const sg_rule_t           *rules, *rule;
-    const sg_cond_t           *conds;
-    uint32_t                   base, clean, i, k;
+    const sg_cond_t           *c, *end;
+    uint32_t                   base, clean, i;
     int                        pass, unsupported;
 
     s = ctx->snap;
@@ -317,24 +301,23 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
     for (i = 0; i < spec->n_rules; i++) {
         rule = &rules[i];
-        conds = SG_AT(s, rule->conds, sg_cond_t);
+        c = SG_AT(s, rule->conds, sg_cond_t);
+        end = c + rule->n_conds;
         pass = 1;
         unsupported = 0;
 
-        for (k = 0; k < rule->n_conds; k++) {
-            /*
-             * statsig-node evaluates every condition of a rule, but once
-             * one failed, only gates (exposures, unsupported nested
-             * results) can still change the outcome.
-             */
-            if ((!pass && sg_cond_is_pure(&conds[k]))
-                || conds[k].type == SG_COND_PUBLIC)
-            {
+        for ( /* void */ ; c < end; c++) {
+            /* once one failed, only the impure ones still matter */
+            if (c->type == SG_COND_PUBLIC || (!pass && sg_cond_is_pure(c))) {
                 continue;       /* public: true, nothing else */
             }
 
-            if (!statsig_eval_condition(ctx, &conds[k], depth, &unsupported)) {
+            if (!statsig_eval_condition(ctx, c, depth, &unsupported)) {
                 pass = 0;
+
+                if (rule->pure) {
+                    break;
+                }
             }
 
             if (unsupported) {

@@ -46,13 +46,31 @@ typedef struct {
     const statsig_value_t  *value;      /* NULL: not looked up yet */
 } statsig_field_memo_t;
 
-/* a key's values in the user, its custom and privateAttributes (or NULL) */
-void statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
-    const statsig_value_t *out[3]);
+const statsig_value_t *statsig_user_field_find(statsig_eval_ctx_t *ctx,
+    uint32_t key, uint32_t lower_key, statsig_str_t field,
+    statsig_str_t field_lower);
 
-/* the session's slot for a field name (by address) */
-const statsig_value_t **statsig_field_memo(statsig_eval_ctx_t *ctx,
-    const char *field);
+/*
+ * getFromUser: key and lower_key the field keys (snapshot.h) of field and
+ * field_lower, SG_NO_FIELD_KEY past the snapshot's.  The session's answer
+ * first: most conditions read a field another one read before.
+ */
+static inline const statsig_value_t *
+statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
+    statsig_str_t field, statsig_str_t field_lower)
+{
+    const statsig_field_slot_t  *f;
+
+    if (key < SG_FIELD_KEYS_MAX) {
+        f = &ctx->rt->field_slots[key];
+
+        if (f->resolved_session == ctx->session) {
+            return f->resolved;
+        }
+    }
+
+    return statsig_user_field_find(ctx, key, lower_key, field, field_lower);
+}
 
 /* the session's slot for a custom unit id type (by address) */
 const statsig_value_t **statsig_unit_memo(statsig_eval_ctx_t *ctx,

@@ -29,34 +29,13 @@ typedef struct {
     unsigned               value:1;
 } sg_gate_memo_entry_t;
 
-/*
- * The keys of the user, its custom and privateAttributes objects, hashed
- * once per session: a condition on a field the user lacks otherwise
- * scans all three objects, twice (exact and lower-case name).
- */
-#define SG_USER_INDEX_SLOTS  128
-#define SG_USER_INDEX_KEYS   64
-
-/* one name and its values in the user, custom and privateAttributes */
-typedef struct {
-    const char             *key;
-    size_t                  len;
-    uint32_t                hash;
-    const statsig_value_t  *values[3];
-} sg_user_key_t;
-
 #define SG_UNIT_MEMO_SLOTS  8
 
 struct statsig_gate_memo_s {
     sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
     statsig_field_memo_t   fields[STATSIG_FIELD_MEMO_SLOTS];
     statsig_field_memo_t   units[SG_UNIT_MEMO_SLOTS];
-    /* open addressing: entry index + 1, 0 empty; the entries in order,
-     * so that a new session clears 128 bytes, not the entries */
-    uint8_t                key_slots[SG_USER_INDEX_SLOTS];
-    sg_user_key_t          keys[SG_USER_INDEX_KEYS];
-    uint64_t               keys_session;
-    int                    keys_indexed;
+    uint64_t               keys_session;    /* rt->field_slots' cand */
     statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
     uint32_t               exp_len;
     uint64_t               session;
@@ -180,12 +159,11 @@ statsig_eval_session(statsig_eval_ctx_t *ctx)
 
 
 /*
- * getFromUser results of this session, by the address of the field name:
- * a snapshot stores each field name once, and many conditions read the
- * same few fields.
+ * getFromUser results of this session for field names past the field keys,
+ * by the address of the name: a snapshot stores each field name once.
  */
-const statsig_value_t **
-statsig_field_memo(statsig_eval_ctx_t *ctx, const char *field)
+static const statsig_value_t **
+sg_field_memo(statsig_eval_ctx_t *ctx, const char *field)
 {
     statsig_field_memo_t  *f;
     uintptr_t              k;
@@ -224,120 +202,140 @@ statsig_unit_memo(statsig_eval_ctx_t *ctx, const char *id_type)
 
 
 static void
-sg_user_index_build(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
+sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 {
     const statsig_value_t  *objs[3];
-    sg_user_key_t          *k;
-    uint32_t                h, slot, o, n;
-    size_t                  i, total;
+    statsig_field_slot_t   *f;
+    uint32_t                o, k;
+    size_t                  i;
 
     objs[0] = ctx->user;
     objs[1] = ctx->user_custom;
     objs[2] = ctx->user_private;
 
     m->keys_session = ctx->session;
-    m->keys_indexed = 0;
-
-    total = 0;
-    for (o = 0; o < 3; o++) {
-        if (objs[o] != NULL && objs[o]->type == STATSIG_V_OBJECT) {
-            total += objs[o]->n;
-        }
-    }
-
-    if (total > SG_USER_INDEX_KEYS) {
-        return;     /* a large user: plain scans */
-    }
-
-    memset(m->key_slots, 0, sizeof(m->key_slots));
-    n = 0;
 
     for (o = 0; o < 3; o++) {
         if (objs[o] == NULL || objs[o]->type != STATSIG_V_OBJECT) {
             continue;
         }
 
-        /* in order: a later duplicate key replaces (JSON.parse) */
         for (i = 0; i < objs[o]->n; i++) {
-            h = (uint32_t) statsig_str_hash(objs[o]->keys[i],
-                                            objs[o]->key_lens[i]);
-
-            for (slot = h % SG_USER_INDEX_SLOTS; ;
-                 slot = (slot + 1) % SG_USER_INDEX_SLOTS)
-            {
-                if (m->key_slots[slot] == 0) {
-                    k = &m->keys[n++];
-                    m->key_slots[slot] = (uint8_t) n;
-                    k->key = objs[o]->keys[i];
-                    k->len = objs[o]->key_lens[i];
-                    k->hash = h;
-                    k->values[0] = NULL;
-                    k->values[1] = NULL;
-                    k->values[2] = NULL;
-                    break;
-                }
-
-                k = &m->keys[m->key_slots[slot] - 1];
-
-                if (k->hash == h && k->len == objs[o]->key_lens[i]
-                    && memcmp(k->key, objs[o]->keys[i], k->len) == 0)
-                {
-                    break;
-                }
+            k = statsig_field_key_find(ctx->snap, objs[o]->keys[i],
+                                       objs[o]->key_lens[i]);
+            if (k >= SG_FIELD_KEYS_MAX) {
+                continue;               /* no condition reads it */
             }
 
-            k->values[o] = &objs[o]->items[i];
+            f = &ctx->rt->field_slots[k];
+
+            if (f->session != ctx->session) {
+                f->session = ctx->session;
+                f->cand[0] = NULL;
+                f->cand[1] = NULL;
+                f->cand[2] = NULL;
+            }
+
+            /* in order: a later duplicate key replaces (JSON.parse) */
+            f->cand[o] = &objs[o]->items[i];
+        }
+    }
+}
+
+
+/* a ?? b ?? ...: the first that is not nullish, else the last as it is */
+static const statsig_value_t *
+sg_first_set(const statsig_value_t *const *f, const statsig_value_t *const *lf)
+{
+    const statsig_value_t  *v;
+    uint32_t                i;
+
+    v = NULL;
+
+    /* user[f] ?? user[lf] ?? custom[f] ?? ... ?? privateAttributes[lf] */
+    for (i = 0; i < 3; i++) {
+        v = f[i];
+        if (!statsig_value_nullish(v)) {
+            return v;
+        }
+
+        if (lf != NULL) {
+            v = lf[i];
+            if (!statsig_value_nullish(v)) {
+                return v;
+            }
         }
     }
 
-    m->keys_indexed = 1;
+    return v ? v : &statsig_value_undefined;
 }
 
 
 /*
- * The values at key in the user, its custom and privateAttributes objects
- * (NULL where absent): one probe of the session's index when the user is
- * small.
+ * getFromUser(user, field) the first time in a session (see
+ * statsig_user_field): the field as it is, then in lower case
+ * (field_lower; the same key when it is lower case already), in the
+ * user, its custom and privateAttributes objects.
  */
-void
-statsig_user_key(statsig_eval_ctx_t *ctx, const char *key, size_t len,
-    const statsig_value_t *out[3])
+const statsig_value_t *
+statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
+    uint32_t lower_key, statsig_str_t field, statsig_str_t field_lower)
 {
-    struct statsig_gate_memo_s  *m;
-    sg_user_key_t               *k;
-    uint32_t                     h, slot;
+    static const statsig_value_t  *none[3];
+    struct statsig_gate_memo_s    *m;
+    statsig_field_slot_t          *f, *lf;
+    const statsig_value_t         **memo, *fc[3], *lc[3], *v;
 
     m = ctx->rt->gate_memo;
 
-    if (m->keys_session != ctx->session) {
-        sg_user_index_build(ctx, m);
-    }
+    if (key < SG_FIELD_KEYS_MAX && lower_key < SG_FIELD_KEYS_MAX) {
+        f = &ctx->rt->field_slots[key];
+        lf = &ctx->rt->field_slots[lower_key];
 
-    if (!m->keys_indexed) {
-        out[0] = statsig_value_get(ctx->user, key, len);
-        out[1] = statsig_value_get(ctx->user_custom, key, len);
-        out[2] = statsig_value_get(ctx->user_private, key, len);
-        return;
-    }
+        if (ctx->user == NULL || ctx->user->type != STATSIG_V_OBJECT) {
+            v = &statsig_null_value;
 
-    h = (uint32_t) statsig_str_hash(key, len);
+        } else {
+            if (m->keys_session != ctx->session) {
+                sg_user_keys_find(ctx, m);
+            }
 
-    for (slot = h % SG_USER_INDEX_SLOTS; m->key_slots[slot] != 0;
-         slot = (slot + 1) % SG_USER_INDEX_SLOTS)
-    {
-        k = &m->keys[m->key_slots[slot] - 1];
-
-        if (k->hash == h && k->len == len
-            && statsig_mem_eq(k->key, key, len))
-        {
-            out[0] = k->values[0];
-            out[1] = k->values[1];
-            out[2] = k->values[2];
-            return;
+            v = sg_first_set(f->session == ctx->session ? f->cand : none,
+                             key == lower_key
+                             ? NULL
+                             : lf->session == ctx->session ? lf->cand : none);
         }
+
+        f->resolved = v;
+        f->resolved_session = ctx->session;
+
+        return v;
     }
 
-    out[0] = NULL;
-    out[1] = NULL;
-    out[2] = NULL;
+    if (ctx->user == NULL || ctx->user->type != STATSIG_V_OBJECT) {
+        return &statsig_null_value;
+    }
+
+    /* a spelling past the snapshot's field keys: the objects scanned */
+    memo = sg_field_memo(ctx, field.data);
+    if (*memo != NULL) {
+        return *memo;
+    }
+
+    fc[0] = statsig_value_get(ctx->user, field.data, field.len);
+    fc[1] = statsig_value_get(ctx->user_custom, field.data, field.len);
+    fc[2] = statsig_value_get(ctx->user_private, field.data, field.len);
+
+    if (field_lower.data != field.data) {
+        lc[0] = statsig_value_get(ctx->user, field_lower.data,
+                                  field_lower.len);
+        lc[1] = statsig_value_get(ctx->user_custom, field_lower.data,
+                                  field_lower.len);
+        lc[2] = statsig_value_get(ctx->user_private, field_lower.data,
+                                  field_lower.len);
+    }
+
+    *memo = sg_first_set(fc, field_lower.data != field.data ? lc : NULL);
+
+    return *memo;
 }

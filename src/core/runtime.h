@@ -13,6 +13,18 @@
 
 #define STATSIG_TMP_VALUE_SIZE  256
 
+
+/*
+ * One field key's values in the user, custom and privateAttributes objects
+ * (NULL where absent), and getFromUser's answer, for a session.
+ */
+typedef struct {
+    uint64_t                session;    /* cand is this session's */
+    const statsig_value_t  *cand[3];
+    uint64_t                resolved_session;
+    const statsig_value_t  *resolved;
+} statsig_field_slot_t;
+
 #define STATSIG_IDLIST_MEMO_SLOTS  4
 #define STATSIG_IDLIST_MEMO_ID     64
 #define STATSIG_DATE_MEMO_STR      64
@@ -67,6 +79,9 @@ struct statsig_runtime_s {
     /* nested gate results of the current session (see eval.c) */
     uint64_t                    next_session;
     struct statsig_gate_memo_s *gate_memo;
+
+    /* the user's values by field key, for a session (gate_memo.c) */
+    statsig_field_slot_t       *field_slots;    /* [SG_FIELD_KEYS_MAX] */
 };
 
 

@@ -109,6 +109,42 @@ sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
 }
 
 
+/* a field key's index (snapshot.h), or SG_NO_FIELD_KEY */
+uint32_t
+statsig_field_key_find(const statsig_snapshot_t *s, const char *name,
+    size_t len)
+{
+    const uint32_t   *tab;
+    const sg_sref_t  *keys, *n;
+    uint32_t          mask, slot, e;
+
+    if (SG_HDR(s)->n_field_keys == 0) {
+        return SG_NO_FIELD_KEY;
+    }
+
+    keys = SG_AT(s, SG_HDR(s)->field_keys, sg_sref_t);
+    tab = SG_AT(s, SG_HDR(s)->field_key_index, uint32_t);
+    mask = tab[0];
+    slot = (uint32_t) statsig_str_hash(name, len) & mask;
+
+    for ( ;; ) {
+        e = tab[1 + slot];
+        if (e == 0) {
+            return SG_NO_FIELD_KEY;
+        }
+
+        n = &keys[e - 1];
+        if (n->len == len
+            && statsig_mem_eq((const char *) s + n->off, name, len))
+        {
+            return e - 1;
+        }
+
+        slot = (slot + 1) & mask;
+    }
+}
+
+
 const statsig_spec_t *
 statsig_spec_find(const statsig_snapshot_t *s, statsig_kind_e k,
     const char *name, size_t len)

@@ -16,7 +16,7 @@
 
 
 #define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
-#define STATSIG_SNAPSHOT_VERSION  2u
+#define STATSIG_SNAPSHOT_VERSION  3u
 
 
 typedef struct {
@@ -126,6 +126,8 @@ typedef struct {
     uint8_t    pad[3];
     sg_sref_t  field;
     sg_sref_t  field_lower;
+    uint32_t   field_key;       /* the two in the header's field_keys, */
+    uint32_t   field_lower_key; /* or SG_NO_FIELD_KEY */
     sg_sref_t  id_type;
     sg_sref_t  id_type_lower;
     sg_sref_t  salt;            /* user_bucket: String(additionalValues.salt) */
@@ -159,8 +161,28 @@ typedef struct {
     uint32_t   return_value;    /* json node; 0 for booleans (gates) */
     uint32_t   n_conds;
     uint32_t   conds;           /* sg_cond_t[n_conds] */
-    uint32_t   pad;
+    uint8_t    pure;            /* every condition sg_cond_is_pure */
+    uint8_t    pad[3];
 } sg_rule_t;
+
+
+/*
+ * A condition whose only effect is its value: a known type other than the
+ * gate conditions, with an operator the type uses (public ignores it).
+ * statsig-node evaluates every condition of a rule; after one of these
+ * failed, only the others (exposures, unsupported nested results) can
+ * still change the outcome.
+ */
+static inline int
+sg_cond_is_pure(const sg_cond_t *c)
+{
+    if (c->type == SG_COND_PUBLIC) {
+        return 1;
+    }
+
+    return c->type >= SG_COND_IP_BASED && c->type <= SG_COND_TARGET_APP
+           && c->op != SG_OP_UNKNOWN;
+}
 
 
 struct statsig_spec_s {
@@ -195,6 +217,17 @@ struct statsig_spec_s {
 /* Open-addressing name index: uint32 mask, then uint32 slots[mask + 1],
  * each spec index + 1 (0 = empty). */
 
+/*
+ * Field keys: every spelling a condition reads from the user (a field
+ * and its lower case), once, the first three fixed; at most
+ * SG_FIELD_KEYS_MAX, a condition past them has SG_NO_FIELD_KEY.
+ */
+#define SG_FIELD_KEY_IP        0
+#define SG_FIELD_KEY_UA        1
+#define SG_FIELD_KEY_UA_LOWER  2
+#define SG_FIELD_KEYS_MAX      2048
+#define SG_NO_FIELD_KEY        0xFFFFFFFFu
+
 
 typedef struct {
     uint32_t   magic;
@@ -218,10 +251,18 @@ typedef struct {
     uint32_t   hashed_sdk_keys_to_app_ids;  /* json node */
     uint32_t   hashed_sdk_keys_to_entities; /* json node */
     uint32_t   session_replay_info;         /* json node */
+    uint32_t   n_field_keys;
+    uint32_t   field_keys;                  /* sg_sref_t[n_field_keys] */
+    uint32_t   field_key_index;             /* name index of field_keys */
+    uint32_t   pad2;
 } sg_header_t;
 
 
 #define SG_AT(s, off, type)  ((const type *) ((const char *) (s) + (off)))
+
+/* a field key's index by its bytes, or SG_NO_FIELD_KEY (snapshot.c) */
+uint32_t statsig_field_key_find(const statsig_snapshot_t *s,
+    const char *name, size_t len);
 
 static inline statsig_str_t
 sg_str(const void *base, sg_sref_t r)

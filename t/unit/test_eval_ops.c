@@ -368,6 +368,90 @@ static const op_case_t  cases[] = {
 };
 
 
+/*
+ * More field spellings than the snapshot's field keys (SG_FIELD_KEYS_MAX,
+ * 3 of them fixed): the fields past them are read by scanning the user,
+ * with the same answers.  "Edge" takes the last key, its lower case none.
+ * Every gate reads f0 too: a second field of the same user and session.
+ */
+#define FK_GATES  2100
+#define FK_EDGE   2044
+#define FK_USER(FIELDS)  "{\"userID\":\"u1\",\"f0\":\"x\"," FIELDS "}"
+
+static void
+field_keys(void)
+{
+    te_doc_t   d;
+    char      *dcs, *p, field[16];
+    size_t     i;
+
+    dcs = malloc(FK_GATES * 512 + 4096);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+
+    for (i = 0; i < FK_GATES; i++) {
+        if (i == FK_EDGE) {
+            snprintf(field, sizeof(field), "Edge");
+        } else {
+            snprintf(field, sizeof(field), "f%zu", i);
+        }
+
+        p += sprintf(p, "%s{\"name\":\"k%zu\",\"type\":\"feature_gate\","
+                     "\"entity\":\"feature_gate\",\"salt\":\"s\","
+                     "\"enabled\":true,\"defaultValue\":false,"
+                     "\"idType\":\"userID\",\"rules\":[{\"id\":\"r\","
+                     "\"name\":\"r\",\"salt\":\"r\",\"passPercentage\":100,"
+                     "\"conditions\":[%s,{\"type\":\"user_field\","
+                     "\"operator\":\"any\",\"targetValue\":[\"x\"],"
+                     "\"field\":\"%s\"}],\"returnValue\":true,"
+                     "\"idType\":\"userID\",\"isDeviceBased\":false}]}",
+                     i ? "," : "", i, UF("any", "[\"x\"]", "f0"), field);
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&d, "field-keys", dcs, NULL) != 0) {
+        ok(0, "field keys document compiles");
+        free(dcs);
+        return;
+    }
+
+    te_is(&d, STATSIG_KIND_GATE, "k5", FK_USER("\"f5\":\"x\""), T,
+          "field keys: a keyed field");
+    te_is(&d, STATSIG_KIND_GATE, "k5", FK_USER("\"custom\":{\"f5\":\"x\"}"),
+          T, "field keys: a keyed field in custom");
+    te_is(&d, STATSIG_KIND_GATE, "k5", FK_USER("\"f5\":\"y\""), F,
+          "field keys: a keyed field, another value");
+    te_is(&d, STATSIG_KIND_GATE, "k44",
+          FK_USER("\"f44\":\"x\",\"f44\":\"y\""), F,
+          "field keys: a duplicate key, the last wins");
+    te_is(&d, STATSIG_KIND_GATE, "k2090", FK_USER("\"f2090\":\"x\""), T,
+          "field keys: a field past them, scanned");
+    te_is(&d, STATSIG_KIND_GATE, "k2090",
+          FK_USER("\"f2090\":null,"
+                  "\"privateAttributes\":{\"f2090\":\"x\"}"), T,
+          "field keys: past them, null then privateAttributes");
+    te_is(&d, STATSIG_KIND_GATE, "k2090", FK_USER("\"f2091\":\"x\""), F,
+          "field keys: past them, another field");
+    te_is(&d, STATSIG_KIND_GATE, "k2044", FK_USER("\"Edge\":\"x\""), T,
+          "field keys: the last key, as spelled");
+    te_is(&d, STATSIG_KIND_GATE, "k2044", FK_USER("\"edge\":\"x\""), T,
+          "field keys: the last key, its lower case past them");
+    te_is(&d, STATSIG_KIND_GATE, "k2044",
+          FK_USER("\"Edge\":null,\"custom\":{\"edge\":\"x\"}"), T,
+          "field keys: the last key, custom's lower case");
+    te_is(&d, STATSIG_KIND_GATE, "k2044", FK_USER("\"EDGE\":\"x\""), F,
+          "field keys: the last key, no other spelling");
+    te_is(&d, STATSIG_KIND_GATE, "k7", "{\"userID\":\"u1\",\"f7\":\"x\"}",
+          F, "field keys: f0 missing");
+
+    te_free(&d);
+    free(dcs);
+}
+
+
 int
 main(void)
 {
@@ -416,6 +500,8 @@ main(void)
 
     te_free(&d);
     free(dcs);
+
+    field_keys();
 
     return done_testing();
 }
