@@ -77,16 +77,18 @@ statsig_spec_at(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t i)
 }
 
 
-static const statsig_spec_t *
-sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
-    size_t name_field, const char *name, size_t len)
+/*
+ * A name index's entry for name: its position + 1 among the n-byte
+ * elements at base whose sg_sref_t name is at name_field, or 0.
+ */
+static inline uint32_t
+sg_index_find(const statsig_snapshot_t *s, uint32_t index, const char *base,
+    size_t size, size_t name_field, const char *name, size_t len)
 {
-    const uint32_t        *tab;
-    const statsig_spec_t  *specs;
-    const sg_sref_t       *n;
-    uint32_t               mask, slot, e;
+    const uint32_t   *tab;
+    const sg_sref_t  *n;
+    uint32_t          mask, slot, e;
 
-    specs = SG_AT(s, SG_HDR(s)->specs[k], statsig_spec_t);
     tab = SG_AT(s, index, uint32_t);
     mask = tab[0];
     slot = (uint32_t) statsig_str_hash(name, len) & mask;
@@ -94,18 +96,33 @@ sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
     for ( ;; ) {
         e = tab[1 + slot];
         if (e == 0) {
-            return NULL;
+            return 0;
         }
 
-        n = (const sg_sref_t *) ((const char *) &specs[e - 1] + name_field);
+        n = (const sg_sref_t *) (base + (e - 1) * size + name_field);
         if (n->len == len
             && statsig_mem_eq((const char *) s + n->off, name, len))
         {
-            return &specs[e - 1];
+            return e;
         }
 
         slot = (slot + 1) & mask;
     }
+}
+
+
+static const statsig_spec_t *
+sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
+    size_t name_field, const char *name, size_t len)
+{
+    const statsig_spec_t  *specs;
+    uint32_t               e;
+
+    specs = SG_AT(s, SG_HDR(s)->specs[k], statsig_spec_t);
+    e = sg_index_find(s, index, (const char *) specs, sizeof(statsig_spec_t),
+                      name_field, name, len);
+
+    return e ? &specs[e - 1] : NULL;
 }
 
 
@@ -114,34 +131,17 @@ uint32_t
 statsig_field_key_find(const statsig_snapshot_t *s, const char *name,
     size_t len)
 {
-    const uint32_t   *tab;
-    const sg_sref_t  *keys, *n;
-    uint32_t          mask, slot, e;
+    uint32_t  e;
 
     if (SG_HDR(s)->n_field_keys == 0) {
         return SG_NO_FIELD_KEY;
     }
 
-    keys = SG_AT(s, SG_HDR(s)->field_keys, sg_sref_t);
-    tab = SG_AT(s, SG_HDR(s)->field_key_index, uint32_t);
-    mask = tab[0];
-    slot = (uint32_t) statsig_str_hash(name, len) & mask;
+    e = sg_index_find(s, SG_HDR(s)->field_key_index,
+                      SG_AT(s, SG_HDR(s)->field_keys, char),
+                      sizeof(sg_sref_t), 0, name, len);
 
-    for ( ;; ) {
-        e = tab[1 + slot];
-        if (e == 0) {
-            return SG_NO_FIELD_KEY;
-        }
-
-        n = &keys[e - 1];
-        if (n->len == len
-            && statsig_mem_eq((const char *) s + n->off, name, len))
-        {
-            return e - 1;
-        }
-
-        slot = (slot + 1) & mask;
-    }
+    return e ? e - 1 : SG_NO_FIELD_KEY;
 }
 
 

@@ -378,6 +378,34 @@ static const op_case_t  cases[] = {
 #define FK_EDGE   2044
 #define FK_USER(FIELDS)  "{\"userID\":\"u1\",\"f0\":\"x\"," FIELDS "}"
 
+static const struct {
+    const char  *gate;
+    const char  *user;
+    const char  *want;
+    const char  *what;
+} fk_cases[] = {
+    { "k5", FK_USER("\"f5\":\"x\""), T, "a keyed field" },
+    { "k5", FK_USER("\"custom\":{\"f5\":\"x\"}"), T,
+      "a keyed field in custom" },
+    { "k5", FK_USER("\"f5\":\"y\""), F, "a keyed field, another value" },
+    { "k44", FK_USER("\"f44\":\"x\",\"f44\":\"y\""), F,
+      "a duplicate key, the last wins" },
+    { "k2090", FK_USER("\"f2090\":\"x\""), T, "a field past them, scanned" },
+    { "k2090", FK_USER("\"f2090\":null,"
+                       "\"privateAttributes\":{\"f2090\":\"x\"}"), T,
+      "past them, null then privateAttributes" },
+    { "k2090", FK_USER("\"f2091\":\"x\""), F, "past them, another field" },
+    { "k2044", FK_USER("\"Edge\":\"x\""), T, "the last key, as spelled" },
+    { "k2044", FK_USER("\"edge\":\"x\""), T,
+      "the last key, its lower case past them" },
+    { "k2044", FK_USER("\"Edge\":null,\"custom\":{\"edge\":\"x\"}"), T,
+      "the last key, custom's lower case" },
+    { "k2044", FK_USER("\"EDGE\":\"x\""), F,
+      "the last key, no other spelling" },
+    { "k7", "{\"userID\":\"u1\",\"f7\":\"x\"}", F, "f0 missing" },
+};
+
+
 static void
 field_keys(void)
 {
@@ -418,34 +446,10 @@ field_keys(void)
         return;
     }
 
-    te_is(&d, STATSIG_KIND_GATE, "k5", FK_USER("\"f5\":\"x\""), T,
-          "field keys: a keyed field");
-    te_is(&d, STATSIG_KIND_GATE, "k5", FK_USER("\"custom\":{\"f5\":\"x\"}"),
-          T, "field keys: a keyed field in custom");
-    te_is(&d, STATSIG_KIND_GATE, "k5", FK_USER("\"f5\":\"y\""), F,
-          "field keys: a keyed field, another value");
-    te_is(&d, STATSIG_KIND_GATE, "k44",
-          FK_USER("\"f44\":\"x\",\"f44\":\"y\""), F,
-          "field keys: a duplicate key, the last wins");
-    te_is(&d, STATSIG_KIND_GATE, "k2090", FK_USER("\"f2090\":\"x\""), T,
-          "field keys: a field past them, scanned");
-    te_is(&d, STATSIG_KIND_GATE, "k2090",
-          FK_USER("\"f2090\":null,"
-                  "\"privateAttributes\":{\"f2090\":\"x\"}"), T,
-          "field keys: past them, null then privateAttributes");
-    te_is(&d, STATSIG_KIND_GATE, "k2090", FK_USER("\"f2091\":\"x\""), F,
-          "field keys: past them, another field");
-    te_is(&d, STATSIG_KIND_GATE, "k2044", FK_USER("\"Edge\":\"x\""), T,
-          "field keys: the last key, as spelled");
-    te_is(&d, STATSIG_KIND_GATE, "k2044", FK_USER("\"edge\":\"x\""), T,
-          "field keys: the last key, its lower case past them");
-    te_is(&d, STATSIG_KIND_GATE, "k2044",
-          FK_USER("\"Edge\":null,\"custom\":{\"edge\":\"x\"}"), T,
-          "field keys: the last key, custom's lower case");
-    te_is(&d, STATSIG_KIND_GATE, "k2044", FK_USER("\"EDGE\":\"x\""), F,
-          "field keys: the last key, no other spelling");
-    te_is(&d, STATSIG_KIND_GATE, "k7", "{\"userID\":\"u1\",\"f7\":\"x\"}",
-          F, "field keys: f0 missing");
+    for (i = 0; i < sizeof(fk_cases) / sizeof(fk_cases[0]); i++) {
+        te_is(&d, STATSIG_KIND_GATE, fk_cases[i].gate, fk_cases[i].user,
+              fk_cases[i].want, "field keys: %s", fk_cases[i].what);
+    }
 
     te_free(&d);
     free(dcs);
