@@ -26,9 +26,13 @@ my $PRODUCT = 'AP-TEST-2';
 
 my %files = (cio_site => "$SITE\n", cio_key => $CIO, gpx_key => "$GPX\n");
 
-my ($t, $f) = events_nginx(key => $KEY, zone => '8m', files => \%files,
+# The backlog below (60 events of 20 KB while Customer.io answers 503)
+# must fit Customer.io's queue whatever the flusher holds in flight: a
+# third of statsig_event_queue (three sinks), 4 MB.
+my ($t, $f) = events_nginx(key => $KEY, zone => '32m', files => \%files,
                            http => <<"EOF",
     large_client_header_buffers 4 64k;
+    statsig_event_queue 12m;
     statsig_flush_interval 100ms;
     statsig_user_id \$arg_u;
     statsig_user_private secret \$arg_secret;
@@ -239,6 +243,7 @@ $t->get("/buy?u=m$_&v=$_&sku=M") for 1 .. 300;
 ok(wait_for(sub { my $q = sink('customerio');
                   ($q->{queue}{events} // 0) + ($q->{in_flight} // 0) >= 300 },
             30), 'a backlog while Customer.io answers 503')
+    && is(sink('customerio')->{dropped_full}, 0, 'the backlog fit its queue')
     or diag('the sink: '
             . JSON::PP->new->canonical->encode(sink('customerio')));
 $f->control(cio_batch => 'normal');
