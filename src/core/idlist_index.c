@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "idlist_index.h"
+#include "jsnum.h"
 #include "jtree.h"
 
 
@@ -43,31 +44,6 @@ statsig_idlist_index_free(statsig_idlist_index_t *ix)
     free(ix->entries);
     free(ix->strings);
     statsig_idlist_index_init(ix);
-}
-
-
-/*
- * The glue cast json_number_value() to off_t / int64_t.  A double beyond
- * int64 (jansson takes reals up to 1.8e308, and an integer near INT64_MAX
- * rounds up to 2^63) makes that cast undefined: clamp instead.  NaN
- * cannot come from JSON; 0 if it ever does.
- */
-static int64_t
-sg_idx_int64(double d)
-{
-    if (d != d) {
-        return 0;
-    }
-
-    if (d >= 9223372036854775808.0) {
-        return INT64_MAX;
-    }
-
-    if (d < -9223372036854775808.0) {
-        return INT64_MIN;
-    }
-
-    return (int64_t) d;
 }
 
 
@@ -254,10 +230,10 @@ statsig_idlist_index_update(const statsig_idlist_index_t *old,
             e->file_id_len = 0;
         }
 
-        e->size = sg_idx_int64(statsig_jnumber(statsig_jobject_get(v,
-                                                                   "size")));
-        e->creation_time = sg_idx_int64(statsig_jnumber(
-                               statsig_jobject_get(v, "creationTime")));
+        e->size = statsig_int64_clamp(
+                      statsig_jnumber(statsig_jobject_get(v, "size")));
+        e->creation_time = statsig_int64_clamp(
+                      statsig_jnumber(statsig_jobject_get(v, "creationTime")));
         e->offset = 0;
         e->list = -1;
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "jsnum.h"
 #include "snapshot.h"
 
 
@@ -34,7 +35,7 @@ statsig_snapshot_open(const void *blob, size_t size)
 int64_t
 statsig_snapshot_time(const statsig_snapshot_t *s)
 {
-    return (int64_t) SG_HDR(s)->time;
+    return statsig_int64_clamp(SG_HDR(s)->time);
 }
 
 

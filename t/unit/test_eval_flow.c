@@ -424,12 +424,55 @@ test_configs_layers(void)
 }
 
 
+/*
+ * The document's time as int64 (sinceTime, the status, initialize): a
+ * number JSON allows past int64 is clamped, not cast (undefined; found by
+ * fuzz_compile_eval, fuzz/crashes/time-past-int64.json).
+ */
+static void
+test_times(void)
+{
+    static const struct {
+        const char  *time;
+        int64_t      want;
+    } cases[] = {
+        { "1700000000000", 1700000000000LL },
+        { "1e300", INT64_MAX },
+        { "-1e300", INT64_MIN },
+        { "9223372036854775807", INT64_MAX },  /* rounds up to 2^63 */
+        { "-9223372036854775808", INT64_MIN },
+        { "12.9", 12 },
+    };
+
+    char     dcs[256], err[256];
+    void    *blob;
+    size_t   i, size;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(dcs, sizeof(dcs), "{\"has_updates\":true,\"time\":%s,"
+                 "\"feature_gates\":[],\"dynamic_configs\":[],"
+                 "\"layer_configs\":[]}", cases[i].time);
+
+        blob = statsig_compile(dcs, strlen(dcs), &size, err, sizeof(err));
+        if (blob == NULL) {
+            ok(0, "time %s: compiles (%s)", cases[i].time, err);
+            continue;
+        }
+
+        ok(statsig_snapshot_time(statsig_snapshot_open(blob, size))
+           == cases[i].want, "time %s as int64", cases[i].time);
+        free(blob);
+    }
+}
+
+
 int
 main(void)
 {
     test_gates();
     test_cycles();
     test_configs_layers();
+    test_times();
 
     return done_testing();
 }
