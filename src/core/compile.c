@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -458,35 +459,6 @@ static const char *
 sg_blob_str(sg_compiler_t *c, sg_sref_t s)
 {
     return c->blob.data + s.off;
-}
-
-
-static uint32_t
-sg_index_lookup(const char *base, uint32_t index, const sg_sref_t *names,
-    size_t name_stride, const char *name, size_t len)
-{
-    const uint32_t  *tab;
-    uint32_t         mask, slot, e;
-    const sg_sref_t *n;
-
-    tab = (const uint32_t *) (base + index);
-    mask = tab[0];
-    slot = (uint32_t) statsig_str_hash(name, len) & mask;
-
-    for ( ;; ) {
-        e = tab[1 + slot];
-        if (e == 0) {
-            return 0;
-        }
-
-        n = (const sg_sref_t *) ((const char *) names
-                                 + (size_t) (e - 1) * name_stride);
-        if (n->len == len && memcmp(base + n->off, name, len) == 0) {
-            return e;
-        }
-
-        slot = (slot + 1) & mask;
-    }
 }
 
 
@@ -1525,11 +1497,12 @@ sg_put_layers(sg_compiler_t *c, const statsig_jnode_t *layers, sg_header_t *h)
             c->text.len = 0;
             statsig_jtree_js_string(&c->text, e, SG_MAX_JSON_DEPTH);
 
-            hit = sg_index_lookup(c->blob.data, h->name_index[1],
-                                  SG_AT(c->blob.data, h->specs[1], sg_sref_t),
-                                  sizeof(statsig_spec_t),
-                                  c->text.data ? c->text.data : "",
-                                  c->text.len);
+            hit = statsig_index_find(c->blob.data, h->name_index[1],
+                                     SG_AT(c->blob.data, h->specs[1], char)
+                                     + offsetof(statsig_spec_t, name),
+                                     sizeof(statsig_spec_t),
+                                     c->text.data ? c->text.data : "",
+                                     c->text.len);
             if (hit) {
                 spec = (statsig_spec_t *) (c->blob.data + h->specs[1])
                        + (hit - 1);

@@ -78,13 +78,9 @@ statsig_spec_at(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t i)
 }
 
 
-/*
- * A name index's entry for name: its position + 1 among the n-byte
- * elements at base whose sg_sref_t name is at name_field, or 0.
- */
-static inline uint32_t
-sg_index_find(const statsig_snapshot_t *s, uint32_t index, const char *base,
-    size_t size, size_t name_field, const char *name, size_t len)
+uint32_t
+statsig_index_find(const void *s, uint32_t index, const char *names,
+    size_t stride, const char *name, size_t len)
 {
     const uint32_t   *tab;
     const sg_sref_t  *n;
@@ -100,7 +96,7 @@ sg_index_find(const statsig_snapshot_t *s, uint32_t index, const char *base,
             return 0;
         }
 
-        n = (const sg_sref_t *) (base + (e - 1) * size + name_field);
+        n = (const sg_sref_t *) (names + (size_t) (e - 1) * stride);
         if (n->len == len
             && statsig_mem_eq((const char *) s + n->off, name, len))
         {
@@ -120,8 +116,8 @@ sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
     uint32_t               e;
 
     specs = SG_AT(s, SG_HDR(s)->specs[k], statsig_spec_t);
-    e = sg_index_find(s, index, (const char *) specs, sizeof(statsig_spec_t),
-                      name_field, name, len);
+    e = statsig_index_find(s, index, (const char *) specs + name_field,
+                           sizeof(statsig_spec_t), name, len);
 
     return e ? &specs[e - 1] : NULL;
 }
@@ -138,9 +134,9 @@ statsig_field_key_find(const statsig_snapshot_t *s, const char *name,
         return SG_NO_FIELD_KEY;
     }
 
-    e = sg_index_find(s, SG_HDR(s)->field_key_index,
-                      SG_AT(s, SG_HDR(s)->field_keys, char),
-                      sizeof(sg_sref_t), 0, name, len);
+    e = statsig_index_find(s, SG_HDR(s)->field_key_index,
+                           SG_AT(s, SG_HDR(s)->field_keys, char),
+                           sizeof(sg_sref_t), name, len);
 
     return e ? e - 1 : SG_NO_FIELD_KEY;
 }

@@ -260,6 +260,14 @@ typedef struct {
 
 #define SG_AT(s, off, type)  ((const type *) ((const char *) (s) + (off)))
 
+/*
+ * A name index's entry for name: its position + 1 among the names (an
+ * sg_sref_t each, stride bytes apart), or 0.  s is the snapshot, or the
+ * blob a compiler is writing (snapshot.c).
+ */
+uint32_t statsig_index_find(const void *s, uint32_t index, const char *names,
+    size_t stride, const char *name, size_t len);
+
 /* a field key's index by its bytes, or SG_NO_FIELD_KEY (snapshot.c) */
 uint32_t statsig_field_key_find(const statsig_snapshot_t *s,
     const char *name, size_t len);
