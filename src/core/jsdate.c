@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "jsdate.h"
+#include "jsstr.h"
 #include "utf8.h"
 
 
@@ -92,20 +93,6 @@ static const struct {
 };
 
 
-static int
-sg_is_space(uint32_t c)
-{
-    switch (c) {
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x20:
-    case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-    case 0x205F: case 0x3000: case 0xFEFF:
-        return 1;
-    default:
-        return c >= 0x2000 && c <= 0x200A;
-    }
-}
-
-
 static uint32_t
 sg_peek_cp(sg_scan_t *s, const unsigned char **after)
 {
@@ -168,12 +155,12 @@ sg_read_token(sg_scan_t *s)
 
     c = sg_peek_cp(s, &after);
 
-    if (c >= 'A' && !sg_is_space(c)) {
+    if (c >= 'A' && !statsig_js_space(c)) {
         start = s->p;
         n = 0;
         while (s->p < s->end) {
             c = sg_peek_cp(s, &after);
-            if (c < 'A' || sg_is_space(c)) {
+            if (c < 'A' || statsig_js_space(c)) {
                 break;
             }
 
@@ -228,10 +215,10 @@ sg_read_token(sg_scan_t *s)
         return t;
     }
 
-    if (sg_is_space(c)) {
+    if (statsig_js_space(c)) {
         while (s->p < s->end) {
             c = sg_peek_cp(s, &after);
-            if (!sg_is_space(c)) {
+            if (!statsig_js_space(c)) {
                 break;
             }
 

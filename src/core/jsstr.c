@@ -343,8 +343,7 @@ statsig_str_contains(const char *hay, size_t hlen, const char *needle,
 }
 
 
-/* WhiteSpace and LineTerminator of ECMAScript, for String.prototype.trim */
-static int
+int
 statsig_js_space(uint32_t cp)
 {
     switch (cp) {

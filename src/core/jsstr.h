@@ -6,6 +6,7 @@
 #define STATSIG_JSSTR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 
 /* Upper bound of the bytes statsig_js_lower() writes for len input bytes. */
@@ -26,6 +27,9 @@ size_t statsig_js_length(const char *s, size_t len);
 /* Byte search: is needle a substring / prefix / suffix of hay? */
 int statsig_str_contains(const char *hay, size_t hlen, const char *needle,
     size_t nlen);
+
+/* WhiteSpace and LineTerminator of ECMAScript (trim, Date.parse) */
+int statsig_js_space(uint32_t cp);
 
 /* String.prototype.trim: *s and *len narrowed to the trimmed part. */
 void statsig_js_trim(const char **s, size_t *len);
