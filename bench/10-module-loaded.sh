@@ -9,16 +9,7 @@ dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
 trap cleanup EXIT
 port=$(freeport)
 
-cat > "$dir/nginx.conf" <<EOF
-load_module $so;
-$user
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
+{ conf_head "worker_processes 1;"; cat <<EOF
     statsig_zone statsig 1m;
     statsig_user_id \$http_x_user_id;
     server {
@@ -28,6 +19,7 @@ http {
     }
 }
 EOF
+} > "$dir/nginx.conf"
 
 /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
 wait_http "http://127.0.0.1:$port/plain"

@@ -83,16 +83,7 @@ CONF
 }
 
 start_nginx() {
-    cat > "$dir/nginx.conf" <<CONF
-load_module $so;
-$user
-worker_processes $1;
-pid $dir/nginx.pid;
-error_log $dir/error.log info;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
+    { conf_head "worker_processes $1;" info; cat <<CONF
     statsig_zone statsig 64m;
     statsig_specs_file $dir/specs.json;
     statsig_sync_interval 1s;
@@ -106,6 +97,7 @@ $(remote_conf)
     }
 }
 CONF
+    } > "$dir/nginx.conf"
     : > "$dir/error.log"
     # In the foreground, in this script's session: with the kernel's
     # autogroup on, a daemon (setsid) is a scheduling group of its own and

@@ -46,16 +46,7 @@ else
     statsig_param $label button_color label default=Buy;'
 fi
 
-cat > "$dir/nginx.conf" <<CONF
-load_module $so;
-$user
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
+{ conf_head "worker_processes 1;"; cat <<CONF
     statsig_zone statsig 4m;
     statsig_specs_file $dir/specs.json;
     statsig_user_id \$http_x_user_id;
@@ -73,6 +64,7 @@ http {
     }
 }
 CONF
+} > "$dir/nginx.conf"
 
 /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
 wait_http "http://127.0.0.1:$port/plain"

@@ -43,22 +43,6 @@ start() {
     exit 1
 }
 
-# the top of a configuration: one process, nothing logged but errors
-conf_head() {
-    cat <<CONF
-load_module $so;
-$user
-master_process off;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
-CONF
-}
-
 # $1 the location, $2 a name for the run's users: a curl config of $n
 # requests on one connection, each a new user, from a browser
 urls() {
@@ -100,7 +84,7 @@ measure() {
 cp "$root/../shared/oracle/fixtures/dev-set/dcs.json" "$dir/dev.json"
 vars=$(dev_gate_vars "$dir/dev.json")
 
-{ conf_head; cat <<CONF
+{ conf_head "master_process off; daemon off;"; cat <<CONF
     statsig_zone statsig 8m;
     statsig_specs_file $dir/dev.json;
     statsig_user_id \$arg_u;
@@ -138,7 +122,7 @@ cp "$root/conf-examples/demo-specs.json" "$dir/demo.json"
 gates='$statsig_gate_public_launch$statsig_gate_beta_users'
 gates="$gates\$statsig_gate_new_checkout"
 
-{ conf_head; cat <<CONF
+{ conf_head "master_process off; daemon off;"; cat <<CONF
     statsig_zone statsig 64m;
     statsig_specs_file $dir/demo.json;
     statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;

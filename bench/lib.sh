@@ -122,21 +122,29 @@ EOF
         -e "$dir/sink/error.log"
 }
 
+# The top of a module's nginx.conf in $dir, up to inside "http {": $1
+# the process lines ("worker_processes 2;"), $2 error_log's level
+# (default warn), $3 worker_connections (default 1024)
+conf_head() {
+    cat <<EOF
+load_module $so;
+$user
+$1
+pid $dir/nginx.pid;
+error_log $dir/error.log ${2:-warn};
+events { worker_connections ${3:-1024}; }
+http {
+    access_log off;
+    client_body_temp_path $dir/tmp;
+EOF
+}
+
 # The module's nginx on 127.0.0.1:$port, in $dir, zone 64m, demo specs
 # from $dir/specs.json, Statsig's URLs on the stand-in, the user from
 # ?u=: $1 the workers, $2 more http-level lines, $3 the locations
 # (/status is there already).  Returns once /status answers.
 module_start() {
-    cat > "$dir/nginx.conf" <<EOF
-load_module $so;
-$user
-worker_processes $1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/tmp;
+    { conf_head "worker_processes $1;" warn 4096; cat <<EOF
     statsig_zone statsig ${ZONE:-64m};
     statsig_specs_file $dir/specs.json;
     statsig_specs_url http://127.0.0.1:$sport/v1/download_config_specs;
@@ -151,6 +159,7 @@ $3
     }
 }
 EOF
+    } > "$dir/nginx.conf"
     /usr/sbin/nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log"
     wait_http "http://127.0.0.1:$port/status"
 }
