@@ -6,9 +6,14 @@
 # gates copied to 10 (percentage rollouts, user fields).  SPECS=dev: the
 # oracle's dev-set (holdouts, segments, ID lists, rollouts), its first 10
 # feature gates and two configs' parameters.  ROUNDS=N (default 1) runs
-# the three locations in turn N times and prints the medians.
-# Target: the gated location >= 0.90 of the plain one.  Results:
-# bench/README.md.
+# the three locations in turn N times and prints the medians, and the
+# median of each round's own ratio: this machine's speed drifts by 20%
+# within seconds, alike for what runs close together.  PIN=1 (default on
+# 2+ CPUs) keeps the workers on CPU 1 and wrk on CPU 0.  STATSIG_MODULE_B
+# (another build of the module): a second nginx with it, run in the same
+# rounds (their order alternating), its lines prefixed "b_", and the
+# ratio of the two builds' added CPU.  Target: the gated location >=
+# 0.90 of the plain one.  Results: bench/README.md.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -16,6 +21,13 @@ set -euo pipefail
 duration=${DURATION:-5}
 conns=${CONNECTIONS:-32}
 rounds=${ROUNDS:-1}
+pin=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
+affinity=
+taskset=()
+if [ "$pin" = 1 ]; then
+    affinity='worker_cpu_affinity 10;'
+    taskset=(taskset -c 0)
+fi
 dir=$(mktemp -d /tmp/statsig-bench-XXXXXX)
 trap cleanup EXIT
 port=$(freeport)
@@ -46,7 +58,7 @@ else
     statsig_param $label button_color label default=Buy;'
 fi
 
-{ conf_head "worker_processes 1;"; cat <<CONF
+{ conf_head "worker_processes 1; $affinity"; cat <<CONF
     statsig_zone statsig 4m;
     statsig_specs_file $dir/specs.json;
     statsig_user_id \$http_x_user_id;
@@ -70,6 +82,26 @@ CONF
 wait_http "http://127.0.0.1:$port/plain"
 curl -sf -H 'X-User-Id: u1' "http://127.0.0.1:$port/vars" | sed 's/^/# /'
 
+# instance "" (STATSIG_MODULE) and "b_" (STATSIG_MODULE_B): port and pid
+declare -A iport ipid
+iport[a]=$port
+ipid[a]=$dir/nginx.pid
+names=(a)
+if [ -n "${STATSIG_MODULE_B:-}" ]; then
+    iport[b]=$(freeport)
+    ipid[b]=$dir/b/nginx.pid
+    mkdir -p "$dir/b/tmp"
+    sed -e "s#^load_module .*#load_module $STATSIG_MODULE_B;#" \
+        -e "s#$dir/#$dir/b/#g" \
+        -e "s#listen 127.0.0.1:$port;#listen 127.0.0.1:${iport[b]};#" \
+        -e "s#statsig_specs_file $dir/b/#statsig_specs_file $dir/#" \
+        "$dir/nginx.conf" > "$dir/b/nginx.conf"
+    /usr/sbin/nginx -p "$dir/b/" -c "$dir/b/nginx.conf" -e "$dir/b/error.log"
+    wait_http "http://127.0.0.1:${iport[b]}/plain"
+    trap 'quit "$dir/b/nginx.pid"; cleanup' EXIT
+    names=(a b)
+fi
+
 # each request a different user (a wrk script numbers them)
 cat > "$dir/users.lua" <<'LUA'
 local n = 0
@@ -84,40 +116,78 @@ request = function()
 end
 LUA
 
-declare -A rps cpus
+declare -A rps cpus pairs u mins
 for round in $(seq "$rounds"); do
-    for path in plain vars-quiet vars; do
-        c0=$(cpu "$dir/nginx.pid")
-        out=$(wrk -t1 -c"$conns" -d"${duration}s" -s "$dir/users.lua" \
-            "http://127.0.0.1:$port/$path")
-        c1=$(cpu "$dir/nginx.pid")
-        r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-        n=$(awk '/requests in/ {print $1}' <<<"$out")
-        # robust where wrk saturates first: the worker's CPU per request
-        u=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$n" \
-            'BEGIN { printf "%.2f", (n > 0) ? 1e6 * c / hz / n : 0 }')
-        echo "variables_${path}_round$round $r req/s, $u us/request"
-        rps[$path]="${rps[$path]:-} $r"
-        cpus[$path]="${cpus[$path]:-} $u"
+    order=("${names[@]}")
+    if [ $((round % 2)) = 0 ] && [ "${#names[@]}" = 2 ]; then
+        order=(b a)
+    fi
+    for i in "${order[@]}"; do
+        p=${i/a/}; p=${p:+${p}_}
+        for path in plain vars-quiet vars; do
+            c0=$(cpu "${ipid[$i]}")
+            out=$("${taskset[@]}" wrk -t1 -c"$conns" -d"${duration}s" \
+                -s "$dir/users.lua" "http://127.0.0.1:${iport[$i]}/$path")
+            c1=$(cpu "${ipid[$i]}")
+            r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+            n=$(awk '/requests in/ {print $1}' <<<"$out")
+            # robust where wrk saturates first: the worker's CPU a request
+            u[$i$path]=$(awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$n" \
+                'BEGIN { printf "%.2f", (n > 0) ? 1e6 * c / hz / n : 0 }')
+            echo "${p}variables_${path}_round$round $r req/s," \
+                "${u[$i$path]} us/request"
+            rps[$i$path]="${rps[$i$path]:-} $r"
+            cpus[$i$path]="${cpus[$i$path]:-} ${u[$i$path]}"
+        done
+        for path in vars-quiet vars; do
+            pairs[$i$path]="${pairs[$i$path]:-} $(awk \
+                -v a="${u[${i}plain]}" -v b="${u[$i$path]}" \
+                'BEGIN { if (b > 0) printf "%.3f", a / b }')"
+        done
     done
 done
 
-for path in plain vars-quiet vars; do
-    r=$(median <<<"${rps[$path]}")
-    u=$(median <<<"${cpus[$path]}")
-    echo "variables_$path $r req/s"
-    echo "variables_${path}_worker_cpu $u us/request (median of $rounds)"
-    rps[$path]=$r
-    cpus[$path]=$u
+for i in "${names[@]}"; do
+    p=${i/a/}; p=${p:+${p}_}
+    for path in plain vars-quiet vars; do
+        r=$(median <<<"${rps[$i$path]}")
+        c=$(median <<<"${cpus[$i$path]}")
+        # interference only adds: the least of the rounds, the undisturbed
+        mins[$i$path]=$(tr ' ' '\n' <<<"${cpus[$i$path]}" | sed '/^$/d' \
+                        | sort -g | head -1)
+        echo "${p}variables_$path $r req/s"
+        echo "${p}variables_${path}_worker_cpu $c us/request" \
+            "(median of $rounds, least ${mins[$i$path]})"
+        rps[$i$path]=$r
+        cpus[$i$path]=$c
+    done
+    for path in vars-quiet vars; do
+        awk -v a="${rps[$i$path]}" -v b="${rps[${i}plain]}" \
+            -v p="${p}variables_$path" \
+            'BEGIN {printf "%s_vs_baseline %.1f %%\n", p, 100 * a / b}'
+        # the share of a CPU-bound worker's rate kept: plain CPU / gated CPU
+        awk -v a="${cpus[${i}plain]}" -v b="${cpus[$i$path]}" \
+            -v p="${p}variables_$path" \
+            'BEGIN { if (b > 0) printf "%s_cpu_ratio %.2f\n", p, a / b }'
+        pairs[$i$path]=$(median <<<"${pairs[$i$path]}")
+        echo "${p}variables_${path}_cpu_ratio_paired ${pairs[$i$path]}" \
+            "(median of the rounds' own ratios)"
+        awk -v a="${mins[${i}plain]}" -v b="${mins[$i$path]}" \
+            -v p="${p}variables_$path" \
+            'BEGIN { if (b > 0) printf "%s_cpu_ratio_least %.2f\n", p, a / b }'
+    done
 done
-for path in vars-quiet vars; do
-    awk -v a="${rps[$path]}" -v b="${rps[plain]}" -v p="$path" \
-        'BEGIN {printf "variables_%s_vs_baseline %.1f %%\n", p, 100 * a / b}'
-    # the share of a CPU-bound worker's rate kept: plain CPU / gated CPU
-    awk -v a="${cpus[plain]}" -v b="${cpus[$path]}" -v p="$path" \
-        'BEGIN { if (b > 0) printf "variables_%s_cpu_ratio %.2f\n", p, a / b }'
-done
+if [ "${#names[@]}" = 2 ]; then
+    # a build's added CPU as a share of plain: 1/ratio - 1, B against A
+    for path in vars-quiet vars; do
+        awk -v a="${pairs[a$path]}" -v b="${pairs[b$path]}" -v p="$path" \
+            'BEGIN { if (a > 0 && b > 0 && a < 1)
+                printf "b_variables_%s_added_vs_a %.2f\n", p,
+                       (1 / b - 1) / (1 / a - 1) }'
+    done
+fi
 
-if grep -E '\[(alert|crit|emerg)\]' "$dir/error.log"; then
+if grep -E '\[(alert|crit|emerg)\]' "$dir/error.log" "$dir"/b/error.log \
+    2>/dev/null; then
     exit 1
 fi

@@ -149,11 +149,12 @@ sg_put_str(sg_compiler_t *c, const char *s, size_t len)
  * the offset, or (size_t) -1.
  */
 static size_t
-sg_put_array(sg_compiler_t *c, void *items, size_t n, size_t size)
+sg_put_array(sg_compiler_t *c, void *items, size_t n, size_t size,
+    size_t align)
 {
     size_t  off;
 
-    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * size, 8);
+    off = statsig_buf_reserve(&c->blob, (n ? n : 1) * size, align);
     if (off != (size_t) -1) {
         memcpy(c->blob.data + off, items, n * size);
     }
@@ -588,7 +589,7 @@ sg_put_field_keys(sg_compiler_t *c, sg_header_t *h)
 
     h->n_field_keys = c->n_fkeys;
 
-    off = sg_put_array(c, c->fkeys, c->n_fkeys, sizeof(sg_sref_t));
+    off = sg_put_array(c, c->fkeys, c->n_fkeys, sizeof(sg_sref_t), 8);
     c->fkeys = NULL;
 
     if (off == (size_t) -1) {
@@ -738,7 +739,7 @@ sg_put_items(sg_compiler_t *c, const statsig_jnode_t *arr, sg_tval_t *t)
                                     items[i].str.len);
     }
 
-    off = sg_put_array(c, items, n, sizeof(sg_titem_t));
+    off = sg_put_array(c, items, n, sizeof(sg_titem_t), 8);
     if (off == (size_t) -1) {
         return -1;
     }
@@ -1112,10 +1113,9 @@ sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
     cond->gate = -1;
 
     if (cond->type == SG_COND_PASS_GATE || cond->type == SG_COND_FAIL_GATE) {
-        cond->gate_name = cond->target.str;
         cond->gate = sg_find_spec(c, STATSIG_KIND_GATE,
-                                  sg_blob_str(c, cond->gate_name),
-                                  cond->gate_name.len);
+                                  sg_blob_str(c, cond->target.str),
+                                  cond->target.str.len);
     }
 
     if ((cond->type == SG_COND_MULTI_PASS_GATE
@@ -1253,7 +1253,7 @@ sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
         r->pure &= (uint8_t) sg_cond_is_pure(&cs[i]);
     }
 
-    off = sg_put_array(c, cs, n, sizeof(sg_cond_t));
+    off = sg_put_array(c, cs, n, sizeof(sg_cond_t), SG_COND_ALIGN);
     if (off == (size_t) -1) {
         return -1;
     }
@@ -1415,7 +1415,7 @@ sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
         }
     }
 
-    off = sg_put_array(c, rs, n, sizeof(sg_rule_t));
+    off = sg_put_array(c, rs, n, sizeof(sg_rule_t), 8);
     if (off == (size_t) -1) {
         return -1;
     }
@@ -1451,7 +1451,7 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
 
     c->at_kind = -1;
 
-    off = sg_put_array(c, specs, n, sizeof(statsig_spec_t));
+    off = sg_put_array(c, specs, n, sizeof(statsig_spec_t), 8);
     if (off == (size_t) -1) {
         return -1;
     }
@@ -1459,7 +1459,9 @@ sg_put_specs(sg_compiler_t *c, statsig_kind_e kind, sg_header_t *h)
     h->specs[kind] = (uint32_t) off;
     h->n_specs[kind] = (uint32_t) n;
 
-    h->name_index[kind] = sg_put_index(c, off, sizeof(statsig_spec_t), n, 1);
+    h->name_index[kind] = sg_put_index(c, off
+                                       + offsetof(statsig_spec_t, name),
+                                       sizeof(statsig_spec_t), n, 1);
     h->var_index[kind] = sg_put_index(c, off
                                       + offsetof(statsig_spec_t, var_name),
                                       sizeof(statsig_spec_t), n, 0);

@@ -219,7 +219,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
     if (c->gate < 0) {
         /* unrecognized gate: no exposures of its own */
-        if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->gate_name), 0,
+        if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->target.str), 0,
                              statsig_rule_none) != 0)
         {
             *unsupported = 1;
@@ -246,8 +246,9 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
     statsig_move_exposures(ctx->rt, &r, base);
 
-    if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->gate_name), r.value,
-                         r.rule_id) != 0)
+    if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->target.str),
+                              r.value, r.rule_id)
+        != 0)
     {
         *unsupported = 1;
         return 0;

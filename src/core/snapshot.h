@@ -16,7 +16,7 @@
 
 
 #define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
-#define STATSIG_SNAPSHOT_VERSION  3u
+#define STATSIG_SNAPSHOT_VERSION  4u
 
 
 typedef struct {
@@ -89,16 +89,17 @@ typedef struct {
 typedef struct {
     uint8_t    type;
     uint8_t    b;
-    uint8_t    pad[6];
-    double     num;             /* Number(target) */
-    double     date;            /* the Date dateCompare builds; NaN */
-    sg_sref_t  str;             /* String(target) */
-    sg_sref_t  lower;
-    uint32_t   n;               /* arrays: element count */
-    uint32_t   items;           /* arrays: sg_titem_t[n], or 0 */
+    uint8_t    pad[2];
     uint32_t   set_n;           /* any/none: sg_setent_t[set_n] hash table,
                                    set_n a power of 2, str.off 0 empty */
     uint32_t   set;
+    uint32_t   n;               /* arrays: element count */
+    sg_sref_t  str;             /* String(target) */
+    sg_sref_t  lower;
+    double     num;             /* Number(target) */
+    uint32_t   items;           /* arrays: sg_titem_t[n], or 0 */
+    uint32_t   pad2;
+    double     date;            /* the Date dateCompare builds; NaN */
 } sg_tval_t;
 
 /* one element of an array target */
@@ -117,6 +118,13 @@ typedef struct {
 } sg_setent_t;
 
 
+/*
+ * 128 bytes, each rule's array aligned to 64 (SG_COND_ALIGN): what most
+ * conditions read (type, operator, field keys, the target's set, string
+ * and number) is in their first cache line, the rest in the second.
+ */
+#define SG_COND_ALIGN  64
+
 typedef struct {
     uint8_t    type;            /* SG_COND_* */
     uint8_t    op;              /* SG_OP_* */
@@ -124,19 +132,21 @@ typedef struct {
     uint8_t    has_field;
     uint8_t    id_type_custom;  /* idType is a string other than userID */
     uint8_t    pad[3];
-    sg_sref_t  field;
-    sg_sref_t  field_lower;
     uint32_t   field_key;       /* the two in the header's field_keys, */
     uint32_t   field_lower_key; /* or SG_NO_FIELD_KEY */
-    sg_sref_t  id_type;
-    sg_sref_t  id_type_lower;
-    sg_sref_t  salt;            /* user_bucket: String(additionalValues.salt) */
-    sg_sref_t  gate_name;       /* pass/fail gate: String(targetValue) */
+    sg_tval_t  target;          /* pass/fail gate: its str the gate name */
     int32_t    gate;            /* index in gates, -1 when missing */
     uint32_t   multi_n;         /* multi gates: sg_gateref_t[multi_n] */
     uint32_t   multi;
-    sg_tval_t  target;
+    uint32_t   pad2;
+    sg_sref_t  field;
+    sg_sref_t  field_lower;
+    sg_sref_t  id_type;
+    sg_sref_t  id_type_lower;
+    sg_sref_t  salt;            /* user_bucket: String(additionalValues.salt) */
 } sg_cond_t;
+
+typedef char  sg_cond_size_check[sizeof(sg_cond_t) == 128 ? 1 : -1];
 
 typedef struct {
     sg_sref_t  name;
@@ -145,24 +155,25 @@ typedef struct {
 } sg_gateref_t;
 
 
+/* what the rule loop reads first, then the pass percentage's inputs */
 typedef struct {
-    sg_sref_t  id;
-    sg_sref_t  salt;            /* rule.salt ?? rule.id */
-    sg_sref_t  id_type;
-    sg_sref_t  id_type_lower;
-    sg_sref_t  group_name;
-    sg_sref_t  config_delegate;
-    double     pass_percentage; /* NaN when not a number */
+    uint32_t   conds;           /* sg_cond_t[n_conds] */
+    uint32_t   n_conds;
+    uint8_t    pure;            /* every condition sg_cond_is_pure */
     uint8_t    id_type_custom;
     uint8_t    has_group_name;
     uint8_t    is_experiment_group;
     uint8_t    has_delegate;
-    int32_t    delegate;        /* index in configs, -1 when missing */
-    uint32_t   return_value;    /* json node; 0 for booleans (gates) */
-    uint32_t   n_conds;
-    uint32_t   conds;           /* sg_cond_t[n_conds] */
-    uint8_t    pure;            /* every condition sg_cond_is_pure */
     uint8_t    pad[3];
+    double     pass_percentage; /* NaN when not a number */
+    sg_sref_t  salt;            /* rule.salt ?? rule.id */
+    sg_sref_t  id_type;
+    sg_sref_t  id_type_lower;
+    sg_sref_t  id;
+    uint32_t   return_value;    /* json node; 0 for booleans (gates) */
+    int32_t    delegate;        /* index in configs, -1 when missing */
+    sg_sref_t  group_name;
+    sg_sref_t  config_delegate;
 } sg_rule_t;
 
 
@@ -186,11 +197,9 @@ sg_cond_is_pure(const sg_cond_t *c)
 
 
 struct statsig_spec_s {
-    sg_sref_t  name;
-    sg_sref_t  var_name;        /* normalised for nginx variable names */
-    sg_sref_t  salt;
-    sg_sref_t  id_type;
-    sg_sref_t  layer;           /* experiments: their layer (from "layers") */
+    uint32_t   rules;           /* sg_rule_t[n_rules] */
+    uint32_t   n_rules;
+    uint32_t   default_value;   /* json node; 0 when defaultValue is bool */
     uint8_t    kind;            /* statsig_kind_e */
     uint8_t    entity;          /* statsig_entity_e */
     uint8_t    enabled;
@@ -201,14 +210,15 @@ struct statsig_spec_s {
     uint8_t    has_explicit_params;
     uint8_t    has_target_apps;
     uint8_t    has_layer;
-    uint8_t    pad[6];
+    uint8_t    pad[2];
+    sg_sref_t  salt;
+    sg_sref_t  id_type;
+    sg_sref_t  name;
+    sg_sref_t  var_name;        /* normalised for nginx variable names */
+    sg_sref_t  layer;           /* experiments: their layer (from "layers") */
     double     version;
-    uint32_t   default_value;   /* json node; 0 when defaultValue is bool */
-    uint32_t   n_rules;
-    uint32_t   rules;           /* sg_rule_t[n_rules] */
     uint32_t   explicit_params; /* strlist */
     uint32_t   target_apps;     /* strlist */
-    uint32_t   pad2;
 };
 
 

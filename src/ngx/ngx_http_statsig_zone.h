@@ -35,10 +35,16 @@
 #define NGX_HTTP_STATSIG_STATE_FAILING   2
 
 
-/* a compiled blob in the zone: this header, then the blob */
+/*
+ * A compiled blob in the zone: this header, then the blob.  The slab
+ * aligns the allocation; the header's 64 bytes keep the blob on a cache
+ * line, as the compiler aligns conditions (SG_COND_ALIGN).
+ */
 typedef struct {
     ngx_uint_t                     refs;      /* records using it */
     size_t                         size;
+    u_char                         pad[64 - sizeof(ngx_uint_t)
+                                       - sizeof(size_t)];
 } ngx_http_statsig_blob_t;
 
 #define ngx_http_statsig_blob_data(b)  ((u_char *) (b) + sizeof(*(b)))
