@@ -18,37 +18,7 @@ typedef struct {
 } sg_tmp_t;
 
 
-static const statsig_str_t  sg_field_ip = { "ip", 2 };
-static const statsig_str_t  sg_field_ua = { "userAgent", 9 };
-static const statsig_str_t  sg_field_ua_lower = { "useragent", 9 };
-
-
 /* ---- temporary values ---- */
-
-/* the conversions an operator reads from its left value */
-#define SG_NEED_STR    1
-#define SG_NEED_LOWER  2
-#define SG_NEED_NUM    4
-
-static unsigned
-sg_op_needs(unsigned op)
-{
-    switch (op) {
-    case SG_OP_GT: case SG_OP_GTE: case SG_OP_LT: case SG_OP_LTE:
-        return SG_NEED_NUM;
-    case SG_OP_VERSION_GT: case SG_OP_VERSION_GTE: case SG_OP_VERSION_LT:
-    case SG_OP_VERSION_LTE: case SG_OP_VERSION_EQ: case SG_OP_VERSION_NEQ:
-    case SG_OP_ANY_CS: case SG_OP_NONE_CS: case SG_OP_STR_MATCHES:
-    case SG_OP_IN_SEGMENT_LIST: case SG_OP_NOT_IN_SEGMENT_LIST:
-        return SG_NEED_STR;
-    case SG_OP_EQ: case SG_OP_NEQ:
-    case SG_OP_BEFORE: case SG_OP_AFTER: case SG_OP_ON:
-        return SG_NEED_STR | SG_NEED_NUM;
-    default:
-        return SG_NEED_STR | SG_NEED_LOWER | SG_NEED_NUM;
-    }
-}
-
 
 static const statsig_value_t *
 sg_tmp_string(sg_tmp_t *t, const char *s, size_t len, unsigned needs)
@@ -330,13 +300,11 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
     const statsig_snapshot_t  *s;
     const statsig_value_t     *v, *ip, *ua;
     statsig_value_t            env[2];
-    statsig_str_t              field, field_lower, uaf;
+    statsig_str_t              field, uaf;
     sg_tmp_t                   tmp;
     char                       country[3];
 
     s = ctx->snap;
-    field = sg_str(s, c->field);
-    field_lower = sg_str(s, c->field_lower);
 
     switch (c->type) {
 
@@ -353,15 +321,13 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
     case SG_COND_USER_FIELD:
         v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, field,
-                                             field_lower)
+                                             c->field_lower_key, c)
                          : &statsig_null_value;
         break;
 
     case SG_COND_IP_BASED:
         v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, field,
-                                             field_lower)
+                                             c->field_lower_key, c)
                          : &statsig_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -369,14 +335,14 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
         /* getFromIP: only for "country", from the user's ip */
         v = &statsig_null_value;
+        field = sg_str(s, c->field);
         if (!c->has_field || field.len != 7
             || memcmp(field.data, "country", 7) != 0)
         {
             break;
         }
 
-        ip = statsig_user_field(ctx, SG_FIELD_KEY_IP, SG_FIELD_KEY_IP,
-                                sg_field_ip, sg_field_ip);
+        ip = statsig_user_field(ctx, SG_FIELD_KEY_IP, SG_FIELD_KEY_IP, NULL);
         if (statsig_runtime_country(ctx->rt, ctx->session, ip, country)) {
             v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
         }
@@ -385,8 +351,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
 
     case SG_COND_UA_BASED:
         v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, field,
-                                             field_lower)
+                                             c->field_lower_key, c)
                          : &statsig_null_value;
         if (!statsig_value_nullish(v)) {
             break;
@@ -399,7 +364,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         }
 
         ua = statsig_user_field(ctx, SG_FIELD_KEY_UA, SG_FIELD_KEY_UA_LOWER,
-                                sg_field_ua, sg_field_ua_lower);
+                                NULL);
         if (ua->type != STATSIG_V_STRING
             || (ua->len > 1000
                 && statsig_js_length(ua->str, ua->len) > 1000))
@@ -408,7 +373,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         }
 
         if (statsig_runtime_ua_field(ctx->rt, ctx->session, ua->str,
-                                     ua->len, field_lower, &uaf))
+                                     ua->len, sg_str(s, c->field_lower), &uaf))
         {
             v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
         }
@@ -421,6 +386,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
             break;
         }
 
+        field = sg_str(s, c->field);
         v = statsig_value_get_ci(sg_environment(ctx, env), field.data,
                                  field.len);
         if (v == NULL) {

@@ -17,7 +17,7 @@
 const statsig_str_t  statsig_rule_none = { "", 0 };
 
 const statsig_value_t  statsig_null_value = {
-    STATSIG_V_NULL, 0, 0, "null", 4, "null", 4, NULL, NULL, NULL, 0,
+    STATSIG_V_NULL, 0, 0, 0, "null", 4, "null", 4, NULL, NULL, NULL, 0,
     /* statsig_str_hash("null"): constants are never written to */
     0x8be6648fe61aef05ULL, 0x8be6648fe61aef05ULL
 };

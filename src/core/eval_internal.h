@@ -33,6 +33,34 @@ int statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 const statsig_value_t *statsig_unit_id(statsig_eval_ctx_t *ctx, int custom,
     statsig_str_t id_type);
 
+/*
+ * The conversions an operator reads from its left value, besides its type
+ * and String(): temporary values make only these, and a lazy user string
+ * (statsig_value_string_lazy) is settled with them.
+ */
+#define SG_NEED_STR    1
+#define SG_NEED_LOWER  STATSIG_PENDING_LOWER
+#define SG_NEED_NUM    STATSIG_PENDING_NUM
+
+static inline unsigned
+sg_op_needs(unsigned op)
+{
+    switch (op) {
+    case SG_OP_GT: case SG_OP_GTE: case SG_OP_LT: case SG_OP_LTE:
+        return SG_NEED_NUM;
+    case SG_OP_VERSION_GT: case SG_OP_VERSION_GTE: case SG_OP_VERSION_LT:
+    case SG_OP_VERSION_LTE: case SG_OP_VERSION_EQ: case SG_OP_VERSION_NEQ:
+    case SG_OP_ANY_CS: case SG_OP_NONE_CS: case SG_OP_STR_MATCHES:
+    case SG_OP_IN_SEGMENT_LIST: case SG_OP_NOT_IN_SEGMENT_LIST:
+        return SG_NEED_STR;
+    case SG_OP_EQ: case SG_OP_NEQ:
+    case SG_OP_BEFORE: case SG_OP_AFTER: case SG_OP_ON:
+        return SG_NEED_STR | SG_NEED_NUM;
+    default:
+        return SG_NEED_STR | SG_NEED_LOWER | SG_NEED_NUM;
+    }
+}
+
 /* operators.c: the condition's operator on the left value */
 int statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     const statsig_value_t *v, int *unsupported);
@@ -47,17 +75,18 @@ typedef struct {
 } statsig_field_memo_t;
 
 const statsig_value_t *statsig_user_field_find(statsig_eval_ctx_t *ctx,
-    uint32_t key, uint32_t lower_key, statsig_str_t field,
-    statsig_str_t field_lower);
+    uint32_t key, uint32_t lower_key, const sg_cond_t *c);
 
 /*
- * getFromUser: key and lower_key the field keys (snapshot.h) of field and
- * field_lower, SG_NO_FIELD_KEY past the snapshot's.  The session's answer
- * first: most conditions read a field another one read before.
+ * getFromUser: key and lower_key the field keys (snapshot.h) of c's field
+ * and its lower case, SG_NO_FIELD_KEY past the snapshot's; c is read (its
+ * second cache line, the names) only then, and may be NULL for the fixed
+ * keys.  The session's answer first: most conditions read a field another
+ * one read before.
  */
 static inline const statsig_value_t *
 statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
-    statsig_str_t field, statsig_str_t field_lower)
+    const sg_cond_t *c)
 {
     const statsig_field_slot_t  *f;
 
@@ -69,7 +98,7 @@ statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
         }
     }
 
-    return statsig_user_field_find(ctx, key, lower_key, field, field_lower);
+    return statsig_user_field_find(ctx, key, lower_key, c);
 }
 
 /* the session's slot for a custom unit id type (by address) */

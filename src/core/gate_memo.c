@@ -279,9 +279,10 @@ sg_first_set(const statsig_value_t *const *f, const statsig_value_t *const *lf)
  */
 const statsig_value_t *
 statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
-    uint32_t lower_key, statsig_str_t field, statsig_str_t field_lower)
+    uint32_t lower_key, const sg_cond_t *c)
 {
     static const statsig_value_t  *none[3];
+    statsig_str_t                  field, field_lower;
     struct statsig_gate_memo_s    *m;
     statsig_field_slot_t          *f, *lf;
     const statsig_value_t         **memo, *fc[3], *lc[3], *v;
@@ -317,6 +318,9 @@ statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
     }
 
     /* a spelling past the snapshot's field keys: the objects scanned */
+    field = sg_str(ctx->snap, c->field);
+    field_lower = sg_str(ctx->snap, c->field_lower);
+
     memo = sg_field_memo(ctx, field.data);
     if (*memo != NULL) {
         return *memo;

@@ -402,6 +402,10 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     s = ctx->snap;
     t = &c->target;
 
+    if (v->pending) {
+        statsig_value_settle(v, sg_op_needs(c->op));
+    }
+
     switch (c->op) {
 
     case SG_OP_GT:

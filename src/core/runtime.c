@@ -537,20 +537,21 @@ int
 statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
     const char *ua, size_t len, statsig_str_t f, statsig_str_t *out)
 {
-    statsig_ua_info_t        *info;
+    const statsig_ua_info_t  *info;
     const char               *v;
     int                       has;
 
-    info = &rt->ua_info;
-
     /* one parse per user agent and session: ua_based conditions come in
-     * groups (name and version) */
+     * groups (name and version); the parser's cache keeps the answer
+     * until its next parse, which only this function asks for */
     if (rt->ua_session != session || rt->ua_ptr != ua || rt->ua_len != len) {
-        statsig_ua_parse(rt->ua, ua, len, info);
+        rt->ua_info = statsig_ua_parse_ref(rt->ua, ua, len);
         rt->ua_session = session;
         rt->ua_ptr = ua;
         rt->ua_len = len;
     }
+
+    info = rt->ua_info;
 
 #define SG_FIELD_IS(name)                                                    \
     (f.len == sizeof(name) - 1 && memcmp(f.data, name, f.len) == 0)

@@ -47,7 +47,7 @@ struct statsig_runtime_s {
     struct statsig_regex_cache_s  *regex;
     struct statsig_ua_parser_s    *ua;
     struct statsig_country_table_s *country;
-    statsig_ua_info_t           ua_info;     /* of ua_ptr, in ua_session */
+    const statsig_ua_info_t    *ua_info;     /* of ua_ptr, in ua_session */
     uint64_t                    ua_session;
     const char                 *ua_ptr;
     size_t                      ua_len;

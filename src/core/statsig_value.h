@@ -29,6 +29,7 @@ typedef struct statsig_value_s  statsig_value_t;
 struct statsig_value_s {
     uint8_t                 type;
     uint8_t                 b;          /* booleans */
+    uint8_t                 pending;    /* STATSIG_PENDING_*: not made yet */
     double                  num;        /* Number(v); NaN when not one */
     const char             *str;        /* String(v) */
     size_t                  len;
@@ -63,6 +64,14 @@ int statsig_value_string(const statsig_alloc_t *a, const char *s,
 /* the same, s kept where it is: it must outlive the value */
 int statsig_value_string_ref(const statsig_alloc_t *a, const char *s,
     size_t len, statsig_value_t *out);
+/*
+ * The same, its Number() and, when it has upper case, its lower case made
+ * when an operator first reads them (statsig_value_settle): most of a
+ * user's strings (a user agent, an IP) are never compared so.  Room for
+ * the lower case is taken now, so that settling cannot fail.
+ */
+int statsig_value_string_lazy(const statsig_alloc_t *a, const char *s,
+    size_t len, statsig_value_t *out);
 int statsig_value_number(const statsig_alloc_t *a, double num,
     statsig_value_t *out);
 void statsig_value_bool(int b, statsig_value_t *out);
@@ -90,6 +99,16 @@ const statsig_value_t *statsig_value_get(const statsig_value_t *obj,
 /* First key equal ignoring ASCII/Unicode case (JS toLowerCase). */
 const statsig_value_t *statsig_value_get_ci(const statsig_value_t *obj,
     const char *key, size_t len);
+
+/* conversions a lazy string has not made (its `pending`) */
+#define STATSIG_PENDING_LOWER  2
+#define STATSIG_PENDING_NUM    4
+
+/*
+ * Makes the pending conversions among needs (STATSIG_PENDING_*).  The
+ * value's memory is its builder's and never const, as for its hashes.
+ */
+void statsig_value_settle(const statsig_value_t *v, unsigned needs);
 
 /* undefined or null */
 #define statsig_value_nullish(v)                                             \

@@ -21,6 +21,7 @@
 #endif
 #include <pcre2.h>
 
+#include "hash.h"
 #include "ua_parser.h"
 
 #define UA_NFIELDS          5      /* family, v1 .. v4 */
@@ -80,7 +81,6 @@ typedef struct {
     uint64_t           hash;
     uint64_t           last_use;      /* 0: free */
     size_t             len;
-    int                result;
     statsig_ua_info_t  info;
     char               key[UA_CACHE_KEY_MAX];
 } ua_cache_entry_t;
@@ -103,6 +103,7 @@ struct statsig_ua_parser_s {
     uint32_t            max_captures;
     uint64_t            uses;
     ua_cache_entry_t    cache[UA_CACHE_SLOTS];
+    statsig_ua_info_t   uncached;      /* a UA too long for the cache */
 };
 
 static int ua_compile_own(statsig_ua_parser_t *p, char *err, size_t errlen);
@@ -1518,19 +1519,6 @@ ua_parsed_prefix(const char **ua, size_t len)
 }
 
 
-static uint64_t
-ua_hash(const char *s, size_t len)
-{
-    uint64_t  h = 14695981039346656037ULL;          /* FNV-1a */
-    size_t    i;
-
-    for (i = 0; i < len; i++) {
-        h = (h ^ (unsigned char) s[i]) * 1099511628211ULL;
-    }
-    return h;
-}
-
-
 /*
  * The cache entry of a UA if there is one, else NULL with the least
  * recently used entry of its set in *victim.
@@ -1560,22 +1548,22 @@ ua_cache_find(statsig_ua_parser_t *p, uint64_t h, const char *ua,
 }
 
 
-int
-statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
-    statsig_ua_info_t *out)
+const statsig_ua_info_t *
+statsig_ua_parse_ref(statsig_ua_parser_t *p, const char *ua, size_t len)
 {
-    ua_cache_entry_t  *hit, *slot;
-    const char        *parsed;
-    size_t             parsed_len;
-    uint64_t           h;
-    int                found;
+    ua_cache_entry_t   *hit, *slot;
+    statsig_ua_info_t  *out;
+    const char         *parsed;
+    size_t              parsed_len;
+    uint64_t            h;
 
-    h = ua_hash(ua, len);
+    h = statsig_str_hash(ua, len);
     hit = ua_cache_find(p, h, ua, len, &slot);
     if (hit != NULL) {
-        *out = hit->info;
-        return hit->result;
+        return &hit->info;
     }
+
+    out = (len <= UA_CACHE_KEY_MAX) ? &slot->info : &p->uncached;
 
     memset(out, 0, sizeof(*out));
     if (ua_utf16_prefix(ua, len, UA_MAX_UTF16_UNITS) == len) {
@@ -1584,15 +1572,23 @@ statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
         ua_normalise_os(p, parsed, parsed_len, out);
         ua_normalise_browser(p, parsed, parsed_len, out);
     }
-    found = out->has_os_name || out->has_browser_name;
 
     if (len <= UA_CACHE_KEY_MAX) {
         slot->last_use = ++p->uses;
         slot->hash = h;
         slot->len = len;
         memcpy(slot->key, ua, len);
-        slot->info = *out;
-        slot->result = found;
     }
-    return found;
+
+    return out;
+}
+
+
+int
+statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
+    statsig_ua_info_t *out)
+{
+    *out = *statsig_ua_parse_ref(p, ua, len);
+
+    return out->has_os_name || out->has_browser_name;
 }

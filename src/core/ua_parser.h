@@ -44,6 +44,10 @@ void statsig_ua_parser_free(statsig_ua_parser_t *p);
 int statsig_ua_parse(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out);
 
+/* The same fields in the parser's cache, valid until its next parse. */
+const statsig_ua_info_t *statsig_ua_parse_ref(statsig_ua_parser_t *p,
+    const char *ua, size_t len);
+
 /* uap-core's own answer (family, versions joined by '.'), for tests. */
 int statsig_ua_parse_raw(statsig_ua_parser_t *p, const char *ua, size_t len,
     statsig_ua_info_t *out);

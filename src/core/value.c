@@ -18,7 +18,7 @@
 
 
 const statsig_value_t  statsig_value_undefined = {
-    STATSIG_V_UNDEFINED, 0, NAN, "undefined", 9, "undefined", 9,
+    STATSIG_V_UNDEFINED, 0, 0, NAN, "undefined", 9, "undefined", 9,
     NULL, NULL, NULL, 0,
     /* statsig_str_hash("undefined"): constants are never written to */
     0x24e36cc1fde4a2c6ULL, 0x24e36cc1fde4a2c6ULL
@@ -92,6 +92,57 @@ statsig_value_string_ref(const statsig_alloc_t *a, const char *s, size_t len,
     out->num = statsig_js_to_number(s, len);
 
     return statsig_value_set_lower(a, out);
+}
+
+
+int
+statsig_value_string_lazy(const statsig_alloc_t *a, const char *s,
+    size_t len, statsig_value_t *out)
+{
+    char  *p;
+
+    memset(out, 0, sizeof(*out));
+    out->type = STATSIG_V_STRING;
+    out->str = s;
+    out->len = len;
+    out->num = NAN;
+    out->pending = STATSIG_PENDING_NUM;
+
+    if (statsig_js_is_lower(s, len)) {
+        out->lower = s;
+        out->lower_len = len;
+        return 0;
+    }
+
+    p = a->alloc(a->data, statsig_js_lower_size(len));
+    if (p == NULL) {
+        return -1;
+    }
+
+    out->lower = p;
+    out->pending |= STATSIG_PENDING_LOWER;
+
+    return 0;
+}
+
+
+void
+statsig_value_settle(const statsig_value_t *v, unsigned needs)
+{
+    statsig_value_t  *w;
+
+    w = (statsig_value_t *) v;
+    needs &= v->pending;
+
+    if (needs & STATSIG_PENDING_NUM) {
+        w->num = statsig_js_to_number(v->str, v->len);
+    }
+
+    if (needs & STATSIG_PENDING_LOWER) {
+        w->lower_len = statsig_js_lower(v->str, v->len, (char *) v->lower);
+    }
+
+    w->pending &= (uint8_t) ~needs;
 }
 
 

@@ -20,9 +20,6 @@
 #include "ngx_http_statsig_request.h"
 
 
-#define NGX_HTTP_STATSIG_USER_KEYS  (NGX_HTTP_STATSIG_NFIELDS + 4)
-
-
 typedef struct {
     const char                   **keys;
     size_t                        *lens;
@@ -61,7 +58,7 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
 {
     ngx_int_t                     rc;
     ngx_str_t                     value, *stable_id;
-    ngx_uint_t                    i;
+    ngx_uint_t                    i, n;
     statsig_alloc_t               a;
     ngx_http_statsig_obj_t        user;
     ngx_http_statsig_loc_conf_t  *slcf;
@@ -71,9 +68,17 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
     a.alloc = ngx_http_statsig_palloc;
     a.data = r->pool;
 
-    if (ngx_http_statsig_obj_init(r->pool, &user, NGX_HTTP_STATSIG_USER_KEYS)
-        != NGX_OK)
-    {
+    /*
+     * Room for the keys this location can give, not all there are: the
+     * request pool's first block is full after nginx's own allocations,
+     * and each 4 KB block more costs a memalign and a free.
+     */
+    n = 4;      /* userID, custom, privateAttributes, customIDs */
+    for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
+        n += (slcf->fields[i] != NULL);
+    }
+
+    if (ngx_http_statsig_obj_init(r->pool, &user, n) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -285,8 +290,8 @@ ngx_http_statsig_obj_add(statsig_alloc_t *a, ngx_http_statsig_obj_t *o,
     o->lens[o->n] = key_len;
 
     /* a variable's value lives as long as the request, as the user */
-    if (statsig_value_string_ref(a, (char *) value->data, value->len,
-                             &o->values[o->n])
+    if (statsig_value_string_lazy(a, (char *) value->data, value->len,
+                                  &o->values[o->n])
         != 0)
     {
         return NGX_ERROR;

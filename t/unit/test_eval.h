@@ -42,6 +42,7 @@ typedef struct {
     FILE                      *dump_users;
     FILE                      *dump_checks;
     size_t                     nusers;
+    int                        lazy;    /* users' strings built lazily */
 } te_doc_t;
 
 
@@ -147,6 +148,39 @@ te_free(te_doc_t *d)
 }
 
 
+/*
+ * The strings of a user and of its objects (custom, ...) rebuilt as the
+ * nginx glue builds them: conversions made when an operator reads them.
+ */
+static void
+te_lazy_strings(statsig_value_t *v, int depth)
+{
+    statsig_value_t  *items;
+    size_t            i;
+
+    if (v->type != STATSIG_V_OBJECT || depth > 1) {
+        return;
+    }
+
+    items = (statsig_value_t *) v->items;
+
+    for (i = 0; i < v->n; i++) {
+        if (items[i].type == STATSIG_V_STRING) {
+            if (statsig_value_string_lazy(&te_allocator, items[i].str,
+                                          items[i].len, &items[i])
+                != 0)
+            {
+                printf("Bail out! lazy string\n");
+                exit(1);
+            }
+
+        } else {
+            te_lazy_strings(&items[i], depth + 1);
+        }
+    }
+}
+
+
 /* A user from JSON; also appended to the dump (its index is returned). */
 static const statsig_value_t *
 te_user(te_doc_t *d, const char *json, size_t *index)
@@ -160,6 +194,10 @@ te_user(te_doc_t *d, const char *json, size_t *index)
     {
         printf("Bail out! user %s: %s\n", json, err);
         exit(1);
+    }
+
+    if (d->lazy) {
+        te_lazy_strings(v, 0);
     }
 
     if (d->dump_users) {

@@ -306,6 +306,37 @@ test_cache(statsig_ua_parser_t *p)
         same &= memcmp(&a, &b, sizeof(a)) == 0;
     }
     ok(same, "1024 UAs: cached answers equal uncached ones");
+
+    /* the reference form: the cache's own fields, and a UA too long for
+     * the cache (parsed every time, into the parser's one spare) */
+    same = 1;
+    for (i = 0; i < 64; i++) {
+        n = snprintf(ua, sizeof(ua), "Mozilla/5.0 (Macintosh; Intel Mac "
+                     "OS X 10_%d) Firefox/%d.0", i % 15, 60 + i);
+        statsig_ua_parse(fresh, ua, (size_t) n, &b);
+        same &= memcmp(statsig_ua_parse_ref(p, ua, (size_t) n), &b,
+                       sizeof(b)) == 0;
+        same &= statsig_ua_parse_ref(p, ua, (size_t) n)
+                == statsig_ua_parse_ref(p, ua, (size_t) n);
+    }
+    ok(same, "parse_ref: the cached fields, the same entry on a hit");
+
+    {
+        char  big[700];
+
+        memset(big, ' ', sizeof(big));
+        memcpy(big, "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0.1 "
+               "Safari/537.36", 58);
+        statsig_ua_parse(fresh, big, sizeof(big), &b);
+        same = memcmp(statsig_ua_parse_ref(p, big, sizeof(big)), &b,
+                      sizeof(b)) == 0;
+        statsig_ua_parse_ref(p, ua, (size_t) n);
+        same &= memcmp(statsig_ua_parse_ref(p, big, sizeof(big)), &b,
+                       sizeof(b)) == 0;
+        ok(same && b.has_browser_name,
+           "a 700-byte UA (past the cache's keys): parsed each time");
+    }
+
     statsig_ua_parser_free(fresh);
 }
 
