@@ -8,7 +8,12 @@
 # feature gates and two configs' parameters.  ROUNDS=N (default 1) runs
 # the three locations in turn N times and prints the medians, and the
 # median of each round's own ratio: this machine's speed drifts by 20%
-# within seconds, alike for what runs close together.  PIN=1 (default on
+# within seconds, alike for what runs close together.  The ratio by the
+# kernel's share ("_kernel"): a gated request's kernel work is a plain
+# one's (the same request, a few bytes more answer), so plain CPU / gated
+# CPU = gated kernel share / plain kernel share, both read in the same
+# seconds: the least sensitive to the drift (a share of 1-2 s of ticks
+# is itself within a few %).  PIN=1 (default on
 # 2+ CPUs) keeps the workers on CPU 1 and wrk on CPU 0.  STATSIG_MODULE_B
 # (another build of the module): a second nginx with it, run in the same
 # rounds (their order alternating), its lines prefixed "b_", and the
@@ -116,7 +121,7 @@ request = function()
 end
 LUA
 
-declare -A rps cpus pairs u mins
+declare -A rps cpus pairs u mins ks kpairs
 for round in $(seq "$rounds"); do
     order=("${names[@]}")
     if [ $((round % 2)) = 0 ] && [ "${#names[@]}" = 2 ]; then
@@ -126,9 +131,13 @@ for round in $(seq "$rounds"); do
         p=${i/a/}; p=${p:+${p}_}
         for path in plain vars-quiet vars; do
             c0=$(cpu "${ipid[$i]}")
+            k0=$(cpu "${ipid[$i]}" sys)
             out=$("${taskset[@]}" wrk -t1 -c"$conns" -d"${duration}s" \
                 -s "$dir/users.lua" "http://127.0.0.1:${iport[$i]}/$path")
             c1=$(cpu "${ipid[$i]}")
+            k1=$(cpu "${ipid[$i]}" sys)
+            ks[$i$path]=$(awk -v k=$((k1 - k0)) -v c=$((c1 - c0)) \
+                'BEGIN { printf "%.4f", (c > 0) ? k / c : 0 }')
             r=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
             n=$(awk '/requests in/ {print $1}' <<<"$out")
             # robust where wrk saturates first: the worker's CPU a request
@@ -143,6 +152,9 @@ for round in $(seq "$rounds"); do
             pairs[$i$path]="${pairs[$i$path]:-} $(awk \
                 -v a="${u[${i}plain]}" -v b="${u[$i$path]}" \
                 'BEGIN { if (b > 0) printf "%.3f", a / b }')"
+            kpairs[$i$path]="${kpairs[$i$path]:-} $(awk \
+                -v a="${ks[${i}plain]}" -v b="${ks[$i$path]}" \
+                'BEGIN { if (a > 0) printf "%.3f", b / a }')"
         done
     done
 done
@@ -175,15 +187,21 @@ for i in "${names[@]}"; do
         awk -v a="${mins[${i}plain]}" -v b="${mins[$i$path]}" \
             -v p="${p}variables_$path" \
             'BEGIN { if (b > 0) printf "%s_cpu_ratio_least %.2f\n", p, a / b }'
+        kpairs[$i$path]=$(median <<<"${kpairs[$i$path]}")
+        echo "${p}variables_${path}_cpu_ratio_kernel ${kpairs[$i$path]}" \
+            "(median of the rounds' gated / plain kernel shares)"
     done
 done
 if [ "${#names[@]}" = 2 ]; then
     # a build's added CPU as a share of plain: 1/ratio - 1, B against A
     for path in vars-quiet vars; do
-        awk -v a="${pairs[a$path]}" -v b="${pairs[b$path]}" -v p="$path" \
-            'BEGIN { if (a > 0 && b > 0 && a < 1)
-                printf "b_variables_%s_added_vs_a %.2f\n", p,
-                       (1 / b - 1) / (1 / a - 1) }'
+        awk -v a="${pairs[a$path]}" -v b="${pairs[b$path]}" \
+            -v ka="${kpairs[a$path]}" -v kb="${kpairs[b$path]}" -v p="$path" \
+            'BEGIN { if (a > 0 && b > 0 && a < 1 && ka > 0 && kb > 0 \
+                         && ka < 1)
+                printf "b_variables_%s_added_vs_a %.2f" \
+                       " (by the kernel: %.2f)\n", p,
+                       (1 / b - 1) / (1 / a - 1), (1 / kb - 1) / (1 / ka - 1) }'
     done
 fi
 

@@ -61,13 +61,14 @@ wait_http() {
     done
 }
 
-# CPU ticks (user + system) used so far by the workers of the master in
-# pid file $1 (a worker gone meanwhile counts 0)
+# CPU ticks (user + system; $2 = sys: system only) used so far by the
+# workers of the master in pid file $1 (a worker gone meanwhile counts 0)
 cpu() {
-    local m w sum=0
+    local m w sum=0 f='$14 + $15'
     m=$(cat "$1")
+    [ "${2:-}" = sys ] && f='$15'
     for w in $(pgrep -P "$m"); do
-        sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$w/stat" 2>/dev/null \
+        sum=$((sum + $(awk "{ print $f }" "/proc/$w/stat" 2>/dev/null \
                        || echo 0)))
     done
     echo "$sum"

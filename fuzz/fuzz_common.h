@@ -185,6 +185,10 @@ fz_touch_result(statsig_eval_ctx_t *ctx, const statsig_result_t *r)
     uint32_t                   i, n, node;
 
     sum += r->rule_id.len + (r->rule_id.len ? (unsigned char) r->rule_id.data[0] : 0);
+    sum += (size_t) r->value * 131 + (size_t) r->reason * 17;
+    for (i = 0; i < r->rule_id.len; i++) {
+        sum += (unsigned char) r->rule_id.data[i] * (i + 1);
+    }
     if (r->has_group_name) {
         sum += r->group_name.len;
     }

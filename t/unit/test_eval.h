@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "idlist.h"
+#include "lazy_user.h"
 #include "statsig.h"
 #include "tap.h"
 
@@ -148,39 +149,6 @@ te_free(te_doc_t *d)
 }
 
 
-/*
- * The strings of a user and of its objects (custom, ...) rebuilt as the
- * nginx glue builds them: conversions made when an operator reads them.
- */
-static void
-te_lazy_strings(statsig_value_t *v, int depth)
-{
-    statsig_value_t  *items;
-    size_t            i;
-
-    if (v->type != STATSIG_V_OBJECT || depth > 1) {
-        return;
-    }
-
-    items = (statsig_value_t *) v->items;
-
-    for (i = 0; i < v->n; i++) {
-        if (items[i].type == STATSIG_V_STRING) {
-            if (statsig_value_string_lazy(&te_allocator, items[i].str,
-                                          items[i].len, &items[i])
-                != 0)
-            {
-                printf("Bail out! lazy string\n");
-                exit(1);
-            }
-
-        } else {
-            te_lazy_strings(&items[i], depth + 1);
-        }
-    }
-}
-
-
 /* A user from JSON; also appended to the dump (its index is returned). */
 static const statsig_value_t *
 te_user(te_doc_t *d, const char *json, size_t *index)
@@ -197,7 +165,7 @@ te_user(te_doc_t *d, const char *json, size_t *index)
     }
 
     if (d->lazy) {
-        te_lazy_strings(v, 0);
+        lazy_user_strings(&te_allocator, v, 0);
     }
 
     if (d->dump_users) {
