@@ -13,7 +13,10 @@
 # one's (the same request, a few bytes more answer), so plain CPU / gated
 # CPU = gated kernel share / plain kernel share, both read in the same
 # seconds: the least sensitive to the drift (a share of 1-2 s of ticks
-# is itself within a few %).  PIN=1 (default on
+# is itself within a few %).  PERF=N (perf, linux-perf): after the rounds,
+# N profiles of each build's vars-quiet worker (cpu-clock, the builds
+# alternating), and the median of the module's samples per kernel sample:
+# read in the same seconds, the drift cancels out of it.  PIN=1 (default on
 # 2+ CPUs) keeps the workers on CPU 1 and wrk on CPU 0.  STATSIG_MODULE_B
 # (another build of the module): a second nginx with it, run in the same
 # rounds (their order alternating), its lines prefixed "b_", and the
@@ -88,13 +91,15 @@ wait_http "http://127.0.0.1:$port/plain"
 curl -sf -H 'X-User-Id: u1' "http://127.0.0.1:$port/vars" | sed 's/^/# /'
 
 # instance "" (STATSIG_MODULE) and "b_" (STATSIG_MODULE_B): port and pid
-declare -A iport ipid
+declare -A iport ipid mods
 iport[a]=$port
 ipid[a]=$dir/nginx.pid
+mods[a]=$so
 names=(a)
 if [ -n "${STATSIG_MODULE_B:-}" ]; then
     iport[b]=$(freeport)
     ipid[b]=$dir/b/nginx.pid
+    mods[b]=$STATSIG_MODULE_B
     mkdir -p "$dir/b/tmp"
     sed -e "s#^load_module .*#load_module $STATSIG_MODULE_B;#" \
         -e "s#$dir/#$dir/b/#g" \
@@ -192,6 +197,40 @@ for i in "${names[@]}"; do
             "(median of the rounds' gated / plain kernel shares)"
     done
 done
+# the module's samples per kernel sample in one profile of build $1
+module_per_kernel() {
+    local w
+    w=$(pgrep -P "$(cat "${ipid[$1]}")" | head -1)
+    "${taskset[@]}" wrk -t1 -c"$conns" -d"$((duration + 2))s" \
+        -s "$dir/users.lua" "http://127.0.0.1:${iport[$1]}/vars-quiet" \
+        >/dev/null &
+    sleep 1
+    perf record -q -F 4000 -p "$w" -o "$dir/perf.data" -- \
+        sleep "$duration" 2>/dev/null
+    wait
+    perf report -i "$dir/perf.data" --sort dso --stdio 2>/dev/null \
+        | awk -v m="$(basename "${mods[$1]}")" '
+            $2 == "[kernel.kallsyms]" { k = $1 + 0 }
+            $2 == m { s = $1 + 0 }
+            END { if (k > 0) printf "%.3f", s / k }'
+}
+
+if [ "${PERF:-0}" -gt 0 ] && ! command -v perf >/dev/null; then
+    echo "# PERF: no perf here (apt-get install linux-perf)"
+elif [ "${PERF:-0}" -gt 0 ]; then
+    declare -A mk
+    for run in $(seq "$PERF"); do
+        for i in "${names[@]}"; do
+            mk[$i]="${mk[$i]:-} $(module_per_kernel "$i")"
+        done
+    done
+    for i in "${names[@]}"; do
+        p=${i/a/}; p=${p:+${p}_}
+        echo "${p}variables_vars-quiet_module_per_kernel" \
+            "$(median <<<"${mk[$i]}") (median of $PERF profiles:${mk[$i]})"
+    done
+fi
+
 if [ "${#names[@]}" = 2 ]; then
     # a build's added CPU as a share of plain: 1/ratio - 1, B against A
     for path in vars-quiet vars; do
