@@ -126,6 +126,12 @@ request = function()
 end
 LUA
 
+# "$1" then $2 / $3 to $4 decimals (2), nothing when $3 is not above 0
+ratio() {
+    awk -v n="$1" -v a="$2" -v b="$3" -v d="${4:-2}" \
+        'BEGIN { if (b > 0) printf "%s%." d "f\n", n, a / b }'
+}
+
 declare -A rps cpus pairs u mins ks kpairs
 for round in $(seq "$rounds"); do
     order=("${names[@]}")
@@ -154,12 +160,10 @@ for round in $(seq "$rounds"); do
             cpus[$i$path]="${cpus[$i$path]:-} ${u[$i$path]}"
         done
         for path in vars-quiet vars; do
-            pairs[$i$path]="${pairs[$i$path]:-} $(awk \
-                -v a="${u[${i}plain]}" -v b="${u[$i$path]}" \
-                'BEGIN { if (b > 0) printf "%.3f", a / b }')"
-            kpairs[$i$path]="${kpairs[$i$path]:-} $(awk \
-                -v a="${ks[${i}plain]}" -v b="${ks[$i$path]}" \
-                'BEGIN { if (a > 0) printf "%.3f", b / a }')"
+            pairs[$i$path]="${pairs[$i$path]:-} $(ratio "" \
+                "${u[${i}plain]}" "${u[$i$path]}" 3)"
+            kpairs[$i$path]="${kpairs[$i$path]:-} $(ratio "" \
+                "${ks[$i$path]}" "${ks[${i}plain]}" 3)"
         done
     done
 done
@@ -183,20 +187,19 @@ for i in "${names[@]}"; do
             -v p="${p}variables_$path" \
             'BEGIN {printf "%s_vs_baseline %.1f %%\n", p, 100 * a / b}'
         # the share of a CPU-bound worker's rate kept: plain CPU / gated CPU
-        awk -v a="${cpus[${i}plain]}" -v b="${cpus[$i$path]}" \
-            -v p="${p}variables_$path" \
-            'BEGIN { if (b > 0) printf "%s_cpu_ratio %.2f\n", p, a / b }'
+        ratio "${p}variables_${path}_cpu_ratio " "${cpus[${i}plain]}" \
+            "${cpus[$i$path]}"
         pairs[$i$path]=$(median <<<"${pairs[$i$path]}")
         echo "${p}variables_${path}_cpu_ratio_paired ${pairs[$i$path]}" \
             "(median of the rounds' own ratios)"
-        awk -v a="${mins[${i}plain]}" -v b="${mins[$i$path]}" \
-            -v p="${p}variables_$path" \
-            'BEGIN { if (b > 0) printf "%s_cpu_ratio_least %.2f\n", p, a / b }'
+        ratio "${p}variables_${path}_cpu_ratio_least " "${mins[${i}plain]}" \
+            "${mins[$i$path]}"
         kpairs[$i$path]=$(median <<<"${kpairs[$i$path]}")
         echo "${p}variables_${path}_cpu_ratio_kernel ${kpairs[$i$path]}" \
             "(median of the rounds' gated / plain kernel shares)"
     done
 done
+
 # the module's samples per kernel sample in one profile of build $1
 module_per_kernel() {
     local w
