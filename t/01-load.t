@@ -67,4 +67,11 @@ cmp_ok($took, '<', 5, 'graceful stop is quick');
 
 unlike($t->error_log, qr/exited on signal/, 'no worker crashed');
 
+# the module's calls to its own (global) functions are bound inside it:
+# after "nginx -s reload" onto a new build at another path the master
+# holds both, and the new module must not call into the old one
+my $dyn = `readelf -d ${\ StatsigTest::module_path()} 2>&1`;
+like($dyn, qr/\(FLAGS\)\s+.*\bSYMBOLIC\b/,
+     'the module binds its own symbols (-Bsymbolic)');
+
 done_testing;
