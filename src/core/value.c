@@ -42,9 +42,12 @@ statsig_value_dup(const statsig_alloc_t *a, const char *s, size_t len)
 }
 
 
-/* Fills lower/lower_len from str/len, sharing the bytes when unchanged. */
+/*
+ * Room for v's lower case: its own bytes when it is lower case already,
+ * else a buffer, with STATSIG_PENDING_LOWER until it is written there.
+ */
 static int
-statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
+sg_value_lower_room(const statsig_alloc_t *a, statsig_value_t *v)
 {
     char  *p;
 
@@ -61,8 +64,22 @@ statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
         return -1;
     }
 
-    v->lower_len = statsig_js_lower(v->str, v->len, p);
     v->lower = p;
+    v->pending |= STATSIG_PENDING_LOWER;
+
+    return 0;
+}
+
+
+/* Fills lower/lower_len from str/len, sharing the bytes when unchanged. */
+static int
+statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
+{
+    if (sg_value_lower_room(a, v) != 0) {
+        return -1;
+    }
+
+    statsig_value_settle(v, STATSIG_PENDING_LOWER);
 
     return 0;
 }
@@ -99,8 +116,6 @@ int
 statsig_value_string_lazy(const statsig_alloc_t *a, const char *s,
     size_t len, statsig_value_t *out)
 {
-    char  *p;
-
     memset(out, 0, sizeof(*out));
     out->type = STATSIG_V_STRING;
     out->str = s;
@@ -108,21 +123,7 @@ statsig_value_string_lazy(const statsig_alloc_t *a, const char *s,
     out->num = NAN;
     out->pending = STATSIG_PENDING_NUM;
 
-    if (statsig_js_is_lower(s, len)) {
-        out->lower = s;
-        out->lower_len = len;
-        return 0;
-    }
-
-    p = a->alloc(a->data, statsig_js_lower_size(len));
-    if (p == NULL) {
-        return -1;
-    }
-
-    out->lower = p;
-    out->pending |= STATSIG_PENDING_LOWER;
-
-    return 0;
+    return sg_value_lower_room(a, out);
 }
 
 
