@@ -177,7 +177,7 @@ sg_environment(statsig_eval_ctx_t *ctx, statsig_value_t storage[2])
 /* ---- conditions ---- */
 
 /* pass_gate / fail_gate: the nested gate's exposures, then its own. */
-static int
+static SG_NOINLINE int
 sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     int depth, int *unsupported)
 {
@@ -229,7 +229,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
 
 /* multi_pass_gate / multi_fail_gate (legacy): entry first, then exposures */
-static int
+static SG_NOINLINE int
 sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     int depth, int *unsupported)
 {
@@ -293,23 +293,182 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 }
 
 
+/*
+ * The conditions whose left value is made here, each in a frame of its
+ * own (the temporary value's buffer): the dispatch below keeps none for
+ * the user fields and unit ids most conditions read.
+ */
+
+/* getFromIP: only for "country", from the user's ip */
+static SG_NOINLINE int
+sg_cond_ip(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+{
+    const statsig_value_t  *v, *ip;
+    statsig_str_t           field;
+    sg_tmp_t                tmp;
+    char                    country[3];
+
+    v = c->has_field ? statsig_user_field(ctx, c->field_key,
+                                         c->field_lower_key, c)
+                     : &statsig_null_value;
+
+    if (statsig_value_nullish(v)) {
+        v = &statsig_null_value;
+        field = sg_str(ctx->snap, c->field);
+
+        if (c->has_field && field.len == 7
+            && memcmp(field.data, "country", 7) == 0)
+        {
+            ip = statsig_user_field(ctx, SG_FIELD_KEY_IP, SG_FIELD_KEY_IP,
+                                    NULL);
+            if (statsig_runtime_country(ctx->rt, ctx->session, ip, country)) {
+                v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
+            }
+        }
+    }
+
+    return statsig_apply_op(ctx, c, v, unsupported);
+}
+
+
+/* getFromUserAgent: strings of at most 1000 UTF-16 units */
+static SG_NOINLINE int
+sg_cond_ua(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+{
+    const statsig_value_t  *v, *ua;
+    statsig_str_t           uaf;
+    sg_tmp_t                tmp;
+
+    v = c->has_field ? statsig_user_field(ctx, c->field_key,
+                                         c->field_lower_key, c)
+                     : &statsig_null_value;
+
+    if (statsig_value_nullish(v)) {
+        v = &statsig_null_value;
+
+        ua = c->has_field ? statsig_user_field(ctx, SG_FIELD_KEY_UA,
+                                               SG_FIELD_KEY_UA_LOWER, NULL)
+                          : &statsig_null_value;
+
+        if (ua->type == STATSIG_V_STRING
+            && (ua->len <= 1000 || statsig_js_length(ua->str, ua->len) <= 1000)
+            && statsig_runtime_ua_field(ctx->rt, ctx->session, ua->str,
+                                        ua->len,
+                                        sg_str(ctx->snap, c->field_lower),
+                                        &uaf))
+        {
+            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
+        }
+    }
+
+    return statsig_apply_op(ctx, c, v, unsupported);
+}
+
+
+static SG_NOINLINE int
+sg_cond_environment(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    int *unsupported)
+{
+    const statsig_value_t  *v;
+    statsig_value_t         env[2];
+    statsig_str_t           field;
+
+    v = &statsig_null_value;
+
+    if (c->has_field) {
+        field = sg_str(ctx->snap, c->field);
+        v = statsig_value_get_ci(sg_environment(ctx, env), field.data,
+                                 field.len);
+        if (v == NULL) {
+            v = &statsig_value_undefined;
+        }
+    }
+
+    return statsig_apply_op(ctx, c, v, unsupported);
+}
+
+
+static SG_NOINLINE int
+sg_cond_time(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+{
+    sg_tmp_t  tmp;
+
+    return statsig_apply_op(ctx, c,
+                            sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt),
+                                          c->op),
+                            unsupported);
+}
+
+
+/* `salt + '.' + (getUnitID(...) ?? '')` */
+static SG_NOINLINE int
+sg_cond_bucket(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+{
+    const statsig_value_t  *v;
+    statsig_str_t           unit;
+    sg_tmp_t                tmp;
+
+    v = statsig_unit_id(ctx, c->id_type_custom, sg_str(ctx->snap, c->id_type));
+    unit.data = statsig_value_nullish(v) ? "" : v->str;
+    unit.len = statsig_value_nullish(v) ? 0 : v->len;
+    v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
+                                           sg_str(ctx->snap, c->salt), unit),
+                      c->op);
+
+    return statsig_apply_op(ctx, c, v, unsupported);
+}
+
+
+static SG_NOINLINE int
+sg_cond_target_app(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
+    int *unsupported)
+{
+    const statsig_snapshot_t  *s;
+    const statsig_value_t     *v;
+    statsig_str_t              app;
+    sg_tmp_t                   tmp;
+
+    s = ctx->snap;
+
+    if (ctx->has_target_app) {
+        v = (depth == 0 && ctx->target_app != NULL)
+            ? sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len,
+                            sg_op_needs(c->op))
+            : &statsig_value_undefined;
+
+    } else if (((const sg_header_t *) s)->has_app_id) {
+        app = sg_str(s, ((const sg_header_t *) s)->app_id);
+        v = sg_tmp_string(&tmp, app.data, app.len, sg_op_needs(c->op));
+
+    } else {
+        v = &statsig_null_value;
+    }
+
+    return statsig_apply_op(ctx, c, v, unsupported);
+}
+
+
 int
 statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
     int *unsupported)
 {
-    const statsig_snapshot_t  *s;
-    const statsig_value_t     *v, *ip, *ua;
-    statsig_value_t            env[2];
-    statsig_str_t              field, uaf;
-    sg_tmp_t                   tmp;
-    char                       country[3];
-
-    s = ctx->snap;
+    const statsig_value_t  *v;
 
     switch (c->type) {
 
     case SG_COND_PUBLIC:
         return 1;
+
+    case SG_COND_USER_FIELD:
+        v = c->has_field ? statsig_user_field(ctx, c->field_key,
+                                             c->field_lower_key, c)
+                         : &statsig_null_value;
+        return statsig_apply_op(ctx, c, v, unsupported);
+
+    case SG_COND_UNIT_ID:
+        v = statsig_unit_id(ctx, c->id_type_custom,
+                            sg_str(ctx->snap, c->id_type));
+        return statsig_apply_op(ctx, c, v, unsupported);
 
     case SG_COND_PASS_GATE:
     case SG_COND_FAIL_GATE:
@@ -319,122 +478,26 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
     case SG_COND_MULTI_FAIL_GATE:
         return sg_eval_multi_gate_condition(ctx, c, depth, unsupported);
 
-    case SG_COND_USER_FIELD:
-        v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, c)
-                         : &statsig_null_value;
-        break;
-
     case SG_COND_IP_BASED:
-        v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, c)
-                         : &statsig_null_value;
-        if (!statsig_value_nullish(v)) {
-            break;
-        }
-
-        /* getFromIP: only for "country", from the user's ip */
-        v = &statsig_null_value;
-        field = sg_str(s, c->field);
-        if (!c->has_field || field.len != 7
-            || memcmp(field.data, "country", 7) != 0)
-        {
-            break;
-        }
-
-        ip = statsig_user_field(ctx, SG_FIELD_KEY_IP, SG_FIELD_KEY_IP, NULL);
-        if (statsig_runtime_country(ctx->rt, ctx->session, ip, country)) {
-            v = sg_tmp_string(&tmp, country, 2, sg_op_needs(c->op));
-        }
-
-        break;
+        return sg_cond_ip(ctx, c, unsupported);
 
     case SG_COND_UA_BASED:
-        v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, c)
-                         : &statsig_null_value;
-        if (!statsig_value_nullish(v)) {
-            break;
-        }
-
-        /* getFromUserAgent: strings of at most 1000 UTF-16 units */
-        v = &statsig_null_value;
-        if (!c->has_field) {
-            break;
-        }
-
-        ua = statsig_user_field(ctx, SG_FIELD_KEY_UA, SG_FIELD_KEY_UA_LOWER,
-                                NULL);
-        if (ua->type != STATSIG_V_STRING
-            || (ua->len > 1000
-                && statsig_js_length(ua->str, ua->len) > 1000))
-        {
-            break;
-        }
-
-        if (statsig_runtime_ua_field(ctx->rt, ctx->session, ua->str,
-                                     ua->len, sg_str(s, c->field_lower), &uaf))
-        {
-            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
-        }
-
-        break;
+        return sg_cond_ua(ctx, c, unsupported);
 
     case SG_COND_ENVIRONMENT_FIELD:
-        if (!c->has_field) {
-            v = &statsig_null_value;
-            break;
-        }
-
-        field = sg_str(s, c->field);
-        v = statsig_value_get_ci(sg_environment(ctx, env), field.data,
-                                 field.len);
-        if (v == NULL) {
-            v = &statsig_value_undefined;
-        }
-
-        break;
+        return sg_cond_environment(ctx, c, unsupported);
 
     case SG_COND_CURRENT_TIME:
-        v = sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt), c->op);
-        break;
+        return sg_cond_time(ctx, c, unsupported);
 
     case SG_COND_USER_BUCKET:
-        /* `salt + '.' + (getUnitID(...) ?? '')` */
-        v = statsig_unit_id(ctx, c->id_type_custom, sg_str(s, c->id_type));
-        uaf.data = statsig_value_nullish(v) ? "" : v->str;
-        uaf.len = statsig_value_nullish(v) ? 0 : v->len;
-        v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
-                                               sg_str(s, c->salt), uaf),
-                          c->op);
-        break;
-
-    case SG_COND_UNIT_ID:
-        v = statsig_unit_id(ctx, c->id_type_custom,
-                           sg_str(s, c->id_type));
-        break;
+        return sg_cond_bucket(ctx, c, unsupported);
 
     case SG_COND_TARGET_APP:
-        if (ctx->has_target_app) {
-            v = (depth == 0 && ctx->target_app != NULL)
-                ? sg_tmp_string(&tmp, ctx->target_app, ctx->target_app_len,
-                                sg_op_needs(c->op))
-                : &statsig_value_undefined;
-
-        } else if (((const sg_header_t *) s)->has_app_id) {
-            uaf = sg_str(s, ((const sg_header_t *) s)->app_id);
-            v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
-
-        } else {
-            v = &statsig_null_value;
-        }
-
-        break;
+        return sg_cond_target_app(ctx, c, depth, unsupported);
 
     default:
         *unsupported = 1;
         return 0;
     }
-
-    return statsig_apply_op(ctx, c, v, unsupported);
 }

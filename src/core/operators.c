@@ -388,23 +388,135 @@ sg_value_date(statsig_runtime_t *rt, const statsig_value_t *v)
 }
 
 
-int
-statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    const statsig_value_t *v, int *unsupported)
+/* the operators that need a frame of their own: out of the dispatch, so
+ * that the common ones take no stack (called ~35 times a request) */
+static SG_NOINLINE int
+sg_op_version(const statsig_snapshot_t *s, const sg_cond_t *c,
+    const statsig_value_t *v)
 {
-    const statsig_snapshot_t  *s;
-    const sg_tval_t           *t;
-    double                     a, b;
-    int                        cmp;
-    char                       id[8];
-    statsig_str_t              pattern;
+    const sg_tval_t  *t;
+    int               cmp;
 
-    s = ctx->snap;
     t = &c->target;
 
-    if (v->pending) {
-        statsig_value_settle(v, sg_op_needs(c->op));
+    if (v->type != STATSIG_V_STRING || t->type != STATSIG_V_STRING
+        || sg_version_compare(v->str, v->len,
+                              (const char *) s + t->str.off, t->str.len,
+                              &cmp) != 0)
+    {
+        return 0;
     }
+
+    return c->op == SG_OP_VERSION_GT ? cmp > 0
+           : c->op == SG_OP_VERSION_GTE ? cmp >= 0
+           : c->op == SG_OP_VERSION_LT ? cmp < 0
+           : c->op == SG_OP_VERSION_LTE ? cmp <= 0
+           : c->op == SG_OP_VERSION_EQ ? cmp == 0
+           : cmp != 0;
+}
+
+
+static SG_NOINLINE int
+sg_op_matches(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v)
+{
+    statsig_str_t  pattern;
+
+    /* new RegExp(target).test(String(value)), values under 1000 */
+    /* UTF-16 units never outnumber UTF-8 bytes */
+    if (v->len >= 1000 && statsig_js_length(v->str, v->len) >= 1000) {
+        return 0;
+    }
+
+    if (c->target.type == STATSIG_V_UNDEFINED) {
+        pattern.data = "";
+        pattern.len = 0;
+
+    } else {
+        pattern = sg_str(ctx->snap, c->target.str);
+    }
+
+    return statsig_runtime_regex_test(ctx->rt, pattern, v->str, v->len);
+}
+
+
+static SG_NOINLINE int
+sg_op_date(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v)
+{
+    double  a, b;
+
+    if (statsig_value_nullish(v) || c->target.type <= STATSIG_V_NULL) {
+        return 0;
+    }
+
+    a = sg_value_date(ctx->rt, v);
+    b = c->target.date;
+    if (isnan(a) || isnan(b)) {
+        return 0;
+    }
+
+    if (c->op == SG_OP_BEFORE) {
+        return a < b;
+    }
+
+    if (c->op == SG_OP_AFTER) {
+        return a > b;
+    }
+
+    return floor(a / 86400000.0) == floor(b / 86400000.0);
+}
+
+
+static SG_NOINLINE int
+sg_op_segment(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v)
+{
+    char  id[8];
+    int   in;
+
+    in = 0;
+    if (v->type == STATSIG_V_STRING) {
+        statsig_runtime_idlist_hash(ctx->rt, v->str, v->len, id);
+        in = statsig_idlists_contains(ctx->idlists,
+                                      (const char *) ctx->snap
+                                      + c->target.str.off,
+                                      c->target.str.len, id);
+    }
+
+    return c->op == SG_OP_IN_SEGMENT_LIST ? in : !in;
+}
+
+
+static SG_NOINLINE int
+sg_op_array(const statsig_snapshot_t *s, const sg_cond_t *c,
+    const statsig_value_t *v)
+{
+    if (c->target.type != STATSIG_V_ARRAY || v->type != STATSIG_V_ARRAY) {
+        return 0;
+    }
+
+    switch (c->op) {
+    case SG_OP_ARRAY_CONTAINS_ANY:
+        return sg_array_has_value(s, v, &c->target, 0);
+    case SG_OP_ARRAY_CONTAINS_NONE:
+        return !sg_array_has_value(s, v, &c->target, 0);
+    case SG_OP_ARRAY_CONTAINS_ALL:
+        return sg_array_has_value(s, v, &c->target, 1);
+    default:
+        return !sg_array_has_value(s, v, &c->target, 1);
+    }
+}
+
+
+/* the operator on a value whose parts it reads are made */
+static int
+sg_op_dispatch(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v, int *unsupported)
+{
+    const sg_tval_t  *t;
+
+    t = &c->target;
 
     switch (c->op) {
 
@@ -418,13 +530,10 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
             return 0;
         }
 
-        a = v->num;
-        b = t->num;
-
-        return c->op == SG_OP_GT ? a > b
-               : c->op == SG_OP_GTE ? a >= b
-               : c->op == SG_OP_LT ? a < b
-               : a <= b;
+        return c->op == SG_OP_GT ? v->num > t->num
+               : c->op == SG_OP_GTE ? v->num >= t->num
+               : c->op == SG_OP_LT ? v->num < t->num
+               : v->num <= t->num;
 
     case SG_OP_VERSION_GT:
     case SG_OP_VERSION_GTE:
@@ -432,124 +541,82 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     case SG_OP_VERSION_LTE:
     case SG_OP_VERSION_EQ:
     case SG_OP_VERSION_NEQ:
-        if (v->type != STATSIG_V_STRING || t->type != STATSIG_V_STRING
-            || sg_version_compare(v->str, v->len,
-                                  (const char *) s + t->str.off, t->str.len,
-                                  &cmp) != 0)
-        {
-            return 0;
-        }
-
-        return c->op == SG_OP_VERSION_GT ? cmp > 0
-               : c->op == SG_OP_VERSION_GTE ? cmp >= 0
-               : c->op == SG_OP_VERSION_LT ? cmp < 0
-               : c->op == SG_OP_VERSION_LTE ? cmp <= 0
-               : c->op == SG_OP_VERSION_EQ ? cmp == 0
-               : cmp != 0;
+        return sg_op_version(ctx->snap, c, v);
 
     case SG_OP_ANY:
-        return sg_any(s, c, v, 1);
+        return sg_any(ctx->snap, c, v, 1);
 
     case SG_OP_NONE:
-        return !sg_any(s, c, v, 1);
+        return !sg_any(ctx->snap, c, v, 1);
 
     case SG_OP_ANY_CS:
-        return sg_any(s, c, v, 0);
+        return sg_any(ctx->snap, c, v, 0);
 
     case SG_OP_NONE_CS:
-        return !sg_any(s, c, v, 0);
+        return !sg_any(ctx->snap, c, v, 0);
 
     case SG_OP_STR_STARTS_WITH_ANY:
-        return sg_array_any_str(s, v, t, 1, SG_STR_STARTS);
+        return sg_array_any_str(ctx->snap, v, t, 1, SG_STR_STARTS);
 
     case SG_OP_STR_ENDS_WITH_ANY:
-        return sg_array_any_str(s, v, t, 1, SG_STR_ENDS);
+        return sg_array_any_str(ctx->snap, v, t, 1, SG_STR_ENDS);
 
     case SG_OP_STR_CONTAINS_ANY:
-        return sg_array_any_str(s, v, t, 1, SG_STR_CONTAINS);
+        return sg_array_any_str(ctx->snap, v, t, 1, SG_STR_CONTAINS);
 
     case SG_OP_STR_CONTAINS_NONE:
-        return !sg_array_any_str(s, v, t, 1, SG_STR_CONTAINS);
+        return !sg_array_any_str(ctx->snap, v, t, 1, SG_STR_CONTAINS);
 
     case SG_OP_STR_MATCHES:
-        /* new RegExp(target).test(String(value)), values under 1000 */
-        /* UTF-16 units never outnumber UTF-8 bytes */
-        if (v->len >= 1000 && statsig_js_length(v->str, v->len) >= 1000) {
-            return 0;
-        }
-
-        if (t->type == STATSIG_V_UNDEFINED) {
-            pattern.data = "";
-            pattern.len = 0;
-
-        } else {
-            pattern = sg_str(s, t->str);
-        }
-
-        return statsig_runtime_regex_test(ctx->rt, pattern, v->str, v->len);
+        return sg_op_matches(ctx, c, v);
 
     case SG_OP_EQ:
-        return sg_loose_eq(s, v, t);
+        return sg_loose_eq(ctx->snap, v, t);
 
     case SG_OP_NEQ:
-        return !sg_loose_eq(s, v, t);
+        return !sg_loose_eq(ctx->snap, v, t);
 
     case SG_OP_BEFORE:
     case SG_OP_AFTER:
     case SG_OP_ON:
-        if (statsig_value_nullish(v) || t->type <= STATSIG_V_NULL) {
-            return 0;
-        }
-
-        a = sg_value_date(ctx->rt, v);
-        b = t->date;
-        if (isnan(a) || isnan(b)) {
-            return 0;
-        }
-
-        if (c->op == SG_OP_BEFORE) {
-            return a < b;
-        }
-
-        if (c->op == SG_OP_AFTER) {
-            return a > b;
-        }
-
-        return floor(a / 86400000.0) == floor(b / 86400000.0);
+        return sg_op_date(ctx, c, v);
 
     case SG_OP_IN_SEGMENT_LIST:
     case SG_OP_NOT_IN_SEGMENT_LIST:
-        cmp = 0;
-        if (v->type == STATSIG_V_STRING) {
-            statsig_runtime_idlist_hash(ctx->rt, v->str, v->len, id);
-            cmp = statsig_idlists_contains(ctx->idlists,
-                                           (const char *) s + t->str.off,
-                                           t->str.len, id);
-        }
-
-        return c->op == SG_OP_IN_SEGMENT_LIST ? cmp : !cmp;
+        return sg_op_segment(ctx, c, v);
 
     case SG_OP_ARRAY_CONTAINS_ANY:
     case SG_OP_ARRAY_CONTAINS_NONE:
     case SG_OP_ARRAY_CONTAINS_ALL:
     case SG_OP_NOT_ARRAY_CONTAINS_ALL:
-        if (t->type != STATSIG_V_ARRAY || v->type != STATSIG_V_ARRAY) {
-            return 0;
-        }
-
-        switch (c->op) {
-        case SG_OP_ARRAY_CONTAINS_ANY:
-            return sg_array_has_value(s, v, t, 0);
-        case SG_OP_ARRAY_CONTAINS_NONE:
-            return !sg_array_has_value(s, v, t, 0);
-        case SG_OP_ARRAY_CONTAINS_ALL:
-            return sg_array_has_value(s, v, t, 1);
-        default:
-            return !sg_array_has_value(s, v, t, 1);
-        }
+        return sg_op_array(ctx->snap, c, v);
 
     default:
         *unsupported = 1;
         return 0;
     }
+}
+
+
+/* a value with its lower case or number still to make: made first, apart,
+ * so that the common path keeps no frame */
+static SG_NOINLINE int
+sg_op_pending(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v, int *unsupported)
+{
+    statsig_value_settle(v, sg_op_needs(c->op));
+
+    return sg_op_dispatch(ctx, c, v, unsupported);
+}
+
+
+int
+statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_value_t *v, int *unsupported)
+{
+    if (v->pending) {
+        return sg_op_pending(ctx, c, v, unsupported);
+    }
+
+    return sg_op_dispatch(ctx, c, v, unsupported);
 }
