@@ -383,7 +383,20 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
         return;
     }
 
-    statsig_eval_nested(ctx, spec, res, 0);
+    /*
+     * A gate's answer is the same at the top as nested (see gate_memo.c),
+     * but for target_app conditions when the caller named an app: those
+     * read the app at the top only.
+     */
+    if (spec->kind != STATSIG_KIND_GATE || ctx->has_target_app) {
+        statsig_eval_nested(ctx, spec, res, 0);
+        return;
+    }
+
+    if (!statsig_memo_get(ctx, spec, res)) {
+        statsig_eval_nested(ctx, spec, res, 0);
+        statsig_memo_put(ctx, spec, res);
+    }
 }
 
 

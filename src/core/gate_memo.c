@@ -11,11 +11,12 @@
 
 
 /*
- * Nested gate results, remembered for one session: one user, snapshot and
- * target app in one context.  Holdouts and targeting gates recur in every
- * experiment a user is checked against; a hit copies the gate's exposures
- * instead of evaluating it again.  Only complete (Network) results are
- * kept, so depth and budget limits behave as without the memo.
+ * Gate results, remembered for one session: one user, snapshot and target
+ * app in one context.  Holdouts and targeting gates recur in every
+ * experiment a user is checked against, and a gate read by a variable is
+ * often another's prerequisite; a hit copies the gate's exposures instead
+ * of evaluating it again.  Only complete (Network) results are kept, so
+ * depth and budget limits behave as without the memo.
  */
 #define SG_GATE_MEMO_SLOTS      256
 #define SG_GATE_MEMO_EXPOSURES  4096
@@ -23,10 +24,8 @@
 typedef struct {
     const statsig_spec_t  *spec;
     uint64_t               session;
-    statsig_str_t          rule_id;
+    statsig_result_t       r;           /* its exposures in exp[exp_off] */
     uint32_t               exp_off;
-    uint32_t               exp_len;
-    unsigned               value:1;
 } sg_gate_memo_entry_t;
 
 #define SG_UNIT_MEMO_SLOTS  8
@@ -78,21 +77,17 @@ statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
         return 0;
     }
 
-    if (rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES) {
+    if (rt->exp_len + e->r.exposures_len > STATSIG_MAX_EXPOSURES) {
         return 0;
     }
 
-    memset(r, 0, sizeof(*r));
-    r->spec = spec;
-    r->reason = STATSIG_REASON_NETWORK;
-    r->value = e->value;
-    r->rule_id = e->rule_id;
+    *r = e->r;
     r->exposures_off = rt->exp_len;
-    r->exposures_len = e->exp_len;
+    r->undelegated_off = rt->exp_len;
 
     memcpy(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
-           e->exp_len * sizeof(statsig_exposure_t));
-    rt->exp_len += e->exp_len;
+           e->r.exposures_len * sizeof(statsig_exposure_t));
+    rt->exp_len += e->r.exposures_len;
 
     return 1;
 }
@@ -107,7 +102,10 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
     m = ctx->rt->gate_memo;
 
+    /* a gate's secondary exposures are all it has (no delegate) */
     if (r->reason != STATSIG_REASON_NETWORK || m->session != ctx->session
+        || r->undelegated_off != r->exposures_off
+        || r->undelegated_len != r->exposures_len
         || m->exp_len + r->exposures_len > SG_GATE_MEMO_EXPOSURES)
     {
         return;
@@ -116,10 +114,8 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     e = sg_memo_slot(ctx, spec);
     e->spec = spec;
     e->session = ctx->session;
-    e->value = r->value;
-    e->rule_id = r->rule_id;
+    e->r = *r;
     e->exp_off = m->exp_len;
-    e->exp_len = r->exposures_len;
 
     memcpy(&m->exp[m->exp_len], &ctx->rt->exp[r->exposures_off],
            r->exposures_len * sizeof(statsig_exposure_t));

@@ -466,11 +466,131 @@ test_times(void)
 }
 
 
+/*
+ * A gate's answer in one session (one context, one user) is remembered
+ * whether it was read at the top or as another's condition: each answer
+ * read in a session, in any order, equals the same gate's answer in a
+ * fresh one.  A target_app condition reads the caller's app at the top
+ * only, so with an app named the top answer is never the nested one.
+ */
+#define APP(APPS) "{\"type\":\"target_app\",\"operator\":\"any\","        \
+                  "\"targetValue\":" APPS ",\"field\":null,"                 \
+                  "\"additionalValues\":{},\"idType\":\"userID\"}"
+
+static void
+test_session_memo(void)
+{
+    te_doc_t  d;
+    static const char  dcs[] =
+        "{\"has_updates\":true,\"time\":1,\"feature_gates\":["
+        SEGMENT("segment:seg", RULE("sg", 100, UID("[\"u1\",\"u3\"]"), "true"))
+        ","
+        GATE("pre", "true",
+             RULE("p1", 100, PASS("segment:seg"), "true") ","
+             RULE("p2", 50, PUBLIC, "true")) ","
+        GATE("uses_pre", "true",
+             RULE("u1", 100, PASS("pre") "," FAIL("segment:seg"), "true") ","
+             RULE("u2", 30, PUBLIC, "true")) ","
+        GATE("app_gate", "true", RULE("a1", 100, APP("[\"app\"]"), "true"))
+        ","
+        GATE("uses_app", "true", RULE("ua", 100, PASS("app_gate"), "true"))
+        "],\"dynamic_configs\":[],\"layer_configs\":[]}";
+    static const char  *order[] = {
+        "uses_pre", "pre", "segment:seg", "pre", "uses_pre", "uses_app",
+        "app_gate", "uses_app", "app_gate"
+    };
+
+    statsig_eval_ctx_t      ctx, fresh;
+    statsig_runtime_t      *fresh_rt;
+    statsig_result_t        r;
+    const statsig_value_t  *u;
+    char                    user[64], got[8192], want[8192], err[256];
+    size_t                  i, k, index;
+    int                     app, n, same;
+
+    if (te_load(&d, "-memo", dcs, NULL) != 0) {
+        ok(0, "memo document compiles");
+        return;
+    }
+
+    /* the fresh answers from a runtime of their own: one session at a
+     * time is remembered in a runtime */
+    fresh_rt = statsig_runtime_create(err, sizeof(err));
+    if (fresh_rt == NULL) {
+        ok(0, "a second runtime (%s)", err);
+        te_free(&d);
+        return;
+    }
+
+    statsig_runtime_set_now(fresh_rt, 1700000000000.0);
+
+    for (app = 0; app < 2; app++) {
+        same = 0;
+        n = 0;
+
+        for (i = 0; i < 40; i++) {
+            snprintf(user, sizeof(user), "{\"userID\":\"u%zu\"}", i);
+            u = te_user(&d, user, &index);
+
+            memset(&ctx, 0, sizeof(ctx));
+            ctx.snap = d.snap;
+            ctx.idlists = d.ids;
+            ctx.user = u;
+            ctx.rt = d.rt;
+            ctx.has_target_app = app;
+            ctx.target_app = app ? "app" : NULL;
+            ctx.target_app_len = app ? 3 : 0;
+
+            for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+                statsig_eval_begin(&ctx);
+                statsig_eval_gate(&ctx, order[k], strlen(order[k]), &r);
+                snprintf(got, sizeof(got), "%s|%.*s|%d",
+                         te_format(&ctx, STATSIG_KIND_GATE, &r),
+                         (int) r.id_type.len, r.id_type.data, (int) r.reason);
+
+                fresh = ctx;
+                fresh.rt = fresh_rt;
+                fresh.session = 0;
+                statsig_eval_begin(&fresh);
+                statsig_eval_gate(&fresh, order[k], strlen(order[k]), &r);
+                snprintf(want, sizeof(want), "%s|%.*s|%d",
+                         te_format(&fresh, STATSIG_KIND_GATE, &r),
+                         (int) r.id_type.len, r.id_type.data, (int) r.reason);
+
+                n++;
+                if (strcmp(got, want) == 0) {
+                    same++;
+
+                } else {
+                    printf("# u%zu %s: %s in the session, %s fresh\n", i,
+                           order[k], got, want);
+                }
+            }
+        }
+
+        ok(same == n, "%s: %d of %d answers in one session equal a fresh "
+           "session's", app ? "an app named" : "no app", same, n);
+    }
+
+    statsig_runtime_free(fresh_rt);
+
+    {
+        statsig_result_t  top;
+
+        te_eval(&d, STATSIG_KIND_GATE, "app_gate", USER, NULL, &top);
+        ok(top.value == 0, "app_gate without an app named: false");
+    }
+
+    te_free(&d);
+}
+
+
 int
 main(void)
 {
     test_gates();
     test_cycles();
+    test_session_memo();
     test_configs_layers();
     test_times();
 
