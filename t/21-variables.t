@@ -142,6 +142,16 @@ for my $case (['not UTF-8', "ann\xff\xfe\@example.com"],
     like($r, qr/beta=0 /, "$case->[0] email: absent");
 }
 
+# the lower case (str_contains_any ignores case) in the context's room
+# (7 KB), and past it (two 4 KB lower cases), in the request pool
+for my $case (['short', 'ANN@EXAMPLE.COM', 'U1'],
+              ['past the room', ('A' x 4000) . '@EXAMPLE.COM', 'U' x 4000])
+{
+    $r = $t->raw("GET /eval HTTP/1.0\r\nHost: x\r\nX-Email: $case->[1]\r\n"
+                 . "X-User-Id: $case->[2]\r\n\r\n");
+    like($r, qr/beta=1 /, "an upper-case email, $case->[0]: beta_users");
+}
+
 $r = $t->raw("GET /eval HTTP/1.0\r\nHost: x\r\nX-Email: a\@b.c\r\n"
              . "X-Email: ann\@example.com\r\nX-User-Id: 1\r\n"
              . "X-User-Id: 2\r\n\r\n");

@@ -1112,6 +1112,7 @@ ngx_http_statsig_api_user(ngx_http_request_t *r, ngx_http_statsig_api_t *api,
 
     api->user = *user;
     sctx = &api->sctx;
+    sctx->pool = r->pool;       /* no room of its own: the pool serves */
 
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {

@@ -59,6 +59,8 @@ typedef struct {
     const statsig_snapshot_t      *tail_snap;
     double                         tail_time;
     ngx_str_t                      tail;
+
+    ngx_http_statsig_ctx_t        *ctx;        /* whose room holds them */
 } ngx_http_statsig_exposure_cache_t;
 
 
@@ -76,11 +78,14 @@ ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
     c = ctx->exposure_cache;
 
     if (c == NULL) {
-        c = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_exposure_cache_t));
+        c = ngx_http_statsig_alloc(ctx,
+                                   sizeof(ngx_http_statsig_exposure_cache_t));
         if (c == NULL) {
             return NULL;
         }
 
+        ngx_memzero(c, sizeof(ngx_http_statsig_exposure_cache_t));
+        c->ctx = ctx;
         ctx->exposure_cache = c;
     }
 
@@ -88,10 +93,11 @@ ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
 }
 
 
-/* a copy of the record buffer's bytes in the request's pool */
+/* a copy of the record buffer's bytes for the rest of the request */
 
 static ngx_int_t
-ngx_http_statsig_exposure_copy(ngx_http_request_t *r, ngx_str_t *to)
+ngx_http_statsig_exposure_copy(ngx_http_statsig_exposure_cache_t *c,
+    ngx_str_t *to)
 {
     statsig_buf_t  *b;
 
@@ -101,7 +107,7 @@ ngx_http_statsig_exposure_copy(ngx_http_request_t *r, ngx_str_t *to)
         return NGX_ERROR;
     }
 
-    to->data = ngx_pnalloc(r->pool, b->len);
+    to->data = ngx_http_statsig_alloc(c->ctx, b->len);
     if (to->data == NULL) {
         to->len = 0;
         return NGX_ERROR;
@@ -127,7 +133,7 @@ ngx_http_statsig_exposure_key(ngx_http_request_t *r,
 
         statsig_exposure_key_prefix(b, eval);
 
-        if (ngx_http_statsig_exposure_copy(r, &c->key) != NGX_OK) {
+        if (ngx_http_statsig_exposure_copy(c, &c->key) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -185,7 +191,7 @@ ngx_http_statsig_exposure_tail(ngx_http_request_t *r,
 
         statsig_exposure_tail(b, o);
 
-        if (ngx_http_statsig_exposure_copy(r, &c->tail) != NGX_OK) {
+        if (ngx_http_statsig_exposure_copy(c, &c->tail) != NGX_OK) {
             return NGX_ERROR;
         }
 

@@ -527,6 +527,7 @@ ngx_http_statsig_exit_process(ngx_cycle_t *cycle)
     ngx_http_statsig_secret_free(&smcf->api_key);
     ngx_http_statsig_api_client_exit(smcf);
     ngx_http_statsig_response_exit_worker();
+    ngx_http_statsig_request_exit_worker();
 }
 
 

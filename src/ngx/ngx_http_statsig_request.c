@@ -13,8 +13,46 @@
 
 #include "ngx_http_statsig_request.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define ngx_http_statsig_poison(p, n)    ASAN_POISON_MEMORY_REGION(p, n)
+#define ngx_http_statsig_unpoison(p, n)  ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ngx_http_statsig_poison(p, n)
+#define ngx_http_statsig_unpoison(p, n)
+#endif
 
+
+/*
+ * A context comes with room for what a request allocates first (its
+ * evaluations, the user), and the worker keeps it when the request ends,
+ * for the next one.  nginx's own allocations fill the request pool's
+ * first blocks, so these would take a block more: a memalign and a free
+ * a request.  The room holds 32 evaluations (what a context takes at
+ * most at first) and a user of a few kilobytes.  A worker allocates at
+ * most NGX_HTTP_STATSIG_KEPT of them (2 MB), as its concurrent requests
+ * first need them; past that, and once the room is spent, the request
+ * pool serves.
+ */
+#define NGX_HTTP_STATSIG_ROOM  7168
+#define NGX_HTTP_STATSIG_KEPT  256
+
+typedef struct ngx_http_statsig_kept_s  ngx_http_statsig_kept_t;
+
+struct ngx_http_statsig_kept_s {
+    ngx_http_statsig_ctx_t     ctx;         /* first: the cleanup's data */
+    ngx_http_statsig_kept_t   *next;        /* free */
+    u_char                     room[NGX_HTTP_STATSIG_ROOM];
+};
+
+
+static ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_new(
+    ngx_http_request_t *r);
 static void ngx_http_statsig_ctx_cleanup(void *data);
+
+
+static ngx_http_statsig_kept_t  *ngx_http_statsig_kept_free;
+static ngx_uint_t                ngx_http_statsig_nkept;
 
 
 ngx_http_statsig_ctx_t *
@@ -42,24 +80,30 @@ ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
         return NULL;
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_statsig_ctx_t));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
         return NULL;
     }
 
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_http_statsig_ctx_t));
-
-    /* room for every statsig variable of the configuration, within reason */
-    if (ngx_array_init(&ctx->entries, r->pool,
-                       ngx_max(4, ngx_min(ngx_http_statsig_nvars, 32)),
-                       sizeof(ngx_http_statsig_entry_t))
-        != NGX_OK)
-    {
+    ctx = ngx_http_statsig_ctx_new(r);
+    if (ctx == NULL) {
         return NULL;
     }
 
+    cln->data = ctx;
     cln->handler = ngx_http_statsig_ctx_cleanup;
+
+    /* room for every statsig variable of the configuration, within reason
+     * (ngx_array_push() moves them to the pool past it) */
+    ctx->entries.nalloc = ngx_max(4, ngx_min(ngx_http_statsig_nvars, 32));
+    ctx->entries.size = sizeof(ngx_http_statsig_entry_t);
+    ctx->entries.nelts = 0;
+    ctx->entries.pool = r->pool;
+    ctx->entries.elts = ngx_http_statsig_alloc(ctx, ctx->entries.nalloc
+                                                    * ctx->entries.size);
+    if (ctx->entries.elts == NULL) {
+        return NULL;
+    }
 
     ngx_http_set_ctx(r, ctx, ngx_http_statsig_module);
 
@@ -67,14 +111,103 @@ ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
 }
 
 
+/* a kept context, or one from the request pool: zeroed, its room set */
+static ngx_http_statsig_ctx_t *
+ngx_http_statsig_ctx_new(ngx_http_request_t *r)
+{
+    ngx_http_statsig_ctx_t   *ctx;
+    ngx_http_statsig_kept_t  *k;
+
+    k = ngx_http_statsig_kept_free;
+
+    if (k != NULL) {
+        ngx_http_statsig_unpoison(k, sizeof(ngx_http_statsig_kept_t));
+        ngx_http_statsig_kept_free = k->next;
+
+    } else if (ngx_http_statsig_nkept < NGX_HTTP_STATSIG_KEPT) {
+        k = ngx_alloc(sizeof(ngx_http_statsig_kept_t), r->connection->log);
+        if (k != NULL) {
+            ngx_http_statsig_nkept++;
+        }
+    }
+
+    if (k != NULL) {
+        ctx = &k->ctx;
+        ngx_memzero(ctx, sizeof(ngx_http_statsig_ctx_t));
+        ctx->kept = 1;
+        ctx->last = k->room;
+        ctx->end = k->room + NGX_HTTP_STATSIG_ROOM;
+
+    } else {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_statsig_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "statsig context %p, kept:%ui", ctx,
+                   (ngx_uint_t) ctx->kept);
+
+    ctx->pool = r->pool;
+
+    return ctx;
+}
+
+
+/* request-long memory: the context's room first, then the request pool */
+void *
+ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size)
+{
+    u_char  *p;
+
+    if (ctx->last != NULL) {
+        p = ngx_align_ptr(ctx->last, NGX_ALIGNMENT);
+
+        if (p <= ctx->end && (size_t) (ctx->end - p) >= size) {
+            ctx->last = p + size;
+            return p;
+        }
+    }
+
+    return ngx_palloc(ctx->pool, size);
+}
+
+
 static void
 ngx_http_statsig_ctx_cleanup(void *data)
 {
-    ngx_http_statsig_ctx_t  *ctx = data;
+    ngx_http_statsig_ctx_t   *ctx = data;
+    ngx_http_statsig_kept_t  *k;
 
     if (ctx->pinned) {
         ctx->pinned = 0;
         ngx_http_statsig_view_release(&ctx->view);
+    }
+
+    if (ctx->kept) {
+        k = (ngx_http_statsig_kept_t *) ctx;
+        k->next = ngx_http_statsig_kept_free;
+        ngx_http_statsig_kept_free = k;
+
+        /* a use after the request is a use of freed memory, as in a pool */
+        ngx_http_statsig_poison(&k->ctx, sizeof(ngx_http_statsig_ctx_t));
+        ngx_http_statsig_poison(k->room, NGX_HTTP_STATSIG_ROOM);
+    }
+}
+
+
+void
+ngx_http_statsig_request_exit_worker(void)
+{
+    ngx_http_statsig_kept_t  *k;
+
+    while (ngx_http_statsig_kept_free) {
+        k = ngx_http_statsig_kept_free;
+        ngx_http_statsig_unpoison(k, sizeof(ngx_http_statsig_kept_t));
+        ngx_http_statsig_kept_free = k->next;
+        ngx_free(k);
+        ngx_http_statsig_nkept--;
     }
 }
 

@@ -54,7 +54,11 @@ typedef struct {
 
     ngx_uint_t                     exposures;    /* records produced */
     void                          *exposure_cache;  /* exposure.c's */
+    ngx_pool_t                    *pool;         /* the request's */
+    u_char                        *last;         /* the context's room */
+    u_char                        *end;
 
+    unsigned                       kept:1;       /* a worker's, reused */
     unsigned                       ready:1;      /* view + user */
     unsigned                       pinned:1;
     unsigned                       stable_id_done:1;
@@ -68,6 +72,8 @@ ngx_http_statsig_ctx_t *ngx_http_statsig_ctx(ngx_http_request_t *r,
     ngx_uint_t create);
 ngx_int_t ngx_http_statsig_ctx_ready(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx);
+void *ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size);
+void ngx_http_statsig_request_exit_worker(void);
 ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
     statsig_kind_e kind, const statsig_spec_t *spec, ngx_str_t *name,
     ngx_str_t *param);

@@ -28,10 +28,10 @@ typedef struct {
 } ngx_http_statsig_obj_t;
 
 
-static void *ngx_http_statsig_palloc(void *data, size_t size);
+static void *ngx_http_statsig_ralloc(void *data, size_t size);
 static ngx_int_t ngx_http_statsig_user_str(ngx_http_request_t *r,
     ngx_http_statsig_cv_t *cv, ngx_str_t *value);
-static ngx_int_t ngx_http_statsig_obj_init(ngx_pool_t *pool,
+static ngx_int_t ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_obj_t *o, size_t n);
 static ngx_int_t ngx_http_statsig_obj_add(statsig_alloc_t *a,
     ngx_http_statsig_obj_t *o, u_char *key, size_t key_len,
@@ -65,8 +65,8 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
 
-    a.alloc = ngx_http_statsig_palloc;
-    a.data = r->pool;
+    a.alloc = ngx_http_statsig_ralloc;
+    a.data = ctx;
 
     /*
      * Room for the keys this location can give, not all there are: the
@@ -78,7 +78,7 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
         n += (slcf->fields[i] != NULL);
     }
 
-    if (ngx_http_statsig_obj_init(r->pool, &user, n) != NGX_OK) {
+    if (ngx_http_statsig_obj_init(ctx, &user, n) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -150,9 +150,9 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
 
 
 static void *
-ngx_http_statsig_palloc(void *data, size_t size)
+ngx_http_statsig_ralloc(void *data, size_t size)
 {
-    return ngx_palloc((ngx_pool_t *) data, size);
+    return ngx_http_statsig_alloc(data, size);
 }
 
 
@@ -263,12 +263,12 @@ ngx_http_statsig_valid_utf8(u_char *p, size_t len)
 
 
 static ngx_int_t
-ngx_http_statsig_obj_init(ngx_pool_t *pool, ngx_http_statsig_obj_t *o,
-    size_t n)
+ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_obj_t *o, size_t n)
 {
-    o->keys = ngx_palloc(pool, n * sizeof(char *));
-    o->lens = ngx_palloc(pool, n * sizeof(size_t));
-    o->values = ngx_palloc(pool, n * sizeof(statsig_value_t));
+    o->keys = ngx_http_statsig_alloc(ctx, n * sizeof(char *));
+    o->lens = ngx_http_statsig_alloc(ctx, n * sizeof(size_t));
+    o->values = ngx_http_statsig_alloc(ctx, n * sizeof(statsig_value_t));
 
     if (o->keys == NULL || o->lens == NULL || o->values == NULL) {
         return NGX_ERROR;
@@ -327,7 +327,7 @@ ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
         return NGX_OK;
     }
 
-    if (ngx_http_statsig_obj_init(r->pool, &o, n) != NGX_OK) {
+    if (ngx_http_statsig_obj_init(a->data, &o, n) != NGX_OK) {
         return NGX_ERROR;
     }
 
