@@ -1516,6 +1516,47 @@ sg_put_layers(sg_compiler_t *c, const statsig_jnode_t *layers, sg_header_t *h)
 }
 
 
+/*
+ * The gates a pass_gate or fail_gate condition reads: their answers are
+ * remembered for the session when read at the top too (gate_memo.c).
+ */
+static void
+sg_put_gate_targets(sg_compiler_t *c, const sg_header_t *h)
+{
+    statsig_spec_t   *gates, *specs;
+    const sg_rule_t  *rules;
+    const sg_cond_t  *conds;
+    uint32_t          k, i, r, n;
+
+    if (c->blob.failed) {
+        return;
+    }
+
+    gates = (statsig_spec_t *) (c->blob.data + h->specs[STATSIG_KIND_GATE]);
+
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        specs = (statsig_spec_t *) (c->blob.data + h->specs[k]);
+
+        for (i = 0; i < h->n_specs[k]; i++) {
+            rules = (const sg_rule_t *) (c->blob.data + specs[i].rules);
+
+            for (r = 0; r < specs[i].n_rules; r++) {
+                conds = (const sg_cond_t *) (c->blob.data + rules[r].conds);
+
+                for (n = 0; n < rules[r].n_conds; n++) {
+                    if ((conds[n].type == SG_COND_PASS_GATE
+                         || conds[n].type == SG_COND_FAIL_GATE)
+                        && conds[n].gate >= 0)
+                    {
+                        gates[conds[n].gate].gate_target = 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+
 static uint32_t
 sg_put_optional_json(sg_compiler_t *c, const statsig_jnode_t *root,
     const char *key)
@@ -1793,6 +1834,7 @@ statsig_compile_in(statsig_compile_mem_t *m, const char *json, size_t len,
     }
 
     sg_put_layers(&c, sg_get(root, "layers"), &h);
+    sg_put_gate_targets(&c, &h);
 
     h.sdk_keys_to_app_ids = sg_put_optional_json(&c, root,
                                                  "sdk_keys_to_app_ids");

@@ -210,7 +210,8 @@ struct statsig_spec_s {
     uint8_t    has_explicit_params;
     uint8_t    has_target_apps;
     uint8_t    has_layer;
-    uint8_t    pad[2];
+    uint8_t    gate_target;     /* a pass_gate / fail_gate condition's */
+    uint8_t    pad[1];
     sg_sref_t  salt;
     sg_sref_t  id_type;
     sg_sref_t  name;

@@ -10,6 +10,7 @@
 
 #include <time.h>
 
+#include "snapshot.h"
 #include "test_eval.h"
 
 
@@ -523,6 +524,18 @@ test_session_memo(void)
     }
 
     statsig_runtime_set_now(fresh_rt, 1700000000000.0);
+
+    /* what another's condition reads, and only that, is marked */
+    for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
+        const statsig_spec_t  *g;
+        int                    want;
+
+        g = statsig_spec_find(d.snap, STATSIG_KIND_GATE, order[k],
+                              strlen(order[k]));
+        want = strncmp(order[k], "uses_", 5) != 0;
+        ok(g != NULL && g->gate_target == want, "%s: %s another's "
+           "condition's gate", order[k], want ? "marked" : "not");
+    }
 
     for (app = 0; app < 2; app++) {
         same = 0;
