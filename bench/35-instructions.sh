@@ -7,7 +7,10 @@
 #  - variables: the oracle's dev-set specs, a location reading 10 gate
 #    variables and 2 config parameters for a new user per request (user
 #    id, email and country from the query), exposures off ("vars-quiet",
-#    no events configured) against "return 200" (plain);
+#    no events configured) against "return 200" (plain); and the same
+#    with the user from headers, as 30-variables.sh sends it ("vars-hdr"
+#    against "plain-hdr", the same headers: nginx finds an $arg_ value by
+#    scanning the query, ~600 instructions a value, a header in a list);
 #  - exposures: the demo specs, 3 gates a request for a new user, with a
 #    key and a stand-in log_event (bench/lib.sh), exposures on against
 #    "statsig_exposures off"; the window includes the flushes, so the
@@ -44,13 +47,25 @@ start() {
 }
 
 # $1 the location, $2 a name for the run's users: a curl config of $n
-# requests on one connection, each a new user, from a browser
+# requests on one connection, each a new user, from a browser (the user
+# in the query, or in headers for vars-hdr)
 urls() {
-    local i
-    echo 'user-agent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"'
+    local i c ua
+    ua='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'
     for i in $(seq "$n"); do
-        echo "url = \"http://127.0.0.1:$port/$1?u=$2-$i&email=u$i@example.com&country=$([ $((i % 2)) = 0 ] && echo DE || echo US)\""
+        c=$([ $((i % 2)) = 0 ] && echo DE || echo US)
+        # options hold for all the URLs until "next" (headers add up)
+        echo "user-agent = \"$ua\""
+        if [ "${1%-hdr}" != "$1" ]; then
+            echo "url = \"http://127.0.0.1:$port/$1\""
+            echo "header = \"X-User-Id: $2-$i\""
+            echo "header = \"X-Email: u$i@example.com\""
+            echo "header = \"X-Country: $c\""
+        else
+            echo "url = \"http://127.0.0.1:$port/$1?u=$2-$i&email=u$i@example.com&country=$c\""
+        fi
         echo "output = /dev/null"
+        [ "$i" = "$n" ] || echo "next"
     done
 }
 
@@ -95,8 +110,16 @@ vars=$(dev_gate_vars "$dir/dev.json")
     server {
         listen 127.0.0.1:$port;
         location /plain { return 200 "ok\n"; }
+        location /plain-hdr { return 200 "ok\n"; }
         location /vars-quiet {
             statsig_exposures off;
+            return 200 "$vars \$price \$label\n";
+        }
+        location /vars-hdr {
+            statsig_exposures off;
+            statsig_user_id \$http_x_user_id;
+            statsig_user_field email \$http_x_email;
+            statsig_user_field country \$http_x_country;
             return 200 "$vars \$price \$label\n";
         }
     }
@@ -108,11 +131,15 @@ start vars
 measure plain 1 >/dev/null          # warm: first requests, page faults
 read -r plain plain_ns < <(measure plain 1)
 read -r quiet quiet_ns < <(measure vars-quiet 1)
+read -r plain_hdr plain_hdr_ns < <(measure plain-hdr 1)
+read -r hdr hdr_ns < <(measure vars-hdr 1)
 kill "$vg"; wait "$vg" 2>/dev/null || true
 echo "instructions_plain $plain /request"
 echo "instructions_vars_quiet $quiet /request ($quiet_ns without SHA-256)"
 echo "instructions_vars_quiet_added $((quiet - plain)) /request" \
      "($((quiet_ns - plain_ns)) without SHA-256)"
+echo "instructions_vars_hdr_added $((hdr - plain_hdr)) /request" \
+     "($((hdr_ns - plain_hdr_ns)) without SHA-256; the user from headers)"
 
 # ---- exposures ----
 
