@@ -21,7 +21,9 @@
 # (another build of the module): a second nginx with it, run in the same
 # rounds (their order alternating), its lines prefixed "b_", and the
 # ratio of the two builds' added CPU.  Target: the gated location >=
-# 0.90 of the plain one.  Results: bench/README.md.
+# 0.90 of the plain one.  nginx-vars: the same number of nginx's own
+# variables (the user's headers) in the same script, no statsig: what
+# nginx's side leaves any module of variables.  Results: bench/README.md.
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -66,6 +68,13 @@ else
     statsig_param $label button_color label default=Buy;'
 fi
 
+# nginx's own variables in the same number and script: the share of the
+# plain location's CPU that any module of variables can keep at best
+nginx_vars=
+for i in 1 2 3 4; do
+    nginx_vars="$nginx_vars \$http_x_user_id \$http_x_email \$http_x_country"
+done
+
 { conf_head "worker_processes 1; $affinity"; cat <<CONF
     statsig_zone statsig 4m;
     statsig_specs_file $dir/specs.json;
@@ -76,6 +85,7 @@ fi
     server {
         listen 127.0.0.1:$port;
         location /plain { return 200 "ok\n"; }
+        location /nginx-vars { return 200 "$nginx_vars\n"; }
         location /vars { return 200 "$vars\n"; }
         location /vars-quiet {
             statsig_exposures off;
@@ -140,7 +150,7 @@ for round in $(seq "$rounds"); do
     fi
     for i in "${order[@]}"; do
         p=${i/a/}; p=${p:+${p}_}
-        for path in plain vars-quiet vars; do
+        for path in plain nginx-vars vars-quiet vars; do
             c0=$(cpu "${ipid[$i]}")
             k0=$(cpu "${ipid[$i]}" sys)
             out=$("${taskset[@]}" wrk -t1 -c"$conns" -d"${duration}s" \
@@ -159,7 +169,7 @@ for round in $(seq "$rounds"); do
             rps[$i$path]="${rps[$i$path]:-} $r"
             cpus[$i$path]="${cpus[$i$path]:-} ${u[$i$path]}"
         done
-        for path in vars-quiet vars; do
+        for path in nginx-vars vars-quiet vars; do
             pairs[$i$path]="${pairs[$i$path]:-} $(ratio "" \
                 "${u[${i}plain]}" "${u[$i$path]}" 3)"
             kpairs[$i$path]="${kpairs[$i$path]:-} $(ratio "" \
@@ -170,7 +180,7 @@ done
 
 for i in "${names[@]}"; do
     p=${i/a/}; p=${p:+${p}_}
-    for path in plain vars-quiet vars; do
+    for path in plain nginx-vars vars-quiet vars; do
         r=$(median <<<"${rps[$i$path]}")
         c=$(median <<<"${cpus[$i$path]}")
         # interference only adds: the least of the rounds, the undisturbed
@@ -182,7 +192,7 @@ for i in "${names[@]}"; do
         rps[$i$path]=$r
         cpus[$i$path]=$c
     done
-    for path in vars-quiet vars; do
+    for path in nginx-vars vars-quiet vars; do
         awk -v a="${rps[$i$path]}" -v b="${rps[${i}plain]}" \
             -v p="${p}variables_$path" \
             'BEGIN {printf "%s_vs_baseline %.1f %%\n", p, 100 * a / b}'
