@@ -10,7 +10,8 @@
 #    no events configured) against "return 200" (plain); and the same
 #    with the user from headers, as 30-variables.sh sends it ("vars-hdr"
 #    against "plain-hdr", the same headers: nginx finds an $arg_ value by
-#    scanning the query, ~600 instructions a value, a header in a list);
+#    scanning the query, ~600 instructions a value, a header in a list),
+#    and 12 of nginx's own variables in the same script ("nginx-hdr");
 #  - exposures: the demo specs, 3 gates a request for a new user, with a
 #    key and a stand-in log_event (bench/lib.sh), exposures on against
 #    "statsig_exposures off"; the window includes the flushes, so the
@@ -99,6 +100,13 @@ measure() {
 cp "$root/../shared/oracle/fixtures/dev-set/dcs.json" "$dir/dev.json"
 vars=$(dev_gate_vars "$dir/dev.json")
 
+# nginx's own variables in the same number and script (30-variables.sh's
+# nginx-vars): nginx's side of the gated location
+nginx_vars=
+for i in 1 2 3 4; do
+    nginx_vars="$nginx_vars \$http_x_user_id \$http_x_email \$http_x_country"
+done
+
 { conf_head "master_process off; daemon off;"; cat <<CONF
     statsig_zone statsig 8m;
     statsig_specs_file $dir/dev.json;
@@ -111,6 +119,7 @@ vars=$(dev_gate_vars "$dir/dev.json")
         listen 127.0.0.1:$port;
         location /plain { return 200 "ok\n"; }
         location /plain-hdr { return 200 "ok\n"; }
+        location /nginx-hdr { return 200 "$nginx_vars\n"; }
         location /vars-quiet {
             statsig_exposures off;
             return 200 "$vars \$price \$label\n";
@@ -133,6 +142,7 @@ read -r plain plain_ns < <(measure plain 1)
 read -r quiet quiet_ns < <(measure vars-quiet 1)
 read -r plain_hdr plain_hdr_ns < <(measure plain-hdr 1)
 read -r hdr hdr_ns < <(measure vars-hdr 1)
+read -r ngx_hdr ngx_hdr_ns < <(measure nginx-hdr 1)
 kill "$vg"; wait "$vg" 2>/dev/null || true
 echo "instructions_plain $plain /request"
 echo "instructions_vars_quiet $quiet /request ($quiet_ns without SHA-256)"
@@ -140,6 +150,8 @@ echo "instructions_vars_quiet_added $((quiet - plain)) /request" \
      "($((quiet_ns - plain_ns)) without SHA-256)"
 echo "instructions_vars_hdr_added $((hdr - plain_hdr)) /request" \
      "($((hdr_ns - plain_hdr_ns)) without SHA-256; the user from headers)"
+echo "instructions_nginx_hdr_added $((ngx_hdr - plain_hdr)) /request" \
+     "(12 of nginx's own variables in the same script, no statsig)"
 
 # ---- exposures ----
 
