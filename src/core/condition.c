@@ -179,7 +179,7 @@ sg_environment(statsig_eval_ctx_t *ctx, statsig_value_t storage[2])
 /* pass_gate / fail_gate: the nested gate's exposures, then its own. */
 static SG_NOINLINE int
 sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    int depth, int *unsupported)
+    int depth)
 {
     statsig_result_t        r;
     const statsig_spec_t   *gate;
@@ -192,7 +192,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->target.str), 0,
                              statsig_rule_none) != 0)
         {
-            *unsupported = 1;
+            ctx->unsupported = 1;
             return 0;
         }
 
@@ -209,7 +209,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     if (r.reason == STATSIG_REASON_UNSUPPORTED
         || r.reason == STATSIG_REASON_ERROR)
     {
-        *unsupported = 1;
+        ctx->unsupported = 1;
         ctx->rt->exp_len = base;
         return 0;
     }
@@ -220,7 +220,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
                               r.value, r.rule_id)
         != 0)
     {
-        *unsupported = 1;
+        ctx->unsupported = 1;
         return 0;
     }
 
@@ -231,7 +231,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 /* multi_pass_gate / multi_fail_gate (legacy): entry first, then exposures */
 static SG_NOINLINE int
 sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    int depth, int *unsupported)
+    int depth)
 {
     const sg_gateref_t  *g;
     statsig_result_t     r;
@@ -239,7 +239,7 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     int                  value;
 
     if (c->target.type != STATSIG_V_ARRAY) {
-        *unsupported = 1;
+        ctx->unsupported = 1;
         return 0;
     }
 
@@ -263,7 +263,7 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
             if (r.reason == STATSIG_REASON_UNSUPPORTED
                 || r.reason == STATSIG_REASON_ERROR)
             {
-                *unsupported = 1;
+                ctx->unsupported = 1;
                 ctx->rt->exp_len = at;
                 return 0;
             }
@@ -272,7 +272,7 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         /* make room for the gate's own entry in front of its exposures */
         if (ctx->rt->exp_len + 1 > STATSIG_MAX_EXPOSURES) {
             ctx->rt->overflow = 1;
-            *unsupported = 1;
+            ctx->unsupported = 1;
             return 0;
         }
 
@@ -301,7 +301,7 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
 /* getFromIP: only for "country", from the user's ip */
 static SG_NOINLINE int
-sg_cond_ip(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+sg_cond_ip(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
 {
     const statsig_value_t  *v, *ip;
     statsig_str_t           field;
@@ -327,13 +327,13 @@ sg_cond_ip(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
         }
     }
 
-    return statsig_apply_op(ctx, c, v, unsupported);
+    return statsig_apply_op(ctx, c, v);
 }
 
 
 /* getFromUserAgent: strings of at most 1000 UTF-16 units */
 static SG_NOINLINE int
-sg_cond_ua(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+sg_cond_ua(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
 {
     const statsig_value_t  *v, *ua;
     statsig_str_t           uaf;
@@ -361,13 +361,12 @@ sg_cond_ua(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
         }
     }
 
-    return statsig_apply_op(ctx, c, v, unsupported);
+    return statsig_apply_op(ctx, c, v);
 }
 
 
 static SG_NOINLINE int
-sg_cond_environment(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    int *unsupported)
+sg_cond_environment(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
 {
     const statsig_value_t  *v;
     statsig_value_t         env[2];
@@ -384,25 +383,24 @@ sg_cond_environment(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         }
     }
 
-    return statsig_apply_op(ctx, c, v, unsupported);
+    return statsig_apply_op(ctx, c, v);
 }
 
 
 static SG_NOINLINE int
-sg_cond_time(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+sg_cond_time(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
 {
     sg_tmp_t  tmp;
 
     return statsig_apply_op(ctx, c,
                             sg_tmp_number(&tmp, statsig_runtime_now(ctx->rt),
-                                          c->op),
-                            unsupported);
+                                          c->op));
 }
 
 
 /* `salt + '.' + (getUnitID(...) ?? '')` */
 static SG_NOINLINE int
-sg_cond_bucket(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
+sg_cond_bucket(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
 {
     const statsig_value_t  *v;
     statsig_str_t           unit;
@@ -415,13 +413,12 @@ sg_cond_bucket(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int *unsupported)
                                            sg_str(ctx->snap, c->salt), unit),
                       c->op);
 
-    return statsig_apply_op(ctx, c, v, unsupported);
+    return statsig_apply_op(ctx, c, v);
 }
 
 
 static SG_NOINLINE int
-sg_cond_target_app(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
-    int *unsupported)
+sg_cond_target_app(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth)
 {
     const statsig_snapshot_t  *s;
     const statsig_value_t     *v;
@@ -444,13 +441,12 @@ sg_cond_target_app(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         v = &statsig_null_value;
     }
 
-    return statsig_apply_op(ctx, c, v, unsupported);
+    return statsig_apply_op(ctx, c, v);
 }
 
 
 int
-statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
-    int *unsupported)
+statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth)
 {
     const statsig_value_t  *v;
 
@@ -463,41 +459,41 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth,
         v = c->has_field ? statsig_user_field(ctx, c->field_key,
                                              c->field_lower_key, c)
                          : &statsig_null_value;
-        return statsig_apply_op(ctx, c, v, unsupported);
+        return statsig_apply_op(ctx, c, v);
 
     case SG_COND_UNIT_ID:
         v = statsig_unit_id(ctx, c->id_type_custom,
                             sg_str(ctx->snap, c->id_type));
-        return statsig_apply_op(ctx, c, v, unsupported);
+        return statsig_apply_op(ctx, c, v);
 
     case SG_COND_PASS_GATE:
     case SG_COND_FAIL_GATE:
-        return sg_eval_gate_condition(ctx, c, depth, unsupported);
+        return sg_eval_gate_condition(ctx, c, depth);
 
     case SG_COND_MULTI_PASS_GATE:
     case SG_COND_MULTI_FAIL_GATE:
-        return sg_eval_multi_gate_condition(ctx, c, depth, unsupported);
+        return sg_eval_multi_gate_condition(ctx, c, depth);
 
     case SG_COND_IP_BASED:
-        return sg_cond_ip(ctx, c, unsupported);
+        return sg_cond_ip(ctx, c);
 
     case SG_COND_UA_BASED:
-        return sg_cond_ua(ctx, c, unsupported);
+        return sg_cond_ua(ctx, c);
 
     case SG_COND_ENVIRONMENT_FIELD:
-        return sg_cond_environment(ctx, c, unsupported);
+        return sg_cond_environment(ctx, c);
 
     case SG_COND_CURRENT_TIME:
-        return sg_cond_time(ctx, c, unsupported);
+        return sg_cond_time(ctx, c);
 
     case SG_COND_USER_BUCKET:
-        return sg_cond_bucket(ctx, c, unsupported);
+        return sg_cond_bucket(ctx, c);
 
     case SG_COND_TARGET_APP:
-        return sg_cond_target_app(ctx, c, depth, unsupported);
+        return sg_cond_target_app(ctx, c, depth);
 
     default:
-        *unsupported = 1;
+        ctx->unsupported = 1;
         return 0;
     }
 }

@@ -278,7 +278,7 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const sg_rule_t           *rules, *rule;
     const sg_cond_t           *c, *end;
     uint32_t                   base, clean, i;
-    int                        pass, unsupported;
+    int                        pass;
 
     s = ctx->snap;
     base = ctx->rt->exp_len;
@@ -304,7 +304,7 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
         c = SG_AT(s, rule->conds, sg_cond_t);
         end = c + rule->n_conds;
         pass = 1;
-        unsupported = 0;
+        ctx->unsupported = 0;
 
         for ( /* void */ ; c < end; c++) {
             /* once one failed, only the impure ones still matter */
@@ -312,7 +312,7 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
                 continue;       /* public: true, nothing else */
             }
 
-            if (!statsig_eval_condition(ctx, c, depth, &unsupported)) {
+            if (!statsig_eval_condition(ctx, c, depth)) {
                 pass = 0;
 
                 if (rule->pure) {
@@ -320,7 +320,7 @@ statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
                 }
             }
 
-            if (unsupported) {
+            if (ctx->unsupported) {
                 sg_result_unsupported(ctx, res, base);
                 return;
             }

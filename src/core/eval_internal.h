@@ -25,9 +25,9 @@ int statsig_push_exposure(statsig_runtime_t *rt, statsig_str_t gate,
 void statsig_move_exposures(statsig_runtime_t *rt, statsig_result_t *r,
     uint32_t to);
 
-/* condition.c: one condition; *unsupported set for unknown types/ops */
+/* condition.c: one condition; ctx->unsupported set for unknown types/ops */
 int statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    int depth, int *unsupported);
+    int depth);
 
 /* condition.c: getUnitID */
 const statsig_value_t *statsig_unit_id(statsig_eval_ctx_t *ctx, int custom,
@@ -71,7 +71,7 @@ sg_op_needs(unsigned op)
 
 /* operators.c: the condition's operator on the left value */
 int statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    const statsig_value_t *v, int *unsupported);
+    const statsig_value_t *v);
 
 /* gate_memo.c */
 #define STATSIG_FIELD_MEMO_SLOTS  64

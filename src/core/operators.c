@@ -512,7 +512,7 @@ sg_op_array(const statsig_snapshot_t *s, const sg_cond_t *c,
 /* the operator on a value whose parts it reads are made */
 static int
 sg_op_dispatch(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    const statsig_value_t *v, int *unsupported)
+    const statsig_value_t *v)
 {
     const sg_tval_t  *t;
 
@@ -592,7 +592,7 @@ sg_op_dispatch(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         return sg_op_array(ctx->snap, c, v);
 
     default:
-        *unsupported = 1;
+        ctx->unsupported = 1;
         return 0;
     }
 }
@@ -602,21 +602,21 @@ sg_op_dispatch(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
  * so that the common path keeps no frame */
 static SG_NOINLINE int
 sg_op_pending(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    const statsig_value_t *v, int *unsupported)
+    const statsig_value_t *v)
 {
     statsig_value_settle(v, sg_op_needs(c->op));
 
-    return sg_op_dispatch(ctx, c, v, unsupported);
+    return sg_op_dispatch(ctx, c, v);
 }
 
 
 int
 statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    const statsig_value_t *v, int *unsupported)
+    const statsig_value_t *v)
 {
     if (v->pending) {
-        return sg_op_pending(ctx, c, v, unsupported);
+        return sg_op_pending(ctx, c, v);
     }
 
-    return sg_op_dispatch(ctx, c, v, unsupported);
+    return sg_op_dispatch(ctx, c, v);
 }

@@ -231,6 +231,7 @@ typedef struct {
     const statsig_value_t     *user_private;
     const statsig_value_t     *user_custom_ids;
     const statsig_value_t     *user_id;
+    int                        unsupported;  /* the rule's condition */
 } statsig_eval_ctx_t;
 
 
