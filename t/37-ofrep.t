@@ -29,6 +29,7 @@ use lib 't/lib';
 use EvalTest qw(oracle_generated);
 use Test::More;
 use JSON::PP;
+use Time::HiRes qw(sleep time);
 use StatsigTest qw(wait_for slurp);
 
 my $KEY = 'secret-OFREP0123456789';
@@ -293,16 +294,18 @@ is(post("$BULK/g_on", '{"context":{"targetingKey":"' . ('a' x 1200000)
 # ---- bulk, ETag ----
 
 # the first syncs (specs, ID lists) may still publish a snapshot, which
-# changes the ETag as it should: wait until it holds still
+# changes the ETag as it should: wait until it holds still for longer than
+# two sync intervals (1 s), so that a late first sync (a busy machine) has
+# come and gone
 {
-    my $last = '';
+    my ($last, $since) = ('', time);
     wait_for(sub {
         my $e = post($BULK, { context => $alice })->{headers}{etag} // '';
-        my $same = $e eq $last;
-        $last = $e;
-        sleep 0.3 unless $same;
-        $same;
-    }, 15);
+        ($last, $since) = ($e, time) if $e ne $last;
+        return 1 if time - $since >= 2.5;
+        sleep 0.3;
+        0;
+    }, 20);
 }
 
 $r = post($BULK, { context => $alice });
