@@ -15,6 +15,7 @@ use lib 't/lib';
 use Test::More;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
+use Time::HiRes qw(sleep);
 use StatsigTest qw(wait_for slurp);
 use StatsigEvents qw(events_nginx status_json);
 
