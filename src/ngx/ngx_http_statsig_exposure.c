@@ -59,8 +59,6 @@ typedef struct {
     const statsig_snapshot_t      *tail_snap;
     double                         tail_time;
     ngx_str_t                      tail;
-
-    ngx_http_statsig_ctx_t        *ctx;        /* whose room holds them */
 } ngx_http_statsig_exposure_cache_t;
 
 
@@ -70,8 +68,7 @@ static ngx_int_t ngx_http_statsig_exposure_sink(ngx_http_request_t *r,
 
 
 static ngx_http_statsig_exposure_cache_t *
-ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
-    ngx_http_statsig_ctx_t *ctx)
+ngx_http_statsig_exposure_cache(ngx_http_statsig_ctx_t *ctx)
 {
     ngx_http_statsig_exposure_cache_t  *c;
 
@@ -85,7 +82,6 @@ ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
         }
 
         ngx_memzero(c, sizeof(ngx_http_statsig_exposure_cache_t));
-        c->ctx = ctx;
         ctx->exposure_cache = c;
     }
 
@@ -96,8 +92,7 @@ ngx_http_statsig_exposure_cache(ngx_http_request_t *r,
 /* a copy of the record buffer's bytes for the rest of the request */
 
 static ngx_int_t
-ngx_http_statsig_exposure_copy(ngx_http_statsig_exposure_cache_t *c,
-    ngx_str_t *to)
+ngx_http_statsig_exposure_copy(ngx_http_statsig_ctx_t *ctx, ngx_str_t *to)
 {
     statsig_buf_t  *b;
 
@@ -107,7 +102,7 @@ ngx_http_statsig_exposure_copy(ngx_http_statsig_exposure_cache_t *c,
         return NGX_ERROR;
     }
 
-    to->data = ngx_http_statsig_alloc(c->ctx, b->len);
+    to->data = ngx_http_statsig_alloc(ctx, b->len);
     if (to->data == NULL) {
         to->len = 0;
         return NGX_ERROR;
@@ -121,10 +116,13 @@ ngx_http_statsig_exposure_copy(ngx_http_statsig_exposure_cache_t *c,
 
 
 static ngx_int_t
-ngx_http_statsig_exposure_key(ngx_http_request_t *r,
-    ngx_http_statsig_exposure_cache_t *c, statsig_eval_ctx_t *eval)
+ngx_http_statsig_exposure_key(ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_exposure_cache_t *c)
 {
-    statsig_buf_t  *b;
+    statsig_buf_t       *b;
+    statsig_eval_ctx_t  *eval;
+
+    eval = &ctx->eval;
 
     if (c->key.data == NULL || c->key_user != eval->user) {
         b = &ngx_http_statsig_record;
@@ -133,7 +131,7 @@ ngx_http_statsig_exposure_key(ngx_http_request_t *r,
 
         statsig_exposure_key_prefix(b, eval);
 
-        if (ngx_http_statsig_exposure_copy(c, &c->key) != NGX_OK) {
+        if (ngx_http_statsig_exposure_copy(ctx, &c->key) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -162,10 +160,9 @@ ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
         return;
     }
 
-    c = ngx_http_statsig_exposure_cache(r, ctx);
+    c = ngx_http_statsig_exposure_cache(ctx);
 
-    if (c == NULL
-        || ngx_http_statsig_exposure_key(r, c, &ctx->eval) != NGX_OK)
+    if (c == NULL || ngx_http_statsig_exposure_key(ctx, c) != NGX_OK)
     {
         /* the exposure reports it */
         return;
@@ -177,7 +174,7 @@ ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_statsig_exposure_tail(ngx_http_request_t *r,
+ngx_http_statsig_exposure_tail(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_exposure_cache_t *c, statsig_exposure_opts_t *o)
 {
     statsig_buf_t  *b;
@@ -191,7 +188,7 @@ ngx_http_statsig_exposure_tail(ngx_http_request_t *r,
 
         statsig_exposure_tail(b, o);
 
-        if (ngx_http_statsig_exposure_copy(c, &c->tail) != NGX_OK) {
+        if (ngx_http_statsig_exposure_copy(ctx, &c->tail) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -286,7 +283,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         o.init_time = o.config_sync_time;
     }
 
-    c = ngx_http_statsig_exposure_cache(r, ctx);
+    c = ngx_http_statsig_exposure_cache(ctx);
     if (c == NULL) {
         goto nomem;
     }
@@ -298,7 +295,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     key = ngx_http_statsig_dedupe_key();
 
     if (key) {
-        if (ngx_http_statsig_exposure_key(r, c, o.ctx) != NGX_OK) {
+        if (ngx_http_statsig_exposure_key(ctx, c) != NGX_OK) {
             goto nomem;
         }
 
@@ -334,7 +331,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         }
     }
 
-    if (ngx_http_statsig_exposure_tail(r, c, &o) != NGX_OK) {
+    if (ngx_http_statsig_exposure_tail(ctx, c, &o) != NGX_OK) {
         goto nomem;
     }
 
