@@ -299,6 +299,15 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
  * the user fields and unit ids most conditions read.
  */
 
+/* the condition's field in the user (getFromUser), null without one */
+static inline const statsig_value_t *
+sg_cond_field(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
+{
+    return c->has_field ? statsig_user_field(ctx, c->field_key,
+                                             c->field_lower_key, c)
+                        : &statsig_null_value;
+}
+
 /* getFromIP: only for "country", from the user's ip */
 static SG_NOINLINE int
 sg_cond_ip(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
@@ -308,9 +317,7 @@ sg_cond_ip(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
     sg_tmp_t                tmp;
     char                    country[3];
 
-    v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                         c->field_lower_key, c)
-                     : &statsig_null_value;
+    v = sg_cond_field(ctx, c);
 
     if (statsig_value_nullish(v)) {
         v = &statsig_null_value;
@@ -339,9 +346,7 @@ sg_cond_ua(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
     statsig_str_t           uaf;
     sg_tmp_t                tmp;
 
-    v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                         c->field_lower_key, c)
-                     : &statsig_null_value;
+    v = sg_cond_field(ctx, c);
 
     if (statsig_value_nullish(v)) {
         v = &statsig_null_value;
@@ -456,10 +461,7 @@ statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth)
         return 1;
 
     case SG_COND_USER_FIELD:
-        v = c->has_field ? statsig_user_field(ctx, c->field_key,
-                                             c->field_lower_key, c)
-                         : &statsig_null_value;
-        return statsig_apply_op(ctx, c, v);
+        return statsig_apply_op(ctx, c, sg_cond_field(ctx, c));
 
     case SG_COND_UNIT_ID:
         v = statsig_unit_id(ctx, c->id_type_custom,

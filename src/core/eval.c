@@ -384,13 +384,12 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     }
 
     /*
-     * A gate that another's condition reads: its answer is the same at
-     * the top as nested (see gate_memo.c), but for target_app conditions
-     * when the caller named an app: those read the app at the top only.
+     * A gate that another's condition reads (the compiler marks only
+     * gates): its answer is the same at the top as nested (see
+     * gate_memo.c), but for target_app conditions when the caller named an
+     * app: those read the app at the top only.
      */
-    if (!spec->gate_target || spec->kind != STATSIG_KIND_GATE
-        || ctx->has_target_app)
-    {
+    if (!spec->gate_target || ctx->has_target_app) {
         statsig_eval_nested(ctx, spec, res, 0);
         return;
     }
