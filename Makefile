@@ -49,6 +49,8 @@ LIBASAN := $(realpath $(shell $(CC) -print-file-name=libasan.so.8 2>/dev/null))
 APT_PACKAGES := nginx nginx-dev libcurl4-openssl-dev libjansson-dev \
     libssl-dev libpcre2-dev zlib1g-dev perl wrk clang libclang-rt-14-dev \
     valgrind ca-certificates gcc make curl chromium
+# t/38-events-kill-inside.t stops a worker at a function to kill it there
+APT_PACKAGES += gdb
 # statsig_api's zstd request bodies (the zstd tool: the tests' bodies)
 APT_PACKAGES += libzstd-dev zstd
 ifeq ($(shell command -v node),)

@@ -98,8 +98,7 @@ cmp_ok(scalar @after, '<=', int($span) + 2,
     or diag(scalar(@after) . " fetches in $span s");
 
 $t->stop(check => 0);
-my @bad = grep { !/worker process \d+ exited on signal 9/ }
-          $t->bad_log_lines;
+my @bad = $t->bad_log_lines_but_kills;
 is_deeply(\@bad, [], 'no alert other than the killed worker');
 
 done_testing;

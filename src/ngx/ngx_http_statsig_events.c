@@ -74,8 +74,8 @@ static ngx_uint_t ngx_http_statsig_events_accept(
 static void ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, u_char *data, size_t len,
     ngx_uint_t *full);
-static ngx_uint_t ngx_http_statsig_events_take(ngx_http_statsig_events_t *ev,
-    ngx_http_statsig_sink_t *sink);
+static ngx_uint_t ngx_http_statsig_events_take(ngx_http_statsig_sink_t *sink,
+    ngx_atomic_int_t *counted);
 static void ngx_http_statsig_events_close_records(
     ngx_http_statsig_events_t *ev, ngx_http_statsig_sink_t *sink,
     ngx_uint_t *full);
@@ -918,6 +918,10 @@ static void
 ngx_http_statsig_events_buffered(ngx_http_statsig_events_t *ev,
     ngx_http_statsig_sink_t *sink, ngx_atomic_int_t n)
 {
+    if (n == 0) {
+        return;
+    }
+
     /* the slot first: a reaper never takes more than the sink counts */
     if (ev->me) {
         (void) ngx_atomic_fetch_add(&ev->me->buffered[sink->index], n);
@@ -1147,22 +1151,22 @@ ngx_http_statsig_events_record(ngx_http_statsig_events_t *ev,
 
 
 /*
- * The events of a sink's open pack or records, taken to be closed: what
- * was counted as buffered leaves it (the rest never entered).
+ * The events of a sink's open pack or records, taken to be closed.  Those
+ * counted as buffered (*counted; the rest never entered) stay counted in
+ * this worker's slot until the ring has them, under the same lock: a kill
+ * before that leaves them for the reaper to count lost.
  */
 
 static ngx_uint_t
-ngx_http_statsig_events_take(ngx_http_statsig_events_t *ev,
-    ngx_http_statsig_sink_t *sink)
+ngx_http_statsig_events_take(ngx_http_statsig_sink_t *sink,
+    ngx_atomic_int_t *counted)
 {
     ngx_uint_t  n;
 
     n = sink->pack_events;
 
-    if (n > sink->unpublished) {
-        ngx_http_statsig_events_buffered(ev, sink,
-                                 -(ngx_atomic_int_t) (n - sink->unpublished));
-    }
+    *counted = (n > sink->unpublished)
+               ? (ngx_atomic_int_t) (n - sink->unpublished) : 0;
 
     sink->pack_events = 0;
     sink->unpublished = 0;
@@ -1177,9 +1181,10 @@ ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
 {
     size_t                       fit;
     ngx_uint_t                   n, put;
+    ngx_atomic_int_t             counted;
     ngx_http_statsig_sink_sh_t  *ss;
 
-    n = ngx_http_statsig_events_take(ev, sink);
+    n = ngx_http_statsig_events_take(sink, &counted);
 
     if (n == 0) {
         return;
@@ -1192,6 +1197,7 @@ ngx_http_statsig_events_close_records(ngx_http_statsig_events_t *ev,
     put = ngx_http_statsig_ring_put_records_locked(ss, sink->records.data,
                                                    sink->records.len, &fit);
     ss->dropped_full += n - put;
+    ngx_http_statsig_events_buffered(ev, sink, -counted);
 
     if (ss->events >= ngx_http_statsig_pack_limit(sink, ss)) {
         *full = 1;
@@ -1249,6 +1255,7 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
 {
     size_t                        need;
     ngx_uint_t                    n, limit;
+    ngx_atomic_int_t              counted;
     ngx_http_statsig_sink_sh_t   *ss;
     ngx_http_statsig_pack_hdr_t   h;
 
@@ -1257,7 +1264,7 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
         return;
     }
 
-    n = ngx_http_statsig_events_take(ev, sink);
+    n = ngx_http_statsig_events_take(sink, &counted);
 
     if (n == 0) {
         return;
@@ -1272,6 +1279,7 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
 
         ngx_shmtx_lock(&ev->shpool->mutex);
         ss->dropped_full += n;
+        ngx_http_statsig_events_buffered(ev, sink, -counted);
         ngx_shmtx_unlock(&ev->shpool->mutex);
 
         statsig_pack_reset(&sink->pack);
@@ -1300,6 +1308,8 @@ ngx_http_statsig_events_close(ngx_http_statsig_events_t *ev,
             *full = 1;
         }
     }
+
+    ngx_http_statsig_events_buffered(ev, sink, -counted);
 
     ngx_shmtx_unlock(&ev->shpool->mutex);
 

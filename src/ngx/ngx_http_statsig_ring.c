@@ -240,8 +240,9 @@ ngx_http_statsig_ring_return_locked(ngx_http_statsig_sink_sh_t *ss,
         return 0;
     }
 
+    /* written, then made part of the ring: a kill between leaves no half */
+    ngx_http_statsig_ring_in(ss, ss->head - len, data, len);
     ss->head -= len;
-    ngx_http_statsig_ring_in(ss, ss->head, data, len);
 
     ss->events += n;
 

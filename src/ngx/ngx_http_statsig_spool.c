@@ -50,6 +50,8 @@ typedef struct {
 } ngx_http_statsig_spool_dir_t;
 
 
+static void ngx_http_statsig_spool_written(ngx_http_statsig_sink_sh_t *ss,
+    ngx_shmtx_t *mutex, size_t len, ngx_uint_t events, ngx_int_t rc);
 static ngx_int_t ngx_http_statsig_spool_write(ngx_str_t *dir,
     const char *sink, u_char *data, size_t len, ngx_uint_t events,
     ngx_log_t *log);
@@ -137,6 +139,7 @@ ngx_http_statsig_spool_exit(ngx_http_statsig_main_conf_t *smcf,
     ngx_log_t *log)
 {
     ssize_t                      n;
+    ngx_int_t                    rc;
     ngx_uint_t                   i, events, saved, lost;
     const char                  *name;
     ngx_http_statsig_sink_sh_t  *ss;
@@ -168,12 +171,15 @@ ngx_http_statsig_spool_exit(ngx_http_statsig_main_conf_t *smcf,
                 break;
             }
 
-            if (ngx_http_statsig_spool_write(&smcf->spool, name,
-                                             ngx_http_statsig_spool_buf,
-                                             (size_t) n, events, log)
-                != NGX_OK)
-            {
-                lost += events + ss->events;
+            rc = ngx_http_statsig_spool_write(&smcf->spool, name,
+                                              ngx_http_statsig_spool_buf,
+                                              (size_t) n, events, log);
+
+            ngx_http_statsig_spool_written(ss, &shpool->mutex, (size_t) n,
+                                           events, rc);
+
+            if (rc != NGX_OK) {
+                lost += ss->events;
                 break;
             }
 
@@ -311,23 +317,15 @@ ngx_http_statsig_spool_spill(ngx_http_statsig_main_conf_t *smcf,
         return 0;
     }
 
-    if (ngx_http_statsig_spool_write(&smcf->spool, name,
-                                     ngx_http_statsig_spool_buf, (size_t) n,
-                                     events, log)
-        != NGX_OK)
-    {
-        /* back where they were; the ring drops as it would have */
-        ngx_shmtx_lock(mutex);
-        (void) ngx_http_statsig_ring_return_locked(ss,
-                                                   ngx_http_statsig_spool_buf,
-                                                   (size_t) n, events);
-        ngx_shmtx_unlock(mutex);
+    rc = ngx_http_statsig_spool_write(&smcf->spool, name,
+                                      ngx_http_statsig_spool_buf, (size_t) n,
+                                      events, log);
+
+    ngx_http_statsig_spool_written(ss, mutex, (size_t) n, events, rc);
+
+    if (rc != NGX_OK) {
         return 0;
     }
-
-    ngx_shmtx_lock(mutex);
-    ss->spooled += events;
-    ngx_shmtx_unlock(mutex);
 
     ngx_log_error(NGX_LOG_WARN, log, 0,
                   "statsig: events sink \"%s\" is down and its queue is "
@@ -382,14 +380,43 @@ ngx_http_statsig_spool_cut(ngx_http_statsig_sink_sh_t *ss,
                                            (size_t) -1, NULL);
 
     if (rc == NGX_OK) {
-        /* taken to be written, not sent: not in flight */
-        ss->in_flight -= ngx_min(ss->in_flight, batch.n);
+        /*
+         * in flight (as the ring's take counts them) until written: the
+         * flusher spills, and the next one counts a dead one's lost
+         */
         *events = batch.n;
     }
 
     ngx_shmtx_unlock(mutex);
 
     return (rc == NGX_OK) ? (ssize_t) batch.len : 0;
+}
+
+
+/*
+ * After the write of what spool_cut took: out of flight, and spooled or,
+ * when the write failed, back where they were (the ring drops them as it
+ * would have).  rc is the write's.
+ */
+
+static void
+ngx_http_statsig_spool_written(ngx_http_statsig_sink_sh_t *ss,
+    ngx_shmtx_t *mutex, size_t len, ngx_uint_t events, ngx_int_t rc)
+{
+    ngx_shmtx_lock(mutex);
+
+    ss->in_flight -= ngx_min(ss->in_flight, events);
+
+    if (rc == NGX_OK) {
+        ss->spooled += events;
+
+    } else {
+        (void) ngx_http_statsig_ring_return_locked(ss,
+                                                   ngx_http_statsig_spool_buf,
+                                                   len, events);
+    }
+
+    ngx_shmtx_unlock(mutex);
 }
 
 

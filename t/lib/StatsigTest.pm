@@ -328,6 +328,17 @@ sub bad_log_lines {
     return @bad;
 }
 
+# The bad lines but those a kill -9 of the given workers leaves: its exit,
+# and the master's alert when it died holding the zone's lock (nginx then
+# unlocks it).  No pid given: any worker's.
+sub bad_log_lines_but_kills {
+    my ($self, @pids) = @_;
+    my $pid = @pids ? join('|', @pids) : '\d+';
+    return grep { !/worker process (?:$pid) exited on signal 9/
+                  && !/shared memory zone "[^"]*" was locked by (?:$pid)\b/ }
+           $self->bad_log_lines;
+}
+
 sub check_log {
     my ($self, $name) = @_;
     $self->{checked} = 1;
