@@ -54,13 +54,13 @@ sub kill_at {
     if ($gdb == 0) {
         open STDOUT, '>', $log or POSIX::_exit(127);
         open STDERR, '>&', \*STDOUT;
-        exec '/usr/bin/gdb', '-q', '-nx', '-batch', '-p', $pid,
+        exec('/usr/bin/gdb', '-q', '-nx', '-batch', '-p', $pid,
              '-ex', 'set pagination off',
              '-ex', "break $where if $cond",
              '-ex', "shell touch $ready",
              '-ex', 'continue',
-             '-ex', 'kill';
-        POSIX::_exit(127);
+             '-ex', 'kill')
+            or POSIX::_exit(127);
     }
 
     if (!wait_for(sub { -e $ready }, 60)) {
