@@ -9,6 +9,10 @@
 #include <stdint.h>
 
 
+/* 1 when s is strict UTF-8: no overlong forms, surrogates or past U+10FFFF */
+int statsig_utf8_valid(const char *s, size_t len);
+
+
 /*
  * Decodes one code point and advances *p.  Invalid or truncated sequences
  * decode as U+FFFD and consume one byte, so the loop always progresses.

@@ -81,7 +81,6 @@ ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
 /* ngx_http_statsig_user.c */
 ngx_int_t ngx_http_statsig_build_user(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx);
-ngx_int_t ngx_http_statsig_valid_utf8(u_char *p, size_t len);
 
 /* ngx_http_statsig_cookie.c */
 ngx_int_t ngx_http_statsig_stable_id(ngx_http_request_t *r,

@@ -18,6 +18,7 @@
 
 
 #include "ngx_http_statsig_request.h"
+#include "utf8.h"
 
 
 typedef struct {
@@ -181,81 +182,10 @@ ngx_http_statsig_user_str(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (ngx_http_statsig_valid_utf8(value->data, value->len) != NGX_OK) {
+    if (!statsig_utf8_valid((char *) value->data, value->len)) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "statsig user: a value that is not UTF-8 is absent");
         return NGX_DECLINED;
-    }
-
-    return NGX_OK;
-}
-
-
-/* strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF */
-
-ngx_int_t
-ngx_http_statsig_valid_utf8(u_char *p, size_t len)
-{
-    u_char    c, *last;
-    uint32_t  cp, min;
-    uint64_t  x;
-    size_t    n, i;
-
-    last = p + len;
-
-    while (p < last) {
-        /* ASCII, the most of it, eight bytes at a time */
-        if (last - p >= 8) {
-            ngx_memcpy(&x, p, 8);
-
-            if ((x & 0x8080808080808080ULL) == 0) {
-                p += 8;
-                continue;
-            }
-        }
-
-        c = *p++;
-
-        if (c < 0x80) {
-            continue;
-        }
-
-        if ((c & 0xe0) == 0xc0) {
-            n = 1;
-            cp = c & 0x1f;
-            min = 0x80;
-
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2;
-            cp = c & 0x0f;
-            min = 0x800;
-
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3;
-            cp = c & 0x07;
-            min = 0x10000;
-
-        } else {
-            return NGX_ERROR;
-        }
-
-        if ((size_t) (last - p) < n) {
-            return NGX_ERROR;
-        }
-
-        for (i = 0; i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80) {
-                return NGX_ERROR;
-            }
-
-            cp = (cp << 6) | (p[i] & 0x3f);
-        }
-
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-            return NGX_ERROR;
-        }
-
-        p += n;
     }
 
     return NGX_OK;

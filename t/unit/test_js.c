@@ -300,6 +300,125 @@ test_parse_int(void)
 }
 
 
+/* the reference: utf8_next decodes U+FFFD only from its own three bytes */
+static int
+utf8_valid_ref(const unsigned char *p, size_t len)
+{
+    const unsigned char  *q, *end;
+
+    end = p + len;
+
+    while (p < end) {
+        q = p;
+
+        if (statsig_utf8_next(&p, end) == 0xFFFD
+            && !(p - q == 3 && q[0] == 0xEF && q[1] == 0xBF && q[2] == 0xBD))
+        {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+test_utf8_valid(void)
+{
+    static const char  *good[] = {
+        "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xef\xbf\xbd",
+        "\xf4\x8f\xbf\xbf", "\xed\x9f\xbf", "\xee\x80\x80", "\xc2\x80",
+        "\xe0\xa0\x80", "\xf0\x90\x80\x80",
+    };
+    static const char  *bad[] = {
+        "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf",
+        "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf",          /* overlong */
+        "\xed\xa0\x80", "\xed\xbf\xbf",                   /* surrogates */
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\xfe", "\xf8",
+        "\x80", "\xbf",                                   /* lone trail */
+        "\xc3", "\xe2\x82", "\xf0\x9f\x98",               /* cut short */
+        "\xc3\x41", "\xe2\x41\xac", "\xf0\x9f\x41\x80",   /* no trail */
+    };
+    unsigned char  buf[64];
+    size_t         i, len, at, pad, n, fails, ref_fails;
+    int            got;
+
+    /* ASCII of every length, then one bad byte at every place: each word
+     * and the overlapping last one */
+    fails = 0;
+
+    for (len = 0; len <= 40; len++) {
+        memset(buf, 'a', len);
+        fails += !statsig_utf8_valid((char *) buf, len);
+
+        for (at = 0; at < len; at++) {
+            buf[at] = 0xFF;
+            fails += statsig_utf8_valid((char *) buf, len);
+            buf[at] = 'a';
+        }
+    }
+
+    ok(fails == 0, "utf8_valid: ASCII of 0-40 bytes, and a 0xFF anywhere "
+       "in it (%zu wrong)", fails);
+
+    /* each sequence at every offset in ASCII, with ASCII after it */
+    fails = 0;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        for (pad = 0; pad <= 17; pad++) {
+            n = strlen(good[i]);
+            memset(buf, 'x', pad);
+            memcpy(buf + pad, good[i], n);
+            memset(buf + pad + n, 'y', pad % 9);
+            fails += !statsig_utf8_valid((char *) buf, pad + n + pad % 9);
+        }
+    }
+
+    ok(fails == 0, "utf8_valid: 2-4 byte sequences, U+FFFD, U+10FFFF, "
+       "at every offset (%zu wrong)", fails);
+
+    fails = 0;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        for (pad = 0; pad <= 17; pad++) {
+            n = strlen(bad[i]);
+            memset(buf, 'x', pad);
+            memcpy(buf + pad, bad[i], n);
+            /* a truncated one only at the end */
+            len = pad + n + ((i >= 15 && i <= 17) ? 0 : pad % 9);
+            memset(buf + pad + n, 'y', len - pad - n);
+            fails += statsig_utf8_valid((char *) buf, len);
+        }
+    }
+
+    ok(fails == 0, "utf8_valid: overlong, surrogates, past U+10FFFF, bad "
+       "leads, lone and missing trails, cut short (%zu wrong)", fails);
+
+    /* random strings, mostly ASCII, against the decoder */
+    fails = 0;
+    ref_fails = 0;
+
+    for (i = 0; i < 200000; i++) {
+        len = rnd_below(40);
+
+        for (at = 0; at < len; at++) {
+            n = rnd_below(100);
+            buf[at] = (unsigned char) (n < 80 ? 'a' + rnd_below(26)
+                                       : n < 90 ? 0x80 + rnd_below(64)
+                                       : 0xC0 + rnd_below(64));
+        }
+
+        got = statsig_utf8_valid((char *) buf, len);
+        fails += (got != utf8_valid_ref(buf, len));
+        ref_fails += !got;
+    }
+
+    ok(fails == 0 && ref_fails > 1000 && ref_fails < 199000,
+       "utf8_valid: 200,000 random strings as the decoder reads them "
+       "(%zu differ; %zu invalid)", fails, ref_fails);
+}
+
+
 static void
 test_lower(void)
 {
@@ -598,6 +717,7 @@ main(void)
     test_parse_int();
     test_lower();
     test_lower_random();
+    test_utf8_valid();
     test_json_str_random();
     test_date_parse();
 
