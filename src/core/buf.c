@@ -132,6 +132,21 @@ statsig_buf_json_str(statsig_buf_t *b, const char *s, size_t len)
     char                  esc[8];
     uint32_t              cp;
 
+    /* nothing to escape (ids, names, most user agents): one copy */
+    if (statsig_json_plain(s, len)) {
+        if (len + 2 > b->cap - b->len || b->failed) {
+            if (statsig_buf_grow(b, len + 2) != 0) {
+                return;
+            }
+        }
+
+        b->data[b->len] = '"';
+        memcpy(b->data + b->len + 1, s, len);
+        b->data[b->len + 1 + len] = '"';
+        b->len += len + 2;
+        return;
+    }
+
     statsig_buf_addc(b, '"');
 
     p = (const unsigned char *) s;

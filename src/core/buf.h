@@ -9,6 +9,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 
 typedef struct {
@@ -51,6 +56,73 @@ statsig_json_special8(uint64_t x)
 
     return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q)
              | ((bs - ones) & ~bs)) & high) != 0;
+}
+
+
+/*
+ * Whether JSON.stringify writes s as it is between quotes (printable
+ * ASCII, no '"' or '\\'): a word at a time, the last one overlapping the
+ * one before, so that names and ids cost no loop over their bytes.
+ */
+static inline int
+statsig_json_plain(const char *s, size_t n)
+{
+    uint64_t  x;
+    uint32_t  lo, hi;
+    size_t    i;
+
+#if defined(__SSE2__)
+    __m128i   v, bad;
+
+    /* user agents: 16 bytes a step (signed: bytes past 0x7f are < 0x20) */
+    if (n >= 16) {
+        for (i = 0; /* void */; i += 16) {
+            if (i + 16 > n) {
+                i = n - 16;
+            }
+
+            v = _mm_loadu_si128((const __m128i *) (s + i));
+            bad = _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                               _mm_or_si128(
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+
+            if (_mm_movemask_epi8(bad) != 0) {
+                return 0;
+            }
+
+            if (i + 16 == n) {
+                return 1;
+            }
+        }
+    }
+#endif
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (statsig_json_special8(x)) {
+                return 0;
+            }
+        }
+
+        memcpy(&x, s + n - 8, 8);
+        return !statsig_json_special8(x);
+    }
+
+    if (n >= 4) {
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);
+        return !statsig_json_special8((uint64_t) hi << 32 | lo);
+    }
+
+    /* spaces where there are no bytes */
+    x = 0x2020202020202020ULL;
+    for (i = 0; i < n; i++) {
+        x = x << 8 | (unsigned char) s[i];
+    }
+
+    return !statsig_json_special8(x);
 }
 
 #endif /* STATSIG_BUF_H */

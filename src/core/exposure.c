@@ -8,6 +8,7 @@
  * strings.
  */
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -52,32 +53,11 @@ sg_addc(statsig_buf_t *b, char c)
 
 
 /* statsig_buf_json_str(), inline for printable ASCII with nothing to
- * escape (names, rule IDs), as JSON.stringify writes it */
+ * escape (names, rule IDs, most user values), as JSON.stringify writes it */
 static inline void
 sg_json_str(statsig_buf_t *b, const char *s, size_t n)
 {
-    size_t    i;
-    uint64_t  x;
-
-    for (i = 0; i + 8 <= n; i += 8) {
-        memcpy(&x, s + i, 8);
-
-        if (statsig_json_special8(x)) {
-            statsig_buf_json_str(b, s, n);
-            return;
-        }
-    }
-
-    for (/* void */; i < n; i++) {
-        if ((unsigned char) s[i] < 0x20 || (unsigned char) s[i] >= 0x80
-            || s[i] == '"' || s[i] == '\\')
-        {
-            statsig_buf_json_str(b, s, n);
-            return;
-        }
-    }
-
-    if (b->cap - b->len >= n + 2 && !b->failed) {
+    if (b->cap - b->len >= n + 2 && !b->failed && statsig_json_plain(s, n)) {
         b->data[b->len] = '"';
         memcpy(b->data + b->len + 1, s, n);
         b->data[b->len + 1 + n] = '"';
@@ -97,14 +77,28 @@ typedef struct {
 } sg_meta_t;
 
 
-static const char *
-sg_reason(statsig_reason_e r)
+/* the reason member of the metadata, after its comma */
+static void
+sg_reason(statsig_buf_t *b, statsig_reason_e r)
 {
-    static const char  *names[] = {
-        "Network", "Unrecognized", "Unsupported", "Error"
-    };
+    switch (r) {
 
-    return names[r];
+    case STATSIG_REASON_NETWORK:
+        sg_addl(b, "\"reason\":\"Network\"");
+        return;
+
+    case STATSIG_REASON_UNRECOGNIZED:
+        sg_addl(b, "\"reason\":\"Unrecognized\"");
+        return;
+
+    case STATSIG_REASON_UNSUPPORTED:
+        sg_addl(b, "\"reason\":\"Unsupported\"");
+        return;
+
+    default: /* STATSIG_REASON_ERROR */
+        sg_addl(b, "\"reason\":\"Error\"");
+        return;
+    }
 }
 
 
@@ -117,7 +111,13 @@ statsig_exposure_value(statsig_buf_t *b, const statsig_value_t *v)
     switch (v->type) {
 
     case STATSIG_V_BOOL:
-        statsig_buf_adds(b, v->b ? "true" : "false");
+        if (v->b) {
+            sg_addl(b, "true");
+
+        } else {
+            sg_addl(b, "false");
+        }
+
         return;
 
     case STATSIG_V_NUMBER:
@@ -125,25 +125,25 @@ statsig_exposure_value(statsig_buf_t *b, const statsig_value_t *v)
         return;
 
     case STATSIG_V_STRING:
-        statsig_buf_json_str(b, v->str, v->len);
+        sg_json_str(b, v->str, v->len);
         return;
 
     case STATSIG_V_ARRAY:
-        statsig_buf_addc(b, '[');
+        sg_addc(b, '[');
         for (i = 0; i < v->n; i++) {
             if (i) {
-                statsig_buf_addc(b, ',');
+                sg_addc(b, ',');
             }
 
             /* JSON.stringify writes undefined array items as null */
             statsig_exposure_value(b, &v->items[i]);
         }
 
-        statsig_buf_addc(b, ']');
+        sg_addc(b, ']');
         return;
 
     case STATSIG_V_OBJECT:
-        statsig_buf_addc(b, '{');
+        sg_addc(b, '{');
         first = 1;
         for (i = 0; i < v->n; i++) {
             if (v->items[i].type == STATSIG_V_UNDEFINED) {
@@ -151,20 +151,20 @@ statsig_exposure_value(statsig_buf_t *b, const statsig_value_t *v)
             }
 
             if (!first) {
-                statsig_buf_addc(b, ',');
+                sg_addc(b, ',');
             }
 
             first = 0;
-            statsig_buf_json_str(b, v->keys[i], v->key_lens[i]);
-            statsig_buf_addc(b, ':');
+            sg_json_str(b, v->keys[i], v->key_lens[i]);
+            sg_addc(b, ':');
             statsig_exposure_value(b, &v->items[i]);
         }
 
-        statsig_buf_addc(b, '}');
+        sg_addc(b, '}');
         return;
 
     default:
-        statsig_buf_adds(b, "null");
+        sg_addl(b, "null");
         return;
     }
 }
@@ -190,11 +190,11 @@ sg_put_sdk_environment(statsig_buf_t *b, statsig_eval_ctx_t *ctx)
         return 0;
     }
 
-    statsig_buf_adds(b, "{\"tier\":");
+    sg_addl(b, "{\"tier\":");
     statsig_buf_json_str(b, (const char *) ctx->snap
                             + h->default_environment.off,
                          h->default_environment.len);
-    statsig_buf_addc(b, '}');
+    sg_addc(b, '}');
 
     return 1;
 }
@@ -221,7 +221,7 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
     u = ctx->user;
 
     if (u == NULL || u->type != STATSIG_V_OBJECT) {
-        statsig_buf_adds(b, "null");
+        sg_addl(b, "null");
         return;
     }
 
@@ -231,7 +231,7 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
     env = sg_has_sdk_environment(ctx)
           && (mode == STATSIG_USER_EVENT || statsig_value_nullish(own));
 
-    statsig_buf_addc(b, '{');
+    sg_addc(b, '{');
     first = 1;
     seen_env = 0;
     seen_private = 0;
@@ -253,15 +253,15 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
         }
 
         if (!first) {
-            statsig_buf_addc(b, ',');
+            sg_addc(b, ',');
         }
 
         first = 0;
-        statsig_buf_json_str(b, k, kl);
-        statsig_buf_addc(b, ':');
+        sg_json_str(b, k, kl);
+        sg_addc(b, ':');
 
         if (kl == 17 && memcmp(k, "privateAttributes", 17) == 0) {
-            statsig_buf_adds(b, "null");
+            sg_addl(b, "null");
 
         } else if (env && kl == 18 && memcmp(k, "statsigEnvironment", 18) == 0)
         {
@@ -285,7 +285,7 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
                                   : ",\"privateAttributes\":null");
     }
 
-    statsig_buf_addc(b, '}');
+    sg_addc(b, '}');
 }
 
 
@@ -424,6 +424,35 @@ sg_meta_version(sg_meta_t *m, const statsig_result_t *r)
 }
 
 
+/* d as JSON: JavaScript's digits, or null when not finite */
+static size_t
+sg_num(char *out, double d)
+{
+    if (!isfinite(d)) {
+        memcpy(out, "null", 4);
+        return 4;
+    }
+
+    return statsig_js_number_to_string(d, out);
+}
+
+
+/* d as JSON, the digits of same (s, n) when d is the same number */
+static void
+sg_num_as(statsig_buf_t *b, double d, double same, const char *s, size_t n)
+{
+    char  tmp[STATSIG_NUMBER_STR_SIZE];
+
+    if (d == same) {
+        sg_add(b, s, n);
+        return;
+    }
+
+    n = sg_num(tmp, d);
+    sg_add(b, tmp, n);
+}
+
+
 /*
  * What follows the reason in every exposure of one user, snapshot and
  * time: the rest of the metadata, time, user, value, and the
@@ -432,17 +461,27 @@ sg_meta_version(sg_meta_t *m, const statsig_result_t *r)
 void
 statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o)
 {
-    statsig_buf_adds(b, ",\"configSyncTime\":");
-    statsig_buf_json_num(b, o->config_sync_time);
-    statsig_buf_adds(b, ",\"initTime\":");
-    statsig_buf_json_num(b, o->init_time);
-    statsig_buf_adds(b, ",\"serverTime\":");
-    statsig_buf_json_num(b, o->server_time);
-    statsig_buf_adds(b, "},\"time\":");
-    statsig_buf_json_num(b, o->time);
-    statsig_buf_adds(b, ",\"user\":");
+    char    sync[STATSIG_NUMBER_STR_SIZE], now[STATSIG_NUMBER_STR_SIZE];
+    size_t  sync_len, now_len;
+
+    /*
+     * initTime is configSyncTime and serverTime the event's time, as the
+     * module sets them: their digits are written once
+     */
+    sync_len = sg_num(sync, o->config_sync_time);
+    now_len = sg_num(now, o->time);
+
+    sg_addl(b, ",\"configSyncTime\":");
+    sg_add(b, sync, sync_len);
+    sg_addl(b, ",\"initTime\":");
+    sg_num_as(b, o->init_time, o->config_sync_time, sync, sync_len);
+    sg_addl(b, ",\"serverTime\":");
+    sg_num_as(b, o->server_time, o->time, now, now_len);
+    sg_addl(b, "},\"time\":");
+    sg_add(b, now, now_len);
+    sg_addl(b, ",\"user\":");
     statsig_exposure_user(b, o->ctx, STATSIG_USER_EVENT);
-    statsig_buf_adds(b, ",\"value\":null,\"secondaryExposures\":");
+    sg_addl(b, ",\"value\":null,\"secondaryExposures\":");
 }
 
 
@@ -454,7 +493,6 @@ static int
 sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
     const statsig_result_t *r, uint32_t exp_off, uint32_t exp_len)
 {
-    const char     *reason;
     statsig_buf_t  *b;
 
     b = m->b;
@@ -467,9 +505,11 @@ sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
         return 1;
     }
 
-    reason = sg_reason(r->reason);
-    sg_meta_key(m, "reason");
-    sg_json_str(b, reason, strlen(reason));
+    if (!m->first) {
+        sg_addc(b, ',');
+    }
+
+    sg_reason(b, r->reason);
 
     if (o->tail != NULL) {
         sg_add(b, o->tail, o->tail_len);

@@ -150,6 +150,47 @@ main(void)
         statsig_buf_free(&want);
     }
 
+    /* statsig_json_plain(): every length to 40, one byte of each class at
+     * every place (the words and the vectors overlap at the end), in a
+     * buffer of exactly that size */
+    {
+        static const unsigned char  cls[] = {
+            0x00, 0x1f, 0x20, '"', '\\', 0x7e, 0x7f, 0x80, 0xc3, 0xff, 'a'
+        };
+        size_t                      n, at, c, bad;
+        char                       *str;
+        int                         want;
+
+        bad = 0;
+
+        for (n = 0; n <= 40; n++) {
+            for (at = 0; at < (n ? n : 1); at++) {
+                for (c = 0; c < sizeof(cls); c++) {
+                    str = malloc(n ? n : 1);
+                    memset(str, 'x', n);
+                    if (n) {
+                        str[at] = (char) cls[c];
+                    }
+
+                    want = n == 0 || (cls[c] >= 0x20 && cls[c] < 0x80
+                                      && cls[c] != '"' && cls[c] != '\\');
+
+                    if (statsig_json_plain(str, n) != want) {
+                        fprintf(stderr, "# json_plain: len %zu, 0x%02x "
+                                "at %zu\n", n,
+                             cls[c], at);
+                        bad++;
+                    }
+
+                    free(str);
+                }
+            }
+        }
+
+        is_int((int) bad, 0, "statsig_json_plain: each byte class at each "
+               "place of each length");
+    }
+
     b.len = 0;
     v.type = STATSIG_EVENT_VALUE_NUMBER;
     v.num = 1.5;
