@@ -228,23 +228,27 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_dedupe_key_t *key,
     free = NULL;
     oldest = &b[0];
 
+    /* the key first, by its hash alone: most keys are new */
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
-        if (b[i].hash == hash) {
-            if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
-                (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
-                return 1;
-            }
-
-            __atomic_store_n(&b[i].time, now, __ATOMIC_RELEASE);
-            return 0;
+        if (b[i].hash != hash) {
+            continue;
         }
 
+        if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
+            (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
+            return 1;
+        }
+
+        __atomic_store_n(&b[i].time, now, __ATOMIC_RELEASE);
+        return 0;
+    }
+
+    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
         if (b[i].hash == 0
             || ngx_http_statsig_dedupe_age(now, b[i].time) >= window)
         {
-            if (free == NULL) {
-                free = &b[i];
-            }
+            free = &b[i];
+            break;
 
         } else if (b[i].time < oldest->time) {
             oldest = &b[i];
@@ -277,9 +281,10 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_dedupe_key_t *key,
  * lookup at the end of the iteration.  The bucket stays in the cache for
  * that lookup.
  *
- * A slot's time is read before its hash (acquire loads: plain loads on
- * x86, no fence): a hash seen with a live time is either the entry the
- * time belongs to, or a newer insert of that hash, logged now.
+ * A slot whose hash matches has its time read before its hash again
+ * (acquire loads: plain loads on x86, no fence): a hash seen with a live
+ * time is either the entry the time belongs to, or a newer insert of
+ * that hash, logged now.
  */
 
 ngx_uint_t
@@ -300,6 +305,11 @@ ngx_http_statsig_dedupe_seen(ngx_http_statsig_dedupe_key_t *key)
     now = ngx_current_msec;
 
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
+        /* a slot of another key is passed over by its hash alone */
+        if (__atomic_load_n(&b[i].hash, __ATOMIC_RELAXED) != key->hash) {
+            continue;
+        }
+
         t = __atomic_load_n(&b[i].time, __ATOMIC_ACQUIRE);
 
         if (__atomic_load_n(&b[i].hash, __ATOMIC_ACQUIRE) == key->hash

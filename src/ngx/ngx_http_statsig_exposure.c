@@ -168,8 +168,12 @@ ngx_http_statsig_exposure_prefetch(ngx_http_request_t *r,
         return;
     }
 
-    ngx_http_statsig_dedupe_prefetch(
-        ngx_http_statsig_dedupe_bucket(c->key_hash, name, &e->param));
+    e->dedupe_bucket = ngx_http_statsig_dedupe_bucket(c->key_hash, name,
+                                                      &e->param);
+    e->dedupe_user = c->key_hash;
+    e->dedupe_set = 1;
+
+    ngx_http_statsig_dedupe_prefetch(e->dedupe_bucket);
 }
 
 
@@ -320,8 +324,11 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
         dk.hash = ngx_http_statsig_dedupe_hash((u_char *) key->data,
                                                key->len);
-        dk.bucket = ngx_http_statsig_dedupe_bucket(c->key_hash, name,
-                                                   &e->param);
+        /* the prefetch's, unless the user changed since */
+        dk.bucket = (e->dedupe_set && e->dedupe_user == c->key_hash)
+                    ? e->dedupe_bucket
+                    : ngx_http_statsig_dedupe_bucket(c->key_hash, name,
+                                                     &e->param);
         seen = ngx_http_statsig_dedupe_seen(&dk);
 
         if (seen && !debug) {

@@ -319,6 +319,7 @@ add:
     e->name = *name;
     e->evaluated = 0;
     e->exposed = 0;
+    e->dedupe_set = 0;
 
     if (plen) {
         e->param = *param;

@@ -37,8 +37,12 @@ typedef struct {
     ngx_str_t                      name;     /* as asked, when no spec */
     ngx_str_t                      param;    /* layer parameter exposures */
     statsig_result_t               result;
+    /* its dedupe bucket, from the prefetch, for the user part below */
+    uint64_t                       dedupe_user;
+    uint32_t                       dedupe_bucket;
     unsigned                       evaluated:1;
     unsigned                       exposed:1;
+    unsigned                       dedupe_set:1;
 } ngx_http_statsig_entry_t;
 
 
