@@ -74,6 +74,8 @@ typedef struct {
     statsig_buf_t  *key;        /* dedupe key, or NULL */
     unsigned        first:1;
     unsigned        nkey;       /* metadata values in the key */
+    size_t          head_from;  /* where the event starts in b */
+    size_t          key_from;   /* where the event name starts in key */
 } sg_meta_t;
 
 
@@ -485,18 +487,30 @@ statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o)
 }
 
 
+/* safeAddEvaulationDetailsToEvent: the reason (not part of the key) */
+static void
+sg_event_reason(sg_meta_t *m, const statsig_result_t *r)
+{
+    if (m->b == NULL) {
+        return;
+    }
+
+    if (!m->first) {
+        sg_addc(m->b, ',');
+    }
+
+    sg_reason(m->b, r->reason);
+}
+
+
 /*
- * safeAddEvaulationDetailsToEvent (not part of the dedupe key), the end
- * of the metadata, time, user, value, secondaryExposures, statsigMetadata
+ * After the reason: the end of the metadata, time, user, value,
+ * secondaryExposures, statsigMetadata
  */
 static int
-sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
-    const statsig_result_t *r, uint32_t exp_off, uint32_t exp_len)
+sg_event_rest(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    uint32_t exp_off, uint32_t exp_len)
 {
-    statsig_buf_t  *b;
-
-    b = m->b;
-
     if (o->dedupe_key != NULL && o->dedupe_key->failed) {
         return -1;
     }
@@ -504,12 +518,6 @@ sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
     if (b == NULL) {
         return 1;
     }
-
-    if (!m->first) {
-        sg_addc(b, ',');
-    }
-
-    sg_reason(b, r->reason);
 
     if (o->tail != NULL) {
         sg_add(b, o->tail, o->tail_len);
@@ -534,6 +542,238 @@ sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
 }
 
 
+static int
+sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
+    const statsig_result_t *r, uint32_t exp_off, uint32_t exp_len)
+{
+    sg_event_reason(m, r);
+
+    return sg_event_rest(m->b, o, exp_off, exp_len);
+}
+
+
+/* ---- the memo of gate and config heads ---- */
+
+/* the version of the spec that produced the result: 1, or 0 for none */
+static int
+sg_result_version(const statsig_result_t *r, double *version)
+{
+    const statsig_spec_t  *spec;
+
+    spec = r->delegate ? r->delegate : r->spec;
+    if (spec == NULL || r->reason == STATSIG_REASON_UNRECOGNIZED
+        || !spec->has_version)
+    {
+        *version = 0;
+        return 0;
+    }
+
+    *version = spec->version;
+    return 1;
+}
+
+
+/* the first eight bytes of s (fewer: those there are) as a number */
+static inline uint64_t
+sg_memo_word(const char *s, size_t len, size_t at)
+{
+    uint64_t  x;
+    size_t    i;
+
+    x = 0;
+
+    if (len >= 8) {
+        memcpy(&x, s + at, 8);
+
+    } else {
+        for (i = 0; i < len; i++) {
+            x = x << 8 | (unsigned char) s[i];
+        }
+    }
+
+    return x;
+}
+
+
+/*
+ * A slot by the name's first and last eight bytes and the rule's first,
+ * the lengths and the value: a gate's outcomes (pass, fail) each have one
+ */
+static unsigned
+sg_memo_index(const char *name, size_t len, const statsig_result_t *r)
+{
+    uint64_t  h;
+    size_t    rl;
+
+    rl = r->rule_id.len;
+
+    h = sg_memo_word(name, len, 0)
+        ^ sg_memo_word(name, len, len >= 8 ? len - 8 : 0)
+          * 0x9E3779B97F4A7C15ULL
+        ^ sg_memo_word(r->rule_id.data, rl, 0) * 0xFF51AFD7ED558CCDULL
+        ^ (len << 40 | rl << 8 | r->value);
+
+    h *= 0xC2B2AE3D27D4EB4FULL;
+
+    return (unsigned) (h >> 40) & (STATSIG_EXPOSURE_MEMO_SLOTS - 1);
+}
+
+
+/* a[0 .. n) == b[0 .. n), a word at a time, the last one overlapping */
+static inline int
+sg_memo_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t  x, y;
+    size_t    i;
+
+    if (n < 8) {
+        for (i = 0; i < n; i++) {
+            if (a[i] != b[i]) {
+                return 0;
+            }
+        }
+
+        return 1;
+    }
+
+    for (i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x != y) {
+            return 0;
+        }
+    }
+
+    memcpy(&x, a + n - 8, 8);
+    memcpy(&y, b + n - 8, 8);
+
+    return x == y;
+}
+
+
+/*
+ * The slot of this entity and result, taken over (emptied) when it held
+ * another; NULL without a memo, or for names and rules too long to keep.
+ */
+static statsig_exposure_memo_slot_t *
+sg_memo_slot(const statsig_exposure_opts_t *o, unsigned kind,
+    const char *name, size_t len, const statsig_result_t *r)
+{
+    double                         version;
+    size_t                         rule_len;
+    unsigned                       value;
+    int                            has_version;
+    statsig_exposure_memo_slot_t  *s;
+
+    rule_len = r->rule_id.len;
+
+    if (o->memo == NULL || len + rule_len > sizeof(s->id)) {
+        return NULL;
+    }
+
+    s = &o->memo->slot[sg_memo_index(name, len, r)];
+    has_version = sg_result_version(r, &version);
+    value = r->value ? 1 : 0;
+
+    if (s->kind == kind && s->value == value && s->reason == r->reason
+        && s->has_version == has_version && s->version == version
+        && s->name_len == len && s->rule_len == rule_len
+        && sg_memo_eq(s->id, name, len)
+        && sg_memo_eq(s->id + len, r->rule_id.data, rule_len))
+    {
+        return s;
+    }
+
+    s->kind = (uint8_t) kind;
+    s->value = (uint8_t) value;
+    s->reason = (uint8_t) r->reason;
+    s->has_version = (uint8_t) has_version;
+    s->version = version;
+    s->name_len = (uint16_t) len;
+    s->rule_len = (uint16_t) rule_len;
+    s->key_len = 0;
+    s->head_len = 0;
+    if (len) {
+        memcpy(s->id, name, len);
+    }
+
+    if (rule_len) {
+        memcpy(s->id + len, r->rule_id.data, rule_len);
+    }
+
+    return s;
+}
+
+
+/*
+ * An exposure from the slot, when it holds what this call writes (the
+ * key, the event or both): 1, -1, or 0 when it does not.
+ */
+static int
+sg_memo_write(statsig_exposure_memo_slot_t *s, statsig_buf_t *b,
+    const statsig_exposure_opts_t *o, uint32_t exp_off, uint32_t exp_len)
+{
+    statsig_buf_t  *k;
+
+    k = o->dedupe_key;
+
+    if (s == NULL || (k != NULL && s->key_len == 0)
+        || (b != NULL && s->head_len == 0))
+    {
+        return 0;
+    }
+
+    if (k != NULL) {
+        k->len = 0;
+
+        if (o->key_prefix != NULL) {
+            sg_add(k, o->key_prefix, o->key_prefix_len);
+
+        } else {
+            statsig_exposure_key_prefix(k, o->ctx);
+        }
+
+        sg_add(k, s->key, s->key_len);
+    }
+
+    if (b != NULL) {
+        sg_add(b, s->head, s->head_len);
+    }
+
+    return sg_event_rest(b, o, exp_off, exp_len);
+}
+
+
+/* what the writer just wrote up to the reason, into the slot */
+static void
+sg_memo_keep(statsig_exposure_memo_slot_t *s, const sg_meta_t *m)
+{
+    size_t  n;
+
+    if (s == NULL) {
+        return;
+    }
+
+    if (m->key != NULL && !m->key->failed) {
+        n = m->key->len - m->key_from;
+
+        if (n <= sizeof(s->key)) {
+            memcpy(s->key, m->key->data + m->key_from, n);
+            s->key_len = (uint16_t) n;
+        }
+    }
+
+    if (m->b != NULL && !m->b->failed) {
+        n = m->b->len - m->head_from;
+
+        if (n <= sizeof(s->head)) {
+            memcpy(s->head, m->b->data + m->head_from, n);
+            s->head_len = (uint16_t) n;
+        }
+    }
+}
+
+
 static void
 sg_meta_start(sg_meta_t *m, statsig_buf_t *b, const statsig_exposure_opts_t *o,
     const char *event, size_t len)
@@ -542,9 +782,12 @@ sg_meta_start(sg_meta_t *m, statsig_buf_t *b, const statsig_exposure_opts_t *o,
     m->key = o->dedupe_key;
     m->first = 1;
     m->nkey = 0;
+    m->head_from = (b != NULL) ? b->len : 0;
+    m->key_from = 0;
 
     if (m->key != NULL) {
         sg_key_start(m->key, o, event, len);
+        m->key_from = m->key->len - len - 1;
     }
 
     if (b != NULL) {
@@ -559,15 +802,26 @@ int
 statsig_exposure_gate(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     const char *name, size_t len, const statsig_result_t *r)
 {
-    sg_meta_t  m;
+    sg_meta_t                      m;
+    statsig_exposure_memo_slot_t  *s;
+    int                            rc;
+
+    s = sg_memo_slot(o, 1, name, len, r);
+
+    rc = sg_memo_write(s, b, o, r->exposures_off, r->exposures_len);
+    if (rc != 0) {
+        return rc;
+    }
 
     sg_meta_start(&m, b, o, "statsig::gate_exposure", 22);
     sg_meta_str(&m, "gate", name, len);
     sg_meta_bool(&m, "gateValue", r->value);
     sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
     sg_meta_version(&m, r);
+    sg_event_reason(&m, r);
+    sg_memo_keep(s, &m);
 
-    return sg_event_finish(&m, o, r, r->exposures_off, r->exposures_len);
+    return sg_event_rest(b, o, r->exposures_off, r->exposures_len);
 }
 
 
@@ -575,15 +829,26 @@ int
 statsig_exposure_config(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     const char *name, size_t len, const statsig_result_t *r)
 {
-    sg_meta_t  m;
+    sg_meta_t                      m;
+    statsig_exposure_memo_slot_t  *s;
+    int                            rc;
+
+    s = sg_memo_slot(o, 2, name, len, r);
+
+    rc = sg_memo_write(s, b, o, r->exposures_off, r->exposures_len);
+    if (rc != 0) {
+        return rc;
+    }
 
     sg_meta_start(&m, b, o, "statsig::config_exposure", 24);
     sg_meta_str(&m, "config", name, len);
     sg_meta_str(&m, "ruleID", r->rule_id.data, r->rule_id.len);
     sg_meta_bool(&m, "rulePassed", r->value);
     sg_meta_version(&m, r);
+    sg_event_reason(&m, r);
+    sg_memo_keep(s, &m);
 
-    return sg_event_finish(&m, o, r, r->exposures_off, r->exposures_len);
+    return sg_event_rest(b, o, r->exposures_off, r->exposures_len);
 }
 
 

@@ -26,6 +26,37 @@ typedef enum {
 } statsig_user_mode_e;
 
 
+/*
+ * What a gate or config exposure starts with -- the event's bytes up to
+ * its reason, the dedupe key's from the event name on -- depends only on
+ * the entity's name and the result's rule, value, version and reason,
+ * which repeat from request to request.  A memo keeps them for the last
+ * few entities seen (a slot each, by the name), so that an exposure like
+ * one before copies them instead of writing them.  Owned by the caller,
+ * zeroed before its first use; any content of a zeroed memo is valid.
+ */
+#define STATSIG_EXPOSURE_MEMO_SLOTS  32
+
+typedef struct {
+    uint8_t              kind;         /* 0: empty */
+    uint8_t              value;
+    uint8_t              reason;
+    uint8_t              has_version;
+    uint16_t             name_len;
+    uint16_t             rule_len;
+    uint16_t             key_len;      /* 0: not yet written */
+    uint16_t             head_len;     /* 0: not yet written */
+    double               version;
+    char                 id[256];      /* the name, then the rule ID */
+    char                 key[256];
+    char                 head[384];
+} statsig_exposure_memo_slot_t;
+
+typedef struct {
+    statsig_exposure_memo_slot_t  slot[STATSIG_EXPOSURE_MEMO_SLOTS];
+} statsig_exposure_memo_t;
+
+
 typedef struct {
     statsig_eval_ctx_t  *ctx;          /* user, snapshot, runtime */
     double               time;         /* event time, ms since the epoch */
@@ -51,6 +82,9 @@ typedef struct {
     size_t               tail_len;
     const char          *key_prefix;
     size_t               key_prefix_len;
+
+    /* optional: gate and config heads, see statsig_exposure_memo_t */
+    statsig_exposure_memo_t  *memo;
 } statsig_exposure_opts_t;
 
 

@@ -23,6 +23,9 @@
 
 static statsig_buf_t  ngx_http_statsig_record;
 
+/* the heads of this worker's last gate and config exposures */
+static statsig_exposure_memo_t  ngx_http_statsig_memo;
+
 static ngx_atomic_uint_t  ngx_http_statsig_exposures_total;
 
 
@@ -279,6 +282,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     ngx_memzero(&o, sizeof(statsig_exposure_opts_t));
 
     o.ctx = &ctx->eval;
+    o.memo = &ngx_http_statsig_memo;
     o.time = (double) tp->sec * 1000 + tp->msec;
     o.server_time = o.time;
 

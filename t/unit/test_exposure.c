@@ -10,6 +10,7 @@
 #include "buf.h"
 #include "exposure.h"
 #include "initialize.h"
+#include "snapshot.h"
 #include "statsig.h"
 #include "tap.h"
 
@@ -189,6 +190,127 @@ main(void)
 
         is_int((int) bad, 0, "statsig_json_plain: each byte class at each "
                "place of each length");
+    }
+
+    /* the memo of heads: exposures written through it, as the module
+     * writes them (the key alone, then the event) or both at once, equal
+     * those written without it, whatever came before in the slots: 40
+     * names in 32 slots, rules, values, versions, reasons and kinds that
+     * change, a name too long to keep */
+    {
+        static const char  *names[] = {
+            "public_launch", "beta_users", "new_checkout", "g", "",
+            "gate_with_\"quote", "caf\xc3\xa9", "a_name_of_exactly_32_bytes_long_",
+            "n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7", "n8", "n9",
+            "n10", "n11", "n12", "n13", "n14", "n15", "n16", "n17", "n18",
+            "n19", "n20", "n21", "n22", "n23", "n24", "n25", "n26", "n27",
+            "same_prefix_and_suffix_1_name", "same_prefix_and_suffix_2_name",
+            "tab\tname", NULL
+        };
+        static const char  *rules[] = {
+            "default", "", "6ZEVUvZ5bVOPvnUbwmNd3r", "rule\\x", "disabled"
+        };
+        statsig_spec_t            specs[3];
+        statsig_exposure_memo_t  *memo;
+        statsig_exposure_opts_t   mo;
+        statsig_buf_t             want, want_key, got, got_key;
+        statsig_result_t          mr;
+        char                      longname[300];
+        const char               *name;
+        size_t                    i, nn, len, bad;
+        unsigned                  seed;
+        int                       kind, rc1, rc2, rc3;
+
+        for (nn = 0; names[nn] != NULL; nn++) {
+            /* void */
+        }
+
+        memset(longname, 'L', sizeof(longname));
+        memset(specs, 0, sizeof(specs));
+        specs[0].has_version = 1;
+        specs[0].version = 3;
+        specs[1].has_version = 1;
+        specs[1].version = 12.5;
+
+        memo = calloc(1, sizeof(statsig_exposure_memo_t));
+        statsig_buf_init(&want);
+        statsig_buf_init(&want_key);
+        statsig_buf_init(&got);
+        statsig_buf_init(&got_key);
+
+        seed = 12345;
+        bad = 0;
+
+        for (i = 0; i < 4000; i++) {
+            seed = seed * 1103515245 + 12345;
+
+            memset(&mr, 0, sizeof(mr));
+            mr.value = (seed >> 8) & 1;
+            mr.reason = (statsig_reason_e) ((seed >> 9) % 7 == 0
+                                            ? (seed >> 12) % 4 : 0);
+            mr.spec = ((seed >> 14) % 4 == 3) ? NULL
+                                              : &specs[(seed >> 14) % 4];
+            mr.rule_id.data = rules[(seed >> 17) % 5];
+            mr.rule_id.len = strlen(mr.rule_id.data);
+            kind = (seed >> 20) % 5 == 0 ? 2 : 1;
+
+            if ((seed >> 23) % 50 == 0) {
+                name = longname;
+                len = sizeof(longname);
+
+            } else {
+                name = names[(seed >> 23) % nn];
+                len = strlen(name);
+            }
+
+            mo = o;
+            mo.memo = NULL;
+            mo.dedupe_key = &want_key;
+            want.len = 0;
+            rc1 = kind == 1 ? statsig_exposure_gate(&want, &mo, name, len, &mr)
+                            : statsig_exposure_config(&want, &mo, name, len,
+                                                      &mr);
+
+            mo.memo = memo;
+            got.len = 0;
+
+            if ((seed >> 27) % 3 == 0) {
+                mo.dedupe_key = &got_key;
+                rc2 = kind == 1
+                      ? statsig_exposure_gate(&got, &mo, name, len, &mr)
+                      : statsig_exposure_config(&got, &mo, name, len, &mr);
+                rc3 = rc2;
+
+            } else {
+                mo.dedupe_key = &got_key;
+                rc2 = kind == 1
+                      ? statsig_exposure_gate(NULL, &mo, name, len, &mr)
+                      : statsig_exposure_config(NULL, &mo, name, len, &mr);
+                mo.dedupe_key = NULL;
+                rc3 = kind == 1
+                      ? statsig_exposure_gate(&got, &mo, name, len, &mr)
+                      : statsig_exposure_config(&got, &mo, name, len, &mr);
+            }
+
+            if (rc1 != 1 || rc2 != 1 || rc3 != 1
+                || got.len != want.len || got_key.len != want_key.len
+                || memcmp(got.data, want.data, want.len) != 0
+                || memcmp(got_key.data, want_key.data, want_key.len) != 0)
+            {
+                fprintf(stderr, "# memo: exposure %zu (%s) differs\n", i,
+                        name == longname ? "long" : name);
+                bad++;
+            }
+        }
+
+        is_int((int) bad, 0, "exposures through the memo equal those "
+               "written without it");
+
+        free(memo);
+        statsig_buf_free(&want);
+        statsig_buf_free(&want_key);
+        statsig_buf_free(&got);
+        statsig_buf_free(&got_key);
     }
 
     b.len = 0;
