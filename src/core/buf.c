@@ -141,7 +141,11 @@ statsig_buf_json_str(statsig_buf_t *b, const char *s, size_t len)
         }
 
         b->data[b->len] = '"';
-        memcpy(b->data + b->len + 1, s, len);
+
+        if (len) {
+            memcpy(b->data + b->len + 1, s, len);
+        }
+
         b->data[b->len + 1 + len] = '"';
         b->len += len + 2;
         return;

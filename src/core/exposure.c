@@ -59,7 +59,11 @@ sg_json_str(statsig_buf_t *b, const char *s, size_t n)
 {
     if (b->cap - b->len >= n + 2 && !b->failed && statsig_json_plain(s, n)) {
         b->data[b->len] = '"';
-        memcpy(b->data + b->len + 1, s, n);
+
+        if (n) {
+            memcpy(b->data + b->len + 1, s, n);
+        }
+
         b->data[b->len + 1 + n] = '"';
         b->len += n + 2;
         return;
