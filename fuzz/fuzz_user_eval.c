@@ -3,7 +3,10 @@
  * statsig_value_from_json() and evaluated against every spec of a fixed
  * DCS compiled once (fuzz/user_eval_dcs.json, embedded at build time);
  * then again with its strings built as the nginx glue builds them (their
- * conversions made when first read), which must answer the same.
+ * conversions made when first read), which must answer the same.  Each
+ * gate's and config's exposure (event and dedupe key) is written with the
+ * module's memo of heads, which keeps what earlier inputs left, and
+ * without: the bytes must be the same, and the event must parse.
  *
  *   build/fuzz/fuzz_user_eval fuzz/corpus/user_eval
  */
@@ -11,9 +14,92 @@
 #include "fuzz_common.h"
 #include "fuzz_user_eval_dcs.h"     /* generated: fz_dcs[], fz_dcs_len */
 #include "../t/unit/lazy_user.h"
+#include "fuzz_json.h"
+#include "exposure.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+/* one exposure written as the module writes it, and without the memo */
+static void
+fz_expose_both(statsig_exposure_opts_t *o, statsig_exposure_memo_t *memo,
+    int gate, const char *name, size_t len, const statsig_result_t *r)
+{
+    static statsig_buf_t  b[4];
+    int                   rc[3];
+
+    o->memo = NULL;
+    o->dedupe_key = &b[1];
+    b[0].len = 0;
+    rc[0] = gate ? statsig_exposure_gate(&b[0], o, name, len, r)
+                 : statsig_exposure_config(&b[0], o, name, len, r);
+
+    /* the key first, the event after, both through the memo */
+    o->memo = memo;
+    o->dedupe_key = &b[3];
+    rc[1] = gate ? statsig_exposure_gate(NULL, o, name, len, r)
+                 : statsig_exposure_config(NULL, o, name, len, r);
+    o->dedupe_key = NULL;
+    b[2].len = 0;
+    rc[2] = gate ? statsig_exposure_gate(&b[2], o, name, len, r)
+                 : statsig_exposure_config(&b[2], o, name, len, r);
+
+    if (rc[0] != rc[1] || rc[0] != rc[2]
+        || (rc[0] == 1
+            && (b[0].len != b[2].len || b[1].len != b[3].len
+                || memcmp(b[0].data, b[2].data, b[0].len) != 0
+                || memcmp(b[1].data, b[3].data, b[1].len) != 0)))
+    {
+        fprintf(stderr, "fuzz: the memo's exposure of \"%.*s\" differs\n",
+                (int) len, name);
+        abort();
+    }
+
+    if (rc[0] == 1) {
+        fz_parses(&b[0], "exposure");
+    }
+}
+
+
+static void
+fz_expose_all(const statsig_snapshot_t *snap, const statsig_value_t *user)
+{
+    static statsig_exposure_memo_t  memo;
+    statsig_eval_ctx_t              ctx;
+    statsig_exposure_opts_t         o;
+    statsig_result_t                r;
+    const statsig_spec_t           *spec;
+    statsig_str_t                   nm;
+    uint32_t                        k, j, n;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.snap = snap;
+    ctx.idlists = fz_ids;
+    ctx.rt = fz_rt;
+    ctx.user = user;
+
+    memset(&o, 0, sizeof(o));
+    o.ctx = &ctx;
+    o.time = 1700000000123.0;
+    o.server_time = o.time;
+    o.config_sync_time = (double) statsig_snapshot_time(snap);
+    o.init_time = o.config_sync_time;
+
+    for (k = STATSIG_KIND_GATE; k <= STATSIG_KIND_CONFIG; k++) {
+        n = statsig_spec_count(snap, (statsig_kind_e) k);
+
+        for (j = 0; j < n; j++) {
+            spec = statsig_spec_at(snap, (statsig_kind_e) k, j);
+            nm = statsig_spec_name(snap, spec);
+
+            statsig_eval_begin(&ctx);
+            statsig_eval_spec(&ctx, spec, &r);
+            fz_expose_both(&o, &memo, k == STATSIG_KIND_GATE, nm.data, nm.len,
+                           &r);
+        }
+    }
+}
 
 
 int
@@ -53,6 +139,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fz_eval_all(snap, &lazy, 1) != eager) {
             abort();
         }
+
+        fz_expose_all(snap, &user);
     }
 
     fz_release(mark);

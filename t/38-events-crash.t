@@ -24,7 +24,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigEvents qw(events_nginx status_json);
+use StatsigEvents qw(events_nginx status_json delivered);
 
 my $KEY = 'secret-CrAsH0123456789';
 
@@ -47,16 +47,6 @@ EOF
 my ($t, $f) = crash_nginx('2s');
 
 sub sink { status_json($t)->{events}{sinks}{statsig} // {} }
-
-# the users whose purchase the fake Statsig received, and how often
-sub delivered {
-    my %u;
-    $u{ $_->{user}{userID} // '' }++
-        for grep { $_->{eventName} eq 'purchase' }
-            map { @{ $_->{json}{events} // [] } }
-                $f->requests(path => qr{^/v1/log_event$});
-    return \%u;
-}
 
 my $w;
 ok(wait_for(sub { ($w) = $t->worker_pids; $w }, 10), 'one worker')
@@ -90,7 +80,7 @@ ok(wait_for(sub { $s = sink(); ($s->{queue}{buffered} // -1) == 0
 
 # whatever had reached the queue is delivered by the new worker
 $t->get('/buy?u=after');
-ok(wait_for(sub { delivered()->{after} }, 15),
+ok(wait_for(sub { delivered($f)->{after} }, 15),
    'the new worker delivers');
 
 # The open pack's events never arrive.  A batch the dead worker had in
@@ -106,7 +96,7 @@ my ($flight) = $log =~
 $packed //= 0;
 $flight //= 0;
 
-my $got = delivered();
+my $got = delivered($f);
 my $arrived = grep { $got->{$_} } @users;
 $s = sink();
 is($s->{dropped_lost}, $packed + $flight,
@@ -138,7 +128,7 @@ my @second = map { "d$_" } 1 .. 20;
 $t->get("/buy?u=$_") for @second;
 
 my $flying;
-ok(wait_for(sub { $flying = grep { delivered()->{$_} } @second; $flying },
+ok(wait_for(sub { $flying = grep { delivered($f)->{$_} } @second; $flying },
             10), 'a batch reached Statsig, its answer pending');
 ok(kill('KILL', $w), 'kill -9 the worker waiting for the answer');
 $f->control(delay_ms => 0);
@@ -162,8 +152,8 @@ ok(wait_for(sub {
    "dropped_lost: the batch and the open pack ($lost + $open)")
     or diag(encode_json($s));
 $t->get('/buy?u=after');
-ok(wait_for(sub { delivered()->{after} }, 15), 'the new worker delivers');
-$got = delivered();
+ok(wait_for(sub { delivered($f)->{after} }, 15), 'the new worker delivers');
+$got = delivered($f);
 is(scalar(grep { $got->{$_} } @second), scalar(@second) - $open,
    'every event arrived but the open pack\'s');
 is(scalar(grep { ($got->{$_} // 0) > 1 } @second), 0,

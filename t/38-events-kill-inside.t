@@ -26,7 +26,7 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for slurp);
-use StatsigEvents qw(events_nginx status_json);
+use StatsigEvents qw(events_nginx status_json delivered);
 
 my $KEY = 'secret-KiLlInSiDe0123456789';
 
@@ -76,17 +76,6 @@ sub kill_at {
 sub gdb_done {
     my ($gdb) = @_;
     return waitpid($gdb, WNOHANG) == $gdb || !kill(0, $gdb);
-}
-
-sub delivered {
-    my ($f) = @_;
-    my %u;
-    $u{ $_->{user}{userID} // '' }++
-        for grep { $_->{eventName} eq 'purchase' }
-            map { @{ $_->{json}{events} // [] } }
-            grep { ($_->{control}{log_event} // 'normal') eq 'normal' }
-                $f->requests(path => qr{^/v1/log_event$});
-    return \%u;
 }
 
 # served = delivered + lost, none twice, the kill's lines the only bad

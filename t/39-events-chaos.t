@@ -20,7 +20,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigEvents qw(events_nginx status_json);
+use StatsigEvents qw(events_nginx status_json delivered);
 use StatsigLoad qw(load);
 
 my $KEY = 'secret-ChAoS0123456789';
@@ -106,21 +106,11 @@ ok(!@bad, 'no other alert') or diag(join "\n", @bad);
 $f->control(log_event => 'normal');
 ok($t->run, 'started again');
 
-sub delivered {
-    my %u;
-    $u{ $_->{user}{userID} // '' }++
-        for grep { $_->{eventName} eq 'purchase' }
-            map { @{ $_->{json}{events} // [] } }
-            grep { ($_->{control}{log_event} // 'normal') eq 'normal' }
-                $f->requests(path => qr{^/v1/log_event$});
-    return \%u;
-}
-
 my %served = map { $_ => 1 } @served;
 my $n = scalar keys %served;
 my ($got, $arrived);
 ok(wait_for(sub {
-    $got = delivered();
+    $got = delivered($f);
     $arrived = grep { $got->{$_} } keys %served;
     $arrived + $lost == $n;
 }, 30), "served = delivered + dropped_lost: $n = "

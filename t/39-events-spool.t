@@ -14,20 +14,9 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigEvents qw(events_nginx status_json);
+use StatsigEvents qw(events_nginx status_json delivered);
 
 my $KEY = 'secret-SpOoL0123456789';
-
-sub delivered {
-    my ($f) = @_;
-    my %u;
-    $u{ $_->{user}{userID} // '' }++
-        for grep { $_->{eventName} eq 'purchase' }
-            map { @{ $_->{json}{events} // [] } }
-            grep { ($_->{control}{log_event} // 'normal') eq 'normal' }
-                $f->requests(path => qr{^/v1/log_event$});
-    return \%u;
-}
 
 sub buy {
     my ($t, $prefix, $n) = @_;

@@ -17,7 +17,7 @@ use JSON::PP;
 use Test::More;
 use StatsigTest qw(slurp);
 
-our @EXPORT_OK = qw(events_nginx status_json);
+our @EXPORT_OK = qw(events_nginx status_json delivered);
 
 sub events_nginx {
     my (%o) = @_;
@@ -58,6 +58,19 @@ EOF
     ok($t->run, 'started');
 
     return ($t, $f);
+}
+
+# The users whose purchase the fake Statsig took (its answer not set to
+# fail), and how often.
+sub delivered {
+    my ($f) = @_;
+    my %u;
+    $u{ $_->{user}{userID} // '' }++
+        for grep { $_->{eventName} eq 'purchase' }
+            map { @{ $_->{json}{events} // [] } }
+            grep { ($_->{control}{log_event} // 'normal') eq 'normal' }
+                $f->requests(path => qr{^/v1/log_event$});
+    return \%u;
 }
 
 sub status_json {
