@@ -49,6 +49,14 @@ struct ngx_http_statsig_kept_s {
 static ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_new(
     ngx_http_request_t *r);
 static void ngx_http_statsig_ctx_cleanup(void *data);
+static ngx_http_statsig_entry_t *ngx_http_statsig_entry_find(
+    ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit);
+static ngx_http_statsig_entry_t *ngx_http_statsig_entry_add(
+    ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit);
 
 
 static ngx_http_statsig_kept_t  *ngx_http_statsig_kept_free;
@@ -254,25 +262,19 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
  * The request's entry for one entity (and layer parameter): found, or
  * added with its kind, spec, name and parameter.  Entries are few (the
  * variables one request reads): a linear search, when it may find one.
+ *
+ * A bit of the request's entries' specs: a spec whose bit is clear has
+ * no entry yet, and the search (one compare per variable read before) is
+ * skipped; so is the search's frame, the add being a tail call.  Unknown
+ * entities (no spec) are always searched.
  */
 
 ngx_http_statsig_entry_t *
 ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
     const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
 {
-    size_t                     plen;
-    uint64_t                   bit;
-    ngx_uint_t                 i;
-    ngx_http_statsig_entry_t  *e;
+    uint64_t  bit;
 
-    plen = param ? param->len : 0;
-    e = ctx->entries.elts;
-
-    /*
-     * A bit of the request's entries' specs: a spec whose bit is clear has
-     * no entry yet, and the search (one compare per variable read before)
-     * is skipped.  Unknown entities (no spec) are always searched.
-     */
     bit = 0;
 
     if (spec != NULL) {
@@ -280,9 +282,29 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
                                  * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
 
         if (!(ctx->entry_specs & bit)) {
-            goto add;
+            return ngx_http_statsig_entry_add(ctx, kind, spec, name, param,
+                                              bit);
         }
     }
+
+    return ngx_http_statsig_entry_find(ctx, kind, spec, name, param, bit);
+}
+
+
+#if (defined __GNUC__)
+__attribute__((noinline))
+#endif
+static ngx_http_statsig_entry_t *
+ngx_http_statsig_entry_find(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit)
+{
+    size_t                     plen;
+    ngx_uint_t                 i;
+    ngx_http_statsig_entry_t  *e;
+
+    plen = param ? param->len : 0;
+    e = ctx->entries.elts;
 
     for (i = 0; i < ctx->entries.nelts; i++) {
         if (e[i].kind != kind || e[i].spec != spec || e[i].param.len != plen)
@@ -304,11 +326,27 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
         return &e[i];
     }
 
-add:
+    return ngx_http_statsig_entry_add(ctx, kind, spec, name, param, bit);
+}
 
-    e = ngx_array_push(&ctx->entries);
-    if (e == NULL) {
-        return NULL;
+
+static ngx_http_statsig_entry_t *
+ngx_http_statsig_entry_add(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit)
+{
+    ngx_http_statsig_entry_t  *e;
+
+    /* the context made room for every variable: no call but past it */
+    if (ctx->entries.nelts < ctx->entries.nalloc) {
+        e = (ngx_http_statsig_entry_t *) ctx->entries.elts
+            + ctx->entries.nelts++;
+
+    } else {
+        e = ngx_array_push(&ctx->entries);
+        if (e == NULL) {
+            return NULL;
+        }
     }
 
     ctx->entry_specs |= bit;
@@ -321,7 +359,7 @@ add:
     e->exposed = 0;
     e->dedupe_set = 0;
 
-    if (plen) {
+    if (param != NULL && param->len) {
         e->param = *param;
 
     } else {
