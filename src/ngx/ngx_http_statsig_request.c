@@ -63,16 +63,16 @@ static ngx_http_statsig_kept_t  *ngx_http_statsig_kept_free;
 static ngx_uint_t                ngx_http_statsig_nkept;
 
 
+/*
+ * A context not set in the request's module contexts: one kept across an
+ * internal redirect (which clears them) by its pool cleanup, or a new one.
+ */
+
 ngx_http_statsig_ctx_t *
-ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
+ngx_http_statsig_ctx_find(ngx_http_request_t *r, ngx_uint_t create)
 {
     ngx_pool_cleanup_t      *cln;
     ngx_http_statsig_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
-    if (ctx) {
-        return ctx;
-    }
 
     if (r->internal || r->filter_finalize) {
         for (cln = r->pool->cleanup; cln; cln = cln->next) {

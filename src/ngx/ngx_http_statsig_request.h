@@ -72,12 +72,25 @@ typedef struct {
 
 
 /* ngx_http_statsig_request.c */
-ngx_http_statsig_ctx_t *ngx_http_statsig_ctx(ngx_http_request_t *r,
+ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_find(ngx_http_request_t *r,
     ngx_uint_t create);
 ngx_int_t ngx_http_statsig_ctx_ready(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx);
 void *ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size);
 void ngx_http_statsig_request_exit_worker(void);
+
+
+/* the request's context, made when create is set: read for every
+ * variable, so the common case is inline */
+static ngx_inline ngx_http_statsig_ctx_t *
+ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
+{
+    ngx_http_statsig_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
+
+    return (ctx != NULL) ? ctx : ngx_http_statsig_ctx_find(r, create);
+}
 ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
     statsig_kind_e kind, const statsig_spec_t *spec, ngx_str_t *name,
     ngx_str_t *param);
