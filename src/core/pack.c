@@ -6,9 +6,11 @@
  * a common run of 4 or more bytes becomes a back-reference.  At a
  * difference both sides skip to the next occurrence of the same JSON
  * delimiter (the end of a changed id or number, mostly) and compare
- * again; what the record skipped goes out as literals.  Every byte is
- * compared or scanned once, so a record costs O(its length + the
- * reference region), whatever it holds.
+ * again; what the record skipped goes out as literals.  Before that, the
+ * record before, aligned by the end, is tried (sg_pk_alt: what a
+ * request's exposures share).  Every byte is compared or scanned once
+ * (and at most 16 more a difference), so a record costs O(its length +
+ * the reference region), whatever it holds.
  *
  * Symbols are written as they come, in one block per pack: a fixed-
  * Huffman block (RFC 1951, 3.2.6) for the first pack, then a dynamic one
@@ -576,13 +578,42 @@ sg_pk_reference(const statsig_pack_t *p, size_t start, size_t len,
 
 
 /*
+ * At a difference, the bytes back bytes before: the same place counted
+ * from the end in the record before, when it ends as this one does.  The
+ * exposures of a request share their user and time section, and what
+ * follows it has the same length, but the reference (the same gate in
+ * the last request) has another user: one match, not a resync a field.
+ * A first word must be equal; then the run must reach SG_PK_ALT_RUN
+ * bytes or the end of the record.
+ */
+#define SG_PK_ALT_RUN   16
+
+static inline size_t
+sg_pk_alt(const unsigned char *raw, size_t a, size_t end, size_t back)
+{
+    size_t  m;
+
+    if (back > a || back > SG_PK_WINDOW || end - a < 8
+        || memcmp(raw + a, raw + a - back, 8) != 0)
+    {
+        return 0;
+    }
+
+    m = 8 + sg_pk_common(raw + a + 8, raw + a - back + 8, end - a - 8);
+
+    return (m >= SG_PK_ALT_RUN || a + m == end) ? m : 0;
+}
+
+
+/*
  * raw[from .. end) against the reference from ref on, which may run up to
  * limit (the start of the record: the reference record and whatever
- * followed it); run is the common prefix already measured there.
+ * followed it); run is the common prefix already measured there.  back:
+ * the separator's and record's length, for sg_pk_alt().
  */
 static void
 sg_pk_delta(statsig_pack_t *p, sg_pk_bits_t *w, size_t from, size_t end,
-    size_t ref, size_t limit, size_t run)
+    size_t ref, size_t limit, size_t run, size_t back)
 {
     const unsigned char  *raw, *hit;
     size_t                a, b, m, lit, stop;
@@ -603,10 +634,16 @@ sg_pk_delta(statsig_pack_t *p, sg_pk_bits_t *w, size_t from, size_t end,
             lit = a;
 
         } else {
-            /* resync: the next delimiter from the difference on */
             a += m;
             b += m;
 
+            m = sg_pk_alt(raw, a, end, back);
+            if (m) {
+                b = a - back;
+                continue;
+            }
+
+            /* resync: the next delimiter from the difference on */
             while (a < end && !sg_pk_delim[raw[a]]) {
                 a++;
             }
@@ -654,7 +691,7 @@ sg_pk_encode(statsig_pack_t *p, sg_pk_bits_t *w, size_t from, size_t start,
                         &ref, &run))
     {
         sg_pk_lit_run(p, w, p->raw + from, at - from);
-        sg_pk_delta(p, w, at, end, ref, start, run);
+        sg_pk_delta(p, w, at, end, ref, start, run, end - from);
 
     } else {
         sg_pk_lit_run(p, w, p->raw + from, end - from);

@@ -787,6 +787,93 @@ test_adaptive(statsig_pack_t *a, statsig_pack_t *b)
 }
 
 
+/* symbols a pack wrote: literals and matches (their pieces) */
+static void
+symbols(const statsig_pack_t *p, size_t *lits, size_t *matches)
+{
+    size_t  i;
+
+    *lits = 0;
+    *matches = 0;
+
+    for (i = 0; i < 286; i++) {
+        if (i < 256) {
+            *lits += p->lit_freq[i];
+
+        } else if (i > 256) {
+            *matches += p->lit_freq[i];
+        }
+    }
+}
+
+
+/*
+ * Requests of 3 exposures for a new user each: the second and third
+ * refer to the same gate a request before for their head, and to the
+ * exposure before them (end-aligned) for the user and time they share
+ * with it: no literal, a match or two each, not one a changed field.
+ * A tail of another length, or another time, is found by resyncs.
+ */
+static void
+test_shared_tail(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    char             rec[512], uid[32];
+    size_t           n, l0, m0, l1, m1, lits, matches;
+    long long        t;
+    int              i, g;
+
+    statsig_pack_free(a);
+    statsig_pack_init(a);
+
+    t = 1795425245151LL;
+    lits = 0;
+    matches = 0;
+
+    for (i = 0; i < 200; i++) {
+        snprintf(uid, sizeof(uid), "bench-%d-%d", 1234567 + i, i * 7);
+        t += 3 + rnd_below(5);
+
+        for (g = 0; g < 3; g++) {
+            n = exposure(rec, sizeof(rec), g, uid, t);
+            symbols(a, &l0, &m0);
+            statsig_pack_add(a, ",", a->raw_len ? 1 : 0, rec, n);
+            symbols(a, &l1, &m1);
+
+            if (i > 0 && g > 0) {
+                lits += l1 - l0;
+                matches += m1 - m0;
+            }
+        }
+    }
+
+    ok(lits == 0, "exposures 2 and 3 of a request: %zu literals", lits);
+    ok(matches <= 199 * 2 * 3, "%zu matches (pieces) in %d exposures",
+       matches, 199 * 2);
+    ok_why(round_trip(packs, 1), "200 requests of 3 exposures");
+
+    /* the same with a longer tail in one of three: end-aligned misses */
+    statsig_pack_reset(a);
+
+    for (i = 0; i < 200; i++) {
+        snprintf(uid, sizeof(uid), "u-%d", i);
+
+        for (g = 0; g < 3; g++) {
+            n = exposure(rec, sizeof(rec), g, uid, t + (g == 2));
+            if (g == 1) {
+                n--;
+                memcpy(rec + n, ",\"x\":[1,2,3]}", 13);
+                n += 13;
+            }
+
+            statsig_pack_add(a, ",", a->raw_len ? 1 : 0, rec, n);
+        }
+    }
+
+    ok_why(round_trip(packs, 1), "tails of other lengths and times");
+}
+
+
 /* one pack of 8 MB: growth of raw and out well past their first size */
 static void
 test_large(statsig_pack_t *a, statsig_pack_t *b)
@@ -832,6 +919,7 @@ main(void)
     test_window(&a, &b);
     test_random(&a, &b);
     test_adaptive(&a, &b);
+    test_shared_tail(&a, &b);
     test_large(&a, &b);
 
     statsig_pack_free(&a);
