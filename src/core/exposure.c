@@ -655,12 +655,9 @@ sg_memo_eq(const char *a, const char *b, size_t n)
 }
 
 
-/*
- * The slot of this entity and result, taken over (emptied) when it held
- * another; NULL without a memo, or for names and rules too long to keep.
- */
+/* sg_memo_slot()'s lookup */
 static statsig_exposure_memo_slot_t *
-sg_memo_slot(const statsig_exposure_opts_t *o, unsigned kind,
+sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
     const char *name, size_t len, const statsig_result_t *r)
 {
     double                         version;
@@ -703,6 +700,40 @@ sg_memo_slot(const statsig_exposure_opts_t *o, unsigned kind,
 
     if (rule_len) {
         memcpy(s->id + len, r->rule_id.data, rule_len);
+    }
+
+    return s;
+}
+
+
+/*
+ * The slot of this entity and result, taken over (emptied) when it held
+ * another; NULL without a memo, or for names and rules too long to keep.
+ * The event pass (b not NULL) takes the one its key pass found, when the
+ * caller keeps it (o->memo_pass), instead of a second lookup.
+ */
+static statsig_exposure_memo_slot_t *
+sg_memo_slot(const statsig_exposure_opts_t *o, statsig_buf_t *b,
+    unsigned kind, const char *name, size_t len, const statsig_result_t *r)
+{
+    statsig_exposure_memo_slot_t  *s;
+
+    if (o->memo_pass != NULL && b != NULL) {
+        s = *o->memo_pass;
+        *o->memo_pass = NULL;
+
+        /* what a slot of another entity would not have: a caller's error */
+        if (s != NULL && s->kind == kind && s->name_len == len
+            && s->rule_len == r->rule_id.len)
+        {
+            return s;
+        }
+    }
+
+    s = sg_memo_lookup(o, kind, name, len, r);
+
+    if (o->memo_pass != NULL && b == NULL) {
+        *o->memo_pass = s;
     }
 
     return s;
@@ -810,7 +841,7 @@ statsig_exposure_gate(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     statsig_exposure_memo_slot_t  *s;
     int                            rc;
 
-    s = sg_memo_slot(o, 1, name, len, r);
+    s = sg_memo_slot(o, b, 1, name, len, r);
 
     rc = sg_memo_write(s, b, o, r->exposures_off, r->exposures_len);
     if (rc != 0) {
@@ -837,7 +868,7 @@ statsig_exposure_config(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     statsig_exposure_memo_slot_t  *s;
     int                            rc;
 
-    s = sg_memo_slot(o, 2, name, len, r);
+    s = sg_memo_slot(o, b, 2, name, len, r);
 
     rc = sg_memo_write(s, b, o, r->exposures_off, r->exposures_len);
     if (rc != 0) {

@@ -85,6 +85,15 @@ typedef struct {
 
     /* optional: gate and config heads, see statsig_exposure_memo_t */
     statsig_exposure_memo_t  *memo;
+
+    /*
+     * Optional, with memo, for both passes of one gate or config exposure
+     * (the key with b NULL, then the event) with these options: the key
+     * pass leaves the memo slot it found in *memo_pass, the event pass
+     * takes it (and empties *memo_pass) instead of looking it up again.
+     * *memo_pass NULL before the key pass.
+     */
+    statsig_exposure_memo_slot_t  **memo_pass;
 } statsig_exposure_opts_t;
 
 

@@ -254,6 +254,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
     ngx_http_statsig_dedupe_key_t       dk;
     ngx_http_statsig_exposure_cache_t  *c;
+    statsig_exposure_memo_slot_t       *slot;
 
     e->exposed = 1;
 
@@ -283,6 +284,10 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
 
     o.ctx = &ctx->eval;
     o.memo = &ngx_http_statsig_memo;
+
+    /* the key pass's memo slot, for the event pass */
+    slot = NULL;
+    o.memo_pass = &slot;
     o.time = (double) tp->sec * 1000 + tp->msec;
     o.server_time = o.time;
 

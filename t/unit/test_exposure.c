@@ -217,8 +217,9 @@ main(void)
         statsig_result_t          mr;
         char                      longname[300];
         const char               *name;
-        size_t                    i, nn, len, bad;
+        size_t                    i, nn, len, bad, passed, pass_bad;
         unsigned                  seed;
+        statsig_exposure_memo_slot_t  *slot;
         int                       kind, rc1, rc2, rc3;
 
         for (nn = 0; names[nn] != NULL; nn++) {
@@ -240,6 +241,8 @@ main(void)
 
         seed = 12345;
         bad = 0;
+        passed = 0;
+        pass_bad = 0;
 
         for (i = 0; i < 4000; i++) {
             seed = seed * 1103515245 + 12345;
@@ -282,14 +285,26 @@ main(void)
                 rc3 = rc2;
 
             } else {
+                /* every other time the key pass's slot goes to the event
+                 * pass, as the module passes it */
+                slot = NULL;
+                mo.memo_pass = ((seed >> 29) & 1) ? &slot : NULL;
                 mo.dedupe_key = &got_key;
                 rc2 = kind == 1
                       ? statsig_exposure_gate(NULL, &mo, name, len, &mr)
                       : statsig_exposure_config(NULL, &mo, name, len, &mr);
+
+                if (mo.memo_pass != NULL) {
+                    passed++;
+                    pass_bad += (slot == NULL) != (name == longname);
+                }
+
                 mo.dedupe_key = NULL;
                 rc3 = kind == 1
                       ? statsig_exposure_gate(&got, &mo, name, len, &mr)
                       : statsig_exposure_config(&got, &mo, name, len, &mr);
+                pass_bad += slot != NULL;
+                mo.memo_pass = NULL;
             }
 
             if (rc1 != 1 || rc2 != 1 || rc3 != 1
@@ -305,6 +320,8 @@ main(void)
 
         is_int((int) bad, 0, "exposures through the memo equal those "
                "written without it");
+        ok(passed > 500 && pass_bad == 0, "the key pass's slot taken by "
+           "the event pass: %zu times, %zu wrong", passed, pass_bad);
 
         free(memo);
         statsig_buf_free(&want);
