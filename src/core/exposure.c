@@ -628,9 +628,23 @@ static inline int
 sg_memo_eq(const char *a, const char *b, size_t n)
 {
     uint64_t  x, y;
+    uint32_t  u, v;
     size_t    i;
 
     if (n < 8) {
+        if (n >= 4) {
+            /* rule IDs as "default": the first and last four bytes */
+            memcpy(&u, a, 4);
+            memcpy(&v, b, 4);
+            if (u != v) {
+                return 0;
+            }
+
+            memcpy(&u, a + n - 4, 4);
+            memcpy(&v, b + n - 4, 4);
+            return u == v;
+        }
+
         for (i = 0; i < n; i++) {
             if (a[i] != b[i]) {
                 return 0;

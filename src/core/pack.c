@@ -739,7 +739,11 @@ statsig_pack_add(statsig_pack_t *p, const void *sep, size_t sep_len,
     start = from + sep_len;
     end = start + len;
 
-    if (sep_len) {
+    /* mostly "," between events: not worth a call */
+    if (sep_len == 1) {
+        p->raw[from] = *(const unsigned char *) sep;
+
+    } else if (sep_len) {
         memcpy(p->raw + from, sep, sep_len);
     }
 

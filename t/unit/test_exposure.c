@@ -205,10 +205,13 @@ main(void)
             "n10", "n11", "n12", "n13", "n14", "n15", "n16", "n17", "n18",
             "n19", "n20", "n21", "n22", "n23", "n24", "n25", "n26", "n27",
             "same_prefix_and_suffix_1_name", "same_prefix_and_suffix_2_name",
-            "tab\tname", NULL
+            "tab\tname", "gate_a", "gate_b", "gate_c", "gate_d", "gate_e",
+            "gate_f", "gate_g", "gate_h", "gate_i", "gate_j", "gate_k",
+            "gate_l", NULL
         };
         static const char  *rules[] = {
-            "default", "", "6ZEVUvZ5bVOPvnUbwmNd3r", "rule\\x", "disabled"
+            "default", "", "6ZEVUvZ5bVOPvnUbwmNd3r", "rule\\x", "disabled",
+            "defaulT", "rule\\y"
         };
         statsig_spec_t            specs[3];
         statsig_exposure_memo_t  *memo;
@@ -253,7 +256,7 @@ main(void)
                                             ? (seed >> 12) % 4 : 0);
             mr.spec = ((seed >> 14) % 4 == 3) ? NULL
                                               : &specs[(seed >> 14) % 4];
-            mr.rule_id.data = rules[(seed >> 17) % 5];
+            mr.rule_id.data = rules[(seed >> 17) % 7];
             mr.rule_id.len = strlen(mr.rule_id.data);
             kind = (seed >> 20) % 5 == 0 ? 2 : 1;
 
