@@ -26,17 +26,22 @@ static void
 fz_expose_both(statsig_exposure_opts_t *o, statsig_exposure_memo_t *memo,
     int gate, const char *name, size_t len, const statsig_result_t *r)
 {
-    static statsig_buf_t  b[4];
-    int                   rc[3];
+    static statsig_buf_t           b[4];
+    int                            rc[3];
+    statsig_exposure_memo_slot_t  *slot;
 
     o->memo = NULL;
+    o->memo_pass = NULL;
     o->dedupe_key = &b[1];
     b[0].len = 0;
     rc[0] = gate ? statsig_exposure_gate(&b[0], o, name, len, r)
                  : statsig_exposure_config(&b[0], o, name, len, r);
 
-    /* the key first, the event after, both through the memo */
+    /* the key first, the event after, both through the memo, the event
+     * taking the key's slot as the module does */
+    slot = NULL;
     o->memo = memo;
+    o->memo_pass = &slot;
     o->dedupe_key = &b[3];
     rc[1] = gate ? statsig_exposure_gate(NULL, o, name, len, r)
                  : statsig_exposure_config(NULL, o, name, len, r);
