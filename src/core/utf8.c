@@ -10,51 +10,21 @@
 #define SG_UTF8_HIGH8  0x8080808080808080ULL
 
 
-/* sequence by sequence, for a value that is not all ASCII */
+/*
+ * Sequence by sequence, for a value that is not all ASCII: utf8_next's
+ * U+FFFD from an invalid sequence takes one byte, a literal one three.
+ */
 static int
 sg_utf8_valid_slow(const unsigned char *p, const unsigned char *end)
 {
-    uint32_t  cp, min;
-    size_t    n, i;
+    const unsigned char  *q;
 
     while (p < end) {
-        if (*p < 0x80) {
-            p++;
-            continue;
-        }
+        q = p;
 
-        if ((*p & 0xE0) == 0xC0) {
-            n = 1; cp = *p & 0x1F; min = 0x80;
-
-        } else if ((*p & 0xF0) == 0xE0) {
-            n = 2; cp = *p & 0x0F; min = 0x800;
-
-        } else if ((*p & 0xF8) == 0xF0) {
-            n = 3; cp = *p & 0x07; min = 0x10000;
-
-        } else {
+        if (statsig_utf8_next(&p, end) == 0xFFFD && p - q == 1) {
             return 0;
         }
-
-        p++;
-
-        if ((size_t) (end - p) < n) {
-            return 0;
-        }
-
-        for (i = 0; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80) {
-                return 0;
-            }
-
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-            return 0;
-        }
-
-        p += n;
     }
 
     return 1;
