@@ -127,29 +127,36 @@ statsig_buf_addc(statsig_buf_t *b, char c)
 void
 statsig_buf_json_str(statsig_buf_t *b, const char *s, size_t len)
 {
+    /* nothing to escape (ids, names, most user agents): one copy */
+    if (!statsig_json_plain(s, len)) {
+        statsig_buf_json_escape(b, s, len);
+        return;
+    }
+
+    if (len + 2 > b->cap - b->len || b->failed) {
+        if (statsig_buf_grow(b, len + 2) != 0) {
+            return;
+        }
+    }
+
+    b->data[b->len] = '"';
+
+    if (len) {
+        memcpy(b->data + b->len + 1, s, len);
+    }
+
+    b->data[b->len + 1 + len] = '"';
+    b->len += len + 2;
+}
+
+
+void
+statsig_buf_json_escape(statsig_buf_t *b, const char *s, size_t len)
+{
     static const char     hex[] = "0123456789abcdef";
     const unsigned char  *p, *end, *run, *q;
     char                  esc[8];
     uint32_t              cp;
-
-    /* nothing to escape (ids, names, most user agents): one copy */
-    if (statsig_json_plain(s, len)) {
-        if (len + 2 > b->cap - b->len || b->failed) {
-            if (statsig_buf_grow(b, len + 2) != 0) {
-                return;
-            }
-        }
-
-        b->data[b->len] = '"';
-
-        if (len) {
-            memcpy(b->data + b->len + 1, s, len);
-        }
-
-        b->data[b->len + 1 + len] = '"';
-        b->len += len + 2;
-        return;
-    }
 
     statsig_buf_addc(b, '"');
 
@@ -223,13 +230,20 @@ statsig_buf_json_num(statsig_buf_t *b, double d)
     char    tmp[STATSIG_NUMBER_STR_SIZE];
     size_t  n;
 
+    n = statsig_json_num(tmp, d);
+    statsig_buf_add(b, tmp, n);
+}
+
+
+size_t
+statsig_json_num(char *out, double d)
+{
     if (!isfinite(d)) {
-        statsig_buf_add(b, "null", 4);
-        return;
+        memcpy(out, "null", 4);
+        return 4;
     }
 
-    n = statsig_js_number_to_string(d, tmp);
-    statsig_buf_add(b, tmp, n);
+    return statsig_js_number_to_string(d, out);
 }
 
 

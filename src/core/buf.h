@@ -37,8 +37,14 @@ void statsig_buf_addc(statsig_buf_t *b, char c);
 /* A JSON string literal with JSON.stringify's escaping. */
 void statsig_buf_json_str(statsig_buf_t *b, const char *s, size_t len);
 
+/* The same for s known not to be statsig_json_plain() (no second check). */
+void statsig_buf_json_escape(statsig_buf_t *b, const char *s, size_t len);
+
 /* A JSON number as JavaScript prints it (non-finite numbers as null). */
 void statsig_buf_json_num(statsig_buf_t *b, double d);
+
+/* The same into out, STATSIG_NUMBER_STR_SIZE bytes; returns its length. */
+size_t statsig_json_num(char *out, double d);
 
 void statsig_buf_json_int(statsig_buf_t *b, long long v);
 

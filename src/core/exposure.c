@@ -8,7 +8,6 @@
  * strings.
  */
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -57,7 +56,12 @@ sg_addc(statsig_buf_t *b, char c)
 static inline void
 sg_json_str(statsig_buf_t *b, const char *s, size_t n)
 {
-    if (b->cap - b->len >= n + 2 && !b->failed && statsig_json_plain(s, n)) {
+    if (!statsig_json_plain(s, n)) {
+        statsig_buf_json_escape(b, s, n);
+        return;
+    }
+
+    if (b->cap - b->len >= n + 2 && !b->failed) {
         b->data[b->len] = '"';
 
         if (n) {
@@ -69,6 +73,7 @@ sg_json_str(statsig_buf_t *b, const char *s, size_t n)
         return;
     }
 
+    /* no room: the buffer grows there */
     statsig_buf_json_str(b, s, n);
 }
 
@@ -410,36 +415,39 @@ sg_meta_str_lit(sg_meta_t *m, const char *lit, size_t n, const char *v,
 }
 
 
-/* configVersion: String(version) of the spec that produced the result */
-static void
-sg_meta_version(sg_meta_t *m, const statsig_result_t *r)
+/* the version of the spec that produced the result: 1, or 0 for none */
+static int
+sg_result_version(const statsig_result_t *r, double *version)
 {
     const statsig_spec_t  *spec;
-    char                   tmp[STATSIG_NUMBER_STR_SIZE];
-    size_t                 n;
 
     spec = r->delegate ? r->delegate : r->spec;
     if (spec == NULL || r->reason == STATSIG_REASON_UNRECOGNIZED
         || !spec->has_version)
     {
-        return;
+        *version = 0;
+        return 0;
     }
 
-    n = statsig_js_number_to_string(spec->version, tmp);
-    sg_meta_str(m, "configVersion", tmp, n);
+    *version = spec->version;
+    return 1;
 }
 
 
-/* d as JSON: JavaScript's digits, or null when not finite */
-static size_t
-sg_num(char *out, double d)
+/* configVersion: String(version) of the spec that produced the result */
+static void
+sg_meta_version(sg_meta_t *m, const statsig_result_t *r)
 {
-    if (!isfinite(d)) {
-        memcpy(out, "null", 4);
-        return 4;
+    char    tmp[STATSIG_NUMBER_STR_SIZE];
+    double  version;
+    size_t  n;
+
+    if (!sg_result_version(r, &version)) {
+        return;
     }
 
-    return statsig_js_number_to_string(d, out);
+    n = statsig_js_number_to_string(version, tmp);
+    sg_meta_str(m, "configVersion", tmp, n);
 }
 
 
@@ -454,7 +462,7 @@ sg_num_as(statsig_buf_t *b, double d, double same, const char *s, size_t n)
         return;
     }
 
-    n = sg_num(tmp, d);
+    n = statsig_json_num(tmp, d);
     sg_add(b, tmp, n);
 }
 
@@ -474,8 +482,8 @@ statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o)
      * initTime is configSyncTime and serverTime the event's time, as the
      * module sets them: their digits are written once
      */
-    sync_len = sg_num(sync, o->config_sync_time);
-    now_len = sg_num(now, o->time);
+    sync_len = statsig_json_num(sync, o->config_sync_time);
+    now_len = statsig_json_num(now, o->time);
 
     sg_addl(b, ",\"configSyncTime\":");
     sg_add(b, sync, sync_len);
@@ -557,25 +565,6 @@ sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
 
 
 /* ---- the memo of gate and config heads ---- */
-
-/* the version of the spec that produced the result: 1, or 0 for none */
-static int
-sg_result_version(const statsig_result_t *r, double *version)
-{
-    const statsig_spec_t  *spec;
-
-    spec = r->delegate ? r->delegate : r->spec;
-    if (spec == NULL || r->reason == STATSIG_REASON_UNRECOGNIZED
-        || !spec->has_version)
-    {
-        *version = 0;
-        return 0;
-    }
-
-    *version = spec->version;
-    return 1;
-}
-
 
 /* the first eight bytes of s (fewer: those there are) as a number */
 static inline uint64_t
