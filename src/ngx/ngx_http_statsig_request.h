@@ -78,6 +78,9 @@ ngx_int_t ngx_http_statsig_ctx_ready(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx);
 void *ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size);
 void ngx_http_statsig_request_exit_worker(void);
+ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
+    statsig_kind_e kind, const statsig_spec_t *spec, ngx_str_t *name,
+    ngx_str_t *param);
 
 
 /* the request's context, made when create is set: read for every
@@ -91,9 +94,7 @@ ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
 
     return (ctx != NULL) ? ctx : ngx_http_statsig_ctx_find(r, create);
 }
-ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
-    statsig_kind_e kind, const statsig_spec_t *spec, ngx_str_t *name,
-    ngx_str_t *param);
+
 
 /* ngx_http_statsig_user.c */
 ngx_int_t ngx_http_statsig_build_user(ngx_http_request_t *r,
