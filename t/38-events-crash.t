@@ -24,27 +24,11 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigEvents qw(events_nginx status_json delivered);
+use StatsigEvents qw(purchase_nginx status_json delivered);
 
 my $KEY = 'secret-CrAsH0123456789';
 
-# one worker logging a purchase for /buy?u=...; the flush tick given
-sub crash_nginx {
-    my ($interval) = @_;
-
-    return events_nginx(key => $KEY, workers => 1, http => <<"EOF",
-    statsig_flush_interval $interval;
-    statsig_user_id \$arg_u;
-EOF
-        server => <<'EOF');
-        location = /buy {
-            statsig_event purchase;
-            return 204;
-        }
-EOF
-}
-
-my ($t, $f) = crash_nginx('2s');
+my ($t, $f) = purchase_nginx(key => $KEY, interval => '2s');
 
 sub sink { status_json($t)->{events}{sinks}{statsig} // {} }
 
@@ -119,7 +103,7 @@ ok(!@bad, 'no other alert') or diag(join "\n", @bad);
 # When that tick fell inside the burst (a slow machine), the burst's rest
 # was in the worker's open pack: lost and counted as in the first part.
 
-($t, $f) = crash_nginx('2s');
+($t, $f) = purchase_nginx(key => $KEY, interval => '2s');
 ok(wait_for(sub { ($w) = $t->worker_pids; $w }, 10), 'again one worker')
     or BAIL_OUT('no worker to kill');
 

@@ -26,7 +26,7 @@ use JSON::PP;
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for slurp);
-use StatsigEvents qw(events_nginx status_json delivered);
+use StatsigEvents qw(purchase_nginx spill_nginx status_json delivered);
 
 my $KEY = 'secret-KiLlInSiDe0123456789';
 
@@ -102,16 +102,7 @@ my $PACKED = 'ngx_http_statsig_events.pending.len == 0';
 
 # ---- 1. killed inside the zone's lock, putting its open pack ----
 
-my ($t, $f) = events_nginx(key => $KEY, workers => 1, http => <<'EOF',
-    statsig_flush_interval 1s;
-    statsig_user_id $arg_u;
-EOF
-    server => <<'EOF');
-        location = /buy {
-            statsig_event purchase;
-            return 204;
-        }
-EOF
+my ($t, $f) = purchase_nginx(key => $KEY, interval => '1s');
 
 my ($w) = $t->worker_pids;
 ok($w, 'one worker') or BAIL_OUT('no worker');
@@ -155,20 +146,7 @@ accounted($t, $f, 'a kill in the lock', $w, \@served, $s->{dropped_lost});
 
 # ---- 2. the flusher killed writing a spill ----
 
-($t, $f) = events_nginx(key => $KEY, workers => 1, zone => '1m',
-                        http => <<'EOF',
-    statsig_event_queue 32k;
-    statsig_flush_interval 100ms;
-    statsig_upstream_timeout 1s;
-    statsig_user_id $arg_u;
-    statsig_event_spool %%TESTDIR%%/spool;
-EOF
-    server => <<'EOF');
-        location = /buy {
-            statsig_event purchase pad=$arg_pad;
-            return 204;
-        }
-EOF
+($t, $f) = spill_nginx(key => $KEY, workers => 1);
 $f->control(log_event => 'status500');
 
 ($w) = $t->worker_pids;

@@ -14,7 +14,7 @@ use Test::More;
 use JSON::PP;
 use Time::HiRes qw(time sleep);
 use StatsigTest qw(wait_for);
-use StatsigEvents qw(events_nginx status_json delivered);
+use StatsigEvents qw(events_nginx spill_nginx status_json delivered);
 
 my $KEY = 'secret-SpOoL0123456789';
 
@@ -89,19 +89,7 @@ like($t->error_log,
 
 # ---- 3. a long outage: the full queue spills instead of dropping ----
 
-($t, $f) = events_nginx(key => $KEY, zone => '1m', http => <<'EOF',
-    statsig_event_queue 32k;
-    statsig_flush_interval 100ms;
-    statsig_upstream_timeout 1s;
-    statsig_user_id $arg_u;
-    statsig_event_spool %%TESTDIR%%/spool;
-EOF
-    server => <<'EOF');
-        location = /buy {
-            statsig_event purchase pad=$arg_pad;
-            return 204;
-        }
-EOF
+($t, $f) = spill_nginx(key => $KEY);
 $spool = $t->dir . '/spool';
 $f->control(log_event => 'status500');
 

@@ -17,7 +17,8 @@ use JSON::PP;
 use Test::More;
 use StatsigTest qw(slurp);
 
-our @EXPORT_OK = qw(events_nginx status_json delivered);
+our @EXPORT_OK = qw(events_nginx purchase_nginx spill_nginx status_json
+                    delivered);
 
 sub events_nginx {
     my (%o) = @_;
@@ -58,6 +59,44 @@ EOF
     ok($t->run, 'started');
 
     return ($t, $f);
+}
+
+# One worker logging a purchase for /buy?u=... (204), the flush interval
+# given: the tests that kill it.
+sub purchase_nginx {
+    my (%o) = @_;
+
+    return events_nginx(key => $o{key}, workers => 1, http => <<"EOF",
+    statsig_flush_interval $o{interval};
+    statsig_user_id \$arg_u;
+EOF
+        server => <<'EOF');
+        location = /buy {
+            statsig_event purchase;
+            return 204;
+        }
+EOF
+}
+
+# A small queue (32k) that spills to the spool when its sink is down, and
+# purchases padded (/buy?u=...&pad=...) so that packs do not shrink them.
+sub spill_nginx {
+    my (%o) = @_;
+
+    return events_nginx(key => $o{key}, workers => $o{workers}, zone => '1m',
+                        http => <<'EOF',
+    statsig_event_queue 32k;
+    statsig_flush_interval 100ms;
+    statsig_upstream_timeout 1s;
+    statsig_user_id $arg_u;
+    statsig_event_spool %%TESTDIR%%/spool;
+EOF
+        server => <<'EOF');
+        location = /buy {
+            statsig_event purchase pad=$arg_pad;
+            return 204;
+        }
+EOF
 }
 
 # The users whose purchase the fake Statsig took (its answer not set to
