@@ -74,9 +74,13 @@ ok(wait_for(sub { delivered($f)->{after} }, 15),
 my $log = $t->error_log;
 my ($packed) = $log =~
     /statsig: worker $w died with (\d+) events not yet queued; they are lost/;
-ok($packed, 'the loss is logged');
 my ($flight) = $log =~
     /the previous event flusher died with (\d+) events in flight/;
+# a tick between the last request and the kill (ASan, a loaded machine)
+# takes the whole pack into a batch: then the loss is the batch's
+# (t/38-events-kill-inside kills inside the pack's close, every time)
+ok($packed || $flight, 'the loss is logged')
+    or diag($log);
 $packed //= 0;
 $flight //= 0;
 
