@@ -49,14 +49,6 @@ struct ngx_http_statsig_kept_s {
 static ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_new(
     ngx_http_request_t *r);
 static void ngx_http_statsig_ctx_cleanup(void *data);
-static ngx_http_statsig_entry_t *ngx_http_statsig_entry_find(
-    ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
-    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
-    uint64_t bit);
-static ngx_http_statsig_entry_t *ngx_http_statsig_entry_add(
-    ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
-    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
-    uint64_t bit);
 
 
 static ngx_http_statsig_kept_t  *ngx_http_statsig_kept_free;
@@ -221,6 +213,29 @@ ngx_http_statsig_request_exit_worker(void)
 
 
 /*
+ * The request's context made ready, from the first variable it reads (the
+ * later ones find it ready inline); NULL on failure.
+ */
+
+ngx_http_statsig_ctx_t *
+ngx_http_statsig_ctx_start(ngx_http_request_t *r)
+{
+    ngx_http_statsig_ctx_t  *ctx;
+
+    ctx = ngx_http_statsig_ctx(r, 1);
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    if (ngx_http_statsig_ctx_ready(r, ctx) != NGX_OK) {
+        return NULL;
+    }
+
+    return ctx;
+}
+
+
+/*
  * Before the first evaluation: pin the current snapshot and build the
  * user.  A request that started on snapshot N evaluates on N until it
  * ends.  The worker's runtime carries statsig_environment.
@@ -258,43 +273,9 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
 }
 
 
-/*
- * The request's entry for one entity (and layer parameter): found, or
- * added with its kind, spec, name and parameter.  Entries are few (the
- * variables one request reads): a linear search, when it may find one.
- *
- * A bit of the request's entries' specs: a spec whose bit is clear has
- * no entry yet, and the search (one compare per variable read before) is
- * skipped; so is the search's frame, the add being a tail call.  Unknown
- * entities (no spec) are always searched.
- */
+/* the search, when the spec's bit says the request may have its entry */
 
 ngx_http_statsig_entry_t *
-ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
-    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
-{
-    uint64_t  bit;
-
-    bit = 0;
-
-    if (spec != NULL) {
-        bit = (uint64_t) 1 << ((((uint64_t) (uintptr_t) spec
-                                 * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
-
-        if (!(ctx->entry_specs & bit)) {
-            return ngx_http_statsig_entry_add(ctx, kind, spec, name, param,
-                                              bit);
-        }
-    }
-
-    return ngx_http_statsig_entry_find(ctx, kind, spec, name, param, bit);
-}
-
-
-#if (defined __GNUC__)
-__attribute__((noinline))
-#endif
-static ngx_http_statsig_entry_t *
 ngx_http_statsig_entry_find(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
     const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
     uint64_t bit)
@@ -330,7 +311,7 @@ ngx_http_statsig_entry_find(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
 }
 
 
-static ngx_http_statsig_entry_t *
+ngx_http_statsig_entry_t *
 ngx_http_statsig_entry_add(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
     const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
     uint64_t bit)

@@ -78,9 +78,15 @@ ngx_int_t ngx_http_statsig_ctx_ready(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx);
 void *ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size);
 void ngx_http_statsig_request_exit_worker(void);
-ngx_http_statsig_entry_t *ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx,
-    statsig_kind_e kind, const statsig_spec_t *spec, ngx_str_t *name,
-    ngx_str_t *param);
+ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_start(ngx_http_request_t *r);
+ngx_http_statsig_entry_t *ngx_http_statsig_entry_find(
+    ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit);
+ngx_http_statsig_entry_t *ngx_http_statsig_entry_add(
+    ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit);
 
 
 /* the request's context, made when create is set: read for every
@@ -93,6 +99,60 @@ ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
     ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
 
     return (ctx != NULL) ? ctx : ngx_http_statsig_ctx_find(r, create);
+}
+
+
+/*
+ * The request's entry for one entity (and layer parameter): found, or
+ * added with its kind, spec, name and parameter.  Entries are few (the
+ * variables one request reads): a linear search, when it may find one.
+ *
+ * A bit of the request's entries' specs: a spec whose bit is clear has
+ * no entry yet, and the search (one compare per variable read before) is
+ * skipped.  Unknown entities (no spec) are always searched.  Inline: each
+ * variable asks for one, mostly new.
+ */
+static ngx_inline ngx_http_statsig_entry_t *
+ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
+{
+    uint64_t                   bit;
+    ngx_http_statsig_entry_t  *e;
+
+    bit = 0;
+
+    if (spec != NULL) {
+        bit = (uint64_t) 1 << ((((uint64_t) (uintptr_t) spec
+                                 * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
+
+        /* a new entry in the room the context made for every variable */
+        if (!(ctx->entry_specs & bit) && param == NULL
+            && ctx->entries.nelts < ctx->entries.nalloc)
+        {
+            e = (ngx_http_statsig_entry_t *) ctx->entries.elts
+                + ctx->entries.nelts++;
+
+            ctx->entry_specs |= bit;
+
+            /* the result is written by its evaluation before it is read */
+            e->kind = kind;
+            e->spec = spec;
+            e->name = *name;
+            e->evaluated = 0;
+            e->exposed = 0;
+            e->dedupe_set = 0;
+            ngx_str_null(&e->param);
+
+            return e;
+        }
+
+        if (!(ctx->entry_specs & bit)) {
+            return ngx_http_statsig_entry_add(ctx, kind, spec, name, param,
+                                              bit);
+        }
+    }
+
+    return ngx_http_statsig_entry_find(ctx, kind, spec, name, param, bit);
 }
 
 

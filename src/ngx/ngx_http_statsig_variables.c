@@ -45,7 +45,6 @@ typedef struct {
     ngx_uint_t                     generation;
     const statsig_spec_t          *spec;
     statsig_kind_e                 sk;
-    unsigned                       found:1;
 } ngx_http_statsig_var_t;
 
 
@@ -61,7 +60,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_statsig_evaluate(ngx_http_request_t *r,
-    ngx_http_statsig_var_t *sv, ngx_str_t *value);
+    ngx_http_statsig_var_t *sv, ngx_http_variable_value_t *v);
 
 
 static ngx_int_t ngx_http_statsig_gate_variable(ngx_http_request_t *r,
@@ -90,9 +89,8 @@ static void ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
     ngx_str_t *name);
 static ngx_http_variable_t *ngx_http_statsig_define(ngx_conf_t *cf,
     ngx_str_t *name);
-static ngx_int_t ngx_http_statsig_set_value(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, ngx_int_t rc, ngx_str_t *value,
-    ngx_http_statsig_cv_t *deflt);
+static ngx_int_t ngx_http_statsig_declined(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_http_statsig_cv_t *deflt);
 
 
 static ngx_http_statsig_prefix_t  ngx_http_statsig_prefixes[] = {
@@ -162,6 +160,20 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
 }
 
 
+/* a variable's value: static, or inside the pinned snapshot */
+static ngx_inline ngx_int_t
+ngx_http_statsig_set(ngx_http_variable_value_t *v, u_char *data, size_t len)
+{
+    v->len = len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+    v->data = data;
+
+    return NGX_OK;
+}
+
+
 /*
  * The single seam between the nginx glue and the evaluation core.  sv says
  * what to evaluate:
@@ -174,18 +186,22 @@ ngx_http_statsig_add_variables(ngx_conf_t *cf)
  * param:  the parameter name for _PARAM (a dynamic config or experiment of
  *         that name first, else a layer), empty otherwise.
  *
- * Returns NGX_OK with *value set (static, or inside the pinned snapshot),
- * NGX_DECLINED when there is no answer (unknown config, missing or null
- * parameter, no snapshot loaded), NGX_ERROR on failure.  A gate always has
- * an answer: "0" when no snapshot is loaded or the gate is unknown (with a
- * warning, once per worker and name).
+ * deflt:  the value when there is no answer (statsig_param's default=),
+ *         else the variable is not found.
+ *
+ * Sets the variable's value and returns NGX_OK, or NGX_ERROR on failure.
+ * There is no answer for an unknown config, a missing or null parameter,
+ * or when no snapshot is loaded.  A gate always has an answer: "0" when no
+ * snapshot is loaded or the gate is unknown (with a warning, once per
+ * worker and name).  The variable handlers call it as their tail: it is
+ * the one frame a variable takes in the module.
  */
 
 static ngx_int_t
 ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
-    ngx_str_t *value)
+    ngx_http_variable_value_t *v)
 {
-    ngx_str_t                    *name, *param;
+    ngx_str_t                    *name, *param, value;
     ngx_uint_t                    kind, expose;
     statsig_kind_e                sk;
     const statsig_spec_t         *spec;
@@ -202,30 +218,30 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
                    "statsig evaluate kind:%ui name:\"%V\" param:\"%V\"",
                    kind, name, param ? param : name);
 
-    ctx = ngx_http_statsig_ctx(r, 1);
-    if (ctx == NULL) {
-        return NGX_ERROR;
-    }
+    /* after the request's first variable: a ready context, inline */
+    ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
 
-    if (ngx_http_statsig_ctx_ready(r, ctx) != NGX_OK) {
-        return NGX_ERROR;
+    if (ctx == NULL || !ctx->ready) {
+        ctx = ngx_http_statsig_ctx_start(r);
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
     }
 
     snap = ctx->eval.snap;
 
     if (snap == NULL || ctx->eval.rt == NULL) {
         if (kind == NGX_HTTP_STATSIG_EVAL_GATE) {
-            *value = ngx_http_statsig_false;
-            return NGX_OK;
+            return ngx_http_statsig_set(v, ngx_http_statsig_false.data, 1);
         }
 
-        return NGX_DECLINED;
+        return ngx_http_statsig_declined(r, v, sv->deflt);
     }
 
-    if (!sv->found || sv->generation != ctx->view.generation) {
+    /* a loaded snapshot's generation is never 0, a new variable's is */
+    if (sv->generation != ctx->view.generation) {
         ngx_http_statsig_find(snap, sv);
         sv->generation = ctx->view.generation;
-        sv->found = 1;
     }
 
     spec = sv->spec;
@@ -235,7 +251,7 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
         ngx_http_statsig_unknown(r, kind, name);
 
         if (kind != NGX_HTTP_STATSIG_EVAL_GATE) {
-            return NGX_DECLINED;
+            return ngx_http_statsig_declined(r, v, sv->deflt);
         }
 
         /* statsig-node logs an exposure for an unrecognized gate too */
@@ -251,34 +267,42 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
     /* a layer logs nothing by itself, only its parameters do */
     expose = slcf->exposures && sk != STATSIG_KIND_LAYER;
 
-    if (ngx_http_statsig_run(r, ctx, e, name, expose) != NGX_OK) {
-        return NGX_ERROR;
+    if (!expose) {
+        /* evaluated once a request, without a frame for the exposure */
+        if (!e->evaluated) {
+            statsig_eval_begin(&ctx->eval);
+            statsig_eval_spec(&ctx->eval, e->spec, &e->result);
+            e->evaluated = 1;
+        }
+
+    } else if (!e->evaluated || !e->exposed) {
+        if (ngx_http_statsig_run(r, ctx, e, name, 1) != NGX_OK) {
+            return NGX_ERROR;
+        }
     }
 
     switch (kind) {
 
     case NGX_HTTP_STATSIG_EVAL_GATE:
-        *value = e->result.value ? ngx_http_statsig_true
-                                 : ngx_http_statsig_false;
-        return NGX_OK;
+        return ngx_http_statsig_set(v, e->result.value
+                                       ? ngx_http_statsig_true.data
+                                       : ngx_http_statsig_false.data, 1);
 
     case NGX_HTTP_STATSIG_EVAL_CONFIG:
         /* json_value 0 is the core's {} (a boolean or absent value) */
-        value->data = (u_char *) statsig_json_text(snap,
-                                                   e->result.json_value).data;
-        value->len = statsig_json_text(snap, e->result.json_value).len;
-        return NGX_OK;
+        value.data = (u_char *) statsig_json_text(snap,
+                                                  e->result.json_value).data;
+        value.len = statsig_json_text(snap, e->result.json_value).len;
+        return ngx_http_statsig_set(v, value.data, value.len);
 
     case NGX_HTTP_STATSIG_EVAL_EXPERIMENT:
         if (e->result.has_group_name) {
-            value->data = (u_char *) e->result.group_name.data;
-            value->len = e->result.group_name.len;
-
-        } else {
-            ngx_str_null(value);
+            return ngx_http_statsig_set(v,
+                                        (u_char *) e->result.group_name.data,
+                                        e->result.group_name.len);
         }
 
-        return NGX_OK;
+        return ngx_http_statsig_set(v, NULL, 0);
     }
 
     /* NGX_HTTP_STATSIG_EVAL_PARAM */
@@ -296,7 +320,13 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
         }
     }
 
-    return ngx_http_statsig_param_value(snap, &e->result, param, value);
+    if (ngx_http_statsig_param_value(snap, &e->result, param, &value)
+        != NGX_OK)
+    {
+        return ngx_http_statsig_declined(r, v, sv->deflt);
+    }
+
+    return ngx_http_statsig_set(v, value.data, value.len);
 }
 
 
@@ -450,35 +480,24 @@ ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
 }
 
 
-/* turns an evaluation result into the variable's value */
+/* no answer: the variable's default, or not found */
 
 static ngx_int_t
-ngx_http_statsig_set_value(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, ngx_int_t rc, ngx_str_t *value,
-    ngx_http_statsig_cv_t *deflt)
+ngx_http_statsig_declined(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, ngx_http_statsig_cv_t *deflt)
 {
-    if (rc == NGX_ERROR) {
+    ngx_str_t  value;
+
+    if (deflt == NULL) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    if (ngx_http_statsig_cv_value(r, deflt, &value) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    if (rc == NGX_DECLINED) {
-        if (deflt == NULL) {
-            v->not_found = 1;
-            return NGX_OK;
-        }
-
-        if (ngx_http_statsig_cv_value(r, deflt, value) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    v->len = value->len;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-    v->data = value->data;
-
-    return NGX_OK;
+    return ngx_http_statsig_set(v, value.data, value.len);
 }
 
 
@@ -563,8 +582,6 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_str_t *var, size_t skip,
     ngx_uint_t kind)
 {
-    ngx_int_t                rc;
-    ngx_str_t                value;
     ngx_http_statsig_var_t  *sv;
 
     if (var->len <= skip) {
@@ -577,9 +594,7 @@ ngx_http_statsig_prefix_variable(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_statsig_evaluate(r, sv, &value);
-
-    return ngx_http_statsig_set_value(r, v, rc, &value, NULL);
+    return ngx_http_statsig_evaluate(r, sv, v);
 }
 
 
@@ -636,14 +651,7 @@ static ngx_int_t
 ngx_http_statsig_named_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    ngx_http_statsig_var_t *sv = (ngx_http_statsig_var_t *) data;
-
-    ngx_int_t   rc;
-    ngx_str_t   value;
-
-    rc = ngx_http_statsig_evaluate(r, sv, &value);
-
-    return ngx_http_statsig_set_value(r, v, rc, &value, sv->deflt);
+    return ngx_http_statsig_evaluate(r, (ngx_http_statsig_var_t *) data, v);
 }
 
 
