@@ -123,6 +123,62 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 }
 
 
+/*
+ * The user's userID, custom, privateAttributes and customIDs, as
+ * statsig_value_get would find them (the last of duplicate keys), in one
+ * pass over the user's keys.
+ */
+static void
+sg_session_user(statsig_eval_ctx_t *ctx)
+{
+    const statsig_value_t  *u;
+    const char             *k;
+    size_t                  i;
+
+    ctx->user_custom = NULL;
+    ctx->user_private = NULL;
+    ctx->user_custom_ids = NULL;
+    ctx->user_id = NULL;
+
+    u = ctx->user;
+
+    if (u == NULL || u->type != STATSIG_V_OBJECT) {
+        return;
+    }
+
+    for (i = 0; i < u->n; i++) {
+        k = u->keys[i];
+
+        switch (u->key_lens[i]) {
+
+        case 6:
+            if (memcmp(k, "custom", 6) == 0) {
+                ctx->user_custom = &u->items[i];
+
+            } else if (memcmp(k, "userID", 6) == 0) {
+                ctx->user_id = &u->items[i];
+            }
+
+            break;
+
+        case 9:
+            if (memcmp(k, "customIDs", 9) == 0) {
+                ctx->user_custom_ids = &u->items[i];
+            }
+
+            break;
+
+        case 17:
+            if (memcmp(k, "privateAttributes", 17) == 0) {
+                ctx->user_private = &u->items[i];
+            }
+
+            break;
+        }
+    }
+}
+
+
 /* A new session when the caller changed the user, snapshot or app. */
 void
 statsig_eval_session(statsig_eval_ctx_t *ctx)
@@ -147,10 +203,7 @@ statsig_eval_session(statsig_eval_ctx_t *ctx)
     ctx->seen_target_app = ctx->target_app;
     ctx->seen_environment = ctx->environment;
 
-    ctx->user_custom = statsig_value_get(ctx->user, "custom", 6);
-    ctx->user_private = statsig_value_get(ctx->user, "privateAttributes", 17);
-    ctx->user_custom_ids = statsig_value_get(ctx->user, "customIDs", 9);
-    ctx->user_id = statsig_value_get(ctx->user, "userID", 6);
+    sg_session_user(ctx);
 }
 
 

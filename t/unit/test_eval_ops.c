@@ -173,6 +173,24 @@ static const op_case_t  cases[] = {
       "\"privateAttributes\":{\"t\":\"p\"}}", T },
     { "duplicate key: the last wins", UF("any", "[\"2\"]", "t"),
       "{\"userID\":\"u1\",\"t\":\"1\",\"t\":\"2\"}", T },
+    /* the session's nested objects and userID: the last of duplicates */
+    { "duplicate custom: the last wins", UF("any", "[\"2\"]", "t"),
+      "{\"userID\":\"u1\",\"custom\":{\"t\":\"1\"},"
+      "\"custom\":{\"t\":\"2\"}}", T },
+    { "duplicate privateAttributes: the last wins",
+      UF("any", "[\"2\"]", "t"),
+      "{\"userID\":\"u1\",\"privateAttributes\":{\"t\":\"1\"},"
+      "\"privateAttributes\":{\"t\":\"2\"}}", T },
+    { "duplicate customIDs: the last wins",
+      UNIT("any", "[\"c2\"]", "companyID"),
+      "{\"userID\":\"u1\",\"customIDs\":{\"companyID\":\"c1\"},"
+      "\"customIDs\":{\"companyID\":\"c2\"}}", T },
+    { "duplicate userID: the last wins", UNIT("any", "[\"u2\"]", "userID"),
+      "{\"userID\":\"u1\",\"custom\":{},\"userID\":\"u2\"}", T },
+    { "custom and userID keys of other lengths are not them",
+      UNIT("any", "[\"u1\"]", "userID"),
+      "{\"userID\":\"u1\",\"userIDs\":\"u2\",\"custo\":{\"t\":\"x\"}}",
+      T },
     { "a user too large for the key index", UF("any", "[\"69\"]", "k69"),
       "{\"userID\":\"u1\",\"custom\":{" MANY_KEYS "\"k69\":69}}", T },
     { "large user, privateAttributes", UF("any", "[\"p\"]", "Z"),
