@@ -65,13 +65,17 @@ int statsig_value_string(const statsig_alloc_t *a, const char *s,
 int statsig_value_string_ref(const statsig_alloc_t *a, const char *s,
     size_t len, statsig_value_t *out);
 /*
- * The same, its Number() and, when it has upper case, its lower case made
- * when an operator first reads them (statsig_value_settle): most of a
- * user's strings (a user agent, an IP) are never compared so.  Room for
- * the lower case is taken now, so that settling cannot fail.
+ * The same, its Number() and its lower case made when an operator first
+ * reads them (statsig_value_settle): most of a user's strings (a user
+ * agent, an IP) are never compared so, and whether a string is in lower
+ * case already is found then too.  Room for the lower case is taken now,
+ * so that settling cannot fail.
  */
 int statsig_value_string_lazy(const statsig_alloc_t *a, const char *s,
     size_t len, statsig_value_t *out);
+/* the same in the caller's room of statsig_js_lower_size(len) bytes */
+void statsig_value_string_lazy_room(const char *s, size_t len, char *room,
+    statsig_value_t *out);
 int statsig_value_number(const statsig_alloc_t *a, double num,
     statsig_value_t *out);
 void statsig_value_bool(int b, statsig_value_t *out);

@@ -42,12 +42,9 @@ statsig_value_dup(const statsig_alloc_t *a, const char *s, size_t len)
 }
 
 
-/*
- * Room for v's lower case: its own bytes when it is lower case already,
- * else a buffer, with STATSIG_PENDING_LOWER until it is written there.
- */
+/* Fills lower/lower_len from str/len, sharing the bytes when unchanged. */
 static int
-sg_value_lower_room(const statsig_alloc_t *a, statsig_value_t *v)
+statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
 {
     char  *p;
 
@@ -65,21 +62,7 @@ sg_value_lower_room(const statsig_alloc_t *a, statsig_value_t *v)
     }
 
     v->lower = p;
-    v->pending |= STATSIG_PENDING_LOWER;
-
-    return 0;
-}
-
-
-/* Fills lower/lower_len from str/len, sharing the bytes when unchanged. */
-static int
-statsig_value_set_lower(const statsig_alloc_t *a, statsig_value_t *v)
-{
-    if (sg_value_lower_room(a, v) != 0) {
-        return -1;
-    }
-
-    statsig_value_settle(v, STATSIG_PENDING_LOWER);
+    v->lower_len = statsig_js_lower(v->str, v->len, p);
 
     return 0;
 }
@@ -116,14 +99,31 @@ int
 statsig_value_string_lazy(const statsig_alloc_t *a, const char *s,
     size_t len, statsig_value_t *out)
 {
+    char  *room;
+
+    room = a->alloc(a->data, statsig_js_lower_size(len));
+    if (room == NULL) {
+        return -1;
+    }
+
+    statsig_value_string_lazy_room(s, len, room, out);
+
+    return 0;
+}
+
+
+void
+statsig_value_string_lazy_room(const char *s, size_t len, char *room,
+    statsig_value_t *out)
+{
+    /* hash and lower_hash stay 0: set lookups hash what they read */
     memset(out, 0, sizeof(*out));
     out->type = STATSIG_V_STRING;
     out->str = s;
     out->len = len;
     out->num = NAN;
-    out->pending = STATSIG_PENDING_NUM;
-
-    return sg_value_lower_room(a, out);
+    out->lower = room;
+    out->pending = STATSIG_PENDING_NUM | STATSIG_PENDING_LOWER;
 }
 
 
@@ -140,7 +140,16 @@ statsig_value_settle(const statsig_value_t *v, unsigned needs)
     }
 
     if (needs & STATSIG_PENDING_LOWER) {
-        w->lower_len = statsig_js_lower(v->str, v->len, (char *) v->lower);
+        /* a string in lower case already shares its bytes (one probe of
+         * a set for both); the room stays unused */
+        if (statsig_js_is_lower(v->str, v->len)) {
+            w->lower = v->str;
+            w->lower_len = v->len;
+
+        } else {
+            w->lower_len = statsig_js_lower(v->str, v->len,
+                                            (char *) v->lower);
+        }
     }
 
     w->pending &= (uint8_t) ~needs;

@@ -155,25 +155,6 @@ ngx_http_statsig_ctx_new(ngx_http_request_t *r)
 }
 
 
-/* request-long memory: the context's room first, then the request pool */
-void *
-ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size)
-{
-    u_char  *p;
-
-    if (ctx->last != NULL) {
-        p = ngx_align_ptr(ctx->last, NGX_ALIGNMENT);
-
-        if (p <= ctx->end && (size_t) (ctx->end - p) >= size) {
-            ctx->last = p + size;
-            return p;
-        }
-    }
-
-    return ngx_palloc(ctx->pool, size);
-}
-
-
 static void
 ngx_http_statsig_ctx_cleanup(void *data)
 {

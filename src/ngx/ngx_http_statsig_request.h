@@ -76,7 +76,6 @@ ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_find(ngx_http_request_t *r,
     ngx_uint_t create);
 ngx_int_t ngx_http_statsig_ctx_ready(ngx_http_request_t *r,
     ngx_http_statsig_ctx_t *ctx);
-void *ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size);
 void ngx_http_statsig_request_exit_worker(void);
 ngx_http_statsig_ctx_t *ngx_http_statsig_ctx_start(ngx_http_request_t *r);
 ngx_http_statsig_entry_t *ngx_http_statsig_entry_find(
@@ -99,6 +98,28 @@ ngx_http_statsig_ctx(ngx_http_request_t *r, ngx_uint_t create)
     ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
 
     return (ctx != NULL) ? ctx : ngx_http_statsig_ctx_find(r, create);
+}
+
+
+/*
+ * Request-long memory: the context's room first, then the request pool.
+ * Inline: the user takes a few pieces of it per request.
+ */
+static ngx_inline void *
+ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size)
+{
+    u_char  *p;
+
+    if (ctx->last != NULL) {
+        p = ngx_align_ptr(ctx->last, NGX_ALIGNMENT);
+
+        if (p <= ctx->end && (size_t) (ctx->end - p) >= size) {
+            ctx->last = p + size;
+            return p;
+        }
+    }
+
+    return ngx_palloc(ctx->pool, size);
 }
 
 

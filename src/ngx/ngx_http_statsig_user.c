@@ -18,6 +18,7 @@
 
 
 #include "ngx_http_statsig_request.h"
+#include "jsstr.h"
 #include "utf8.h"
 
 
@@ -34,7 +35,7 @@ static ngx_int_t ngx_http_statsig_user_str(ngx_http_request_t *r,
     ngx_http_statsig_cv_t *cv, ngx_str_t *value);
 static ngx_int_t ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_obj_t *o, size_t n);
-static ngx_int_t ngx_http_statsig_obj_add(statsig_alloc_t *a,
+static ngx_int_t ngx_http_statsig_obj_add(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_obj_t *o, u_char *key, size_t key_len,
     ngx_str_t *value);
 static ngx_int_t ngx_http_statsig_user_kv(ngx_http_request_t *r,
@@ -86,7 +87,7 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
     rc = ngx_http_statsig_user_str(r, slcf->user_id, &value);
 
     if (rc == NGX_OK) {
-        if (ngx_http_statsig_obj_add(&a, &user, (u_char *) "userID", 6,
+        if (ngx_http_statsig_obj_add(ctx, &user, (u_char *) "userID", 6,
                                      &value)
             != NGX_OK)
         {
@@ -105,7 +106,7 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
         }
 
         if (rc == NGX_OK
-            && ngx_http_statsig_obj_add(&a, &user,
+            && ngx_http_statsig_obj_add(ctx, &user,
                                         ngx_http_statsig_user_keys[i].data,
                                         ngx_http_statsig_user_keys[i].len,
                                         &value)
@@ -127,14 +128,17 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
         }
     }
 
-    if (ngx_http_statsig_user_kv(r, &a, &user, "custom", slcf->custom, NULL)
-        != NGX_OK
-        || ngx_http_statsig_user_kv(r, &a, &user, "privateAttributes",
-                                    slcf->private_attrs, NULL)
-           != NGX_OK
-        || ngx_http_statsig_user_kv(r, &a, &user, "customIDs",
-                                    slcf->custom_ids, stable_id)
-           != NGX_OK)
+    /* most locations have none of them */
+    if ((slcf->custom || slcf->private_attrs || slcf->custom_ids || stable_id)
+        && (ngx_http_statsig_user_kv(r, &a, &user, "custom", slcf->custom,
+                                     NULL)
+            != NGX_OK
+            || ngx_http_statsig_user_kv(r, &a, &user, "privateAttributes",
+                                        slcf->private_attrs, NULL)
+               != NGX_OK
+            || ngx_http_statsig_user_kv(r, &a, &user, "customIDs",
+                                        slcf->custom_ids, stable_id)
+               != NGX_OK))
     {
         return NGX_ERROR;
     }
@@ -192,18 +196,23 @@ ngx_http_statsig_user_str(ngx_http_request_t *r,
 }
 
 
+/* room for n keys, their lengths and values, in one piece */
+
 static ngx_int_t
 ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_obj_t *o, size_t n)
 {
-    o->keys = ngx_http_statsig_alloc(ctx, n * sizeof(char *));
-    o->lens = ngx_http_statsig_alloc(ctx, n * sizeof(size_t));
-    o->values = ngx_http_statsig_alloc(ctx, n * sizeof(statsig_value_t));
+    u_char  *p;
 
-    if (o->keys == NULL || o->lens == NULL || o->values == NULL) {
+    p = ngx_http_statsig_alloc(ctx, n * (sizeof(statsig_value_t)
+                                         + sizeof(char *) + sizeof(size_t)));
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
+    o->values = (statsig_value_t *) p;
+    o->keys = (const char **) (p + n * sizeof(statsig_value_t));
+    o->lens = (size_t *) (p + n * (sizeof(statsig_value_t) + sizeof(char *)));
     o->n = 0;
 
     return NGX_OK;
@@ -213,19 +222,24 @@ ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
 /* keys are NUL-terminated: static names or configuration arguments */
 
 static ngx_int_t
-ngx_http_statsig_obj_add(statsig_alloc_t *a, ngx_http_statsig_obj_t *o,
-    u_char *key, size_t key_len, ngx_str_t *value)
+ngx_http_statsig_obj_add(ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_obj_t *o, u_char *key, size_t key_len,
+    ngx_str_t *value)
 {
+    char  *room;
+
+    /* the room for its lower case, taken inline */
+    room = ngx_http_statsig_alloc(ctx, statsig_js_lower_size(value->len));
+    if (room == NULL) {
+        return NGX_ERROR;
+    }
+
     o->keys[o->n] = (const char *) key;
     o->lens[o->n] = key_len;
 
     /* a variable's value lives as long as the request, as the user */
-    if (statsig_value_string_lazy(a, (char *) value->data, value->len,
-                                  &o->values[o->n])
-        != 0)
-    {
-        return NGX_ERROR;
-    }
+    statsig_value_string_lazy_room((char *) value->data, value->len, room,
+                                   &o->values[o->n]);
 
     o->n++;
 
@@ -282,8 +296,8 @@ ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
         }
 
         /* ngx_conf_read_token() NUL-terminates every argument */
-        if (ngx_http_statsig_obj_add(a, &o, kv[i].name.data, kv[i].name.len,
-                                     &value)
+        if (ngx_http_statsig_obj_add(a->data, &o, kv[i].name.data,
+                                     kv[i].name.len, &value)
             != NGX_OK)
         {
             return NGX_ERROR;
@@ -291,7 +305,7 @@ ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
     }
 
     if (stable_id) {
-        if (ngx_http_statsig_obj_add(a, &o, (u_char *) "stableID", 8,
+        if (ngx_http_statsig_obj_add(a->data, &o, (u_char *) "stableID", 8,
                                      stable_id)
             != NGX_OK)
         {
