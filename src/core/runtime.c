@@ -259,6 +259,65 @@ sg_digest_u64(const unsigned char *d)
 }
 
 
+/*
+ * n bytes from s to d: a key's parts are short (salts, ids, "."), and a
+ * call of memcpy each cost more than the copy.  Only s's own bytes are
+ * read; d has room past n.
+ */
+static void
+sg_copy_part(unsigned char *d, const char *s, size_t n)
+{
+    uint64_t  w;
+    uint32_t  u, v;
+    size_t    i;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, s + i, 8);
+            memcpy(d + i, &w, 8);
+        }
+
+        /* the last word overlaps the one before */
+        memcpy(&w, s + n - 8, 8);
+        memcpy(d + n - 8, &w, 8);
+        return;
+    }
+
+    if (n >= 4) {
+        memcpy(&u, s, 4);
+        memcpy(&v, s + n - 4, 4);
+        memcpy(d, &u, 4);
+        memcpy(d + n - 4, &v, 4);
+        return;
+    }
+
+    if (n > 0) {
+        d[0] = (unsigned char) s[0];
+        d[n >> 1] = (unsigned char) s[n >> 1];
+        d[n - 1] = (unsigned char) s[n - 1];
+    }
+}
+
+
+/* v big-endian at p: SHA-256's message length */
+static void
+sg_put_be64(unsigned char *p, uint64_t v)
+{
+#if defined __GNUC__ && defined __BYTE_ORDER__                               \
+    && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, 8);
+#else
+    int  i;
+
+    for (i = 7; i >= 0; i--) {
+        p[i] = (unsigned char) v;
+        v >>= 8;
+    }
+#endif
+}
+
+
 uint64_t
 statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
 {
@@ -270,26 +329,22 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
     uint64_t             w[4], bits;
     size_t               i, len, r;
 
+    /* the parts copied together, unless they pass the buffer */
     len = 0;
     for (i = 0; i < n; i++) {
-        len += p[i].len;
-    }
+        if (p[i].len > STATSIG_HASH_BUF - len) {
+            SHA256_Init(&c);
 
-    if (len > STATSIG_HASH_BUF) {
-        SHA256_Init(&c);
+            for (i = 0; i < n; i++) {
+                SHA256_Update(&c, p[i].data, p[i].len);
+            }
 
-        for (i = 0; i < n; i++) {
-            SHA256_Update(&c, p[i].data, p[i].len);
+            SHA256_Final(d, &c);
+
+            return sg_digest_u64(d);
         }
 
-        SHA256_Final(d, &c);
-
-        return sg_digest_u64(d);
-    }
-
-    len = 0;
-    for (i = 0; i < n; i++) {
-        memcpy(msg + len, p[i].data, p[i].len);
+        sg_copy_part(msg + len, p[i].data, p[i].len);
         len += p[i].len;
     }
 
@@ -314,7 +369,8 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
             m->used = 1;
         }
 
-        c = m->ctx;
+        /* SHA256_Transform reads and writes the state words only */
+        memcpy(c.h, m->ctx.h, sizeof(c.h));
         at = msg + SHA256_CBLOCK;
     }
 
@@ -343,14 +399,7 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
     }
 
     bits = (uint64_t) len * 8;
-    at[i - 8] = (unsigned char) (bits >> 56);
-    at[i - 7] = (unsigned char) (bits >> 48);
-    at[i - 6] = (unsigned char) (bits >> 40);
-    at[i - 5] = (unsigned char) (bits >> 32);
-    at[i - 4] = (unsigned char) (bits >> 24);
-    at[i - 3] = (unsigned char) (bits >> 16);
-    at[i - 2] = (unsigned char) (bits >> 8);
-    at[i - 1] = (unsigned char) bits;
+    sg_put_be64(at + i - 8, bits);
 
     SHA256_Transform(&c, at);
     if (i > SHA256_CBLOCK) {

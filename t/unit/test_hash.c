@@ -75,7 +75,7 @@ test_runtime_hash(void)
     statsig_runtime_t  *rt;
     statsig_str_t       p[5];
     char                key[601], err[256];
-    size_t              len, cut, bad;
+    size_t              len, cut, mid, bad;
     int                 round;
 
     rt = statsig_runtime_create(err, sizeof(err));
@@ -115,6 +115,38 @@ test_runtime_hash(void)
     }
 
     is_int(bad, 0, "runtime hash of 1803 keys of 0-600 bytes, twice each");
+
+    /*
+     * Keys of distinct bytes cut into parts of every length: each part is
+     * copied where it belongs (the keys above repeat one byte, which hides
+     * a part copied to the wrong place).
+     */
+    bad = 0;
+
+    for (len = 0; len <= 600; len++) {
+        for (cut = 0; cut < len; cut++) {
+            key[cut] = (char) (' ' + (cut * 37 + len) % 95);
+        }
+
+        for (cut = 0; cut <= len; cut += (len <= 48) ? 1 : 7) {
+            for (mid = cut; mid <= len; mid += (len <= 48) ? 1 : 13) {
+                p[0].data = key;
+                p[0].len = cut;
+                p[1].data = key + cut;
+                p[1].len = mid - cut;
+                p[2].data = key + mid;
+                p[2].len = len - mid;
+
+                if (statsig_runtime_hash(rt, p, 3)
+                    != statsig_hash_u64(key, len))
+                {
+                    bad++;
+                }
+            }
+        }
+    }
+
+    is_int(bad, 0, "runtime hash of keys of distinct bytes, every cut");
 
     statsig_runtime_free(rt);
 }
