@@ -249,6 +249,7 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
     ctx->eval.rt = ngx_http_statsig_runtime();
 
     ctx->ready = 1;
+    ctx->evaluable = (ctx->eval.snap != NULL && ctx->eval.rt != NULL);
 
     return NGX_OK;
 }

@@ -64,6 +64,7 @@ typedef struct {
 
     unsigned                       kept:1;       /* a worker's, reused */
     unsigned                       ready:1;      /* view + user */
+    unsigned                       evaluable:1;  /* ready, a snapshot */
     unsigned                       pinned:1;
     unsigned                       stable_id_done:1;
     unsigned                       stable_id_new:1;
@@ -130,26 +131,34 @@ ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size)
  *
  * A bit of the request's entries' specs: a spec whose bit is clear has
  * no entry yet, and the search (one compare per variable read before) is
- * skipped.  Unknown entities (no spec) are always searched.  Inline: each
- * variable asks for one, mostly new.
+ * skipped.  Unknown entities (no spec) have no bit and are always
+ * searched.  Inline: each variable asks for one, mostly new.
  */
-static ngx_inline ngx_http_statsig_entry_t *
-ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
-    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
+static ngx_inline uint64_t
+ngx_http_statsig_entry_spec_bit(statsig_kind_e kind,
+    const statsig_spec_t *spec)
 {
-    uint64_t                   bit;
+    if (spec == NULL) {
+        return 0;
+    }
+
+    return (uint64_t) 1 << ((((uint64_t) (uintptr_t) spec
+                              * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
+}
+
+
+/* the same, the bit of spec and kind known */
+static ngx_inline ngx_http_statsig_entry_t *
+ngx_http_statsig_entry_bit(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param,
+    uint64_t bit)
+{
     ngx_http_statsig_entry_t  *e;
 
-    bit = 0;
-
-    if (spec != NULL) {
-        bit = (uint64_t) 1 << ((((uint64_t) (uintptr_t) spec
-                                 * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
+    if (spec != NULL && !(ctx->entry_specs & bit)) {
 
         /* a new entry in the room the context made for every variable */
-        if (!(ctx->entry_specs & bit) && param == NULL
-            && ctx->entries.nelts < ctx->entries.nalloc)
-        {
+        if (param == NULL && ctx->entries.nelts < ctx->entries.nalloc) {
             e = (ngx_http_statsig_entry_t *) ctx->entries.elts
                 + ctx->entries.nelts++;
 
@@ -167,13 +176,20 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
             return e;
         }
 
-        if (!(ctx->entry_specs & bit)) {
-            return ngx_http_statsig_entry_add(ctx, kind, spec, name, param,
-                                              bit);
-        }
+        return ngx_http_statsig_entry_add(ctx, kind, spec, name, param, bit);
     }
 
     return ngx_http_statsig_entry_find(ctx, kind, spec, name, param, bit);
+}
+
+
+static ngx_inline ngx_http_statsig_entry_t *
+ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
+{
+    return ngx_http_statsig_entry_bit(ctx, kind, spec, name, param,
+                                      ngx_http_statsig_entry_spec_bit(kind,
+                                                                      spec));
 }
 
 

@@ -45,6 +45,7 @@ typedef struct {
     ngx_uint_t                     generation;
     const statsig_spec_t          *spec;
     statsig_kind_e                 sk;
+    uint64_t                       entry_bit;  /* of spec and sk */
 } ngx_http_statsig_var_t;
 
 
@@ -212,31 +213,34 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
 
     kind = sv->kind & ~NGX_HTTP_STATSIG_EVAL_BY_VAR;
     name = &sv->name;
-    param = sv->param.len ? &sv->param : NULL;
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "statsig evaluate kind:%ui name:\"%V\" param:\"%V\"",
-                   kind, name, param ? param : name);
+                   kind, name, sv->param.len ? &sv->param : name);
 
-    /* after the request's first variable: a ready context, inline */
+    /* after the request's first variable: a context that can evaluate */
     ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
 
-    if (ctx == NULL || !ctx->ready) {
-        ctx = ngx_http_statsig_ctx_start(r);
-        if (ctx == NULL) {
-            return NGX_ERROR;
+    if (ctx == NULL || !ctx->evaluable) {
+        if (ctx == NULL || !ctx->ready) {
+            ctx = ngx_http_statsig_ctx_start(r);
+            if (ctx == NULL) {
+                return NGX_ERROR;
+            }
+        }
+
+        if (ctx->eval.snap == NULL || ctx->eval.rt == NULL) {
+            /* no snapshot loaded (or no runtime) */
+            if (kind == NGX_HTTP_STATSIG_EVAL_GATE) {
+                return ngx_http_statsig_set(v, ngx_http_statsig_false.data,
+                                            1);
+            }
+
+            return ngx_http_statsig_declined(r, v, sv->deflt);
         }
     }
 
     snap = ctx->eval.snap;
-
-    if (snap == NULL || ctx->eval.rt == NULL) {
-        if (kind == NGX_HTTP_STATSIG_EVAL_GATE) {
-            return ngx_http_statsig_set(v, ngx_http_statsig_false.data, 1);
-        }
-
-        return ngx_http_statsig_declined(r, v, sv->deflt);
-    }
 
     /* a loaded snapshot's generation is never 0, a new variable's is */
     if (sv->generation != ctx->view.generation) {
@@ -259,7 +263,7 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
 
-    e = ngx_http_statsig_entry(ctx, sk, spec, name, NULL);
+    e = ngx_http_statsig_entry_bit(ctx, sk, spec, name, NULL, sv->entry_bit);
     if (e == NULL) {
         return NGX_ERROR;
     }
@@ -306,6 +310,8 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
     }
 
     /* NGX_HTTP_STATSIG_EVAL_PARAM */
+
+    param = sv->param.len ? &sv->param : NULL;
 
     if (sk == STATSIG_KIND_LAYER && slcf->exposures) {
         pe = ngx_http_statsig_entry(ctx, sk, spec, name, param);
@@ -358,6 +364,7 @@ ngx_http_statsig_find(const statsig_snapshot_t *snap,
     }
 
     sv->sk = sk;
+    sv->entry_bit = ngx_http_statsig_entry_spec_bit(sk, sv->spec);
 }
 
 
