@@ -48,6 +48,25 @@ statsig_gate_memo_create(void)
 }
 
 
+/*
+ * A result's exposures, copied in and out of the memo: a few (a gate's
+ * prerequisites and holdouts), where a call of memcpy cost more than the
+ * copy.
+ */
+static void
+sg_copy_exposures(statsig_exposure_t *d, const statsig_exposure_t *s,
+    uint32_t n)
+{
+    while (n-- > 0) {
+        d->gate = s->gate;
+        d->rule_id = s->rule_id;
+        d->value = s->value;
+        d++;
+        s++;
+    }
+}
+
+
 static sg_gate_memo_entry_t *
 sg_memo_slot(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec)
 {
@@ -85,8 +104,8 @@ statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     r->exposures_off = rt->exp_len;
     r->undelegated_off = rt->exp_len;
 
-    memcpy(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
-           e->r.exposures_len * sizeof(statsig_exposure_t));
+    sg_copy_exposures(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
+                      e->r.exposures_len);
     rt->exp_len += e->r.exposures_len;
 
     return 1;
@@ -117,8 +136,8 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     e->r = *r;
     e->exp_off = m->exp_len;
 
-    memcpy(&m->exp[m->exp_len], &ctx->rt->exp[r->exposures_off],
-           r->exposures_len * sizeof(statsig_exposure_t));
+    sg_copy_exposures(&m->exp[m->exp_len], &ctx->rt->exp[r->exposures_off],
+                      r->exposures_len);
     m->exp_len += r->exposures_len;
 }
 

@@ -81,13 +81,14 @@ statsig_js_number_start(const char *s, size_t len)
 }
 
 
+static double statsig_js_to_number_literal(const char *s, size_t len);
+
+
 double
 statsig_js_to_number(const char *s, size_t len)
 {
-    char    buf[512], *endp;
-    size_t  i, digits;
-    int     neg;
-    double  v;
+    size_t  i;
+    double  d;
 
     /* most strings (ids, emails, user agents) are not numbers at all */
     if (!statsig_js_number_start(s, len)) {
@@ -96,8 +97,6 @@ statsig_js_to_number(const char *s, size_t len)
 
     /* plain digits (version parts, buckets, ids): exact below 2^53 */
     if (len > 0 && len <= 15) {
-        double  d;
-
         d = 0;
         for (i = 0; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
             d = d * 10 + (s[i] - '0');
@@ -107,6 +106,25 @@ statsig_js_to_number(const char *s, size_t len)
             return d;
         }
     }
+
+    return statsig_js_to_number_literal(s, len);
+}
+
+
+/*
+ * The rest of Number(s), apart: its buffer for strtod would give the
+ * common cases above a frame and a stack check.
+ */
+#if defined __GNUC__
+__attribute__((noinline))
+#endif
+static double
+statsig_js_to_number_literal(const char *s, size_t len)
+{
+    char    buf[512], *endp;
+    size_t  i, digits;
+    int     neg;
+    double  v;
 
     statsig_js_trim(&s, &len);
 
