@@ -167,16 +167,34 @@ static ngx_int_t
 ngx_http_statsig_user_str(ngx_http_request_t *r,
     ngx_http_statsig_cv_t *cv, ngx_str_t *value)
 {
+    ngx_http_variable_value_t  *vv;
+
     if (cv == NULL) {
         return NGX_DECLINED;
     }
 
-    if (ngx_http_statsig_cv_value(r, cv, value) != NGX_OK) {
-        return NGX_ERROR;
-    }
+    if (cv->index != NGX_ERROR) {
+        /* a variable alone, as most are: ngx_http_statsig_cv_value() here */
+        vv = ngx_http_get_indexed_variable(r, cv->index);
+        if (vv == NULL) {
+            return NGX_ERROR;
+        }
 
-    if (value->len == 0) {
-        return NGX_DECLINED;
+        if (vv->not_found || vv->len == 0) {
+            return NGX_DECLINED;
+        }
+
+        value->data = vv->data;
+        value->len = vv->len;
+
+    } else {
+        if (ngx_http_statsig_cv_value(r, cv, value) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        if (value->len == 0) {
+            return NGX_DECLINED;
+        }
     }
 
     if (value->len > NGX_HTTP_STATSIG_MAX_FIELD) {
