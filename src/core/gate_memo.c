@@ -198,7 +198,29 @@ sg_session_user(statsig_eval_ctx_t *ctx)
 }
 
 
-/* A new session when the caller changed the user, snapshot or app. */
+/* a new session: its number, the memo emptied, the user's objects */
+SG_NOINLINE static void
+sg_session_new(statsig_eval_ctx_t *ctx)
+{
+    ctx->session = ++ctx->rt->next_session;
+    ctx->rt->gate_memo->session = ctx->session;
+    ctx->rt->gate_memo->exp_len = 0;
+
+    ctx->seen_user = ctx->user;
+    ctx->seen_snap = ctx->snap;
+    ctx->seen_has_target_app = ctx->has_target_app;
+    ctx->seen_target_app = ctx->target_app;
+    ctx->seen_environment = ctx->environment;
+
+    sg_session_user(ctx);
+}
+
+
+/*
+ * A new session when the caller changed the user, snapshot or app.  Asked
+ * by every evaluation: the new session apart, so that the check has no
+ * frame nor anything of the new one hoisted before it.
+ */
 void
 statsig_eval_session(statsig_eval_ctx_t *ctx)
 {
@@ -212,17 +234,7 @@ statsig_eval_session(statsig_eval_ctx_t *ctx)
         return;
     }
 
-    ctx->session = ++ctx->rt->next_session;
-    ctx->rt->gate_memo->session = ctx->session;
-    ctx->rt->gate_memo->exp_len = 0;
-
-    ctx->seen_user = ctx->user;
-    ctx->seen_snap = ctx->snap;
-    ctx->seen_has_target_app = ctx->has_target_app;
-    ctx->seen_target_app = ctx->target_app;
-    ctx->seen_environment = ctx->environment;
-
-    sg_session_user(ctx);
+    sg_session_new(ctx);
 }
 
 
