@@ -46,6 +46,16 @@ typedef struct {
     const statsig_spec_t          *spec;
     statsig_kind_e                 sk;
     uint64_t                       entry_bit;  /* of spec and sk */
+
+    /*
+     * statsig_param: the parameter's text in the config value that
+     * answered last, for that value and generation (a rule answers for
+     * many users)
+     */
+    ngx_uint_t                     param_generation;
+    uint32_t                       param_json;
+    ngx_int_t                      param_rc;
+    ngx_str_t                      param_value;
 } ngx_http_statsig_var_t;
 
 
@@ -326,13 +336,20 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
         }
     }
 
-    if (ngx_http_statsig_param_value(snap, &e->result, param, &value)
-        != NGX_OK)
+    if (sv->param_generation != ctx->view.generation
+        || sv->param_json != e->result.json_value)
     {
+        sv->param_rc = ngx_http_statsig_param_value(snap, &e->result, param,
+                                                    &sv->param_value);
+        sv->param_json = e->result.json_value;
+        sv->param_generation = ctx->view.generation;
+    }
+
+    if (sv->param_rc != NGX_OK) {
         return ngx_http_statsig_declined(r, v, sv->deflt);
     }
 
-    return ngx_http_statsig_set(v, value.data, value.len);
+    return ngx_http_statsig_set(v, sv->param_value.data, sv->param_value.len);
 }
 
 
