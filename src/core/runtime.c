@@ -594,7 +594,24 @@ statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
      * groups (name and version); the parser's cache keeps the answer
      * until its next parse, which only this function asks for */
     if (rt->ua_session != session || rt->ua_ptr != ua || rt->ua_len != len) {
-        rt->ua_info = statsig_ua_parse_ref(rt->ua, ua, len);
+
+        /*
+         * Another request from the same browser: the user agent parsed
+         * last has the same bytes, and its answer still stands (nothing
+         * else parses with rt->ua, so the entry is as it was left).
+         */
+        if (rt->ua_last_len != len + 1
+            || !statsig_mem_eq(rt->ua_last, ua, len))
+        {
+            rt->ua_info = statsig_ua_parse_ref(rt->ua, ua, len);
+            rt->ua_last_len = 0;
+
+            if (len <= STATSIG_UA_LAST_MAX) {
+                memcpy(rt->ua_last, ua, len);
+                rt->ua_last_len = len + 1;
+            }
+        }
+
         rt->ua_session = session;
         rt->ua_ptr = ua;
         rt->ua_len = len;

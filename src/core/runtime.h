@@ -11,6 +11,10 @@
 #include "ua_parser.h"
 
 
+/* a user agent this long or shorter is remembered by its bytes */
+#define STATSIG_UA_LAST_MAX  512
+
+
 #define STATSIG_TMP_VALUE_SIZE  256
 
 
@@ -51,6 +55,9 @@ struct statsig_runtime_s {
     uint64_t                    ua_session;
     const char                 *ua_ptr;
     size_t                      ua_len;
+    /* the bytes ua_info was parsed from, when they fit (length + 1) */
+    size_t                      ua_last_len;
+    char                        ua_last[STATSIG_UA_LAST_MAX];
 
     uint64_t                    country_session;
     const statsig_value_t      *country_ip;

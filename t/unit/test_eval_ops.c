@@ -32,6 +32,16 @@
 
 #define U(CUSTOM)  "{\"userID\":\"u1\",\"custom\":{" CUSTOM "}}"
 
+/* two user agents of 139 bytes: iOS, and Windows padded to that length */
+#define UA_IOS                                                               \
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1_2 like Mac OS X) "              \
+    "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1.2 "               \
+    "Mobile/15E148 Safari/604.1"
+#define UA_WIN_139                                                           \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "          \
+    "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Pad/"                \
+    "00000000000000000000000"
+
 #define LONG10   "aaaaaaaaaa"
 #define LONG100  LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10     \
                  LONG10 LONG10
@@ -372,6 +382,17 @@ static const op_case_t  cases[] = {
       "{\"userID\":\"u1\",\"userAgent\":\"Mozilla/5.0 (iPhone; CPU iPhone OS"
       " 17_1_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
       "Version/17.1.2 Mobile/15E148 Safari/604.1\"}", T },
+    /* the runtime keeps the last user agent's answer by its bytes: the
+     * same again, another of the same length, the first again */
+    { "ua_based os_name, the same user agent again",
+      COND("ua_based", "\"any\"", "[\"iOS\"]", "\"os_name\""),
+      "{\"userID\":\"u2\",\"userAgent\":\"" UA_IOS "\"}", T },
+    { "ua_based os_name, another user agent of the same length",
+      COND("ua_based", "\"any\"", "[\"iOS\"]", "\"os_name\""),
+      "{\"userID\":\"u3\",\"userAgent\":\"" UA_WIN_139 "\"}", F },
+    { "ua_based os_name, the first user agent again",
+      COND("ua_based", "\"any\"", "[\"iOS\"]", "\"os_name\""),
+      "{\"userID\":\"u4\",\"userAgent\":\"" UA_IOS "\"}", T },
 
     /* unsupported: value false, rule id "", no exposures */
     { "unknown operator", UF("encoded_any_of", "[1]", "x"), U(""), UNSUP },
