@@ -239,7 +239,7 @@ ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
 
 /* keys are NUL-terminated: static names or configuration arguments */
 
-static ngx_int_t
+static ngx_inline ngx_int_t
 ngx_http_statsig_obj_add(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_obj_t *o, u_char *key, size_t key_len,
     ngx_str_t *value)

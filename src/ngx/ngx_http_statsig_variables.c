@@ -121,8 +121,13 @@ static ngx_str_t  ngx_http_statsig_stable_id_name =
 static ngx_str_t  ngx_http_statsig_exposure_count_name =
     ngx_string("statsig_exposure_count");
 
-static ngx_str_t  ngx_http_statsig_true = ngx_string("1");
 static ngx_str_t  ngx_http_statsig_false = ngx_string("0");
+
+/* a gate's two values, set whole (not field by field) */
+static ngx_http_variable_value_t  ngx_http_statsig_gate_values[] = {
+    ngx_http_variable("0"),
+    ngx_http_variable("1")
+};
 
 static char  *ngx_http_statsig_kind_names[] = {
     "gate", "config", "experiment", "config or layer"
@@ -298,9 +303,8 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
     switch (kind) {
 
     case NGX_HTTP_STATSIG_EVAL_GATE:
-        return ngx_http_statsig_set(v, e->result.value
-                                       ? ngx_http_statsig_true.data
-                                       : ngx_http_statsig_false.data, 1);
+        *v = ngx_http_statsig_gate_values[e->result.value];
+        return NGX_OK;
 
     case NGX_HTTP_STATSIG_EVAL_CONFIG:
         /* json_value 0 is the core's {} (a boolean or absent value) */
