@@ -357,8 +357,14 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
 }
 
 
-/* The spec a variable names in this snapshot, into sv->spec and sv->sk. */
+/*
+ * The spec a variable names in this snapshot, into sv->spec and sv->sk;
+ * once a generation, not inline.
+ */
 
+#if (defined __GNUC__)
+__attribute__((noinline))
+#endif
 static void
 ngx_http_statsig_find(const statsig_snapshot_t *snap,
     ngx_http_statsig_var_t *sv)
@@ -474,8 +480,15 @@ ngx_http_statsig_param_value(const statsig_snapshot_t *snap,
 }
 
 
-/* an entity in no snapshot: a warning once per worker and name */
+/*
+ * An entity in no snapshot: a warning once per worker and name.  Not
+ * inline: the address of kind it takes would give every variable's frame
+ * a stack check.
+ */
 
+#if (defined __GNUC__)
+__attribute__((noinline))
+#endif
 static void
 ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
     ngx_str_t *name)
@@ -508,8 +521,11 @@ ngx_http_statsig_unknown(ngx_http_request_t *r, ngx_uint_t kind,
 }
 
 
-/* no answer: the variable's default, or not found */
+/* no answer: the variable's default, or not found; apart, as unknown() */
 
+#if (defined __GNUC__)
+__attribute__((noinline))
+#endif
 static ngx_int_t
 ngx_http_statsig_declined(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, ngx_http_statsig_cv_t *deflt)
