@@ -33,6 +33,7 @@
 #include "jsstr.h"
 #include "jtree.h"
 #include "jtree_js.h"
+#include "eval_internal.h"
 #include "snapshot.h"
 
 
@@ -1020,6 +1021,59 @@ sg_put_id_type(sg_compiler_t *c, const statsig_jnode_t *v, sg_sref_t *id_type,
 }
 
 
+/*
+ * The rule loop's path for a condition (snapshot.h): a user field (both
+ * keys within the field keys) or userID, the set probe for statsig-node's
+ * any/none sets, and the operator's answer on an absent value, computed
+ * here by the evaluator's own operator on the set just written (a regex
+ * is the runtime's: str_matches keeps none).
+ */
+static void
+sg_put_fast(sg_compiler_t *c, sg_cond_t *cond)
+{
+    int  absent;
+
+    cond->fast = SG_FAST_GENERAL;
+    cond->flags = 0;
+
+    if (cond->type == SG_COND_PUBLIC) {
+        cond->fast = SG_FAST_PUBLIC;
+        return;
+    }
+
+    if (cond->type == SG_COND_USER_FIELD && cond->has_field
+        && cond->field_key < SG_FIELD_KEYS_MAX
+        && cond->field_lower_key < SG_FIELD_KEYS_MAX)
+    {
+        cond->fast = SG_FAST_FIELD;
+
+    } else if (cond->type == SG_COND_UNIT_ID && !cond->id_type_custom) {
+        cond->fast = SG_FAST_USER_ID;
+
+    } else {
+        return;
+    }
+
+    if (cond->op_set) {
+        cond->flags |= SG_CF_SET;
+
+        if (cond->op == SG_OP_NONE || cond->op == SG_OP_NONE_CS) {
+            cond->flags |= SG_CF_NEG;
+        }
+
+        if (cond->op == SG_OP_ANY || cond->op == SG_OP_NONE) {
+            cond->flags |= SG_CF_CI;
+        }
+    }
+
+    absent = statsig_op_absent(c->blob.data, cond);
+
+    if (absent >= 0) {
+        cond->flags |= SG_CF_ABSENT | (absent ? SG_CF_ABSENT_YES : 0);
+    }
+}
+
+
 static int
 sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
 {
@@ -1139,7 +1193,13 @@ sg_put_cond(sg_compiler_t *c, const statsig_jnode_t *j, sg_cond_t *cond)
         cond->multi_n = (uint32_t) n;
     }
 
-    return c->blob.failed ? -1 : 0;
+    if (c->blob.failed) {
+        return -1;
+    }
+
+    sg_put_fast(c, cond);
+
+    return 0;
 }
 
 
@@ -1166,13 +1226,88 @@ sg_truthy(const statsig_jnode_t *v)
 }
 
 
+/*
+ * A spec's flow (snapshot.h): its rules' conditions in order, with the
+ * loop's own entries, written once all are made.
+ */
+typedef struct {
+    sg_cond_t  *conds;
+    size_t      n;
+    size_t      cap;
+} sg_flow_t;
+
+
+static sg_cond_t *
+sg_flow_add(sg_compiler_t *c, sg_flow_t *f, size_t n)
+{
+    sg_cond_t  *p;
+    size_t      cap;
+
+    if (f->n + n > f->cap) {
+        cap = f->cap ? f->cap : 8;
+        while (cap < f->n + n) {
+            cap *= 2;
+        }
+
+        p = realloc(f->conds, cap * sizeof(sg_cond_t));
+        if (p == NULL) {
+            c->blob.failed = 1;
+            return NULL;
+        }
+
+        f->conds = p;
+        f->cap = cap;
+    }
+
+    p = &f->conds[f->n];
+    f->n += n;
+
+    return p;
+}
+
+
+/* an entry of the flow that is no condition */
+static int
+sg_flow_mark(sg_compiler_t *c, sg_flow_t *f, uint8_t fast, size_t rule)
+{
+    sg_cond_t  *m;
+
+    m = sg_flow_add(c, f, 1);
+    if (m == NULL) {
+        return -1;
+    }
+
+    memset(m, 0, sizeof(*m));
+    m->type = SG_COND_UNKNOWN;
+    m->fast = fast;
+    m->flags = SG_CF_LAST;
+    m->field_key = SG_NO_FIELD_KEY;
+    m->field_lower_key = SG_NO_FIELD_KEY;
+    m->gate = -1;
+    m->rule = (uint32_t) rule;
+    m->field = c->empty;
+    m->field_lower = c->empty;
+    m->id_type = c->empty;
+    m->id_type_lower = c->empty;
+    m->salt = c->empty;
+    m->target.str = c->empty;
+    m->target.lower = c->empty;
+    m->target.num = NAN;
+    m->target.date = NAN;
+
+    return 0;
+}
+
+
+/* r->conds: the rule's position in the flow (sg_put_spec makes it an
+ * offset) */
 static int
 sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
-    sg_rule_t *r, size_t index)
+    sg_rule_t *r, size_t index, sg_flow_t *flow)
 {
     const statsig_jnode_t  *id, *salt, *pp, *conds, *delegate, *group;
-    sg_cond_t              *cs;
-    size_t                  off, i, n;
+    sg_cond_t              *cs, *p;
+    size_t                  i, n;
 
     memset(r, 0, sizeof(*r));
 
@@ -1250,16 +1385,36 @@ sg_put_rule(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
             return -1;
         }
 
+        cs[i].rule = (uint32_t) index;
         r->pure &= (uint8_t) sg_cond_is_pure(&cs[i]);
     }
 
-    off = sg_put_array(c, cs, n, sizeof(sg_cond_t), SG_COND_ALIGN);
-    if (off == (size_t) -1) {
+    if (n > 0) {
+        cs[n - 1].flags |= SG_CF_LAST;
+    }
+
+    /* a rule taken whole, or one that passes with nothing to check */
+    if ((!r->pure && sg_flow_mark(c, flow, SG_FAST_IMPURE, index) != 0)
+        || (n == 0 && sg_flow_mark(c, flow, SG_FAST_PUBLIC, index) != 0))
+    {
+        free(cs);
         return -1;
     }
 
-    r->conds = (uint32_t) off;
+    r->conds = (uint32_t) (flow->n - (n == 0));
     r->n_conds = (uint32_t) n;
+
+    if (n > 0) {
+        p = sg_flow_add(c, flow, n);
+        if (p == NULL) {
+            free(cs);
+            return -1;
+        }
+
+        memcpy(p, cs, n * sizeof(sg_cond_t));
+    }
+
+    free(cs);
 
     (void) kind;
 
@@ -1329,6 +1484,7 @@ sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
 {
     const statsig_jnode_t  *rules, *entity, *version, *ex, *apps;
     sg_rule_t              *rs;
+    sg_flow_t               flow;
     size_t                  off, i, n;
 
     memset(s, 0, sizeof(*s));
@@ -1407,12 +1563,36 @@ sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
         return -1;
     }
 
+    memset(&flow, 0, sizeof(flow));
+
     for (i = 0; i < n; i++) {
-        if (sg_put_rule(c, statsig_jarray_get(rules, i), kind, &rs[i], i) != 0)
+        if (sg_put_rule(c, statsig_jarray_get(rules, i), kind, &rs[i], i,
+                        &flow)
+            != 0)
         {
+            free(flow.conds);
             free(rs);
             return -1;
         }
+    }
+
+    if (sg_flow_mark(c, &flow, SG_FAST_END, n) != 0) {
+        free(flow.conds);
+        free(rs);
+        return -1;
+    }
+
+    off = sg_put_array(c, flow.conds, flow.n, sizeof(sg_cond_t),
+                       SG_COND_ALIGN);
+    if (off == (size_t) -1) {
+        free(rs);
+        return -1;
+    }
+
+    s->flow = (uint32_t) off;
+
+    for (i = 0; i < n; i++) {
+        rs[i].conds = (uint32_t) (off + rs[i].conds * sizeof(sg_cond_t));
     }
 
     off = sg_put_array(c, rs, n, sizeof(sg_rule_t), 8);

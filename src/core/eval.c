@@ -169,17 +169,52 @@ sg_result_init(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
 static void
 sg_result_unsupported(statsig_eval_ctx_t *ctx, statsig_result_t *res,
-    uint32_t base)
+    const statsig_spec_t *spec, uint32_t base)
 {
-    const statsig_spec_t  *spec;
-
-    spec = res->spec;
     ctx->rt->exp_len = base;
     sg_result_init(ctx, NULL, res);
     res->spec = spec;
     res->reason = ctx->rt->overflow ? STATSIG_REASON_ERROR
                                     : STATSIG_REASON_UNSUPPORTED;
     res->rule_id = statsig_rule_none;
+}
+
+
+/*
+ * A spec's complete result, every field written once: rule_id, the
+ * rule's (NULL: none passed) value and group, the exposures from base to
+ * the stack's top.
+ */
+static SG_ALWAYS_INLINE void
+sg_result_end(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    const sg_rule_t *rule, int value, statsig_str_t rule_id, uint32_t base,
+    statsig_result_t *res)
+{
+    const statsig_snapshot_t  *s;
+    uint32_t                   len;
+
+    s = ctx->snap;
+    len = ctx->rt->exp_len - base;
+
+    /* field by field: an initializer zeroes it first (rep stos) */
+    res->spec = spec;
+    res->delegate = NULL;
+    res->reason = STATSIG_REASON_NETWORK;
+    res->value = (unsigned) value;
+    res->is_experiment_group = rule ? rule->is_experiment_group : 0;
+    res->has_group_name = rule ? rule->has_group_name : 0;
+    res->rule_id = rule_id;
+    res->group_name.data = rule ? (const char *) s + rule->group_name.off
+                                : NULL;
+    res->group_name.len = rule ? rule->group_name.len : 0;
+    res->id_type = sg_str(s, spec->id_type);
+    res->json_value = value ? rule->return_value : spec->default_value;
+    res->explicit_params = spec->explicit_params;
+    res->has_explicit_params = spec->has_explicit_params;
+    res->exposures_off = base;
+    res->exposures_len = len;
+    res->undelegated_off = base;
+    res->undelegated_len = len;
 }
 
 
@@ -225,7 +260,7 @@ sg_eval_delegate(statsig_eval_ctx_t *ctx, const statsig_spec_t *layer,
     copy = ctx->rt->exp_len;
     if (copy + (copy - base) > STATSIG_MAX_EXPOSURES) {
         ctx->rt->overflow = 1;
-        sg_result_unsupported(ctx, res, base);
+        sg_result_unsupported(ctx, res, res->spec, base);
         return;
     }
 
@@ -246,20 +281,13 @@ sg_eval_delegate(statsig_eval_ctx_t *ctx, const statsig_spec_t *layer,
 }
 
 
-static int
-sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+/* h % 10000 < passPercentage * 100, h the rule's bucketing hash */
+static SG_NOINLINE int
+sg_pass_hash(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const sg_rule_t *rule)
 {
     statsig_str_t  rule_salt;
     uint64_t       h;
-
-    if (rule->pass_percentage == 0) {
-        return 0;
-    }
-
-    if (rule->pass_percentage == 100) {
-        return 1;
-    }
 
     rule_salt = sg_str(ctx->snap, rule->salt);
     h = sg_hash_key(ctx->rt, sg_str(ctx->snap, spec->salt), &rule_salt,
@@ -270,91 +298,257 @@ sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 }
 
 
+static inline int
+sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    const sg_rule_t *rule)
+{
+    if (rule->pass_percentage == 0) {
+        return 0;
+    }
+
+    if (rule->pass_percentage == 100) {
+        return 1;
+    }
+
+    return sg_pass_hash(ctx, spec, rule);
+}
+
+
+/*
+ * A condition on the loop's own path (the compiler's c->fast): a user
+ * field from its slot, or the userID; statsig_value_undefined answered as
+ * the compiler found; a set probed here.  Anything else is
+ * statsig_eval_condition's.  slots and session are the context's, read
+ * once a spec; fields (a constant where inlined) says that the user is an
+ * object whose keys are in the slots (statsig_user_keys): a field that
+ * none of them spells is undefined.
+ */
+static SG_ALWAYS_INLINE int
+sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
+    const statsig_field_slot_t *slots, uint64_t session, int fields,
+    int depth)
+{
+    const statsig_value_t       *v;
+    const statsig_field_slot_t  *f;
+    unsigned                     fl;
+
+    switch (c->fast) {
+
+    case SG_FAST_PUBLIC:
+        return 1;
+
+    case SG_FAST_FIELD:
+        f = &slots[c->field_key];
+
+        if (f->resolved_session == session) {
+            v = f->resolved;
+
+        } else if (fields && f->session != session
+                   && slots[c->field_lower_key].session != session)
+        {
+            v = &statsig_value_undefined;
+
+        } else {
+            v = statsig_user_field_find(ctx, c->field_key,
+                                        c->field_lower_key, c);
+        }
+
+        break;
+
+    case SG_FAST_USER_ID:
+        v = ctx->user_id ? ctx->user_id : &statsig_value_undefined;
+        break;
+
+    default:
+        return statsig_eval_condition(ctx, c, depth);
+    }
+
+    fl = c->flags;
+
+    if (v == &statsig_value_undefined && (fl & SG_CF_ABSENT)) {
+        return (fl & SG_CF_ABSENT_YES) != 0;
+    }
+
+    /* a lazy value's lower case is made on the operator's path */
+    if ((fl & SG_CF_SET)
+        && !((fl & SG_CF_CI) && (v->pending & STATSIG_PENDING_LOWER)))
+    {
+        return statsig_set_any(ctx->snap, c, v, fl & SG_CF_CI)
+               ^ ((fl & SG_CF_NEG) != 0);
+    }
+
+    return statsig_apply_op(ctx, c, v);
+}
+
+
+static SG_NOINLINE int
+sg_cond_call(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth)
+{
+    return sg_cond(ctx, c, ctx->rt->field_slots, ctx->session,
+                   statsig_value_is_object(ctx->user), depth);
+}
+
+
+/*
+ * A rule with conditions that do more than answer (gates: exposures,
+ * unsupported results): every one evaluated, but pure ones after one
+ * failed, then the new exposures cleaned (the earlier rules' are clean
+ * already: those from clean on are new).  1 passed, 0 failed, -1
+ * unsupported.
+ */
+static SG_NOINLINE int
+sg_rule_impure(statsig_eval_ctx_t *ctx, const sg_rule_t *rule,
+    uint32_t base, uint32_t clean, int depth)
+{
+    const sg_cond_t  *c, *end;
+    int               pass;
+
+    c = SG_AT(ctx->snap, rule->conds, sg_cond_t);
+    end = c + rule->n_conds;
+    pass = 1;
+    ctx->unsupported = 0;
+
+    for ( /* void */ ; c < end; c++) {
+        /* once one failed, only the impure ones still matter */
+        if (!pass && sg_cond_is_pure(c)) {
+            continue;
+        }
+
+        if (!sg_cond_call(ctx, c, depth)) {
+            pass = 0;
+        }
+
+        if (ctx->unsupported) {
+            return -1;
+        }
+    }
+
+    if (ctx->rt->exp_len != clean) {
+        sg_clean_exposures(ctx->rt, base, clean);
+    }
+
+    return pass;
+}
+
+
+#define SG_RULE_UNSUPPORTED  ((const sg_rule_t *) 1)
+
+/*
+ * The spec's flow (snapshot.h) up to the first rule that passes: that
+ * rule, NULL when none did, SG_RULE_UNSUPPORTED.  A rule of pure
+ * conditions only answers (no exposures, never unsupported: known types
+ * and operators), so the first of its conditions that fails ends it.
+ */
+static SG_ALWAYS_INLINE const sg_rule_t *
+sg_flow(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec, uint32_t base,
+    int fields, int depth)
+{
+    const statsig_field_slot_t  *slots;
+    const sg_rule_t             *rules, *rule;
+    const sg_cond_t             *c;
+    uint64_t                     session;
+    uint32_t                     clean;
+    int                          pass;
+
+    slots = ctx->rt->field_slots;
+    session = ctx->session;
+    rules = SG_AT(ctx->snap, spec->rules, sg_rule_t);
+    c = SG_AT(ctx->snap, spec->flow, sg_cond_t);
+    clean = base;
+
+    for ( ;; ) {
+        if (c->fast < SG_FAST_IMPURE) {
+            if (sg_cond(ctx, c, slots, session, fields, depth)) {
+                if (c->flags & SG_CF_LAST) {
+                    return &rules[c->rule];
+                }
+
+                c++;
+                continue;
+            }
+
+            /* to the next rule's first */
+            while (!(c->flags & SG_CF_LAST)) {
+                c++;
+            }
+
+            c++;
+            continue;
+        }
+
+        if (c->fast == SG_FAST_END) {
+            return NULL;
+        }
+
+        rule = &rules[c->rule];
+        pass = sg_rule_impure(ctx, rule, base, clean, depth);
+
+        if (pass < 0) {
+            return SG_RULE_UNSUPPORTED;
+        }
+
+        if (pass) {
+            return rule;
+        }
+
+        clean = ctx->rt->exp_len;
+        c += 1 + rule->n_conds;
+    }
+}
+
+
+static SG_NOINLINE const sg_rule_t *
+sg_flow_no_fields(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    uint32_t base, int depth)
+{
+    return sg_flow(ctx, spec, base, 0, depth);
+}
+
+
 void
 statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *res, int depth)
 {
-    const statsig_snapshot_t  *s;
-    const sg_rule_t           *rules, *rule;
-    const sg_cond_t           *c, *end;
-    uint32_t                   base, clean, i;
-    int                        pass;
+    const sg_rule_t    *rule;
+    statsig_runtime_t  *rt;
+    uint32_t            base;
 
-    s = ctx->snap;
-    base = ctx->rt->exp_len;
-    clean = base;
-    sg_result_init(ctx, spec, res);
+    rt = ctx->rt;
+    base = rt->exp_len;
 
-    if (depth > STATSIG_MAX_DEPTH || ++ctx->rt->evals > STATSIG_MAX_EVALS) {
-        ctx->rt->overflow = 1;
-        sg_result_unsupported(ctx, res, base);
+    if (depth > STATSIG_MAX_DEPTH || ++rt->evals > STATSIG_MAX_EVALS) {
+        rt->overflow = 1;
+        sg_result_unsupported(ctx, res, spec, base);
         return;
     }
 
     if (!spec->enabled) {
-        res->rule_id = sg_rule_disabled;
+        sg_result_end(ctx, spec, NULL, 0, sg_rule_disabled, base, res);
         res->has_explicit_params = 0;
         return;
     }
 
-    rules = SG_AT(s, spec->rules, sg_rule_t);
+    rule = statsig_value_is_object(ctx->user)
+           ? sg_flow(ctx, spec, base, 1, depth)
+           : sg_flow_no_fields(ctx, spec, base, depth);
 
-    for (i = 0; i < spec->n_rules; i++) {
-        rule = &rules[i];
-        c = SG_AT(s, rule->conds, sg_cond_t);
-        end = c + rule->n_conds;
-        pass = 1;
-        ctx->unsupported = 0;
-
-        for ( /* void */ ; c < end; c++) {
-            /* once one failed, only the impure ones still matter */
-            if (c->type == SG_COND_PUBLIC || (!pass && sg_cond_is_pure(c))) {
-                continue;       /* public: true, nothing else */
-            }
-
-            if (!statsig_eval_condition(ctx, c, depth)) {
-                pass = 0;
-
-                if (rule->pure) {
-                    break;
-                }
-            }
-
-            if (ctx->unsupported) {
-                sg_result_unsupported(ctx, res, base);
-                return;
-            }
-        }
-
-        /* the earlier rules' exposures are clean already; most rules
-         * add none */
-        if (ctx->rt->exp_len != clean) {
-            sg_clean_exposures(ctx->rt, base, clean);
-            clean = ctx->rt->exp_len;
-        }
-
-        if (!pass) {
-            continue;
-        }
-
-        if (rule->has_delegate && rule->delegate >= 0) {
-            sg_eval_delegate(ctx, spec, rule, base, res, depth);
-            return;
-        }
-
-        res->value = sg_pass_percentage(ctx, spec, rule);
-        res->rule_id = sg_str(s, rule->id);
-        res->has_group_name = rule->has_group_name;
-        res->group_name = sg_str(s, rule->group_name);
-        res->is_experiment_group = rule->is_experiment_group;
-        res->json_value = res->value ? rule->return_value
-                                     : spec->default_value;
-        sg_set_exposures(res, base, ctx->rt->exp_len);
+    if (rule == NULL) {
+        sg_result_end(ctx, spec, NULL, 0, sg_rule_default, base, res);
         return;
     }
 
-    res->rule_id = sg_rule_default;
-    sg_set_exposures(res, base, ctx->rt->exp_len);
+    if (rule == SG_RULE_UNSUPPORTED) {
+        sg_result_unsupported(ctx, res, spec, base);
+        return;
+    }
+
+    if (rule->has_delegate && rule->delegate >= 0) {
+        sg_eval_delegate(ctx, spec, rule, base, res, depth);
+        return;
+    }
+
+    sg_result_end(ctx, spec, rule, sg_pass_percentage(ctx, spec, rule),
+                  sg_str(ctx->snap, rule->id), base, res);
 }
 
 
@@ -375,6 +569,7 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     ctx->rt->overflow = 0;
     ctx->rt->evals = 0;
     statsig_eval_session(ctx);
+    statsig_user_keys(ctx);
 
     if (spec == NULL) {
         sg_result_init(ctx, NULL, res);

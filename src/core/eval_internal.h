@@ -6,6 +6,7 @@
 #ifndef STATSIG_EVAL_INTERNAL_H
 #define STATSIG_EVAL_INTERNAL_H
 
+#include "hash.h"
 #include "runtime.h"
 #include "snapshot.h"
 #include "statsig.h"
@@ -64,14 +65,84 @@ sg_op_needs(unsigned op)
 /* a path kept out of its caller, whose frame then stays small: the
  * dispatches of conditions and operators run ~35 times a request */
 #if defined(__GNUC__)
-#define SG_NOINLINE  __attribute__((noinline))
+#define SG_NOINLINE       __attribute__((noinline))
+#define SG_ALWAYS_INLINE  inline __attribute__((always_inline))
 #else
 #define SG_NOINLINE
+#define SG_ALWAYS_INLINE  inline
 #endif
+
+#define statsig_value_is_object(v)                                           \
+    ((v) != NULL && (v)->type == STATSIG_V_OBJECT)
 
 /* operators.c: the condition's operator on the left value */
 int statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     const statsig_value_t *v);
+
+/*
+ * operators.c, for the compiler: c's operator on statsig_value_undefined
+ * (0 or 1), -1 when that needs the runtime; blob is the
+ * snapshot being written, c's target already in it
+ */
+int statsig_op_absent(const void *blob, const sg_cond_t *c);
+
+/* operators.c: a value's string hash the first time (kept in the value) */
+uint64_t statsig_value_hash_make(const statsig_value_t *v, int lower);
+
+static inline uint64_t
+statsig_value_hash(const statsig_value_t *v, int lower)
+{
+    uint64_t  h;
+
+    h = lower ? v->lower_hash : v->hash;
+
+    return h != 0 ? h : statsig_value_hash_make(v, lower);
+}
+
+
+/* statsig-node's targetValueSet.has(str): the condition's set table */
+static SG_ALWAYS_INLINE int
+statsig_set_has(const statsig_snapshot_t *s, const sg_tval_t *t,
+    const char *str, size_t len, uint64_t h)
+{
+    const sg_setent_t  *e;
+    uint32_t            h32, mask, slot;
+
+    e = SG_AT(s, t->set, sg_setent_t);
+    h32 = (uint32_t) h;
+    mask = t->set_n - 1;
+
+    for (slot = h32 & mask; e[slot].str.off != 0; slot = (slot + 1) & mask) {
+        if (e[slot].hash == h32 && e[slot].str.len == len
+            && statsig_mem_eq((const char *) s + e[slot].str.off, str, len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * any/none with the set (op_set): has(String(value)) [|| has(lower)]; a
+ * value already in lower case shares its bytes: one probe.  ci reads the
+ * lower case: a lazy value has it made (statsig_value_settle) first.
+ */
+static SG_ALWAYS_INLINE int
+statsig_set_any(const statsig_snapshot_t *s, const sg_cond_t *c,
+    const statsig_value_t *v, int ci)
+{
+    if (statsig_set_has(s, &c->target, v->str, v->len,
+                        statsig_value_hash(v, 0)))
+    {
+        return 1;
+    }
+
+    return ci && (v->lower != v->str || v->lower_len != v->len)
+           && statsig_set_has(s, &c->target, v->lower, v->lower_len,
+                              statsig_value_hash(v, 1));
+}
 
 /* gate_memo.c */
 #define STATSIG_FIELD_MEMO_SLOTS  64
@@ -108,6 +179,12 @@ statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
 
     return statsig_user_field_find(ctx, key, lower_key, c);
 }
+
+/*
+ * The user's keys among the field keys (their slots' cand), once a
+ * session: statsig_eval_spec, after statsig_eval_session.
+ */
+void statsig_user_keys(statsig_eval_ctx_t *ctx);
 
 /* the session's slot for a custom unit id type (by address) */
 const statsig_value_t **statsig_unit_memo(statsig_eval_ctx_t *ctx,

@@ -30,11 +30,21 @@ typedef struct {
 
 #define SG_UNIT_MEMO_SLOTS  8
 
+/* a user key's field key, by the key's address (sg_user_keys_find) */
+#define SG_KEY_MEMO_SLOTS   32
+
+typedef struct {
+    const char            *key;
+    size_t                 len;
+    uint32_t               k;
+} sg_key_memo_t;
+
 struct statsig_gate_memo_s {
     sg_gate_memo_entry_t   slots[SG_GATE_MEMO_SLOTS];
     statsig_field_memo_t   fields[STATSIG_FIELD_MEMO_SLOTS];
     statsig_field_memo_t   units[SG_UNIT_MEMO_SLOTS];
     uint64_t               keys_session;    /* rt->field_slots' cand */
+    sg_key_memo_t          keys[SG_KEY_MEMO_SLOTS];
     statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
     uint32_t               exp_len;
     uint64_t               session;
@@ -281,6 +291,50 @@ statsig_unit_memo(statsig_eval_ctx_t *ctx, const char *id_type)
 }
 
 
+/*
+ * A user key's field key, or SG_NO_FIELD_KEY.  The keys of the users a
+ * process builds mostly lie at the same addresses request after request
+ * (nginx's are its configuration's): the field key found last for the
+ * address is checked against the bytes there (the snapshot's name of it),
+ * which costs less than the index's hash and probe.
+ */
+static uint32_t
+sg_user_key(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m,
+    const char *key, size_t len)
+{
+    const sg_header_t  *h;
+    const sg_sref_t    *names;
+    sg_key_memo_t      *e;
+    uintptr_t           a;
+    uint32_t            k;
+
+    h = (const sg_header_t *) ctx->snap;
+    a = (uintptr_t) key;
+    e = &m->keys[(a ^ (a >> 6)) % SG_KEY_MEMO_SLOTS];
+
+    if (e->key == key && e->len == len && e->k < h->n_field_keys) {
+        names = SG_AT(ctx->snap, h->field_keys, sg_sref_t);
+
+        if (names[e->k].len == len
+            && statsig_mem_eq((const char *) ctx->snap + names[e->k].off,
+                              key, len))
+        {
+            return e->k;
+        }
+    }
+
+    k = statsig_field_key_find(ctx->snap, key, len);
+
+    if (k < SG_FIELD_KEYS_MAX) {
+        e->key = key;
+        e->len = len;
+        e->k = k;
+    }
+
+    return k;
+}
+
+
 static void
 sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 {
@@ -301,8 +355,7 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
         }
 
         for (i = 0; i < objs[o]->n; i++) {
-            k = statsig_field_key_find(ctx->snap, objs[o]->keys[i],
-                                       objs[o]->key_lens[i]);
+            k = sg_user_key(ctx, m, objs[o]->keys[i], objs[o]->key_lens[i]);
             if (k >= SG_FIELD_KEYS_MAX) {
                 continue;               /* no condition reads it */
             }
@@ -319,6 +372,19 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
             /* in order: a later duplicate key replaces (JSON.parse) */
             f->cand[o] = &objs[o]->items[i];
         }
+    }
+}
+
+
+void
+statsig_user_keys(statsig_eval_ctx_t *ctx)
+{
+    struct statsig_gate_memo_s  *m;
+
+    m = ctx->rt->gate_memo;
+
+    if (m->keys_session != ctx->session) {
+        sg_user_keys_find(ctx, m);
     }
 }
 
@@ -351,53 +417,18 @@ sg_first_set(const statsig_value_t *const *f, const statsig_value_t *const *lf)
 }
 
 
-/*
- * getFromUser(user, field) the first time in a session (see
- * statsig_user_field): the field as it is, then in lower case
- * (field_lower; the same key when it is lower case already), in the
- * user, its custom and privateAttributes objects.
- */
-const statsig_value_t *
-statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
-    uint32_t lower_key, const sg_cond_t *c)
+/* getFromUser for a spelling past the snapshot's field keys: the objects
+ * scanned, the answer kept by the address of the name */
+static SG_NOINLINE const statsig_value_t *
+sg_user_field_scan(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
 {
-    static const statsig_value_t  *none[3];
-    statsig_str_t                  field, field_lower;
-    struct statsig_gate_memo_s    *m;
-    statsig_field_slot_t          *f, *lf;
-    const statsig_value_t         **memo, *fc[3], *lc[3], *v;
-
-    m = ctx->rt->gate_memo;
-
-    if (key < SG_FIELD_KEYS_MAX && lower_key < SG_FIELD_KEYS_MAX) {
-        f = &ctx->rt->field_slots[key];
-        lf = &ctx->rt->field_slots[lower_key];
-
-        if (ctx->user == NULL || ctx->user->type != STATSIG_V_OBJECT) {
-            v = &statsig_null_value;
-
-        } else {
-            if (m->keys_session != ctx->session) {
-                sg_user_keys_find(ctx, m);
-            }
-
-            v = sg_first_set(f->session == ctx->session ? f->cand : none,
-                             key == lower_key
-                             ? NULL
-                             : lf->session == ctx->session ? lf->cand : none);
-        }
-
-        f->resolved = v;
-        f->resolved_session = ctx->session;
-
-        return v;
-    }
+    statsig_str_t           field, field_lower;
+    const statsig_value_t  **memo, *fc[3], *lc[3];
 
     if (ctx->user == NULL || ctx->user->type != STATSIG_V_OBJECT) {
         return &statsig_null_value;
     }
 
-    /* a spelling past the snapshot's field keys: the objects scanned */
     field = sg_str(ctx->snap, c->field);
     field_lower = sg_str(ctx->snap, c->field_lower);
 
@@ -422,4 +453,54 @@ statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
     *memo = sg_first_set(fc, field_lower.data != field.data ? lc : NULL);
 
     return *memo;
+}
+
+
+/*
+ * getFromUser(user, field) the first time in a session (see
+ * statsig_user_field): the field as it is, then in lower case
+ * (field_lower; the same key when it is lower case already), in the
+ * user, its custom and privateAttributes objects.  A field that no key
+ * of theirs spells either way is undefined (most are).
+ */
+const statsig_value_t *
+statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
+    uint32_t lower_key, const sg_cond_t *c)
+{
+    static const statsig_value_t  *none[3];
+    statsig_field_slot_t          *f, *lf;
+    const statsig_value_t         *v;
+    uint64_t                       session;
+
+    if (key >= SG_FIELD_KEYS_MAX || lower_key >= SG_FIELD_KEYS_MAX) {
+        return sg_user_field_scan(ctx, c);
+    }
+
+    session = ctx->session;
+    f = &ctx->rt->field_slots[key];
+    lf = &ctx->rt->field_slots[lower_key];
+
+    if (ctx->user == NULL || ctx->user->type != STATSIG_V_OBJECT) {
+        v = &statsig_null_value;
+
+    } else {
+        if (ctx->rt->gate_memo->keys_session != session) {
+            sg_user_keys_find(ctx, ctx->rt->gate_memo);
+        }
+
+        if (f->session != session && lf->session != session) {
+            v = &statsig_value_undefined;
+
+        } else {
+            v = sg_first_set(f->session == session ? f->cand : none,
+                             key == lower_key
+                             ? NULL
+                             : lf->session == session ? lf->cand : none);
+        }
+    }
+
+    f->resolved = v;
+    f->resolved_session = session;
+
+    return v;
 }

@@ -93,33 +93,6 @@ sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
 }
 
 
-static int
-sg_set_has(const statsig_snapshot_t *s, const sg_tval_t *t, const char *str,
-    size_t len, uint64_t h)
-{
-    const sg_setent_t  *e;
-    uint32_t            h32, mask, slot;
-
-    e = SG_AT(s, t->set, sg_setent_t);
-    if (h == 0) {
-        h = statsig_str_hash(str, len);
-    }
-
-    h32 = (uint32_t) h;
-    mask = t->set_n - 1;
-
-    for (slot = h32 & mask; e[slot].str.off != 0; slot = (slot + 1) & mask) {
-        if (e[slot].hash == h32 && e[slot].str.len == len
-            && statsig_mem_eq((const char *) s + e[slot].str.off, str, len))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
 enum {
     SG_STR_EQ = 0,
     SG_STR_STARTS,
@@ -185,16 +158,11 @@ sg_array_any_str(const statsig_snapshot_t *s, const statsig_value_t *v,
 
 
 /* the value's string hashes, computed once and kept in the value */
-static uint64_t
-sg_value_hash(const statsig_value_t *v, int lower)
+uint64_t
+statsig_value_hash_make(const statsig_value_t *v, int lower)
 {
     statsig_value_t  *w;
     uint64_t          h;
-
-    h = lower ? v->lower_hash : v->hash;
-    if (h != 0) {
-        return h;
-    }
 
     w = (statsig_value_t *) v;
 
@@ -216,15 +184,7 @@ sg_any(const statsig_snapshot_t *s, const sg_cond_t *c,
     const statsig_value_t *v, int ci)
 {
     if (c->op_set) {
-        /* targetValueSet.has(String(value)) [|| has(lower)] */
-        if (sg_set_has(s, &c->target, v->str, v->len, sg_value_hash(v, 0))) {
-            return 1;
-        }
-
-        /* a value already in lower case shares its bytes: one probe */
-        return ci && (v->lower != v->str || v->lower_len != v->len)
-               && sg_set_has(s, &c->target, v->lower, v->lower_len,
-                             sg_value_hash(v, 1));
+        return statsig_set_any(s, c, v, ci);
     }
 
     return sg_array_any_str(s, v, &c->target, ci, SG_STR_EQ);
@@ -619,4 +579,23 @@ statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     }
 
     return sg_op_dispatch(ctx, c, v);
+}
+
+
+int
+statsig_op_absent(const void *blob, const sg_cond_t *c)
+{
+    statsig_eval_ctx_t  ctx;
+    int                 r;
+
+    /* a regex is the runtime's; an unknown operator is unsupported */
+    if (c->op == SG_OP_UNKNOWN || c->op == SG_OP_STR_MATCHES) {
+        return -1;
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.snap = blob;
+    r = sg_op_dispatch(&ctx, c, &statsig_value_undefined);
+
+    return ctx.unsupported ? -1 : (r != 0);
 }

@@ -16,7 +16,7 @@
 
 
 #define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
-#define STATSIG_SNAPSHOT_VERSION  4u
+#define STATSIG_SNAPSHOT_VERSION  5u
 
 
 typedef struct {
@@ -119,6 +119,37 @@ typedef struct {
 
 
 /*
+ * The rule loop's own path for a condition (eval.c), chosen by the
+ * compiler: a user field or the userID from where it lies, then, for
+ * statsig_value_undefined, the operator's answer on it (SG_CF_ABSENT),
+ * or statsig-node's set probed there (SG_CF_SET), or the operator.
+ *
+ * A spec's conditions are one array in rule order (spec->flow), which
+ * the loop walks from the first to an SG_FAST_END entry: a rule's
+ * conditions, the last marked SG_CF_LAST (a rule without any: one public
+ * entry of its own), and before a rule with conditions that are not pure
+ * (gates) an SG_FAST_IMPURE entry, after which the loop takes the rule
+ * whole (its conditions are not walked).  Entries of the flow that are no
+ * condition (type SG_COND_UNKNOWN) lie outside every rule's conds.
+ */
+enum {
+    SG_FAST_GENERAL = 0,        /* statsig_eval_condition */
+    SG_FAST_PUBLIC,             /* true */
+    SG_FAST_FIELD,              /* user_field: both field keys set */
+    SG_FAST_USER_ID,            /* unit_id of userID (getUnitID) */
+    SG_FAST_IMPURE,             /* flow: the rule `rule`, whole */
+    SG_FAST_END                 /* flow: no rule passed */
+};
+
+/* flags */
+#define SG_CF_SET         0x01  /* any/none with the set: probe it */
+#define SG_CF_NEG         0x02  /* none, none_case_sensitive */
+#define SG_CF_CI          0x04  /* any, none: the lower case too */
+#define SG_CF_ABSENT      0x08  /* the answer on undefined is known: */
+#define SG_CF_ABSENT_YES  0x10  /* true */
+#define SG_CF_LAST        0x20  /* the last of its rule's conditions */
+
+/*
  * 128 bytes, each rule's array aligned to 64 (SG_COND_ALIGN): what most
  * conditions read (type, operator, field keys, the target's set, string
  * and number) is in their first cache line, the rest in the second.
@@ -131,14 +162,16 @@ typedef struct {
     uint8_t    op_set;          /* statsig-node's targetValueSet applies */
     uint8_t    has_field;
     uint8_t    id_type_custom;  /* idType is a string other than userID */
-    uint8_t    pad[3];
+    uint8_t    fast;            /* SG_FAST_* */
+    uint8_t    flags;           /* SG_CF_* */
+    uint8_t    pad;
     uint32_t   field_key;       /* the two in the header's field_keys, */
     uint32_t   field_lower_key; /* or SG_NO_FIELD_KEY */
     sg_tval_t  target;          /* pass/fail gate: its str the gate name */
     int32_t    gate;            /* index in gates, -1 when missing */
     uint32_t   multi_n;         /* multi gates: sg_gateref_t[multi_n] */
     uint32_t   multi;
-    uint32_t   pad2;
+    uint32_t   rule;            /* its rule's index in the spec */
     sg_sref_t  field;
     sg_sref_t  field_lower;
     sg_sref_t  id_type;
@@ -199,6 +232,7 @@ sg_cond_is_pure(const sg_cond_t *c)
 struct statsig_spec_s {
     uint32_t   rules;           /* sg_rule_t[n_rules] */
     uint32_t   n_rules;
+    uint32_t   flow;            /* sg_cond_t[]: every rule's, see above */
     uint32_t   default_value;   /* json node; 0 when defaultValue is bool */
     uint8_t    kind;            /* statsig_kind_e */
     uint8_t    entity;          /* statsig_entity_e */
@@ -211,7 +245,7 @@ struct statsig_spec_s {
     uint8_t    has_target_apps;
     uint8_t    has_layer;
     uint8_t    gate_target;     /* a pass_gate / fail_gate condition's */
-    uint8_t    pad[1];
+    uint8_t    pad[5];
     sg_sref_t  salt;
     sg_sref_t  id_type;
     sg_sref_t  name;
