@@ -1050,8 +1050,18 @@ sg_put_fast(sg_compiler_t *c, sg_cond_t *cond)
     } else if (cond->type == SG_COND_UNIT_ID && !cond->id_type_custom) {
         cond->fast = SG_FAST_USER_ID;
 
+    } else if (cond->type == SG_COND_IP_BASED && cond->has_field
+               && cond->field_key < SG_FIELD_KEYS_MAX
+               && cond->field_lower_key < SG_FIELD_KEYS_MAX)
+    {
+        cond->fast = SG_FAST_IP_FIELD;
+
     } else {
         return;
+    }
+
+    if (cond->field_key == cond->field_lower_key) {
+        cond->flags |= SG_CF_LOWER_SAME;
     }
 
     if (cond->op_set) {
@@ -1066,7 +1076,9 @@ sg_put_fast(sg_compiler_t *c, sg_cond_t *cond)
         }
     }
 
-    absent = statsig_op_absent(c->blob.data, cond);
+    /* ip_based: an absent field is the IP's country, not undefined */
+    absent = cond->fast == SG_FAST_IP_FIELD
+             ? -1 : statsig_op_absent(c->blob.data, cond);
 
     if (absent >= 0) {
         cond->flags |= SG_CF_ABSENT | (absent ? SG_CF_ABSENT_YES : 0);

@@ -20,6 +20,26 @@ typedef struct {
 
 /* ---- temporary values ---- */
 
+/* a scalar's fields, each once: a memset of the value took a rep stos */
+static void
+sg_tmp_init(sg_tmp_t *t, uint8_t type)
+{
+    t->v.type = type;
+    t->v.b = 0;
+    t->v.pending = 0;
+    t->v.str = t->buf;
+    t->v.len = 0;
+    t->v.lower = t->buf;
+    t->v.lower_len = 0;
+    t->v.items = NULL;
+    t->v.keys = NULL;
+    t->v.key_lens = NULL;
+    t->v.n = 0;
+    t->v.hash = 0;
+    t->v.lower_hash = 0;
+}
+
+
 static const statsig_value_t *
 sg_tmp_string(sg_tmp_t *t, const char *s, size_t len, unsigned needs)
 {
@@ -30,11 +50,8 @@ sg_tmp_string(sg_tmp_t *t, const char *s, size_t len, unsigned needs)
     memcpy(t->buf, s, len);
     t->buf[len] = '\0';
 
-    memset(&t->v, 0, sizeof(t->v));
-    t->v.type = STATSIG_V_STRING;
-    t->v.str = t->buf;
+    sg_tmp_init(t, STATSIG_V_STRING);
     t->v.len = len;
-    t->v.lower = t->buf;
     t->v.lower_len = len;
     t->v.num = (needs & SG_NEED_NUM) ? statsig_js_to_number(t->buf, len)
                                      : NAN;
@@ -71,24 +88,49 @@ sg_op_reads_number_str(unsigned op)
 }
 
 
+/* String(n) of an integer below 1e9 (NUL-terminated), its length */
+static size_t
+sg_digits(uint32_t n, char *out)
+{
+    char    rev[10];
+    size_t  i, len;
+
+    len = 0;
+    do {
+        rev[len++] = (char) ('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+
+    for (i = 0; i < len; i++) {
+        out[i] = rev[len - 1 - i];
+    }
+
+    out[len] = '\0';
+
+    return len;
+}
+
+
 static const statsig_value_t *
 sg_tmp_number(sg_tmp_t *t, double num, unsigned op)
 {
-    memset(&t->v, 0, sizeof(t->v));
-    t->v.type = STATSIG_V_NUMBER;
+    sg_tmp_init(t, STATSIG_V_NUMBER);
     t->v.num = num;
-    t->v.str = t->buf;
-    t->v.lower = t->buf;
 
     /* digits, "e", "Infinity": lower case only for the last two; a
      * current time's digits cost more than the rest of the condition */
-    if (sg_op_reads_number_str(op)) {
+    if (!sg_op_reads_number_str(op)) {
+        t->buf[0] = '\0';
+
+    } else if (num >= 0 && num < 1e9 && num == (double) (uint32_t) num) {
+        /* a bucket: its digits, which are their own lower case */
+        t->v.len = sg_digits((uint32_t) num, t->buf);
+        t->v.lower_len = t->v.len;
+
+    } else {
         t->v.len = statsig_js_number_to_string(num, t->buf);
         t->v.lower = t->lower;
         t->v.lower_len = statsig_js_lower(t->buf, t->v.len, t->lower);
-
-    } else {
-        t->buf[0] = '\0';
     }
 
     return &t->v;

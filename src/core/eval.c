@@ -330,36 +330,41 @@ sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 {
     const statsig_value_t       *v;
     const statsig_field_slot_t  *f;
-    unsigned                     fl;
+    unsigned                     fl, fast;
 
-    switch (c->fast) {
+    /* the kinds by how often they come: most read a user field */
+    fast = c->fast;
 
-    case SG_FAST_PUBLIC:
-        return 1;
-
-    case SG_FAST_FIELD:
+    if (fast == SG_FAST_FIELD || fast == SG_FAST_IP_FIELD) {
         f = &slots[c->field_key];
 
-        if (f->resolved_session == session) {
-            v = f->resolved;
-
-        } else if (fields && f->session != session
-                   && slots[c->field_lower_key].session != session)
+        /* absent first: most fields are */
+        if (fields && f->session != session
+            && ((c->flags & SG_CF_LOWER_SAME)
+                || slots[c->field_lower_key].session != session))
         {
             v = &statsig_value_undefined;
+
+        } else if (f->resolved_session == session) {
+            v = f->resolved;
 
         } else {
             v = statsig_user_field_find(ctx, c->field_key,
                                         c->field_lower_key, c);
         }
 
-        break;
+        /* getFromIP when the user has no such field */
+        if (fast == SG_FAST_IP_FIELD && statsig_value_nullish(v)) {
+            return statsig_eval_condition(ctx, c, depth);
+        }
 
-    case SG_FAST_USER_ID:
+    } else if (fast == SG_FAST_PUBLIC) {
+        return 1;
+
+    } else if (fast == SG_FAST_USER_ID) {
         v = ctx->user_id ? ctx->user_id : &statsig_value_undefined;
-        break;
 
-    default:
+    } else {
         return statsig_eval_condition(ctx, c, depth);
     }
 
@@ -414,7 +419,10 @@ sg_rule_impure(statsig_eval_ctx_t *ctx, const sg_rule_t *rule,
             continue;
         }
 
-        if (!sg_cond_call(ctx, c, depth)) {
+        if (!(c->fast == SG_FAST_GENERAL
+              ? statsig_eval_condition(ctx, c, depth)
+              : sg_cond_call(ctx, c, depth)))
+        {
             pass = 0;
         }
 

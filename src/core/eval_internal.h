@@ -58,7 +58,9 @@ sg_op_needs(unsigned op)
     case SG_OP_BEFORE: case SG_OP_AFTER: case SG_OP_ON:
         return SG_NEED_STR | SG_NEED_NUM;
     default:
-        return SG_NEED_STR | SG_NEED_LOWER | SG_NEED_NUM;
+        /* any/none, the str_ family (ignoring case), the array ones
+         * (the value's items) and unknown ones: no Number() */
+        return SG_NEED_STR | SG_NEED_LOWER;
     }
 }
 
@@ -169,11 +171,19 @@ statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
 {
     const statsig_field_slot_t  *f;
 
-    if (key < SG_FIELD_KEYS_MAX) {
+    if (key < SG_FIELD_KEYS_MAX && lower_key < SG_FIELD_KEYS_MAX) {
         f = &ctx->rt->field_slots[key];
 
         if (f->resolved_session == ctx->session) {
             return f->resolved;
+        }
+
+        /* no key of the user's spells it (statsig_user_keys ran) */
+        if (statsig_value_is_object(ctx->user)
+            && f->session != ctx->session
+            && ctx->rt->field_slots[lower_key].session != ctx->session)
+        {
+            return &statsig_value_undefined;
         }
     }
 

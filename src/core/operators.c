@@ -18,24 +18,59 @@
 
 /* ---- operators ---- */
 
+/*
+ * Number() of a version's component: digits alone (most) read here, the
+ * rest (spaces, signs, hex, exponents, empty) by statsig_js_to_number.
+ */
+static double
+sg_version_part(const char *s, size_t len)
+{
+    uint64_t  n;
+    size_t    i;
+
+    if (len == 0 || len > 15) {
+        return statsig_js_to_number(s, len);
+    }
+
+    n = 0;
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return statsig_js_to_number(s, len);
+        }
+
+        n = n * 10 + (uint64_t) (s[i] - '0');
+    }
+
+    return (double) n;
+}
+
+
+/* the length up to the first '-' (removeVersionExtension) */
+static size_t
+sg_version_cut(const char *s, size_t len)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] == '-') {
+            return i;
+        }
+    }
+
+    return len;
+}
+
+
 static int
 sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
     int *cmp)
 {
-    const char  *dash;
-    size_t       ai, bi, ae, be;
-    double       na, nb;
+    size_t  ai, bi, ae, be;
+    double  na, nb;
 
     /* removeVersionExtension: cut at the first '-' */
-    dash = memchr(a, '-', alen);
-    if (dash) {
-        alen = (size_t) (dash - a);
-    }
-
-    dash = memchr(b, '-', blen);
-    if (dash) {
-        blen = (size_t) (dash - b);
-    }
+    alen = sg_version_cut(a, alen);
+    blen = sg_version_cut(b, blen);
 
     if (alen == 0 || blen == 0) {
         return -1;
@@ -52,7 +87,7 @@ sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
                 ae++;
             }
 
-            na = statsig_js_to_number(a + ai, ae - ai);
+            na = sg_version_part(a + ai, ae - ai);
             ai = ae + 1;
 
         } else {
@@ -65,7 +100,7 @@ sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
                 be++;
             }
 
-            nb = statsig_js_to_number(b + bi, be - bi);
+            nb = sg_version_part(b + bi, be - bi);
             bi = be + 1;
 
         } else {
@@ -564,7 +599,20 @@ static SG_NOINLINE int
 sg_op_pending(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
     const statsig_value_t *v)
 {
-    statsig_value_settle(v, sg_op_needs(c->op));
+    unsigned  needs;
+
+    needs = sg_op_needs(c->op);
+
+    /* a (lazy: string) value == target reads Number() of neither but
+     * against a number or a boolean (sg_loose_eq) */
+    if ((c->op == SG_OP_EQ || c->op == SG_OP_NEQ)
+        && c->target.type != STATSIG_V_NUMBER
+        && c->target.type != STATSIG_V_BOOL)
+    {
+        needs &= ~SG_NEED_NUM;
+    }
+
+    statsig_value_settle(v, needs);
 
     return sg_op_dispatch(ctx, c, v);
 }

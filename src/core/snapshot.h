@@ -136,6 +136,8 @@ enum {
     SG_FAST_GENERAL = 0,        /* statsig_eval_condition */
     SG_FAST_PUBLIC,             /* true */
     SG_FAST_FIELD,              /* user_field: both field keys set */
+    SG_FAST_IP_FIELD,           /* ip_based: the field as FIELD, when it
+                                   is not nullish (else the IP's country) */
     SG_FAST_USER_ID,            /* unit_id of userID (getUnitID) */
     SG_FAST_IMPURE,             /* flow: the rule `rule`, whole */
     SG_FAST_END                 /* flow: no rule passed */
@@ -148,6 +150,7 @@ enum {
 #define SG_CF_ABSENT      0x08  /* the answer on undefined is known: */
 #define SG_CF_ABSENT_YES  0x10  /* true */
 #define SG_CF_LAST        0x20  /* the last of its rule's conditions */
+#define SG_CF_LOWER_SAME  0x40  /* field_lower_key is field_key */
 
 /*
  * 128 bytes, each rule's array aligned to 64 (SG_COND_ALIGN): what most
