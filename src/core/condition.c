@@ -241,7 +241,7 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         return c->type == SG_COND_FAIL_GATE;
     }
 
-    gate = statsig_spec_at(ctx->snap, STATSIG_KIND_GATE, (uint32_t) c->gate);
+    gate = SG_SPEC(ctx->snap, STATSIG_KIND_GATE, c->gate);
 
     if (!statsig_memo_get(ctx, gate, &r)) {
         statsig_eval_nested(ctx, gate, &r, depth + 1);
@@ -298,8 +298,8 @@ sg_eval_multi_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
         } else {
             statsig_eval_nested(ctx,
-                                statsig_spec_at(ctx->snap, STATSIG_KIND_GATE,
-                                                (uint32_t) g[i].gate),
+                                SG_SPEC(ctx->snap, STATSIG_KIND_GATE,
+                                        g[i].gate),
                                 &r, depth + 1);
 
             if (r.reason == STATSIG_REASON_UNSUPPORTED
@@ -453,7 +453,8 @@ sg_cond_bucket(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
     statsig_str_t           unit;
     sg_tmp_t                tmp;
 
-    v = statsig_unit_id(ctx, c->id_type_custom, sg_str(ctx->snap, c->id_type));
+    v = statsig_unit_id_of(ctx, c->id_type_custom,
+                           sg_str(ctx->snap, c->id_type));
     unit.data = statsig_value_nullish(v) ? "" : v->str;
     unit.len = statsig_value_nullish(v) ? 0 : v->len;
     v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,

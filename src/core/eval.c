@@ -61,26 +61,6 @@ sg_hash_key(statsig_runtime_t *rt, statsig_str_t a, const statsig_str_t *b,
 
 /* ---- exposures ---- */
 
-int
-statsig_push_exposure(statsig_runtime_t *rt, statsig_str_t gate, int value,
-    statsig_str_t rule_id)
-{
-    statsig_exposure_t  *e;
-
-    if (rt->exp_len >= STATSIG_MAX_EXPOSURES) {
-        rt->overflow = 1;
-        return -1;
-    }
-
-    e = &rt->exp[rt->exp_len++];
-    e->gate = gate;
-    e->value = value ? 1 : 0;
-    e->rule_id = rule_id;
-
-    return 0;
-}
-
-
 static int
 sg_exposure_eq(const statsig_exposure_t *a, const statsig_exposure_t *b)
 {
@@ -126,20 +106,6 @@ sg_clean_exposures(statsig_runtime_t *rt, uint32_t base, uint32_t clean)
     }
 
     rt->exp_len = w;
-}
-
-
-/* Moves a result's secondary exposures down to start at `to`. */
-void
-statsig_move_exposures(statsig_runtime_t *rt, statsig_result_t *r, uint32_t to)
-{
-    if (r->exposures_off != to) {
-        memmove(&rt->exp[to], &rt->exp[r->exposures_off],
-                r->exposures_len * sizeof(statsig_exposure_t));
-        r->exposures_off = to;
-    }
-
-    rt->exp_len = to + r->exposures_len;
 }
 
 
@@ -236,8 +202,7 @@ sg_eval_delegate(statsig_eval_ctx_t *ctx, const statsig_spec_t *layer,
     const statsig_spec_t  *exp;
     uint32_t               undelegated_end, copy;
 
-    exp = statsig_spec_at(ctx->snap, STATSIG_KIND_CONFIG,
-                          (uint32_t) rule->delegate);
+    exp = SG_SPEC(ctx->snap, STATSIG_KIND_CONFIG, rule->delegate);
     undelegated_end = ctx->rt->exp_len;
 
     statsig_eval_nested(ctx, exp, res, depth + 1);
@@ -291,8 +256,8 @@ sg_pass_hash(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
     rule_salt = sg_str(ctx->snap, rule->salt);
     h = sg_hash_key(ctx->rt, sg_str(ctx->snap, spec->salt), &rule_salt,
-                    statsig_unit_id(ctx, rule->id_type_custom,
-                                   sg_str(ctx->snap, rule->id_type)));
+                    statsig_unit_id_of(ctx, rule->id_type_custom,
+                                       sg_str(ctx->snap, rule->id_type)));
 
     return (double) (h % 10000) < rule->pass_percentage * 100;
 }
@@ -374,11 +339,26 @@ sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         return (fl & SG_CF_ABSENT_YES) != 0;
     }
 
-    /* a lazy value's lower case is made on the operator's path */
-    if ((fl & SG_CF_SET)
-        && !((fl & SG_CF_CI) && (v->pending & STATSIG_PENDING_LOWER)))
-    {
-        return statsig_set_any(ctx->snap, c, v, fl & SG_CF_CI)
+    if (fl & SG_CF_SET) {
+        /* String(value) first: a lazy value's lower case is made only
+         * when the set has not that */
+        if (statsig_set_has(ctx->snap, &c->target, v->str, v->len,
+                            statsig_value_hash(v, 0)))
+        {
+            return !(fl & SG_CF_NEG);
+        }
+
+        if (!(fl & SG_CF_CI)) {
+            return (fl & SG_CF_NEG) != 0;
+        }
+
+        if (v->pending & STATSIG_PENDING_LOWER) {
+            statsig_value_settle(v, STATSIG_PENDING_LOWER);
+        }
+
+        return ((v->lower != v->str || v->lower_len != v->len)
+                && statsig_set_has(ctx->snap, &c->target, v->lower,
+                                   v->lower_len, statsig_value_hash(v, 1)))
                ^ ((fl & SG_CF_NEG) != 0);
     }
 

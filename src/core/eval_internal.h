@@ -6,6 +6,8 @@
 #ifndef STATSIG_EVAL_INTERNAL_H
 #define STATSIG_EVAL_INTERNAL_H
 
+#include <string.h>
+
 #include "hash.h"
 #include "runtime.h"
 #include "snapshot.h"
@@ -20,11 +22,40 @@ extern const statsig_value_t  statsig_null_value;
 void statsig_eval_nested(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *res, int depth);
 
-/* eval.c: the runtime's exposure stack */
-int statsig_push_exposure(statsig_runtime_t *rt, statsig_str_t gate,
-    int value, statsig_str_t rule_id);
-void statsig_move_exposures(statsig_runtime_t *rt, statsig_result_t *r,
-    uint32_t to);
+/* the runtime's exposure stack: an entry on top (-1: full) */
+static inline int
+statsig_push_exposure(statsig_runtime_t *rt, statsig_str_t gate, int value,
+    statsig_str_t rule_id)
+{
+    statsig_exposure_t  *e;
+
+    if (rt->exp_len >= STATSIG_MAX_EXPOSURES) {
+        rt->overflow = 1;
+        return -1;
+    }
+
+    e = &rt->exp[rt->exp_len++];
+    e->gate = gate;
+    e->value = value ? 1 : 0;
+    e->rule_id = rule_id;
+
+    return 0;
+}
+
+
+/* Moves a result's secondary exposures down to start at `to`. */
+static inline void
+statsig_move_exposures(statsig_runtime_t *rt, statsig_result_t *r,
+    uint32_t to)
+{
+    if (r->exposures_off != to) {
+        memmove(&rt->exp[to], &rt->exp[r->exposures_off],
+                r->exposures_len * sizeof(statsig_exposure_t));
+        r->exposures_off = to;
+    }
+
+    rt->exp_len = to + r->exposures_len;
+}
 
 /* condition.c: one condition; ctx->unsupported set for unknown types/ops */
 int statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
@@ -33,6 +64,11 @@ int statsig_eval_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 /* condition.c: getUnitID */
 const statsig_value_t *statsig_unit_id(statsig_eval_ctx_t *ctx, int custom,
     statsig_str_t id_type);
+
+/* getUnitID, the userID inline */
+#define statsig_unit_id_of(ctx, custom, id_type)                             \
+    ((custom) ? statsig_unit_id(ctx, custom, id_type)                        \
+     : (ctx)->user_id ? (ctx)->user_id : &statsig_value_undefined)
 
 /*
  * The conversions an operator reads from its left value, besides its type

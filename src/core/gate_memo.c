@@ -30,12 +30,14 @@ typedef struct {
 
 #define SG_UNIT_MEMO_SLOTS  8
 
-/* a user key's field key, by the key's address (sg_user_keys_find) */
-#define SG_KEY_MEMO_SLOTS   32
+/* a user key's field key, by the key's address (sg_user_keys_find):
+ * two slots a key, a power of 2 */
+#define SG_KEY_MEMO_SLOTS   64
 
 typedef struct {
     const char            *key;
     size_t                 len;
+    uint64_t               session;     /* the last that found it here */
     uint32_t               k;
 } sg_key_memo_t;
 
@@ -291,6 +293,28 @@ statsig_unit_memo(statsig_eval_ctx_t *ctx, const char *id_type)
 }
 
 
+/* e holds key's field key: the snapshot's name of it is key's bytes */
+static SG_ALWAYS_INLINE int
+sg_user_key_is(statsig_eval_ctx_t *ctx, const sg_key_memo_t *e,
+    const char *key, size_t len)
+{
+    const sg_header_t  *h;
+    const sg_sref_t    *names;
+
+    h = (const sg_header_t *) ctx->snap;
+
+    if (e->key != key || e->len != len || e->k >= h->n_field_keys) {
+        return 0;
+    }
+
+    names = SG_AT(ctx->snap, h->field_keys, sg_sref_t);
+
+    return names[e->k].len == len
+           && statsig_mem_eq((const char *) ctx->snap + names[e->k].off, key,
+                             len);
+}
+
+
 /*
  * A user key's field key, or SG_NO_FIELD_KEY.  The keys of the users a
  * process builds mostly lie at the same addresses request after request
@@ -302,32 +326,35 @@ static uint32_t
 sg_user_key(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m,
     const char *key, size_t len)
 {
-    const sg_header_t  *h;
-    const sg_sref_t    *names;
-    sg_key_memo_t      *e;
-    uintptr_t           a;
-    uint32_t            k;
+    sg_key_memo_t  *e, *e2;
+    uint64_t        a;
+    uint32_t        k;
 
-    h = (const sg_header_t *) ctx->snap;
-    a = (uintptr_t) key;
-    e = &m->keys[(a ^ (a >> 6)) % SG_KEY_MEMO_SLOTS];
+    a = (uint64_t) (uintptr_t) key * 0x9E3779B97F4A7C15ULL;
+    e = &m->keys[(a >> 58) & (SG_KEY_MEMO_SLOTS - 1)];
+    e2 = &m->keys[((a >> 58) ^ 1) & (SG_KEY_MEMO_SLOTS - 1)];
 
-    if (e->key == key && e->len == len && e->k < h->n_field_keys) {
-        names = SG_AT(ctx->snap, h->field_keys, sg_sref_t);
+    if (sg_user_key_is(ctx, e, key, len)) {
+        e->session = ctx->session;
+        return e->k;
+    }
 
-        if (names[e->k].len == len
-            && statsig_mem_eq((const char *) ctx->snap + names[e->k].off,
-                              key, len))
-        {
-            return e->k;
-        }
+    if (sg_user_key_is(ctx, e2, key, len)) {
+        e2->session = ctx->session;
+        return e2->k;
     }
 
     k = statsig_field_key_find(ctx->snap, key, len);
 
     if (k < SG_FIELD_KEYS_MAX) {
+        /* not over a key this session found: two of them can share */
+        if (e->session == ctx->session) {
+            e = e2;
+        }
+
         e->key = key;
         e->len = len;
+        e->session = ctx->session;
         e->k = k;
     }
 
@@ -338,8 +365,9 @@ sg_user_key(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m,
 static void
 sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 {
-    const statsig_value_t  *objs[3];
-    statsig_field_slot_t   *f;
+    const statsig_value_t  *objs[3], *obj;
+    statsig_field_slot_t   *slots, *f;
+    uint64_t                session;
     uint32_t                o, k;
     size_t                  i;
 
@@ -347,30 +375,34 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
     objs[1] = ctx->user_custom;
     objs[2] = ctx->user_private;
 
-    m->keys_session = ctx->session;
+    session = ctx->session;
+    slots = ctx->rt->field_slots;
+    m->keys_session = session;
 
     for (o = 0; o < 3; o++) {
-        if (objs[o] == NULL || objs[o]->type != STATSIG_V_OBJECT) {
+        obj = objs[o];
+
+        if (obj == NULL || obj->type != STATSIG_V_OBJECT) {
             continue;
         }
 
-        for (i = 0; i < objs[o]->n; i++) {
-            k = sg_user_key(ctx, m, objs[o]->keys[i], objs[o]->key_lens[i]);
+        for (i = 0; i < obj->n; i++) {
+            k = sg_user_key(ctx, m, obj->keys[i], obj->key_lens[i]);
             if (k >= SG_FIELD_KEYS_MAX) {
                 continue;               /* no condition reads it */
             }
 
-            f = &ctx->rt->field_slots[k];
+            f = &slots[k];
 
-            if (f->session != ctx->session) {
-                f->session = ctx->session;
+            if (f->session != session) {
+                f->session = session;
                 f->cand[0] = NULL;
                 f->cand[1] = NULL;
                 f->cand[2] = NULL;
             }
 
             /* in order: a later duplicate key replaces (JSON.parse) */
-            f->cand[o] = &objs[o]->items[i];
+            f->cand[o] = &obj->items[i];
         }
     }
 }
@@ -490,6 +522,11 @@ statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
 
         if (f->session != session && lf->session != session) {
             v = &statsig_value_undefined;
+
+        } else if (f->session == session && f->cand[0] != NULL
+                   && f->cand[0]->type > STATSIG_V_NULL)
+        {
+            v = f->cand[0];         /* user[field]: the first tried */
 
         } else {
             v = sg_first_set(f->session == session ? f->cand : none,

@@ -123,6 +123,33 @@ sg_find(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t index,
 }
 
 
+void
+statsig_snapshot_no_fast(void *blob)
+{
+    const sg_header_t  *h;
+    statsig_spec_t     *specs;
+    sg_cond_t          *c;
+    uint32_t            k, i;
+
+    h = SG_HDR(blob);
+
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        specs = (statsig_spec_t *) ((char *) blob + h->specs[k]);
+
+        for (i = 0; i < h->n_specs[k]; i++) {
+            c = (sg_cond_t *) ((char *) blob + specs[i].flow);
+
+            for ( /* void */ ; c->fast != SG_FAST_END; c++) {
+                if (c->type != SG_COND_UNKNOWN) {
+                    c->fast = SG_FAST_GENERAL;
+                    c->flags &= SG_CF_LAST;
+                }
+            }
+        }
+    }
+}
+
+
 /* a field key's index (snapshot.h), or SG_NO_FIELD_KEY */
 uint32_t
 statsig_field_key_find(const statsig_snapshot_t *s, const char *name,

@@ -308,6 +308,12 @@ typedef struct {
 
 #define SG_AT(s, off, type)  ((const type *) ((const char *) (s) + (off)))
 
+/* spec i of kind k, i an index the compiler found (a gate condition's,
+ * a delegate's): statsig_spec_at without the check, inline */
+#define SG_SPEC(s, k, i)                                                     \
+    (SG_AT(s, ((const sg_header_t *) (s))->specs[k], statsig_spec_t)        \
+     + (uint32_t) (i))
+
 /*
  * A name index's entry for name: its position + 1 among the names (an
  * sg_sref_t each, stride bytes apart), or 0.  s is the snapshot, or the
@@ -315,6 +321,13 @@ typedef struct {
  */
 uint32_t statsig_index_find(const void *s, uint32_t index, const char *names,
     size_t stride, const char *name, size_t len);
+
+/*
+ * For tests and fuzzers: every condition of a compiled blob (writable)
+ * on statsig_eval_condition's path, the flow's structure kept, so that
+ * the answers can be compared with the loop's own paths (snapshot.c).
+ */
+void statsig_snapshot_no_fast(void *blob);
 
 /* a field key's index by its bytes, or SG_NO_FIELD_KEY (snapshot.c) */
 uint32_t statsig_field_key_find(const statsig_snapshot_t *s,
