@@ -8,6 +8,7 @@
  */
 
 #include "fuzz_common.h"
+#include "snapshot.h"
 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,9 +19,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static int                 inited;
     char                       err[512];
-    void                      *blob, *copy;
-    size_t                     bsize;
-    const statsig_snapshot_t  *snap;
+    void                      *blob, *copy, *general;
+    size_t                     bsize, sum;
+    const statsig_snapshot_t  *snap, *gsnap;
 
     if (!inited) {
         fz_init();
@@ -45,15 +46,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     memcpy(copy, blob, bsize);
-    free(blob);
 
     snap = statsig_snapshot_open(copy, bsize);
     if (snap == NULL) {
         abort();        /* compile output that open() rejects */
     }
 
-    (void) fz_eval_all(snap, fz_users, fz_nusers);
+    sum = fz_eval_all(snap, fz_users, fz_nusers);
 
+    /* the rule loop's own paths against statsig_eval_condition's */
+    general = blob;
+    statsig_snapshot_no_fast(general);
+    gsnap = statsig_snapshot_open(general, bsize);
+    if (gsnap == NULL || fz_eval_all(gsnap, fz_users, fz_nusers) != sum) {
+        fprintf(stderr, "fuzz: the loop's paths answer otherwise\n");
+        abort();
+    }
+
+    free(blob);
     free(copy);
 
     return 0;

@@ -12,6 +12,7 @@
  */
 
 #include "fuzz_common.h"
+#include "snapshot.h"
 #include "fuzz_user_eval_dcs.h"     /* generated: fz_dcs[], fz_dcs_len */
 #include "../t/unit/lazy_user.h"
 #include "fuzz_json.h"
@@ -110,8 +111,8 @@ fz_expose_all(const statsig_snapshot_t *snap, const statsig_value_t *user)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const statsig_snapshot_t  *snap;
-    static void                      *blob;
+    static const statsig_snapshot_t  *snap, *gsnap;
+    static void                      *blob, *general;
     char                              err[512];
     size_t                            bsize, mark, eager;
     statsig_value_t                   user, lazy;
@@ -129,6 +130,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (snap == NULL) {
             abort();
         }
+
+        /* every condition on statsig_eval_condition's path */
+        general = malloc(bsize);
+        if (general == NULL) {
+            abort();
+        }
+
+        memcpy(general, blob, bsize);
+        statsig_snapshot_no_fast(general);
+        gsnap = statsig_snapshot_open(general, bsize);
+        if (gsnap == NULL) {
+            abort();
+        }
     }
 
     mark = fz_nchunks;
@@ -142,6 +156,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lazy = user;
         lazy_user_strings(&fz_allocator, &lazy, 0);
         if (fz_eval_all(snap, &lazy, 1) != eager) {
+            abort();
+        }
+
+        /* the rule loop's own paths against statsig_eval_condition's */
+        if (fz_eval_all(gsnap, &user, 1) != eager
+            || fz_eval_all(gsnap, &lazy, 1) != eager)
+        {
+            fprintf(stderr, "fuzz: the loop's paths answer otherwise\n");
             abort();
         }
 

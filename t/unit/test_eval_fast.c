@@ -1,0 +1,390 @@
+/*
+ * The rule loop's own paths (snapshot.h: a spec's flow, c->fast): a user
+ * field or the userID read in the loop, the compiler's answer for an
+ * absent value, the set probe, ip_based on a field.  Every operator and
+ * a range of targets, for users with and without the field, evaluated
+ * once with those paths and once with every condition on
+ * statsig_eval_condition's (statsig_snapshot_no_fast): the answers must
+ * be the same.  Then the flow itself (empty rules, a rule with a gate
+ * condition between pure ones, a failed first condition) and a user key
+ * whose address is reused with other bytes.
+ */
+
+#include "test_eval.h"
+#include "snapshot.h"
+
+
+static const char  *ops[] = {
+    "gt", "gte", "lt", "lte", "version_gt", "version_gte", "version_lt",
+    "version_lte", "version_eq", "version_neq", "any", "none",
+    "any_case_sensitive", "none_case_sensitive", "str_starts_with_any",
+    "str_ends_with_any", "str_contains_any", "str_contains_none",
+    "str_matches", "eq", "neq", "before", "after", "on", "in_segment_list",
+    "not_in_segment_list", "array_contains_any", "array_contains_none",
+    "array_contains_all", "not_array_contains_all", "ANY", "no_such_op"
+};
+
+static const char  *targets[] = {
+    "[\"a\",\"undefined\"]", "[\"a\",\"B\"]", "[\"UNDEFINED\"]",
+    "\"undefined\"", "\"a\"", "5", "null", "true", "[1,\"2\",null]", "{}",
+    "\"2024-01-01\"", "\"1.2.3\"", "[]", "\"list\"", "[\"u1\",\"US\"]"
+};
+
+/* the condition's kind: TYPE, its field (JSON), its idType */
+static const struct {
+    const char  *type;
+    const char  *field;
+    const char  *id_type;
+} kinds[] = {
+    { "user_field", "\"f\"", "userID" },
+    { "user_field", "\"Fx\"", "userID" },       /* lower case apart */
+    { "unit_id", "null", "userID" },
+    { "ip_based", "\"country\"", "userID" },
+    { "user_field", "null", "userID" },         /* no field: null */
+};
+
+static const char  *users[] = {
+    "{}",
+    "{\"userID\":\"u1\"}",
+    "{\"userID\":\"undefined\",\"f\":\"undefined\"}",
+    "{\"userID\":\"A\",\"f\":\"a\",\"fx\":\"b\",\"country\":\"US\"}",
+    "{\"userID\":null,\"f\":null,\"custom\":{\"f\":5}}",
+    "{\"userID\":\"u\",\"privateAttributes\":{\"fx\":\"UNDEFINED\"}}",
+    "{\"f\":[1,\"2\"],\"Fx\":true,\"country\":\"de\"}",
+    "{\"f\":\"2024-01-01\",\"country\":null,\"ip\":\"1.2.3.4\"}",
+    "{\"userID\":\"B\",\"f\":\"1.2.3\",\"custom\":{\"country\":\"US\"}}",
+};
+
+#define NKINDS    (sizeof(kinds) / sizeof(kinds[0]))
+#define NOPS      (sizeof(ops) / sizeof(ops[0]))
+#define NTARGETS  (sizeof(targets) / sizeof(targets[0]))
+#define NUSERS    (sizeof(users) / sizeof(users[0]))
+#define NGATES    (NKINDS * NOPS * NTARGETS)
+
+
+static char *
+ops_document(void)
+{
+    char    *dcs, *p;
+    size_t   k, o, t, g;
+
+    dcs = malloc(NGATES * 600 + 4096);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+
+    g = 0;
+    for (k = 0; k < NKINDS; k++) {
+        for (o = 0; o < NOPS; o++) {
+            for (t = 0; t < NTARGETS; t++) {
+                p += sprintf(p, "%s{\"name\":\"g%zu\",\"type\":"
+                             "\"feature_gate\",\"entity\":\"feature_gate\","
+                             "\"salt\":\"s\",\"enabled\":true,"
+                             "\"defaultValue\":false,\"idType\":\"userID\","
+                             "\"rules\":[{\"id\":\"r\",\"name\":\"r\","
+                             "\"salt\":\"r\",\"passPercentage\":100,"
+                             "\"conditions\":[{\"type\":\"%s\","
+                             "\"operator\":\"%s\",\"targetValue\":%s,"
+                             "\"field\":%s,\"additionalValues\":{},"
+                             "\"idType\":\"%s\"}],\"returnValue\":true,"
+                             "\"idType\":\"userID\"}]}",
+                             g ? "," : "", g, kinds[k].type, ops[o],
+                             targets[t], kinds[k].field, kinds[k].id_type);
+                g++;
+            }
+        }
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    return dcs;
+}
+
+
+static const char *
+eval_gate(te_doc_t *d, const statsig_value_t *user, const char *name,
+    statsig_eval_ctx_t *ctx)
+{
+    statsig_result_t  r;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->snap = d->snap;
+    ctx->idlists = d->ids;
+    ctx->user = user;
+    ctx->rt = d->rt;
+
+    statsig_eval_begin(ctx);
+    statsig_eval_gate(ctx, name, strlen(name), &r);
+
+    return te_format(ctx, STATSIG_KIND_GATE, &r);
+}
+
+
+static void
+fast_against_general(void)
+{
+    te_doc_t             fast, general;
+    statsig_eval_ctx_t   ctx;
+    statsig_value_t      us[2][NUSERS];
+    char                 err[256], name[32], want[256];
+    char                *dcs;
+    const char          *got;
+    size_t               u, g, lazy, n, bad;
+
+    dcs = ops_document();
+    if (te_load(&fast, "-fast", dcs, "{\"list\":[\"u1\",\"A\"]}") != 0
+        || te_load(&general, "-general", dcs, "{\"list\":[\"u1\",\"A\"]}")
+           != 0)
+    {
+        ok(0, "operators document compiles");
+        free(dcs);
+        return;
+    }
+
+    statsig_snapshot_no_fast(general.blob);
+
+    for (lazy = 0; lazy < 2; lazy++) {
+        for (u = 0; u < NUSERS; u++) {
+            if (statsig_value_from_json(&te_allocator, users[u],
+                                        strlen(users[u]), &us[lazy][u], err,
+                                        sizeof(err))
+                != 0)
+            {
+                printf("Bail out! user %s: %s\n", users[u], err);
+                exit(1);
+            }
+
+            if (lazy) {
+                lazy_user_strings(&te_allocator, &us[lazy][u], 0);
+            }
+        }
+    }
+
+    n = 0;
+    bad = 0;
+
+    for (lazy = 0; lazy < 2; lazy++) {
+        for (u = 0; u < NUSERS; u++) {
+            for (g = 0; g < NGATES; g++) {
+                snprintf(name, sizeof(name), "g%zu", g);
+                snprintf(want, sizeof(want), "%s",
+                         eval_gate(&general, &us[lazy][u], name, &ctx));
+                got = eval_gate(&fast, &us[lazy][u], name, &ctx);
+                n++;
+
+                if (strcmp(got, want) != 0 && bad++ < 5) {
+                    printf("# %s (op %s, target %s, %s %s), user %s%s: "
+                           "%s, not %s\n", name,
+                           ops[g / NTARGETS % NOPS], targets[g % NTARGETS],
+                           kinds[g / NTARGETS / NOPS].type,
+                           kinds[g / NTARGETS / NOPS].field, users[u],
+                           lazy ? " (lazy)" : "", got, want);
+                }
+            }
+        }
+    }
+
+    ok(bad == 0, "the loop's paths answer as statsig_eval_condition's: "
+       "%zu of %zu differ", bad, n);
+
+    te_free(&fast);
+    te_free(&general);
+    free(dcs);
+}
+
+
+/* a gate with rules of these conditions (JSON arrays), ids r1, r2, ... */
+static char *
+flow_gate(char *p, const char *name, const char *const *rules, size_t n)
+{
+    size_t  i;
+
+    p += sprintf(p, "{\"name\":\"%s\",\"type\":\"feature_gate\","
+                 "\"entity\":\"feature_gate\",\"salt\":\"s\","
+                 "\"enabled\":true,\"defaultValue\":false,"
+                 "\"idType\":\"userID\",\"rules\":[", name);
+
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s{\"id\":\"r%zu\",\"name\":\"r%zu\",\"salt\":\"r\","
+                     "\"passPercentage\":100,\"conditions\":%s,"
+                     "\"returnValue\":true,\"idType\":\"userID\"}",
+                     i ? "," : "", i + 1, i + 1, rules[i]);
+    }
+
+    p += sprintf(p, "]}");
+
+    return p;
+}
+
+
+#define PUB       "{\"type\":\"public\"}"
+#define FIELD_ANY(F, T)                                                      \
+    "{\"type\":\"user_field\",\"operator\":\"any\",\"field\":\"" F "\","    \
+    "\"targetValue\":" T "}"
+#define PASS(G)   "{\"type\":\"pass_gate\",\"targetValue\":\"" G "\"}"
+#define FAIL(G)   "{\"type\":\"fail_gate\",\"targetValue\":\"" G "\"}"
+#define UNIT_NONE(T)                                                         \
+    "{\"type\":\"unit_id\",\"operator\":\"none\",\"idType\":\"userID\","    \
+    "\"targetValue\":" T "}"
+
+
+static void
+flow(void)
+{
+    te_doc_t     d;
+    char        *dcs, *p;
+
+    static const char  *t[] = { "[" PUB "]" };
+    static const char  *f1[] = {
+        "[" FIELD_ANY("f", "[\"x\"]") "," PUB "]", "[]", "[" PUB "]"
+    };
+    static const char  *f2[] = {
+        "[" PASS("t") "," FIELD_ANY("f", "[\"x\"]") "]",
+        "[" PUB "," FIELD_ANY("f", "[\"y\"]") "]",
+        "[" FIELD_ANY("f", "[\"z\"]") "]"
+    };
+    static const char  *f3[] = {
+        "[" FAIL("t") "]", "[" UNIT_NONE("[\"u1\"]") "]",
+        "[" FIELD_ANY("f", "[\"undefined\"]") "," PASS("t") "]",
+        "[" PUB "]"
+    };
+    static const char  *f4[] = {
+        "[" FIELD_ANY("f", "[\"x\"]") "," FIELD_ANY("g", "[\"x\"]") ","
+        FIELD_ANY("h", "[\"x\"]") "]",
+        "[" FIELD_ANY("f", "[\"x\"]") "," FIELD_ANY("g", "[\"x\"]") "]",
+        "[" FIELD_ANY("f", "[\"x\"]") "]"
+    };
+
+    dcs = malloc(16384);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+    p = flow_gate(p, "t", t, 1);
+    *p++ = ',';
+    p = flow_gate(p, "f1", f1, 3);
+    *p++ = ',';
+    p = flow_gate(p, "f2", f2, 3);
+    *p++ = ',';
+    p = flow_gate(p, "f3", f3, 4);
+    *p++ = ',';
+    p = flow_gate(p, "f4", f4, 3);
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&d, "flow", dcs, NULL) != 0) {
+        ok(0, "flow document compiles");
+        free(dcs);
+        return;
+    }
+
+    te_is(&d, STATSIG_KIND_GATE, "f1", "{\"userID\":\"u1\"}", "true|r2|",
+          "flow: a failed first condition, then a rule without any");
+    te_is(&d, STATSIG_KIND_GATE, "f1", "{\"userID\":\"u1\",\"f\":\"x\"}",
+          "true|r1|", "flow: both conditions of the first rule");
+    te_is(&d, STATSIG_KIND_GATE, "f2", "{\"userID\":\"u1\",\"f\":\"y\"}",
+          "true|r2|t:true:r1", "flow: a gate's rule failed, the next one");
+    te_is(&d, STATSIG_KIND_GATE, "f2", "{\"userID\":\"u1\",\"f\":\"z\"}",
+          "true|r3|t:true:r1", "flow: past two rules");
+    te_is(&d, STATSIG_KIND_GATE, "f2", "{\"userID\":\"u1\",\"f\":\"x\"}",
+          "true|r1|t:true:r1", "flow: the gate's rule passed");
+    te_is(&d, STATSIG_KIND_GATE, "f2", "{\"userID\":\"u1\"}",
+          "false|default|t:true:r1", "flow: none passed");
+    te_is(&d, STATSIG_KIND_GATE, "f3", "{\"userID\":\"u1\"}",
+          "true|r3|t:true:r1", "flow: an absent field in a set, gates "
+          "before and after");
+    te_is(&d, STATSIG_KIND_GATE, "f3", "{\"userID\":\"u2\",\"f\":\"x\"}",
+          "true|r2|t:true:r1", "flow: a pure rule after a gate's");
+    te_is(&d, STATSIG_KIND_GATE, "f4", "{\"userID\":\"u1\",\"f\":\"x\","
+          "\"g\":\"x\"}", "true|r2|", "flow: a third condition failed");
+    te_is(&d, STATSIG_KIND_GATE, "f4", "{\"userID\":\"u1\",\"f\":\"x\"}",
+          "true|r3|", "flow: a second condition failed, twice");
+    te_is(&d, STATSIG_KIND_GATE, "f4", "{\"userID\":\"u1\",\"f\":\"x\","
+          "\"g\":\"x\",\"h\":\"x\"}", "true|r1|", "flow: all three");
+    te_is(&d, STATSIG_KIND_GATE, "f4", "{\"userID\":\"u1\"}",
+          "false|default|", "flow: none of three");
+
+    te_free(&d);
+    free(dcs);
+}
+
+
+/*
+ * A user key's field key is remembered by the key's address: another
+ * key at that address, or another snapshot, must not be taken for it.
+ */
+static void
+key_addresses(void)
+{
+    te_doc_t             d, d2;
+    statsig_eval_ctx_t   ctx;
+    statsig_value_t      u[4], vals[4][1];
+    const char          *keys[4][1];
+    size_t               lens[4][1];
+    char                 key[8];
+    int                  i;
+
+    static const char  *one[] = { "[" FIELD_ANY("email", "[\"x\"]") "]" };
+    static const char  *two[] = { "[" FIELD_ANY("zmail", "[\"x\"]") "]" };
+    char  dcs[4096], *p;
+
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1,\"feature_gates\":[");
+    p = flow_gate(p, "k", one, 1);
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&d, "-keys", dcs, NULL) != 0) {
+        ok(0, "keys document compiles");
+        return;
+    }
+
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1,\"feature_gates\":[");
+    p = flow_gate(p, "k", two, 1);
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&d2, "-keys2", dcs, NULL) != 0) {
+        ok(0, "second keys document compiles");
+        te_free(&d);
+        return;
+    }
+
+    /* four users, their one key at the same address */
+    for (i = 0; i < 4; i++) {
+        keys[i][0] = key;
+        lens[i][0] = 5;
+        statsig_value_string(&te_allocator, "x", 1, &vals[i][0]);
+        statsig_value_object(&te_allocator, keys[i], lens[i], vals[i], 1,
+                             &u[i]);
+    }
+
+    memcpy(key, "email", 6);
+    is_str(eval_gate(&d, &u[0], "k", &ctx), "true|r1|",
+           "key address: email");
+    memcpy(key, "zmail", 6);
+    is_str(eval_gate(&d, &u[1], "k", &ctx), "false|default|",
+           "key address: other bytes there, not email");
+
+    /* d2's field keys: zmail where d has email, and no email */
+    memcpy(key, "email", 6);
+    is_str(eval_gate(&d, &u[2], "k", &ctx), "true|r1|",
+           "key address: email again");
+    is_str(eval_gate(&d2, &u[3], "k", &ctx), "false|default|",
+           "key address: email in another snapshot, which reads zmail");
+
+    te_free(&d);
+    te_free(&d2);
+}
+
+
+int
+main(void)
+{
+    fast_against_general();
+    flow();
+    key_addresses();
+
+    return done_testing();
+}
