@@ -313,6 +313,11 @@ sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         } else if (f->resolved_session == session) {
             v = f->resolved;
 
+        } else if (f->session == session && f->cand[0] != NULL
+                   && f->cand[0]->type > STATSIG_V_NULL)
+        {
+            v = f->cand[0];     /* user[field], the first getFromUser tries */
+
         } else {
             v = statsig_user_field_find(ctx, c->field_key,
                                         c->field_lower_key, c);
