@@ -526,6 +526,8 @@ statsig_pack_free(statsig_pack_t *p)
  * of the record or its separator that the reference covers), *ref and
  * *run (their common prefix).
  */
+#define SG_PK_REF_ENOUGH  64
+
 static int
 sg_pk_reference(const statsig_pack_t *p, size_t start, size_t len,
     size_t sep_len, uint32_t sig, size_t *at, size_t *ref, size_t *run)
@@ -570,6 +572,14 @@ sg_pk_reference(const statsig_pack_t *p, size_t start, size_t len,
             *at = a;
             *ref = b;
             *run = m;
+        }
+
+        /*
+         * a record that shares its head with the last of its signature
+         * (the same event of the same entity) is not compared again
+         */
+        if (m >= SG_PK_REF_ENOUGH) {
+            break;
         }
     }
 
@@ -632,6 +642,13 @@ sg_pk_delta(statsig_pack_t *p, sg_pk_bits_t *w, size_t from, size_t end,
             a += m;
             b += m;
             lit = a;
+
+            /*
+             * a run ends where the bytes differ or a side ends: the
+             * compare there would find nothing
+             */
+            m = 0;
+            continue;
 
         } else {
             a += m;
