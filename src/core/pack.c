@@ -80,10 +80,16 @@ sg_pk_put(sg_pk_bits_t *w, uint32_t v, unsigned n)
     w->n += n;
 
     if (w->n >= 32) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint32_t  u = (uint32_t) w->bits;
+
+        memcpy(w->out, &u, 4);
+#else
         w->out[0] = (unsigned char) w->bits;
         w->out[1] = (unsigned char) (w->bits >> 8);
         w->out[2] = (unsigned char) (w->bits >> 16);
         w->out[3] = (unsigned char) (w->bits >> 24);
+#endif
         w->out += 4;
         w->bits >>= 32;
         w->n -= 32;
@@ -227,6 +233,22 @@ sg_pk_fixed_length(unsigned sym, unsigned *n)
 #define SG_PK_ADAPT_MIN  1024   /* symbols a pack needs to set codes */
 
 
+/* the lengths' codes from lit_code and lit_len: a match looks them up */
+static void
+sg_pk_len_codes(statsig_pack_t *p)
+{
+    uint32_t  x;
+    unsigned  i, s, xn;
+
+    for (i = 0; i < 256; i++) {
+        s = sg_pk_length_sym(i + 3, &x, &xn);
+        p->len_code[i] = p->lit_code[257 + s] | x << p->lit_len[257 + s];
+        p->len_bits[i] = (unsigned char) (p->lit_len[257 + s] + xn);
+        p->len_sym[i] = (unsigned char) s;
+    }
+}
+
+
 /* the fixed codes (3.2.6) in the tables a pack writes with */
 static void
 sg_pk_fixed_codes(statsig_pack_t *p)
@@ -257,6 +279,7 @@ sg_pk_fixed_codes(statsig_pack_t *p)
         p->dist_len[i] = 5;
     }
 
+    sg_pk_len_codes(p);
     p->head_bits = 0;
 }
 
@@ -314,9 +337,9 @@ sg_pk_match(statsig_pack_t *p, sg_pk_bits_t *w, size_t len, uint32_t dist)
             l = (uint32_t) len - 3;
         }
 
-        ls = 257 + sg_pk_length_sym(l, &x, &xn);
-        v = p->lit_code[ls] | x << p->lit_len[ls];
-        ln = p->lit_len[ls] + xn;
+        ls = 257 + p->len_sym[l - 3];
+        v = p->len_code[l - 3];
+        ln = p->len_bits[l - 3];
 
         /* up to 15 + 5 and 15 + 13 bits: one put, or two past 32 */
         if (ln + dn <= 32) {
@@ -989,6 +1012,7 @@ sg_pk_adapt(statsig_pack_t *p)
     memcpy(p->dist_len, all + SG_PK_NLIT, SG_PK_NDIST);
     sg_pk_codes(p->lit_len, SG_PK_NLIT, p->lit_code);
     sg_pk_codes(p->dist_len, SG_PK_NDIST, p->dist_code);
+    sg_pk_len_codes(p);
 
     /* the block header, written as it is at the start of each pack */
     w.out = p->head;

@@ -72,6 +72,13 @@ typedef struct {
     uint16_t        dist_code[30];
     unsigned char   lit_len[286];
     unsigned char   dist_len[30];
+    /*
+     * from lit_code and lit_len, by length - 3 (3 .. 258): a length's
+     * code with its extra bits above it, their bits, its symbol - 257
+     */
+    uint32_t        len_code[256];
+    unsigned char   len_bits[256];
+    unsigned char   len_sym[256];
     unsigned char   head[STATSIG_PACK_HEAD_MAX];
     unsigned        head_bits;
     uint32_t        lit_freq[286];    /* symbols written by this pack */

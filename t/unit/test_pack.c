@@ -904,6 +904,99 @@ test_large(statsig_pack_t *a, statsig_pack_t *b)
 }
 
 
+/*
+ * One match of each length 4 .. 300, longer than 258 in two pieces: each
+ * piece counted under its length symbol (RFC 1951, 3.2.5: the next
+ * pack's codes are built from these counts) and written with the pack's
+ * codes, fixed or built from the pack before, so that it inflates.
+ */
+static void
+test_match_lengths(statsig_pack_t *a, statsig_pack_t *b)
+{
+    static const unsigned  base[29] = {
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51,
+        59, 67, 83, 99, 115, 131, 163, 195, 227, 258
+    };
+
+    statsig_pack_t  *packs[2] = { a, b };
+    unsigned char    x[700], y[700];
+    uint32_t         want[29], dist;
+    size_t           len, left, l, i, s, bad_count, bad_trip, dynamic;
+
+    statsig_pack_free(a);
+    statsig_pack_init(a);
+
+    bad_count = 0;
+    bad_trip = 0;
+    dynamic = 0;
+
+    for (len = 4; len <= 300; len++) {
+        statsig_pack_reset(a);
+        dynamic += a->head_bits > 0;
+
+        /* letters: no delimiter to resync on after the difference */
+        for (i = 0; i < sizeof(x); i++) {
+            x[i] = (unsigned char) ('a' + rnd_below(26));
+            y[i] = (unsigned char) ('a' + rnd_below(26));
+        }
+
+        memcpy(y, x, len);
+        y[len] = 'A';
+
+        memset(want, 0, sizeof(want));
+        for (left = len; left > 0; left -= l) {
+            l = left > 258 ? 258 : left;
+            if (left - l > 0 && left - l < 3) {
+                l = left - 3;
+            }
+
+            for (s = 28; base[s] > l; s--) {
+                /* void */
+            }
+
+            want[s]++;
+        }
+
+        if (statsig_pack_add(a, NULL, 0, x, sizeof(x)) != 0
+            || statsig_pack_add(a, ",", 1, y, sizeof(y)) != 0)
+        {
+            abort();
+        }
+
+        dist = 0;
+        for (s = 0; s < 30; s++) {
+            dist += a->dist_freq[s];
+        }
+
+        for (s = 0; s < 29; s++) {
+            if (a->lit_freq[257 + s] != want[s]) {
+                break;
+            }
+        }
+
+        if (s < 29 || dist != (len > 258 ? 2 : 1)) {
+            if (bad_count++ == 0) {
+                printf("# a match of %zu: symbol %zu counted %u, not %u; "
+                       "%u distances\n", len, 257 + s,
+                       s < 29 ? a->lit_freq[257 + s] : 0,
+                       s < 29 ? want[s] : 0, dist);
+            }
+        }
+
+        if (!round_trip(packs, 1)) {
+            if (bad_trip++ == 0) {
+                printf("# a match of %zu: %s\n", len, why);
+            }
+        }
+    }
+
+    ok(bad_count == 0, "matches of 4 to 300 bytes counted by length symbol");
+    ok(bad_trip == 0, "and inflated");
+    ok(dynamic > 0, "%zu of them with codes built from the pack before",
+       dynamic);
+}
+
+
 int
 main(void)
 {
@@ -920,6 +1013,7 @@ main(void)
     test_random(&a, &b);
     test_adaptive(&a, &b);
     test_shared_tail(&a, &b);
+    test_match_lengths(&a, &b);
     test_large(&a, &b);
 
     statsig_pack_free(&a);
