@@ -17,6 +17,10 @@
 
 #include "ngx_http_statsig_events.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 /*
  * 16-way buckets (four cache lines, 256 bytes): users who keep coming
@@ -205,6 +209,51 @@ ngx_http_statsig_dedupe_slots(ngx_http_statsig_dedupe_table_t *ev,
 
 
 /*
+ * Whether a bucket may hold the hash: 0 when no slot's hash has its low
+ * 32 bits, a new key's usual answer (the slots are then not read one by
+ * one).  The loads are plain: a torn read only makes the caller read the
+ * slots, with its own atomic loads.
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_statsig_dedupe_maybe(ngx_http_statsig_dedupe_t *b, uint64_t hash)
+{
+#if defined(__SSE2__)
+    ngx_uint_t   i;
+    __m128       x0, x1;
+    __m128i      h, m;
+    const float  *f;
+
+    /* slots of 16 bytes, the hash first; the table is page aligned */
+    if (sizeof(ngx_http_statsig_dedupe_t) != 16
+        || NGX_HTTP_STATSIG_DEDUPE_WAYS % 4)
+    {
+        return 1;
+    }
+
+    h = _mm_set1_epi32((int) (uint32_t) hash);
+    m = _mm_setzero_si128();
+    f = (const float *) b;
+
+    /* the low halves of four slots side by side, compared at once */
+    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i += 4) {
+        x0 = _mm_shuffle_ps(_mm_load_ps(f), _mm_load_ps(f + 4),
+                            _MM_SHUFFLE(0, 0, 0, 0));
+        x1 = _mm_shuffle_ps(_mm_load_ps(f + 8), _mm_load_ps(f + 12),
+                            _MM_SHUFFLE(0, 0, 0, 0));
+        x0 = _mm_shuffle_ps(x0, x1, _MM_SHUFFLE(2, 0, 2, 0));
+        m = _mm_or_si128(m, _mm_cmpeq_epi32(_mm_castps_si128(x0), h));
+        f += 16;
+    }
+
+    return _mm_movemask_epi8(m) != 0;
+#else
+    return 1;
+#endif
+}
+
+
+/*
  * Under the lock: 1 (counted as deduped) when the key was logged within
  * the window; else it is entered, logged now, and 0.
  */
@@ -229,18 +278,20 @@ ngx_http_statsig_dedupe_locked(ngx_http_statsig_dedupe_key_t *key,
     oldest = &b[0];
 
     /* the key first, by its hash alone: most keys are new */
-    for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
-        if (b[i].hash != hash) {
-            continue;
-        }
+    if (ngx_http_statsig_dedupe_maybe(b, hash)) {
+        for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
+            if (b[i].hash != hash) {
+                continue;
+            }
 
-        if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
-            (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
-            return 1;
-        }
+            if (ngx_http_statsig_dedupe_age(now, b[i].time) < window) {
+                (void) ngx_atomic_fetch_add(&ev->sh->deduped, 1);
+                return 1;
+            }
 
-        __atomic_store_n(&b[i].time, now, __ATOMIC_RELEASE);
-        return 0;
+            __atomic_store_n(&b[i].time, now, __ATOMIC_RELEASE);
+            return 0;
+        }
     }
 
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
@@ -302,6 +353,11 @@ ngx_http_statsig_dedupe_seen(ngx_http_statsig_dedupe_key_t *key)
     }
 
     b = ngx_http_statsig_dedupe_slots(ev, key->bucket);
+
+    if (!ngx_http_statsig_dedupe_maybe(b, key->hash)) {
+        return 0;
+    }
+
     now = ngx_current_msec;
 
     for (i = 0; i < NGX_HTTP_STATSIG_DEDUPE_WAYS; i++) {
