@@ -468,6 +468,76 @@ sg_num_as(statsig_buf_t *b, double d, double same, const char *s, size_t n)
 
 
 /*
+ * d's JSON through m (may be NULL): the digits of m's number when d is
+ * it; when both are whole numbers from 1 to 2^53 and d is less than
+ * 2^32 past it, its digits plus the difference, done in decimal (a
+ * carry past the first digit is converted instead).  The digits are
+ * then m's.
+ */
+#define SG_NUM_WHOLE_MAX  9007199254740992.0        /* 2^53 */
+
+static size_t
+sg_num_memo(char *out, double d, statsig_exposure_memo_num_t *m)
+{
+    uint64_t  c;
+    size_t    n, i;
+    unsigned  v;
+
+    if (m == NULL) {
+        return statsig_json_num(out, d);
+    }
+
+    n = m->len;
+
+    if (n && d == m->value) {
+        memcpy(out, m->digits, sizeof(m->digits));
+        return n;
+    }
+
+    if (n && d > m->value && d - m->value < 4294967296.0
+        && d < SG_NUM_WHOLE_MAX && d == (double) (uint64_t) d)
+    {
+        memcpy(out, m->digits, sizeof(m->digits));
+
+        /* m->value is whole and at least 1: m->len is set for no other */
+        for (c = (uint64_t) (d - m->value), i = n; c && i > 0; /* void */) {
+            i--;
+            v = (unsigned) (out[i] - '0') + (unsigned) (c % 10);
+            c /= 10;
+
+            if (v >= 10) {
+                v -= 10;
+                c++;
+            }
+
+            out[i] = (char) ('0' + v);
+        }
+
+        if (c == 0) {
+            memcpy(m->digits, out, sizeof(m->digits));
+            m->value = d;
+            return n;
+        }
+    }
+
+    n = statsig_json_num(out, d);
+
+    if (d >= 1 && d < SG_NUM_WHOLE_MAX && d == (double) (uint64_t) d
+        && n < sizeof(m->digits))
+    {
+        memcpy(m->digits, out, n);
+        m->len = (uint8_t) n;
+        m->value = d;
+
+    } else {
+        m->len = 0;
+    }
+
+    return n;
+}
+
+
+/*
  * What follows the reason in every exposure of one user, snapshot and
  * time: the rest of the metadata, time, user, value, and the
  * "secondaryExposures" key.
@@ -480,10 +550,12 @@ statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o)
 
     /*
      * initTime is configSyncTime and serverTime the event's time, as the
-     * module sets them: their digits are written once
+     * module sets them: their digits are written once, from those of the
+     * last tail when the memo has them
      */
-    sync_len = statsig_json_num(sync, o->config_sync_time);
-    now_len = statsig_json_num(now, o->time);
+    sync_len = sg_num_memo(sync, o->config_sync_time,
+                           o->memo ? &o->memo->sync : NULL);
+    now_len = sg_num_memo(now, o->time, o->memo ? &o->memo->time : NULL);
 
     sg_addl(b, ",\"configSyncTime\":");
     sg_add(b, sync, sync_len);

@@ -52,8 +52,21 @@ typedef struct {
     char                 head[384];
 } statsig_exposure_memo_slot_t;
 
+/*
+ * The digits of the last number written for a time (configSyncTime, an
+ * event's time): the same number again, or a whole number a little past
+ * it, is written from them instead of converted.
+ */
+typedef struct {
+    double               value;
+    uint8_t              len;          /* 0: none */
+    char                 digits[23];   /* 1 .. 2^53: at most 16 */
+} statsig_exposure_memo_num_t;
+
 typedef struct {
     statsig_exposure_memo_slot_t  slot[STATSIG_EXPOSURE_MEMO_SLOTS];
+    statsig_exposure_memo_num_t   sync;
+    statsig_exposure_memo_num_t   time;
 } statsig_exposure_memo_t;
 
 

@@ -333,6 +333,76 @@ main(void)
         statsig_buf_free(&got_key);
     }
 
+    /*
+     * Tails written through the memo's numbers (the same time, a time a
+     * little later: its digits by a decimal add) equal those converted
+     */
+    {
+        static const double  times[] = {
+            1000, 1000, 1001, 1009, 1010, 1099, 1100, 1100, 999, 9999, 10000,
+            10001, 19999, 20000, 1796600533865.0, 1796600533866.0,
+            1796600533899.0, 1796600533900.0, 1796600539999.0,
+            1796600540000.0, 1796600540000.0 + 4294967295.0,
+            1796600540000.0 + 4294967295.0 + 4294967296.0, 1.5, 2, 0, 1,
+            -3, -2, 9007199254740991.0, 9007199254740992.0,
+            9007199254740990.0, 9007199254740991.0, 1e21, 1e21 + 131072,
+            5e-324, 99999999, 100000000, 99999998, 99999999, 100000001
+        };
+
+        statsig_exposure_memo_t  *memo;
+        statsig_exposure_opts_t   mo;
+        statsig_buf_t             want, got;
+        size_t                    i, bad, from_memo;
+        double                    t;
+
+        memo = calloc(1, sizeof(statsig_exposure_memo_t));
+        statsig_buf_init(&want);
+        statsig_buf_init(&got);
+        bad = 0;
+        from_memo = 0;
+
+        for (i = 0; i < 2000; i++) {
+            t = i < sizeof(times) / sizeof(times[0])
+                ? times[i]
+                : 1796600533865.0 + (double) (i * i % 7919);
+
+            mo = o;
+            mo.dedupe_key = NULL;
+            mo.time = t;
+            mo.server_time = t;
+            mo.config_sync_time = times[i % 12];
+            mo.init_time = mo.config_sync_time;
+
+            want.len = 0;
+            mo.memo = NULL;
+            statsig_exposure_tail(&want, &mo);
+
+            from_memo += memo->time.len > 0 && t > memo->time.value
+                         && t - memo->time.value < 100;
+            got.len = 0;
+            mo.memo = memo;
+            statsig_exposure_tail(&got, &mo);
+
+            if (got.len != want.len
+                || memcmp(got.data, want.data, want.len) != 0)
+            {
+                if (bad++ == 0) {
+                    fprintf(stderr, "# tail of time %.17g: %s\n", t,
+                            text(&got));
+                }
+            }
+        }
+
+        is_int((int) bad, 0, "tails through the memo's numbers equal those "
+               "converted");
+        ok(from_memo > 10, "%zu times a little past the last one",
+           from_memo);
+
+        free(memo);
+        statsig_buf_free(&want);
+        statsig_buf_free(&got);
+    }
+
     b.len = 0;
     v.type = STATSIG_EVENT_VALUE_NUMBER;
     v.num = 1.5;
