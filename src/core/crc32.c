@@ -61,10 +61,17 @@ sg_crc32_zlib(uint32_t crc, const unsigned char *p, size_t len)
 
 #define SG_CRC32_TARGET  __attribute__((target("pclmul,sse4.1")))
 
+/*
+ * The same code in AVX's three-operand encoding: no register copies
+ * before each multiplication, the loads folded into the XORs (a third
+ * fewer instructions a block)
+ */
+#define SG_CRC32_TARGET_AVX  __attribute__((target("pclmul,sse4.1,avx")))
+
 /* the last 1-15 bytes are taken with the 16 before them: 16 at least */
 #define SG_CRC32_CLMUL_MIN  16
 
-/* 0: CPU not asked yet, 1: zlib only, 2: PCLMULQDQ and SSE4.1 */
+/* 0: CPU not asked yet, 1: zlib only, 2: PCLMULQDQ and SSE4.1, 3: AVX too */
 static int  sg_crc32_cpu;
 
 
@@ -143,9 +150,9 @@ sg_crc32_blocks(const unsigned char *p, unsigned n)
 }
 
 
-/* len >= 16 */
-static SG_CRC32_TARGET uint32_t
-sg_crc32_clmul(uint32_t crc, const unsigned char *p, size_t len)
+/* len >= 16; inlined into the two entry points below */
+static SG_CRC32_TARGET inline __attribute__((always_inline)) uint32_t
+sg_crc32_clmul_body(uint32_t crc, const unsigned char *p, size_t len)
 {
     __m128i   x0, x1, x2, x3, k, m, a, b;
     unsigned  n;
@@ -245,6 +252,21 @@ sg_crc32_clmul(uint32_t crc, const unsigned char *p, size_t len)
 }
 
 
+static SG_CRC32_TARGET uint32_t
+sg_crc32_clmul(uint32_t crc, const unsigned char *p, size_t len)
+{
+    return sg_crc32_clmul_body(crc, p, len);
+}
+
+
+static SG_CRC32_TARGET_AVX uint32_t
+sg_crc32_clmul_avx(uint32_t crc, const unsigned char *p, size_t len)
+{
+    return sg_crc32_clmul_body(crc, p, len);
+}
+
+
+/* 1, 2 or 3: sg_crc32_cpu */
 static int
 sg_crc32_have_clmul(void)
 {
@@ -256,11 +278,12 @@ sg_crc32_have_clmul(void)
     if (cpu == 0) {
         __builtin_cpu_init();
         cpu = (__builtin_cpu_supports("pclmul")
-               && __builtin_cpu_supports("sse4.1")) ? 2 : 1;
+               && __builtin_cpu_supports("sse4.1"))
+              ? (__builtin_cpu_supports("avx") ? 3 : 2) : 1;
         __atomic_store_n(&sg_crc32_cpu, cpu, __ATOMIC_RELAXED);
     }
 
-    return cpu == 2;
+    return cpu;
 }
 
 #endif /* SG_CRC32_CLMUL */
@@ -270,8 +293,18 @@ uint32_t
 statsig_crc32(uint32_t crc, const void *buf, size_t len)
 {
 #ifdef SG_CRC32_CLMUL
-    if (len >= SG_CRC32_CLMUL_MIN && sg_crc32_have_clmul()) {
-        return sg_crc32_clmul(crc, buf, len);
+    int  cpu;
+
+    if (len >= SG_CRC32_CLMUL_MIN) {
+        cpu = sg_crc32_have_clmul();
+
+        if (cpu == 3) {
+            return sg_crc32_clmul_avx(crc, buf, len);
+        }
+
+        if (cpu == 2) {
+            return sg_crc32_clmul(crc, buf, len);
+        }
     }
 #endif
 
@@ -283,7 +316,7 @@ int
 statsig_crc32_accelerated(void)
 {
 #ifdef SG_CRC32_CLMUL
-    return sg_crc32_have_clmul();
+    return sg_crc32_have_clmul() >= 2;
 #else
     return 0;
 #endif
