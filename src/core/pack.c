@@ -28,6 +28,11 @@
 #include <emmintrin.h>
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SG_PK_AVX2  1
+#include <immintrin.h>
+#endif
+
 #include "crc32.h"
 #include "huffman.h"
 #include "pack.h"
@@ -359,11 +364,73 @@ sg_pk_match(statsig_pack_t *p, sg_pk_bits_t *w, size_t len, uint32_t dist)
 
 /* ---- the pack ---- */
 
+#ifdef SG_PK_AVX2
+
+/* 0: CPU not asked yet, 1: no AVX2, 2: AVX2 */
+static int  sg_pk_cpu;
+
+
+/*
+ * sg_pk_common() for n >= 64 on CPUs with AVX2: 64 bytes a step, the
+ * last 1-63 in 32-byte steps, the last one overlapping bytes known equal
+ */
+static __attribute__((target("avx2"), noinline)) size_t
+sg_pk_common_avx2(const unsigned char *a, const unsigned char *b, size_t n)
+{
+    __m256i   u0, u1;
+    uint32_t  m0, m1;
+    size_t    i;
+
+    for (i = 0; n - i >= 64; i += 64) {
+        u0 = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *) (a + i)),
+                               _mm256_loadu_si256((const __m256i *) (b + i)));
+        u1 = _mm256_cmpeq_epi8(
+                 _mm256_loadu_si256((const __m256i *) (a + i + 32)),
+                 _mm256_loadu_si256((const __m256i *) (b + i + 32)));
+
+        if ((uint32_t) _mm256_movemask_epi8(_mm256_and_si256(u0, u1))
+            != 0xffffffff)
+        {
+            m0 = ~(uint32_t) _mm256_movemask_epi8(u0);
+            m1 = ~(uint32_t) _mm256_movemask_epi8(u1);
+
+            return i + (unsigned) __builtin_ctzll(m0 | (uint64_t) m1 << 32);
+        }
+    }
+
+    while (i < n) {
+        if (n - i < 32) {
+            i = n - 32;
+        }
+
+        u0 = _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *) (a + i)),
+                               _mm256_loadu_si256((const __m256i *) (b + i)));
+        m0 = ~(uint32_t) _mm256_movemask_epi8(u0);
+
+        if (m0) {
+            return i + (unsigned) __builtin_ctz(m0);
+        }
+
+        i += 32;
+    }
+
+    return n;
+}
+
+#endif
+
+
 /* the first difference of a[] and b[] (n if none) */
 static inline size_t
 sg_pk_common(const unsigned char *a, const unsigned char *b, size_t n)
 {
     size_t  i = 0;
+
+#ifdef SG_PK_AVX2
+    if (n >= 64 && sg_pk_cpu == 2) {
+        return sg_pk_common_avx2(a, b, n);
+    }
+#endif
 
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) \
     && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -507,6 +574,15 @@ statsig_pack_init(statsig_pack_t *p)
 {
     memset(p, 0, sizeof(*p));
     sg_pk_fixed_codes(p);
+
+#ifdef SG_PK_AVX2
+    /* threads may race here: all store the same answer */
+    if (__atomic_load_n(&sg_pk_cpu, __ATOMIC_RELAXED) == 0) {
+        __builtin_cpu_init();
+        __atomic_store_n(&sg_pk_cpu, __builtin_cpu_supports("avx2") ? 2 : 1,
+                         __ATOMIC_RELAXED);
+    }
+#endif
 }
 
 
