@@ -38,8 +38,11 @@ typedef struct {
     ngx_uint_t                     nsinks;
     ngx_http_statsig_sink_t        sinks[NGX_HTTP_STATSIG_MAX_SINKS];
 
-    /* events of this event loop iteration, pushed in one go */
-    ngx_http_statsig_wbuf_t        pending;    /* [pending hdr][record]... */
+    /*
+     * events of this event loop iteration, pushed in one go; a statsig
+     * buffer, so that exposures are written into it in place
+     */
+    statsig_buf_t                  pending;    /* [pending hdr][record]... */
     ngx_event_t                    post;
 } ngx_http_statsig_events_t;
 
@@ -65,6 +68,9 @@ static ngx_uint_t ngx_http_statsig_sink_on(ngx_uint_t index,
     ngx_http_statsig_main_conf_t *smcf);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
+static ngx_int_t ngx_http_statsig_events_grow(ngx_http_statsig_events_t *ev,
+    size_t n);
+static void ngx_http_statsig_events_pending(ngx_http_statsig_events_t *ev);
 static void ngx_http_statsig_events_packed(ngx_http_statsig_events_t *ev,
     ngx_uint_t full);
 static void ngx_http_statsig_events_buffered(ngx_http_statsig_events_t *ev,
@@ -635,10 +641,7 @@ ngx_http_statsig_events_exit_worker(ngx_cycle_t *cycle)
 
     ngx_http_statsig_dedupe_exit_worker();
 
-    if (ev->pending.data) {
-        ngx_free(ev->pending.data);
-        ev->pending.data = NULL;
-    }
+    statsig_buf_free(&ev->pending);
 
     for (i = 0; i < ev->nsinks; i++) {
         statsig_pack_free(&ev->sinks[i].pack);
@@ -763,9 +766,8 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     }
 
     if (record->len > NGX_HTTP_STATSIG_PENDING_MAX
-        || ngx_http_statsig_wbuf_reserve(&ev->pending,
-                                   sizeof(ngx_http_statsig_pending_t)
-                                   + ngx_align(record->len, 8), log)
+        || ngx_http_statsig_events_grow(ev, sizeof(ngx_http_statsig_pending_t)
+                                            + ngx_align(record->len, 8))
            != NGX_OK)
     {
         /* too big or no memory to wait in: packed now */
@@ -792,13 +794,146 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     h.len = (uint32_t) record->len;
     h.kind = (uint32_t) kind;
 
-    p = ev->pending.data + ev->pending.len;
+    p = (u_char *) ev->pending.data + ev->pending.len;
     p = ngx_cpymem(p, &h, sizeof(ngx_http_statsig_pending_t));
     ngx_memcpy(p, record->data, record->len);
 
     ev->pending.len += sizeof(ngx_http_statsig_pending_t)
                        + ngx_align(record->len, 8);
 
+    ngx_http_statsig_events_pending(ev);
+
+    return NGX_OK;
+}
+
+
+/*
+ * Where an event of this kind can be written in place (no copy): the
+ * list of the iteration's events, to be written at its end, from *at
+ * on; then ngx_http_statsig_events_commit() queues it, as
+ * ngx_http_statsig_events_queue() would, or ngx_http_statsig_events_drop()
+ * forgets it.  NULL when it cannot wait there (no sink takes the kind,
+ * no memory): ngx_http_statsig_events_queue() then.
+ */
+
+statsig_buf_t *
+ngx_http_statsig_events_place(ngx_uint_t kind, size_t *at)
+{
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    if (ev->sh == NULL || !(ev->kinds & kind & NGX_HTTP_STATSIG_EV_KINDS)
+        || ngx_http_statsig_events_grow(ev, sizeof(ngx_http_statsig_pending_t))
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    ev->pending.len += sizeof(ngx_http_statsig_pending_t);
+    *at = ev->pending.len;
+
+    return &ev->pending;
+}
+
+
+/* the event written from at on is not queued; the list is as it was */
+
+void
+ngx_http_statsig_events_drop(size_t at)
+{
+    ngx_http_statsig_events_t  *ev;
+
+    ev = &ngx_http_statsig_events;
+
+    /* a write that could not grow the list left what was in it */
+    ev->pending.len = at - sizeof(ngx_http_statsig_pending_t);
+    ev->pending.failed = 0;
+}
+
+
+/* the event written from at on queued (at is what place() gave) */
+
+ngx_int_t
+ngx_http_statsig_events_commit(ngx_uint_t kind, size_t at,
+    ngx_http_statsig_dedupe_key_t *key)
+{
+    size_t                       len;
+    ngx_uint_t                   full;
+    ngx_http_statsig_events_t   *ev;
+    ngx_http_statsig_pending_t  *h;
+
+    ev = &ngx_http_statsig_events;
+    len = ev->pending.len - at;
+
+    if (ngx_http_statsig_events_grow(ev, ngx_align(len, 8) - len) != NGX_OK) {
+        /* no memory to wait in: packed now, as the queue does */
+        full = 0;
+
+        if (ngx_http_statsig_events_accept(ev, key)) {
+            ngx_http_statsig_events_pack(ev, kind,
+                                         (u_char *) ev->pending.data + at,
+                                         len, &full);
+        }
+
+        ngx_http_statsig_events_drop(at);
+        ngx_http_statsig_events_packed(ev, full);
+
+        return NGX_OK;
+    }
+
+    h = (ngx_http_statsig_pending_t *)
+            (ev->pending.data + at - sizeof(ngx_http_statsig_pending_t));
+
+    if (key) {
+        h->key = *key;
+
+    } else {
+        h->key.hash = 0;
+        h->key.bucket = 0;
+    }
+
+    h->len = (uint32_t) len;
+    h->kind = (uint32_t) kind;
+
+    ev->pending.len = at + ngx_align(len, 8);
+
+    ngx_http_statsig_events_pending(ev);
+
+    return NGX_OK;
+}
+
+
+/* room for n more bytes in the list: NGX_ERROR when it cannot grow */
+
+static ngx_int_t
+ngx_http_statsig_events_grow(ngx_http_statsig_events_t *ev, size_t n)
+{
+    size_t  len;
+
+    if (ev->pending.cap - ev->pending.len >= n) {
+        return NGX_OK;
+    }
+
+    len = ev->pending.len;
+
+    if (statsig_buf_reserve(&ev->pending, n, 1) == (size_t) -1) {
+        /* what the list held is still there */
+        ev->pending.failed = 0;
+        return NGX_ERROR;
+    }
+
+    ev->pending.len = len;
+
+    return NGX_OK;
+}
+
+
+/* after an event went into the list: pushed now past its limit, or later */
+
+static void
+ngx_http_statsig_events_pending(ngx_http_statsig_events_t *ev)
+{
     if (ev->pending.len >= NGX_HTTP_STATSIG_PENDING_MAX) {
         if (ev->post.posted) {
             ngx_delete_posted_event(&ev->post);
@@ -809,8 +944,6 @@ ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     } else if (!ev->post.posted) {
         ngx_post_event(&ev->post, &ngx_posted_events);
     }
-
-    return NGX_OK;
 }
 
 
@@ -841,7 +974,7 @@ ngx_http_statsig_events_push_pending(void)
         return;
     }
 
-    last = ev->pending.data + ev->pending.len;
+    last = (u_char *) ev->pending.data + ev->pending.len;
     now = ngx_current_msec;
     full = 0;
 
@@ -850,7 +983,7 @@ ngx_http_statsig_events_push_pending(void)
 
         ngx_http_statsig_dedupe_fold_locked();
 
-        for (p = ev->pending.data; p < last; /* void */) {
+        for (p = (u_char *) ev->pending.data; p < last; /* void */) {
             h = (ngx_http_statsig_pending_t *) p;
 
             if (h->key.hash && ngx_http_statsig_dedupe_locked(&h->key, now))
@@ -864,7 +997,7 @@ ngx_http_statsig_events_push_pending(void)
         ngx_shmtx_unlock(&ev->shpool->mutex);
     }
 
-    for (p = ev->pending.data; p < last; /* void */) {
+    for (p = (u_char *) ev->pending.data; p < last; /* void */) {
         h = (ngx_http_statsig_pending_t *) p;
         p += sizeof(ngx_http_statsig_pending_t);
 

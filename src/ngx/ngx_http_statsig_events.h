@@ -357,6 +357,10 @@ ngx_int_t ngx_http_statsig_events_push(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record);
 ngx_int_t ngx_http_statsig_events_queue(ngx_log_t *log, ngx_uint_t kind,
     ngx_str_t *record, ngx_http_statsig_dedupe_key_t *key);
+statsig_buf_t *ngx_http_statsig_events_place(ngx_uint_t kind, size_t *at);
+void ngx_http_statsig_events_drop(size_t at);
+ngx_int_t ngx_http_statsig_events_commit(ngx_uint_t kind, size_t at,
+    ngx_http_statsig_dedupe_key_t *key);
 ngx_uint_t ngx_http_statsig_events_close_packs(void);
 ngx_uint_t ngx_http_statsig_events_reap_locked(ngx_log_t *log);
 size_t ngx_http_statsig_pack_max(ngx_http_statsig_sink_t *sink,

@@ -246,6 +246,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_entry_t *e, ngx_str_t *name)
 {
     int                       rc;
+    size_t                    at;
     ngx_str_t                 record;
     ngx_uint_t                debug, seen;
     ngx_time_t               *tp;
@@ -351,22 +352,36 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         goto nomem;
     }
 
-    b = &ngx_http_statsig_record;
-    b->len = 0;
-    b->failed = 0;
+    /*
+     * The event is written where it waits for the end of the iteration
+     * when it can (no copy there), else in the record buffer and queued
+     * from it
+     */
+    b = ngx_http_statsig_events_place(NGX_HTTP_STATSIG_EV_EXPOSURE, &at);
+
+    if (b == NULL) {
+        b = &ngx_http_statsig_record;
+        b->len = 0;
+        b->failed = 0;
+        at = 0;
+    }
 
     rc = ngx_http_statsig_exposure_write(b, &o, e, name);
 
-    if (rc == 0) {
-        return NGX_OK;
-    }
+    if (rc <= 0 || b->failed) {
+        if (b != &ngx_http_statsig_record) {
+            ngx_http_statsig_events_drop(at);
+        }
 
-    if (rc < 0 || b->failed) {
+        if (rc == 0) {
+            return NGX_OK;
+        }
+
         goto nomem;
     }
 
-    record.data = (u_char *) b->data;
-    record.len = b->len;
+    record.data = (u_char *) b->data + at;
+    record.len = b->len - at;
 
     if (seen) {
         /* the debug log shows it; the queue had it already */
@@ -376,7 +391,24 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "statsig exposure #%uA (deduped): %V",
                        ngx_http_statsig_exposures_total, &record);
+
+        if (b != &ngx_http_statsig_record) {
+            ngx_http_statsig_events_drop(at);
+        }
+
         return NGX_OK;
+    }
+
+    if (b != &ngx_http_statsig_record) {
+        ctx->exposures++;
+        ngx_http_statsig_exposures_total++;
+
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig exposure #%uA: %V",
+                       ngx_http_statsig_exposures_total, &record);
+
+        return ngx_http_statsig_events_commit(NGX_HTTP_STATSIG_EV_EXPOSURE,
+                                              at, dk.hash ? &dk : NULL);
     }
 
     return ngx_http_statsig_exposure_sink(r, ctx, &record,
