@@ -1030,26 +1030,42 @@ sg_pk_adapt(statsig_pack_t *p)
     uint32_t       lit[SG_PK_NLIT], dist[SG_PK_NDIST];
     sg_pk_cl_t     t;
     sg_pk_bits_t   w;
-    uint64_t       used, fixed, dyn, head;
+    uint64_t       used, fixed, dyn, head, cur;
     unsigned       i, s, hclen;
 
     used = 0;
     fixed = 0;
+    cur = 0;
 
     for (i = 0; i < SG_PK_NLIT; i++) {
         used += p->lit_freq[i];
         fixed += (uint64_t) p->lit_freq[i]
                  * (i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8);
+        cur += (uint64_t) p->lit_freq[i] * p->lit_len[i];
         lit[i] = p->lit_freq[i] + 1;
     }
 
     for (i = 0; i < SG_PK_NDIST; i++) {
         fixed += (uint64_t) p->dist_freq[i] * 5;
+        cur += (uint64_t) p->dist_freq[i] * p->dist_len[i];
         dist[i] = p->dist_freq[i] + 1;
     }
 
     /* too few to go by; past 1 GB the counts could have wrapped */
     if (used < SG_PK_ADAPT_MIN || p->raw_len > (size_t) 1 << 30) {
+        return;
+    }
+
+    /*
+     * Codes built from a pack of the same traffic (the same kind of
+     * events) are kept while they write a pack's symbols within 1/32 of
+     * as short as they wrote those of the pack they were built from:
+     * building them again costs more than the pack's encoding saves
+     */
+    if (p->head_bits && p->code_syms
+        && (double) cur / (double) used
+           <= (double) p->code_bits / (double) p->code_syms * (33.0 / 32))
+    {
         return;
     }
 
@@ -1086,6 +1102,8 @@ sg_pk_adapt(statsig_pack_t *p)
 
     memcpy(p->lit_len, all, SG_PK_NLIT);
     memcpy(p->dist_len, all + SG_PK_NLIT, SG_PK_NDIST);
+    p->code_bits = dyn - head;
+    p->code_syms = used;
     sg_pk_codes(p->lit_len, SG_PK_NLIT, p->lit_code);
     sg_pk_codes(p->dist_len, SG_PK_NDIST, p->dist_code);
     sg_pk_len_codes(p);

@@ -81,6 +81,13 @@ typedef struct {
     unsigned char   len_sym[256];
     unsigned char   head[STATSIG_PACK_HEAD_MAX];
     unsigned        head_bits;
+    /*
+     * what the dynamic codes wrote the symbols of the pack they were
+     * built from in (bits, lengths and distances' extra bits aside), and
+     * how many symbols: kept for the next packs while they do as well
+     */
+    uint64_t        code_bits;
+    uint64_t        code_syms;
     uint32_t        lit_freq[286];    /* symbols written by this pack */
     uint32_t        dist_freq[30];
 

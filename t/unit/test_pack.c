@@ -997,6 +997,52 @@ test_match_lengths(statsig_pack_t *a, statsig_pack_t *b)
 }
 
 
+/*
+ * Codes built from a pack are kept for the next packs of the same kind
+ * of events (building them costs more than they would save), and built
+ * again from a pack they write worse: other events.
+ */
+static void
+test_codes_kept(statsig_pack_t *a, statsig_pack_t *b)
+{
+    statsig_pack_t  *packs[2] = { a, b };
+    unsigned char    head[STATSIG_PACK_HEAD_MAX];
+    char             rec[64];
+    unsigned         bits;
+    int              i;
+
+    statsig_pack_free(a);
+    statsig_pack_init(a);
+
+    add_events(a, 20000, 1000, 2);
+    ok_why(round_trip(packs, 1), "1000 events");
+    ok(a->head_bits > 0, "codes built from them");
+
+    bits = a->head_bits;
+    memcpy(head, a->head, sizeof(head));
+
+    statsig_pack_reset(a);
+    add_events(a, 21000, 1000, 2);
+    ok_why(round_trip(packs, 1), "1000 more events with those codes");
+    ok(a->head_bits == bits && memcmp(a->head, head, sizeof(head)) == 0,
+       "the codes kept after a pack of the same events");
+
+    /* numbers alone: the event codes make digits long */
+    statsig_pack_reset(a);
+    for (i = 0; i < 1000; i++) {
+        snprintf(rec, sizeof(rec), "[%u,%u,%u]", rnd(), rnd(), rnd());
+        if (statsig_pack_add(a, ",", i ? 1 : 0, rec, strlen(rec)) != 0) {
+            abort();
+        }
+    }
+
+    ok_why(round_trip(packs, 1), "1000 arrays of numbers with them");
+    ok(a->head_bits == 0 || a->head_bits != bits
+       || memcmp(a->head, head, sizeof(head)) != 0,
+       "other codes after a pack of other records");
+}
+
+
 int
 main(void)
 {
@@ -1014,6 +1060,7 @@ main(void)
     test_adaptive(&a, &b);
     test_shared_tail(&a, &b);
     test_match_lengths(&a, &b);
+    test_codes_kept(&a, &b);
     test_large(&a, &b);
 
     statsig_pack_free(&a);
