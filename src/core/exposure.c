@@ -284,16 +284,17 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
         }
     }
 
+    /* the literals with their comma, the first byte skipped when first */
     if (env && !seen_env) {
-        statsig_buf_adds(b, first ? "\"statsigEnvironment\":"
-                                  : ",\"statsigEnvironment\":");
+        sg_add(b, &",\"statsigEnvironment\":"[first],
+               sizeof(",\"statsigEnvironment\":") - 1 - first);
         sg_put_sdk_environment(b, ctx);
         first = 0;
     }
 
     if (mode == STATSIG_USER_EVENT && !seen_private) {
-        statsig_buf_adds(b, first ? "\"privateAttributes\":null"
-                                  : ",\"privateAttributes\":null");
+        sg_add(b, &",\"privateAttributes\":null"[first],
+               sizeof(",\"privateAttributes\":null") - 1 - first);
     }
 
     sg_addc(b, '}');
@@ -643,12 +644,19 @@ static inline uint64_t
 sg_memo_word(const char *s, size_t len, size_t at)
 {
     uint64_t  x;
+    uint32_t  lo, hi;
     size_t    i;
 
     x = 0;
 
     if (len >= 8) {
         memcpy(&x, s + at, 8);
+
+    } else if (len >= 4) {
+        /* rule IDs as "default": the first and last four bytes */
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + len - 4, 4);
+        x = (uint64_t) hi << 32 | lo;
 
     } else {
         for (i = 0; i < len; i++) {
@@ -661,11 +669,13 @@ sg_memo_word(const char *s, size_t len, size_t at)
 
 
 /*
- * A slot by the name's first and last eight bytes and the rule's first,
- * the lengths and the value: a gate's outcomes (pass, fail) each have one
+ * A hash of the name's first and last eight bytes and the rule's first,
+ * the lengths and the value (a gate's outcomes, pass and fail, differ):
+ * its top bits, which every bit of those changes, pick a set, the next
+ * 32 are the slots' tag
  */
-static unsigned
-sg_memo_index(const char *name, size_t len, const statsig_result_t *r)
+static uint64_t
+sg_memo_hash(const char *name, size_t len, const statsig_result_t *r)
 {
     uint64_t  h;
     size_t    rl;
@@ -678,9 +688,7 @@ sg_memo_index(const char *name, size_t len, const statsig_result_t *r)
         ^ sg_memo_word(r->rule_id.data, rl, 0) * 0xFF51AFD7ED558CCDULL
         ^ (len << 40 | rl << 8 | r->value);
 
-    h *= 0xC2B2AE3D27D4EB4FULL;
-
-    return (unsigned) (h >> 40) & (STATSIG_EXPOSURE_MEMO_SLOTS - 1);
+    return h * 0xC2B2AE3D27D4EB4FULL;
 }
 
 
@@ -737,7 +745,9 @@ sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
 {
     double                         version;
     size_t                         rule_len;
-    unsigned                       value;
+    uint64_t                       h;
+    uint32_t                       tag;
+    unsigned                       value, set, w;
     int                            has_version;
     statsig_exposure_memo_slot_t  *s;
 
@@ -747,19 +757,32 @@ sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
         return NULL;
     }
 
-    s = &o->memo->slot[sg_memo_index(name, len, r)];
+    h = sg_memo_hash(name, len, r);
+    set = (unsigned) (h >> 60);
+    tag = (uint32_t) (h >> 28);
     has_version = sg_result_version(r, &version);
     value = r->value ? 1 : 0;
 
-    if (s->kind == kind && s->value == value && s->reason == r->reason
-        && s->has_version == has_version && s->version == version
-        && s->name_len == len && s->rule_len == rule_len
-        && sg_memo_eq(s->id, name, len)
-        && sg_memo_eq(s->id + len, r->rule_id.data, rule_len))
-    {
-        return s;
+    for (w = 0; w < 2; w++) {
+        s = &o->memo->slot[2 * set + w];
+
+        if (s->tag == tag && s->kind == kind && s->value == value
+            && s->reason == r->reason && s->has_version == has_version
+            && s->version == version && s->name_len == len
+            && s->rule_len == rule_len
+            && sg_memo_eq(s->id, name, len)
+            && sg_memo_eq(s->id + len, r->rule_id.data, rule_len))
+        {
+            o->memo->next[set] = (uint8_t) !w;
+            return s;
+        }
     }
 
+    w = o->memo->next[set] & 1;
+    o->memo->next[set] = (uint8_t) !w;
+    s = &o->memo->slot[2 * set + w];
+
+    s->tag = tag;
     s->kind = (uint8_t) kind;
     s->value = (uint8_t) value;
     s->reason = (uint8_t) r->reason;

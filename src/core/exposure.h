@@ -31,13 +31,17 @@ typedef enum {
  * its reason, the dedupe key's from the event name on -- depends only on
  * the entity's name and the result's rule, value, version and reason,
  * which repeat from request to request.  A memo keeps them for the last
- * few entities seen (a slot each, by the name), so that an exposure like
- * one before copies them instead of writing them.  Owned by the caller,
- * zeroed before its first use; any content of a zeroed memo is valid.
+ * few entities seen, so that an exposure like one before copies them
+ * instead of writing them: two slots for each of 16 sets (by a hash of
+ * the name, rule and value), the one used less recently taken over, so
+ * that two entities of one set do not evict each other.  Owned by the
+ * caller, zeroed before its first use; any content of a zeroed memo is
+ * valid.
  */
-#define STATSIG_EXPOSURE_MEMO_SLOTS  32
+#define STATSIG_EXPOSURE_MEMO_SLOTS  32     /* 16 sets: a hash's top 4 bits */
 
 typedef struct {
+    uint32_t             tag;          /* hash bits: most misses at once */
     uint8_t              kind;         /* 0: empty */
     uint8_t              value;
     uint8_t              reason;
@@ -65,6 +69,8 @@ typedef struct {
 
 typedef struct {
     statsig_exposure_memo_slot_t  slot[STATSIG_EXPOSURE_MEMO_SLOTS];
+    /* a set's slot to take over next (0 or 1) */
+    uint8_t                       next[STATSIG_EXPOSURE_MEMO_SLOTS / 2];
     statsig_exposure_memo_num_t   sync;
     statsig_exposure_memo_num_t   time;
 } statsig_exposure_memo_t;
