@@ -57,6 +57,23 @@ typedef struct {
 static ngx_http_statsig_dedupe_table_t  ngx_http_statsig_dedupe;
 
 
+/*
+ * The last names' hashes, for their buckets: a server's requests read the
+ * same few entities over and over, and a name costs a compare, not a hash
+ */
+#define NGX_HTTP_STATSIG_DEDUPE_NAMES     8
+#define NGX_HTTP_STATSIG_DEDUPE_NAME_MAX  48
+
+typedef struct {
+    uint64_t                       hash;
+    size_t                         len;        /* 0: empty */
+    u_char                         name[NGX_HTTP_STATSIG_DEDUPE_NAME_MAX];
+} ngx_http_statsig_dedupe_name_t;
+
+static ngx_http_statsig_dedupe_name_t
+    ngx_http_statsig_dedupe_names[NGX_HTTP_STATSIG_DEDUPE_NAMES];
+
+
 /* init_zone, under the zone's lock: about 1/32 of the zone */
 
 ngx_int_t
@@ -436,14 +453,36 @@ uint64_t
 ngx_http_statsig_dedupe_hash(u_char *p, size_t len)
 {
     u_char    *last;
-    uint64_t   h, k, t;
+    size_t     rest;
+    uint64_t   h, k, k2, t;
 
     static const uint64_t  m = 0xc6a4a7935bd1e995ULL;
 
     h = 0x5354455645ULL ^ (len * m);
 
-    for (last = p + (len & ~(size_t) 7); p < last; p += 8) {
+    /* two blocks a step (the same sum): a key is ten or so */
+    for (last = p + (len & ~(size_t) 15); p < last; p += 16) {
         ngx_memcpy(&k, p, 8);
+        ngx_memcpy(&k2, p + 8, 8);
+
+        k *= m;
+        k ^= k >> 47;
+        k *= m;
+
+        h ^= k;
+        h *= m;
+
+        k2 *= m;
+        k2 ^= k2 >> 47;
+        k2 *= m;
+
+        h ^= k2;
+        h *= m;
+    }
+
+    if (len & 8) {
+        ngx_memcpy(&k, p, 8);
+        p += 8;
 
         k *= m;
         k ^= k >> 47;
@@ -453,11 +492,21 @@ ngx_http_statsig_dedupe_hash(u_char *p, size_t len)
         h *= m;
     }
 
-    len &= 7;
+    rest = len & 7;
 
-    if (len) {
-        t = 0;
-        ngx_memcpy(&t, p, len);
+    if (rest) {
+#if (NGX_HAVE_LITTLE_ENDIAN)
+        if (len >= 8) {
+            /* the last 8 bytes of the key, shifted down to the rest */
+            ngx_memcpy(&t, p + rest - 8, 8);
+            t >>= 8 * (8 - rest);
+
+        } else
+#endif
+        {
+            t = 0;
+            ngx_memcpy(&t, p, rest);
+        }
 
         h ^= t;
         h *= m;
@@ -481,13 +530,41 @@ ngx_http_statsig_dedupe_hash(u_char *p, size_t len)
 
 #define NGX_HTTP_STATSIG_DEDUPE_PAGE_BITS  4    /* 4096 / (16 ways x 16) */
 
+static uint64_t
+ngx_http_statsig_dedupe_name_hash(ngx_str_t *name)
+{
+    size_t                           len;
+    ngx_http_statsig_dedupe_name_t  *n;
+
+    len = name->len;
+
+    if (len == 0 || len > NGX_HTTP_STATSIG_DEDUPE_NAME_MAX) {
+        return ngx_http_statsig_dedupe_hash(name->data, len);
+    }
+
+    n = &ngx_http_statsig_dedupe_names[(len ^ name->data[0]
+                                        ^ name->data[len - 1])
+                                       % NGX_HTTP_STATSIG_DEDUPE_NAMES];
+
+    if (n->len == len && ngx_memcmp(n->name, name->data, len) == 0) {
+        return n->hash;
+    }
+
+    n->hash = ngx_http_statsig_dedupe_hash(name->data, len);
+    n->len = len;
+    ngx_memcpy(n->name, name->data, len);
+
+    return n->hash;
+}
+
+
 uint32_t
 ngx_http_statsig_dedupe_bucket(uint64_t user, ngx_str_t *name,
     ngx_str_t *param)
 {
     uint64_t  h;
 
-    h = user ^ ngx_http_statsig_dedupe_hash(name->data, name->len);
+    h = user ^ ngx_http_statsig_dedupe_name_hash(name);
 
     if (param && param->len) {
         h ^= ngx_http_statsig_dedupe_hash(param->data, param->len) << 1;
