@@ -420,7 +420,10 @@ sg_pk_common_avx2(const unsigned char *a, const unsigned char *b, size_t n)
 #endif
 
 
-/* the first difference of a[] and b[] (n if none) */
+/* the first difference of a[] and b[] (n if none); a few calls a record */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline size_t
 sg_pk_common(const unsigned char *a, const unsigned char *b, size_t n)
 {
