@@ -198,6 +198,12 @@ fz_fresh_codes(statsig_pack_t *pk)
     memcpy(pk->dist_code, fz_fresh.dist_code, sizeof(pk->dist_code));
     memcpy(pk->lit_len, fz_fresh.lit_len, sizeof(pk->lit_len));
     memcpy(pk->dist_len, fz_fresh.dist_len, sizeof(pk->dist_len));
+    /* what the encoder derives from the codes goes with them */
+    memcpy(pk->len_code, fz_fresh.len_code, sizeof(pk->len_code));
+    memcpy(pk->len_bits, fz_fresh.len_bits, sizeof(pk->len_bits));
+    memcpy(pk->len_sym, fz_fresh.len_sym, sizeof(pk->len_sym));
+    pk->code_bits = fz_fresh.code_bits;
+    pk->code_syms = fz_fresh.code_syms;
     pk->head_bits = fz_fresh.head_bits;
 }
 

@@ -74,7 +74,8 @@ typedef struct {
     unsigned char   dist_len[30];
     /*
      * from lit_code and lit_len, by length - 3 (3 .. 258): a length's
-     * code with its extra bits above it, their bits, its symbol - 257
+     * code with its extra bits above it, their bits, its symbol - 257;
+     * whoever sets the codes sets these too
      */
     uint32_t        len_code[256];
     unsigned char   len_bits[256];
