@@ -650,9 +650,14 @@ sg_put_set(sg_compiler_t *c, const statsig_jnode_t *arr, int ci, sg_tval_t *t)
         }
     }
 
-    /* an open-addressing table at most half full: a probe or two */
+    /*
+     * An open-addressing table at most an eighth full up to 64 strings, a
+     * quarter up to 256, half past them: most values probed are not in
+     * the set, and a miss runs to an empty slot (a probe, mostly); the
+     * snapshot's size stays bounded for long lists.
+     */
     mask = 1;
-    while (mask < k * 2 + 1) {
+    while (mask < k * (k <= 64 ? 8 : k <= 256 ? 4 : 2) + 1) {
         mask <<= 1;
     }
 

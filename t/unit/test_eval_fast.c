@@ -379,12 +379,96 @@ key_addresses(void)
 }
 
 
+/*
+ * A set's table is at most an eighth full up to 64 strings, a quarter up
+ * to 256, half past them (compile.c: a miss, the usual probe, stops at
+ * the first empty slot); every string is found, others are not.
+ */
+static void
+set_fill(void)
+{
+    static const size_t  sizes[] = { 1, 3, 64, 65, 256, 257, 600 };
+    te_doc_t             d;
+    statsig_eval_ctx_t   ctx;
+    statsig_value_t      u, val;
+    const statsig_spec_t *spec;
+    const sg_cond_t      *c;
+    const char           *key;
+    size_t               i, j, n, len, want;
+    char                 *dcs, *p, v[32];
+
+    key = "f";
+    len = 1;
+
+    for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        n = sizes[i];
+        dcs = malloc(n * 16 + 4096);
+        p = dcs;
+        p += sprintf(p, "{\"has_updates\":true,\"time\":1,"
+                     "\"feature_gates\":[{\"name\":\"s\","
+                     "\"type\":\"feature_gate\","
+                     "\"entity\":\"feature_gate\",\"salt\":\"s\","
+                     "\"enabled\":true,\"defaultValue\":false,"
+                     "\"idType\":\"userID\",\"rules\":[{\"id\":\"r1\","
+                     "\"name\":\"r1\",\"salt\":\"r\","
+                     "\"passPercentage\":100,\"conditions\":[{\"type\":"
+                     "\"user_field\",\"operator\":\"any\",\"field\":\"f\","
+                     "\"targetValue\":[");
+
+        for (j = 0; j < n; j++) {
+            p += sprintf(p, "%s\"v%zu\"", j ? "," : "", j);
+        }
+
+        p += sprintf(p, "]}],\"returnValue\":true,\"idType\":\"userID\"}]}],"
+                     "\"dynamic_configs\":[],\"layer_configs\":[],"
+                     "\"layers\":{}}");
+
+        if (te_load(&d, "-set", dcs, NULL) != 0) {
+            ok(0, "set document of %zu compiles", n);
+            free(dcs);
+            continue;
+        }
+
+        spec = statsig_spec_find(d.snap, STATSIG_KIND_GATE, "s", 1);
+        c = SG_AT(d.snap, spec->flow, sg_cond_t);
+
+        want = 1;
+        while (want < n * (n <= 64 ? 8 : n <= 256 ? 4 : 2) + 1) {
+            want <<= 1;
+        }
+
+        ok(c->target.set_n == want, "set of %zu: %u slots, want %zu", n,
+           (unsigned) c->target.set_n, want);
+
+        for (j = 0; j < n; j++) {
+            sprintf(v, "v%zu", j);
+            statsig_value_string(&te_allocator, v, strlen(v), &val);
+            statsig_value_object(&te_allocator, &key, &len, &val, 1, &u);
+            if (strcmp(eval_gate(&d, &u, "s", &ctx), "true|r1|") != 0) {
+                break;
+            }
+        }
+
+        ok(j == n, "set of %zu: each string found (%zu)", n, j);
+
+        statsig_value_string(&te_allocator, "w", 1, &val);
+        statsig_value_object(&te_allocator, &key, &len, &val, 1, &u);
+        is_str(eval_gate(&d, &u, "s", &ctx), "false|default|",
+               "set of %zu: another string not found", n);
+
+        te_free(&d);
+        free(dcs);
+    }
+}
+
+
 int
 main(void)
 {
     fast_against_general();
     flow();
     key_addresses();
+    set_fill();
 
     return done_testing();
 }
