@@ -271,6 +271,15 @@ statsig_js_is_lower(const char *s, size_t len)
                 p += 8;
                 continue;
             }
+
+        } else if (len >= 8) {
+            /* the tail as the last word, its bytes before p checked
+             * already (ASCII there: none upper case) */
+            memcpy(&x, end - 8, 8);
+
+            if ((x & SG_HIGH8) == 0) {
+                return !statsig_upper8(x);
+            }
         }
 
         if (*p < 0x80) {

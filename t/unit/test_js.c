@@ -460,6 +460,39 @@ test_lower(void)
 
     ok(statsig_js_is_lower("abc", 3), "is_lower abc");
     ok(!statsig_js_is_lower("aBc", 3), "is_lower aBc");
+
+    /* an upper case letter at each place of strings of 1 to 24 bytes
+     * (the tail past the last whole word is read as the last 8 bytes),
+     * and before a two-byte character in the tail */
+    {
+        char    t[32];
+        size_t  n, at, bad;
+
+        bad = 0;
+
+        for (n = 1; n <= 24; n++) {
+            memset(t, 'q', n);
+            bad += !statsig_js_is_lower(t, n);
+
+            for (at = 0; at < n; at++) {
+                t[at] = 'Q';
+                bad += statsig_js_is_lower(t, n);
+                t[at] = 'q';
+            }
+
+            if (n >= 10) {
+                memcpy(t + n - 2, "\xc3\xa9", 2);        /* e acute */
+                bad += !statsig_js_is_lower(t, n);
+                t[n - 3] = 'Z';
+                bad += statsig_js_is_lower(t, n);
+                memcpy(t + n - 2, "\xc3\x89", 2);        /* E acute */
+                t[n - 3] = 'q';
+                bad += statsig_js_is_lower(t, n);
+            }
+        }
+
+        is_int((int) bad, 0, "is_lower: upper case at each place, tails");
+    }
     is_int(statsig_js_length("\xf0\x9f\x98\x80" "a", 5), 3,
            "length counts UTF-16 units");
 }
