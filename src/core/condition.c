@@ -88,24 +88,30 @@ sg_op_reads_number_str(unsigned op)
 }
 
 
-/* String(n) of an integer below 1e9 (NUL-terminated), its length */
+/*
+ * String(n) of an integer below 1e9 (NUL-terminated), its length: the
+ * length first, the digits written from the last one in place.
+ */
 static size_t
 sg_digits(uint32_t n, char *out)
 {
-    char    rev[10];
-    size_t  i, len;
+    static const uint32_t  ten[] = {
+        10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000
+    };
+    size_t                 len, i;
 
-    len = 0;
-    do {
-        rev[len++] = (char) ('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
-
-    for (i = 0; i < len; i++) {
-        out[i] = rev[len - 1 - i];
+    len = 1;
+    while (len <= sizeof(ten) / sizeof(ten[0]) && n >= ten[len - 1]) {
+        len++;
     }
 
     out[len] = '\0';
+
+    i = len;
+    do {
+        out[--i] = (char) ('0' + n % 10);
+        n /= 10;
+    } while (i != 0);
 
     return len;
 }

@@ -12,6 +12,7 @@
 
 #include "test_eval.h"
 #include "snapshot.h"
+#include "runtime.h"
 
 
 static const char  *ops[] = {
@@ -462,6 +463,97 @@ set_fill(void)
 }
 
 
+/*
+ * user_bucket any [B]: String(bucket) is the set's probe, the digits of
+ * every length and at each power of ten (condition.c's sg_digits); users
+ * found whose bucket is B, by the runtime's own bucket.
+ */
+static void
+bucket_digits(void)
+{
+    static const uint32_t  want[] = { 0, 9, 10, 99, 100, 101, 999 };
+    te_doc_t               d;
+    statsig_eval_ctx_t     ctx;
+    statsig_value_t        u, val;
+    statsig_str_t          salt, unit;
+    const char            *key;
+    size_t                 i, j, len, found[7];
+    uint32_t               b;
+    char                   dcs[8192], *p, id[32], name[16];
+
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1,"
+                 "\"feature_gates\":[");
+
+    for (j = 0; j < 7; j++) {
+        p += sprintf(p, "%s{\"name\":\"b%zu\",\"type\":\"feature_gate\","
+                     "\"entity\":\"feature_gate\",\"salt\":\"s\","
+                     "\"enabled\":true,\"defaultValue\":false,"
+                     "\"idType\":\"userID\",\"rules\":[{\"id\":\"r1\","
+                     "\"name\":\"r1\",\"salt\":\"r\","
+                     "\"passPercentage\":100,\"conditions\":[{\"type\":"
+                     "\"user_bucket\",\"operator\":\"any\","
+                     "\"targetValue\":[%u],\"idType\":\"userID\","
+                     "\"additionalValues\":{\"salt\":\"b\"}}],"
+                     "\"returnValue\":true,\"idType\":\"userID\"}]}",
+                     j ? "," : "", j, (unsigned) want[j]);
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&d, "-bucket", dcs, NULL) != 0) {
+        ok(0, "bucket document compiles");
+        return;
+    }
+
+    for (j = 0; j < 7; j++) {
+        found[j] = (size_t) -1;
+    }
+
+    salt.data = "b";
+    salt.len = 1;
+
+    for (i = 0; i < 100000; i++) {
+        unit.len = (size_t) sprintf(id, "u%zu", i);
+        unit.data = id;
+        b = statsig_runtime_bucket(d.rt, salt, unit);
+
+        for (j = 0; j < 7; j++) {
+            if (b == want[j] && found[j] == (size_t) -1) {
+                found[j] = i;
+            }
+        }
+    }
+
+    key = "userID";
+    len = 6;
+
+    for (j = 0; j < 7; j++) {
+        if (found[j] == (size_t) -1) {
+            ok(0, "a user of bucket %u", (unsigned) want[j]);
+            continue;
+        }
+
+        sprintf(id, "u%zu", found[j]);
+        statsig_value_string(&te_allocator, id, strlen(id), &val);
+        statsig_value_object(&te_allocator, &key, &len, &val, 1, &u);
+
+        sprintf(name, "b%zu", j);
+        is_str(eval_gate(&d, &u, name, &ctx), "true|r1|",
+               "user_bucket any [%u]: a user of that bucket",
+               (unsigned) want[j]);
+
+        sprintf(name, "b%zu", (j + 1) % 7);
+        is_str(eval_gate(&d, &u, name, &ctx), "false|default|",
+               "user_bucket any [%u]: a user of bucket %u",
+               (unsigned) want[(j + 1) % 7], (unsigned) want[j]);
+    }
+
+    te_free(&d);
+}
+
+
 int
 main(void)
 {
@@ -469,6 +561,7 @@ main(void)
     flow();
     key_addresses();
     set_fill();
+    bucket_digits();
 
     return done_testing();
 }
