@@ -312,21 +312,10 @@ ngx_http_statsig_entry_add(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
         }
     }
 
-    ctx->entry_specs |= bit;
-
-    /* the result is written by its evaluation, before anything reads it */
-    e->kind = kind;
-    e->spec = spec;
-    e->name = *name;
-    e->evaluated = 0;
-    e->exposed = 0;
-    e->dedupe_set = 0;
+    ngx_http_statsig_entry_init(ctx, e, kind, spec, name, bit);
 
     if (param != NULL && param->len) {
         e->param = *param;
-
-    } else {
-        ngx_str_null(&e->param);
     }
 
     return e;

@@ -147,6 +147,25 @@ ngx_http_statsig_entry_spec_bit(statsig_kind_e kind,
 }
 
 
+/* a new entry e of ctx (no parameter yet) */
+static ngx_inline void
+ngx_http_statsig_entry_init(ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_entry_t *e, statsig_kind_e kind,
+    const statsig_spec_t *spec, ngx_str_t *name, uint64_t bit)
+{
+    ctx->entry_specs |= bit;
+
+    /* the result is written by its evaluation before it is read */
+    e->kind = kind;
+    e->spec = spec;
+    e->name = *name;
+    e->evaluated = 0;
+    e->exposed = 0;
+    e->dedupe_set = 0;
+    ngx_str_null(&e->param);
+}
+
+
 /* the same, the bit of spec and kind known */
 static ngx_inline ngx_http_statsig_entry_t *
 ngx_http_statsig_entry_bit(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
@@ -162,16 +181,7 @@ ngx_http_statsig_entry_bit(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
             e = (ngx_http_statsig_entry_t *) ctx->entries.elts
                 + ctx->entries.nelts++;
 
-            ctx->entry_specs |= bit;
-
-            /* the result is written by its evaluation before it is read */
-            e->kind = kind;
-            e->spec = spec;
-            e->name = *name;
-            e->evaluated = 0;
-            e->exposed = 0;
-            e->dedupe_set = 0;
-            ngx_str_null(&e->param);
+            ngx_http_statsig_entry_init(ctx, e, kind, spec, name, bit);
 
             return e;
         }
