@@ -457,6 +457,102 @@ main(void)
         statsig_buf_free(&got);
     }
 
+    /* a user's string fields written as pairs at once: the same as
+     * statsig_buf_json_str writes each key and value, for keys and values
+     * of every length to 40 with nothing, '"', '\\', a control byte or
+     * UTF-8 in the middle, into a buffer with room and a fresh one */
+    {
+        static const char  *mid[] = { "", "\"", "\\", "\x01", "\xc3\xa9" };
+        statsig_buf_t       json, want, fresh;
+        statsig_value_t     u2;
+        const statsig_value_t  *saved;
+        char                str[64], kstr[64];
+        size_t              n, c, bad, sl, kl;
+        int                 pass;
+
+        statsig_buf_init(&json);
+        statsig_buf_init(&want);
+        bad = 0;
+        saved = ctx.user;
+
+        for (n = 0; n <= 40; n++) {
+            for (c = 0; c < sizeof(mid) / sizeof(mid[0]); c++) {
+                memset(str, 'v', n);
+                sl = n;
+                if (n > 0 && mid[c][0] != '\0') {
+                    memcpy(str + n / 2, mid[c], strlen(mid[c]));
+                    sl = n / 2 + strlen(mid[c]) > n ? n / 2 + strlen(mid[c])
+                                                     : n;
+                }
+                str[sl] = '\0';
+                memset(kstr, 'k', n + 1);
+                kl = n + 1;
+                memcpy(kstr + kl / 2, mid[c], strlen(mid[c]));
+                kl = kl / 2 + strlen(mid[c]) > kl ? kl / 2 + strlen(mid[c])
+                                                  : kl;
+                kstr[kl] = '\0';
+
+                /* {"userID":S,K:S,"n":1,"e":""} and the fields as expected */
+                json.len = 0;
+                want.len = 0;
+                statsig_buf_adds(&json, "{\"userID\":");
+                statsig_buf_json_str(&json, str, sl);
+                statsig_buf_addc(&json, ',');
+                statsig_buf_json_str(&json, kstr, kl);
+                statsig_buf_addc(&json, ':');
+                statsig_buf_json_str(&json, str, sl);
+                statsig_buf_adds(&json, ",\"n\":1,\"e\":\"\"}");
+                statsig_buf_adds(&want, "{\"userID\":");
+                statsig_buf_json_str(&want, str, sl);
+                statsig_buf_addc(&want, ',');
+                statsig_buf_json_str(&want, kstr, kl);
+                statsig_buf_addc(&want, ':');
+                statsig_buf_json_str(&want, str, sl);
+                statsig_buf_adds(&want, ",\"n\":1,\"e\":\"\","
+                                 "\"statsigEnvironment\":{\"tier\":\"dev\"},"
+                                 "\"privateAttributes\":null}");
+
+                if (statsig_value_from_json(&a, json.data, json.len, &u2,
+                                            err, sizeof(err)) != 0)
+                {
+                    bad++;
+                    continue;
+                }
+
+                ctx.user = &u2;
+
+                for (pass = 0; pass < 2; pass++) {
+                    statsig_buf_init(&fresh);
+                    if (pass == 1) {
+                        b.len = 0;
+                    }
+
+                    statsig_exposure_user(pass ? &b : &fresh, &ctx,
+                                          STATSIG_USER_EVENT);
+
+                    if ((pass ? &b : &fresh)->len != want.len
+                        || memcmp((pass ? &b : &fresh)->data, want.data,
+                                  want.len) != 0)
+                    {
+                        if (bad++ == 0) {
+                            fprintf(stderr, "# user of %zu, %zu: %s\n", n, c,
+                                    text(pass ? &b : &fresh));
+                        }
+                    }
+
+                    statsig_buf_free(&fresh);
+                }
+            }
+        }
+
+        ctx.user = saved;
+        is_int((int) bad, 0, "user string fields of each length and byte "
+               "class written as statsig_buf_json_str writes them");
+
+        statsig_buf_free(&json);
+        statsig_buf_free(&want);
+    }
+
     b.len = 0;
     v.type = STATSIG_EVENT_VALUE_NUMBER;
     v.num = 1.5;
