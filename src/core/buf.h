@@ -69,7 +69,11 @@ statsig_json_special8(uint64_t x)
  * Whether JSON.stringify writes s as it is between quotes (printable
  * ASCII, no '"' or '\\'): a word at a time, the last one overlapping the
  * one before, so that names and ids cost no loop over their bytes.
+ * Always inlined: a call costs as much as the check of a short name.
  */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int
 statsig_json_plain(const char *s, size_t n)
 {
