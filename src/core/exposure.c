@@ -807,7 +807,10 @@ sg_memo_eq(const char *a, const char *b, size_t n)
 }
 
 
-/* sg_memo_slot()'s lookup */
+/* sg_memo_slot()'s lookup: a call, once an exposure (the key pass) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static statsig_exposure_memo_slot_t *
 sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
     const char *name, size_t len, const statsig_result_t *r)
@@ -879,7 +882,10 @@ sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
  * The event pass (b not NULL) takes the one its key pass found, when the
  * caller keeps it (o->memo_pass), instead of a second lookup.
  */
-static statsig_exposure_memo_slot_t *
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline statsig_exposure_memo_slot_t *
 sg_memo_slot(const statsig_exposure_opts_t *o, statsig_buf_t *b,
     unsigned kind, const char *name, size_t len, const statsig_result_t *r)
 {
