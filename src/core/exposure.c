@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "exposure.h"
+#include "hash.h"
 #include "initialize.h"
 #include "jsnum.h"
 #include "runtime.h"
@@ -761,52 +762,6 @@ sg_memo_hash(const char *name, size_t len, const statsig_result_t *r)
 }
 
 
-/* a[0 .. n) == b[0 .. n), a word at a time, the last one overlapping */
-static inline int
-sg_memo_eq(const char *a, const char *b, size_t n)
-{
-    uint64_t  x, y;
-    uint32_t  u, v;
-    size_t    i;
-
-    if (n < 8) {
-        if (n >= 4) {
-            /* rule IDs as "default": the first and last four bytes */
-            memcpy(&u, a, 4);
-            memcpy(&v, b, 4);
-            if (u != v) {
-                return 0;
-            }
-
-            memcpy(&u, a + n - 4, 4);
-            memcpy(&v, b + n - 4, 4);
-            return u == v;
-        }
-
-        for (i = 0; i < n; i++) {
-            if (a[i] != b[i]) {
-                return 0;
-            }
-        }
-
-        return 1;
-    }
-
-    for (i = 0; i + 8 < n; i += 8) {
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        if (x != y) {
-            return 0;
-        }
-    }
-
-    memcpy(&x, a + n - 8, 8);
-    memcpy(&y, b + n - 8, 8);
-
-    return x == y;
-}
-
-
 /* sg_memo_slot()'s lookup: a call, once an exposure (the key pass) */
 #if defined(__GNUC__)
 __attribute__((noinline))
@@ -842,8 +797,8 @@ sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
             && s->reason == r->reason && s->has_version == has_version
             && s->version == version && s->name_len == len
             && s->rule_len == rule_len
-            && sg_memo_eq(s->id, name, len)
-            && sg_memo_eq(s->id + len, r->rule_id.data, rule_len))
+            && statsig_mem_eq(s->id, name, len)
+            && statsig_mem_eq(s->id + len, r->rule_id.data, rule_len))
         {
             o->memo->next[set] = (uint8_t) !w;
             return s;

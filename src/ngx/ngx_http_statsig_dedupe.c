@@ -16,6 +16,7 @@
 
 
 #include "ngx_http_statsig_events.h"
+#include "hash.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -530,54 +531,6 @@ ngx_http_statsig_dedupe_hash(u_char *p, size_t len)
 
 #define NGX_HTTP_STATSIG_DEDUPE_PAGE_BITS  4    /* 4096 / (16 ways x 16) */
 
-/* a[0 .. len) == b[0 .. len), a word at a time (no call for a gate name) */
-static ngx_inline ngx_uint_t
-ngx_http_statsig_dedupe_name_eq(const u_char *a, const u_char *b, size_t len)
-{
-    size_t    i;
-    uint32_t  u, v;
-    uint64_t  x, y;
-
-    if (len < 8) {
-        if (len < 4) {
-            for (i = 0; i < len; i++) {
-                if (a[i] != b[i]) {
-                    return 0;
-                }
-            }
-
-            return 1;
-        }
-
-        ngx_memcpy(&u, a, 4);
-        ngx_memcpy(&v, b, 4);
-
-        if (u != v) {
-            return 0;
-        }
-
-        ngx_memcpy(&u, a + len - 4, 4);
-        ngx_memcpy(&v, b + len - 4, 4);
-
-        return u == v;
-    }
-
-    for (i = 0; i + 8 < len; i += 8) {
-        ngx_memcpy(&x, a + i, 8);
-        ngx_memcpy(&y, b + i, 8);
-
-        if (x != y) {
-            return 0;
-        }
-    }
-
-    ngx_memcpy(&x, a + len - 8, 8);
-    ngx_memcpy(&y, b + len - 8, 8);
-
-    return x == y;
-}
-
-
 static uint64_t
 ngx_http_statsig_dedupe_name_hash(ngx_str_t *name)
 {
@@ -595,7 +548,7 @@ ngx_http_statsig_dedupe_name_hash(ngx_str_t *name)
                                        % NGX_HTTP_STATSIG_DEDUPE_NAMES];
 
     if (n->len == len
-        && ngx_http_statsig_dedupe_name_eq(n->name, name->data, len))
+        && statsig_mem_eq(n->name, name->data, len))
     {
         return n->hash;
     }
