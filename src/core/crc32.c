@@ -266,11 +266,15 @@ sg_crc32_clmul_avx(uint32_t crc, const unsigned char *p, size_t len)
 }
 
 
-/* 1, 2 or 3: sg_crc32_cpu */
+/* statsig_crc32_limit()'s: 0 none */
+static int  sg_crc32_max;
+
+
+/* 1, 2 or 3: sg_crc32_cpu, at most sg_crc32_max */
 static int
 sg_crc32_have_clmul(void)
 {
-    int  cpu;
+    int  cpu, max;
 
     /* threads may race here: all store the same answer */
     cpu = __atomic_load_n(&sg_crc32_cpu, __ATOMIC_RELAXED);
@@ -283,10 +287,23 @@ sg_crc32_have_clmul(void)
         __atomic_store_n(&sg_crc32_cpu, cpu, __ATOMIC_RELAXED);
     }
 
-    return cpu;
+    max = __atomic_load_n(&sg_crc32_max, __ATOMIC_RELAXED);
+
+    return (max > 0 && cpu > max) ? max : cpu;
 }
 
 #endif /* SG_CRC32_CLMUL */
+
+
+void
+statsig_crc32_limit(int level)
+{
+#ifdef SG_CRC32_CLMUL
+    __atomic_store_n(&sg_crc32_max, level, __ATOMIC_RELAXED);
+#else
+    (void) level;
+#endif
+}
 
 
 uint32_t

@@ -23,4 +23,12 @@ uint32_t statsig_crc32(uint32_t crc, const void *buf, size_t len);
  */
 int statsig_crc32_accelerated(void);
 
+/*
+ * For tests: the fastest path statsig_crc32() may take, whatever the CPU
+ * has beyond it (1 zlib, 2 PCLMULQDQ, 3 the same in AVX's encoding), so
+ * that the paths a faster CPU skips are checked there too.  0: all the
+ * CPU has (the default).
+ */
+void statsig_crc32_limit(int level);
+
 #endif /* STATSIG_CRC32_H */

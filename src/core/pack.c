@@ -366,7 +366,7 @@ sg_pk_match(statsig_pack_t *p, sg_pk_bits_t *w, size_t len, uint32_t dist)
 
 #ifdef SG_PK_AVX2
 
-/* 0: CPU not asked yet, 1: no AVX2, 2: AVX2 */
+/* 0: CPU not asked yet, 1: no AVX2 (or statsig_pack_wide(0)), 2: AVX2 */
 static int  sg_pk_cpu;
 
 
@@ -581,10 +581,28 @@ statsig_pack_init(statsig_pack_t *p)
 #ifdef SG_PK_AVX2
     /* threads may race here: all store the same answer */
     if (__atomic_load_n(&sg_pk_cpu, __ATOMIC_RELAXED) == 0) {
-        __builtin_cpu_init();
-        __atomic_store_n(&sg_pk_cpu, __builtin_cpu_supports("avx2") ? 2 : 1,
-                         __ATOMIC_RELAXED);
+        statsig_pack_wide(1);
     }
+#endif
+}
+
+
+void
+statsig_pack_wide(int wide)
+{
+#ifdef SG_PK_AVX2
+    int  cpu;
+
+    cpu = 1;
+
+    if (wide) {
+        __builtin_cpu_init();
+        cpu = __builtin_cpu_supports("avx2") ? 2 : 1;
+    }
+
+    __atomic_store_n(&sg_pk_cpu, cpu, __ATOMIC_RELAXED);
+#else
+    (void) wide;
 #endif
 }
 

@@ -98,6 +98,13 @@ typedef struct {
 
 void statsig_pack_init(statsig_pack_t *p);            /* allocates nothing */
 
+/*
+ * For tests: 0 compares records with SSE2 and words only, whatever the
+ * CPU has, so that the path an AVX2 CPU skips is checked there too; 1 as
+ * the CPU allows (the default).  Holds at once, for every pack.
+ */
+void statsig_pack_wide(int wide);
+
 /* empties the pack; keeps the memory and the codes for the next pack */
 void statsig_pack_reset(statsig_pack_t *p);
 void statsig_pack_free(statsig_pack_t *p);

@@ -374,6 +374,7 @@ test_above_4g(void)
 int
 main(void)
 {
+    int             level, fast;
     unsigned char  *buf, *run;
     size_t          i;
 
@@ -395,6 +396,21 @@ main(void)
     test_random_lengths(buf);
     test_chaining(buf);
     test_runs(run);
+
+    /* the slower paths a faster CPU skips: PCLMULQDQ without AVX, zlib */
+    fast = statsig_crc32_accelerated();
+
+    for (level = 2; level >= 1; level--) {
+        statsig_crc32_limit(level);
+        is_int(statsig_crc32_accelerated(), level >= 2 && fast,
+               level >= 2 ? "limited to PCLMULQDQ" : "limited to zlib");
+        test_known();
+        test_lengths(buf);
+        test_random_lengths(buf);
+        test_chaining(buf);
+    }
+
+    statsig_crc32_limit(0);
 
     test_above_4g();
 

@@ -1063,6 +1063,21 @@ main(void)
     test_codes_kept(&a, &b);
     test_large(&a, &b);
 
+    /* the same round trips with SSE2 and word compares, as without AVX2 */
+    statsig_pack_wide(0);
+    statsig_pack_free(&a);
+    statsig_pack_free(&b);
+    statsig_pack_init(&a);
+    statsig_pack_init(&b);
+    test_small(&a, &b);
+    test_batch(&a, &b);
+    test_window(&a, &b);
+    test_random(&a, &b);
+    test_shared_tail(&a, &b);
+    test_match_lengths(&a, &b);
+    test_large(&a, &b);
+    statsig_pack_wide(1);
+
     statsig_pack_free(&a);
     statsig_pack_free(&b);
     free(gz.data);
