@@ -52,37 +52,6 @@ sg_addc(statsig_buf_t *b, char c)
 #define sg_addl(b, lit)  sg_add(b, lit, sizeof(lit) - 1)
 
 
-/* n bytes from s to d: names and user values are short, two overlapping
- * words copy them without a call */
-static inline void
-sg_copy(char *d, const char *s, size_t n)
-{
-    uint64_t  x, y;
-    uint32_t  u, v;
-
-    if (n > 16) {
-        memcpy(d, s, n);
-
-    } else if (n >= 8) {
-        memcpy(&x, s, 8);
-        memcpy(&y, s + n - 8, 8);
-        memcpy(d, &x, 8);
-        memcpy(d + n - 8, &y, 8);
-
-    } else if (n >= 4) {
-        memcpy(&u, s, 4);
-        memcpy(&v, s + n - 4, 4);
-        memcpy(d, &u, 4);
-        memcpy(d + n - 4, &v, 4);
-
-    } else if (n > 0) {
-        d[0] = s[0];
-        d[n / 2] = s[n / 2];
-        d[n - 1] = s[n - 1];
-    }
-}
-
-
 /* statsig_buf_json_str(), inline for printable ASCII with nothing to
  * escape (names, rule IDs, most user values), as JSON.stringify writes it */
 static inline void
@@ -95,7 +64,7 @@ sg_json_str(statsig_buf_t *b, const char *s, size_t n)
 
     if (b->cap - b->len >= n + 2 && !b->failed) {
         b->data[b->len] = '"';
-        sg_copy(b->data + b->len + 1, s, n);
+        statsig_mem_copy(b->data + b->len + 1, s, n);
         b->data[b->len + 1 + n] = '"';
         b->len += n + 2;
         return;
@@ -126,11 +95,11 @@ sg_json_pair(statsig_buf_t *b, int comma, const char *k, size_t kl,
     *d = ',';
     d += comma;
     *d++ = '"';
-    sg_copy(d, k, kl);
+    statsig_mem_copy(d, k, kl);
     d += kl;
     memcpy(d, "\":\"", 3);
     d += 3;
-    sg_copy(d, v, vl);
+    statsig_mem_copy(d, v, vl);
     d += vl;
     *d++ = '"';
     b->len = (size_t) (d - b->data);

@@ -115,6 +115,50 @@ statsig_mem_eq(const void *a, const void *b, size_t len)
 
 
 /*
+ * n bytes from s to d, inline: names, ids and key parts are short, and a
+ * call to memcpy cost more than the copy.  Whole words, the last one
+ * overlapping the one before; only s[0 .. n) is read, d[0 .. n) written.
+ */
+static inline void
+statsig_mem_copy(void *d, const void *s, size_t n)
+{
+    unsigned char        *p;
+    const unsigned char  *q;
+    uint64_t              w;
+    uint32_t              u, v;
+    size_t                i;
+
+    p = d;
+    q = s;
+
+    if (n >= 8) {
+        for (i = 0; i + 8 < n; i += 8) {
+            memcpy(&w, q + i, 8);
+            memcpy(p + i, &w, 8);
+        }
+
+        memcpy(&w, q + n - 8, 8);
+        memcpy(p + n - 8, &w, 8);
+        return;
+    }
+
+    if (n >= 4) {
+        memcpy(&u, q, 4);
+        memcpy(&v, q + n - 4, 4);
+        memcpy(p, &u, 4);
+        memcpy(p + n - 4, &v, 4);
+        return;
+    }
+
+    if (n > 0) {
+        p[0] = q[0];
+        p[n >> 1] = q[n >> 1];
+        p[n - 1] = q[n - 1];
+    }
+}
+
+
+/*
  * The core's hash for names and string sets (not cryptographic): eight
  * bytes at a time, Murmur3's 64-bit finaliser.  Stored in snapshots:
  * changing it changes STATSIG_SNAPSHOT_VERSION.

@@ -259,46 +259,6 @@ sg_digest_u64(const unsigned char *d)
 }
 
 
-/*
- * n bytes from s to d: a key's parts are short (salts, ids, "."), and a
- * call of memcpy each cost more than the copy.  Only s's own bytes are
- * read; d has room past n.
- */
-static void
-sg_copy_part(unsigned char *d, const char *s, size_t n)
-{
-    uint64_t  w;
-    uint32_t  u, v;
-    size_t    i;
-
-    if (n >= 8) {
-        for (i = 0; i + 8 < n; i += 8) {
-            memcpy(&w, s + i, 8);
-            memcpy(d + i, &w, 8);
-        }
-
-        /* the last word overlaps the one before */
-        memcpy(&w, s + n - 8, 8);
-        memcpy(d + n - 8, &w, 8);
-        return;
-    }
-
-    if (n >= 4) {
-        memcpy(&u, s, 4);
-        memcpy(&v, s + n - 4, 4);
-        memcpy(d, &u, 4);
-        memcpy(d + n - 4, &v, 4);
-        return;
-    }
-
-    if (n > 0) {
-        d[0] = (unsigned char) s[0];
-        d[n >> 1] = (unsigned char) s[n >> 1];
-        d[n - 1] = (unsigned char) s[n - 1];
-    }
-}
-
-
 /* v big-endian at p: SHA-256's message length */
 static void
 sg_put_be64(unsigned char *p, uint64_t v)
@@ -344,7 +304,7 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
             return sg_digest_u64(d);
         }
 
-        sg_copy_part(msg + len, p[i].data, p[i].len);
+        statsig_mem_copy(msg + len, p[i].data, p[i].len);
         len += p[i].len;
     }
 
