@@ -14,9 +14,12 @@
 # CPU = gated kernel share / plain kernel share, both read in the same
 # seconds: the least sensitive to the drift (a share of 1-2 s of ticks
 # is itself within a few %).  PERF=N (perf, linux-perf): after the rounds,
-# N profiles of each build's vars-quiet worker (cpu-clock, the builds
-# alternating), and the median of the module's samples per kernel sample:
-# read in the same seconds, the drift cancels out of it.  PIN=1 (default on
+# N profiles of each build's worker on plain, then on vars-quiet
+# (cpu-clock, the builds alternating): the median of the module's samples
+# per kernel sample (read in the same seconds, the drift cancels out of
+# it), and "_cpu_ratio_perf", the median of each pair's vars-quiet /
+# plain kernel shares (the "_kernel" ratio from ~16,000 samples a
+# profile instead of clock ticks).  PIN=1 (default on
 # 2+ CPUs) keeps the workers on CPU 1 and wrk on CPU 0.  STATSIG_MODULE_B
 # (another build of the module): a second nginx with it, run in the same
 # rounds (their order alternating), its lines prefixed "b_", and the
@@ -210,12 +213,13 @@ for i in "${names[@]}"; do
     done
 done
 
-# the module's samples per kernel sample in one profile of build $1
-module_per_kernel() {
+# one profile of build $1's worker under wrk on location $2: "module
+# samples per kernel sample, kernel share of all samples"
+profile() {
     local w
     w=$(pgrep -P "$(cat "${ipid[$1]}")" | head -1)
     "${taskset[@]}" wrk -t1 -c"$conns" -d"$((duration + 2))s" \
-        -s "$dir/users.lua" "http://127.0.0.1:${iport[$1]}/vars-quiet" \
+        -s "$dir/users.lua" "http://127.0.0.1:${iport[$1]}/$2" \
         >/dev/null &
     sleep 1
     perf record -q -F 4000 -p "$w" -o "$dir/perf.data" -- \
@@ -225,22 +229,31 @@ module_per_kernel() {
         | awk -v m="$(basename "${mods[$1]}")" '
             $2 == "[kernel.kallsyms]" { k = $1 + 0 }
             $2 == m { s = $1 + 0 }
-            END { if (k > 0) printf "%.3f", s / k }'
+            END { if (k > 0) printf "%.3f %.4f\n", s / k, k / 100 }'
 }
 
 if [ "${PERF:-0}" -gt 0 ] && ! command -v perf >/dev/null; then
     echo "# PERF: no perf here (apt-get install linux-perf)"
 elif [ "${PERF:-0}" -gt 0 ]; then
-    declare -A mk
+    # per run and build: plain, then vars-quiet; the kernel's share of
+    # the worker's samples, as the rounds' "_kernel" ratio but from ~16k
+    # samples a profile rather than 1-2 s of clock ticks
+    declare -A mk kr
     for run in $(seq "$PERF"); do
         for i in "${names[@]}"; do
-            mk[$i]="${mk[$i]:-} $(module_per_kernel "$i")"
+            read -r _ kp < <(profile "$i" plain)
+            read -r m kv < <(profile "$i" vars-quiet)
+            mk[$i]="${mk[$i]:-} $m"
+            kr[$i]="${kr[$i]:-} $(ratio "" "$kv" "$kp" 3)"
         done
     done
     for i in "${names[@]}"; do
         p=${i/a/}; p=${p:+${p}_}
         echo "${p}variables_vars-quiet_module_per_kernel" \
             "$(median <<<"${mk[$i]}") (median of $PERF profiles:${mk[$i]})"
+        echo "${p}variables_vars-quiet_cpu_ratio_perf" \
+            "$(median <<<"${kr[$i]}") (median of $PERF profile pairs'" \
+            "gated / plain kernel shares:${kr[$i]})"
     done
 fi
 
