@@ -158,6 +158,9 @@ ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
     }
 
     cv->index = NGX_ERROR;
+    cv->source = NGX_HTTP_STATSIG_SRC_NONE;
+    cv->checked = 1;
+    ngx_str_null(&cv->name);
 
     /* "$name" or "${name}" alone */
     if (value->len < 2 || value->data[0] != '$') {
@@ -192,6 +195,23 @@ ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
     }
 
     cv->index = ngx_http_get_variable_index(cf, &name);
+
+    /* nginx's prefixes are lower case, a variable's name is matched in any */
+    if (cv->index == NGX_ERROR) {
+        return cv;
+    }
+
+    if (name.len > 5 && ngx_strncasecmp(name.data, (u_char *) "http_", 5) == 0)
+    {
+        cv->source = NGX_HTTP_STATSIG_SRC_HEADER;
+        cv->checked = 0;
+
+    } else if (name.len > 4
+               && ngx_strncasecmp(name.data, (u_char *) "arg_", 4) == 0)
+    {
+        cv->source = NGX_HTTP_STATSIG_SRC_ARG;
+        cv->checked = 0;
+    }
 
     return cv;
 }

@@ -43,11 +43,21 @@
 /*
  * A directive's value: a complex value, and when it is one variable alone
  * ("$http_x_user_id"), that variable's index, read without the script
- * engine's two passes, allocation and copy.
+ * engine's two passes, allocation and copy.  A $http_NAME or $arg_NAME
+ * variable is also a source the user's builder reads with the location's
+ * others in one pass (ngx_http_statsig_user.c), once a worker has checked
+ * that nginx resolved it to its header or argument prefix.
  */
+#define NGX_HTTP_STATSIG_SRC_NONE         0
+#define NGX_HTTP_STATSIG_SRC_HEADER       1
+#define NGX_HTTP_STATSIG_SRC_ARG          2
+
 typedef struct {
     ngx_http_complex_value_t       cv;
     ngx_int_t                      index;   /* NGX_ERROR: not one variable */
+    ngx_uint_t                     source;  /* NGX_HTTP_STATSIG_SRC_* */
+    ngx_str_t                      name;    /* NAME, in lower case */
+    unsigned                       checked:1;  /* source is final */
 } ngx_http_statsig_cv_t;
 
 

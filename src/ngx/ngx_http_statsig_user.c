@@ -30,9 +30,47 @@ typedef struct {
 } ngx_http_statsig_obj_t;
 
 
+/*
+ * The location's $http_NAME and $arg_NAME values, found in one pass over
+ * the request's headers and one over its query, in the order the user is
+ * built from them.  Past NGX_HTTP_STATSIG_SOURCES, nginx's variables.
+ */
+#define NGX_HTTP_STATSIG_SOURCES  16
+
+typedef struct {
+    ngx_http_statsig_cv_t         *cv;
+    u_char                        *name;    /* cv's, at hand for the pass */
+    size_t                         len;
+    ngx_str_t                      value;
+    ngx_uint_t                     found;   /* 2: more than one header */
+} ngx_http_statsig_src_t;
+
+typedef struct {
+    ngx_uint_t                     n;
+    ngx_uint_t                     next;    /* the next to be read */
+    ngx_uint_t                     nheaders;
+    ngx_uint_t                     nargs;
+    /* a bit for each length sought (mod 64): most names have none */
+    uint64_t                       header_lens;
+    uint64_t                       arg_lens;
+    ngx_http_statsig_src_t         src[NGX_HTTP_STATSIG_SOURCES];
+    /* the ones still sought, by kind */
+    ngx_http_statsig_src_t        *headers[NGX_HTTP_STATSIG_SOURCES];
+    ngx_http_statsig_src_t        *args[NGX_HTTP_STATSIG_SOURCES];
+} ngx_http_statsig_srcs_t;
+
+
 static void *ngx_http_statsig_ralloc(void *data, size_t size);
+static void ngx_http_statsig_sources(ngx_http_request_t *r,
+    ngx_http_statsig_loc_conf_t *slcf, ngx_http_statsig_srcs_t *s);
+static void ngx_http_statsig_source_check(ngx_http_request_t *r,
+    ngx_http_statsig_cv_t *cv);
+static void ngx_http_statsig_source_headers(ngx_http_request_t *r,
+    ngx_http_statsig_srcs_t *s);
+static void ngx_http_statsig_source_args(ngx_http_request_t *r,
+    ngx_http_statsig_srcs_t *s);
 static ngx_int_t ngx_http_statsig_user_str(ngx_http_request_t *r,
-    ngx_http_statsig_cv_t *cv, ngx_str_t *value);
+    ngx_http_statsig_cv_t *cv, ngx_http_statsig_srcs_t *s, ngx_str_t *value);
 static ngx_int_t ngx_http_statsig_obj_init(ngx_http_statsig_ctx_t *ctx,
     ngx_http_statsig_obj_t *o, size_t n);
 static ngx_int_t ngx_http_statsig_obj_add(ngx_http_statsig_ctx_t *ctx,
@@ -40,7 +78,16 @@ static ngx_int_t ngx_http_statsig_obj_add(ngx_http_statsig_ctx_t *ctx,
     ngx_str_t *value);
 static ngx_int_t ngx_http_statsig_user_kv(ngx_http_request_t *r,
     statsig_alloc_t *a, ngx_http_statsig_obj_t *user, char *key,
-    ngx_array_t *kvs, ngx_str_t *stable_id);
+    ngx_array_t *kvs, ngx_str_t *stable_id, ngx_http_statsig_srcs_t *s);
+
+
+/*
+ * A byte of a header's name as nginx compares it with a $http_ name (A-Z
+ * in lower case, "-" as "_"), of an argument's name with an $arg_ name (in
+ * lower case); filled at the first check of a source.
+ */
+static u_char  ngx_http_statsig_header_fold[256];
+static u_char  ngx_http_statsig_arg_fold[256];
 
 
 /* statsig-node's key for each NGX_HTTP_STATSIG_FIELD_* */
@@ -63,9 +110,12 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
     ngx_uint_t                    i, n;
     statsig_alloc_t               a;
     ngx_http_statsig_obj_t        user;
+    ngx_http_statsig_srcs_t       srcs;
     ngx_http_statsig_loc_conf_t  *slcf;
 
     slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+
+    ngx_http_statsig_sources(r, slcf, &srcs);
 
     a.alloc = ngx_http_statsig_ralloc;
     a.data = ctx;
@@ -84,7 +134,7 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_statsig_user_str(r, slcf->user_id, &value);
+    rc = ngx_http_statsig_user_str(r, slcf->user_id, &srcs, &value);
 
     if (rc == NGX_OK) {
         if (ngx_http_statsig_obj_add(ctx, &user, (u_char *) "userID", 6,
@@ -99,7 +149,7 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
     }
 
     for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
-        rc = ngx_http_statsig_user_str(r, slcf->fields[i], &value);
+        rc = ngx_http_statsig_user_str(r, slcf->fields[i], &srcs, &value);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
@@ -131,13 +181,13 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
     /* most locations have none of them */
     if ((slcf->custom || slcf->private_attrs || slcf->custom_ids || stable_id)
         && (ngx_http_statsig_user_kv(r, &a, &user, "custom", slcf->custom,
-                                     NULL)
+                                     NULL, &srcs)
             != NGX_OK
             || ngx_http_statsig_user_kv(r, &a, &user, "privateAttributes",
-                                        slcf->private_attrs, NULL)
+                                        slcf->private_attrs, NULL, &srcs)
                != NGX_OK
             || ngx_http_statsig_user_kv(r, &a, &user, "customIDs",
-                                        slcf->custom_ids, stable_id)
+                                        slcf->custom_ids, stable_id, &srcs)
                != NGX_OK))
     {
         return NGX_ERROR;
@@ -161,19 +211,349 @@ ngx_http_statsig_ralloc(void *data, size_t size)
 }
 
 
+/* a source of the location's user, in the order the user is built */
+static ngx_inline void
+ngx_http_statsig_source_add(ngx_http_request_t *r,
+    ngx_http_statsig_srcs_t *s, ngx_http_statsig_cv_t *cv)
+{
+    ngx_http_statsig_src_t     *src;
+    ngx_http_variable_value_t  *vv;
+
+    if (cv == NULL || cv->source == NGX_HTTP_STATSIG_SRC_NONE
+        || s->n == NGX_HTTP_STATSIG_SOURCES)
+    {
+        return;
+    }
+
+    if (!cv->checked) {
+        ngx_http_statsig_source_check(r, cv);
+
+        if (cv->source == NGX_HTTP_STATSIG_SRC_NONE) {
+            return;
+        }
+    }
+
+    /* known already (read, or "set"): nginx's value is that one */
+    vv = &r->variables[cv->index];
+
+    if (vv->valid || vv->not_found) {
+        return;
+    }
+
+    src = &s->src[s->n++];
+    src->cv = cv;
+    src->name = cv->name.data;
+    src->len = cv->name.len;
+    src->found = 0;
+
+    if (cv->source == NGX_HTTP_STATSIG_SRC_HEADER) {
+        s->headers[s->nheaders++] = src;
+        s->header_lens |= (uint64_t) 1 << (src->len & 63);
+
+    } else {
+        s->args[s->nargs++] = src;
+        s->arg_lens |= (uint64_t) 1 << (src->len & 63);
+    }
+}
+
+
+static void
+ngx_http_statsig_sources(ngx_http_request_t *r,
+    ngx_http_statsig_loc_conf_t *slcf, ngx_http_statsig_srcs_t *s)
+{
+    ngx_uint_t              i, j;
+    ngx_array_t            *kvs[3];
+    ngx_http_statsig_kv_t  *kv;
+
+    s->n = 0;
+    s->next = 0;
+    s->nheaders = 0;
+    s->nargs = 0;
+    s->header_lens = 0;
+    s->arg_lens = 0;
+
+    ngx_http_statsig_source_add(r, s, slcf->user_id);
+
+    for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
+        ngx_http_statsig_source_add(r, s, slcf->fields[i]);
+    }
+
+    kvs[0] = slcf->custom;
+    kvs[1] = slcf->private_attrs;
+    kvs[2] = slcf->custom_ids;
+
+    for (i = 0; i < 3; i++) {
+        if (kvs[i] == NULL) {
+            continue;
+        }
+
+        kv = kvs[i]->elts;
+
+        for (j = 0; j < kvs[i]->nelts; j++) {
+            ngx_http_statsig_source_add(r, s, kv[j].value);
+        }
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "statsig user: %ui header and %ui argument sources "
+                   "in one pass", s->nheaders, s->nargs);
+
+    if (s->nheaders) {
+        ngx_http_statsig_source_headers(r, s);
+    }
+
+    if (s->nargs) {
+        ngx_http_statsig_source_args(r, s);
+    }
+}
+
+
+/*
+ * Once a worker, for a $http_ or $arg_ value: is it nginx's prefix
+ * variable (not one of its own, such as $http_user_agent, nor another
+ * module's of the same name)?  Its name as nginx keeps it, in lower case.
+ */
+
+static void
+ngx_http_statsig_source_check(ngx_http_request_t *r,
+    ngx_http_statsig_cv_t *cv)
+{
+    ngx_str_t                   prefix;
+    ngx_uint_t                  i;
+    ngx_http_variable_t        *v, *pv;
+    ngx_http_core_main_conf_t  *cmcf;
+
+    cv->checked = 1;
+
+    if (ngx_http_statsig_arg_fold['a'] == 0) {
+        for (i = 0; i < 256; i++) {
+            ngx_http_statsig_arg_fold[i] = (i >= 'A' && i <= 'Z')
+                                           ? (u_char) (i | 0x20) : (u_char) i;
+            ngx_http_statsig_header_fold[i] = (i == '-') ? '_'
+                                              : ngx_http_statsig_arg_fold[i];
+        }
+    }
+
+    if (cv->source == NGX_HTTP_STATSIG_SRC_HEADER) {
+        ngx_str_set(&prefix, "http_");
+
+    } else {
+        ngx_str_set(&prefix, "arg_");
+    }
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    v = (ngx_http_variable_t *) cmcf->variables.elts + cv->index;
+    pv = cmcf->prefix_variables.elts;
+
+    for (i = 0; i < cmcf->prefix_variables.nelts; i++) {
+        if (pv[i].name.len == prefix.len
+            && ngx_strncmp(pv[i].name.data, prefix.data, prefix.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (i == cmcf->prefix_variables.nelts
+        || v->get_handler != pv[i].get_handler
+        || v->data != (uintptr_t) &v->name
+        || v->name.len <= prefix.len
+        || ngx_strncmp(v->name.data, prefix.data, prefix.len) != 0)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig user: \"$%V\" read as a variable",
+                       &v->name);
+
+        cv->source = NGX_HTTP_STATSIG_SRC_NONE;
+        return;
+    }
+
+    cv->name.data = v->name.data + prefix.len;
+    cv->name.len = v->name.len - prefix.len;
+}
+
+
+/*
+ * The headers' values as nginx's $http_NAME gives them: the header whose
+ * name is NAME, case aside and with "-" for "_"; the first of several
+ * (nginx 1.23 and later join them: nginx's variable then makes that).
+ */
+
+static void
+ngx_http_statsig_source_headers(ngx_http_request_t *r,
+    ngx_http_statsig_srcs_t *s)
+{
+    u_char                   *key, *name;
+    size_t                    len;
+    ngx_uint_t                i, k, n, left;
+    ngx_list_part_t          *part;
+    ngx_table_elt_t          *h;
+    ngx_http_statsig_src_t   *src, **want;
+
+    want = s->headers;
+    left = s->nheaders;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */ ; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        len = h[i].key.len;
+
+        if (!((s->header_lens >> (len & 63)) & 1) || h[i].hash == 0) {
+            continue;
+        }
+
+        for (k = 0; k < left; k++) {
+            src = want[k];
+
+            if (src->len != len) {
+                continue;
+            }
+
+            key = h[i].key.data;
+            name = src->name;
+
+            for (n = 0; n < len; n++) {
+                if (ngx_http_statsig_header_fold[key[n]] != name[n]) {
+                    break;
+                }
+            }
+
+            if (n != len) {
+                continue;
+            }
+
+            if (src->found) {
+                src->found = 2;
+                continue;
+            }
+
+            src->found = 1;
+            src->value = h[i].value;
+
+#if (nginx_version < 1023000)
+            /* the first is the value: sought no more */
+            want[k--] = want[--left];
+
+            if (left == 0) {
+                return;
+            }
+#endif
+        }
+    }
+}
+
+
+/*
+ * The arguments' values as nginx's $arg_NAME gives them (ngx_http_arg()):
+ * the first argument named NAME, case aside, followed by "=", up to the
+ * next "&"; an argument without "=" has none; nothing is decoded.
+ */
+
+static void
+ngx_http_statsig_source_args(ngx_http_request_t *r,
+    ngx_http_statsig_srcs_t *s)
+{
+    u_char                   *p, *last, *end, *eq, *name;
+    size_t                    len;
+    ngx_uint_t                k, n, left;
+    ngx_http_statsig_src_t   *src, **want;
+
+    want = s->args;
+    left = s->nargs;
+    p = r->args.data;
+    last = p + r->args.len;
+
+    for ( /* void */ ; p < last; p = end + 1) {
+
+        end = memchr(p, '&', last - p);
+        if (end == NULL) {
+            end = last;
+        }
+
+        eq = memchr(p, '=', end - p);
+        if (eq == NULL) {
+            continue;
+        }
+
+        len = eq - p;
+
+        if (!((s->arg_lens >> (len & 63)) & 1)) {
+            continue;
+        }
+
+        for (k = 0; k < left; k++) {
+            src = want[k];
+
+            if (src->len != len) {
+                continue;
+            }
+
+            name = src->name;
+
+            for (n = 0; n < len; n++) {
+                if (ngx_http_statsig_arg_fold[p[n]] != name[n]) {
+                    break;
+                }
+            }
+
+            if (n != len) {
+                continue;
+            }
+
+            src->found = 1;
+            src->value.data = eq + 1;
+            src->value.len = end - (eq + 1);
+
+            want[k--] = want[--left];
+
+            if (left == 0) {
+                return;
+            }
+        }
+    }
+}
+
+
 /* NGX_OK: a value; NGX_DECLINED: absent */
 
 static ngx_int_t
 ngx_http_statsig_user_str(ngx_http_request_t *r,
-    ngx_http_statsig_cv_t *cv, ngx_str_t *value)
+    ngx_http_statsig_cv_t *cv, ngx_http_statsig_srcs_t *s, ngx_str_t *value)
 {
+    ngx_http_statsig_src_t     *src;
     ngx_http_variable_value_t  *vv;
 
     if (cv == NULL) {
         return NGX_DECLINED;
     }
 
-    if (cv->index != NGX_ERROR) {
+    src = &s->src[s->next];
+
+    if (s->next < s->n && src->cv == cv && src->found < 2) {
+        s->next++;
+
+        if (!src->found || src->value.len == 0) {
+            return NGX_DECLINED;
+        }
+
+        *value = src->value;
+
+    } else if (cv->index != NGX_ERROR) {
+        if (s->next < s->n && src->cv == cv) {
+            s->next++;
+        }
+
         /* a variable alone, as most are: ngx_http_statsig_cv_value() here */
         vv = ngx_http_get_indexed_variable(r, cv->index);
         if (vv == NULL) {
@@ -274,7 +654,7 @@ ngx_http_statsig_obj_add(ngx_http_statsig_ctx_t *ctx,
 static ngx_int_t
 ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
     ngx_http_statsig_obj_t *user, char *key, ngx_array_t *kvs,
-    ngx_str_t *stable_id)
+    ngx_str_t *stable_id, ngx_http_statsig_srcs_t *s)
 {
     size_t                   n;
     ngx_int_t                rc;
@@ -300,10 +680,14 @@ ngx_http_statsig_user_kv(ngx_http_request_t *r, statsig_alloc_t *a,
             && ngx_strncmp(kv[i].name.data, "stableID", 8) == 0)
         {
             /* the cookie's stable ID wins */
+            if (s->next < s->n && s->src[s->next].cv == kv[i].value) {
+                s->next++;
+            }
+
             continue;
         }
 
-        rc = ngx_http_statsig_user_str(r, kv[i].value, &value);
+        rc = ngx_http_statsig_user_str(r, kv[i].value, s, &value);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
