@@ -150,6 +150,7 @@ ngx_http_statsig_ctx_new(ngx_http_request_t *r)
                    (ngx_uint_t) ctx->kept);
 
     ctx->pool = r->pool;
+    ctx->fast = (ngx_uint_t) -1;
 
     return ctx;
 }
@@ -250,6 +251,10 @@ ngx_http_statsig_ctx_ready(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx)
 
     ctx->ready = 1;
     ctx->evaluable = (ctx->eval.snap != NULL && ctx->eval.rt != NULL);
+
+    if (ctx->evaluable) {
+        ctx->fast = ctx->view.generation;
+    }
 
     return NGX_OK;
 }

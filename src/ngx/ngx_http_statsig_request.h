@@ -56,6 +56,12 @@ typedef struct {
     ngx_str_t                      stable_id;
     ngx_http_statsig_loc_conf_t   *cookie_conf;  /* set the cookie by it */
 
+    /*
+     * the pinned generation once the context can evaluate, else -1 (a
+     * variable's fast is a generation or 0)
+     */
+    ngx_uint_t                     fast;
+
     ngx_uint_t                     exposures;    /* records produced */
     void                          *exposure_cache;  /* exposure.c's */
     ngx_pool_t                    *pool;         /* the request's */

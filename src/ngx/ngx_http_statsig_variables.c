@@ -48,6 +48,13 @@ typedef struct {
     uint64_t                       entry_bit;  /* of spec and sk */
 
     /*
+     * the generation when a gate's or parameter's spec is known in it,
+     * else 0: equal to the context's fast (see request.h), the variable
+     * takes ngx_http_statsig_named_variable()'s short way
+     */
+    ngx_uint_t                     fast;
+
+    /*
      * statsig_param: the parameter's text in the config value that
      * answered last, for that value and generation (a rule answers for
      * many users)
@@ -191,6 +198,35 @@ ngx_http_statsig_set(ngx_http_variable_value_t *v, u_char *data, size_t len)
 
 
 /*
+ * A parameter's value from its entry's result: its text remembered for
+ * the config value and snapshot generation that answered last.
+ */
+static ngx_inline ngx_int_t
+ngx_http_statsig_param_set(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_var_t *sv, ngx_http_statsig_entry_t *e,
+    ngx_http_variable_value_t *v)
+{
+    if (sv->param_generation != ctx->view.generation
+        || sv->param_json != e->result.json_value)
+    {
+        sv->param_rc = ngx_http_statsig_param_value(ctx->eval.snap,
+                                                    &e->result,
+                                                    sv->param.len
+                                                    ? &sv->param : NULL,
+                                                    &sv->param_value);
+        sv->param_json = e->result.json_value;
+        sv->param_generation = ctx->view.generation;
+    }
+
+    if (sv->param_rc != NGX_OK) {
+        return ngx_http_statsig_declined(r, v, sv->deflt);
+    }
+
+    return ngx_http_statsig_set(v, sv->param_value.data, sv->param_value.len);
+}
+
+
+/*
  * The single seam between the nginx glue and the evaluation core.  sv says
  * what to evaluate:
  *
@@ -261,6 +297,10 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
     if (sv->generation != ctx->view.generation) {
         ngx_http_statsig_find(snap, sv);
         sv->generation = ctx->view.generation;
+        sv->fast = (sv->spec != NULL
+                    && (kind == NGX_HTTP_STATSIG_EVAL_GATE
+                        || kind == NGX_HTTP_STATSIG_EVAL_PARAM))
+                   ? sv->generation : 0;
     }
 
     spec = sv->spec;
@@ -340,20 +380,7 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
         }
     }
 
-    if (sv->param_generation != ctx->view.generation
-        || sv->param_json != e->result.json_value)
-    {
-        sv->param_rc = ngx_http_statsig_param_value(snap, &e->result, param,
-                                                    &sv->param_value);
-        sv->param_json = e->result.json_value;
-        sv->param_generation = ctx->view.generation;
-    }
-
-    if (sv->param_rc != NGX_OK) {
-        return ngx_http_statsig_declined(r, v, sv->deflt);
-    }
-
-    return ngx_http_statsig_set(v, sv->param_value.data, sv->param_value.len);
+    return ngx_http_statsig_param_set(r, ctx, sv, e, v);
 }
 
 
@@ -691,11 +718,58 @@ ngx_http_statsig_variables_init_worker(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * Most variables are gates and parameters read once a request by a
+ * context that can evaluate, their spec known in its generation, with no
+ * exposure: that case is done here, in a small frame; the others go to
+ * ngx_http_statsig_evaluate().
+ */
+
 static ngx_int_t
 ngx_http_statsig_named_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
-    return ngx_http_statsig_evaluate(r, (ngx_http_statsig_var_t *) data, v);
+    ngx_http_statsig_var_t *sv = (ngx_http_statsig_var_t *) data;
+
+    ngx_http_statsig_ctx_t       *ctx;
+    ngx_http_statsig_entry_t     *e;
+    ngx_http_statsig_loc_conf_t  *slcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_statsig_module);
+
+    if (ctx == NULL || ctx->fast != sv->fast) {
+        return ngx_http_statsig_evaluate(r, sv, v);
+    }
+
+    slcf = ngx_http_get_module_loc_conf(r, ngx_http_statsig_module);
+
+    if (slcf->exposures) {
+        return ngx_http_statsig_evaluate(r, sv, v);
+    }
+
+    e = ngx_http_statsig_entry_bit(ctx, sv->sk, sv->spec, &sv->name, NULL,
+                                   sv->entry_bit);
+    if (e == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (!e->evaluated) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "statsig evaluate \"%V\"", &sv->name);
+
+        statsig_eval_begin(&ctx->eval);
+        statsig_eval_spec(&ctx->eval, e->spec, &e->result);
+        e->evaluated = 1;
+    }
+
+    if ((sv->kind & ~NGX_HTTP_STATSIG_EVAL_BY_VAR)
+        == NGX_HTTP_STATSIG_EVAL_GATE)
+    {
+        *v = ngx_http_statsig_gate_values[e->result.value];
+        return NGX_OK;
+    }
+
+    return ngx_http_statsig_param_set(r, ctx, sv, e, v);
 }
 
 
