@@ -30,10 +30,11 @@ my %fields = (
            [ 'appVersion', 'arg_v' ], [ 'custom.a', 'arg_a' ],
            [ 'custom.ab', 'arg_ab' ], [ 'custom.A2', 'arg_A' ],
            [ 'custom.b', 'arg_b' ], [ 'customIDs.companyID', 'http_x_co' ],
-           [ 'custom.ua', 'http_user_agent' ] ],
+           [ 'custom.ua', 'http_user_agent' ], [ 'custom.xa', 'http_x_a' ],
+           [ 'custom.a_b', 'arg_a_b' ] ],
     q => [ [ 'userID', 'arg_u' ], [ 'email', 'arg_email' ],
            [ 'country', 'arg_country' ], [ 'custom.e', 'arg_e' ],
-           [ 'custom.em', 'arg_em' ] ],
+           [ 'custom.em', 'arg_em' ], [ 'custom.ln', 'arg_long_name_x' ] ],
 );
 
 # the statsig variable first: the user is built before nginx reads its own
@@ -76,6 +77,8 @@ http {
             statsig_user_custom b \${arg_b};
             statsig_user_custom ua \$http_user_agent;
             statsig_custom_id companyID \$http_x_co;
+            statsig_user_custom xa \$http_x_a;
+            statsig_user_custom a_b \$arg_a_b;
             return 200 "$h_body";
         }
 
@@ -85,6 +88,7 @@ http {
             statsig_user_field country \$arg_country;
             statsig_user_custom e \$arg_e;
             statsig_user_custom em \$arg_em;
+            statsig_user_custom ln \$arg_long_name_x;
             return 200 "$q_body";
         }
 
@@ -178,6 +182,15 @@ push @cases,
     [ 'h', '/h?b=brace&B=second' ],
     [ 'h', '/h?ab&ab=&a=' ],
     [ 'h', '/h?V=cap&v=low', 'X-User-Id: both' ],
+    [ 'h', '/h', 'X-A: short', 'x_a: second' ],
+    [ 'h', '/h', 'X_A: under-first', 'X-A: dash', 'X-AB: no', 'XA: no' ],
+    [ 'h', '/h?a-b=dash&a_b=under' ],
+    [ 'h', '/h?A_B=up&a-b=x&a=1' ],
+    [ 'h', '/h', 'X-User-Ie: last-byte', 'X-Countrz: z', 'X-Loc-AlE: ok' ],
+    [ 'q', '/q?long_name_y=1&long_name_z=2' ],
+    [ 'q', '/q?long-name-x=1&LONG_NAME_X=2&long_name_x=3' ],
+    [ 'q', '/q?long_name_=1&long_name_xy=2&long_name_x=ok' ],
+    [ 'q', '/q?Long_Name_X=mixed&COUNTRY=de&Email=E' ],
     [ 'q', '/q?u=1&email=a@b.c&country=US' ],
     [ 'q', '/q?email=x&em=1&e=2' ],
     [ 'q', '/q?em=1&e=2&email=z' ],

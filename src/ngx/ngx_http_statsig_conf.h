@@ -125,12 +125,20 @@ typedef struct {
 } ngx_http_statsig_main_conf_t;
 
 
+/* the $http_ and $arg_ sources of a location's user read in one pass */
+#define NGX_HTTP_STATSIG_SOURCES          8
+
 typedef struct {
     ngx_http_statsig_cv_t         *user_id;
     ngx_http_statsig_cv_t         *fields[NGX_HTTP_STATSIG_NFIELDS];
     ngx_array_t                   *custom;     /* ngx_http_statsig_kv_t */
     ngx_array_t                   *private_attrs;
     ngx_array_t                   *custom_ids;
+
+    /* those of the values above, in their order: found once a worker */
+    ngx_http_statsig_cv_t         *sources[NGX_HTTP_STATSIG_SOURCES];
+    ngx_uint_t                     nsources;
+    ngx_uint_t                     sources_ready;
 
     ngx_str_t                      stable_id_cookie;
     time_t                         stable_id_max_age;

@@ -35,7 +35,6 @@ typedef struct {
  * the request's headers and one over its query, in the order the user is
  * built from them.  Past NGX_HTTP_STATSIG_SOURCES, nginx's variables.
  */
-#define NGX_HTTP_STATSIG_SOURCES  16
 
 typedef struct {
     ngx_http_statsig_cv_t         *cv;
@@ -211,16 +210,13 @@ ngx_http_statsig_ralloc(void *data, size_t size)
 }
 
 
-/* a source of the location's user, in the order the user is built */
-static ngx_inline void
-ngx_http_statsig_source_add(ngx_http_request_t *r,
-    ngx_http_statsig_srcs_t *s, ngx_http_statsig_cv_t *cv)
+/* a value of the location's user that may be a source, when it is one */
+static void
+ngx_http_statsig_source_find(ngx_http_request_t *r,
+    ngx_http_statsig_loc_conf_t *slcf, ngx_http_statsig_cv_t *cv)
 {
-    ngx_http_statsig_src_t     *src;
-    ngx_http_variable_value_t  *vv;
-
     if (cv == NULL || cv->source == NGX_HTTP_STATSIG_SRC_NONE
-        || s->n == NGX_HTTP_STATSIG_SOURCES)
+        || slcf->nsources == NGX_HTTP_STATSIG_SOURCES)
     {
         return;
     }
@@ -233,49 +229,30 @@ ngx_http_statsig_source_add(ngx_http_request_t *r,
         }
     }
 
-    /* known already (read, or "set"): nginx's value is that one */
-    vv = &r->variables[cv->index];
-
-    if (vv->valid || vv->not_found) {
-        return;
-    }
-
-    src = &s->src[s->n++];
-    src->cv = cv;
-    src->name = cv->name.data;
-    src->len = cv->name.len;
-    src->found = 0;
-
-    if (cv->source == NGX_HTTP_STATSIG_SRC_HEADER) {
-        s->headers[s->nheaders++] = src;
-        s->header_lens |= (uint64_t) 1 << (src->len & 63);
-
-    } else {
-        s->args[s->nargs++] = src;
-        s->arg_lens |= (uint64_t) 1 << (src->len & 63);
-    }
+    slcf->sources[slcf->nsources++] = cv;
 }
 
 
+/*
+ * A worker's first request of a location lists its sources, in the order
+ * ngx_http_statsig_build_user() reads the values (configuration memory is
+ * the worker's own after the fork).
+ */
+
 static void
-ngx_http_statsig_sources(ngx_http_request_t *r,
-    ngx_http_statsig_loc_conf_t *slcf, ngx_http_statsig_srcs_t *s)
+ngx_http_statsig_sources_init(ngx_http_request_t *r,
+    ngx_http_statsig_loc_conf_t *slcf)
 {
     ngx_uint_t              i, j;
     ngx_array_t            *kvs[3];
     ngx_http_statsig_kv_t  *kv;
 
-    s->n = 0;
-    s->next = 0;
-    s->nheaders = 0;
-    s->nargs = 0;
-    s->header_lens = 0;
-    s->arg_lens = 0;
+    slcf->nsources = 0;
 
-    ngx_http_statsig_source_add(r, s, slcf->user_id);
+    ngx_http_statsig_source_find(r, slcf, slcf->user_id);
 
     for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
-        ngx_http_statsig_source_add(r, s, slcf->fields[i]);
+        ngx_http_statsig_source_find(r, slcf, slcf->fields[i]);
     }
 
     kvs[0] = slcf->custom;
@@ -290,7 +267,59 @@ ngx_http_statsig_sources(ngx_http_request_t *r,
         kv = kvs[i]->elts;
 
         for (j = 0; j < kvs[i]->nelts; j++) {
-            ngx_http_statsig_source_add(r, s, kv[j].value);
+            ngx_http_statsig_source_find(r, slcf, kv[j].value);
+        }
+    }
+
+    slcf->sources_ready = 1;
+}
+
+
+/* the request's sources: the location's that nginx has not read yet */
+
+static void
+ngx_http_statsig_sources(ngx_http_request_t *r,
+    ngx_http_statsig_loc_conf_t *slcf, ngx_http_statsig_srcs_t *s)
+{
+    ngx_uint_t                  i;
+    ngx_http_statsig_cv_t      *cv;
+    ngx_http_statsig_src_t     *src;
+    ngx_http_variable_value_t  *vv;
+
+    if (!slcf->sources_ready) {
+        ngx_http_statsig_sources_init(r, slcf);
+    }
+
+    s->n = 0;
+    s->next = 0;
+    s->nheaders = 0;
+    s->nargs = 0;
+    s->header_lens = 0;
+    s->arg_lens = 0;
+
+    for (i = 0; i < slcf->nsources; i++) {
+        cv = slcf->sources[i];
+
+        /* known already (read, or "set"): nginx's value is that one */
+        vv = &r->variables[cv->index];
+
+        if (vv->valid || vv->not_found) {
+            continue;
+        }
+
+        src = &s->src[s->n++];
+        src->cv = cv;
+        src->name = cv->name.data;
+        src->len = cv->name.len;
+        src->found = 0;
+
+        if (cv->source == NGX_HTTP_STATSIG_SRC_HEADER) {
+            s->headers[s->nheaders++] = src;
+            s->header_lens |= (uint64_t) 1 << (src->len & 63);
+
+        } else {
+            s->args[s->nargs++] = src;
+            s->arg_lens |= (uint64_t) 1 << (src->len & 63);
         }
     }
 
