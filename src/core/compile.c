@@ -1316,6 +1316,41 @@ sg_flow_mark(sg_compiler_t *c, sg_flow_t *f, uint8_t fast, size_t rule)
 }
 
 
+/*
+ * The rule's pass percentage for a user without its unit id, as the
+ * evaluator's would be (eval.c, sg_pass_hash): the key is then
+ * "specSalt.ruleSalt." for every such user.
+ */
+static int
+sg_empty_unit_pass(sg_compiler_t *c, const statsig_spec_t *s, sg_rule_t *r)
+{
+    char      *key;
+    size_t     len;
+    uint64_t   h;
+
+    len = s->salt.len + r->salt.len + 2;
+    key = malloc(len);
+    if (key == NULL) {
+        c->blob.failed = 1;
+        return -1;
+    }
+
+    memcpy(key, sg_blob_str(c, s->salt), s->salt.len);
+    key[s->salt.len] = '.';
+    memcpy(key + s->salt.len + 1, sg_blob_str(c, r->salt), r->salt.len);
+    key[len - 1] = '.';
+
+    h = statsig_hash_u64(key, len);
+    free(key);
+
+    r->empty_unit_pass = SG_EMPTY_UNIT_KNOWN
+        | ((double) (h % 10000) < r->pass_percentage * 100
+           ? SG_EMPTY_UNIT_PASS : 0);
+
+    return 0;
+}
+
+
 /* r->conds: the rule's position in the flow (sg_put_spec makes it an
  * offset) */
 static int
@@ -1610,6 +1645,10 @@ sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
 
     for (i = 0; i < n; i++) {
         rs[i].conds = (uint32_t) (off + rs[i].conds * sizeof(sg_cond_t));
+        if (sg_empty_unit_pass(c, s, &rs[i]) != 0) {
+            free(rs);
+            return -1;
+        }
     }
 
     off = sg_put_array(c, rs, n, sizeof(sg_rule_t), 8);

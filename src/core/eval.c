@@ -26,39 +26,6 @@ static const statsig_str_t  sg_rule_default = { "default", 7 };
 static const statsig_str_t  sg_rule_disabled = { "disabled", 8 };
 
 
-/* SHA-256 bucket of "a.b.unit" (b may be absent: "a.unit"). */
-static uint64_t
-sg_hash_key(statsig_runtime_t *rt, statsig_str_t a, const statsig_str_t *b,
-    const statsig_value_t *unit)
-{
-    statsig_str_t  parts[5];
-    size_t         n;
-
-    n = 0;
-    parts[n++] = a;
-    parts[n].data = ".";
-    parts[n++].len = 1;
-
-    if (b != NULL) {
-        parts[n++] = *b;
-        parts[n].data = ".";
-        parts[n++].len = 1;
-    }
-
-    /* `getUnitID(...) ?? ''` */
-    if (statsig_value_nullish(unit)) {
-        parts[n].data = "";
-        parts[n++].len = 0;
-
-    } else {
-        parts[n].data = unit->str;
-        parts[n++].len = unit->len;
-    }
-
-    return statsig_runtime_hash(rt, parts, n);
-}
-
-
 /* ---- exposures ---- */
 
 static int
@@ -251,13 +218,27 @@ static SG_NOINLINE int
 sg_pass_hash(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const sg_rule_t *rule)
 {
-    statsig_str_t  rule_salt;
-    uint64_t       h;
+    const statsig_value_t  *unit;
+    statsig_str_t           rule_salt;
+    uint64_t                h;
 
+    unit = statsig_unit_id_of(ctx, rule->id_type_custom,
+                              sg_str(ctx->snap, rule->id_type));
+
+    /* "specSalt.ruleSalt.": the compiler's answer */
+    if ((rule->empty_unit_pass & SG_EMPTY_UNIT_KNOWN)
+        && (statsig_value_nullish(unit) || unit->len == 0))
+    {
+        return rule->empty_unit_pass & SG_EMPTY_UNIT_PASS;
+    }
+
+    /* `getUnitID(...) ?? ''` */
     rule_salt = sg_str(ctx->snap, rule->salt);
-    h = sg_hash_key(ctx->rt, sg_str(ctx->snap, spec->salt), &rule_salt,
-                    statsig_unit_id_of(ctx, rule->id_type_custom,
-                                       sg_str(ctx->snap, rule->id_type)));
+    h = statsig_runtime_hash_key(ctx->rt, sg_str(ctx->snap, spec->salt),
+                                 &rule_salt,
+                                 statsig_value_nullish(unit)
+                                 ? statsig_rule_none
+                                 : (statsig_str_t) { unit->str, unit->len });
 
     return (double) (h % 10000) < rule->pass_percentage * 100;
 }
@@ -285,7 +266,7 @@ sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
  * the compiler found; a set probed here.  Anything else is
  * statsig_eval_condition's.  slots and session are the context's, read
  * once a spec; fields (a constant where inlined) says that the user is an
- * object whose keys are in the slots (statsig_user_keys): a field that
+ * object whose keys are in the slots (statsig_session_new): a field that
  * none of them spells is undefined.
  */
 static SG_ALWAYS_INLINE int
@@ -562,7 +543,6 @@ statsig_eval_spec(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     ctx->rt->overflow = 0;
     ctx->rt->evals = 0;
     statsig_eval_session(ctx);
-    statsig_user_keys(ctx);
 
     if (spec == NULL) {
         sg_result_init(ctx, NULL, res);

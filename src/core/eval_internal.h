@@ -214,7 +214,7 @@ statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
             return f->resolved;
         }
 
-        /* no key of the user's spells it (statsig_user_keys ran) */
+        /* no key of the user's spells it (statsig_session_new) */
         if (statsig_value_is_object(ctx->user)
             && f->session != ctx->session
             && ctx->rt->field_slots[lower_key].session != ctx->session)
@@ -226,17 +226,35 @@ statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
     return statsig_user_field_find(ctx, key, lower_key, c);
 }
 
-/*
- * The user's keys among the field keys (their slots' cand), once a
- * session: statsig_eval_spec, after statsig_eval_session.
- */
-void statsig_user_keys(statsig_eval_ctx_t *ctx);
 
 /* the session's slot for a custom unit id type (by address) */
 const statsig_value_t **statsig_unit_memo(statsig_eval_ctx_t *ctx,
     const char *id_type);
 
-void statsig_eval_session(statsig_eval_ctx_t *ctx);
+/* gate_memo.c: the user's objects, and its keys among the field keys
+ * (their slots' cand), found for a new session */
+void statsig_session_new(statsig_eval_ctx_t *ctx);
+
+/*
+ * A new session when the caller changed the user, snapshot or app, or
+ * another context used the runtime since.  Asked by every evaluation:
+ * inline, the new session apart.
+ */
+static inline void
+statsig_eval_session(statsig_eval_ctx_t *ctx)
+{
+    if (__builtin_expect(ctx->session != 0 && ctx->seen_user == ctx->user
+                         && ctx->seen_snap == ctx->snap
+                         && ctx->seen_has_target_app == ctx->has_target_app
+                         && ctx->seen_target_app == ctx->target_app
+                         && ctx->seen_environment == ctx->environment
+                         && ctx->rt->memo_session == ctx->session, 1))
+    {
+        return;
+    }
+
+    statsig_session_new(ctx);
+}
 int statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *r);
 void statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,

@@ -49,7 +49,6 @@ struct statsig_gate_memo_s {
     sg_key_memo_t          keys[SG_KEY_MEMO_SLOTS];
     statsig_exposure_t     exp[SG_GATE_MEMO_EXPOSURES];
     uint32_t               exp_len;
-    uint64_t               session;
 };
 
 
@@ -102,9 +101,9 @@ statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     m = rt->gate_memo;
     e = sg_memo_slot(ctx, spec);
 
-    if (e->spec != spec || e->session != ctx->session
-        || m->session != ctx->session)
-    {
+    /* session numbers are the runtime's: an entry of this session is
+     * in the memo's exposures as it left them */
+    if (e->spec != spec || e->session != ctx->session) {
         return 0;
     }
 
@@ -134,7 +133,7 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     m = ctx->rt->gate_memo;
 
     /* a gate's secondary exposures are all it has (no delegate) */
-    if (r->reason != STATSIG_REASON_NETWORK || m->session != ctx->session
+    if (r->reason != STATSIG_REASON_NETWORK
         || r->undelegated_off != r->exposures_off
         || r->undelegated_len != r->exposures_len
         || m->exp_len + r->exposures_len > SG_GATE_MEMO_EXPOSURES)
@@ -210,12 +209,20 @@ sg_session_user(statsig_eval_ctx_t *ctx)
 }
 
 
-/* a new session: its number, the memo emptied, the user's objects */
-SG_NOINLINE static void
-sg_session_new(statsig_eval_ctx_t *ctx)
+static void sg_user_keys_find(statsig_eval_ctx_t *ctx,
+    struct statsig_gate_memo_s *m);
+
+
+/*
+ * A new session: its number, the memo emptied, the user's objects and
+ * keys (their field slots), so that the evaluations of the session ask
+ * one question (statsig_eval_session, eval_internal.h).
+ */
+void
+statsig_session_new(statsig_eval_ctx_t *ctx)
 {
     ctx->session = ++ctx->rt->next_session;
-    ctx->rt->gate_memo->session = ctx->session;
+    ctx->rt->memo_session = ctx->session;
     ctx->rt->gate_memo->exp_len = 0;
 
     ctx->seen_user = ctx->user;
@@ -225,28 +232,7 @@ sg_session_new(statsig_eval_ctx_t *ctx)
     ctx->seen_environment = ctx->environment;
 
     sg_session_user(ctx);
-}
-
-
-/*
- * A new session when the caller changed the user, snapshot or app.  Asked
- * by every evaluation: the new session apart, so that the check has no
- * frame nor anything of the new one hoisted before it.
- */
-void
-statsig_eval_session(statsig_eval_ctx_t *ctx)
-{
-    if (ctx->session != 0 && ctx->seen_user == ctx->user
-        && ctx->seen_snap == ctx->snap
-        && ctx->seen_has_target_app == ctx->has_target_app
-        && ctx->seen_target_app == ctx->target_app
-        && ctx->seen_environment == ctx->environment
-        && ctx->rt->gate_memo->session == ctx->session)
-    {
-        return;
-    }
-
-    sg_session_new(ctx);
+    sg_user_keys_find(ctx, ctx->rt->gate_memo);
 }
 
 
@@ -404,19 +390,6 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
             /* in order: a later duplicate key replaces (JSON.parse) */
             f->cand[o] = &obj->items[i];
         }
-    }
-}
-
-
-void
-statsig_user_keys(statsig_eval_ctx_t *ctx)
-{
-    struct statsig_gate_memo_s  *m;
-
-    m = ctx->rt->gate_memo;
-
-    if (m->keys_session != ctx->session) {
-        sg_user_keys_find(ctx, m);
     }
 }
 

@@ -25,6 +25,17 @@
 #include "ua_parser.h"
 
 
+#if defined(__GNUC__)
+#define SG_RT_INLINE    inline __attribute__((always_inline))
+#define SG_RT_NOINLINE  __attribute__((noinline))
+#else
+#define SG_RT_INLINE    inline
+#define SG_RT_NOINLINE
+#endif
+
+static const statsig_str_t  statsig_rule_empty = { "", 0 };
+
+
 #define STATSIG_REGEX_CACHE_SIZE  256
 #define STATSIG_BUCKET_MEMO_SIZE  512
 #define STATSIG_BUCKET_KEY_MAX    120
@@ -54,7 +65,7 @@ struct statsig_bucket_memo_s {
 
 typedef struct {
     unsigned char  block[SHA256_CBLOCK];
-    SHA256_CTX     ctx;
+    uint32_t       h[8];
     int            used;
 } statsig_midstate_t;
 
@@ -278,38 +289,49 @@ sg_put_be64(unsigned char *p, uint64_t v)
 }
 
 
-uint64_t
-statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
+static const uint32_t  sg_sha256_iv[8] = {
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+};
+
+
+/* a == b, 64 bytes: the words' differences gathered, one branch */
+static SG_RT_INLINE int
+sg_block_eq(const unsigned char *a, const unsigned char *b)
 {
-    unsigned char        d[SHA256_DIGEST_LENGTH];
-    unsigned char        msg[STATSIG_HASH_BUF + 3 * SHA256_CBLOCK];
-    unsigned char       *at;
-    SHA256_CTX           c;
-    statsig_midstate_t  *m;
-    uint64_t             w[4], bits;
-    size_t               i, len, r;
+    uint64_t  x, y, d;
+    int       i;
 
-    /* the parts copied together, unless they pass the buffer */
-    len = 0;
-    for (i = 0; i < n; i++) {
-        if (p[i].len > STATSIG_HASH_BUF - len) {
-            SHA256_Init(&c);
-
-            for (i = 0; i < n; i++) {
-                SHA256_Update(&c, p[i].data, p[i].len);
-            }
-
-            SHA256_Final(d, &c);
-
-            return sg_digest_u64(d);
-        }
-
-        statsig_mem_copy(msg + len, p[i].data, p[i].len);
-        len += p[i].len;
+    d = 0;
+    for (i = 0; i < SHA256_CBLOCK; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
     }
 
+    return d == 0;
+}
+
+
+/*
+ * The first 8 bytes of SHA-256(msg[0, len)), big-endian; msg has room for
+ * two blocks after the message (the padding, written in place).  The
+ * blocks go to the compression function directly: SHA256_Update and
+ * SHA256_Final buffer, copy and wipe, which cost as much as the
+ * compression itself with SHA-NI.  SHA256_Transform reads and writes the
+ * state words only.
+ */
+static uint64_t
+sg_hash_msg(statsig_runtime_t *rt, unsigned char *msg, size_t len)
+{
+    SHA256_CTX           c;
+    statsig_midstate_t  *m;
+    unsigned char       *at;
+    uint64_t             w[4], bits;
+    size_t               i, r;
+
     if (len < SHA256_CBLOCK) {
-        SHA256_Init(&c);
+        memcpy(c.h, sg_sha256_iv, sizeof(c.h));
         at = msg;
 
     } else {
@@ -322,15 +344,17 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
                * 0xC2B2AE3D27D4EB4FULL;
         m = &rt->midstate->slots[(w[0] >> 40) % STATSIG_MIDSTATE_SLOTS];
 
-        if (!m->used || !statsig_mem_eq(m->block, msg, SHA256_CBLOCK)) {
-            SHA256_Init(&m->ctx);
-            SHA256_Transform(&m->ctx, msg);
+        if (!m->used || !sg_block_eq(m->block, msg)) {
+            memcpy(c.h, sg_sha256_iv, sizeof(c.h));
+            SHA256_Transform(&c, msg);
+            memcpy(m->h, c.h, sizeof(m->h));
             memcpy(m->block, msg, SHA256_CBLOCK);
             m->used = 1;
+
+        } else {
+            memcpy(c.h, m->h, sizeof(c.h));
         }
 
-        /* SHA256_Transform reads and writes the state words only */
-        memcpy(c.h, m->ctx.h, sizeof(c.h));
         at = msg + SHA256_CBLOCK;
     }
 
@@ -342,12 +366,6 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
         r -= SHA256_CBLOCK;
     }
 
-    /*
-     * The padding written after the message, in place, and the blocks
-     * handed to the compression function directly: SHA256_Update and
-     * SHA256_Final buffer, copy and wipe, which cost as much as the
-     * compression itself with SHA-NI.
-     */
     i = (r + 9 <= SHA256_CBLOCK) ? SHA256_CBLOCK : 2 * SHA256_CBLOCK;
     at[r] = 0x80;
 
@@ -368,6 +386,87 @@ statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
 
     /* the digest's first 8 bytes are the first two state words */
     return (uint64_t) c.h[0] << 32 | c.h[1];
+}
+
+
+/* SHA-256 of parts too long for the buffer, through OpenSSL's buffering */
+static SG_RT_NOINLINE uint64_t
+sg_hash_long(const statsig_str_t *p, size_t n)
+{
+    unsigned char  d[SHA256_DIGEST_LENGTH];
+    SHA256_CTX     c;
+    size_t         i;
+
+    SHA256_Init(&c);
+
+    for (i = 0; i < n; i++) {
+        SHA256_Update(&c, p[i].data, p[i].len);
+    }
+
+    SHA256_Final(d, &c);
+
+    return sg_digest_u64(d);
+}
+
+
+uint64_t
+statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p, size_t n)
+{
+    unsigned char  msg[STATSIG_HASH_BUF + 3 * SHA256_CBLOCK];
+    size_t         i, len;
+
+    /* the parts copied together, unless they pass the buffer */
+    len = 0;
+    for (i = 0; i < n; i++) {
+        if (p[i].len > STATSIG_HASH_BUF - len) {
+            return sg_hash_long(p, n);
+        }
+
+        statsig_mem_copy(msg + len, p[i].data, p[i].len);
+        len += p[i].len;
+    }
+
+    return sg_hash_msg(rt, msg, len);
+}
+
+
+uint64_t
+statsig_runtime_hash_key(statsig_runtime_t *rt, statsig_str_t a,
+    const statsig_str_t *b, statsig_str_t unit)
+{
+    unsigned char  msg[STATSIG_HASH_BUF + 3 * SHA256_CBLOCK];
+    statsig_str_t  p[5];
+    unsigned char *at;
+
+    /* the lengths are a snapshot's and a user's: each below 2^32 */
+    if ((uint64_t) a.len + (b ? b->len : 0) + unit.len + 2
+        > STATSIG_HASH_BUF)
+    {
+        p[0] = a;
+        p[1].data = ".";
+        p[1].len = 1;
+        p[2] = b ? *b : statsig_rule_empty;
+        p[3].data = ".";
+        p[3].len = b ? 1 : 0;
+        p[4] = unit;
+
+        return sg_hash_long(p, 5);
+    }
+
+    statsig_mem_copy(msg, a.data, a.len);
+    at = msg + a.len;
+    *at++ = '.';
+
+    if (b != NULL) {
+        statsig_mem_copy(at, b->data, b->len);
+        at += b->len;
+        *at++ = '.';
+    }
+
+    statsig_mem_copy(at, unit.data, unit.len);
+    at += unit.len;
+
+    return sg_hash_msg(rt, msg, (size_t) (at - msg));
 }
 
 
@@ -623,16 +722,11 @@ statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
     statsig_str_t unit)
 {
     statsig_bucket_entry_t  *e;
-    statsig_str_t            parts[3];
     uint64_t                 h;
 
-    parts[0] = salt;
-    parts[1].data = ".";
-    parts[1].len = 1;
-    parts[2] = unit;
-
     if (salt.len + unit.len > STATSIG_BUCKET_KEY_MAX) {
-        return (uint32_t) (statsig_runtime_hash(rt, parts, 3) % 1000);
+        return (uint32_t) (statsig_runtime_hash_key(rt, salt, NULL, unit)
+                           % 1000);
     }
 
     /*
@@ -647,8 +741,8 @@ statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
     e = &rt->bucket_memo->entries[h % STATSIG_BUCKET_MEMO_SIZE];
 
     if (e->hash == h && e->salt_len == salt.len && e->unit_len == unit.len
-        && memcmp(e->key, salt.data, salt.len) == 0
-        && memcmp(e->key + salt.len, unit.data, unit.len) == 0)
+        && statsig_mem_eq(e->key, salt.data, salt.len)
+        && statsig_mem_eq(e->key + salt.len, unit.data, unit.len))
     {
         return e->bucket;
     }
@@ -656,9 +750,10 @@ statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
     e->hash = h;
     e->salt_len = (uint16_t) salt.len;
     e->unit_len = (uint16_t) unit.len;
-    memcpy(e->key, salt.data, salt.len);
-    memcpy(e->key + salt.len, unit.data, unit.len);
-    e->bucket = (uint32_t) (statsig_runtime_hash(rt, parts, 3) % 1000);
+    statsig_mem_copy(e->key, salt.data, salt.len);
+    statsig_mem_copy(e->key + salt.len, unit.data, unit.len);
+    e->bucket = (uint32_t) (statsig_runtime_hash_key(rt, salt, NULL, unit)
+                            % 1000);
 
     return e->bucket;
 }

@@ -85,6 +85,7 @@ struct statsig_runtime_s {
 
     /* nested gate results of the current session (see eval.c) */
     uint64_t                    next_session;
+    uint64_t                    memo_session;   /* gate_memo's, the slots' */
     struct statsig_gate_memo_s *gate_memo;
 
     /* the user's values by field key, for a session (gate_memo.c) */
@@ -103,6 +104,10 @@ uint32_t statsig_runtime_bucket(statsig_runtime_t *rt, statsig_str_t salt,
 /* SHA-256 of the concatenated parts, first 8 bytes big-endian. */
 uint64_t statsig_runtime_hash(statsig_runtime_t *rt, const statsig_str_t *p,
     size_t n);
+
+/* The same of "a.b.unit" (b NULL: "a.unit"): bucketing keys. */
+uint64_t statsig_runtime_hash_key(statsig_runtime_t *rt, statsig_str_t a,
+    const statsig_str_t *b, statsig_str_t unit);
 
 /* new RegExp(pattern).test(subject); an invalid pattern is false. */
 int statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,

@@ -129,7 +129,8 @@ statsig_snapshot_no_fast(void *blob)
     const sg_header_t  *h;
     statsig_spec_t     *specs;
     sg_cond_t          *c;
-    uint32_t            k, i;
+    sg_rule_t          *r;
+    uint32_t            k, i, j;
 
     h = SG_HDR(blob);
 
@@ -137,6 +138,11 @@ statsig_snapshot_no_fast(void *blob)
         specs = (statsig_spec_t *) ((char *) blob + h->specs[k]);
 
         for (i = 0; i < h->n_specs[k]; i++) {
+            r = (sg_rule_t *) ((char *) blob + specs[i].rules);
+            for (j = 0; j < specs[i].n_rules; j++) {
+                r[j].empty_unit_pass = 0;
+            }
+
             c = (sg_cond_t *) ((char *) blob + specs[i].flow);
 
             for ( /* void */ ; c->fast != SG_FAST_END; c++) {

@@ -16,7 +16,7 @@
 
 
 #define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
-#define STATSIG_SNAPSHOT_VERSION  5u
+#define STATSIG_SNAPSHOT_VERSION  6u
 
 
 typedef struct {
@@ -200,7 +200,10 @@ typedef struct {
     uint8_t    has_group_name;
     uint8_t    is_experiment_group;
     uint8_t    has_delegate;
-    uint8_t    pad[3];
+    /* the pass percentage's answer for an absent or empty unit id, the
+     * hash of "specSalt.ruleSalt." (the compiler's): SG_EMPTY_UNIT_* */
+    uint8_t    empty_unit_pass;
+    uint8_t    pad[2];
     double     pass_percentage; /* NaN when not a number */
     sg_sref_t  salt;            /* rule.salt ?? rule.id */
     sg_sref_t  id_type;
@@ -211,6 +214,9 @@ typedef struct {
     sg_sref_t  group_name;
     sg_sref_t  config_delegate;
 } sg_rule_t;
+
+#define SG_EMPTY_UNIT_PASS   1
+#define SG_EMPTY_UNIT_KNOWN  2      /* else hashed (statsig_snapshot_no_fast) */
 
 
 /*
@@ -324,8 +330,10 @@ uint32_t statsig_index_find(const void *s, uint32_t index, const char *names,
 
 /*
  * For tests and fuzzers: every condition of a compiled blob (writable)
- * on statsig_eval_condition's path, the flow's structure kept, so that
- * the answers can be compared with the loop's own paths (snapshot.c).
+ * on statsig_eval_condition's path, the flow's structure kept, and every
+ * pass percentage hashed (no compiler's answer for an empty unit id), so
+ * that the answers can be compared with the loop's own paths
+ * (snapshot.c).
  */
 void statsig_snapshot_no_fast(void *blob);
 

@@ -554,6 +554,106 @@ bucket_digits(void)
 }
 
 
+/*
+ * The compiler's pass percentage for a user without the rule's unit id
+ * (sg_rule_t.empty_unit_pass) against the hash of "specSalt.ruleSalt."
+ * (statsig_snapshot_no_fast): salts short and long (the key in one block
+ * or more), the userID and a custom id, absent, null or empty.
+ */
+#define NEMPTY  48
+
+static void
+empty_unit(void)
+{
+    static const char  *pps[] = { "0.01", "1", "33.3", "50", "66.67",
+                                  "99.99" };
+    static const char  *eusers[] = {
+        "{}", "{\"userID\":\"\"}", "{\"userID\":null}", "{\"userID\":[]}",
+        "{\"customIDs\":{\"companyID\":\"\"}}",
+        "{\"customIDs\":{\"companyID\":null}}",
+        "{\"userID\":\"x\",\"customIDs\":{\"companyID\":\"y\"}}",
+    };
+    te_doc_t            fast, general;
+    statsig_eval_ctx_t  ctx;
+    statsig_value_t     u;
+    char                err[256], name[32], want[256], salt[80];
+    char               *dcs, *p;
+    size_t              g, i, k, n, bad, passed;
+
+    dcs = malloc(NEMPTY * 600 + 4096);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+
+    for (g = 0; g < NEMPTY; g++) {
+        /* 1 to 73 bytes: "specSalt.ruleSalt." from 5 to 100 */
+        memset(salt, 'a' + (int) (g % 26), sizeof(salt));
+        salt[1 + (g * 37) % 73] = '\0';
+        k = strlen(salt) > g % 5 ? g % 5 : 0;
+        p += sprintf(p, "%s{\"name\":\"e%zu\",\"type\":\"feature_gate\","
+                     "\"entity\":\"feature_gate\",\"salt\":\"%s%zu\","
+                     "\"enabled\":true,\"defaultValue\":false,"
+                     "\"idType\":\"userID\",\"rules\":[{\"id\":\"r%zu\","
+                     "\"salt\":\"r%zu%s\",\"passPercentage\":%s,"
+                     "\"conditions\":[],\"returnValue\":true,"
+                     "\"idType\":\"%s\"}]}",
+                     g ? "," : "", g, salt, g, g, g, salt + k,
+                     pps[g % 6], g % 2 ? "companyID" : "userID");
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&fast, "-fast", dcs, NULL) != 0
+        || te_load(&general, "-general", dcs, NULL) != 0)
+    {
+        ok(0, "empty unit document compiles");
+        free(dcs);
+        return;
+    }
+
+    statsig_snapshot_no_fast(general.blob);
+
+    n = 0;
+    bad = 0;
+    passed = 0;
+
+    for (i = 0; i < sizeof(eusers) / sizeof(eusers[0]); i++) {
+        if (statsig_value_from_json(&te_allocator, eusers[i],
+                                    strlen(eusers[i]), &u, err, sizeof(err))
+            != 0)
+        {
+            printf("Bail out! user %s: %s\n", eusers[i], err);
+            exit(1);
+        }
+
+        for (g = 0; g < NEMPTY; g++) {
+            snprintf(name, sizeof(name), "e%zu", g);
+            snprintf(want, sizeof(want), "%s",
+                     eval_gate(&general, &u, name, &ctx));
+            n++;
+            passed += strncmp(want, "true", 4) == 0;
+
+            if (strcmp(eval_gate(&fast, &u, name, &ctx), want) != 0
+                && bad++ < 5)
+            {
+                printf("# %s, user %s: %s, not %s\n", name, eusers[i],
+                       eval_gate(&fast, &u, name, &ctx), want);
+            }
+        }
+    }
+
+    ok(bad == 0, "a rule's pass percentage without its unit id is the "
+       "hash's: %zu of %zu differ", bad, n);
+    ok(passed > n / 5 && passed < n - n / 5, "both answers come: %zu of "
+       "%zu pass", passed, n);
+
+    te_free(&fast);
+    te_free(&general);
+    free(dcs);
+}
+
+
 int
 main(void)
 {
@@ -562,6 +662,7 @@ main(void)
     key_addresses();
     set_fill();
     bucket_digits();
+    empty_unit();
 
     return done_testing();
 }

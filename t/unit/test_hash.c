@@ -148,6 +148,67 @@ test_runtime_hash(void)
 
     is_int(bad, 0, "runtime hash of keys of distinct bytes, every cut");
 
+    /*
+     * statsig_runtime_hash_key: "a.b.unit" and "a.unit" against the
+     * joined key, a of every length to 300 bytes, b and the unit of a
+     * few (the key within one block, two, many, and past the buffer).
+     */
+    bad = 0;
+
+    {
+        static const size_t  bl[] = { 0, 1, 7, 22, 36, 63, 64, 200 };
+        static const size_t  ul[] = { 0, 1, 5, 19, 40, 64, 120, 300 };
+        char                 big[1200], joined[1300];
+        statsig_str_t        a, b, u;
+        size_t               i, j, al, n;
+
+        for (i = 0; i < sizeof(big); i++) {
+            big[i] = (char) (' ' + (i * 53 + 7) % 95);
+        }
+
+        for (al = 0; al <= 300; al++) {
+            for (i = 0; i < sizeof(bl) / sizeof(bl[0]); i++) {
+                for (j = 0; j < sizeof(ul) / sizeof(ul[0]); j++) {
+                    a.data = big;
+                    a.len = al;
+                    b.data = big + 301;
+                    b.len = bl[i];
+                    u.data = big + 600 + al % 17;
+                    u.len = ul[j];
+
+                    n = 0;
+                    memcpy(joined, a.data, a.len);
+                    n += a.len;
+                    joined[n++] = '.';
+                    memcpy(joined + n, b.data, b.len);
+                    n += b.len;
+                    joined[n++] = '.';
+                    memcpy(joined + n, u.data, u.len);
+                    n += u.len;
+
+                    if (statsig_runtime_hash_key(rt, a, &b, u)
+                        != statsig_hash_u64(joined, n))
+                    {
+                        bad++;
+                    }
+
+                    n = a.len;
+                    joined[n++] = '.';
+                    memcpy(joined + n, u.data, u.len);
+                    n += u.len;
+
+                    if (statsig_runtime_hash_key(rt, a, NULL, u)
+                        != statsig_hash_u64(joined, n))
+                    {
+                        bad++;
+                    }
+                }
+            }
+        }
+    }
+
+    is_int(bad, 0, "runtime hash of \"a.b.unit\" and \"a.unit\" keys");
+
     statsig_runtime_free(rt);
 }
 
