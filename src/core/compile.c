@@ -1031,18 +1031,48 @@ sg_put_id_type(sg_compiler_t *c, const statsig_jnode_t *v, sg_sref_t *id_type,
  * keys within the field keys) or userID, the set probe for statsig-node's
  * any/none sets, and the operator's answer on an absent value, computed
  * here by the evaluator's own operator on the set just written (a regex
- * is the runtime's: str_matches keeps none).
+ * tried once on "undefined"); a user_bucket's answer for each bucket.
  */
 static void
 sg_put_fast(sg_compiler_t *c, sg_cond_t *cond)
 {
-    int  absent;
+    uint8_t  *bits;
+    size_t    off;
+    int       absent;
 
     cond->fast = SG_FAST_GENERAL;
     cond->flags = 0;
 
     if (cond->type == SG_COND_PUBLIC) {
         cond->fast = SG_FAST_PUBLIC;
+        return;
+    }
+
+    if (cond->type == SG_COND_UA_BASED && cond->has_field) {
+        absent = statsig_ua_field_index(sg_str(c->blob.data,
+                                               cond->field_lower));
+        cond->ua_field = (uint8_t) (absent + 1);
+        return;
+    }
+
+    if (cond->type == SG_COND_USER_BUCKET) {
+        bits = malloc(STATSIG_BUCKET_TABLE);
+        if (bits == NULL) {
+            c->blob.failed = 1;
+            return;
+        }
+
+        if (statsig_bucket_table(c->blob.data, cond, bits) != 0) {
+            free(bits);
+            return;
+        }
+
+        off = sg_put_array(c, bits, STATSIG_BUCKET_TABLE, 1, 8);
+        if (off != (size_t) -1) {
+            cond->multi = (uint32_t) off;
+            cond->flags |= SG_CF_TABLE;
+        }
+
         return;
     }
 

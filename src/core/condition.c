@@ -403,12 +403,21 @@ sg_cond_ua(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
                                                SG_FIELD_KEY_UA_LOWER, NULL)
                           : &statsig_null_value;
 
-        if (ua->type == STATSIG_V_STRING
-            && (ua->len <= 1000 || statsig_js_length(ua->str, ua->len) <= 1000)
-            && statsig_runtime_ua_field(ctx->rt, ctx->session, ua->str,
-                                        ua->len,
-                                        sg_str(ctx->snap, c->field_lower),
-                                        &uaf))
+        if (ua->type != STATSIG_V_STRING
+            || (ua->len > 1000 && statsig_js_length(ua->str, ua->len) > 1000))
+        {
+            /* null */
+
+        } else if (c->ua_field) {
+            /* the compiler's field: the session's value of it */
+            ua = statsig_runtime_ua_value(ctx->rt, ctx->session, ua->str,
+                                          ua->len, c->ua_field - 1u);
+            v = ua ? ua : v;
+
+        } else if (statsig_runtime_ua_field(ctx->rt, ctx->session, ua->str,
+                                            ua->len,
+                                            sg_str(ctx->snap, c->field_lower),
+                                            &uaf))
         {
             v = sg_tmp_string(&tmp, uaf.data, uaf.len, sg_op_needs(c->op));
         }
@@ -459,15 +468,58 @@ sg_cond_bucket(statsig_eval_ctx_t *ctx, const sg_cond_t *c)
     statsig_str_t           unit;
     sg_tmp_t                tmp;
 
+    const uint8_t          *bits;
+    uint32_t                b;
+
     v = statsig_unit_id_of(ctx, c->id_type_custom,
                            sg_str(ctx->snap, c->id_type));
     unit.data = statsig_value_nullish(v) ? "" : v->str;
     unit.len = statsig_value_nullish(v) ? 0 : v->len;
-    v = sg_tmp_number(&tmp, (double) statsig_runtime_bucket(ctx->rt,
-                                           sg_str(ctx->snap, c->salt), unit),
-                      c->op);
+    b = statsig_runtime_bucket(ctx->rt, sg_str(ctx->snap, c->salt), unit);
 
-    return statsig_apply_op(ctx, c, v);
+    if (c->flags & SG_CF_TABLE) {
+        bits = SG_AT(ctx->snap, c->multi, uint8_t);
+        return (bits[b >> 3] >> (b & 7)) & 1;
+    }
+
+    return statsig_apply_op(ctx, c, sg_tmp_number(&tmp, (double) b, c->op));
+}
+
+
+int
+statsig_bucket_table(const void *blob, const sg_cond_t *c, uint8_t *bits)
+{
+    statsig_eval_ctx_t  ctx;
+    sg_tmp_t            tmp;
+    uint32_t            b;
+
+    /* the operators that read the value and the target only (no regex,
+     * ID list, date string nor unknown operator) */
+    switch (c->op) {
+    case SG_OP_GT: case SG_OP_GTE: case SG_OP_LT: case SG_OP_LTE:
+    case SG_OP_VERSION_GT: case SG_OP_VERSION_GTE: case SG_OP_VERSION_LT:
+    case SG_OP_VERSION_LTE: case SG_OP_VERSION_EQ: case SG_OP_VERSION_NEQ:
+    case SG_OP_ANY: case SG_OP_NONE: case SG_OP_ANY_CS: case SG_OP_NONE_CS:
+    case SG_OP_STR_STARTS_WITH_ANY: case SG_OP_STR_ENDS_WITH_ANY:
+    case SG_OP_STR_CONTAINS_ANY: case SG_OP_STR_CONTAINS_NONE:
+    case SG_OP_EQ: case SG_OP_NEQ:
+        break;
+    default:
+        return -1;
+    }
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.snap = blob;
+    memset(bits, 0, STATSIG_BUCKET_TABLE);
+
+    for (b = 0; b < 1000; b++) {
+        if (statsig_apply_op(&ctx, c, sg_tmp_number(&tmp, (double) b, c->op)))
+        {
+            bits[b >> 3] |= (uint8_t) (1u << (b & 7));
+        }
+    }
+
+    return ctx.unsupported ? -1 : 0;
 }
 
 

@@ -124,6 +124,16 @@ int statsig_apply_op(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
  */
 int statsig_op_absent(const void *blob, const sg_cond_t *c);
 
+/*
+ * condition.c, for the compiler: a user_bucket condition's answer for
+ * each bucket (0-999), a bit each in bits[STATSIG_BUCKET_TABLE], as
+ * statsig_apply_op gives it; -1 when an answer needs the runtime
+ */
+#define STATSIG_BUCKET_TABLE  125
+
+int statsig_bucket_table(const void *blob, const sg_cond_t *c,
+    uint8_t *bits);
+
 /* operators.c: a value's string hash the first time (kept in the value) */
 uint64_t statsig_value_hash_make(const statsig_value_t *v, int lower);
 

@@ -636,9 +636,18 @@ statsig_op_absent(const void *blob, const sg_cond_t *c)
     statsig_eval_ctx_t  ctx;
     int                 r;
 
-    /* a regex is the runtime's; an unknown operator is unsupported */
-    if (c->op == SG_OP_UNKNOWN || c->op == SG_OP_STR_MATCHES) {
+    /* an unknown operator is unsupported */
+    if (c->op == SG_OP_UNKNOWN) {
         return -1;
+    }
+
+    /* sg_op_matches on String(undefined), the pattern tried once here */
+    if (c->op == SG_OP_STR_MATCHES) {
+        return statsig_regex_test_once(c->target.type == STATSIG_V_UNDEFINED
+                                       ? statsig_rule_none
+                                       : sg_str(blob, c->target.str),
+                                       statsig_value_undefined.str,
+                                       statsig_value_undefined.len);
     }
 
     memset(&ctx, 0, sizeof(ctx));

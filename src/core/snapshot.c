@@ -149,6 +149,7 @@ statsig_snapshot_no_fast(void *blob)
                 if (c->type != SG_COND_UNKNOWN) {
                     c->fast = SG_FAST_GENERAL;
                     c->flags &= SG_CF_LAST;
+                    c->ua_field = 0;
                 }
             }
         }

@@ -151,6 +151,8 @@ enum {
 #define SG_CF_ABSENT_YES  0x10  /* true */
 #define SG_CF_LAST        0x20  /* the last of its rule's conditions */
 #define SG_CF_LOWER_SAME  0x40  /* field_lower_key is field_key */
+#define SG_CF_TABLE       0x80  /* user_bucket: the answer of each bucket,
+                                   a bit each at multi (the compiler's) */
 
 /*
  * 128 bytes, each rule's array aligned to 64 (SG_COND_ALIGN): what most
@@ -167,13 +169,14 @@ typedef struct {
     uint8_t    id_type_custom;  /* idType is a string other than userID */
     uint8_t    fast;            /* SG_FAST_* */
     uint8_t    flags;           /* SG_CF_* */
-    uint8_t    pad;
+    uint8_t    ua_field;        /* ua_based: STATSIG_UA_* + 1 of the field,
+                                   0: by its name (the general path) */
     uint32_t   field_key;       /* the two in the header's field_keys, */
     uint32_t   field_lower_key; /* or SG_NO_FIELD_KEY */
     sg_tval_t  target;          /* pass/fail gate: its str the gate name */
     int32_t    gate;            /* index in gates, -1 when missing */
     uint32_t   multi_n;         /* multi gates: sg_gateref_t[multi_n] */
-    uint32_t   multi;
+    uint32_t   multi;           /* (user_bucket: SG_CF_TABLE's bits) */
     uint32_t   rule;            /* its rule's index in the spec */
     sg_sref_t  field;
     sg_sref_t  field_lower;

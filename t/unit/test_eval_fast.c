@@ -654,6 +654,252 @@ empty_unit(void)
 }
 
 
+/*
+ * user_bucket conditions answered from the compiler's table of the 1000
+ * buckets (SG_CF_TABLE) against statsig_eval_condition's operator on the
+ * bucket: every operator, the targets above and some of bucket numbers,
+ * for users of many buckets and one without a userID.
+ */
+static void
+bucket_tables(void)
+{
+    static const char  *btargets[] = {
+        "[0,1,2,500,999]", "500", "\"5\"", "[\"12\",\"999\",7]", "[]",
+        "\"1e2\"", "499.5", "[\"5\"]", "\"9\"", "true"
+    };
+    te_doc_t             fast, general;
+    statsig_eval_ctx_t   ctx;
+    statsig_value_t      u, val;
+    const statsig_spec_t *spec;
+    const sg_cond_t      *c;
+    const char           *key, *t;
+    char                 name[32], want[256], id[32];
+    char                *dcs, *p;
+    size_t               o, k, g, i, n, bad, passed, tables, len;
+
+    n = NOPS * (NTARGETS + sizeof(btargets) / sizeof(btargets[0]));
+    dcs = malloc(n * 600 + 4096);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+
+    g = 0;
+    for (o = 0; o < NOPS; o++) {
+        for (k = 0; k < NTARGETS + sizeof(btargets) / sizeof(btargets[0]);
+             k++)
+        {
+            t = k < NTARGETS ? targets[k] : btargets[k - NTARGETS];
+            p += sprintf(p, "%s{\"name\":\"b%zu\",\"type\":\"feature_gate\","
+                         "\"entity\":\"feature_gate\",\"salt\":\"s\","
+                         "\"enabled\":true,\"defaultValue\":false,"
+                         "\"idType\":\"userID\",\"rules\":[{\"id\":\"r\","
+                         "\"salt\":\"r\",\"passPercentage\":100,"
+                         "\"conditions\":[{\"type\":\"user_bucket\","
+                         "\"operator\":\"%s\",\"targetValue\":%s,"
+                         "\"additionalValues\":{\"salt\":\"x%zu\"},"
+                         "\"idType\":\"userID\"}],\"returnValue\":true,"
+                         "\"idType\":\"userID\"}]}",
+                         g ? "," : "", g, ops[o], t, g % 3);
+            g++;
+        }
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&fast, "-fast", dcs, NULL) != 0
+        || te_load(&general, "-general", dcs, NULL) != 0)
+    {
+        ok(0, "bucket document compiles");
+        free(dcs);
+        return;
+    }
+
+    statsig_snapshot_no_fast(general.blob);
+
+    tables = 0;
+    for (g = 0; g < n; g++) {
+        snprintf(name, sizeof(name), "b%zu", g);
+        spec = statsig_spec_find(fast.snap, STATSIG_KIND_GATE, name,
+                                 strlen(name));
+        c = SG_AT(fast.snap, spec->flow, sg_cond_t);
+        tables += (c->flags & SG_CF_TABLE) != 0;
+    }
+
+    bad = 0;
+    passed = 0;
+    key = "userID";
+    len = 6;
+
+    for (i = 0; i < 120; i++) {
+        /* the last user has no userID: bucket of "" */
+        sprintf(id, "user-%zu", i * 7919);
+        statsig_value_string(&te_allocator, id, strlen(id), &val);
+        statsig_value_object(&te_allocator, &key, &len, &val, i < 119, &u);
+
+        for (g = 0; g < n; g++) {
+            snprintf(name, sizeof(name), "b%zu", g);
+            snprintf(want, sizeof(want), "%s",
+                     eval_gate(&general, &u, name, &ctx));
+            passed += strncmp(want, "true", 4) == 0;
+
+            if (strcmp(eval_gate(&fast, &u, name, &ctx), want) != 0
+                && bad++ < 5)
+            {
+                printf("# %s (op %s), user %s: %s, not %s\n", name,
+                       ops[g / (n / NOPS)], id,
+                       eval_gate(&fast, &u, name, &ctx), want);
+            }
+        }
+    }
+
+    ok(tables > n / 2, "user_bucket tables: %zu of %zu conditions", tables,
+       n);
+    ok(bad == 0, "user_bucket from its table answers as the operator: "
+       "%zu of %zu differ", bad, n * 120);
+    ok(passed > n * 120 / 20 && passed < n * 120 - n * 120 / 20,
+       "both answers come: %zu pass", passed);
+
+    te_free(&fast);
+    te_free(&general);
+    free(dcs);
+}
+
+
+/*
+ * ua_based conditions on the compiler's field (sg_cond_t.ua_field, the
+ * session's value of it) against the field found by its name, every
+ * operator and target, on user agents of several browsers, a user with
+ * the field of its own, one without a user agent.
+ */
+static void
+ua_fields(void)
+{
+    static const char  *fields[] = {
+        "os_name", "OS_Version", "browsername", "browser_version", "device"
+    };
+    static const char  *uas[] = {
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 13_2_3 like Mac OS X) "
+        "AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.0.3 "
+        "Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15"
+        " (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
+        "curl/8.4.0",
+        "",
+    };
+    static const char  *utargets[] = {
+        "[\"Chrome\",\"iOS\"]", "\"13\"", "\"10.15.7\"", "[\"mac os x\"]",
+        "\"120.0.0\"", "[\"13.2.3\",\"17.1\"]", "\"Safari\""
+    };
+    te_doc_t            fast, general;
+    statsig_eval_ctx_t  ctx, sctx;
+    statsig_result_t    r;
+    statsig_value_t     u;
+    char                name[32], want[256], user[512], err[256];
+    char               *dcs, *p;
+    const char         *t, *got;
+    size_t              f, o, k, g, i, n, bad, nt;
+
+    nt = NTARGETS + sizeof(utargets) / sizeof(utargets[0]);
+    n = 5 * NOPS * nt;
+    dcs = malloc(n * 600 + 4096);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+
+    g = 0;
+    for (f = 0; f < 5; f++) {
+        for (o = 0; o < NOPS; o++) {
+            for (k = 0; k < nt; k++) {
+                t = k < NTARGETS ? targets[k] : utargets[k - NTARGETS];
+                p += sprintf(p, "%s{\"name\":\"a%zu\",\"type\":"
+                             "\"feature_gate\",\"entity\":\"feature_gate\","
+                             "\"salt\":\"s\",\"enabled\":true,"
+                             "\"defaultValue\":false,\"idType\":\"userID\","
+                             "\"rules\":[{\"id\":\"r\",\"salt\":\"r\","
+                             "\"passPercentage\":100,\"conditions\":[{"
+                             "\"type\":\"ua_based\",\"operator\":\"%s\","
+                             "\"targetValue\":%s,\"field\":\"%s\","
+                             "\"additionalValues\":{},\"idType\":\"userID\""
+                             "}],\"returnValue\":true,\"idType\":\"userID\""
+                             "}]}", g ? "," : "", g, ops[o], t, fields[f]);
+                g++;
+            }
+        }
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&fast, "-fast", dcs, NULL) != 0
+        || te_load(&general, "-general", dcs, NULL) != 0)
+    {
+        ok(0, "ua document compiles");
+        free(dcs);
+        return;
+    }
+
+    statsig_snapshot_no_fast(general.blob);
+
+    bad = 0;
+
+    for (i = 0; i < sizeof(uas) / sizeof(uas[0]) + 2; i++) {
+        if (i < sizeof(uas) / sizeof(uas[0])) {
+            snprintf(user, sizeof(user), "{\"userID\":\"u\",\"userAgent\":"
+                     "\"%s\"}", uas[i]);
+
+        } else if (i == sizeof(uas) / sizeof(uas[0])) {
+            snprintf(user, sizeof(user), "{\"userID\":\"u\",\"os_name\":"
+                     "\"Chrome\",\"userAgent\":\"%s\"}", uas[1]);
+
+        } else {
+            snprintf(user, sizeof(user), "{\"userID\":\"u\"}");
+        }
+
+        if (statsig_value_from_json(&te_allocator, user, strlen(user), &u,
+                                    err, sizeof(err))
+            != 0)
+        {
+            printf("Bail out! user %s: %s\n", user, err);
+            exit(1);
+        }
+
+        /* the fast answers in one session (its values reused, their
+         * hashes and lower case kept), the general ones each alone */
+        memset(&sctx, 0, sizeof(sctx));
+        sctx.snap = fast.snap;
+        sctx.user = &u;
+        sctx.rt = fast.rt;
+
+        for (g = 0; g < n; g++) {
+            snprintf(name, sizeof(name), "a%zu", g);
+            snprintf(want, sizeof(want), "%s",
+                     eval_gate(&general, &u, name, &ctx));
+
+            statsig_eval_begin(&sctx);
+            statsig_eval_gate(&sctx, name, strlen(name), &r);
+            got = te_format(&sctx, STATSIG_KIND_GATE, &r);
+
+            if (strcmp(got, want) != 0 && bad++ < 5) {
+                printf("# %s (field %s, op %s), user %s: %s, not %s\n",
+                       name, fields[g / (NOPS * nt)], ops[g / nt % NOPS],
+                       user, got, want);
+            }
+        }
+    }
+
+    ok(bad == 0, "ua_based on the session's field values answers as by "
+       "the field's name: %zu of %zu differ", bad,
+       n * (sizeof(uas) / sizeof(uas[0]) + 2));
+
+    te_free(&fast);
+    te_free(&general);
+    free(dcs);
+}
+
+
 int
 main(void)
 {
@@ -663,6 +909,8 @@ main(void)
     set_fill();
     bucket_digits();
     empty_unit();
+    bucket_tables();
+    ua_fields();
 
     return done_testing();
 }
