@@ -83,15 +83,17 @@ typedef struct {
     const statsig_spec_t  *spec;          /* NULL when unrecognized */
     const statsig_spec_t  *delegate;      /* layers: allocated experiment */
     statsig_reason_e       reason;
-    unsigned               value:1;       /* gate value / rule passed */
-    unsigned               is_experiment_group:1;
-    unsigned               has_group_name:1;
+    /* bytes, not bit-fields: each written once a spec, a bit-field
+     * store is a read-modify-write of the word */
+    uint8_t                value;         /* gate value / rule passed */
+    uint8_t                is_experiment_group;
+    uint8_t                has_group_name;
     statsig_str_t          rule_id;
     statsig_str_t          group_name;
     statsig_str_t          id_type;       /* spec idType (delegate's) */
     uint32_t               json_value;    /* offset of a json node */
     uint32_t               explicit_params;  /* offset of a string list */
-    unsigned               has_explicit_params:1;
+    uint8_t                has_explicit_params;
 
     /* ranges in the runtime's exposure stack */
     uint32_t               exposures_off;
