@@ -231,7 +231,9 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 {
     statsig_result_t        r;
     const statsig_spec_t   *gate;
+    statsig_str_t           rule_id;
     uint32_t                base;
+    int                     value;
 
     base = ctx->rt->exp_len;
 
@@ -249,30 +251,33 @@ sg_eval_gate_condition(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
 
     gate = SG_SPEC(ctx->snap, STATSIG_KIND_GATE, c->gate);
 
-    if (!statsig_memo_get(ctx, gate, &r)) {
+    /* the memo's exposures land at base, where the gate's would */
+    if (!statsig_memo_gate(ctx, gate, &value, &rule_id)) {
         statsig_eval_nested(ctx, gate, &r, depth + 1);
         statsig_memo_put(ctx, gate, &r);
-    }
 
-    if (r.reason == STATSIG_REASON_UNSUPPORTED
-        || r.reason == STATSIG_REASON_ERROR)
-    {
-        ctx->unsupported = 1;
-        ctx->rt->exp_len = base;
-        return 0;
-    }
+        if (r.reason == STATSIG_REASON_UNSUPPORTED
+            || r.reason == STATSIG_REASON_ERROR)
+        {
+            ctx->unsupported = 1;
+            ctx->rt->exp_len = base;
+            return 0;
+        }
 
-    statsig_move_exposures(ctx->rt, &r, base);
+        statsig_move_exposures(ctx->rt, &r, base);
+        value = r.value;
+        rule_id = r.rule_id;
+    }
 
     if (statsig_push_exposure(ctx->rt, sg_str(ctx->snap, c->target.str),
-                              r.value, r.rule_id)
+                              value, rule_id)
         != 0)
     {
         ctx->unsupported = 1;
         return 0;
     }
 
-    return c->type == SG_COND_FAIL_GATE ? !r.value : r.value;
+    return c->type == SG_COND_FAIL_GATE ? !value : value;
 }
 
 

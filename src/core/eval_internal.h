@@ -270,4 +270,9 @@ int statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 void statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const statsig_result_t *r);
 
+/* a gate condition's nested gate from the memo: its exposures pushed, its
+ * value and rule id (the result itself is not copied); 0: not there */
+int statsig_memo_gate(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    int *value, statsig_str_t *rule_id);
+
 #endif /* STATSIG_EVAL_INTERNAL_H */

@@ -123,6 +123,33 @@ statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 }
 
 
+int
+statsig_memo_gate(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
+    int *value, statsig_str_t *rule_id)
+{
+    sg_gate_memo_entry_t  *e;
+    statsig_runtime_t     *rt;
+
+    rt = ctx->rt;
+    e = sg_memo_slot(ctx, spec);
+
+    if (e->spec != spec || e->session != ctx->session
+        || rt->exp_len + e->r.exposures_len > STATSIG_MAX_EXPOSURES)
+    {
+        return 0;
+    }
+
+    sg_copy_exposures(&rt->exp[rt->exp_len],
+                      &rt->gate_memo->exp[e->exp_off], e->r.exposures_len);
+    rt->exp_len += e->r.exposures_len;
+
+    *value = e->r.value;
+    *rule_id = e->r.rule_id;
+
+    return 1;
+}
+
+
 void
 statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     const statsig_result_t *r)
