@@ -1026,6 +1026,36 @@ sg_put_id_type(sg_compiler_t *c, const statsig_jnode_t *v, sg_sref_t *id_type,
 }
 
 
+#define SG_VERSION_MAX  64
+
+/* a version operator's target read into its components once */
+static void
+sg_put_version(sg_compiler_t *c, sg_cond_t *cond)
+{
+    double  *parts;
+    size_t   n, off;
+
+    parts = malloc(SG_VERSION_MAX * sizeof(double));
+    if (parts == NULL) {
+        c->blob.failed = 1;
+        return;
+    }
+
+    n = statsig_version_parse(sg_blob_str(c, cond->target.str),
+                              cond->target.str.len, parts, SG_VERSION_MAX);
+    if (n == 0) {
+        free(parts);
+        return;
+    }
+
+    off = sg_put_array(c, parts, n, sizeof(double), 8);
+    if (off != (size_t) -1) {
+        cond->target.version = (uint32_t) off;
+        cond->target.version_n = (uint16_t) n;
+    }
+}
+
+
 /*
  * The rule loop's path for a condition (snapshot.h): a user field (both
  * keys within the field keys) or userID, the set probe for statsig-node's
@@ -1046,6 +1076,12 @@ sg_put_fast(sg_compiler_t *c, sg_cond_t *cond)
     if (cond->type == SG_COND_PUBLIC) {
         cond->fast = SG_FAST_PUBLIC;
         return;
+    }
+
+    if (cond->op >= SG_OP_VERSION_GT && cond->op <= SG_OP_VERSION_NEQ
+        && cond->target.type == STATSIG_V_STRING)
+    {
+        sg_put_version(c, cond);
     }
 
     if (cond->type == SG_COND_UA_BASED && cond->has_field) {

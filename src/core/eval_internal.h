@@ -134,6 +134,14 @@ int statsig_op_absent(const void *blob, const sg_cond_t *c);
 int statsig_bucket_table(const void *blob, const sg_cond_t *c,
     uint8_t *bits);
 
+/*
+ * operators.c, for the compiler: Number() of each component of a version
+ * target (cut at its first '-', split at '.'), at most max of them; 0
+ * when it has none or more (the runtime reads the string then)
+ */
+size_t statsig_version_parse(const char *b, size_t blen, double *out,
+    size_t max);
+
 /* operators.c: a value's string hash the first time (kept in the value) */
 uint64_t statsig_value_hash_make(const statsig_value_t *v, int lower);
 

@@ -128,6 +128,90 @@ sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
 }
 
 
+/* the same with b's components already read (statsig_version_parse) */
+static int
+sg_version_compare_parsed(const char *a, size_t alen, const double *nb,
+    size_t m, int *cmp)
+{
+    size_t  ai, ae, j;
+    double  na, b;
+
+    alen = sg_version_cut(a, alen);
+
+    if (alen == 0) {
+        return -1;
+    }
+
+    ai = 0;
+
+    /* b's component j is there while j < m, as bi <= blen above */
+    for (j = 0; ai <= alen || j < m; j++) {
+        if (ai <= alen) {
+            ae = ai;
+            while (ae < alen && a[ae] != '.') {
+                ae++;
+            }
+
+            na = sg_version_part(a + ai, ae - ai);
+            ai = ae + 1;
+
+        } else {
+            na = 0;
+        }
+
+        b = j < m ? nb[j] : 0;
+
+        if (isnan(na) || isnan(b)) {
+            return -1;
+        }
+
+        if (na < b) {
+            *cmp = -1;
+            return 0;
+        }
+
+        if (na > b) {
+            *cmp = 1;
+            return 0;
+        }
+    }
+
+    *cmp = 0;
+
+    return 0;
+}
+
+
+size_t
+statsig_version_parse(const char *b, size_t blen, double *out, size_t max)
+{
+    size_t  bi, be, m;
+
+    blen = sg_version_cut(b, blen);
+
+    if (blen == 0) {
+        return 0;
+    }
+
+    m = 0;
+
+    for (bi = 0; bi <= blen; bi = be + 1) {
+        be = bi;
+        while (be < blen && b[be] != '.') {
+            be++;
+        }
+
+        if (m == max) {
+            return 0;
+        }
+
+        out[m++] = sg_version_part(b + bi, be - bi);
+    }
+
+    return m;
+}
+
+
 enum {
     SG_STR_EQ = 0,
     SG_STR_STARTS,
@@ -394,10 +478,21 @@ sg_op_version(const statsig_snapshot_t *s, const sg_cond_t *c,
 
     t = &c->target;
 
-    if (v->type != STATSIG_V_STRING || t->type != STATSIG_V_STRING
-        || sg_version_compare(v->str, v->len,
-                              (const char *) s + t->str.off, t->str.len,
-                              &cmp) != 0)
+    if (v->type != STATSIG_V_STRING || t->type != STATSIG_V_STRING) {
+        return 0;
+    }
+
+    if (t->version != 0) {
+        if (sg_version_compare_parsed(v->str, v->len,
+                                      SG_AT(s, t->version, double),
+                                      t->version_n, &cmp) != 0)
+        {
+            return 0;
+        }
+
+    } else if (sg_version_compare(v->str, v->len,
+                                  (const char *) s + t->str.off, t->str.len,
+                                  &cmp) != 0)
     {
         return 0;
     }

@@ -150,6 +150,7 @@ statsig_snapshot_no_fast(void *blob)
                     c->fast = SG_FAST_GENERAL;
                     c->flags &= SG_CF_LAST;
                     c->ua_field = 0;
+                    c->target.version = 0;
                 }
             }
         }

@@ -89,7 +89,7 @@ typedef struct {
 typedef struct {
     uint8_t    type;
     uint8_t    b;
-    uint8_t    pad[2];
+    uint16_t   version_n;       /* version operators: the components */
     uint32_t   set_n;           /* any/none: sg_setent_t[set_n] hash table,
                                    set_n a power of 2, str.off 0 empty */
     uint32_t   set;
@@ -98,7 +98,9 @@ typedef struct {
     sg_sref_t  lower;
     double     num;             /* Number(target) */
     uint32_t   items;           /* arrays: sg_titem_t[n], or 0 */
-    uint32_t   pad2;
+    uint32_t   version;         /* version operators on a string: Number()
+                                   of each component, double[version_n]
+                                   (the compiler's), or 0 */
     double     date;            /* the Date dateCompare builds; NaN */
 } sg_tval_t;
 

@@ -900,6 +900,107 @@ ua_fields(void)
 }
 
 
+/*
+ * Version operators on the compiler's components of the target
+ * (sg_tval_t.version) against the target read at each comparison: the
+ * six operators, targets and user values of every shape (extensions,
+ * empty and odd components, more or fewer of them, not digits).
+ */
+static void
+version_targets(void)
+{
+    static const char  *vops[] = {
+        "version_gt", "version_gte", "version_lt", "version_lte",
+        "version_eq", "version_neq"
+    };
+    static const char  *vers[] = {
+        "1", "1.2", "1.2.3", "1.2.3-beta", "1.2.3-", "-1", "10.0", "1..2",
+        "", ".", "1.", ".1", "1.x", " 2", "0x10", "1e3", "1.2.3.4.5",
+        "1.2.3.4.5.6.7.8.9.10", "2.0.0-rc.1", "1.02", "Infinity", "NaN",
+        "00.1", "9007199254740993", "1.2.3.0.0", "1.2.4"
+    };
+    te_doc_t            fast, general;
+    statsig_eval_ctx_t  ctx;
+    statsig_value_t     u, val;
+    const char         *key;
+    char                name[32], want[256];
+    char               *dcs, *p;
+    size_t              o, k, g, i, n, bad, passed, nv, len;
+
+    nv = sizeof(vers) / sizeof(vers[0]);
+    n = 6 * nv;
+    dcs = malloc(n * 600 + 4096);
+    p = dcs;
+    p += sprintf(p, "{\"has_updates\":true,\"time\":1700000000000,"
+                 "\"feature_gates\":[");
+
+    g = 0;
+    for (o = 0; o < 6; o++) {
+        for (k = 0; k < nv; k++) {
+            p += sprintf(p, "%s{\"name\":\"v%zu\",\"type\":\"feature_gate\","
+                         "\"entity\":\"feature_gate\",\"salt\":\"s\","
+                         "\"enabled\":true,\"defaultValue\":false,"
+                         "\"idType\":\"userID\",\"rules\":[{\"id\":\"r\","
+                         "\"salt\":\"r\",\"passPercentage\":100,"
+                         "\"conditions\":[{\"type\":\"user_field\","
+                         "\"operator\":\"%s\",\"targetValue\":\"%s\","
+                         "\"field\":\"appVersion\",\"additionalValues\":{},"
+                         "\"idType\":\"userID\"}],\"returnValue\":true,"
+                         "\"idType\":\"userID\"}]}",
+                         g ? "," : "", g, vops[o], vers[k]);
+            g++;
+        }
+    }
+
+    p += sprintf(p, "],\"dynamic_configs\":[],\"layer_configs\":[],"
+                 "\"layers\":{}}");
+
+    if (te_load(&fast, "-fast", dcs, NULL) != 0
+        || te_load(&general, "-general", dcs, NULL) != 0)
+    {
+        ok(0, "version document compiles");
+        free(dcs);
+        return;
+    }
+
+    statsig_snapshot_no_fast(general.blob);
+
+    bad = 0;
+    passed = 0;
+    key = "appVersion";
+    len = 10;
+
+    for (i = 0; i < nv; i++) {
+        statsig_value_string(&te_allocator, vers[i], strlen(vers[i]), &val);
+        statsig_value_object(&te_allocator, &key, &len, &val, 1, &u);
+
+        for (g = 0; g < n; g++) {
+            snprintf(name, sizeof(name), "v%zu", g);
+            snprintf(want, sizeof(want), "%s",
+                     eval_gate(&general, &u, name, &ctx));
+            passed += strncmp(want, "true", 4) == 0;
+
+            if (strcmp(eval_gate(&fast, &u, name, &ctx), want) != 0
+                && bad++ < 5)
+            {
+                printf("# %s (%s \"%s\"), user \"%s\": %s, not %s\n", name,
+                       vops[g / nv], vers[g % nv], vers[i],
+                       eval_gate(&fast, &u, name, &ctx), want);
+            }
+        }
+    }
+
+    ok(bad == 0, "versions against the compiler's components answer as "
+       "against the target's string: %zu of %zu differ", bad, n * nv);
+    ok(passed > n * nv / 10 && passed < n * nv - n * nv / 10,
+       "both answers come: %zu of %zu pass", passed, n * nv);
+
+    te_free(&fast);
+    te_free(&general);
+    free(dcs);
+}
+
+
 int
 main(void)
 {
@@ -911,6 +1012,7 @@ main(void)
     empty_unit();
     bucket_tables();
     ua_fields();
+    version_targets();
 
     return done_testing();
 }
