@@ -22,7 +22,7 @@
  * Number() of a version's component: digits alone (most) read here, the
  * rest (spaces, signs, hex, exponents, empty) by statsig_js_to_number.
  */
-static double
+static SG_ALWAYS_INLINE double
 sg_version_part(const char *s, size_t len)
 {
     uint64_t  n;

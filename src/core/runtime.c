@@ -702,6 +702,37 @@ statsig_ua_field_index(statsig_str_t f)
 }
 
 
+/* a == b, n bytes: a user agent (~100 bytes) 16 at a time, one branch
+ * each, the last 16 overlapping */
+static int
+sg_long_eq(const char *a, const char *b, size_t n)
+{
+    uint64_t  x0, x1, y0, y1;
+    size_t    i;
+
+    if (n < 16) {
+        return statsig_mem_eq(a, b, n);
+    }
+
+    for (i = 0; i + 16 < n; i += 16) {
+        memcpy(&x0, a + i, 8);
+        memcpy(&x1, a + i + 8, 8);
+        memcpy(&y0, b + i, 8);
+        memcpy(&y1, b + i + 8, 8);
+        if (((x0 ^ y0) | (x1 ^ y1)) != 0) {
+            return 0;
+        }
+    }
+
+    memcpy(&x0, a + n - 16, 8);
+    memcpy(&x1, a + n - 8, 8);
+    memcpy(&y0, b + n - 16, 8);
+    memcpy(&y1, b + n - 8, 8);
+
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
+
 /*
  * The parse of ua, once per user agent and session: ua_based conditions
  * come in groups (name and version); the parser's cache keeps the answer
@@ -719,7 +750,7 @@ sg_ua_info(statsig_runtime_t *rt, uint64_t session, const char *ua,
          * else parses with rt->ua, so the entry is as it was left).
          */
         if (rt->ua_last_len != len + 1
-            || !statsig_mem_eq(rt->ua_last, ua, len))
+            || !sg_long_eq(rt->ua_last, ua, len))
         {
             rt->ua_info = statsig_ua_parse_ref(rt->ua, ua, len);
             rt->ua_last_len = 0;

@@ -42,6 +42,15 @@
     "(KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Pad/"                \
     "00000000000000000000000"
 
+/* user agents of one length that differ only in their last bytes (the
+ * remembered one's comparison ends with them) or only in the middle */
+#define UA_FF(V)                                                             \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 "    \
+    "Firefox/" V
+#define UA_CHROME(V)                                                         \
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "          \
+    "(KHTML, like Gecko) Chrome/" V ".0.0.0 Safari/537.36"
+
 #define LONG10   "aaaaaaaaaa"
 #define LONG100  LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10 LONG10     \
                  LONG10 LONG10
@@ -393,6 +402,20 @@ static const op_case_t  cases[] = {
     { "ua_based os_name, the first user agent again",
       COND("ua_based", "\"any\"", "[\"iOS\"]", "\"os_name\""),
       "{\"userID\":\"u4\",\"userAgent\":\"" UA_IOS "\"}", T },
+    { "ua_based browser_version, Firefox 120.0",
+      COND("ua_based", "\"any\"", "[\"120.0\"]", "\"browser_version\""),
+      "{\"userID\":\"u5\",\"userAgent\":\"" UA_FF("120.0") "\"}", T },
+    { "ua_based browser_version, then 120.1: the last byte differs",
+      COND("ua_based", "\"any\"", "[\"120.0\"]", "\"browser_version\""),
+      "{\"userID\":\"u6\",\"userAgent\":\"" UA_FF("120.1") "\"}", F },
+    { "ua_based browser_version, Chrome 120",
+      COND("ua_based", "\"any\"", "[\"120.0.0.0\"]",
+           "\"browser_version\""),
+      "{\"userID\":\"u7\",\"userAgent\":\"" UA_CHROME("120") "\"}", T },
+    { "ua_based browser_version, then Chrome 121: the middle differs",
+      COND("ua_based", "\"any\"", "[\"120.0.0.0\"]",
+           "\"browser_version\""),
+      "{\"userID\":\"u8\",\"userAgent\":\"" UA_CHROME("121") "\"}", F },
 
     /* unsupported: value false, rule id "", no exposures */
     { "unknown operator", UF("encoded_any_of", "[1]", "x"), U(""), UNSUP },
