@@ -392,6 +392,10 @@ sg_key_start(statsig_buf_t *k, const statsig_exposure_opts_t *o,
 {
     k->len = 0;
 
+    if (o->key_hash != NULL) {
+        *o->key_hash = 0;
+    }
+
     if (o->key_prefix != NULL) {
         sg_add(k, o->key_prefix, o->key_prefix_len);
 
@@ -676,6 +680,108 @@ sg_event_finish(sg_meta_t *m, const statsig_exposure_opts_t *o,
 }
 
 
+/* ---- the dedupe key's hash ---- */
+
+#define SG_MM_M  0xc6a4a7935bd1e995ULL
+
+static inline uint64_t
+sg_mm_block(uint64_t h, uint64_t k)
+{
+    k *= SG_MM_M;
+    k ^= k >> 47;
+    k *= SG_MM_M;
+
+    return (h ^ k) * SG_MM_M;
+}
+
+
+/* n (0 .. 8) bytes as one load of them would put them in a word */
+static inline uint64_t
+sg_mm_load(const unsigned char *s, size_t n)
+{
+    uint64_t  k;
+
+    if (n == 8) {
+        memcpy(&k, s, 8);
+        return k;
+    }
+
+    return statsig_load_tail((const char *) s, n);
+}
+
+
+uint64_t
+statsig_exposure_key_hash(const void *a, size_t alen, const void *b,
+    size_t blen)
+{
+    const unsigned char  *p, *q;
+    uint64_t              h, k, k2;
+    size_t                i, r, n;
+
+    p = a;
+    q = b;
+    h = 0x5354455645ULL ^ ((alen + blen) * SG_MM_M);
+
+    for (i = 0; alen - i >= 8; i += 8) {
+        memcpy(&k, p + i, 8);
+        h = sg_mm_block(h, k);
+    }
+
+    /*
+     * a's last r bytes and b's first 8 - r make a block (b is then read
+     * in blocks from there), or all there is left when b is shorter
+     */
+    r = alen - i;
+
+    if (r) {
+        n = blen < 8 - r ? blen : 8 - r;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        k = sg_mm_load(p + i, r) | sg_mm_load(q, n) << (8 * r);
+#else
+        k = 0;
+        memcpy(&k, p + i, r);
+        memcpy((unsigned char *) &k + r, q, n);
+#endif
+
+        if (n < 8 - r) {
+            /* all there is left */
+            h = (h ^ k) * SG_MM_M;
+            goto done;
+        }
+
+        h = sg_mm_block(h, k);
+        q += 8 - r;
+        blen -= 8 - r;
+    }
+
+    /* two blocks a step: the key's rest is ten or so */
+    for (i = 0; blen - i >= 16; i += 16) {
+        memcpy(&k, q + i, 8);
+        memcpy(&k2, q + i + 8, 8);
+        h = sg_mm_block(sg_mm_block(h, k), k2);
+    }
+
+    if (blen - i >= 8) {
+        memcpy(&k, q + i, 8);
+        h = sg_mm_block(h, k);
+        i += 8;
+    }
+
+    if (blen > i) {
+        h = (h ^ sg_mm_load(q + i, blen - i)) * SG_MM_M;
+    }
+
+done:
+
+    h ^= h >> 47;
+    h *= SG_MM_M;
+    h ^= h >> 47;
+
+    return h ? h : 1;
+}
+
+
 /* ---- the memo of gate and config heads ---- */
 
 /* the first eight bytes of s (fewer: those there are) as a number */
@@ -787,6 +893,7 @@ sg_memo_lookup(const statsig_exposure_opts_t *o, unsigned kind,
     s->name_len = (uint16_t) len;
     s->rule_len = (uint16_t) rule_len;
     s->key_len = 0;
+    s->key_align = 8;
     s->head_len = 0;
     if (len) {
         memcpy(s->id, name, len);
@@ -838,6 +945,86 @@ sg_memo_slot(const statsig_exposure_opts_t *o, statsig_buf_t *b,
 
 
 /*
+ * statsig_exposure_key_hash() of the prefix and the slot's key: the
+ * prefix's blocks mixed, the key's taken from the slot, mixed there
+ * once for the prefix's length mod 8 (a user's prefixes mostly have one)
+ */
+static uint64_t
+sg_memo_key_hash(statsig_exposure_memo_slot_t *s, const char *prefix,
+    size_t plen)
+{
+    const unsigned char  *p;
+    uint64_t              h, k;
+    size_t                i, r, from, n, klen;
+
+    klen = s->key_len;
+    r = plen & 7;
+    from = r ? 8 - r : 0;
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    from = klen + 1;        /* the words below are little-endian */
+#endif
+
+    if (klen < from) {
+        return statsig_exposure_key_hash(prefix, plen, s->key, klen);
+    }
+
+    if (s->key_align != r) {
+        n = (klen - from) / 8;
+
+        for (i = 0; i < n; i++) {
+            memcpy(&k, s->key + from + 8 * i, 8);
+            k *= SG_MM_M;
+            k ^= k >> 47;
+            s->key_mix[i] = k * SG_MM_M;
+        }
+
+        s->key_blocks = (uint8_t) n;
+        s->key_tail_len = (uint8_t) ((klen - from) & 7);
+        s->key_tail = sg_mm_load((const unsigned char *) s->key + from + 8 * n,
+                                 s->key_tail_len);
+        s->key_align = (uint8_t) r;
+    }
+
+    p = (const unsigned char *) prefix;
+    h = 0x5354455645ULL ^ ((plen + klen) * SG_MM_M);
+
+    for (i = 0; plen - i >= 8; i += 8) {
+        memcpy(&k, p + i, 8);
+        h = sg_mm_block(h, k);
+    }
+
+    if (r) {
+        k = sg_mm_load(p + i, r)
+            | sg_mm_load((const unsigned char *) s->key, from) << (8 * r);
+        h = sg_mm_block(h, k);
+    }
+
+    /* two a step, the count read once (the stores above may alias it) */
+    n = s->key_blocks;
+
+    for (i = 0; i + 2 <= n; i += 2) {
+        h = (h ^ s->key_mix[i]) * SG_MM_M;
+        h = (h ^ s->key_mix[i + 1]) * SG_MM_M;
+    }
+
+    if (i < n) {
+        h = (h ^ s->key_mix[i]) * SG_MM_M;
+    }
+
+    if (s->key_tail_len) {
+        h = (h ^ s->key_tail) * SG_MM_M;
+    }
+
+    h ^= h >> 47;
+    h *= SG_MM_M;
+    h ^= h >> 47;
+
+    return h ? h : 1;
+}
+
+
+/*
  * An exposure from the slot, when it holds what this call writes (the
  * key, the event or both): 1, -1, or 0 when it does not.
  */
@@ -855,7 +1042,12 @@ sg_memo_write(statsig_exposure_memo_slot_t *s, statsig_buf_t *b,
         return 0;
     }
 
-    if (k != NULL) {
+    if (k != NULL && o->key_hash != NULL && o->key_prefix != NULL) {
+        /* hashed as it lies, from the slot's blocks: not written */
+        k->len = 0;
+        *o->key_hash = sg_memo_key_hash(s, o->key_prefix, o->key_prefix_len);
+
+    } else if (k != NULL) {
         k->len = 0;
 
         if (o->key_prefix != NULL) {
@@ -892,6 +1084,7 @@ sg_memo_keep(statsig_exposure_memo_slot_t *s, const sg_meta_t *m)
         if (n <= sizeof(s->key)) {
             memcpy(s->key, m->key->data + m->key_from, n);
             s->key_len = (uint16_t) n;
+            s->key_align = 8;
         }
     }
 

@@ -53,6 +53,18 @@ typedef struct {
     double               version;
     char                 id[256];      /* the name, then the rule ID */
     char                 key[256];
+    /*
+     * The key's blocks as its hash mixes them, after a prefix of
+     * key_align bytes past a multiple of 8 (8: none yet): the key from
+     * 8 - key_align on (0 on for 0), key_blocks of them, then key_tail,
+     * the last key_tail_len bytes as a word.  The key's first
+     * 8 - key_align bytes complete the prefix's last block.
+     */
+    uint8_t              key_align;
+    uint8_t              key_blocks;
+    uint8_t              key_tail_len;
+    uint64_t             key_tail;
+    uint64_t             key_mix[32];
     char                 head[384];
 } statsig_exposure_memo_slot_t;
 
@@ -89,6 +101,15 @@ typedef struct {
      * values but the times and reason, joined with ",").  Reset first.
      */
     statsig_buf_t       *dedupe_key;
+
+    /*
+     * Optional, with dedupe_key, key_prefix and memo: when the memo holds
+     * the event's key, it is not written (dedupe_key stays empty) and
+     * *key_hash is its hash (statsig_exposure_key_hash() of the prefix
+     * and the rest), from the slot's blocks of it; else *key_hash is 0
+     * and the key written.
+     */
+    uint64_t            *key_hash;
 
     /*
      * Optional, for writing several exposures of one user, snapshot and
@@ -155,6 +176,14 @@ int statsig_event_custom(statsig_buf_t *b, const statsig_exposure_opts_t *o,
 
 /* The bytes every exposure with these options shares (see opts.tail). */
 void statsig_exposure_tail(statsig_buf_t *b, const statsig_exposure_opts_t *o);
+
+/*
+ * The dedupe key's 64-bit hash (MurmurHash64A, eight bytes a step) of
+ * a[0 .. alen) followed by b[0 .. blen): the hash of the two written one
+ * after the other, without writing them.  Never 0 (a free slot).
+ */
+uint64_t statsig_exposure_key_hash(const void *a, size_t alen, const void *b,
+    size_t blen);
 
 /* The start of every dedupe key of the user (see opts.key_prefix). */
 void statsig_exposure_key_prefix(statsig_buf_t *k, statsig_eval_ctx_t *ctx);

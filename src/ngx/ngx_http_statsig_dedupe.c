@@ -16,6 +16,7 @@
 
 
 #include "ngx_http_statsig_events.h"
+#include "exposure.h"
 #include "hash.h"
 
 #if defined(__SSE2__)
@@ -447,77 +448,14 @@ ngx_http_statsig_dedupe_fold_locked(void)
 
 /*
  * The dedupe key's 64-bit hash (MurmurHash64A, eight bytes a step);
- * never 0 (a free slot)
+ * never 0 (a free slot).  The values are kept in the zone across reloads:
+ * they must not change (t/unit/test_exposure checks them).
  */
 
 uint64_t
 ngx_http_statsig_dedupe_hash(u_char *p, size_t len)
 {
-    u_char    *last;
-    size_t     rest;
-    uint64_t   h, k, k2, t;
-
-    static const uint64_t  m = 0xc6a4a7935bd1e995ULL;
-
-    h = 0x5354455645ULL ^ (len * m);
-
-    /* two blocks a step (the same sum): a key is ten or so */
-    for (last = p + (len & ~(size_t) 15); p < last; p += 16) {
-        ngx_memcpy(&k, p, 8);
-        ngx_memcpy(&k2, p + 8, 8);
-
-        k *= m;
-        k ^= k >> 47;
-        k *= m;
-
-        h ^= k;
-        h *= m;
-
-        k2 *= m;
-        k2 ^= k2 >> 47;
-        k2 *= m;
-
-        h ^= k2;
-        h *= m;
-    }
-
-    if (len & 8) {
-        ngx_memcpy(&k, p, 8);
-        p += 8;
-
-        k *= m;
-        k ^= k >> 47;
-        k *= m;
-
-        h ^= k;
-        h *= m;
-    }
-
-    rest = len & 7;
-
-    if (rest) {
-#if (NGX_HAVE_LITTLE_ENDIAN)
-        if (len >= 8) {
-            /* the last 8 bytes of the key, shifted down to the rest */
-            ngx_memcpy(&t, p + rest - 8, 8);
-            t >>= 8 * (8 - rest);
-
-        } else
-#endif
-        {
-            t = 0;
-            ngx_memcpy(&t, p, rest);
-        }
-
-        h ^= t;
-        h *= m;
-    }
-
-    h ^= h >> 47;
-    h *= m;
-    h ^= h >> 47;
-
-    return h ? h : 1;
+    return statsig_exposure_key_hash(NULL, 0, p, len);
 }
 
 

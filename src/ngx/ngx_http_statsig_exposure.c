@@ -248,6 +248,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     int                       rc;
     size_t                    at;
     ngx_str_t                 record;
+    uint64_t                  hash;
     ngx_uint_t                debug, seen;
     ngx_time_t               *tp;
     statsig_buf_t            *b, *key;
@@ -319,6 +320,10 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         key->len = 0;
         key->failed = 0;
 
+        /* a key the memo holds is hashed there, not written */
+        hash = 0;
+        o.key_hash = &hash;
+
         rc = ngx_http_statsig_exposure_write(NULL, &o, e, name);
 
         if (rc == 0) {
@@ -331,9 +336,11 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         }
 
         o.dedupe_key = NULL;
+        o.key_hash = NULL;
 
-        dk.hash = ngx_http_statsig_dedupe_hash((u_char *) key->data,
-                                               key->len);
+        dk.hash = hash ? hash
+                       : ngx_http_statsig_dedupe_hash((u_char *) key->data,
+                                                      key->len);
         /* the prefetch's, unless the user changed since */
         dk.bucket = (e->dedupe_set && e->dedupe_user == c->key_hash)
                     ? e->dedupe_bucket

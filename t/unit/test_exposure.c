@@ -23,6 +23,49 @@ test_alloc(void *data, size_t size)
 }
 
 
+/*
+ * The dedupe key's hash as the module computed it before the two-part
+ * writer (MurmurHash64A, byte by byte at the end): the values a kept
+ * zone holds, which statsig_exposure_key_hash() must give
+ */
+static uint64_t
+ref_key_hash(const unsigned char *p, size_t len)
+{
+    const uint64_t  m = 0xc6a4a7935bd1e995ULL;
+    uint64_t        h, k;
+    size_t          i, j;
+
+    h = 0x5354455645ULL ^ (len * m);
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        for (k = 0, j = 0; j < 8; j++) {
+            k |= (uint64_t) p[i + j] << (8 * j);
+        }
+
+        k *= m;
+        k ^= k >> 47;
+        k *= m;
+        h ^= k;
+        h *= m;
+    }
+
+    if (len > i) {
+        for (k = 0, j = 0; i + j < len; j++) {
+            k |= (uint64_t) p[i + j] << (8 * j);
+        }
+
+        h ^= k;
+        h *= m;
+    }
+
+    h ^= h >> 47;
+    h *= m;
+    h ^= h >> 47;
+
+    return h ? h : 1;
+}
+
+
 static const char *
 text(statsig_buf_t *b)
 {
@@ -123,6 +166,42 @@ main(void)
     is_str(text(&key), "u,1,2,statsig::gate_exposure,g,true,r1,2",
            "statsig-node's dedupe key");
 
+    /*
+     * The dedupe key's hash of two parts, each split of keys of 0 to 80
+     * bytes, equals the hash of the key in one piece, and the values
+     * the zone keeps (the reference above; one fixed value too)
+     */
+    {
+        unsigned char  kb[80];
+        size_t         len, at, bad;
+        unsigned       seed;
+
+        seed = 7;
+        bad = 0;
+
+        for (len = 0; len <= sizeof(kb); len++) {
+            for (at = 0; at < len; at++) {
+                seed = seed * 1103515245 + 12345;
+                kb[at] = (unsigned char) (seed >> 16);
+            }
+
+            for (at = 0; at <= len; at++) {
+                bad += statsig_exposure_key_hash(kb, at, kb + at, len - at)
+                       != ref_key_hash(kb, len);
+            }
+        }
+
+        is_int((int) bad, 0, "dedupe key hash of two parts: the one-piece "
+               "values at every split");
+        ok(statsig_exposure_key_hash("u,1,2,", 6,
+                                     "statsig::gate_exposure,g,true,r1,2",
+                                     34)
+           == 0x90d7263354bee9e1ULL
+           && ref_key_hash((const unsigned char *) "abc", 3)
+              == 0xdaee9f02336f4469ULL,
+           "dedupe key hash: known values");
+    }
+
     /* names written by the inline writer, 8 bytes a step: the same as
      * statsig_buf_json_str (escapes at every place of an 8-byte step) */
     {
@@ -221,6 +300,15 @@ main(void)
         char                      longname[300];
         const char               *name;
         size_t                    i, nn, len, bad, passed, pass_bad;
+        size_t                    hashed, rest_bad;
+        uint64_t                  hash;
+        statsig_buf_t             kb;
+        static const char        *prefixes[] = {
+            "", "u", "u,", "u,1", "u,1,", "u,1,2", "u,1,2,", "uu,1,2,",
+            "uuu,1,2,", "uuuu,1,2,", "uuuuu,1,2,", "uuuuuu,1,2,",
+            "uuuuuuu,1,2,", "uuuuuuuu,1,2,", "uuuuuuuuu,1,2,",
+            "uuuuuuuuuu,1,2,", "uuuuuuuuuuu,1,2,", "uuuuuuuuuuuu,1,2,"
+        };
         unsigned                  seed;
         statsig_exposure_memo_slot_t  *slot;
         int                       kind, rc1, rc2, rc3;
@@ -246,6 +334,9 @@ main(void)
         bad = 0;
         passed = 0;
         pass_bad = 0;
+        hashed = 0;
+        rest_bad = 0;
+        statsig_buf_init(&kb);
 
         for (i = 0; i < 4000; i++) {
             seed = seed * 1103515245 + 12345;
@@ -293,9 +384,52 @@ main(void)
                 slot = NULL;
                 mo.memo_pass = ((seed >> 29) & 1) ? &slot : NULL;
                 mo.dedupe_key = &got_key;
+
+                /*
+                 * a key the memo holds hashed there, not written: a key
+                 * pass first puts it there; prefixes of 0 to 17 bytes
+                 * (each length mod 8, the slot's blocks mixed again)
+                 */
+                if ((seed >> 30) & 1) {
+                    mo.key_prefix = prefixes[(seed >> 3) % 18];
+                    mo.key_prefix_len = strlen(mo.key_prefix);
+                    (void) (kind == 1
+                            ? statsig_exposure_gate(NULL, &mo, name, len,
+                                                    &mr)
+                            : statsig_exposure_config(NULL, &mo, name, len,
+                                                      &mr));
+                    hash = 12345;
+                    mo.key_hash = &hash;
+                }
+
                 rc2 = kind == 1
                       ? statsig_exposure_gate(NULL, &mo, name, len, &mr)
                       : statsig_exposure_config(NULL, &mo, name, len, &mr);
+
+                if (mo.key_hash != NULL) {
+                    /* the key as the prefix and what follows "u,1,2," */
+                    kb.len = 0;
+                    statsig_buf_add(&kb, mo.key_prefix, mo.key_prefix_len);
+                    statsig_buf_add(&kb, want_key.data + 6,
+                                    want_key.len - 6);
+
+                    if (hash != 0) {
+                        hashed++;
+                        rest_bad += got_key.len != 0
+                                    || hash != ref_key_hash(
+                                           (const unsigned char *) kb.data,
+                                           kb.len);
+
+                    } else {
+                        rest_bad += got_key.len == 0;
+                    }
+
+                    /* the rest of the test compares the key itself */
+                    got_key.len = 0;
+                    statsig_buf_add(&got_key, want_key.data, want_key.len);
+                    mo.key_hash = NULL;
+                    mo.key_prefix = NULL;
+                }
 
                 if (mo.memo_pass != NULL) {
                     passed++;
@@ -325,12 +459,67 @@ main(void)
                "written without it");
         ok(passed > 500 && pass_bad == 0, "the key pass's slot taken by "
            "the event pass: %zu times, %zu wrong", passed, pass_bad);
+        ok(hashed > 300 && rest_bad == 0, "keys the memo holds hashed "
+           "there: %zu times, %zu wrong", hashed, rest_bad);
 
         free(memo);
+        statsig_buf_free(&kb);
         statsig_buf_free(&want);
         statsig_buf_free(&want_key);
         statsig_buf_free(&got);
         statsig_buf_free(&got_key);
+    }
+
+    /*
+     * A key the memo holds, hashed there after prefixes of each length
+     * in turn, each twice (the slot's blocks mixed again for another
+     * length mod 8, reused for the same): the hash of the key written
+     */
+    {
+        statsig_exposure_memo_t  *memo;
+        statsig_exposure_opts_t   mo;
+        statsig_buf_t             full;
+        char                      pre[24];
+        uint64_t                  hash;
+        size_t                    i, bad, n;
+
+        memo = calloc(1, sizeof(statsig_exposure_memo_t));
+        statsig_buf_init(&full);
+        bad = 0;
+        n = 0;
+
+        for (i = 0; i < 4 * 20; i++) {
+            memset(pre, 'p', sizeof(pre));
+            pre[0] = (char) ('a' + i);
+            mo = o;
+            mo.memo = memo;
+            mo.dedupe_key = &key;
+            mo.key_prefix = pre;
+            mo.key_prefix_len = (i / 2) % 20;
+            hash = 0;
+            mo.key_hash = i ? &hash : NULL;
+
+            (void) statsig_exposure_gate(NULL, &mo, "a_gate_name", 11, &r);
+
+            if (i == 0) {
+                continue;
+            }
+
+            full.len = 0;
+            statsig_buf_add(&full, pre, mo.key_prefix_len);
+            statsig_buf_adds(&full, "statsig::gate_exposure,a_gate_name,"
+                             "true,r1,2");
+            bad += key.len != 0
+                   || hash != ref_key_hash((const unsigned char *) full.data,
+                                           full.len);
+            n++;
+        }
+
+        ok(n == 79 && bad == 0, "a key hashed in the memo after prefixes of "
+           "0 to 19 bytes: %zu of %zu wrong", bad, n);
+
+        statsig_buf_free(&full);
+        free(memo);
     }
 
     /*
