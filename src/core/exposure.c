@@ -983,6 +983,7 @@ sg_memo_key_hash(statsig_exposure_memo_slot_t *s, const char *prefix,
         s->key_tail_len = (uint8_t) ((klen - from) & 7);
         s->key_tail = sg_mm_load((const unsigned char *) s->key + from + 8 * n,
                                  s->key_tail_len);
+        s->key_head = sg_mm_load((const unsigned char *) s->key, from);
         s->key_align = (uint8_t) r;
     }
 
@@ -995,9 +996,16 @@ sg_memo_key_hash(statsig_exposure_memo_slot_t *s, const char *prefix,
     }
 
     if (r) {
-        k = sg_mm_load(p + i, r)
-            | sg_mm_load((const unsigned char *) s->key, from) << (8 * r);
-        h = sg_mm_block(h, k);
+        /* the prefix's last r bytes: a word ending there, shifted down */
+        if (plen >= 8) {
+            memcpy(&k, p + plen - 8, 8);
+            k >>= 8 * from;
+
+        } else {
+            k = sg_mm_load(p + i, r);
+        }
+
+        h = sg_mm_block(h, k | s->key_head << (8 * r));
     }
 
     /* two a step, the count read once (the stores above may alias it) */
@@ -1096,6 +1104,76 @@ sg_memo_keep(statsig_exposure_memo_slot_t *s, const sg_meta_t *m)
             s->head_len = (uint16_t) n;
         }
     }
+}
+
+
+int
+statsig_exposure_key_again(const statsig_exposure_opts_t *o, unsigned kind,
+    const char *name, size_t len, const statsig_result_t *r)
+{
+    statsig_exposure_memo_slot_t  *s;
+
+    if (o->dedupe_key == NULL || o->key_prefix == NULL
+        || o->key_hash == NULL || o->dedupe_key->failed)
+    {
+        return 0;
+    }
+
+    /* a miss takes the slot over: the writer finds it there */
+    s = sg_memo_lookup(o, kind == STATSIG_KIND_GATE ? 1 : 2, name, len, r);
+
+    if (s == NULL || s->key_len == 0) {
+        return 0;
+    }
+
+    o->dedupe_key->len = 0;
+    *o->key_hash = sg_memo_key_hash(s, o->key_prefix, o->key_prefix_len);
+
+    if (o->memo_pass != NULL) {
+        *o->memo_pass = s;
+    }
+
+    return 1;
+}
+
+
+int
+statsig_exposure_again(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    unsigned kind, size_t len, const statsig_result_t *r)
+{
+    static const char  end[] = "[],\"statsigMetadata\":{}}";
+
+    char                          *d;
+    size_t                         n;
+    statsig_exposure_memo_slot_t  *s;
+
+    s = (o->memo_pass != NULL) ? *o->memo_pass : NULL;
+
+    /* what sg_memo_slot() and sg_memo_write() would check */
+    if (s == NULL || o->dedupe_key != NULL || o->tail == NULL
+        || r->exposures_len != 0 || s->head_len == 0
+        || s->kind != (kind == STATSIG_KIND_GATE ? 1 : 2)
+        || s->name_len != len || s->rule_len != r->rule_id.len)
+    {
+        return 0;
+    }
+
+    n = s->head_len + o->tail_len + sizeof(end) - 1;
+
+    if (b->failed || b->cap - b->len < n) {
+        return 0;
+    }
+
+    *o->memo_pass = NULL;
+
+    d = b->data + b->len;
+    memcpy(d, s->head, s->head_len);
+    d += s->head_len;
+    memcpy(d, o->tail, o->tail_len);
+    memcpy(d + o->tail_len, end, sizeof(end) - 1);
+    b->len += n;
+
+    return 1;
 }
 
 

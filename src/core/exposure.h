@@ -58,11 +58,12 @@ typedef struct {
      * key_align bytes past a multiple of 8 (8: none yet): the key from
      * 8 - key_align on (0 on for 0), key_blocks of them, then key_tail,
      * the last key_tail_len bytes as a word.  The key's first
-     * 8 - key_align bytes complete the prefix's last block.
+     * 8 - key_align bytes (key_head) complete the prefix's last block.
      */
     uint8_t              key_align;
     uint8_t              key_blocks;
     uint8_t              key_tail_len;
+    uint64_t             key_head;     /* the first 8 - key_align bytes */
     uint64_t             key_tail;
     uint64_t             key_mix[32];
     char                 head[384];
@@ -167,6 +168,28 @@ int statsig_exposure_config(statsig_buf_t *b,
 int statsig_exposure_layer(statsig_buf_t *b, const statsig_exposure_opts_t *o,
     const char *name, size_t len, const statsig_result_t *r,
     const char *param, size_t param_len);
+
+/*
+ * The key pass of a gate (STATSIG_KIND_GATE) or config exposure, with
+ * o->dedupe_key, key_prefix, key_hash and memo given, through the memo
+ * alone: when it holds the key, 1 with *o->key_hash set (dedupe_key
+ * emptied) and the slot in *o->memo_pass when that is given, as
+ * statsig_exposure_gate() or _config() with b NULL would leave them.
+ * Else 0: those then.
+ */
+int statsig_exposure_key_again(const statsig_exposure_opts_t *o,
+    unsigned kind, const char *name, size_t len, const statsig_result_t *r);
+
+/*
+ * The event pass of a gate (STATSIG_KIND_GATE) or config exposure right
+ * after its key pass with these options, written at once from the slot
+ * the key pass left in *o->memo_pass when it holds the event's head, the
+ * result has no secondary exposures, o->tail is given and b has room:
+ * 1 (the slot taken, as the writers take it).  Else 0, and nothing
+ * written: statsig_exposure_gate() or _config() then.
+ */
+int statsig_exposure_again(statsig_buf_t *b, const statsig_exposure_opts_t *o,
+    unsigned kind, size_t len, const statsig_result_t *r);
 
 /* logEvent: metadata is n string pairs (n may be 0: "metadata": null) */
 int statsig_event_custom(statsig_buf_t *b, const statsig_exposure_opts_t *o,

@@ -324,7 +324,16 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         hash = 0;
         o.key_hash = &hash;
 
-        rc = ngx_http_statsig_exposure_write(NULL, &o, e, name);
+        rc = 0;
+
+        if (e->kind != STATSIG_KIND_LAYER) {
+            rc = statsig_exposure_key_again(&o, e->kind, (char *) name->data,
+                                            name->len, &e->result);
+        }
+
+        if (rc == 0) {
+            rc = ngx_http_statsig_exposure_write(NULL, &o, e, name);
+        }
 
         if (rc == 0) {
             /* statsig-node logs nothing: an absent layer parameter */
@@ -373,7 +382,16 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         at = 0;
     }
 
-    rc = ngx_http_statsig_exposure_write(b, &o, e, name);
+    /* mostly a head the key pass found in the memo: copied at once */
+    rc = 0;
+
+    if (e->kind != STATSIG_KIND_LAYER) {
+        rc = statsig_exposure_again(b, &o, e->kind, name->len, &e->result);
+    }
+
+    if (rc == 0) {
+        rc = ngx_http_statsig_exposure_write(b, &o, e, name);
+    }
 
     if (rc <= 0 || b->failed) {
         if (b != &ngx_http_statsig_record) {

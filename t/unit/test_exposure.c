@@ -300,7 +300,9 @@ main(void)
         char                      longname[300];
         const char               *name;
         size_t                    i, nn, len, bad, passed, pass_bad;
-        size_t                    hashed, rest_bad;
+        size_t                    hashed, rest_bad, again, key_again;
+        statsig_buf_t             tail;
+        statsig_exposure_memo_slot_t  *slot_was;
         uint64_t                  hash;
         statsig_buf_t             kb;
         static const char        *prefixes[] = {
@@ -336,7 +338,10 @@ main(void)
         pass_bad = 0;
         hashed = 0;
         rest_bad = 0;
+        again = 0;
+        key_again = 0;
         statsig_buf_init(&kb);
+        statsig_buf_init(&tail);
 
         for (i = 0; i < 4000; i++) {
             seed = seed * 1103515245 + 12345;
@@ -383,6 +388,24 @@ main(void)
                  * pass, as the module passes it */
                 slot = NULL;
                 mo.memo_pass = ((seed >> 29) & 1) ? &slot : NULL;
+
+                /* for the event at once below: the slot holds its head */
+                if ((seed >> 4) & 1) {
+                    mo.dedupe_key = &got_key;
+                    (void) (kind == 1
+                            ? statsig_exposure_gate(NULL, &mo, name, len,
+                                                    &mr)
+                            : statsig_exposure_config(NULL, &mo, name, len,
+                                                      &mr));
+                    mo.dedupe_key = NULL;
+                    tail.len = 0;
+                    (void) (kind == 1
+                            ? statsig_exposure_gate(&tail, &mo, name, len,
+                                                    &mr)
+                            : statsig_exposure_config(&tail, &mo, name, len,
+                                                      &mr));
+                }
+
                 mo.dedupe_key = &got_key;
 
                 /*
@@ -402,9 +425,24 @@ main(void)
                     mo.key_hash = &hash;
                 }
 
-                rc2 = kind == 1
-                      ? statsig_exposure_gate(NULL, &mo, name, len, &mr)
-                      : statsig_exposure_config(NULL, &mo, name, len, &mr);
+                /* every other time the key pass through the memo alone */
+                rc2 = 0;
+
+                if (mo.key_hash != NULL && ((seed >> 5) & 1)) {
+                    rc2 = statsig_exposure_key_again(&mo,
+                                                     kind == 1
+                                                     ? STATSIG_KIND_GATE
+                                                     : STATSIG_KIND_CONFIG,
+                                                     name, len, &mr);
+                    key_again += rc2;
+                }
+
+                if (rc2 == 0) {
+                    rc2 = kind == 1
+                          ? statsig_exposure_gate(NULL, &mo, name, len, &mr)
+                          : statsig_exposure_config(NULL, &mo, name, len,
+                                                    &mr);
+                }
 
                 if (mo.key_hash != NULL) {
                     /* the key as the prefix and what follows "u,1,2," */
@@ -437,9 +475,35 @@ main(void)
                 }
 
                 mo.dedupe_key = NULL;
-                rc3 = kind == 1
-                      ? statsig_exposure_gate(&got, &mo, name, len, &mr)
-                      : statsig_exposure_config(&got, &mo, name, len, &mr);
+                rc3 = 0;
+
+                /*
+                 * every other time the event from the slot at once when
+                 * it can (the tail given), as the module writes it
+                 */
+                if ((seed >> 4) & 1) {
+                    tail.len = 0;
+                    statsig_exposure_tail(&tail, &mo);
+                    mo.tail = tail.data;
+                    mo.tail_len = tail.len;
+                    slot_was = slot;
+                    rc3 = statsig_exposure_again(&got, &mo,
+                                                 kind == 1 ? STATSIG_KIND_GATE
+                                                 : STATSIG_KIND_CONFIG,
+                                                 len, &mr);
+                    again += rc3 == 1;
+                    pass_bad += rc3 == 1 && (slot != NULL
+                                             || slot_was == NULL);
+                }
+
+                if (rc3 == 0) {
+                    rc3 = kind == 1
+                          ? statsig_exposure_gate(&got, &mo, name, len, &mr)
+                          : statsig_exposure_config(&got, &mo, name, len,
+                                                    &mr);
+                }
+
+                mo.tail = NULL;
                 pass_bad += slot != NULL;
                 mo.memo_pass = NULL;
             }
@@ -459,11 +523,16 @@ main(void)
                "written without it");
         ok(passed > 500 && pass_bad == 0, "the key pass's slot taken by "
            "the event pass: %zu times, %zu wrong", passed, pass_bad);
+        ok(again > 300, "events written at once from the key pass's "
+           "slot: %zu", again);
+        ok(key_again > 200, "key passes through the memo alone: %zu",
+           key_again);
         ok(hashed > 300 && rest_bad == 0, "keys the memo holds hashed "
            "there: %zu times, %zu wrong", hashed, rest_bad);
 
         free(memo);
         statsig_buf_free(&kb);
+        statsig_buf_free(&tail);
         statsig_buf_free(&want);
         statsig_buf_free(&want_key);
         statsig_buf_free(&got);
@@ -519,6 +588,69 @@ main(void)
            "0 to 19 bytes: %zu of %zu wrong", bad, n);
 
         statsig_buf_free(&full);
+        free(memo);
+    }
+
+    /*
+     * The event at once from the key pass's slot: only for the entity
+     * and kind the slot holds, without secondary exposures, with a tail;
+     * then the bytes the writer writes
+     */
+    {
+        statsig_exposure_memo_t        *memo;
+        statsig_exposure_memo_slot_t   *slot;
+        statsig_exposure_opts_t         mo;
+        statsig_result_t                rx;
+        statsig_buf_t                   want, got, tl;
+        int                             refused;
+
+        memo = calloc(1, sizeof(statsig_exposure_memo_t));
+        statsig_buf_init(&want);
+        statsig_buf_init(&got);
+        statsig_buf_init(&tl);
+
+        mo = o;
+        mo.memo = memo;
+        mo.memo_pass = &slot;
+        statsig_exposure_tail(&tl, &mo);
+
+        /* room: a buffer that has not grown yet is written the long way */
+        (void) statsig_buf_reserve(&got, 1024, 1);
+        got.len = 0;
+
+        /* a first exposure puts the key and the head in the memo */
+        slot = NULL;
+        (void) statsig_exposure_gate(NULL, &mo, "g", 1, &r);
+        mo.dedupe_key = NULL;
+        (void) statsig_exposure_gate(&want, &mo, "g", 1, &r);
+
+        mo.dedupe_key = &key;
+        (void) statsig_exposure_gate(NULL, &mo, "g", 1, &r);
+        mo.dedupe_key = NULL;
+
+        refused = statsig_exposure_again(&got, &mo, STATSIG_KIND_GATE, 1, &r);
+        mo.tail = tl.data;
+        mo.tail_len = tl.len;
+        refused += statsig_exposure_again(&got, &mo, STATSIG_KIND_CONFIG, 1,
+                                          &r);
+        refused += statsig_exposure_again(&got, &mo, STATSIG_KIND_GATE, 2,
+                                          &r);
+        rx = r;
+        rx.exposures_len = 1;
+        refused += statsig_exposure_again(&got, &mo, STATSIG_KIND_GATE, 1,
+                                          &rx);
+
+        ok(refused == 0 && got.len == 0 && slot != NULL, "the event at "
+           "once refused for another kind, name, secondary exposures, "
+           "without a tail");
+        ok(statsig_exposure_again(&got, &mo, STATSIG_KIND_GATE, 1, &r) == 1
+           && slot == NULL && got.len == want.len
+           && memcmp(got.data, want.data, want.len) == 0,
+           "the event at once: the writer's bytes, the slot taken");
+
+        statsig_buf_free(&want);
+        statsig_buf_free(&got);
+        statsig_buf_free(&tl);
         free(memo);
     }
 
