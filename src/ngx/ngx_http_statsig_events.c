@@ -68,6 +68,9 @@ static ngx_uint_t ngx_http_statsig_sink_on(ngx_uint_t index,
     ngx_http_statsig_main_conf_t *smcf);
 static void ngx_http_statsig_events_posted(ngx_event_t *ev);
 static void ngx_http_statsig_events_push_pending(void);
+static ngx_int_t ngx_http_statsig_events_commit_now(
+    ngx_http_statsig_events_t *ev, ngx_uint_t kind, size_t at,
+    ngx_http_statsig_dedupe_key_t *key) __attribute__((noinline, cold));
 static ngx_int_t ngx_http_statsig_events_grow(ngx_http_statsig_events_t *ev,
     size_t n);
 static void ngx_http_statsig_events_pending(ngx_http_statsig_events_t *ev);
@@ -859,7 +862,6 @@ ngx_http_statsig_events_commit(ngx_uint_t kind, size_t at,
     ngx_http_statsig_dedupe_key_t *key)
 {
     size_t                       len;
-    ngx_uint_t                   full;
     ngx_http_statsig_events_t   *ev;
     ngx_http_statsig_pending_t  *h;
 
@@ -867,18 +869,7 @@ ngx_http_statsig_events_commit(ngx_uint_t kind, size_t at,
     len = ev->pending.len - at;
 
     if (ngx_http_statsig_events_grow(ev, ngx_align(len, 8) - len) != NGX_OK) {
-        /* no memory to wait in: packed now, as the queue does */
-        full = 0;
-
-        if (ngx_http_statsig_events_accept(ev, key)) {
-            ngx_http_statsig_events_pack(ev, kind,
-                                         (u_char *) ev->pending.data + at,
-                                         len, &full);
-        }
-
-        ngx_http_statsig_events_drop(at);
-        ngx_http_statsig_events_packed(ev, full);
-
+        ngx_http_statsig_events_commit_now(ev, kind, at, key);
         return NGX_OK;
     }
 
@@ -899,6 +890,32 @@ ngx_http_statsig_events_commit(ngx_uint_t kind, size_t at,
     ev->pending.len = at + ngx_align(len, 8);
 
     ngx_http_statsig_events_pending(ev);
+
+    return NGX_OK;
+}
+
+
+/*
+ * An event with no memory to wait in the list: packed now, as the queue
+ * does (apart: the common path keeps a small frame)
+ */
+
+static ngx_int_t
+ngx_http_statsig_events_commit_now(ngx_http_statsig_events_t *ev,
+    ngx_uint_t kind, size_t at, ngx_http_statsig_dedupe_key_t *key)
+{
+    ngx_uint_t  full;
+
+    full = 0;
+
+    if (ngx_http_statsig_events_accept(ev, key)) {
+        ngx_http_statsig_events_pack(ev, kind,
+                                     (u_char *) ev->pending.data + at,
+                                     ev->pending.len - at, &full);
+    }
+
+    ngx_http_statsig_events_drop(at);
+    ngx_http_statsig_events_packed(ev, full);
 
     return NGX_OK;
 }

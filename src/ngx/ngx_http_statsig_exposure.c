@@ -193,6 +193,12 @@ ngx_http_statsig_exposure_tail(ngx_http_statsig_ctx_t *ctx,
         b->len = 0;
         b->failed = 0;
 
+        if (o->ctx->snap) {
+            o->config_sync_time =
+                (double) statsig_snapshot_time(o->ctx->snap);
+            o->init_time = o->config_sync_time;
+        }
+
         statsig_exposure_tail(b, o);
 
         if (ngx_http_statsig_exposure_copy(ctx, &c->tail) != NGX_OK) {
@@ -293,10 +299,7 @@ ngx_http_statsig_expose(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
     o.time = (double) tp->sec * 1000 + tp->msec;
     o.server_time = o.time;
 
-    if (ctx->eval.snap) {
-        o.config_sync_time = (double) statsig_snapshot_time(ctx->eval.snap);
-        o.init_time = o.config_sync_time;
-    }
+    /* configSyncTime and initTime: in the tail, set when it is written */
 
     c = ngx_http_statsig_exposure_cache(ctx);
     if (c == NULL) {
