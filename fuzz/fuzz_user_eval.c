@@ -6,7 +6,9 @@
  * conversions made when first read), which must answer the same.  Each
  * gate's and config's exposure (event and dedupe key) is written with the
  * module's memo of heads, which keeps what earlier inputs left, and
- * without: the bytes must be the same, and the event must parse.
+ * without: the bytes must be the same, and the event must parse; then
+ * as the module writes it (the key hashed in the memo, the event at once
+ * from its slot): the same key hash and bytes.
  *
  *   build/fuzz/fuzz_user_eval fuzz/corpus/user_eval
  */
@@ -27,8 +29,9 @@ static void
 fz_expose_both(statsig_exposure_opts_t *o, statsig_exposure_memo_t *memo,
     int gate, const char *name, size_t len, const statsig_result_t *r)
 {
-    static statsig_buf_t           b[4];
-    int                            rc[3];
+    static statsig_buf_t           b[6];
+    int                            rc[3], k;
+    uint64_t                       hash;
     statsig_exposure_memo_slot_t  *slot;
 
     o->memo = NULL;
@@ -62,8 +65,68 @@ fz_expose_both(statsig_exposure_opts_t *o, statsig_exposure_memo_t *memo,
         abort();
     }
 
-    if (rc[0] == 1) {
-        fz_parses(&b[0], "exposure");
+    if (rc[0] != 1) {
+        return;
+    }
+
+    fz_parses(&b[0], "exposure");
+
+    /*
+     * As the module writes it: the key pass through the memo alone (the
+     * key hashed there), the event at once from its slot with the tail
+     * given; or the writers where they decline.  The same hash, bytes.
+     */
+    b[4].len = 0;
+    statsig_exposure_key_prefix(&b[4], o->ctx);
+    slot = NULL;
+    hash = 0;
+    o->dedupe_key = &b[3];
+    o->key_prefix = b[4].data;
+    o->key_prefix_len = b[4].len;
+    o->key_hash = &hash;
+    k = statsig_exposure_key_again(o, gate ? STATSIG_KIND_GATE
+                                          : STATSIG_KIND_CONFIG,
+                                   name, len, r);
+    if (k == 0) {
+        k = gate ? statsig_exposure_gate(NULL, o, name, len, r)
+                 : statsig_exposure_config(NULL, o, name, len, r);
+    }
+
+    if (k != 1
+        || (hash ? hash : statsig_exposure_key_hash(NULL, 0, b[3].data,
+                                                    b[3].len))
+           != statsig_exposure_key_hash(NULL, 0, b[1].data, b[1].len))
+    {
+        fprintf(stderr, "fuzz: the memo's key hash of \"%.*s\" differs\n",
+                (int) len, name);
+        abort();
+    }
+
+    o->dedupe_key = NULL;
+    o->key_prefix = NULL;
+    o->key_hash = NULL;
+    b[5].len = 0;
+    statsig_exposure_tail(&b[5], o);
+    o->tail = b[5].data;
+    o->tail_len = b[5].len;
+    b[2].len = 0;
+    k = statsig_exposure_again(&b[2], o, gate ? STATSIG_KIND_GATE
+                                              : STATSIG_KIND_CONFIG,
+                               len, r);
+    if (k == 0) {
+        k = gate ? statsig_exposure_gate(&b[2], o, name, len, r)
+                 : statsig_exposure_config(&b[2], o, name, len, r);
+    }
+
+    o->tail = NULL;
+    o->tail_len = 0;
+
+    if (k != 1 || b[0].len != b[2].len
+        || memcmp(b[0].data, b[2].data, b[0].len) != 0)
+    {
+        fprintf(stderr, "fuzz: the memo's event at once of \"%.*s\" "
+                "differs\n", (int) len, name);
+        abort();
     }
 }
 
