@@ -76,18 +76,17 @@ sg_json_str(statsig_buf_t *b, const char *s, size_t n)
 
 
 /*
- * ,"key":"value" at once when both are plain and fit the buffer (a user's
- * fields are mostly short strings): 1, or 0 to write it the long way
+ * ,"key":"value" as they are, when they fit the buffer (a user's fields
+ * are mostly short strings): 1, or 0 to write it the long way.  Whether
+ * they needed escapes is checked after a run of them (sg_pairs_plain).
  */
 static inline int
-sg_json_pair(statsig_buf_t *b, int comma, const char *k, size_t kl,
+sg_json_pair_raw(statsig_buf_t *b, int comma, const char *k, size_t kl,
     const char *v, size_t vl)
 {
     char  *d;
 
-    if (b->failed || b->cap - b->len < kl + vl + 6
-        || !statsig_json_plain(k, kl) || !statsig_json_plain(v, vl))
-    {
+    if (b->failed || b->cap - b->len < kl + vl + 6) {
         return 0;
     }
 
@@ -105,6 +104,85 @@ sg_json_pair(statsig_buf_t *b, int comma, const char *k, size_t kl,
     b->len = (size_t) (d - b->data);
 
     return 1;
+}
+
+
+/*
+ * Whether n bytes of pairs written by sg_json_pair_raw() were written
+ * as JSON.stringify writes them: no byte below 0x20 or past 0x7f, no
+ * backslash, and quotes only as the pairs' own (4 each), so that no key
+ * or value holds one: statsig_json_plain() of each, for the run at once.
+ */
+static int
+sg_pairs_plain(const char *s, size_t n, size_t pairs)
+{
+    size_t    i, quotes;
+    unsigned  c;
+#if defined(__SSE2__)
+    static const unsigned char  last[32] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+    };
+
+    __m128i   v, bad, sum;
+#endif
+
+    quotes = 0;
+    i = 0;
+
+#if defined(__SSE2__)
+    /*
+     * 16 bytes a step, what needs an escape gathered and checked once
+     * (signed: bytes past 0x7f are below 0x20 too); the quotes counted a
+     * byte lane each, 255 steps at most
+     */
+    if (n >= 16 && n <= 255 * 16) {
+        bad = _mm_setzero_si128();
+        sum = _mm_setzero_si128();
+
+        for ( /* void */ ; i + 16 < n; i += 16) {
+            v = _mm_loadu_si128((const __m128i *) (s + i));
+            bad = _mm_or_si128(bad,
+                      _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                                   _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+            sum = _mm_sub_epi8(sum, _mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+        }
+
+        /* the last 16 bytes, the quotes of the c counted before left out */
+        c = (unsigned) (i + 16 - n);
+        v = _mm_loadu_si128((const __m128i *) (s + n - 16));
+        bad = _mm_or_si128(bad,
+                  _mm_or_si128(_mm_cmplt_epi8(v, _mm_set1_epi8(0x20)),
+                               _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+        sum = _mm_sub_epi8(sum,
+                  _mm_and_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                _mm_loadu_si128((const __m128i *)
+                                                (last + 16 - c))));
+
+        if (_mm_movemask_epi8(bad) != 0) {
+            return 0;
+        }
+
+        sum = _mm_sad_epu8(sum, _mm_setzero_si128());
+        quotes = (size_t) _mm_cvtsi128_si32(sum)
+                 + (size_t) _mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+
+        return quotes == 4 * pairs;
+    }
+#endif
+
+    for ( /* void */ ; i < n; i++) {
+        c = (unsigned char) s[i];
+
+        if (c < 0x20 || c > 0x7f || c == '\\') {
+            return 0;
+        }
+
+        quotes += c == '"';
+    }
+
+    return quotes == 4 * pairs;
 }
 
 
@@ -251,15 +329,63 @@ sg_has_sdk_environment(statsig_eval_ctx_t *ctx)
 }
 
 
+/* a user's field written as it is, when it can be: a string, neither
+ * privateAttributes nor statsigEnvironment (by the length of the key) */
+#define SG_USER_RAW(v, kl)                                                    \
+    ((v)->type == STATSIG_V_STRING && (kl) != 17 && (kl) != 18)
+
+
+/*
+ * A run of pairs written as they are from b[from] on, of the user's
+ * fields i0 .. i1 - 1 (those SG_USER_RAW: the others there were skipped):
+ * kept when none needed an escape, else written again the long way.
+ * Returns first after them.
+ */
+static int
+sg_user_run(statsig_buf_t *b, const statsig_value_t *u, size_t from,
+    size_t i0, size_t i1, size_t pairs, int first_at, int first)
+{
+    size_t  j;
+
+    if (sg_pairs_plain(b->data + from, b->len - from, pairs)) {
+        return first;
+    }
+
+    b->len = from;
+    first = first_at;
+
+    for (j = i0; j < i1; j++) {
+        if (!SG_USER_RAW(&u->items[j], u->key_lens[j])) {
+            continue;
+        }
+
+        if (!first) {
+            sg_addc(b, ',');
+        }
+
+        first = 0;
+        sg_json_str(b, u->keys[j], u->key_lens[j]);
+        sg_addc(b, ':');
+        sg_json_str(b, u->items[j].str, u->items[j].len);
+    }
+
+    return first;
+}
+
+
 void
 statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
     statsig_user_mode_e mode)
 {
     const statsig_value_t  *u, *own;
-    size_t                  i;
-    int                     first, env, seen_env, seen_private;
+    size_t                  i, run, run_from, run_i;
+    int                     first, env, seen_env, seen_private, run_first;
 
     u = ctx->user;
+    run = 0;
+    run_from = 0;
+    run_i = 0;
+    run_first = 0;
 
     if (u == NULL || u->type != STATSIG_V_OBJECT) {
         sg_addl(b, "null");
@@ -293,13 +419,30 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
             seen_private = 1;
         }
 
-        /* privateAttributes and statsigEnvironment the long way */
-        if (u->items[i].type == STATSIG_V_STRING && kl != 17 && kl != 18
-            && sg_json_pair(b, !first, k, kl, u->items[i].str,
-                            u->items[i].len))
-        {
-            first = 0;
-            continue;
+        /*
+         * string fields as they are, in runs checked after (mostly no
+         * escapes); privateAttributes and statsigEnvironment the long way
+         */
+        if (SG_USER_RAW(&u->items[i], kl)) {
+            if (run == 0) {
+                run_from = b->len;
+                run_i = i;
+                run_first = first;
+            }
+
+            if (sg_json_pair_raw(b, !first, k, kl, u->items[i].str,
+                                 u->items[i].len))
+            {
+                run++;
+                first = 0;
+                continue;
+            }
+        }
+
+        if (run) {
+            first = sg_user_run(b, u, run_from, run_i, i, run, run_first,
+                                first);
+            run = 0;
         }
 
         if (!first) {
@@ -321,6 +464,11 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
         } else {
             statsig_exposure_value(b, &u->items[i]);
         }
+    }
+
+    if (run) {
+        first = sg_user_run(b, u, run_from, run_i, u->n, run, run_first,
+                            first);
     }
 
     /* the literals with their comma, the first byte skipped when first */

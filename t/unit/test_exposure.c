@@ -778,59 +778,91 @@ main(void)
         statsig_buf_free(&got);
     }
 
-    /* a user's string fields written as pairs at once: the same as
-     * statsig_buf_json_str writes each key and value, for keys and values
-     * of every length to 40 with nothing, '"', '\\', a control byte or
-     * UTF-8 in the middle, into a buffer with room and a fresh one */
+    /*
+     * a user's string fields written as pairs at once, checked after each
+     * run of them: the same as statsig_buf_json_str writes each key and
+     * value, for keys and values of every length to 40 with nothing, '"',
+     * '\\', a control byte, UTF-8 or an invalid byte in the middle, into
+     * a buffer with room and a fresh one; the varied pair in a run with
+     * userID, alone after a number (runs of under 16 bytes too), and with
+     * a pair after it
+     */
     {
-        static const char  *mid[] = { "", "\"", "\\", "\x01", "\xc3\xa9" };
+        static const char  *mid[] = { "", "\"", "\\", "\x01", "\xc3\xa9",
+                                      "\x7f" };
         statsig_buf_t       json, want, fresh;
         statsig_value_t     u2;
         const statsig_value_t  *saved;
         char                str[64], kstr[64];
-        size_t              n, c, bad, sl, kl;
-        int                 pass;
+        size_t              n, c, bad, sl, kl, nmid;
+        int                 pass, shape;
+        const char         *md;
 
         statsig_buf_init(&json);
         statsig_buf_init(&want);
         bad = 0;
         saved = ctx.user;
+        nmid = sizeof(mid) / sizeof(mid[0]);
 
         for (n = 0; n <= 40; n++) {
-            for (c = 0; c < sizeof(mid) / sizeof(mid[0]); c++) {
+            /* each middle in each shape */
+            for (c = 0; c < 3 * nmid; c++) {
+                shape = (int) (c / nmid);
+                md = mid[c % nmid];
                 memset(str, 'v', n);
                 sl = n;
-                if (n > 0 && mid[c][0] != '\0') {
-                    memcpy(str + n / 2, mid[c], strlen(mid[c]));
-                    sl = n / 2 + strlen(mid[c]) > n ? n / 2 + strlen(mid[c])
-                                                     : n;
+                if (n > 0 && md[0] != '\0') {
+                    memcpy(str + n / 2, md, strlen(md));
+                    sl = n / 2 + strlen(md) > n ? n / 2 + strlen(md) : n;
                 }
                 str[sl] = '\0';
                 memset(kstr, 'k', n + 1);
                 kl = n + 1;
-                memcpy(kstr + kl / 2, mid[c], strlen(mid[c]));
-                kl = kl / 2 + strlen(mid[c]) > kl ? kl / 2 + strlen(mid[c])
-                                                  : kl;
+                memcpy(kstr + kl / 2, md, strlen(md));
+                kl = kl / 2 + strlen(md) > kl ? kl / 2 + strlen(md) : kl;
                 kstr[kl] = '\0';
 
-                /* {"userID":S,K:S,"n":1,"e":""} and the fields as expected */
+                /*
+                 * {"userID":S,K:S,"n":1,"e":""}, {"n":1,K:S} or
+                 * {"n":1,K:S,"e":""}, and the fields as expected
+                 */
                 json.len = 0;
                 want.len = 0;
-                statsig_buf_adds(&json, "{\"userID\":");
-                statsig_buf_json_str(&json, str, sl);
-                statsig_buf_addc(&json, ',');
+
+                if (shape == 0) {
+                    statsig_buf_adds(&json, "{\"userID\":");
+                    statsig_buf_json_str(&json, str, sl);
+                    statsig_buf_addc(&json, ',');
+                    statsig_buf_adds(&want, "{\"userID\":");
+                    statsig_buf_json_str(&want, str, sl);
+                    statsig_buf_addc(&want, ',');
+
+                } else {
+                    statsig_buf_adds(&json, "{\"n\":1,");
+                    statsig_buf_adds(&want, "{\"n\":1,");
+                }
+
                 statsig_buf_json_str(&json, kstr, kl);
                 statsig_buf_addc(&json, ':');
                 statsig_buf_json_str(&json, str, sl);
-                statsig_buf_adds(&json, ",\"n\":1,\"e\":\"\"}");
-                statsig_buf_adds(&want, "{\"userID\":");
-                statsig_buf_json_str(&want, str, sl);
-                statsig_buf_addc(&want, ',');
                 statsig_buf_json_str(&want, kstr, kl);
                 statsig_buf_addc(&want, ':');
                 statsig_buf_json_str(&want, str, sl);
-                statsig_buf_adds(&want, ",\"n\":1,\"e\":\"\","
-                                 "\"statsigEnvironment\":{\"tier\":\"dev\"},"
+
+                if (shape == 0) {
+                    statsig_buf_adds(&json, ",\"n\":1,\"e\":\"\"}");
+                    statsig_buf_adds(&want, ",\"n\":1,\"e\":\"\"");
+
+                } else if (shape == 2) {
+                    statsig_buf_adds(&json, ",\"e\":\"\"}");
+                    statsig_buf_adds(&want, ",\"e\":\"\"");
+
+                } else {
+                    statsig_buf_addc(&json, '}');
+                }
+
+                statsig_buf_adds(&want, ",\"statsigEnvironment\":"
+                                 "{\"tier\":\"dev\"},"
                                  "\"privateAttributes\":null}");
 
                 if (statsig_value_from_json(&a, json.data, json.len, &u2,
@@ -838,6 +870,46 @@ main(void)
                 {
                     bad++;
                     continue;
+                }
+
+                /*
+                 * "\x7f" stands for an invalid byte, "\xff", put in the
+                 * parsed user (JSON would not carry it): U+FFFD expected
+                 */
+                if (md[0] == '\x7f') {
+                    size_t  f, x;
+
+                    for (f = 0; f < u2.n; f++) {
+                        for (x = 0; x < u2.key_lens[f]; x++) {
+                            if (u2.keys[f][x] == '\x7f') {
+                                ((char *) u2.keys[f])[x] = '\xff';
+                            }
+                        }
+
+                        for (x = 0; u2.items[f].type == STATSIG_V_STRING
+                                    && x < u2.items[f].len; x++)
+                        {
+                            if (u2.items[f].str[x] == '\x7f') {
+                                ((char *) u2.items[f].str)[x] = '\xff';
+                            }
+                        }
+                    }
+
+                    fresh.len = 0;
+                    statsig_buf_init(&fresh);
+
+                    for (x = 0; x < want.len; x++) {
+                        if (want.data[x] == '\x7f') {
+                            statsig_buf_adds(&fresh, "\xef\xbf\xbd");
+
+                        } else {
+                            statsig_buf_addc(&fresh, want.data[x]);
+                        }
+                    }
+
+                    want.len = 0;
+                    statsig_buf_add(&want, fresh.data, fresh.len);
+                    statsig_buf_free(&fresh);
                 }
 
                 ctx.user = &u2;
