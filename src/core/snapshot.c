@@ -79,6 +79,14 @@ statsig_spec_at(const statsig_snapshot_t *s, statsig_kind_e k, uint32_t i)
 
 
 uint32_t
+statsig_spec_ordinal(const statsig_snapshot_t *s, const statsig_spec_t *spec)
+{
+    return (uint32_t) (spec - SG_AT(s, SG_HDR(s)->specs[spec->kind],
+                                    statsig_spec_t));
+}
+
+
+uint32_t
 statsig_index_find(const void *s, uint32_t index, const char *names,
     size_t stride, const char *name, size_t len)
 {

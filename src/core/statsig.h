@@ -169,6 +169,9 @@ size_t statsig_snapshot_size(const statsig_snapshot_t *s);
 uint32_t statsig_spec_count(const statsig_snapshot_t *s, statsig_kind_e k);
 const statsig_spec_t *statsig_spec_at(const statsig_snapshot_t *s,
     statsig_kind_e k, uint32_t i);
+/* the spec's i for statsig_spec_at(), in its kind's array */
+uint32_t statsig_spec_ordinal(const statsig_snapshot_t *s,
+    const statsig_spec_t *spec);
 const statsig_spec_t *statsig_spec_find(const statsig_snapshot_t *s,
     statsig_kind_e k, const char *name, size_t len);
 

@@ -138,18 +138,21 @@ ngx_http_statsig_alloc(ngx_http_statsig_ctx_t *ctx, size_t size)
  * A bit of the request's entries' specs: a spec whose bit is clear has
  * no entry yet, and the search (one compare per variable read before) is
  * skipped.  Unknown entities (no spec) have no bit and are always
- * searched.  Inline: each variable asks for one, mostly new.
+ * searched.  The bit is the spec's ordinal in its kind's array, the kinds
+ * apart by 21: up to 21 specs of each kind, a location's variables read
+ * in one request have bits of their own, whatever the snapshot's layout
+ * (an address hash made two share one, and each request search).
  */
 static ngx_inline uint64_t
-ngx_http_statsig_entry_spec_bit(statsig_kind_e kind,
-    const statsig_spec_t *spec)
+ngx_http_statsig_entry_spec_bit(const statsig_snapshot_t *snap,
+    statsig_kind_e kind, const statsig_spec_t *spec)
 {
     if (spec == NULL) {
         return 0;
     }
 
-    return (uint64_t) 1 << ((((uint64_t) (uintptr_t) spec
-                              * 0x9E3779B97F4A7C15ULL) >> 58) ^ kind);
+    return (uint64_t) 1 << ((statsig_spec_ordinal(snap, spec) + 21 * kind)
+                            & 63);
 }
 
 
@@ -204,8 +207,7 @@ ngx_http_statsig_entry(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,
     const statsig_spec_t *spec, ngx_str_t *name, ngx_str_t *param)
 {
     return ngx_http_statsig_entry_bit(ctx, kind, spec, name, param,
-                                      ngx_http_statsig_entry_spec_bit(kind,
-                                                                      spec));
+               ngx_http_statsig_entry_spec_bit(ctx->eval.snap, kind, spec));
 }
 
 

@@ -418,7 +418,7 @@ ngx_http_statsig_find(const statsig_snapshot_t *snap,
     }
 
     sv->sk = sk;
-    sv->entry_bit = ngx_http_statsig_entry_spec_bit(sk, sv->spec);
+    sv->entry_bit = ngx_http_statsig_entry_spec_bit(snap, sk, sv->spec);
 }
 
 

@@ -270,7 +270,7 @@ test_flags(void)
     int                        code;
     char                       err[256];
     json_t                    *j;
-    uint32_t                   i, listed;
+    uint32_t                   i, k, listed, ordinals;
     statsig_runtime_t         *rt;
     const statsig_snapshot_t  *snap;
 
@@ -326,6 +326,21 @@ test_flags(void)
     }
 
     is_int(listed, 6, "bulk: every gate but the segment");
+
+    ordinals = 0;
+
+    for (k = 0; k < STATSIG_KIND_COUNT; k++) {
+        for (i = 0; i < statsig_spec_count(snap, (statsig_kind_e) k); i++) {
+            ordinals += statsig_spec_ordinal(snap,
+                            statsig_spec_at(snap, (statsig_kind_e) k, i))
+                        == i;
+        }
+    }
+
+    is_int(ordinals, statsig_spec_count(snap, STATSIG_KIND_GATE)
+                     + statsig_spec_count(snap, STATSIG_KIND_CONFIG)
+                     + statsig_spec_count(snap, STATSIG_KIND_LAYER),
+           "a spec's ordinal is its index in its kind's array");
     ok(statsig_ofrep_listed(snap, statsig_spec_at(snap, STATSIG_KIND_CONFIG,
                                                   0))
        && !statsig_ofrep_listed(snap,
