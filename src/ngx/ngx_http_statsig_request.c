@@ -111,7 +111,8 @@ ngx_http_statsig_ctx_find(ngx_http_request_t *r, ngx_uint_t create)
 }
 
 
-/* a kept context, or one from the request pool: zeroed, its room set */
+/* a kept context, or one from the request pool: zeroed but what is set
+ * before it is read (request.h), its room set */
 static ngx_http_statsig_ctx_t *
 ngx_http_statsig_ctx_new(ngx_http_request_t *r)
 {
@@ -133,7 +134,10 @@ ngx_http_statsig_ctx_new(ngx_http_request_t *r)
 
     if (k != NULL) {
         ctx = &k->ctx;
-        ngx_memzero(ctx, sizeof(ngx_http_statsig_ctx_t));
+
+        /* the fields before eval are set before they are read */
+        ngx_memzero(&ctx->eval, sizeof(ngx_http_statsig_ctx_t)
+                                - offsetof(ngx_http_statsig_ctx_t, eval));
         ctx->kept = 1;
         ctx->last = k->room;
         ctx->end = k->room + NGX_HTTP_STATSIG_ROOM;

@@ -47,14 +47,13 @@ typedef struct {
 
 
 typedef struct {
+    /* set before they are read (view and user: by ctx_ready()) */
     ngx_http_statsig_view_t        view;
     statsig_value_t                user;
-    statsig_eval_ctx_t             eval;
     ngx_array_t                    entries;  /* ngx_http_statsig_entry_t */
-    uint64_t                       entry_specs;  /* their specs, a bit each */
-
-    ngx_str_t                      stable_id;
-    ngx_http_statsig_loc_conf_t   *cookie_conf;  /* set the cookie by it */
+    ngx_pool_t                    *pool;         /* the request's */
+    u_char                        *last;         /* the context's room */
+    u_char                        *end;
 
     /*
      * the pinned generation once the context can evaluate, else -1 (a
@@ -62,11 +61,15 @@ typedef struct {
      */
     ngx_uint_t                     fast;
 
+    /* from here on zeroed when the context is made */
+    statsig_eval_ctx_t             eval;
+    uint64_t                       entry_specs;  /* their specs, a bit each */
+
+    ngx_str_t                      stable_id;
+    ngx_http_statsig_loc_conf_t   *cookie_conf;  /* set the cookie by it */
+
     ngx_uint_t                     exposures;    /* records produced */
     void                          *exposure_cache;  /* exposure.c's */
-    ngx_pool_t                    *pool;         /* the request's */
-    u_char                        *last;         /* the context's room */
-    u_char                        *end;
 
     unsigned                       kept:1;       /* a worker's, reused */
     unsigned                       ready:1;      /* view + user */
