@@ -140,6 +140,11 @@ typedef struct {
     ngx_uint_t                     nsources;
     ngx_uint_t                     sources_ready;
 
+    /* userID and the fields set, with their keys: found with the sources */
+    ngx_http_statsig_cv_t         *user_cvs[NGX_HTTP_STATSIG_NFIELDS + 1];
+    ngx_str_t                     *user_keys[NGX_HTTP_STATSIG_NFIELDS + 1];
+    ngx_uint_t                     nuser;
+
     ngx_str_t                      stable_id_cookie;
     time_t                         stable_id_max_age;
 

@@ -89,6 +89,8 @@ static u_char  ngx_http_statsig_header_fold[256];
 static u_char  ngx_http_statsig_arg_fold[256];
 
 
+static ngx_str_t  ngx_http_statsig_user_id_key = ngx_string("userID");
+
 /* statsig-node's key for each NGX_HTTP_STATSIG_FIELD_* */
 static ngx_str_t  ngx_http_statsig_user_keys[] = {
     ngx_string("email"),
@@ -120,45 +122,27 @@ ngx_http_statsig_build_user(ngx_http_request_t *r,
     a.data = ctx;
 
     /*
-     * Room for the keys this location can give, not all there are: the
+     * Room for the keys this location can give (userID and the fields
+     * set, custom, privateAttributes, customIDs), not all there are: the
      * request pool's first block is full after nginx's own allocations,
      * and each 4 KB block more costs a memalign and a free.
      */
-    n = 4;      /* userID, custom, privateAttributes, customIDs */
-    for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
-        n += (slcf->fields[i] != NULL);
-    }
+    n = slcf->nuser + 3;
 
     if (ngx_http_statsig_obj_init(ctx, &user, n) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    rc = ngx_http_statsig_user_str(r, slcf->user_id, &srcs, &value);
-
-    if (rc == NGX_OK) {
-        if (ngx_http_statsig_obj_add(ctx, &user, (u_char *) "userID", 6,
-                                     &value)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-
-    } else if (rc == NGX_ERROR) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
-        rc = ngx_http_statsig_user_str(r, slcf->fields[i], &srcs, &value);
+    for (i = 0; i < slcf->nuser; i++) {
+        rc = ngx_http_statsig_user_str(r, slcf->user_cvs[i], &srcs, &value);
 
         if (rc == NGX_ERROR) {
             return NGX_ERROR;
         }
 
         if (rc == NGX_OK
-            && ngx_http_statsig_obj_add(ctx, &user,
-                                        ngx_http_statsig_user_keys[i].data,
-                                        ngx_http_statsig_user_keys[i].len,
-                                        &value)
+            && ngx_http_statsig_obj_add(ctx, &user, slcf->user_keys[i]->data,
+                                        slcf->user_keys[i]->len, &value)
                != NGX_OK)
         {
             return NGX_ERROR;
@@ -248,10 +232,22 @@ ngx_http_statsig_sources_init(ngx_http_request_t *r,
     ngx_http_statsig_kv_t  *kv;
 
     slcf->nsources = 0;
+    slcf->nuser = 0;
+
+    if (slcf->user_id != NULL) {
+        slcf->user_cvs[0] = slcf->user_id;
+        slcf->user_keys[0] = &ngx_http_statsig_user_id_key;
+        slcf->nuser = 1;
+    }
 
     ngx_http_statsig_source_find(r, slcf, slcf->user_id);
 
     for (i = 0; i < NGX_HTTP_STATSIG_NFIELDS; i++) {
+        if (slcf->fields[i] != NULL) {
+            slcf->user_cvs[slcf->nuser] = slcf->fields[i];
+            slcf->user_keys[slcf->nuser++] = &ngx_http_statsig_user_keys[i];
+        }
+
         ngx_http_statsig_source_find(r, slcf, slcf->fields[i]);
     }
 
@@ -556,7 +552,10 @@ ngx_http_statsig_source_args(ngx_http_request_t *r,
 
 /* NGX_OK: a value; NGX_DECLINED: absent */
 
-static ngx_int_t
+#if (defined __GNUC__)
+__attribute__((always_inline))
+#endif
+static ngx_inline ngx_int_t
 ngx_http_statsig_user_str(ngx_http_request_t *r,
     ngx_http_statsig_cv_t *cv, ngx_http_statsig_srcs_t *s, ngx_str_t *value)
 {
