@@ -35,6 +35,12 @@ my %fields = (
     q => [ [ 'userID', 'arg_u' ], [ 'email', 'arg_email' ],
            [ 'country', 'arg_country' ], [ 'custom.e', 'arg_e' ],
            [ 'custom.em', 'arg_em' ], [ 'custom.ln', 'arg_long_name_x' ] ],
+    # names of 8 bytes and more, compared 8 bytes a step
+    l => [ [ 'userID', 'http_x_long_header_name_ab' ],
+           [ 'email', 'http_x_user_id' ], [ 'country', 'http_x_countr' ],
+           [ 'custom.e8', 'http_x_eight' ],
+           [ 'custom.e16', 'http_x_sixteen_bytes_' ],
+           [ 'custom.e17', 'http_x_seventeen_bytes' ] ],
 );
 
 # the statsig variable first: the user is built before nginx reads its own
@@ -46,6 +52,7 @@ sub body {
 
 my $h_body = body('h');
 my $q_body = body('q');
+my $l_body = body('l');
 
 $t->write_conf(<<"EOF");
 %%TEST_GLOBALS%%
@@ -90,6 +97,16 @@ http {
             statsig_user_custom em \$arg_em;
             statsig_user_custom ln \$arg_long_name_x;
             return 200 "$q_body";
+        }
+
+        location /l {
+            statsig_user_id \$http_x_long_header_name_ab;
+            statsig_user_field email \$http_x_user_id;
+            statsig_user_field country \$http_x_countr;
+            statsig_user_custom e8 \$http_x_eight;
+            statsig_user_custom e16 \$http_x_sixteen_bytes_;
+            statsig_user_custom e17 \$http_x_seventeen_bytes;
+            return 200 "$l_body";
         }
 
         location /set {
@@ -201,7 +218,26 @@ push @cases,
     [ 'q', '/q?' ],
     [ 'q', '/q?u=%E2%82%AC&e=%' ],
     [ 'q', '/q?u=1#frag' ],
-    [ 'q', '/q?e=1&e=2&em=&em=3' ];
+    [ 'q', '/q?e=1&e=2&em=&em=3' ],
+    [ 'l', '/l', 'X-Long-Header-Name-Ab: plain', 'X-Eight: 8',
+      'X-Sixteen-Bytes-: 16', 'X-Seventeen-Bytes: 17' ],
+    [ 'l', '/l', 'Y-Long-Header-Name-Ab: first', 'Y-User-Id: first',
+      'Y-Eight: first', 'Y-Sixteen-Bytes-: first', 'Y-Seventeen-Bytes: 1' ],
+    [ 'l', '/l', 'X-Long-Header-Name-Ac: last', 'X-User-Ie: last',
+      'X-Eighz: last', 'X-Sixteen-Bytes+: last', 'X-Seventeen-Byteq: l' ],
+    [ 'l', '/l', 'X-Long-Hxader-Name-Ab: middle', 'X-Sixteen-Bztes-: mid',
+      'X-Seventeen-Bxtes: mid', 'X-Countr: ok' ],
+    [ 'l', '/l', 'x_LONG-header_NAME-aB: mixed', 'X_USER_ID: upper',
+      'x_EIGHT: mixed', 'X_SIXTEEN_BYTES_: upper',
+      'x-seventeen-BYTES: mixed' ],
+    [ 'l', '/l', 'X-Long-Header-Name-AB: one', 'X-Long-Header-Name-Ab: two',
+      'X-Eight: a', 'x-eight: b' ],
+    [ 'l', '/l', "X\xadLong-Header-Name-Ab: high", "X-User\xadId: high",
+      "X-Countr\xd2: high", "X-Eigh\xd4: high", "X-Sixteen-Bytes\xdf: high",
+      "X-Seventeen-Byte\xd3: high" ],
+    [ 'l', '/l', 'X@Long-Header-Name-Ab: at', 'X-User-I[: bracket',
+      'X-Eight`: no', 'X=Sixteen-Bytes-: eq', 'X-Seventeen-Bytes{: no',
+      'X-Countr: fine' ];
 
 my $n = 0;
 
