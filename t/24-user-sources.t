@@ -31,7 +31,8 @@ my %fields = (
            [ 'custom.ab', 'arg_ab' ], [ 'custom.A2', 'arg_A' ],
            [ 'custom.b', 'arg_b' ], [ 'customIDs.companyID', 'http_x_co' ],
            [ 'custom.ua', 'http_user_agent' ], [ 'custom.xa', 'http_x_a' ],
-           [ 'custom.a_b', 'arg_a_b' ] ],
+           [ 'custom.a_b', 'arg_a_b' ], [ 'userAgent', 'http_user_agent' ],
+           [ 'ip', 'remote_addr' ] ],
     q => [ [ 'userID', 'arg_u' ], [ 'email', 'arg_email' ],
            [ 'country', 'arg_country' ], [ 'custom.e', 'arg_e' ],
            [ 'custom.em', 'arg_em' ], [ 'custom.ln', 'arg_long_name_x' ] ],
@@ -40,7 +41,8 @@ my %fields = (
            [ 'email', 'http_x_user_id' ], [ 'country', 'http_x_countr' ],
            [ 'custom.e8', 'http_x_eight' ],
            [ 'custom.e16', 'http_x_sixteen_bytes_' ],
-           [ 'custom.e17', 'http_x_seventeen_bytes' ] ],
+           [ 'custom.e17', 'http_x_seventeen_bytes' ],
+           [ 'userAgent', 'http_user_agent' ] ],
 );
 
 # the statsig variable first: the user is built before nginx reads its own
@@ -178,6 +180,8 @@ push @cases,
     [ 'h', '/h', 'x_loc-ale: first-mixed', 'X-Loc-Ale: second' ],
     [ 'h', '/h', 'X-Country: ', 'X-Country: US' ],
     [ 'h', '/h', 'User-Agent: agent/1.0', 'X-User-Agent: other' ],
+    [ 'h', '/h', 'User-Agent: first', 'user-agent: second' ],
+    [ 'h', '/h', 'User-Agent:' ],
     [ 'h', '/h', 'X-Co: "quoted" \\ back', 'X-User-Id: {"json":1}' ],
     [ 'h', '/h?v=1.2.3&a=x&ab=y', 'X-User-Id: args' ],
     [ 'h', '/h?a=1&a=2' ],

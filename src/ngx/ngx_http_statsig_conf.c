@@ -211,6 +211,13 @@ ngx_http_statsig_compile(ngx_conf_t *cf, ngx_str_t *value)
     {
         cv->source = NGX_HTTP_STATSIG_SRC_ARG;
         cv->checked = 0;
+
+    } else if (name.len == 11
+               && ngx_strncasecmp(name.data, (u_char *) "remote_addr", 11)
+                  == 0)
+    {
+        cv->source = NGX_HTTP_STATSIG_SRC_REMOTE_ADDR;
+        cv->checked = 0;
     }
 
     return cv;

@@ -51,6 +51,9 @@
 #define NGX_HTTP_STATSIG_SRC_NONE         0
 #define NGX_HTTP_STATSIG_SRC_HEADER       1
 #define NGX_HTTP_STATSIG_SRC_ARG          2
+/* nginx's $http_user_agent and $remote_addr, read where nginx reads them */
+#define NGX_HTTP_STATSIG_SRC_USER_AGENT   3
+#define NGX_HTTP_STATSIG_SRC_REMOTE_ADDR  4
 
 typedef struct {
     ngx_http_complex_value_t       cv;

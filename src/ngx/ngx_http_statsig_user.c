@@ -199,21 +199,20 @@ static void
 ngx_http_statsig_source_find(ngx_http_request_t *r,
     ngx_http_statsig_loc_conf_t *slcf, ngx_http_statsig_cv_t *cv)
 {
-    if (cv == NULL || cv->source == NGX_HTTP_STATSIG_SRC_NONE
-        || slcf->nsources == NGX_HTTP_STATSIG_SOURCES)
-    {
+    if (cv == NULL || cv->source == NGX_HTTP_STATSIG_SRC_NONE) {
         return;
     }
 
     if (!cv->checked) {
         ngx_http_statsig_source_check(r, cv);
-
-        if (cv->source == NGX_HTTP_STATSIG_SRC_NONE) {
-            return;
-        }
     }
 
-    slcf->sources[slcf->nsources++] = cv;
+    if ((cv->source == NGX_HTTP_STATSIG_SRC_HEADER
+         || cv->source == NGX_HTTP_STATSIG_SRC_ARG)
+        && slcf->nsources < NGX_HTTP_STATSIG_SOURCES)
+    {
+        slcf->sources[slcf->nsources++] = cv;
+    }
 }
 
 
@@ -359,6 +358,26 @@ ngx_http_statsig_source_check(ngx_http_request_t *r,
         }
     }
 
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
+
+    v = (ngx_http_variable_t *) cmcf->variables.elts + cv->index;
+
+    /*
+     * nginx's own (a module cannot define them again: they are not
+     * changeable); $http_user_agent by the header it reads
+     */
+    if (cv->source == NGX_HTTP_STATSIG_SRC_REMOTE_ADDR) {
+        return;
+    }
+
+    if (v->name.len == sizeof("http_user_agent") - 1
+        && ngx_strncmp(v->name.data, "http_user_agent", v->name.len) == 0
+        && v->data == offsetof(ngx_http_request_t, headers_in.user_agent))
+    {
+        cv->source = NGX_HTTP_STATSIG_SRC_USER_AGENT;
+        return;
+    }
+
     if (cv->source == NGX_HTTP_STATSIG_SRC_HEADER) {
         ngx_str_set(&prefix, "http_");
 
@@ -366,9 +385,6 @@ ngx_http_statsig_source_check(ngx_http_request_t *r,
         ngx_str_set(&prefix, "arg_");
     }
 
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_core_module);
-
-    v = (ngx_http_variable_t *) cmcf->variables.elts + cv->index;
     pv = cmcf->prefix_variables.elts;
 
     for (i = 0; i < cmcf->prefix_variables.nelts; i++) {
@@ -550,6 +566,49 @@ ngx_http_statsig_source_args(ngx_http_request_t *r,
 }
 
 
+/*
+ * $http_user_agent or $remote_addr as nginx's handler gives it, without
+ * the indexed variable's call and flags; 0 when nginx's value must be
+ * read (cached, or a header given twice that nginx 1.23+ joins).
+ */
+
+static ngx_inline ngx_uint_t
+ngx_http_statsig_user_direct(ngx_http_request_t *r,
+    ngx_http_statsig_cv_t *cv, ngx_str_t *value)
+{
+    ngx_table_elt_t            *h;
+    ngx_http_variable_value_t  *vv;
+
+    vv = &r->variables[cv->index];
+
+    if (vv->valid || vv->not_found) {
+        return 0;
+    }
+
+    if (cv->source == NGX_HTTP_STATSIG_SRC_REMOTE_ADDR) {
+        *value = r->connection->addr_text;
+        return 1;
+    }
+
+    h = r->headers_in.user_agent;
+
+    if (h == NULL) {
+        ngx_str_null(value);
+        return 1;
+    }
+
+#if (nginx_version >= 1023000)
+    if (h->next != NULL) {
+        return 0;
+    }
+#endif
+
+    *value = h->value;
+
+    return 1;
+}
+
+
 /* NGX_OK: a value; NGX_DECLINED: absent */
 
 #if (defined __GNUC__)
@@ -576,6 +635,14 @@ ngx_http_statsig_user_str(ngx_http_request_t *r,
         }
 
         *value = src->value;
+
+    } else if (cv->source >= NGX_HTTP_STATSIG_SRC_USER_AGENT
+               && cv->checked
+               && ngx_http_statsig_user_direct(r, cv, value))
+    {
+        if (value->len == 0) {
+            return NGX_DECLINED;
+        }
 
     } else if (cv->index != NGX_ERROR) {
         if (s->next < s->n && src->cv == cv) {
