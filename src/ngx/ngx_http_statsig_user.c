@@ -414,6 +414,29 @@ ngx_http_statsig_source_check(ngx_http_request_t *r,
 }
 
 
+/* whether a header's or an argument's name of len bytes is src's, its
+ * bytes compared through nginx's folding of them (fold) */
+
+static ngx_inline ngx_uint_t
+ngx_http_statsig_source_is(ngx_http_statsig_src_t *src, u_char *key,
+    size_t len, u_char *fold)
+{
+    size_t  n;
+
+    if (src->len != len) {
+        return 0;
+    }
+
+    for (n = 0; n < len; n++) {
+        if (fold[key[n]] != src->name[n]) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /*
  * The headers' values as nginx's $http_NAME gives them: the header whose
  * name is NAME, case aside and with "-" for "_"; the first of several
@@ -424,9 +447,8 @@ static void
 ngx_http_statsig_source_headers(ngx_http_request_t *r,
     ngx_http_statsig_srcs_t *s)
 {
-    u_char                   *key, *name;
     size_t                    len;
-    ngx_uint_t                i, k, n, left;
+    ngx_uint_t                i, k, left;
     ngx_list_part_t          *part;
     ngx_table_elt_t          *h;
     ngx_http_statsig_src_t   *src, **want;
@@ -457,20 +479,9 @@ ngx_http_statsig_source_headers(ngx_http_request_t *r,
         for (k = 0; k < left; k++) {
             src = want[k];
 
-            if (src->len != len) {
-                continue;
-            }
-
-            key = h[i].key.data;
-            name = src->name;
-
-            for (n = 0; n < len; n++) {
-                if (ngx_http_statsig_header_fold[key[n]] != name[n]) {
-                    break;
-                }
-            }
-
-            if (n != len) {
+            if (!ngx_http_statsig_source_is(src, h[i].key.data, len,
+                                            ngx_http_statsig_header_fold))
+            {
                 continue;
             }
 
@@ -505,9 +516,9 @@ static void
 ngx_http_statsig_source_args(ngx_http_request_t *r,
     ngx_http_statsig_srcs_t *s)
 {
-    u_char                   *p, *last, *end, *eq, *name;
+    u_char                   *p, *last, *end, *eq;
     size_t                    len;
-    ngx_uint_t                k, n, left;
+    ngx_uint_t                k, left;
     ngx_http_statsig_src_t   *src, **want;
 
     want = s->args;
@@ -536,19 +547,9 @@ ngx_http_statsig_source_args(ngx_http_request_t *r,
         for (k = 0; k < left; k++) {
             src = want[k];
 
-            if (src->len != len) {
-                continue;
-            }
-
-            name = src->name;
-
-            for (n = 0; n < len; n++) {
-                if (ngx_http_statsig_arg_fold[p[n]] != name[n]) {
-                    break;
-                }
-            }
-
-            if (n != len) {
+            if (!ngx_http_statsig_source_is(src, p, len,
+                                            ngx_http_statsig_arg_fold))
+            {
                 continue;
             }
 
