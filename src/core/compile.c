@@ -1596,6 +1596,32 @@ sg_put_var_name(sg_compiler_t *c, sg_sref_t name)
 }
 
 
+/* spec->hot: the loop's entry of each of the flow's n, already written */
+static int
+sg_put_hot(sg_compiler_t *c, size_t n, statsig_spec_t *s)
+{
+    const sg_cond_t  *f;
+    sg_hot_t         *h;
+    size_t            off, i;
+
+    off = statsig_buf_reserve(&c->blob, n * sizeof(sg_hot_t), 64);
+    if (off == (size_t) -1) {
+        return -1;
+    }
+
+    f = (const sg_cond_t *) (c->blob.data + s->flow);
+    h = (sg_hot_t *) (c->blob.data + off);
+
+    for (i = 0; i < n; i++) {
+        sg_hot_of(&h[i], &f[i]);
+    }
+
+    s->hot = (uint32_t) off;
+
+    return 0;
+}
+
+
 static int
 sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
     size_t index, statsig_spec_t *s)
@@ -1708,6 +1734,11 @@ sg_put_spec(sg_compiler_t *c, const statsig_jnode_t *j, statsig_kind_e kind,
     }
 
     s->flow = (uint32_t) off;
+
+    if (sg_put_hot(c, flow.n, s) != 0) {
+        free(rs);
+        return -1;
+    }
 
     for (i = 0; i < n; i++) {
         rs[i].conds = (uint32_t) (off + rs[i].conds * sizeof(sg_cond_t));

@@ -261,47 +261,53 @@ sg_pass_percentage(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
 
 /*
- * A condition on the loop's own path (the compiler's c->fast): a user
- * field from its slot, or the userID; statsig_value_undefined answered as
- * the compiler found; a set probed here.  Anything else is
- * statsig_eval_condition's.  slots and session are the context's, read
- * once a spec; fields (a constant where inlined) says that the user is an
- * object whose keys are in the slots (statsig_session_new): a field that
- * none of them spells is undefined.
+ * A condition on the loop's own path (the compiler's fast, in its hot
+ * entry h): a user field from its slot, or the userID; statsig_value_undefined
+ * answered as the compiler found; a set probed here.  Anything else is
+ * statsig_eval_condition's, on c, the full condition (read only then: its
+ * two cache lines cost more than the answer, mostly).  slots and session
+ * are the context's, read once a spec; fields (a constant where inlined)
+ * says that the user is an object whose keys are in the slots
+ * (statsig_session_new): a field that none of them spells is undefined.
  */
 static SG_ALWAYS_INLINE int
-sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
-    const statsig_field_slot_t *slots, uint64_t session, int fields,
-    int depth)
+sg_cond(statsig_eval_ctx_t *ctx, const sg_hot_t *h, const sg_hot_t *hot,
+    const char *flow, const statsig_field_slot_t *slots,
+    const uint64_t *seen, uint64_t session, int fields, int depth)
 {
+    /* h's condition: hot[i]'s is flow's i-th, made where a path reads it */
+#define c                                                                        ((const sg_cond_t *) (flow + ((const char *) h - (const char *) hot)                                     * (sizeof(sg_cond_t) / sizeof(sg_hot_t))))
+
     const statsig_value_t       *v;
     const statsig_field_slot_t  *f;
-    unsigned                     fl, fast;
+    unsigned                     fl, fast, mask;
 
     /* the kinds by how often they come: most read a user field */
-    fast = c->fast;
+    fast = h->fast;
 
     if (fast == SG_FAST_FIELD || fast == SG_FAST_IP_FIELD) {
-        f = &slots[c->field_key];
-
         /* absent first: most fields are */
-        if (fields && f->session != session
-            && ((c->flags & SG_CF_LOWER_SAME)
-                || slots[c->field_lower_key].session != session))
+        if (fields && seen[h->field_key] != session
+            && ((h->flags & SG_CF_LOWER_SAME)
+                || seen[h->field_lower_key] != session))
         {
             v = &statsig_value_undefined;
 
-        } else if (f->resolved_session == session) {
-            v = f->resolved;
-
-        } else if (f->session == session && f->cand[0] != NULL
-                   && f->cand[0]->type > STATSIG_V_NULL)
-        {
-            v = f->cand[0];     /* user[field], the first getFromUser tries */
-
         } else {
-            v = statsig_user_field_find(ctx, c->field_key,
-                                        c->field_lower_key, c);
+            f = &slots[h->field_key];
+
+            if (f->resolved_session == session) {
+                v = f->resolved;
+
+            } else if (seen[h->field_key] == session && f->cand[0] != NULL
+                       && f->cand[0]->type > STATSIG_V_NULL)
+            {
+                v = f->cand[0]; /* user[field], the first getFromUser tries */
+
+            } else {
+                v = statsig_user_field_find(ctx, h->field_key,
+                                            h->field_lower_key, c);
+            }
         }
 
         /* getFromIP when the user has no such field */
@@ -319,17 +325,19 @@ sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         return statsig_eval_condition(ctx, c, depth);
     }
 
-    fl = c->flags;
+    fl = h->flags;
 
     if (v == &statsig_value_undefined && (fl & SG_CF_ABSENT)) {
         return (fl & SG_CF_ABSENT_YES) != 0;
     }
 
     if (fl & SG_CF_SET) {
+        mask = (1u << h->set_bits) - 1;
+
         /* String(value) first: a lazy value's lower case is made only
          * when the set has not that */
-        if (statsig_set_has(ctx->snap, &c->target, v->str, v->len,
-                            statsig_value_hash(v, 0)))
+        if (statsig_set_probe(ctx->snap, h->set, mask, v->str, v->len,
+                              statsig_value_hash(v, 0)))
         {
             return !(fl & SG_CF_NEG);
         }
@@ -343,19 +351,23 @@ sg_cond(statsig_eval_ctx_t *ctx, const sg_cond_t *c,
         }
 
         return ((v->lower != v->str || v->lower_len != v->len)
-                && statsig_set_has(ctx->snap, &c->target, v->lower,
-                                   v->lower_len, statsig_value_hash(v, 1)))
+                && statsig_set_probe(ctx->snap, h->set, mask, v->lower,
+                                     v->lower_len, statsig_value_hash(v, 1)))
                ^ ((fl & SG_CF_NEG) != 0);
     }
 
     return statsig_apply_op(ctx, c, v);
+#undef c
 }
 
 
 static SG_NOINLINE int
-sg_cond_call(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth)
+sg_cond_call(statsig_eval_ctx_t *ctx, const sg_hot_t *h, const sg_cond_t *c,
+    int depth)
 {
-    return sg_cond(ctx, c, ctx->rt->field_slots, ctx->session,
+    /* h its own base: c the flow's */
+    return sg_cond(ctx, h, h, (const char *) c, ctx->rt->field_slots,
+                   ctx->rt->field_seen, ctx->session,
                    statsig_value_is_object(ctx->user), depth);
 }
 
@@ -365,11 +377,11 @@ sg_cond_call(statsig_eval_ctx_t *ctx, const sg_cond_t *c, int depth)
  * unsupported results): every one evaluated, but pure ones after one
  * failed, then the new exposures cleaned (the earlier rules' are clean
  * already: those from clean on are new).  1 passed, 0 failed, -1
- * unsupported.
+ * unsupported.  h is the rule's first condition's hot entry.
  */
 static SG_NOINLINE int
 sg_rule_impure(statsig_eval_ctx_t *ctx, const sg_rule_t *rule,
-    uint32_t base, uint32_t clean, int depth)
+    const sg_hot_t *h, uint32_t base, uint32_t clean, int depth)
 {
     const sg_cond_t  *c, *end;
     int               pass;
@@ -379,15 +391,15 @@ sg_rule_impure(statsig_eval_ctx_t *ctx, const sg_rule_t *rule,
     pass = 1;
     ctx->unsupported = 0;
 
-    for ( /* void */ ; c < end; c++) {
+    for ( /* void */ ; c < end; c++, h++) {
         /* once one failed, only the impure ones still matter */
         if (!pass && sg_cond_is_pure(c)) {
             continue;
         }
 
-        if (!(c->fast == SG_FAST_GENERAL
+        if (!(h->fast == SG_FAST_GENERAL
               ? statsig_eval_condition(ctx, c, depth)
-              : sg_cond_call(ctx, c, depth)))
+              : sg_cond_call(ctx, h, c, depth)))
         {
             pass = 0;
         }
@@ -419,43 +431,50 @@ sg_flow(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec, uint32_t base,
 {
     const statsig_field_slot_t  *slots;
     const sg_rule_t             *rules, *rule;
-    const sg_cond_t             *c;
+    const sg_hot_t              *h, *hot;
+    const uint64_t              *seen;
+    const char                  *flow;
     uint64_t                     session;
     uint32_t                     clean;
     int                          pass;
 
     slots = ctx->rt->field_slots;
+    seen = ctx->rt->field_seen;
     session = ctx->session;
     rules = SG_AT(ctx->snap, spec->rules, sg_rule_t);
-    c = SG_AT(ctx->snap, spec->flow, sg_cond_t);
+    flow = SG_AT(ctx->snap, spec->flow, char);
+    hot = SG_AT(ctx->snap, spec->hot, sg_hot_t);
+    h = hot;
     clean = base;
 
     for ( ;; ) {
-        if (c->fast < SG_FAST_IMPURE) {
-            if (sg_cond(ctx, c, slots, session, fields, depth)) {
-                if (c->flags & SG_CF_LAST) {
-                    return &rules[c->rule];
+        if (h->fast < SG_FAST_IMPURE) {
+            if (sg_cond(ctx, h, hot, flow, slots, seen, session, fields,
+                        depth))
+            {
+                if (h->flags & SG_CF_LAST) {
+                    return &rules[h->rule];
                 }
 
-                c++;
+                h++;
                 continue;
             }
 
             /* to the next rule's first */
-            while (!(c->flags & SG_CF_LAST)) {
-                c++;
+            while (!(h->flags & SG_CF_LAST)) {
+                h++;
             }
 
-            c++;
+            h++;
             continue;
         }
 
-        if (c->fast == SG_FAST_END) {
+        if (h->fast == SG_FAST_END) {
             return NULL;
         }
 
-        rule = &rules[c->rule];
-        pass = sg_rule_impure(ctx, rule, base, clean, depth);
+        rule = &rules[h->rule];
+        pass = sg_rule_impure(ctx, rule, h + 1, base, clean, depth);
 
         if (pass < 0) {
             return SG_RULE_UNSUPPORTED;
@@ -466,7 +485,7 @@ sg_flow(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec, uint32_t base,
         }
 
         clean = ctx->rt->exp_len;
-        c += 1 + rule->n_conds;
+        h += 1 + rule->n_conds;
     }
 }
 

@@ -156,17 +156,17 @@ statsig_value_hash(const statsig_value_t *v, int lower)
 }
 
 
-/* statsig-node's targetValueSet.has(str): the condition's set table */
+/* statsig-node's targetValueSet.has(str): the set table at set, its
+ * size mask + 1 */
 static SG_ALWAYS_INLINE int
-statsig_set_has(const statsig_snapshot_t *s, const sg_tval_t *t,
+statsig_set_probe(const statsig_snapshot_t *s, uint32_t set, uint32_t mask,
     const char *str, size_t len, uint64_t h)
 {
     const sg_setent_t  *e;
-    uint32_t            h32, mask, slot;
+    uint32_t            h32, slot;
 
-    e = SG_AT(s, t->set, sg_setent_t);
+    e = SG_AT(s, set, sg_setent_t);
     h32 = (uint32_t) h;
-    mask = t->set_n - 1;
 
     for (slot = h32 & mask; e[slot].str.off != 0; slot = (slot + 1) & mask) {
         if (e[slot].hash == h32 && e[slot].str.len == len
@@ -177,6 +177,15 @@ statsig_set_has(const statsig_snapshot_t *s, const sg_tval_t *t,
     }
 
     return 0;
+}
+
+
+/* the same, the condition's target's set */
+static SG_ALWAYS_INLINE int
+statsig_set_has(const statsig_snapshot_t *s, const sg_tval_t *t,
+    const char *str, size_t len, uint64_t h)
+{
+    return statsig_set_probe(s, t->set, t->set_n - 1, str, len, h);
 }
 
 
@@ -234,8 +243,8 @@ statsig_user_field(statsig_eval_ctx_t *ctx, uint32_t key, uint32_t lower_key,
 
         /* no key of the user's spells it (statsig_session_new) */
         if (statsig_value_is_object(ctx->user)
-            && f->session != ctx->session
-            && ctx->rt->field_slots[lower_key].session != ctx->session)
+            && ctx->rt->field_seen[key] != ctx->session
+            && ctx->rt->field_seen[lower_key] != ctx->session)
         {
             return &statsig_value_undefined;
         }

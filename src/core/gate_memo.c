@@ -380,7 +380,7 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 {
     const statsig_value_t  *objs[3], *obj;
     statsig_field_slot_t   *slots, *f;
-    uint64_t                session;
+    uint64_t               *seen, session;
     uint32_t                o, k;
     size_t                  i;
 
@@ -390,6 +390,7 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 
     session = ctx->session;
     slots = ctx->rt->field_slots;
+    seen = ctx->rt->field_seen;
     m->keys_session = session;
 
     for (o = 0; o < 3; o++) {
@@ -407,8 +408,8 @@ sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
 
             f = &slots[k];
 
-            if (f->session != session) {
-                f->session = session;
+            if (seen[k] != session) {
+                seen[k] = session;
                 f->cand[0] = NULL;
                 f->cand[1] = NULL;
                 f->cand[2] = NULL;
@@ -503,6 +504,7 @@ statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
     statsig_field_slot_t          *f, *lf;
     const statsig_value_t         *v;
     uint64_t                       session;
+    int                            f_now, lf_now;
 
     if (key >= SG_FIELD_KEYS_MAX || lower_key >= SG_FIELD_KEYS_MAX) {
         return sg_user_field_scan(ctx, c);
@@ -520,19 +522,22 @@ statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
             sg_user_keys_find(ctx, ctx->rt->gate_memo);
         }
 
-        if (f->session != session && lf->session != session) {
+        f_now = ctx->rt->field_seen[key] == session;
+        lf_now = ctx->rt->field_seen[lower_key] == session;
+
+        if (!f_now && !lf_now) {
             v = &statsig_value_undefined;
 
-        } else if (f->session == session && f->cand[0] != NULL
+        } else if (f_now && f->cand[0] != NULL
                    && f->cand[0]->type > STATSIG_V_NULL)
         {
             v = f->cand[0];         /* user[field]: the first tried */
 
         } else {
-            v = sg_first_set(f->session == session ? f->cand : none,
+            v = sg_first_set(f_now ? f->cand : none,
                              key == lower_key
                              ? NULL
-                             : lf->session == session ? lf->cand : none);
+                             : lf_now ? lf->cand : none);
         }
     }
 

@@ -109,9 +109,11 @@ statsig_runtime_create(char *err, size_t errlen)
     rt->bucket_memo = calloc(1, sizeof(struct statsig_bucket_memo_s));
     rt->gate_memo = statsig_gate_memo_create();
     rt->field_slots = calloc(SG_FIELD_KEYS_MAX, sizeof(statsig_field_slot_t));
+    rt->field_seen = calloc(SG_FIELD_KEYS_MAX, sizeof(uint64_t));
     rt->midstate = calloc(1, sizeof(struct statsig_midstate_cache_s));
     if (rt->md == NULL || rt->regex == NULL || rt->bucket_memo == NULL
         || rt->gate_memo == NULL || rt->field_slots == NULL
+        || rt->field_seen == NULL
         || rt->midstate == NULL)
     {
         snprintf(err, errlen, "out of memory");
@@ -183,6 +185,7 @@ statsig_runtime_free(statsig_runtime_t *rt)
     free(rt->midstate);
     free(rt->gate_memo);
     free(rt->field_slots);
+    free(rt->field_seen);
     statsig_ua_parser_free(rt->ua);
     statsig_country_table_free(rt->country);
     free(rt);

@@ -30,10 +30,11 @@ enum {
 
 /*
  * One field key's values in the user, custom and privateAttributes objects
- * (NULL where absent), and getFromUser's answer, for a session.
+ * (NULL where absent), and getFromUser's answer, for a session.  The
+ * session its cand is of is the runtime's field_seen[key]: eight keys a
+ * cache line for the loop's first question (has the user this key?).
  */
 typedef struct {
-    uint64_t                session;    /* cand is this session's */
     const statsig_value_t  *cand[3];
     uint64_t                resolved_session;
     const statsig_value_t  *resolved;
@@ -106,6 +107,7 @@ struct statsig_runtime_s {
 
     /* the user's values by field key, for a session (gate_memo.c) */
     statsig_field_slot_t       *field_slots;    /* [SG_FIELD_KEYS_MAX] */
+    uint64_t                   *field_seen;     /* [SG_FIELD_KEYS_MAX] */
 };
 
 

@@ -137,6 +137,7 @@ statsig_snapshot_no_fast(void *blob)
     const sg_header_t  *h;
     statsig_spec_t     *specs;
     sg_cond_t          *c;
+    sg_hot_t           *hot;
     sg_rule_t          *r;
     uint32_t            k, i, j;
 
@@ -152,13 +153,15 @@ statsig_snapshot_no_fast(void *blob)
             }
 
             c = (sg_cond_t *) ((char *) blob + specs[i].flow);
+            hot = (sg_hot_t *) ((char *) blob + specs[i].hot);
 
-            for ( /* void */ ; c->fast != SG_FAST_END; c++) {
+            for ( /* void */ ; c->fast != SG_FAST_END; c++, hot++) {
                 if (c->type != SG_COND_UNKNOWN) {
                     c->fast = SG_FAST_GENERAL;
                     c->flags &= SG_CF_LAST;
                     c->ua_field = 0;
                     c->target.version = 0;
+                    sg_hot_of(hot, c);
                 }
             }
         }

@@ -16,7 +16,7 @@
 
 
 #define STATSIG_SNAPSHOT_MAGIC    0x53475331u   /* "SGS1" */
-#define STATSIG_SNAPSHOT_VERSION  6u
+#define STATSIG_SNAPSHOT_VERSION  7u
 
 
 typedef struct {
@@ -189,6 +189,44 @@ typedef struct {
 
 typedef char  sg_cond_size_check[sizeof(sg_cond_t) == 128 ? 1 : -1];
 
+/*
+ * The loop's copy of what its own paths read of a flow entry (spec->hot,
+ * parallel to spec->flow: entry i is condition i), four to a cache line:
+ * the 128-byte sg_cond_t is read only by the general path and the
+ * operators.  Field keys past 16 bits never take SG_FAST_FIELD.
+ */
+typedef struct {
+    uint8_t    fast;            /* the condition's fast, */
+    uint8_t    flags;           /* flags */
+    uint16_t   field_key;       /* SG_FAST_FIELD, SG_FAST_IP_FIELD */
+    uint16_t   field_lower_key;
+    uint8_t    set_bits;        /* SG_CF_SET: log2 of target.set_n */
+    uint8_t    pad;
+    uint32_t   rule;
+    uint32_t   set;             /* SG_CF_SET: target.set */
+} sg_hot_t;
+
+typedef char  sg_hot_size_check[sizeof(sg_hot_t) == 16 ? 1 : -1];
+
+static inline void
+sg_hot_of(sg_hot_t *h, const sg_cond_t *c)
+{
+    uint32_t  n;
+
+    h->fast = c->fast;
+    h->flags = c->flags;
+    h->field_key = (uint16_t) c->field_key;
+    h->field_lower_key = (uint16_t) c->field_lower_key;
+    h->pad = 0;
+    h->rule = c->rule;
+    h->set = (c->flags & SG_CF_SET) ? c->target.set : 0;
+    h->set_bits = 0;
+
+    for (n = c->target.set_n; (c->flags & SG_CF_SET) && n > 1; n >>= 1) {
+        h->set_bits++;
+    }
+}
+
 typedef struct {
     sg_sref_t  name;
     int32_t    gate;
@@ -259,7 +297,8 @@ struct statsig_spec_s {
     uint8_t    has_target_apps;
     uint8_t    has_layer;
     uint8_t    gate_target;     /* a pass_gate / fail_gate condition's */
-    uint8_t    pad[5];
+    uint8_t    pad;
+    uint32_t   hot;             /* sg_hot_t[]: the flow's, see above */
     sg_sref_t  salt;
     sg_sref_t  id_type;
     sg_sref_t  name;
