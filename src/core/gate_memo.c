@@ -21,12 +21,26 @@
 #define SG_GATE_MEMO_SLOTS      256
 #define SG_GATE_MEMO_EXPOSURES  4096
 
+/*
+ * What of a gate's result is not its spec's (a cache line: a put writes
+ * one, not the whole result's two); its exposures in exp[exp_off].
+ */
 typedef struct {
     const statsig_spec_t  *spec;
     uint64_t               session;
-    statsig_result_t       r;           /* its exposures in exp[exp_off] */
+    statsig_str_t          rule_id;
+    statsig_str_t          group_name;
+    uint32_t               json_value;
     uint32_t               exp_off;
+    uint32_t               exp_len;
+    uint8_t                value;
+    uint8_t                is_experiment_group;
+    uint8_t                has_group_name;
+    uint8_t                has_explicit_params;
 } sg_gate_memo_entry_t;
+
+typedef char  sg_memo_entry_size_check[sizeof(sg_gate_memo_entry_t) == 64
+                                       ? 1 : -1];
 
 #define SG_UNIT_MEMO_SLOTS  8
 
@@ -55,7 +69,14 @@ struct statsig_gate_memo_s {
 struct statsig_gate_memo_s *
 statsig_gate_memo_create(void)
 {
-    return calloc(1, sizeof(struct statsig_gate_memo_s));
+    void  *m;
+
+    /* an entry a cache line */
+    if (posix_memalign(&m, 64, sizeof(struct statsig_gate_memo_s)) != 0) {
+        return NULL;
+    }
+
+    return memset(m, 0, sizeof(struct statsig_gate_memo_s));
 }
 
 
@@ -107,17 +128,31 @@ statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
         return 0;
     }
 
-    if (rt->exp_len + e->r.exposures_len > STATSIG_MAX_EXPOSURES) {
+    if (rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES) {
         return 0;
     }
 
-    *r = e->r;
+    /* the rest as statsig_eval_nested makes it for a gate's own rule */
+    r->spec = spec;
+    r->delegate = NULL;
+    r->reason = STATSIG_REASON_NETWORK;
+    r->value = e->value;
+    r->is_experiment_group = e->is_experiment_group;
+    r->has_group_name = e->has_group_name;
+    r->rule_id = e->rule_id;
+    r->group_name = e->group_name;
+    r->id_type = sg_str(ctx->snap, spec->id_type);
+    r->json_value = e->json_value;
+    r->explicit_params = spec->explicit_params;
+    r->has_explicit_params = e->has_explicit_params;
     r->exposures_off = rt->exp_len;
+    r->exposures_len = e->exp_len;
     r->undelegated_off = rt->exp_len;
+    r->undelegated_len = e->exp_len;
 
     sg_copy_exposures(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
-                      e->r.exposures_len);
-    rt->exp_len += e->r.exposures_len;
+                      e->exp_len);
+    rt->exp_len += e->exp_len;
 
     return 1;
 }
@@ -134,17 +169,17 @@ statsig_memo_gate(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     e = sg_memo_slot(ctx, spec);
 
     if (e->spec != spec || e->session != ctx->session
-        || rt->exp_len + e->r.exposures_len > STATSIG_MAX_EXPOSURES)
+        || rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES)
     {
         return 0;
     }
 
     sg_copy_exposures(&rt->exp[rt->exp_len],
-                      &rt->gate_memo->exp[e->exp_off], e->r.exposures_len);
-    rt->exp_len += e->r.exposures_len;
+                      &rt->gate_memo->exp[e->exp_off], e->exp_len);
+    rt->exp_len += e->exp_len;
 
-    *value = e->r.value;
-    *rule_id = e->r.rule_id;
+    *value = e->value;
+    *rule_id = e->rule_id;
 
     return 1;
 }
@@ -159,8 +194,10 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
     m = ctx->rt->gate_memo;
 
-    /* a gate's secondary exposures are all it has (no delegate) */
-    if (r->reason != STATSIG_REASON_NETWORK
+    /* a gate's secondary exposures are all it has (no delegate), its
+     * id type and explicit parameters its spec's (statsig_memo_get) */
+    if (r->reason != STATSIG_REASON_NETWORK || r->delegate != NULL
+        || r->spec != spec
         || r->undelegated_off != r->exposures_off
         || r->undelegated_len != r->exposures_len
         || m->exp_len + r->exposures_len > SG_GATE_MEMO_EXPOSURES)
@@ -171,8 +208,15 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     e = sg_memo_slot(ctx, spec);
     e->spec = spec;
     e->session = ctx->session;
-    e->r = *r;
+    e->rule_id = r->rule_id;
+    e->group_name = r->group_name;
+    e->json_value = r->json_value;
     e->exp_off = m->exp_len;
+    e->exp_len = r->exposures_len;
+    e->value = r->value;
+    e->is_experiment_group = r->is_experiment_group;
+    e->has_group_name = r->has_group_name;
+    e->has_explicit_params = r->has_explicit_params;
 
     sg_copy_exposures(&m->exp[m->exp_len], &ctx->rt->exp[r->exposures_off],
                       r->exposures_len);
@@ -181,63 +225,49 @@ statsig_memo_put(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
 
 
 /*
- * The user's userID, custom, privateAttributes and customIDs, as
- * statsig_value_get would find them (the last of duplicate keys), in one
- * pass over the user's keys.
+ * The user's key i if it is userID, custom, privateAttributes or
+ * customIDs: as statsig_value_get would find them, the last of
+ * duplicate keys.
  */
-static void
-sg_session_user(statsig_eval_ctx_t *ctx)
+static SG_ALWAYS_INLINE void
+sg_session_user_key(statsig_eval_ctx_t *ctx, const statsig_value_t *u,
+    size_t i)
 {
-    const statsig_value_t  *u;
-    const char             *k;
-    size_t                  i;
+    const char  *k;
 
-    ctx->user_custom = NULL;
-    ctx->user_private = NULL;
-    ctx->user_custom_ids = NULL;
-    ctx->user_id = NULL;
+    k = u->keys[i];
 
-    u = ctx->user;
+    switch (u->key_lens[i]) {
 
-    if (u == NULL || u->type != STATSIG_V_OBJECT) {
-        return;
-    }
+    case 6:
+        if (memcmp(k, "custom", 6) == 0) {
+            ctx->user_custom = &u->items[i];
 
-    for (i = 0; i < u->n; i++) {
-        k = u->keys[i];
-
-        switch (u->key_lens[i]) {
-
-        case 6:
-            if (memcmp(k, "custom", 6) == 0) {
-                ctx->user_custom = &u->items[i];
-
-            } else if (memcmp(k, "userID", 6) == 0) {
-                ctx->user_id = &u->items[i];
-            }
-
-            break;
-
-        case 9:
-            if (memcmp(k, "customIDs", 9) == 0) {
-                ctx->user_custom_ids = &u->items[i];
-            }
-
-            break;
-
-        case 17:
-            if (memcmp(k, "privateAttributes", 17) == 0) {
-                ctx->user_private = &u->items[i];
-            }
-
-            break;
+        } else if (memcmp(k, "userID", 6) == 0) {
+            ctx->user_id = &u->items[i];
         }
+
+        break;
+
+    case 9:
+        if (memcmp(k, "customIDs", 9) == 0) {
+            ctx->user_custom_ids = &u->items[i];
+        }
+
+        break;
+
+    case 17:
+        if (memcmp(k, "privateAttributes", 17) == 0) {
+            ctx->user_private = &u->items[i];
+        }
+
+        break;
     }
 }
 
 
 static void sg_user_keys_find(statsig_eval_ctx_t *ctx,
-    struct statsig_gate_memo_s *m);
+    struct statsig_gate_memo_s *m, int user);
 
 
 /*
@@ -258,8 +288,7 @@ statsig_session_new(statsig_eval_ctx_t *ctx)
     ctx->seen_target_app = ctx->target_app;
     ctx->seen_environment = ctx->environment;
 
-    sg_session_user(ctx);
-    sg_user_keys_find(ctx, ctx->rt->gate_memo);
+    sg_user_keys_find(ctx, ctx->rt->gate_memo, 1);
 }
 
 
@@ -375,32 +404,47 @@ sg_user_key(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m,
 }
 
 
+/*
+ * The field slots of the user's keys, those of its custom and
+ * privateAttributes objects; user: also the user's objects and userID
+ * (sg_session_user_key), found in the same pass over its keys.
+ */
 static void
-sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m)
+sg_user_keys_find(statsig_eval_ctx_t *ctx, struct statsig_gate_memo_s *m,
+    int user)
 {
-    const statsig_value_t  *objs[3], *obj;
+    const statsig_value_t  *obj;
     statsig_field_slot_t   *slots, *f;
     uint64_t               *seen, session;
     uint32_t                o, k;
     size_t                  i;
-
-    objs[0] = ctx->user;
-    objs[1] = ctx->user_custom;
-    objs[2] = ctx->user_private;
 
     session = ctx->session;
     slots = ctx->rt->field_slots;
     seen = ctx->rt->field_seen;
     m->keys_session = session;
 
+    if (user) {
+        ctx->user_custom = NULL;
+        ctx->user_private = NULL;
+        ctx->user_custom_ids = NULL;
+        ctx->user_id = NULL;
+    }
+
     for (o = 0; o < 3; o++) {
-        obj = objs[o];
+        /* custom and privateAttributes as the user's pass found them */
+        obj = o == 0 ? ctx->user : o == 1 ? ctx->user_custom
+                                          : ctx->user_private;
 
         if (obj == NULL || obj->type != STATSIG_V_OBJECT) {
             continue;
         }
 
         for (i = 0; i < obj->n; i++) {
+            if (user && o == 0) {
+                sg_session_user_key(ctx, obj, i);
+            }
+
             k = sg_user_key(ctx, m, obj->keys[i], obj->key_lens[i]);
             if (k >= SG_FIELD_KEYS_MAX) {
                 continue;               /* no condition reads it */
@@ -519,7 +563,7 @@ statsig_user_field_find(statsig_eval_ctx_t *ctx, uint32_t key,
 
     } else {
         if (ctx->rt->gate_memo->keys_session != session) {
-            sg_user_keys_find(ctx, ctx->rt->gate_memo);
+            sg_user_keys_find(ctx, ctx->rt->gate_memo, 0);
         }
 
         f_now = ctx->rt->field_seen[key] == session;

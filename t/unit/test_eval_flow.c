@@ -478,6 +478,22 @@ test_times(void)
                   "\"targetValue\":" APPS ",\"field\":null,"                 \
                   "\"additionalValues\":{},\"idType\":\"userID\"}"
 
+/* every field of a gate's result (the memo rebuilds it) */
+static void
+sg_memo_format(char *out, size_t cap, statsig_eval_ctx_t *ctx,
+    const statsig_result_t *r)
+{
+    snprintf(out, cap, "%s|%.*s|%d|%p|%p|%d|%d|%d:%.*s|%u|%u|%d",
+             te_format(ctx, STATSIG_KIND_GATE, r),
+             (int) r->id_type.len, r->id_type.data, (int) r->reason,
+             (const void *) r->spec, (const void *) r->delegate,
+             r->is_experiment_group, r->has_group_name,
+             r->group_name.data != NULL, (int) r->group_name.len,
+             r->group_name.data ? r->group_name.data : "",
+             r->json_value, r->explicit_params, r->has_explicit_params);
+}
+
+
 static void
 test_session_memo(void)
 {
@@ -495,10 +511,28 @@ test_session_memo(void)
         GATE("app_gate", "true", RULE("a1", 100, APP("[\"app\"]"), "true"))
         ","
         GATE("uses_app", "true", RULE("ua", 100, PASS("app_gate"), "true"))
+        ","
+        /* a group, explicit parameters, and without them when disabled */
+        "{\"name\":\"grouped\",\"type\":\"feature_gate\",\"entity\":"
+        "\"feature_gate\",\"salt\":\"gs\",\"enabled\":true,"
+        "\"defaultValue\":false,\"idType\":\"userID\","
+        "\"explicitParameters\":[\"a\"],\"rules\":[{\"id\":\"g1\","
+        "\"name\":\"g1\",\"salt\":\"g1\",\"passPercentage\":50,"
+        "\"conditions\":[" PUBLIC "],\"returnValue\":true,"
+        "\"idType\":\"userID\",\"groupName\":\"grp\","
+        "\"isExperimentGroup\":true}]},"
+        "{\"name\":\"off\",\"type\":\"feature_gate\",\"entity\":"
+        "\"feature_gate\",\"salt\":\"os\",\"enabled\":false,"
+        "\"defaultValue\":false,\"idType\":\"userID\","
+        "\"explicitParameters\":[\"a\"],\"rules\":["
+        RULE("o1", 100, PUBLIC, "true") "]},"
+        GATE("uses_more", "true",
+             RULE("m1", 100, PASS("grouped") "," PASS("off"), "true"))
         "],\"dynamic_configs\":[],\"layer_configs\":[]}";
     static const char  *order[] = {
         "uses_pre", "pre", "segment:seg", "pre", "uses_pre", "uses_app",
-        "app_gate", "uses_app", "app_gate"
+        "app_gate", "uses_app", "app_gate", "uses_more", "grouped", "off",
+        "grouped", "off"
     };
 
     statsig_eval_ctx_t      ctx, fresh;
@@ -557,18 +591,14 @@ test_session_memo(void)
             for (k = 0; k < sizeof(order) / sizeof(order[0]); k++) {
                 statsig_eval_begin(&ctx);
                 statsig_eval_gate(&ctx, order[k], strlen(order[k]), &r);
-                snprintf(got, sizeof(got), "%s|%.*s|%d",
-                         te_format(&ctx, STATSIG_KIND_GATE, &r),
-                         (int) r.id_type.len, r.id_type.data, (int) r.reason);
+                sg_memo_format(got, sizeof(got), &ctx, &r);
 
                 fresh = ctx;
                 fresh.rt = fresh_rt;
                 fresh.session = 0;
                 statsig_eval_begin(&fresh);
                 statsig_eval_gate(&fresh, order[k], strlen(order[k]), &r);
-                snprintf(want, sizeof(want), "%s|%.*s|%d",
-                         te_format(&fresh, STATSIG_KIND_GATE, &r),
-                         (int) r.id_type.len, r.id_type.data, (int) r.reason);
+                sg_memo_format(want, sizeof(want), &fresh, &r);
 
                 n++;
                 if (strcmp(got, want) == 0) {
