@@ -61,12 +61,61 @@ sg_version_cut(const char *s, size_t len)
 }
 
 
+/*
+ * Number() of the component of a version (cut to len) at *i, *i moved past
+ * it; 0 once past the end: a missing component counts as "0"
+ */
+static SG_ALWAYS_INLINE double
+sg_version_next(const char *s, size_t len, size_t *i)
+{
+    size_t  e;
+    double  n;
+
+    if (*i > len) {
+        return 0;
+    }
+
+    e = *i;
+    while (e < len && s[e] != '.') {
+        e++;
+    }
+
+    n = sg_version_part(s + *i, e - *i);
+    *i = e + 1;
+
+    return n;
+}
+
+
+/* a pair of components: 1 when equal, 0 with *cmp set, -1 on a NaN */
+static SG_ALWAYS_INLINE int
+sg_version_step(double na, double nb, int *cmp)
+{
+    if (isnan(na) || isnan(nb)) {
+        return -1;
+    }
+
+    if (na < nb) {
+        *cmp = -1;
+        return 0;
+    }
+
+    if (na > nb) {
+        *cmp = 1;
+        return 0;
+    }
+
+    return 1;
+}
+
+
 static int
 sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
     int *cmp)
 {
-    size_t  ai, bi, ae, be;
+    size_t  ai, bi;
     double  na, nb;
+    int     rc;
 
     /* removeVersionExtension: cut at the first '-' */
     alen = sg_version_cut(a, alen);
@@ -79,46 +128,14 @@ sg_version_compare(const char *a, size_t alen, const char *b, size_t blen,
     ai = 0;
     bi = 0;
 
-    /* component by component; a missing one counts as "0" */
+    /* component by component */
     while (ai <= alen || bi <= blen) {
-        if (ai <= alen) {
-            ae = ai;
-            while (ae < alen && a[ae] != '.') {
-                ae++;
-            }
+        na = sg_version_next(a, alen, &ai);
+        nb = sg_version_next(b, blen, &bi);
 
-            na = sg_version_part(a + ai, ae - ai);
-            ai = ae + 1;
-
-        } else {
-            na = 0;
-        }
-
-        if (bi <= blen) {
-            be = bi;
-            while (be < blen && b[be] != '.') {
-                be++;
-            }
-
-            nb = sg_version_part(b + bi, be - bi);
-            bi = be + 1;
-
-        } else {
-            nb = 0;
-        }
-
-        if (isnan(na) || isnan(nb)) {
-            return -1;
-        }
-
-        if (na < nb) {
-            *cmp = -1;
-            return 0;
-        }
-
-        if (na > nb) {
-            *cmp = 1;
-            return 0;
+        rc = sg_version_step(na, nb, cmp);
+        if (rc != 1) {
+            return rc;
         }
     }
 
@@ -133,8 +150,9 @@ static int
 sg_version_compare_parsed(const char *a, size_t alen, const double *nb,
     size_t m, int *cmp)
 {
-    size_t  ai, ae, j;
-    double  na, b;
+    size_t  ai, j;
+    double  na;
+    int     rc;
 
     alen = sg_version_cut(a, alen);
 
@@ -146,33 +164,11 @@ sg_version_compare_parsed(const char *a, size_t alen, const double *nb,
 
     /* b's component j is there while j < m, as bi <= blen above */
     for (j = 0; ai <= alen || j < m; j++) {
-        if (ai <= alen) {
-            ae = ai;
-            while (ae < alen && a[ae] != '.') {
-                ae++;
-            }
+        na = sg_version_next(a, alen, &ai);
 
-            na = sg_version_part(a + ai, ae - ai);
-            ai = ae + 1;
-
-        } else {
-            na = 0;
-        }
-
-        b = j < m ? nb[j] : 0;
-
-        if (isnan(na) || isnan(b)) {
-            return -1;
-        }
-
-        if (na < b) {
-            *cmp = -1;
-            return 0;
-        }
-
-        if (na > b) {
-            *cmp = 1;
-            return 0;
+        rc = sg_version_step(na, j < m ? nb[j] : 0, cmp);
+        if (rc != 1) {
+            return rc;
         }
     }
 
@@ -185,7 +181,7 @@ sg_version_compare_parsed(const char *a, size_t alen, const double *nb,
 size_t
 statsig_version_parse(const char *b, size_t blen, double *out, size_t max)
 {
-    size_t  bi, be, m;
+    size_t  bi, m;
 
     blen = sg_version_cut(b, blen);
 
@@ -195,17 +191,12 @@ statsig_version_parse(const char *b, size_t blen, double *out, size_t max)
 
     m = 0;
 
-    for (bi = 0; bi <= blen; bi = be + 1) {
-        be = bi;
-        while (be < blen && b[be] != '.') {
-            be++;
-        }
-
+    for (bi = 0; bi <= blen; /* void */) {
         if (m == max) {
             return 0;
         }
 
-        out[m++] = sg_version_part(b + bi, be - bi);
+        out[m++] = sg_version_next(b, blen, &bi);
     }
 
     return m;
