@@ -75,6 +75,20 @@ sg_json_str(statsig_buf_t *b, const char *s, size_t n)
 }
 
 
+/* an object member's start: its comma unless it is the first, "key": */
+static inline void
+sg_json_member(statsig_buf_t *b, int *first, const char *k, size_t kl)
+{
+    if (!*first) {
+        sg_addc(b, ',');
+    }
+
+    *first = 0;
+    sg_json_str(b, k, kl);
+    sg_addc(b, ':');
+}
+
+
 /*
  * ,"key":"value" as they are, when they fit the buffer (a user's fields
  * are mostly short strings): 1, or 0 to write it the long way.  Whether
@@ -269,13 +283,7 @@ statsig_exposure_value(statsig_buf_t *b, const statsig_value_t *v)
                 continue;
             }
 
-            if (!first) {
-                sg_addc(b, ',');
-            }
-
-            first = 0;
-            sg_json_str(b, v->keys[i], v->key_lens[i]);
-            sg_addc(b, ':');
+            sg_json_member(b, &first, v->keys[i], v->key_lens[i]);
             statsig_exposure_value(b, &v->items[i]);
         }
 
@@ -359,13 +367,7 @@ sg_user_run(statsig_buf_t *b, const statsig_value_t *u, size_t from,
             continue;
         }
 
-        if (!first) {
-            sg_addc(b, ',');
-        }
-
-        first = 0;
-        sg_json_str(b, u->keys[j], u->key_lens[j]);
-        sg_addc(b, ':');
+        sg_json_member(b, &first, u->keys[j], u->key_lens[j]);
         sg_json_str(b, u->items[j].str, u->items[j].len);
     }
 
@@ -445,13 +447,7 @@ statsig_exposure_user(statsig_buf_t *b, statsig_eval_ctx_t *ctx,
             run = 0;
         }
 
-        if (!first) {
-            sg_addc(b, ',');
-        }
-
-        first = 0;
-        sg_json_str(b, k, kl);
-        sg_addc(b, ':');
+        sg_json_member(b, &first, k, kl);
 
         if (kl == 17 && memcmp(k, "privateAttributes", 17) == 0) {
             sg_addl(b, "null");
