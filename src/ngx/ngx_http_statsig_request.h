@@ -178,6 +178,17 @@ ngx_http_statsig_entry_init(ngx_http_statsig_ctx_t *ctx,
 }
 
 
+/* e's spec evaluated for the context's user, its result kept in e */
+static ngx_inline void
+ngx_http_statsig_entry_eval(ngx_http_statsig_ctx_t *ctx,
+    ngx_http_statsig_entry_t *e)
+{
+    statsig_eval_begin(&ctx->eval);
+    statsig_eval_spec(&ctx->eval, e->spec, &e->result);
+    e->evaluated = 1;
+}
+
+
 /* the same, the bit of spec and kind known */
 static ngx_inline ngx_http_statsig_entry_t *
 ngx_http_statsig_entry_bit(ngx_http_statsig_ctx_t *ctx, statsig_kind_e kind,

@@ -329,9 +329,7 @@ ngx_http_statsig_evaluate(ngx_http_request_t *r, ngx_http_statsig_var_t *sv,
     if (!expose) {
         /* evaluated once a request, without a frame for the exposure */
         if (!e->evaluated) {
-            statsig_eval_begin(&ctx->eval);
-            statsig_eval_spec(&ctx->eval, e->spec, &e->result);
-            e->evaluated = 1;
+            ngx_http_statsig_entry_eval(ctx, e);
         }
 
     } else if (!e->evaluated || !e->exposed) {
@@ -452,9 +450,7 @@ ngx_http_statsig_run(ngx_http_request_t *r, ngx_http_statsig_ctx_t *ctx,
         ngx_http_statsig_exposure_prefetch(r, ctx, e, &ename);
     }
 
-    statsig_eval_begin(&ctx->eval);
-    statsig_eval_spec(&ctx->eval, e->spec, &e->result);
-    e->evaluated = 1;
+    ngx_http_statsig_entry_eval(ctx, e);
 
     if (!expose) {
         return NGX_OK;
@@ -757,9 +753,7 @@ ngx_http_statsig_named_variable(ngx_http_request_t *r,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "statsig evaluate \"%V\"", &sv->name);
 
-        statsig_eval_begin(&ctx->eval);
-        statsig_eval_spec(&ctx->eval, e->spec, &e->result);
-        e->evaluated = 1;
+        ngx_http_statsig_entry_eval(ctx, e);
     }
 
     if ((sv->kind & ~NGX_HTTP_STATSIG_EVAL_BY_VAR)
