@@ -74,18 +74,18 @@ counters() {
 }
 
 # the sink's event count once it stops growing (the queue is drained);
-# prints "count seconds_since_epoch_of_the_last_growth"
+# prints "count seconds_since_epoch_of_the_last_delivery", the time the
+# sink logged (the poll's 1.5 s would weigh on a 5 s run's rate)
 drained() {
-    local c prev=-1 t
-    t=$(date +%s.%N)
+    local c prev=-1
     while :; do
         c=$(count)
         [ "$c" = "$prev" ] && break
         prev=$c
-        t=$(date +%s.%N)
         sleep 1.5
     done
-    echo "$prev $t"
+    awk -v c="$prev" '$2 > t { t = $2 } END { printf "%d %.3f\n", c, t }' \
+        "$dir/sink/events.log" 2>/dev/null || echo "$prev 0"
 }
 
 # one scenario: $1 the prefix of its result names, $2 the users (0: a
@@ -172,6 +172,46 @@ interleaved() {
                " before dedupe)\n", p, r * g, g }'
 }
 
+# Delivery when the sink is the limit, not the requests: the sink answers
+# 503 while BACKLOG (default 5; 0 skips) seconds of fresh exposures fill
+# the rings, then 202; the rate runs from the first full batch the sink
+# accepted to the last one (the sink's clock), the worker CPU over the
+# whole drain.  What the requests make is a lower bound on delivery in
+# the pairs above; this is the flusher's own rate.
+backlog() {
+    local p=backlog_ n0 ka k0 k1 w1 w2
+
+    ka=$(counters)
+    touch "$dir/sink/down"
+    RUN=backlog wrk -t2 -c"$conns" -d"${BACKLOG:-5}s" \
+        -s "$dir/users.lua" "http://127.0.0.1:$port/on" >/dev/null
+    sleep 1
+    k0=$(counters)
+    n0=$(wc -l < "$dir/sink/events.log")
+    w1=$(cpu "$dir/nginx.pid")
+    rm -f "$dir/sink/down"
+    drained >/dev/null
+    w2=$(cpu "$dir/nginx.pid")
+    k1=$(counters)
+
+    echo "$ka $k0 $k1" | awk -v p="$p" '{
+        printf "%sbacklog %d events queued (%d dropped as the rings were" \
+               " full)\n", p, $7 - $1, $8 - $2
+        printf "%sdropped_after %d events (failures)\n", p, $15 - $9
+    }'
+    tail -n +"$((n0 + 1))" "$dir/sink/events.log" | awk -v p="$p" \
+        -v hz="$hz" -v w="$((w2 - w1))" '
+        { n += $1 }
+        $1 == 1000 { if (!f) f = $2; l = $2; full++ }
+        END {
+            printf "%sevents_per_sec_delivered %.0f events/s (%d full" \
+                   " batches over %.3f s; %d events in all)\n", p,
+                   (l > f) ? (full - 1) * 1000 / (l - f) : 0, full, l - f, n
+            printf "%sworker_cpu_per_event %.2f us (the drain, both" \
+                   " workers)\n", p, n ? w / hz * 1e6 / n : 0
+        }'
+}
+
 # the worst case: a fresh user per request, every exposure new (3 a
 # request)
 scenario "" 0
@@ -184,4 +224,8 @@ interleaved one_gate_ /on1 /off1 0 i1 1
 if [ "${REPEAT_USERS:-10000}" -gt 0 ]; then
     scenario repeat_users_ "${REPEAT_USERS:-10000}"
     interleaved repeat_users_ /on /off "${REPEAT_USERS:-10000}" ri 3
+fi
+
+if [ "${BACKLOG:-5}" -gt 0 ]; then
+    backlog
 fi

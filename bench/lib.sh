@@ -99,7 +99,10 @@ error_log $dir/sink/error.log warn;
 events { worker_connections 1024; }
 http {
     log_format one '1';
-    log_format n '\$http_statsig_event_count';
+    # the event count and the request's end, for a delivery rate that
+    # does not hang on a poll's period
+    log_format n '\$http_statsig_event_count \$msec';
+    map \$status \$accepted { ~^2 1; default 0; }
     access_log off;
     client_body_temp_path $dir/sink;
     client_max_body_size 64m;
@@ -110,7 +113,11 @@ http {
         listen 127.0.0.1:$sport;
 $2
         location = /v1/log_event {
-            access_log $dir/sink/$1 n;
+            # the accepted batches; "down" in the sink's folder: 503
+            access_log $dir/sink/$1 n if=\$accepted;
+            if (-f $dir/sink/down) {
+                return 503 '{"error":"down"}';
+            }
             return 202 '{"success":true}';
         }
         location / {
