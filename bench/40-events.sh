@@ -190,6 +190,12 @@ backlog() {
     n0=$(wc -l < "$dir/sink/events.log")
     w1=$(cpu "$dir/nginx.pid")
     rm -f "$dir/sink/down"
+    # the first batch accepted, after the flusher's backoff (up to its
+    # maximum), then the rest
+    for _ in $(seq 1200); do
+        [ "$(wc -l < "$dir/sink/events.log")" -gt "$n0" ] && break
+        sleep 0.1
+    done
     drained >/dev/null
     w2=$(cpu "$dir/nginx.pid")
     k1=$(counters)

@@ -782,10 +782,12 @@ main(void)
      * a user's string fields written as pairs at once, checked after each
      * run of them: the same as statsig_buf_json_str writes each key and
      * value, for keys and values of every length to 40 with nothing, '"',
-     * '\\', a control byte, UTF-8 or an invalid byte in the middle, into
-     * a buffer with room and a fresh one; the varied pair in a run with
-     * userID, alone after a number (runs of under 16 bytes too), and with
-     * a pair after it
+     * '\\', a control byte, UTF-8 or an invalid byte at each place of the
+     * key, the value or both (a quote counted twice or missed where the
+     * 16-byte steps overlap, or the count one off),
+     * into a buffer with room and a fresh one; the varied pair in a run
+     * with userID, alone after a number (runs of under 16 bytes too), with
+     * a pair after it, and alone (a run with no comma first)
      */
     {
         static const char  *mid[] = { "", "\"", "\\", "\x01", "\xc3\xa9",
@@ -794,7 +796,7 @@ main(void)
         statsig_value_t     u2;
         const statsig_value_t  *saved;
         char                str[64], kstr[64];
-        size_t              n, c, bad, sl, kl, nmid;
+        size_t              n, c, at, bad, sl, kl, nmid, which;
         int                 pass, shape;
         const char         *md;
 
@@ -805,26 +807,31 @@ main(void)
         nmid = sizeof(mid) / sizeof(mid[0]);
 
         for (n = 0; n <= 40; n++) {
-            /* each middle in each shape */
-            for (c = 0; c < 3 * nmid; c++) {
-                shape = (int) (c / nmid);
+            /* each middle at each place of the key, the value or both,
+             * in each shape */
+            for (c = 0; c < 12 * nmid * (n + 1); c++) {
+                at = c / (12 * nmid);
+                which = c / (4 * nmid) % 3;
+                shape = (int) (c / nmid % 4);
                 md = mid[c % nmid];
                 memset(str, 'v', n);
                 sl = n;
-                if (n > 0 && md[0] != '\0') {
-                    memcpy(str + n / 2, md, strlen(md));
-                    sl = n / 2 + strlen(md) > n ? n / 2 + strlen(md) : n;
+                if (which != 1) {
+                    memcpy(str + at, md, strlen(md));
+                    sl = at + strlen(md) > n ? at + strlen(md) : n;
                 }
                 str[sl] = '\0';
                 memset(kstr, 'k', n + 1);
                 kl = n + 1;
-                memcpy(kstr + kl / 2, md, strlen(md));
-                kl = kl / 2 + strlen(md) > kl ? kl / 2 + strlen(md) : kl;
+                if (which != 2) {
+                    memcpy(kstr + at, md, strlen(md));
+                    kl = at + strlen(md) > kl ? at + strlen(md) : kl;
+                }
                 kstr[kl] = '\0';
 
                 /*
-                 * {"userID":S,K:S,"n":1,"e":""}, {"n":1,K:S} or
-                 * {"n":1,K:S,"e":""}, and the fields as expected
+                 * {"userID":S,K:S,"n":1,"e":""}, {"n":1,K:S},
+                 * {"n":1,K:S,"e":""} or {K:S}, and the fields as expected
                  */
                 json.len = 0;
                 want.len = 0;
@@ -836,6 +843,10 @@ main(void)
                     statsig_buf_adds(&want, "{\"userID\":");
                     statsig_buf_json_str(&want, str, sl);
                     statsig_buf_addc(&want, ',');
+
+                } else if (shape == 3) {
+                    statsig_buf_addc(&json, '{');
+                    statsig_buf_addc(&want, '{');
 
                 } else {
                     statsig_buf_adds(&json, "{\"n\":1,");
