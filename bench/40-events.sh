@@ -148,6 +148,10 @@ scenario() {
          "$(echo $ons | median) us"
     echo "${p}worker_cpu_cost_per_request" \
          "$(echo $cpus | median) % (pairs:$cpus)"
+    # issue 19's unit: (on - off) / the gates a request reads (3)
+    echo "${p}worker_cpu_per_exposure" "$(awk -v a="$(echo $offs | median)" \
+         -v b="$(echo $ons | median)" 'BEGIN { printf "%.3f", (b - a) / 3 }')" \
+         "us (3 a request; before dedupe)"
     echo "${p}sink_cpu_per_event $(awk -v s="$((s1 - s0))" -v hz="$hz" \
          -v n="$(($(count) - e0))" \
          'BEGIN { printf "%.2f", s / hz * 1e6 / (n ? n : 1) }') us"
