@@ -91,12 +91,18 @@ is($sm->{sdkType}, 'ngx-http-statsig-module', 'statsigMetadata.sdkType');
 is($sm->{sessionID}, $h->{'statsig-server-session-id'},
    'statsigMetadata.sessionID is the header session');
 
-# the event as statsig-node writes it: the oracle's captured request
-my $sample = decode_json(slurp("$root/../shared/oracle/sample-log-event.json"));
-my $ref = $sample->{body}{events}[0];
+# the event as statsig-node writes it: the oracle's captured request (in
+# ../shared, as the other oracle tests: skipped where it is absent)
+my $sample = "$root/../shared/oracle/sample-log-event.json";
+my $ref = -f $sample ? decode_json(slurp($sample))->{body}{events}[0] : undef;
 my $ev = $e[0];
 
-is_deeply([sort keys %$ev], [sort keys %$ref], 'event fields as statsig-node');
+SKIP: {
+    skip '../shared is absent: no captured event to compare with', 1
+        unless $ref;
+    is_deeply([sort keys %$ev], [sort keys %$ref],
+              'event fields as statsig-node');
+}
 is($ev->{eventName}, 'statsig::gate_exposure', 'eventName');
 is($ev->{metadata}{gate}, 'public_launch', 'metadata.gate');
 is($ev->{metadata}{gateValue}, 'true', 'metadata.gateValue is a string');
@@ -154,8 +160,12 @@ $t->get('/buy?u=fay&ok=yes&v=007');
 
 my ($p) = grep { $_->{eventName} eq 'purchase' } user_events('dave', @e);
 ok($p, 'custom event logged');
-is_deeply([sort keys %{ $p // {} }], [sort keys %$ref],
-          'custom event fields as statsig-node');
+SKIP: {
+    skip '../shared is absent: no captured event to compare with', 1
+        unless $ref;
+    is_deeply([sort keys %{ $p // {} }], [sort keys %$ref],
+              'custom event fields as statsig-node');
+}
 is(JSON::PP->new->encode([$p->{value}]), '[12.5]',
    'a numeric value is sent as a JSON number');
 is_deeply($p->{metadata}, { sku => 'A1' }, 'metadata from KEY=VALUE');
