@@ -186,14 +186,14 @@ backlog() {
     local p=backlog_ n0 ka k0 k1 w1 w2
 
     ka=$(counters)
-    touch "$dir/sink/down"
+    touch "$dir/sink/log_event_down"
     RUN=backlog wrk -t2 -c"$conns" -d"${BACKLOG:-5}s" \
         -s "$dir/users.lua" "http://127.0.0.1:$port/on" >/dev/null
     sleep 1
     k0=$(counters)
     n0=$(wc -l < "$dir/sink/events.log")
     w1=$(cpu "$dir/nginx.pid")
-    rm -f "$dir/sink/down"
+    rm -f "$dir/sink/log_event_down"
     # the first batch accepted, after the flusher's backoff (up to its
     # maximum), then the rest
     for _ in $(seq 1200); do

@@ -113,9 +113,9 @@ http {
         listen 127.0.0.1:$sport;
 $2
         location = /v1/log_event {
-            # the accepted batches; "down" in the sink's folder: 503
+            # the accepted batches; 503 while log_event_down is in its folder
             access_log $dir/sink/$1 n if=\$accepted;
-            if (-f $dir/sink/down) {
+            if (-f $dir/sink/log_event_down) {
                 return 503 '{"error":"down"}';
             }
             return 202 '{"success":true}';
