@@ -110,27 +110,52 @@ sg_memo_slot(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec)
 }
 
 
+/*
+ * spec's entry when it is of this session and its exposures fit the
+ * runtime's, else NULL.  Session numbers are the runtime's: an entry of
+ * this session holds the memo's exposures as it left them.
+ */
+static SG_ALWAYS_INLINE sg_gate_memo_entry_t *
+sg_memo_live(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec)
+{
+    sg_gate_memo_entry_t  *e;
+
+    e = sg_memo_slot(ctx, spec);
+
+    if (e->spec != spec || e->session != ctx->session
+        || ctx->rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES)
+    {
+        return NULL;
+    }
+
+    return e;
+}
+
+
+/* a live entry's exposures appended to the runtime's */
+static SG_ALWAYS_INLINE void
+sg_memo_append(statsig_runtime_t *rt, const sg_gate_memo_entry_t *e)
+{
+    sg_copy_exposures(&rt->exp[rt->exp_len],
+                      &rt->gate_memo->exp[e->exp_off], e->exp_len);
+    rt->exp_len += e->exp_len;
+}
+
+
 int
 statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     statsig_result_t *r)
 {
-    struct statsig_gate_memo_s  *m;
-    sg_gate_memo_entry_t        *e;
-    statsig_runtime_t           *rt;
+    sg_gate_memo_entry_t  *e;
+    statsig_runtime_t     *rt;
+
+    e = sg_memo_live(ctx, spec);
+
+    if (e == NULL) {
+        return 0;
+    }
 
     rt = ctx->rt;
-    m = rt->gate_memo;
-    e = sg_memo_slot(ctx, spec);
-
-    /* session numbers are the runtime's: an entry of this session is
-     * in the memo's exposures as it left them */
-    if (e->spec != spec || e->session != ctx->session) {
-        return 0;
-    }
-
-    if (rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES) {
-        return 0;
-    }
 
     /* the rest as statsig_eval_nested makes it for a gate's own rule */
     r->spec = spec;
@@ -150,9 +175,7 @@ statsig_memo_get(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     r->undelegated_off = rt->exp_len;
     r->undelegated_len = e->exp_len;
 
-    sg_copy_exposures(&rt->exp[rt->exp_len], &m->exp[e->exp_off],
-                      e->exp_len);
-    rt->exp_len += e->exp_len;
+    sg_memo_append(rt, e);
 
     return 1;
 }
@@ -163,20 +186,14 @@ statsig_memo_gate(statsig_eval_ctx_t *ctx, const statsig_spec_t *spec,
     int *value, statsig_str_t *rule_id)
 {
     sg_gate_memo_entry_t  *e;
-    statsig_runtime_t     *rt;
 
-    rt = ctx->rt;
-    e = sg_memo_slot(ctx, spec);
+    e = sg_memo_live(ctx, spec);
 
-    if (e->spec != spec || e->session != ctx->session
-        || rt->exp_len + e->exp_len > STATSIG_MAX_EXPOSURES)
-    {
+    if (e == NULL) {
         return 0;
     }
 
-    sg_copy_exposures(&rt->exp[rt->exp_len],
-                      &rt->gate_memo->exp[e->exp_off], e->exp_len);
-    rt->exp_len += e->exp_len;
+    sg_memo_append(ctx->rt, e);
 
     *value = e->value;
     *rule_id = e->rule_id;
